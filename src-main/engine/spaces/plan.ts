@@ -45,8 +45,11 @@ export interface BlockPlan {
   /** identity: x; otherwise optional 2×2 avg-pool (stride 2) then optional 1×1 conv (channels differ). */
   shortcutPool: boolean;
   shortcutConv: boolean;
-  /** Drop-connect rate when regularisation is on (max subnet only); 0 elsewhere. */
-  dropConnect: number;
+  /**
+   * Drop-connect rate relative to the base rate: globalIndex / total blocks on identity blocks of the last
+   * `dropConnectLastStages` stages, 0 elsewhere (spec §2.2: rate = 0.2 · idx / 37 on ImageNet).
+   */
+  dropConnectScale: number;
 }
 
 export interface SubnetPlan {
@@ -56,8 +59,6 @@ export interface SubnetPlan {
   blocks: BlockPlan[];
   head: { cIn: number; cExpand: number; cLast: number; numClasses: number; size: number };
 }
-
-const DROP_CONNECT_BASE = 0.2;
 
 /** The plan of one subnet. `numClasses` overrides the space's classifier size. */
 export function subnetPlan(space: SearchSpace, g: Genome, numClasses = space.numClasses): SubnetPlan {
@@ -92,7 +93,7 @@ export function subnetPlan(space: SearchSpace, g: Genome, numClasses = space.num
         outSize,
         shortcutPool: stride === 2,
         shortcutConv: cIn !== cOut,
-        dropConnect: identity && si >= dropStages ? (DROP_CONNECT_BASE * globalIndex) / totalBlocks : 0,
+        dropConnectScale: identity && si >= dropStages ? globalIndex / totalBlocks : 0,
       });
       cIn = cOut;
       size = outSize;

@@ -70,6 +70,11 @@ export const SearchSpaceSchema = z
   .superRefine((s, ctx) => {
     const names = new Set<string>();
     s.stages.forEach((st, i) => {
+      // A stage either has no expand conv (the only ratio is 1) or always has one; mixing would make the static
+      // subnet of a t = 1 genome differ from its supernet path.
+      if (st.expandRatio.length > 1 && st.expandRatio[0] === 1) {
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'expandRatio'], message: 'expand ratio 1 may only be the single choice of a stage' });
+      }
       if (names.has(st.name)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `duplicate stage name '${st.name}'` });
       names.add(st.name);
     });
