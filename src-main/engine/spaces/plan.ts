@@ -4,7 +4,7 @@
  * this plan, so they cannot disagree about shapes. `supernetShape` gives the maximum (allocated) size of every
  * physical layer, from which every subnet's weights are sliced (spec §3.4).
  */
-import type { Genome, SearchSpace } from './schema';
+import type { Genome, SearchSpace, StageSpec } from './schema';
 
 /** make_divisible(v, 8, min_value=1) of the reference: round to a multiple of 8, never more than 10 % down. */
 export function makeDivisible(v: number, divisor = 8, minValue = 1): number {
@@ -23,6 +23,30 @@ export function convOutSize(size: number, kernel: number, stride: number): numbe
 export function poolOutSize(size: number): number {
   const pad = size % 2;
   return Math.floor((size + 2 * pad - 2) / 2) + 1;
+}
+
+const maxOf = (xs: number[]) => xs[xs.length - 1];
+
+/** Allocated middle channels of a block whose possible input widths are `ins`. */
+function maxMid(st: StageSpec, ins: number[]): number {
+  return maxOf(st.expandRatio) > 1 ? makeDivisible(Math.round(maxOf(ins) * maxOf(st.expandRatio)), 8) : maxOf(ins);
+}
+
+/** SE middle channels: make_divisible(c_mid // 4, 8) (spec §3.2). */
+const seChannels = (cMid: number) => makeDivisible(Math.floor(cMid / 4), 8);
+
+/**
+ * Allocated SE channels: the reference's make_divisible(max_mid // 4, 8) (spec §3.4) — except that make_divisible is
+ * not monotonic below 8 (make_divisible(2) = 9 > make_divisible(6) = 8), so with tiny widths a smaller subnet could
+ * ask for more SE channels than that; we allocate the largest any subnet uses (identical for every built-in space).
+ */
+function maxSe(st: StageSpec, ins: number[]): number {
+  if (!st.se) return 0;
+  let m = 0;
+  for (const cIn of ins) {
+    for (const t of st.expandRatio) m = Math.max(m, seChannels(maxOf(st.expandRatio) > 1 ? makeDivisible(Math.round(cIn * t), 8) : cIn));
+  }
+  return Math.max(m, seChannels(maxMid(st, ins)));
 }
 
 export interface BlockPlan {
@@ -67,6 +91,7 @@ export function subnetPlan(space: SearchSpace, g: Genome, numClasses = space.num
   const firstOut = convOutSize(g.resolution, space.firstConv.kernelSize, space.firstConv.stride);
   let size = firstOut;
   let cIn = g.width[0];
+
   let globalIndex = 0;
   const blocks: BlockPlan[] = [];
   space.stages.forEach((st, si) => {
@@ -75,7 +100,8 @@ export function subnetPlan(space: SearchSpace, g: Genome, numClasses = space.num
     for (let b = 0; b < st.depth[st.depth.length - 1]; b++, globalIndex++) {
       if (b >= g.depth[si]) continue;
       const stride = b === 0 ? st.stride : 1;
-      const cMid = makeDivisible(Math.round(cIn * g.expandRatio[si]), 8);
+      // Without an expand conv the depthwise conv runs on the input channels as they are.
+      const cMid = hasExpand ? makeDivisible(Math.round(cIn * g.expandRatio[si]), 8) : cIn;
       const outSize = convOutSize(size, g.kernelSize[si], stride);
       const identity = cIn === cOut && stride === 1;
       blocks.push({
@@ -88,7 +114,7 @@ export function subnetPlan(space: SearchSpace, g: Genome, numClasses = space.num
         kernel: g.kernelSize[si],
         stride,
         hasExpand,
-        cSe: st.se ? makeDivisible(Math.floor(cMid / 4), 8) : 0,
+        cSe: st.se ? seChannels(cMid) : 0,
         inSize: size,
         outSize,
         shortcutPool: stride === 2,
@@ -137,7 +163,6 @@ export interface SupernetShape {
   head: { maxIn: number; maxExpand: number; maxLast: number; numClasses: number };
 }
 
-const maxOf = (xs: number[]) => xs[xs.length - 1];
 
 /** The maximum size of every physical layer: what the supernet allocates (spec §3.4). */
 export function supernetShape(space: SearchSpace, numClasses = space.numClasses): SupernetShape {
@@ -147,18 +172,16 @@ export function supernetShape(space: SearchSpace, numClasses = space.numClasses)
   space.stages.forEach((st, si) => {
     for (let b = 0; b < maxOf(st.depth); b++, globalIndex++) {
       const ins = b === 0 ? inChoices : st.width;
-      const maxIn = maxOf(ins);
-      const maxMid = makeDivisible(Math.round(maxIn * maxOf(st.expandRatio)), 8);
       blocks.push({
         stage: si,
         block: b,
         globalIndex,
-        maxIn,
-        maxMid,
+        maxIn: maxOf(ins),
+        maxMid: maxMid(st, ins),
         maxOut: maxOf(st.width),
         maxKernel: maxOf(st.kernelSize),
         hasExpand: maxOf(st.expandRatio) > 1,
-        maxSe: st.se ? makeDivisible(Math.floor(maxMid / 4), 8) : 0,
+        maxSe: maxSe(st, ins),
         // Later blocks of a stage always have c_in = c_out (one width per stage).
         hasShortcutConv: b === 0 && ins.some((ci) => st.width.some((co) => ci !== co)),
       });

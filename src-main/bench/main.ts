@@ -1,0 +1,140 @@
+/**
+ * `npm run bench` (engine part): for each backend that loads, ms per forward+backward of the min and max subnets and
+ * of one sandwich step (max + 2 random + min, summed gradients) on a 32×32 space at batch 64, with images/s and the
+ * achieved GFLOP/s. Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
+ *
+ * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
+ * MAC is 2 FLOPs, so GFLOP/s = 6 · MACs · batch / seconds / 1e9, summed over the subnets of the step.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { Command, Option } from 'commander';
+import * as tf from '@tensorflow/tfjs';
+import {
+  BACKENDS,
+  Rng,
+  Supernet,
+  createOps,
+  getSpace,
+  initBackend,
+  labelSmoothedCrossEntropy,
+  maxGenome,
+  minGenome,
+  sandwichGradients,
+  sandwichMembers,
+  subnetCost,
+  type BackendChoice,
+  type Genome,
+} from '../engine';
+
+interface Row {
+  backend: string;
+  opsMode: string;
+  batch: number;
+  case: string;
+  msMedian: number;
+  msMin: number;
+  imagesPerSec: number;
+  gflops: number;
+  mflopsForward: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function benchBackend(backend: BackendChoice, spaceId: string, batch: number, reps: number): Promise<Row[]> {
+  const report = await initBackend({ force: backend });
+  const space = getSpace(spaceId);
+  const net = new Supernet({ space, ops: createOps(report.opsMode), seed: 0 });
+  const res = space.resolutions[space.resolutions.length - 1];
+  const x = tf.randomNormal([batch, res, res, space.inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % space.numClasses), 'int32');
+  const vars = [...net.params.values()];
+  const rng = new Rng(0);
+  const rows: Row[] = [];
+
+  const time = (name: string, macs: number, fn: () => void) => {
+    fn(); // warm-up: kernel compilation, WASM heap growth
+    const ms: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      fn();
+      ms.push(performance.now() - t0);
+    }
+    const m = median(ms);
+    rows.push({
+      backend,
+      opsMode: report.opsMode,
+      batch,
+      case: name,
+      msMedian: Math.round(m),
+      msMin: Math.round(Math.min(...ms)),
+      imagesPerSec: Number(((batch * 1000) / m).toFixed(1)),
+      gflops: Number(((6 * macs * batch) / (m / 1000) / 1e9).toFixed(2)),
+      mflopsForward: Number((macs / 1e6).toFixed(2)),
+    });
+    process.stderr.write(`  ${backend} ${name}: ${Math.round(m)} ms\n`);
+  };
+  const single = (g: Genome) => () => {
+    const { value, grads } = tf.variableGrads(() => labelSmoothedCrossEntropy(net.forward(x, g), labels, net.numClasses), vars);
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  time('min subnet fwd+bwd', subnetCost(space, minGenome(space)).macs, single(minGenome(space)));
+  time('max subnet fwd+bwd', subnetCost(space, maxGenome(space)).macs, single(maxGenome(space)));
+  // The sandwich members differ every step, as in training; the MACs are those of the members actually run.
+  let sandwichMacs = 0;
+  let steps = 0;
+  time('sandwich step (max + 2 random + min)', 0, () => {
+    const members = sandwichMembers(space, rng, 4, true);
+    sandwichMacs += members.reduce((a, m) => a + subnetCost(space, m.genome).macs, 0);
+    steps++;
+    const r = sandwichGradients(net, x, labels, members, {
+      distillation: { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 },
+      regularize: { dropout: 0.2, dropConnect: 0.2, rng },
+    });
+    tf.dispose([...r.grads.values()]);
+  });
+  const last = rows[rows.length - 1];
+  const avgMacs = sandwichMacs / steps;
+  last.mflopsForward = Number((avgMacs / 1e6).toFixed(2));
+  last.gflops = Number(((6 * avgMacs * batch) / (last.msMedian / 1000) / 1e9).toFixed(2));
+  tf.dispose([x, labels]);
+  net.dispose();
+  return rows;
+}
+
+async function main() {
+  const program = new Command()
+    .name('bench')
+    .description('Engine benchmark: forward+backward of min/max subnets and a sandwich step per backend')
+    .addOption(new Option('--backends <list>', 'comma-separated backends to try').default(BACKENDS.join(',')))
+    .option('--space <id>', 'search space', 'alphanet-cifar32')
+    .option('--batch <n>', 'batch size', (v) => Number(v), 64)
+    .option('--cpu-batch <n>', 'batch size on the pure-JS cpu backend (it is ~10× slower than wasm)', (v) => Number(v), 8)
+    .option('--reps <n>', 'timed repetitions after one warm-up (median reported)', (v) => Number(v), 3)
+    .option('--json <file>', 'also write the rows as JSON')
+    .parse(process.argv);
+  const o = program.opts<{ backends: string; space: string; batch: number; cpuBatch: number; reps: number; json?: string }>();
+  const rows: Row[] = [];
+  const skipped: string[] = [];
+  for (const b of o.backends.split(',') as BackendChoice[]) {
+    try {
+      await initBackend({ force: b });
+    } catch (e) {
+      skipped.push(`${b}: ${(e as Error).message.split('\n').slice(1).join(' ').trim()}`);
+      continue;
+    }
+    rows.push(...(await benchBackend(b, o.space, b === 'cpu' ? o.cpuBatch : o.batch, b === 'cpu' ? 1 : o.reps)));
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.versions.node}`;
+  console.log(`engine benchmark — ${o.space}, ${machine}`);
+  console.table(rows.map((r) => ({ backend: `${r.backend} (${r.opsMode})`, batch: r.batch, case: r.case, 'ms (median)': r.msMedian, 'ms (best)': r.msMin, 'img/s': r.imagesPerSec, 'GFLOP/s': r.gflops, 'fwd MFLOPs': r.mflopsForward })));
+  for (const s of skipped) console.log(`skipped ${s}`);
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  if (o.json) writeFileSync(o.json, JSON.stringify({ machine, space: o.space, rows, skipped }, null, 2));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

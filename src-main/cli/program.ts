@@ -1,0 +1,160 @@
+/**
+ * The `alphanet` command line (commander). Every command has `--help`; output is human-readable by default and JSON
+ * with `--json`. The data directory comes from `--home`, else ALPHANET_HOME, else the desktop app's per-user
+ * directory. Later issues add commands here (train, datasets, search, export).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import {
+  BACKENDS,
+  formatBackendReport,
+  getSpace,
+  initBackend,
+  listNamedSubnets,
+  listSpaces,
+  loadSpaceFile,
+  maxGenome,
+  minGenome,
+  resolveGenome,
+  subnetCost,
+  SpaceError,
+  type BackendChoice,
+  type SearchSpace,
+} from '../engine';
+import { resolveHomeDir } from '../app-paths';
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** An error meant for the user: printed without a stack, exit code 1 (2 for usage errors, by commander). */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+const fmt = (n: number, d = 2) => n.toFixed(d);
+
+/** A space by registry id, or a user-defined space from a JSON file. */
+function spaceArg(idOrFile: string): SearchSpace {
+  return idOrFile.endsWith('.json') ? loadSpaceFile(idOrFile) : getSpace(idOrFile);
+}
+
+/** An architecture: `min`, `max`, a registered name, or a JSON file holding a genome. */
+function archArg(space: SearchSpace, arch: string): ReturnType<typeof resolveGenome> {
+  if (arch.endsWith('.json')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(arch, 'utf8'));
+    } catch (e) {
+      throw new CliError(`cannot read architecture ${arch}: ${(e as Error).message}`);
+    }
+    return resolveGenome(space, json);
+  }
+  return resolveGenome(space, arch);
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command();
+  program
+    .name('alphanet')
+    .description('AlphaNet Workbench engine: search spaces, FLOPs, backends (training, datasets, search and export follow).')
+    .option('--home <dir>', 'data directory (default: $ALPHANET_HOME, else the desktop app\'s per-user directory)')
+    .option('--json', 'print JSON instead of text')
+    .addOption(new Option('--backend <name>', 'force a TF.js backend (default: the best that loads; env ALPHANET_BACKEND)').choices(['auto', ...BACKENDS]))
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError();
+
+  const globals = () => program.opts<{ home?: string; json?: boolean; backend?: string }>();
+  const print = (json: unknown, text: () => string) => io.out(globals().json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+
+  program
+    .command('doctor')
+    .description('show which TF.js backend the engine uses, its version, SIMD/threads, and why higher rungs were skipped')
+    .action(async () => {
+      const g = globals();
+      const force = g.backend && g.backend !== 'auto' ? (g.backend as BackendChoice) : undefined;
+      const report = await initBackend({ force, env: io.env });
+      const home = resolveHomeDir({ home: g.home }, io.env);
+      print({ ...report, home, node: process.versions.node, platform: `${process.platform}-${process.arch}` }, () =>
+        [formatBackendReport(report), `home:      ${home}`, `node:      ${process.versions.node} (${process.platform}-${process.arch})`].join('\n'),
+      );
+    });
+
+  program
+    .command('spaces')
+    .description('list the registered search spaces and named subnets')
+    .action(() => {
+      const rows = listSpaces().map((s) => {
+        const lo = subnetCost(s, minGenome(s));
+        const hi = subnetCost(s, maxGenome(s));
+        return {
+          id: s.id,
+          description: s.description,
+          inputChannels: s.inputChannels,
+          resolutions: s.resolutions,
+          stages: s.stages.length,
+          widthMode: s.widthMode,
+          minMflops: Number(fmt(lo.mflops, 3)),
+          maxMflops: Number(fmt(hi.mflops, 3)),
+          maxParamsM: Number(fmt(hi.mparams, 3)),
+          subnets: listNamedSubnets(s.id).map((n) => n.name),
+        };
+      });
+      print(rows, () =>
+        rows
+          .map((r) =>
+            [
+              `${r.id}  (${r.inputChannels === 1 ? 'grayscale' : 'RGB'}, res ${r.resolutions.join('/')}, ${r.stages} stages, ${r.widthMode} widths)`,
+              `  ${r.minMflops}–${r.maxMflops} MFLOPs, max ${r.maxParamsM} M params`,
+              `  ${r.description}`,
+              ...(r.subnets.length ? [`  named subnets: ${r.subnets.join(', ')}`] : []),
+            ].join('\n'),
+          )
+          .join('\n\n'),
+      );
+    });
+
+  program
+    .command('flops')
+    .description('MFLOPs (millions of MACs, the paper\'s convention) and parameters of a subnet')
+    .requiredOption('--space <id|file.json>', 'search space id (see `alphanet spaces`) or a JSON file')
+    .requiredOption('--arch <name|file.json>', 'min, max, a named subnet (e.g. alphanet-a0) or a genome JSON file')
+    .option('--classes <n>', 'classifier outputs (default: the space\'s)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new CliError(`--classes must be a positive integer, got '${v}'`);
+      return n;
+    })
+    .action((opts: { space: string; arch: string; classes?: number }) => {
+      const space = spaceArg(opts.space);
+      const genome = archArg(space, opts.arch);
+      const c = subnetCost(space, genome, opts.classes);
+      const result = { mflops: Number(fmt(c.mflops, 4)), params: c.params };
+      // Always `{mflops, params}` as one JSON line (with or without --json), so scripts can rely on it.
+      io.out(`${JSON.stringify(result)}\n`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      return err.exitCode ?? 2;
+    }
+    if (e instanceof SpaceError || e instanceof CliError || (e as Error)?.name === 'BackendError') {
+      io.err(`alphanet: ${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
