@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   BACKENDS,
+  BackendError,
+  parseBackendChoice,
   formatBackendReport,
   getSpace,
   initBackend,
@@ -22,6 +24,7 @@ import {
   type SearchSpace,
 } from '../engine';
 import { resolveHomeDir } from '../app-paths';
+import { SettingsError, readSettings } from '../settings';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -55,6 +58,12 @@ function archArg(space: SearchSpace, arch: string): ReturnType<typeof resolveGen
   return resolveGenome(space, arch);
 }
 
+/** The forced backend, if any: the --backend flag, else ALPHANET_BACKEND, else `backend` in settings.json. */
+function backendChoice(flag: string | undefined, env: NodeJS.ProcessEnv, home: string): BackendChoice | undefined {
+  const value = flag || env.ALPHANET_BACKEND || readSettings(home).backend;
+  return parseBackendChoice(value);
+}
+
 export function buildProgram(io: CliIo): Command {
   const program = new Command();
   program
@@ -75,9 +84,8 @@ export function buildProgram(io: CliIo): Command {
     .description('show which TF.js backend the engine uses, its version, SIMD/threads, and why higher rungs were skipped')
     .action(async () => {
       const g = globals();
-      const force = g.backend && g.backend !== 'auto' ? (g.backend as BackendChoice) : undefined;
-      const report = await initBackend({ force, env: io.env });
       const home = resolveHomeDir({ home: g.home }, io.env);
+      const report = await initBackend({ force: backendChoice(g.backend, io.env, home), env: io.env });
       print({ ...report, home, node: process.versions.node, platform: `${process.platform}-${process.arch}` }, () =>
         [formatBackendReport(report), `home:      ${home}`, `node:      ${process.versions.node} (${process.platform}-${process.arch})`].join('\n'),
       );
@@ -151,7 +159,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       // Help and version exit 0; usage errors were already printed by commander.
       return err.exitCode ?? 2;
     }
-    if (e instanceof SpaceError || e instanceof CliError || (e as Error)?.name === 'BackendError') {
+    if (e instanceof SpaceError || e instanceof CliError || e instanceof BackendError || e instanceof SettingsError) {
       io.err(`alphanet: ${(e as Error).message}\n`);
       return 1;
     }
