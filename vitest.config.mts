@@ -1,3 +1,5 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -17,6 +19,25 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           pool: 'forks',
+        },
+      },
+      {
+        // svelteTesting() adds the `browser` export condition (Svelte's client runtime) and auto-cleanup.
+        plugins: [svelte({ configFile: 'svelte.config.mjs' }), svelteTesting()],
+        test: {
+          name: 'component',
+          environment: 'jsdom',
+          include: ['test/component/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          // Drives the built renderer (out/renderer): run `npx electron-vite build` first; .ci/run does.
+          include: ['test/e2e/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -1,0 +1,32 @@
+/**
+ * The renderer's Content-Security-Policy, in one place. Main sends it as a response header and
+ * src-renderer/index.html carries the same string in a <meta> (a unit test keeps the two equal), because
+ * `file:` pages, as in the packaged app, get no response headers to hook.
+ */
+
+/** What the production renderer may load: its own bundle, nothing inline, no eval, no WebAssembly (TF.js runs in
+ * main/CLI processes, never in the renderer), images from itself or `data:` URLs. */
+const PRODUCTION: Readonly<Record<string, readonly string[]>> = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'data:'],
+  'connect-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'none'"],
+};
+
+/**
+ * The policy as a header/meta value.
+ * @param opts.dev default false. True for Vite's dev server only, which injects CSS through <style> elements and so
+ *   needs `'unsafe-inline'` styles; built CSS is a file, so production keeps `style-src 'self'`.
+ */
+export function contentSecurityPolicy(opts: { dev?: boolean } = {}): string {
+  return Object.entries(PRODUCTION)
+    .map(([name, values]) => {
+      const all = opts.dev && name === 'style-src' ? [...values, "'unsafe-inline'"] : values;
+      return `${name} ${all.join(' ')}`;
+    })
+    .join('; ');
+}
