@@ -25,6 +25,7 @@ import {
 } from '../engine';
 import { resolveHomeDir } from '../app-paths';
 import { SettingsError, readSettings } from '../settings';
+import { registerDatasetCommands } from './datasets';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -144,6 +145,7 @@ export function buildProgram(io: CliIo): Command {
       io.out(`${JSON.stringify(result)}\n`);
     });
 
+  registerDatasetCommands(program, { io, globals });
   return program;
 }
 

@@ -63,27 +63,20 @@ function nodeVersion(m: unknown): string {
   return v?.['tfjs-node'] ?? 'unknown';
 }
 
+/** tfjs-node and tfjs-node-gpu both register the `tensorflow` backend on import. */
+const tfjsNode = (pkg: string): Loader => async () => {
+  let m: unknown;
+  try {
+    m = await import(pkg);
+  } catch (e) {
+    throw new BackendError(explain(e, pkg));
+  }
+  return { tfName: 'tensorflow', pkg, version: nodeVersion(m) };
+};
+
 const loaders: Record<BackendChoice, Loader> = {
-  'tensorflow-gpu': async () => {
-    const pkg = '@tensorflow/tfjs-node-gpu';
-    let m: unknown;
-    try {
-      m = await import(pkg);
-    } catch (e) {
-      throw new BackendError(explain(e, pkg));
-    }
-    return { tfName: 'tensorflow', pkg, version: nodeVersion(m) };
-  },
-  tensorflow: async () => {
-    const pkg = '@tensorflow/tfjs-node';
-    let m: unknown;
-    try {
-      m = await import(pkg);
-    } catch (e) {
-      throw new BackendError(explain(e, pkg));
-    }
-    return { tfName: 'tensorflow', pkg, version: nodeVersion(m) };
-  },
+  'tensorflow-gpu': tfjsNode('@tensorflow/tfjs-node-gpu'),
+  tensorflow: tfjsNode('@tensorflow/tfjs-node'),
   wasm: async () => {
     const pkg = '@tensorflow/tfjs-backend-wasm';
     try {

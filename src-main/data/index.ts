@@ -1,0 +1,34 @@
+/**
+ * Datasets (issue 4): import of IDX, CIFAR-10/100 and image folders, the built-in demo set, splits, validation of
+ * bad input, statistics, sample grids, and the batch loaders the trainer consumes. docs/DATASETS.md describes it.
+ * Plain Node: nothing here imports `electron`.
+ */
+export * from './types';
+export { DataRng, permutation } from './rng';
+export {
+  DEFAULT_VAL_FRACTION,
+  DEFAULT_VAL_SEED,
+  channelStats,
+  cleanStaleTemp,
+  contentHash,
+  datasetDir,
+  datasetsRoot,
+  findDataset,
+  fsWriter,
+  getDataset,
+  listDatasets,
+  loadSplit,
+  removeDataset,
+  setValSplit,
+  stratifiedHoldout,
+  type FileWriter,
+  type StoreResult,
+} from './store';
+export { DEMO_CLASSES, DEMO_COUNTS, DEMO_SOURCE, ensureDemoDataset, generateDemo } from './demo';
+export { calibrationBatches, clearCalibrationCache, createLoader, type Batch, type CalibrationOptions, type Loader, type LoaderOptions } from './loader';
+export { detectFormat, importDataset, type ImportOptions, type ImportResult } from './import';
+export { openSource, parseTar, type Source, type SourceFile } from './source';
+export { parseIdx } from './formats/idx';
+export { CIFAR10_NAMES } from './formats/cifar';
+export { DEFAULT_FOLDER_SIZE, decodeImage } from './formats/folder';
+export { imageDataUrl, sampleGrid, type SampleGrid } from './samples';

@@ -1,0 +1,12 @@
+/**
+ * Schema migrations, in order: migration i brings `user_version` from i to i + 1. Never edit a migration that has
+ * shipped; add a new one. docs/STORE.md describes the resulting schema.
+ */
+import { sql as datasets } from './001-datasets';
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [{ name: '001-datasets', sql: datasets }];
