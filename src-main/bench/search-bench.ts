@@ -1,0 +1,184 @@
+/**
+ * Search benchmark (docs/SEARCH.md, docs/BENCHMARKS.md): on a 32×32 space,
+ *   1. evaluated subnets per minute, each evaluation as the search runs it — BN recalibration on
+ *      `calibrationBatches` × `batchSize` images, then top-1 and loss on `evalImages` images (random data: only the
+ *      time matters; the weights are an untrained supernet's, which costs the same);
+ *   2. the latency lookup table's build time on the active backend and its prediction error on `errorSubnets`
+ *      random subnets (goal: median ≤ 10 %).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendChoice } from '../engine/backend';
+import { createOps, defaultOpsMode } from '../engine/ops';
+import { Rng } from '../engine/rng';
+import { Supernet } from '../engine/supernet';
+import { getSpace } from '../engine/spaces/registry';
+import { maxGenome, minGenome, randomGenome } from '../engine/spaces/genome';
+import { subnetCost } from '../engine/flops';
+import { evaluateSubnet, type LabelledBatch } from '../search/evaluate';
+import { buildLatencyTable, latencyErrorReport, type DeviceFingerprint } from '../search/latency';
+
+export interface SearchBenchOptions {
+  /** Backend to force (default 'wasm', this project's default where tfjs-node is absent). */
+  backend?: BackendChoice;
+  /** Default 'alphanet-cifar32'. */
+  spaceId?: string;
+  /** Evaluations to time (default 12: min, max and 10 random subnets). */
+  evaluations?: number;
+  /** Calibration batches per evaluation (default 4) of `batchSize` (default 64) images. */
+  calibrationBatches?: number;
+  batchSize?: number;
+  /** Evaluation images per subnet (default 512, in batches of `batchSize`). */
+  evalImages?: number;
+  /** Latency table: warm-up and timed runs per entry (default 3 and 10) and subnets for the error report (default 20). */
+  lutWarmup?: number;
+  lutRepeats?: number;
+  errorSubnets?: number;
+  /** Statistic of the timed runs in the latency table and its check (default 'median'). */
+  lutStatistic?: 'median' | 'min';
+  /** Clock of the latency timings (default 'wall'; 'cpu' = process CPU time, see search/latency.ts). */
+  lutClock?: 'wall' | 'cpu';
+  /** Skip the latency part (default false). */
+  skipLatency?: boolean;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface SearchBenchResult {
+  spaceId: string;
+  backend: string;
+  opsMode: string;
+  device?: DeviceFingerprint;
+  evaluation: {
+    evaluations: number;
+    calibrationImages: number;
+    evalImages: number;
+    batchSize: number;
+    meanMs: number;
+    perMinute: number;
+    meanMflops: number;
+  };
+  latency?: {
+    entries: number;
+    buildSeconds: number;
+    overheadMs: number;
+    scale: number;
+    fitSubnets: number;
+    statistic: string;
+    clock: string;
+    batch: number;
+    repeats: number;
+    errorSubnets: number;
+    medianRelError: number;
+    meanRelError: number;
+    maxRelError: number;
+    minMeasuredMs: number;
+    maxMeasuredMs: number;
+  };
+}
+
+/** Runs the benchmark; see the module comment. */
+export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<SearchBenchResult> {
+  const log = opts.log ?? (() => undefined);
+  const report = await initBackend({ force: opts.backend ?? 'wasm' });
+  const ops = createOps(defaultOpsMode(tf.getBackend()));
+  const space = getSpace(opts.spaceId ?? 'alphanet-cifar32');
+  const bs = opts.batchSize ?? 64;
+  const nCal = opts.calibrationBatches ?? 4;
+  const nEval = Math.max(1, Math.round((opts.evalImages ?? 512) / bs));
+  const res = Math.max(...space.resolutions);
+  const rng = new Rng(opts.seed ?? 0);
+  const net = new Supernet({ space, ops, seed: opts.seed ?? 0 });
+  const cal = Array.from({ length: nCal }, (_, i) => tf.randomNormal([bs, res, res, space.inputChannels], 0, 1, 'float32', 100 + i) as tf.Tensor4D);
+  const val: LabelledBatch[] = Array.from({ length: nEval }, (_, i) => ({
+    x: tf.randomNormal([bs, res, res, space.inputChannels], 0, 1, 'float32', 200 + i) as tf.Tensor4D,
+    labels: Array.from({ length: bs }, () => rng.int(space.numClasses)),
+  }));
+  const n = opts.evaluations ?? 12;
+  const genomes = [minGenome(space), maxGenome(space), ...Array.from({ length: Math.max(0, n - 2) }, () => randomGenome(space, rng))].slice(0, n);
+  // One untimed evaluation warms up kernels and the WASM heap.
+  evaluateSubnet(net, genomes[0], { calibration: cal.slice(0, 1), evaluation: val.slice(0, 1), before: 'none' });
+  let total = 0;
+  let mflops = 0;
+  for (const g of genomes) {
+    const r = evaluateSubnet(net, g, { calibration: cal, evaluation: val, before: 'none' });
+    total += r.ms;
+    mflops += subnetCost(space, g).mflops;
+    log(`eval ${g.resolution}px ${r.mflops.toFixed(2)} MFLOPs: ${r.ms.toFixed(0)} ms`);
+  }
+  tf.dispose([...cal, ...val.map((v) => v.x)]);
+  net.dispose();
+  const meanMs = total / genomes.length;
+  const result: SearchBenchResult = {
+    spaceId: space.id,
+    backend: report.chosen,
+    opsMode: ops.mode,
+    evaluation: {
+      evaluations: genomes.length,
+      calibrationImages: nCal * bs,
+      evalImages: nEval * bs,
+      batchSize: bs,
+      meanMs,
+      perMinute: 60_000 / meanMs,
+      meanMflops: mflops / genomes.length,
+    },
+  };
+  if (!opts.skipLatency) {
+    const lut = buildLatencyTable(space, ops, {
+      warmup: opts.lutWarmup ?? 3,
+      repeats: opts.lutRepeats ?? 10,
+      statistic: opts.lutStatistic ?? 'median',
+      clock: opts.lutClock ?? 'wall',
+      onProgress: (d, t) => {
+        if (d % 50 === 0 || d === t) log(`latency table ${d}/${t}`);
+      },
+    });
+    for (const f of lut.overheadFit) log(`overhead fit ${f.id}: measured ${f.measuredMs.toFixed(2)} ms, Σ entries ${f.sumMs.toFixed(2)} ms`);
+    const err = latencyErrorReport(lut, space, ops, { subnets: opts.errorSubnets ?? 20 });
+    for (const r of err.rows) log(`latency ${r.id}: measured ${r.measuredMs.toFixed(2)} ms, predicted ${r.predictedMs.toFixed(2)} ms (${(100 * r.relError).toFixed(1)} %)`);
+    const measured = err.rows.map((r) => r.measuredMs);
+    result.device = lut.device;
+    result.latency = {
+      entries: Object.keys(lut.entries).length,
+      buildSeconds: lut.buildMs / 1000,
+      overheadMs: lut.overheadMs,
+      scale: lut.scale,
+      statistic: lut.statistic,
+      clock: lut.clock,
+      fitSubnets: lut.overheadFit.length,
+      batch: lut.batch,
+      repeats: lut.repeats,
+      errorSubnets: err.rows.length,
+      medianRelError: err.medianRelError,
+      meanRelError: err.meanRelError,
+      maxRelError: err.maxRelError,
+      minMeasuredMs: Math.min(...measured),
+      maxMeasuredMs: Math.max(...measured),
+    };
+  }
+  return result;
+}
+
+/** The result as a Markdown table (what docs/SEARCH.md quotes). */
+export function formatSearchBench(r: SearchBenchResult): string {
+  const e = r.evaluation;
+  const lines = [
+    `| quantity | value |`,
+    `|---|---|`,
+    `| space / backend | ${r.spaceId} / ${r.backend} (${r.opsMode} ops) |`,
+    ...(r.device ? [`| device | ${r.device.cpuModel} ×${r.device.cpuCount}, ${r.device.platform}/${r.device.arch}, tfjs ${r.device.tfjsVersion}, SIMD ${String(r.device.simd)} |`] : []),
+    `| evaluation | BN calibration on ${e.calibrationImages} images + top-1 on ${e.evalImages} images, batch ${e.batchSize} |`,
+    `| mean time per evaluated subnet | ${(e.meanMs / 1000).toFixed(2)} s (mean ${e.meanMflops.toFixed(1)} MFLOPs over ${e.evaluations} subnets) |`,
+    `| **evaluated subnets per minute** | **${e.perMinute.toFixed(1)}** |`,
+  ];
+  if (r.latency) {
+    const l = r.latency;
+    lines.push(
+      `| latency table | ${l.entries} entries, batch ${l.batch}, ${l.statistic} of ${l.repeats} runs each, ${l.clock} clock (the check uses the same) |`,
+      `| **latency table build time** | **${l.buildSeconds.toFixed(1)} s** |`,
+      `| fitted prediction | ${l.scale.toFixed(3)} · Σ entries ${l.overheadMs < 0 ? '−' : '+'} ${Math.abs(l.overheadMs).toFixed(3)} ms (${l.fitSubnets} subnets) |`,
+      `| measured latency of the ${l.errorSubnets} test subnets | ${l.minMeasuredMs.toFixed(2)}–${l.maxMeasuredMs.toFixed(2)} ms |`,
+      `| **prediction error (median / mean / max)** | **${(100 * l.medianRelError).toFixed(1)} %** / ${(100 * l.meanRelError).toFixed(1)} % / ${(100 * l.maxRelError).toFixed(1)} % |`,
+    );
+  }
+  return lines.join('\n');
+}
