@@ -100,18 +100,24 @@ export class StaticSubnet {
   readonly net: Supernet;
   readonly stats: BnStats;
 
+  /** The statistics as tensors, uploaded once (not per forward). */
+  private readonly statTensors: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>;
+
   constructor(net: Supernet, genome: Genome, stats: BnStats) {
     this.net = net;
     this.genome = genome;
     this.stats = stats;
+    // Kept: a static subnet may be built inside a tidy scope but outlives it (until dispose()).
+    this.statTensors = new Map([...stats].map(([name, s]) => [name, { mean: tf.keep(tf.tensor1d(s.mean)), variance: tf.keep(tf.tensor1d(s.variance)) }]));
   }
 
   /** Eval-mode logits with the calibrated statistics. */
   forward(x: tf.Tensor4D): tf.Tensor2D {
-    return this.net.forward(x, this.genome, { bn: { kind: 'running', stats: this.stats } });
+    return this.net.forward(x, this.genome, { bn: { kind: 'running', stats: this.stats, tensors: this.statTensors } });
   }
 
   dispose(): void {
+    for (const t of this.statTensors.values()) tf.dispose([t.mean, t.variance]);
     this.net.dispose();
   }
 }
