@@ -52,7 +52,6 @@ export interface SupernetOptions {
   seed?: number;
 }
 
-const swish = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
 /** h-sigmoid(x) = relu6(x + 3) / 6 (spec §3.2, SE gate). */
 const hsigmoid = (x: tf.Tensor) => tf.div(tf.relu6(tf.add(x, 3)), 6);
 
@@ -256,7 +255,7 @@ export class Supernet {
     };
     const linear = (name: string, h: tf.Tensor2D, cIn: number, cOut: number, bias: boolean): tf.Tensor2D => {
       const w = this.sliceParam(`${name}.w`, [cIn, cOut]) as tf.Tensor2D;
-      let y = tf.matMul(h, w) as tf.Tensor2D;
+      let y = ops.matMul(h, w);
       if (bias) y = tf.add(y, this.sliceParam(`${name}.b`, [cOut])) as tf.Tensor2D;
       hook?.({ name, kind: 'linear', input: h.shape, weight: w.shape, output: y.shape });
       return y;
@@ -274,15 +273,15 @@ export class Supernet {
     const fw = this.sliceParam('first.conv.w', [plan.first.kernel, plan.first.kernel, plan.first.cIn, plan.first.cOut]) as tf.Tensor4D;
     const stem = ops.conv(h, fw, plan.first.stride);
     hook?.({ name: 'first.conv', kind: 'conv', input: h.shape, weight: fw.shape, output: stem.shape });
-    h = swish(batchNorm('first', stem, plan.first.cOut)) as tf.Tensor4D;
+    h = ops.swish(batchNorm('first', stem, plan.first.cOut));
 
     for (const b of plan.blocks) h = this.block(h, b, { batchNorm, pointwise, linear, hook, reg });
 
     // v3 head: 1×1 expand → BN → swish → pool → 1×1 feature mix (no BN, no bias) → swish → dropout → linear
     const hd = plan.head;
-    h = swish(batchNorm('head.expand', pointwise('head.expand', h, hd.cIn, hd.cExpand), hd.cExpand)) as tf.Tensor4D;
+    h = ops.swish(batchNorm('head.expand', pointwise('head.expand', h, hd.cIn, hd.cExpand), hd.cExpand));
     let f: tf.Tensor2D = ops.globalAvgPool(h);
-    f = swish(linear('head.mix', f, hd.cExpand, hd.cLast, false)) as tf.Tensor2D;
+    f = ops.swish(linear('head.mix', f, hd.cExpand, hd.cLast, false));
     if (reg && reg.dropout > 0) f = tf.dropout(f, reg.dropout, undefined, reg.rng.nextUint32()) as tf.Tensor2D;
     return linear('classifier', f, hd.cLast, hd.numClasses, true);
   }
@@ -300,16 +299,16 @@ export class Supernet {
   ): tf.Tensor4D {
     const p = `blocks.${b.globalIndex}`;
     let h = x;
-    if (b.hasExpand) h = swish(l.batchNorm(`${p}.expand`, l.pointwise(`${p}.expand`, h, b.cIn, b.cMid), b.cMid)) as tf.Tensor4D;
+    if (b.hasExpand) h = this.ops.swish(l.batchNorm(`${p}.expand`, l.pointwise(`${p}.expand`, h, b.cIn, b.cMid), b.cMid));
     const dw = this.sliceKernel(`${p}.dw.w`, b.kernel, b.cMid);
     const hdw = this.ops.depthwise(h, dw, b.stride);
     l.hook?.({ name: `${p}.dw`, kind: 'depthwise', input: h.shape, weight: dw.shape, output: hdw.shape });
-    h = swish(l.batchNorm(`${p}.dw`, hdw, b.cMid)) as tf.Tensor4D;
+    h = this.ops.swish(l.batchNorm(`${p}.dw`, hdw, b.cMid));
     if (b.cSe > 0) {
       const pooled = this.ops.globalAvgPool(h);
       const s = tf.relu(l.linear(`${p}.se.reduce`, pooled, b.cMid, b.cSe, true)) as tf.Tensor2D;
-      const gate = hsigmoid(l.linear(`${p}.se.expand`, s, b.cSe, b.cMid, true));
-      h = tf.mul(h, tf.reshape(gate, [gate.shape[0], 1, 1, b.cMid])) as tf.Tensor4D;
+      const gate = hsigmoid(l.linear(`${p}.se.expand`, s, b.cSe, b.cMid, true)) as tf.Tensor2D;
+      h = this.ops.scaleChannels(h, gate);
     }
     h = l.batchNorm(`${p}.project`, l.pointwise(`${p}.project`, h, b.cMid, b.cOut), b.cOut);
 

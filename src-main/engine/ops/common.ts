@@ -18,8 +18,10 @@ interface KernelFuncEngine {
  * in tfjs-core's typings, hence the cast (the TF.js version is pinned; the unit tests exercise this path).
  *
  * `forward` runs inside a tidy with the tape off; tensors it wants in `backward` must go through `save` (they are then
- * kept until the tape is disposed). For multi-output ops `backward` receives one dy per output (zeros for outputs
- * that do not reach the loss).
+ * kept until the tape is disposed; closures over them would see them disposed, since `tf.grads` runs the forward
+ * pass in a tidy). `save` clones through the Identity kernel, which the stock WASM backend implements as a copy:
+ * wasm-kernels.ts patches it to share the buffer. For multi-output ops `backward` receives one dy per output (zeros
+ * for outputs that do not reach the loss).
  */
 export function customOp<O extends tf.Tensor | tf.Tensor[]>(
   inputs: tf.Tensor[],

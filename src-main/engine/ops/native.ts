@@ -36,5 +36,14 @@ export function createNativeOps(): SupernetOps {
     globalAvgPool(x) {
       return tf.mean(x, [1, 2]) as tf.Tensor2D;
     },
+    matMul(a, b) {
+      return tf.matMul(a, b);
+    },
+    swish<T extends tf.Tensor>(x: T): T {
+      return tf.mul(x, tf.sigmoid(x)) as T;
+    },
+    scaleChannels(x, s) {
+      return tf.mul(x, tf.reshape(s, [s.shape[0], 1, 1, s.shape[1]]));
+    },
   };
 }

@@ -1,3 +1,13 @@
+/**
+ * The portable formulation: each op is a custom op (common.ts `customOp`) with a hand-written gradient, in two tiers
+ * chosen at every call:
+ * - on the `'wasm'` and `'cpu'` backends with the SIMD kernels of wasm-kernels.ts (the fast path; see there);
+ * - elsewhere, tf-op formulations whose gradients only need kernels every backend has: pointwise and im2col conv as
+ *   matMuls with explicitly transposed gradients, depthwise forward on tf.depthwiseConv2d with its input gradient as a
+ *   depthwise forward over the zero-dilated dy and its filter gradient as k² window·dy products, batch norm as a few
+ *   elementwise ops with matMul column sums. These are for correctness, not speed: on wasm their window slices
+ *   are slow (the stock Slice copies its whole input out to JS unless patched).
+ */
 import * as tf from '@tensorflow/tfjs';
 import type { SupernetOps } from './types';
 import { convOutSize, customOp, symPad, tapWindows } from './common';
@@ -9,17 +19,22 @@ function colSum(x2: tf.Tensor2D, scale = 1): tf.Tensor2D {
   return tf.matMul(tf.fill([1, x2.shape[0]], scale), x2);
 }
 
-/** [M,K] × [K,N] matMul whose gradients transpose explicitly instead of passing transpose flags (the flagged WASM
- * matMul is a naive loop, ~10× slower). */
+/**
+ * [M,K] × [K,N] matMul whose gradients transpose explicitly instead of passing transpose flags (the flagged WASM
+ * matMul is a naive loop, ~10× slower). With the WASM kernels, all three products are ours: measured in a max-subnet
+ * step, XNNPACK's matMul as TF.js drives it (weights repacked every call) took about twice as long as gemm_nn.
+ */
 function matMulNT(a: tf.Tensor2D, b: tf.Tensor2D, kernels: boolean): tf.Tensor2D {
+  const mm = (x: tf.Tensor, y: tf.Tensor): tf.Tensor2D =>
+    kernels ? K.runWasmKernel<tf.Tensor2D>(K.K_GEMM_NN, { a: x, b: y }) : tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D);
   return customOp(
     [a, b],
     (save) => {
       save([a, b]);
-      return tf.matMul(a, b);
+      return mm(a, b);
     },
     (dy, [as, bs]) => [
-      () => tf.matMul(dy, tf.transpose(bs)),
+      () => mm(dy, tf.transpose(bs)),
       // aᵀ·dy straight from a [M,K] (a is big, M = N·H·W): no transpose pass over it on WASM.
       () => (kernels ? K.runWasmKernel<tf.Tensor2D>(K.K_GEMM_TN, { a: as, b: dy }) : tf.matMul(tf.transpose(as), dy)),
     ],
@@ -259,13 +274,73 @@ function globalAvgPool(this: Ctx, x: tf.Tensor4D): tf.Tensor2D {
   return tf.mean(x, [1, 2]) as tf.Tensor2D;
 }
 
+function matMul(this: Ctx, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return matMulNT(a, b, this.kernels());
+}
+
+function swish<T extends tf.Tensor>(this: Ctx, x: T): T {
+  if (this.kernels()) {
+    return customOp(
+      [x],
+      (save) => {
+        save([x]);
+        return K.runWasmKernel<T>(K.K_SWISH, { x });
+      },
+      (dy, [xs]) => [() => K.runWasmKernel<tf.Tensor>(K.K_SWISH_GRAD, { x: xs, dy })],
+    );
+  }
+  return customOp(
+    [x],
+    (save) => {
+      save([x]);
+      return tf.mul(x, tf.sigmoid(x)) as T;
+    },
+    // d/dx x·s(x) = s·(1 + x·(1 − s)); s recomputed from x rather than kept.
+    (dy, [xs]) => [
+      () => {
+        const s = tf.sigmoid(xs);
+        return tf.mul(tf.mul(dy, s), tf.add(1, tf.mul(xs, tf.sub(1, s))));
+      },
+    ],
+  );
+}
+
+function scaleChannels(this: Ctx, x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  if (this.kernels()) {
+    return customOp(
+      [x, s],
+      (save) => {
+        save([x, s]);
+        return K.runWasmKernel<tf.Tensor4D>(K.K_SCALE_CH, { x, s });
+      },
+      (dy, [xs, ss]) => {
+        const [dx, ds] = K.runWasmKernel<tf.Tensor[]>(K.K_SCALE_CH_GRAD, { x: xs, s: ss, dy });
+        return [() => dx, () => ds];
+      },
+    );
+  }
+  return customOp(
+    [x, s],
+    (save) => {
+      save([x, s]);
+      return tf.mul(x, tf.reshape(s, [n, 1, 1, c]));
+    },
+    // ds = Σ_hw dy·x as a batched ones-row matMul ([N,1,HW]·[N,HW,C]) rather than tf.sum over axes 1,2.
+    (dy, [xs, ss]) => [
+      () => tf.mul(dy, tf.reshape(ss, [n, 1, 1, c])),
+      () => tf.reshape(tf.matMul(tf.ones([n, 1, h * w]), tf.reshape(tf.mul(dy, xs), [n, h * w, c])), [n, c]),
+    ],
+  );
+}
+
 /** What the op functions see as `this`: whether to use the WASM SIMD kernels for this call. */
 interface Ctx {
   kernels(): boolean;
 }
 
 /**
- * The portable formulation (see {@link OpsMode}). On the `'wasm'` backend it uses the SIMD kernels of
+ * The portable formulation (see {@link OpsMode}). On the `'wasm'` and `'cpu'` backends it uses the SIMD kernels of
  * ./wasm-kernels.ts unless `wasmKernels` is false (default true); elsewhere, or if they cannot be instantiated, it
  * uses tf-op formulations whose gradients exist on every backend.
  */
@@ -280,5 +355,8 @@ export function createPortableOps(wasmKernels = true): SupernetOps {
     batchNormEval: batchNormEval.bind(ctx),
     shortcutPool: shortcutPool.bind(ctx),
     globalAvgPool: globalAvgPool.bind(ctx),
+    matMul: matMul.bind(ctx),
+    swish: swish.bind(ctx) as SupernetOps['swish'],
+    scaleChannels: scaleChannels.bind(ctx),
   };
 }

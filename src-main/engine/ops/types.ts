@@ -53,4 +53,16 @@ export interface SupernetOps {
   shortcutPool(x: tf.Tensor4D): tf.Tensor4D;
   /** Global average pool over H,W: [N,H,W,C] → [N,C]. */
   globalAvgPool(x: tf.Tensor4D): tf.Tensor2D;
+
+  // Extras beyond the layer ops above, for the rest of the network.
+
+  /**
+   * Plain matrix product a [M,K] · b [K,N] (the head's 1×1 conv after pooling, SE convs, the classifier). Portable:
+   * gradients transpose explicitly instead of using tf.matMul's transpose flags (a naive loop on WASM, ~10× slower).
+   */
+  matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D;
+  /** swish(x) = x·sigmoid(x), any shape. Portable: one fused kernel each way on WASM instead of four stock ops. */
+  swish<T extends tf.Tensor>(x: T): T;
+  /** x [N,H,W,C] · s [N,C] broadcast over H,W (the SE block's re-weighting). */
+  scaleChannels(x: tf.Tensor4D, s: tf.Tensor2D): tf.Tensor4D;
 }

@@ -1,13 +1,18 @@
 /**
- * Hand-written WASM SIMD kernels (wasm/kernels.c) registered as TF.js kernels of the `'wasm'` backend, for the
- * portable ops' hot paths: depthwise forward and both depthwise gradients (which the WASM backend lacks), batch norm
- * forward/backward as two passes each, and the 1×1 conv weight gradient xᵀ·dy without a transpose.
+ * Hand-written WASM SIMD kernels (wasm/kernels.c, compiled by wasm/build.sh into wasm/kernels.wasm.ts) registered as
+ * TF.js kernels, for the portable ops' hot paths: depthwise forward and both depthwise gradients (the WASM backend
+ * has no depthwise gradient kernels), batch norm forward/backward in two passes each, the three matrix products of a
+ * 1×1 conv (TN without a transpose), the stem's filter gradient, pools, swish and the SE channel scaling. Measured
+ * against the stock formulations in bench/ops.bench.ts.
  *
- * The module imports the WASM backend's own linear memory, so kernels read and write tensors in place (tensor data
- * are byte offsets `dataIdMap.get(dataId).memoryOffset` into it): no copies. That relies on internals of
- * @tensorflow/tfjs-backend-wasm 4.22 (`wasm.asm.memory`, `dataIdMap`, `makeOutput`, `disposeData`); when any is
- * missing, or the memory is shared (the threaded build) so the import does not match, {@link wasmKernelsReady}
- * returns false and the ops use their tf-op formulations instead.
+ * Two hosts:
+ * - `'wasm'` backend: the module imports the backend's own linear memory, so kernels read and write tensors in place
+ *   (tensor data are byte offsets `dataIdMap.get(dataId).memoryOffset` into it): no copies. That relies on internals
+ *   of @tensorflow/tfjs-backend-wasm 4.22 (`wasm.asm.memory`, `dataIdMap`, `makeOutput`, `disposeData`, `incRef`).
+ * - `'cpu'` backend: the module gets a private memory; inputs are copied in and outputs out (a few % of a kernel's
+ *   time), which still beats the cpu backend's JS loops by 10–100× and lets the unit tests run the same kernels.
+ * When anything is missing (e.g. the threaded WASM build, whose memory is shared so the import does not match; Node
+ * never uses it), {@link wasmKernelsReady} returns false and the ops use their tf-op formulations instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KERNELS_WASM_BASE64 } from './wasm/kernels.wasm';
@@ -15,6 +20,7 @@ import { KERNELS_WASM_BASE64 } from './wasm/kernels.wasm';
 // The WebAssembly JS API, typed locally: tsconfig.node.json has no DOM lib and @types/node does not declare it.
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
 }
 interface WasmModule {
   readonly __wasmModule?: never;
@@ -22,7 +28,7 @@ interface WasmModule {
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-  Memory: abstract new (...args: never[]) => WasmMemory;
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
 };
 
 interface KernelExports {
@@ -33,31 +39,55 @@ interface KernelExports {
   affine(x: number, a: number, b: number, y: number, m: number, c: number): void;
   bn_grad_sums(x: number, dy: number, mean: number, m: number, c: number, sdy: number, sdyx: number): void;
   bn_grad_dx(x: number, dy: number, a: number, d: number, e: number, dx: number, m: number, c: number): void;
-  transpose2d(x: number, out: number, m: number, c: number): void;
   conv_filter_grad(x: number, dy: number, dw: number, part: number, n: number, h: number, wd: number, ci: number, co: number, k: number, s: number, p: number, ho: number, wo: number): void;
   pool2_forward(x: number, y: number, n: number, h: number, wd: number, c: number, p: number, ho: number, wo: number): void;
   pool2_backward(dy: number, dx: number, n: number, h: number, wd: number, c: number, p: number, ho: number, wo: number): void;
   gap_forward(x: number, y: number, n: number, hw: number, c: number): void;
   gap_backward(dy: number, dx: number, n: number, hw: number, c: number): void;
+  swish_forward(x: number, y: number, n: number): void;
+  swish_backward(x: number, dy: number, dx: number, n: number): void;
+  scale_channels_forward(x: number, s: number, y: number, n: number, hw: number, c: number): void;
+  scale_channels_backward(x: number, s: number, dy: number, dx: number, ds: number, n: number, hw: number, c: number): void;
+  slice4d(x: number, out: number, d0: number, d1: number, d2: number, d3: number, b0: number, b1: number, b2: number, b3: number, s0: number, s1: number, s2: number, s3: number): void;
   gemm_tn(a: number, b: number, out: number, m: number, k: number, n: number): void;
   gemm_nn(a: number, b: number, out: number, m: number, k: number, n: number): void;
 }
 
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
+/** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackendLike {
   wasm: { asm?: { memory?: WasmMemory } };
+  incRef(dataId: object): void;
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  makeOutput(shape: number[], dtype: 'float32' | 'int32'): tf.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
+/** The parts of tfjs-backend-cpu's MathBackendCPU used here. */
+interface CpuBackendLike {
+  readSync(dataId: object): ArrayLike<number>;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
+}
+
+/**
+ * Where a kernel's tensors live while it runs. A kernel first takes pointers for all its inputs, outputs and scratch
+ * (`input`, `output`, `scratch`), then calls the exports, reads/writes small [C] vectors through `view`, and
+ * returns `finish(outputs)`, which releases scratch (and, on cpu, copies the outputs out).
+ */
+interface Host {
+  k: KernelExports;
+  input(t: tf.TensorInfo): number;
+  output(shape: number[]): number;
+  scratch(floats: number): number;
+  view(ptr: number, floats: number): Float32Array;
+  finish(outputs: number[]): tf.TensorInfo[];
+}
+
 let compiled: WasmModule | null | undefined;
-const instances = new WeakMap<object, { k: KernelExports; memory: WasmMemory } | null>();
 
 function compile(): WasmModule | null {
   if (compiled === undefined) {
     try {
-      // ~22 KB: synchronous compilation is allowed everywhere except a browser's main thread (limit 4 KB), where this
+      // ~45 KB: synchronous compilation is allowed everywhere except a browser's main thread (limit 4 KB), where this
       // throws and the tf-op formulations are used.
       compiled = new WebAssembly.Module(Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0)));
     } catch {
@@ -67,45 +97,150 @@ function compile(): WasmModule | null {
   return compiled;
 }
 
-function instanceFor(backend: unknown): { k: KernelExports; memory: WasmMemory } | null {
-  const b = backend as WasmBackendLike;
-  if (b == null || typeof b !== 'object') return null;
-  let inst = instances.get(b);
-  if (inst !== undefined) return inst;
-  inst = null;
-  const memory = b.wasm?.asm?.memory;
-  const mod = compile();
-  if (mod && memory instanceof WebAssembly.Memory && typeof b.makeOutput === 'function' && b.dataIdMap) {
-    try {
-      const i = new WebAssembly.Instance(mod, { env: { memory } });
-      inst = { k: i.exports as unknown as KernelExports, memory };
-    } catch {
-      inst = null;
-    }
+const sizeOf = (shape: number[]) => shape.reduce((a, v) => a * v, 1);
+
+/** Host of the wasm backend: tensors in place in its heap; outputs and scratch are backend allocations. */
+class WasmHost implements Host {
+  private outs = new Map<number, tf.TensorInfo>();
+  private temps: tf.TensorInfo[] = [];
+  constructor(
+    readonly k: KernelExports,
+    private readonly b: WasmBackendLike,
+    private readonly memory: WasmMemory,
+  ) {}
+  input(t: tf.TensorInfo): number {
+    const d = this.b.dataIdMap.get(t.dataId);
+    if (!d) throw new Error('tensor data not on the wasm backend');
+    return d.memoryOffset;
   }
-  instances.set(b, inst);
-  return inst;
+  output(shape: number[]): number {
+    const info = this.b.makeOutput(shape, 'float32');
+    const p = this.input(info);
+    this.outs.set(p, info);
+    return p;
+  }
+  scratch(floats: number): number {
+    const info = this.b.makeOutput([floats], 'float32');
+    this.temps.push(info);
+    return this.input(info);
+  }
+  view(ptr: number, floats: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, floats);
+  }
+  finish(outputs: number[]): tf.TensorInfo[] {
+    for (const t of this.temps) this.b.disposeData(t.dataId, true);
+    const res = outputs.map((p) => this.outs.get(p)!);
+    this.outs.clear();
+    this.temps = [];
+    return res;
+  }
 }
 
-/** True when the current backend is `'wasm'` and the SIMD kernels run inside it. */
+/** Host of the cpu backend: a private memory with a bump allocator, reset by every kernel. */
+class CpuHost implements Host {
+  private top = 16;
+  private outs = new Map<number, number[]>();
+  constructor(
+    readonly k: KernelExports,
+    private readonly b: CpuBackendLike,
+    private readonly memory: WasmMemory,
+  ) {}
+  private alloc(floats: number): number {
+    const p = this.top;
+    this.top += Math.ceil((floats * 4) / 16) * 16 + 16;
+    const need = this.top - this.memory.buffer.byteLength;
+    if (need > 0) this.memory.grow(Math.ceil(need / 65536));
+    return p;
+  }
+  input(t: tf.TensorInfo): number {
+    const vals = this.b.readSync(t.dataId);
+    const p = this.alloc(vals.length);
+    new Float32Array(this.memory.buffer, p, vals.length).set(vals);
+    return p;
+  }
+  output(shape: number[]): number {
+    const p = this.alloc(sizeOf(shape));
+    this.outs.set(p, shape);
+    return p;
+  }
+  scratch(floats: number): number {
+    return this.alloc(floats);
+  }
+  view(ptr: number, floats: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, floats);
+  }
+  reset(): this {
+    this.top = 16;
+    this.outs.clear();
+    return this;
+  }
+  finish(outputs: number[]): tf.TensorInfo[] {
+    return outputs.map((p) => {
+      const shape = this.outs.get(p)!;
+      return this.b.makeTensorInfo(shape, 'float32', this.view(p, sizeOf(shape)).slice());
+    });
+  }
+}
+
+type HostFactory = () => Host;
+const hosts = new WeakMap<object, HostFactory | null>();
+
+function hostFor(backend: unknown, name: string): HostFactory | null {
+  if (backend == null || typeof backend !== 'object') return null;
+  let f = hosts.get(backend);
+  if (f !== undefined) return f;
+  f = null;
+  const mod = compile();
+  try {
+    if (mod && name === 'wasm') {
+      const b = backend as WasmBackendLike;
+      const memory = b.wasm?.asm?.memory;
+      if (memory && typeof b.makeOutput === 'function' && b.dataIdMap && typeof b.incRef === 'function') {
+        const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as KernelExports;
+        f = () => new WasmHost(k, b, memory);
+      }
+    } else if (mod && name === 'cpu') {
+      const b = backend as CpuBackendLike;
+      if (typeof b.readSync === 'function' && typeof b.makeTensorInfo === 'function') {
+        const memory = new WebAssembly.Memory({ initial: 16 });
+        const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as KernelExports;
+        const host = new CpuHost(k, b, memory);
+        f = () => host.reset();
+      }
+    }
+  } catch {
+    f = null;
+  }
+  hosts.set(backend, f);
+  if (f && name === 'wasm') patchWasmBackendKernels();
+  return f;
+}
+
+const KERNEL_BACKENDS = ['wasm', 'cpu'];
+
+/** True when the current backend (`'wasm'` or `'cpu'`) runs the SIMD kernels. */
 export function wasmKernelsReady(): boolean {
-  return tf.getBackend() === 'wasm' && instanceFor(tf.backend()) !== null;
-}
-
-function ptr(b: WasmBackendLike, t: tf.TensorInfo): number {
-  const d = b.dataIdMap.get(t.dataId);
-  if (!d) throw new Error('tensor data not on the wasm backend');
-  return d.memoryOffset;
+  const name = tf.getBackend();
+  return KERNEL_BACKENDS.includes(name) && hostFor(tf.backend(), name) !== null;
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-function ctx(args: KernelArgs) {
-  const b = args.backend as WasmBackendLike;
-  const inst = instanceFor(b);
-  if (!inst) throw new Error('AlphaNet WASM kernels are not available on this backend');
-  const attrs = (args.attrs ?? {}) as Record<string, number>;
-  return { b, k: inst.k, memory: inst.memory, attrs, inp: args.inputs as Record<string, tf.TensorInfo> };
+/** Registers `body` as kernel `name` on every host backend. */
+function defineKernel(name: string, body: (h: Host, inp: Record<string, tf.TensorInfo>, attrs: Record<string, number>) => tf.TensorInfo[]): void {
+  for (const backendName of KERNEL_BACKENDS) {
+    if (tf.getKernel(name, backendName) != null) continue;
+    tf.registerKernel({
+      kernelName: name,
+      backendName,
+      kernelFunc: ((args: KernelArgs) => {
+        const f = hostFor(args.backend, backendName);
+        if (!f) throw new Error(`AlphaNet WASM kernels are not available on the ${backendName} backend`);
+        const outs = body(f(), args.inputs as Record<string, tf.TensorInfo>, (args.attrs ?? {}) as Record<string, number>);
+        return outs.length === 1 ? outs[0] : outs;
+      }) as unknown as tf.KernelFunc,
+    });
+  }
 }
 
 export const K_DW_FORWARD = 'AlphaNetDepthwiseForward';
@@ -116,253 +251,258 @@ export const K_BN_GRAD = 'AlphaNetBatchNormGrad';
 export const K_AFFINE = 'AlphaNetChannelAffine';
 export const K_GEMM_TN = 'AlphaNetMatMulTN';
 export const K_GEMM_NN = 'AlphaNetMatMul';
-export const K_TRANSPOSE = 'AlphaNetTranspose2D';
 export const K_CONV_FILTER_GRAD = 'AlphaNetConvFilterGrad';
 export const K_POOL2 = 'AlphaNetShortcutPool';
 export const K_POOL2_GRAD = 'AlphaNetShortcutPoolGrad';
 export const K_GAP = 'AlphaNetGlobalAvgPool';
 export const K_GAP_GRAD = 'AlphaNetGlobalAvgPoolGrad';
+export const K_SWISH = 'AlphaNetSwish';
+export const K_SWISH_GRAD = 'AlphaNetSwishGrad';
+export const K_SCALE_CH = 'AlphaNetScaleChannels';
+export const K_SCALE_CH_GRAD = 'AlphaNetScaleChannelsGrad';
 
-/** Depthwise geometry from attrs: x [N,H,W,C], kernel k, stride s, pad p, output Ho×Wo. */
-function dwGeom(xShape: number[], k: number, s: number, p: number) {
-  const [n, h, w, c] = xShape;
-  return { n, h, w, c, ho: Math.floor((h + 2 * p - k) / s) + 1, wo: Math.floor((w + 2 * p - k) / s) + 1 };
-}
+const outSize = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
 
-const kernels: tf.KernelConfig[] = [
-  {
-    // inputs x [N,H,W,C], w [k,k,C,1]; attrs stride, pad → y [N,Ho,Wo,C]
-    kernelName: K_DW_FORWARD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, attrs, inp } = ctx(args as KernelArgs);
-      const { x, w } = inp;
-      const kk = w.shape[0];
-      const g = dwGeom(x.shape, kk, attrs.stride, attrs.pad);
-      const y = b.makeOutput([g.n, g.ho, g.wo, g.c], 'float32');
-      k.dw_forward(ptr(b, x), ptr(b, w), ptr(b, y), g.n, g.h, g.w, g.c, kk, attrs.stride, attrs.pad, g.ho, g.wo);
-      return y;
-    },
-  },
-  {
-    // inputs dy [N,Ho,Wo,C], w [k,k,C,1]; attrs stride, pad, inH, inW → dx [N,inH,inW,C]
-    kernelName: K_DW_INPUT_GRAD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, attrs, inp } = ctx(args as KernelArgs);
-      const { dy, w } = inp;
-      const kk = w.shape[0];
-      const [n, ho, wo, c] = dy.shape;
-      const dx = b.makeOutput([n, attrs.inH, attrs.inW, c], 'float32');
-      k.dw_input_grad(ptr(b, dy), ptr(b, w), ptr(b, dx), n, attrs.inH, attrs.inW, c, kk, attrs.stride, attrs.pad, ho, wo);
-      return dx;
-    },
-  },
-  {
-    // inputs x [N,H,W,C], dy [N,Ho,Wo,C]; attrs k, stride, pad → dw [k,k,C,1]
-    kernelName: K_DW_FILTER_GRAD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, attrs, inp } = ctx(args as KernelArgs);
-      const { x, dy } = inp;
-      const g = dwGeom(x.shape, attrs.k, attrs.stride, attrs.pad);
-      const dw = b.makeOutput([attrs.k, attrs.k, g.c, 1], 'float32');
-      k.dw_filter_grad(ptr(b, x), ptr(b, dy), ptr(b, dw), g.n, g.h, g.w, g.c, attrs.k, attrs.stride, attrs.pad, dy.shape[1], dy.shape[2]);
-      return dw;
-    },
-  },
-  {
-    // inputs x [...,C], gamma [C], beta [C]; attrs eps → [y, mean [C], variance [C]]
-    kernelName: K_BN_TRAIN,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, memory, attrs, inp } = ctx(args as KernelArgs);
-      const { x, gamma, beta } = inp;
-      const c = x.shape[x.shape.length - 1];
-      const m = x.shape.reduce((a, v) => a * v, 1) / c;
-      const mean = b.makeOutput([c], 'float32');
-      const variance = b.makeOutput([c], 'float32');
-      k.bn_stats(ptr(b, x), m, c, ptr(b, mean), ptr(b, variance));
-      // Per-channel scale and shift, computed here on [C] views of the heap.
-      const ab = b.makeOutput([2 * c], 'float32');
-      const f = (t: tf.TensorInfo, len: number) => new Float32Array(memory.buffer, ptr(b, t), len);
-      const [mu, va, ga, be, abv] = [f(mean, c), f(variance, c), f(gamma, c), f(beta, c), f(ab, 2 * c)];
-      for (let i = 0; i < c; i++) {
-        const a = ga[i] / Math.sqrt(va[i] + attrs.eps);
-        abv[i] = a;
-        abv[c + i] = be[i] - mu[i] * a;
-      }
-      const y = b.makeOutput(x.shape, 'float32');
-      const abp = ptr(b, ab);
-      k.affine(ptr(b, x), abp, abp + 4 * c, ptr(b, y), m, c);
-      b.disposeData(ab.dataId, true);
-      return [y, mean, variance];
-    },
-  },
-  {
-    // inputs x, dy [...,C], gamma, mean, variance, dmean, dvar [C]; attrs eps → [dx, dgamma, dbeta]
-    kernelName: K_BN_GRAD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, memory, attrs, inp } = ctx(args as KernelArgs);
-      const { x, dy, gamma, mean, variance, dmean, dvar } = inp;
-      const c = x.shape[x.shape.length - 1];
-      const m = x.shape.reduce((a, v) => a * v, 1) / c;
-      const dbeta = b.makeOutput([c], 'float32');
-      const dgamma = b.makeOutput([c], 'float32');
-      // dgamma first holds Σ dy·(x − mean); scaled by 1/σ below.
-      k.bn_grad_sums(ptr(b, x), ptr(b, dy), ptr(b, mean), m, c, ptr(b, dbeta), ptr(b, dgamma));
-      const tmp = b.makeOutput([3 * c], 'float32');
-      const f = (t: tf.TensorInfo, len: number) => new Float32Array(memory.buffer, ptr(b, t), len);
-      const [ga, mu, va, dm, dv, sdy, sdyx, t3] = [f(gamma, c), f(mean, c), f(variance, c), f(dmean, c), f(dvar, c), f(dbeta, c), f(dgamma, c), f(tmp, 3 * c)];
-      for (let i = 0; i < c; i++) {
-        const inv = 1 / Math.sqrt(va[i] + attrs.eps);
-        const dg = sdyx[i] * inv;
-        sdyx[i] = dg;
-        // dx = A·dy + Cc·xhat + B with xhat = (x − mean)·inv; folded to dx = A·dy + D·x + E.
-        const a = ga[i] * inv;
-        const bb = (dm[i] - a * sdy[i]) / m;
-        const cc = ((2 * dv[i]) / inv - a * dg) / m;
-        t3[i] = a;
-        t3[c + i] = cc * inv;
-        t3[2 * c + i] = bb - cc * inv * mu[i];
-      }
-      const dx = b.makeOutput(x.shape, 'float32');
-      const tp = ptr(b, tmp);
-      k.bn_grad_dx(ptr(b, x), ptr(b, dy), tp, tp + 4 * c, tp + 8 * c, ptr(b, dx), m, c);
-      b.disposeData(tmp.dataId, true);
-      return [dx, dgamma, dbeta];
-    },
-  },
-  {
-    // inputs x [...,C], a [C], b [C] → x·a + b
-    kernelName: K_AFFINE,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, inp } = ctx(args as KernelArgs);
-      const { x, a, b: sh } = inp;
-      const c = x.shape[x.shape.length - 1];
-      const y = b.makeOutput(x.shape, 'float32');
-      k.affine(ptr(b, x), ptr(b, a), ptr(b, sh), ptr(b, y), x.shape.reduce((p, v) => p * v, 1) / c, c);
-      return y;
-    },
-  },
-  {
-    // inputs a [M,K], b [M,N] → aᵀ·b [K,N]
-    kernelName: K_GEMM_TN,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, inp } = ctx(args as KernelArgs);
-      const { a, b: bm } = inp;
-      const [m, kk] = a.shape;
-      const n = bm.shape[1];
-      const out = b.makeOutput([kk, n], 'float32');
-      k.gemm_tn(ptr(b, a), ptr(b, bm), ptr(b, out), m, kk, n);
-      return out;
-    },
-  },
-  {
-    // inputs a [M,K], b [K,N] → a·b [M,N]
-    kernelName: K_GEMM_NN,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, inp } = ctx(args as KernelArgs);
-      const { a, b: bm } = inp;
-      const [m, kk] = a.shape;
-      const n = bm.shape[1];
-      const out = b.makeOutput([m, n], 'float32');
-      k.gemm_nn(ptr(b, a), ptr(b, bm), ptr(b, out), m, kk, n);
-      return out;
-    },
-  },
-  {
-    // inputs x [M,C] → [C,M]
-    kernelName: K_TRANSPOSE,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, inp } = ctx(args as KernelArgs);
-      const { x } = inp;
-      const [m, c] = x.shape;
-      const out = b.makeOutput([c, m], 'float32');
-      k.transpose2d(ptr(b, x), ptr(b, out), m, c);
-      return out;
-    },
-  },
-  {
-    // inputs x [N,H,W,Ci], dy [N,Ho,Wo,Co]; attrs k, stride, pad → dw [k,k,Ci,Co]
-    kernelName: K_CONV_FILTER_GRAD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, attrs, inp } = ctx(args as KernelArgs);
-      const { x, dy } = inp;
-      const [n, h, w, ci] = x.shape;
-      const [, ho, wo, co] = dy.shape;
-      const dw = b.makeOutput([attrs.k, attrs.k, ci, co], 'float32');
-      const part = b.makeOutput([attrs.k * attrs.k * ci * co], 'float32');
-      k.conv_filter_grad(ptr(b, x), ptr(b, dy), ptr(b, dw), ptr(b, part), n, h, w, ci, co, attrs.k, attrs.stride, attrs.pad, ho, wo);
-      b.disposeData(part.dataId, true);
-      return dw;
-    },
-  },
-  {
-    // inputs x [N,H,W,C]; attrs pad → 2×2/2 average pool counting the padding
-    kernelName: K_POOL2,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, attrs, inp } = ctx(args as KernelArgs);
-      const { x } = inp;
-      const [n, h, w, c] = x.shape;
-      const ho = Math.floor((h + 2 * attrs.pad - 2) / 2) + 1;
-      const wo = Math.floor((w + 2 * attrs.pad - 2) / 2) + 1;
-      const y = b.makeOutput([n, ho, wo, c], 'float32');
-      k.pool2_forward(ptr(b, x), ptr(b, y), n, h, w, c, attrs.pad, ho, wo);
-      return y;
-    },
-  },
-  {
-    // inputs dy [N,Ho,Wo,C]; attrs pad, inH, inW → dx [N,inH,inW,C]
-    kernelName: K_POOL2_GRAD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, attrs, inp } = ctx(args as KernelArgs);
-      const { dy } = inp;
-      const [n, ho, wo, c] = dy.shape;
-      const dx = b.makeOutput([n, attrs.inH, attrs.inW, c], 'float32');
-      k.pool2_backward(ptr(b, dy), ptr(b, dx), n, attrs.inH, attrs.inW, c, attrs.pad, ho, wo);
-      return dx;
-    },
-  },
-  {
-    // inputs x [N,H,W,C] → [N,C]
-    kernelName: K_GAP,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, inp } = ctx(args as KernelArgs);
-      const { x } = inp;
-      const [n, h, w, c] = x.shape;
-      const y = b.makeOutput([n, c], 'float32');
-      k.gap_forward(ptr(b, x), ptr(b, y), n, h * w, c);
-      return y;
-    },
-  },
-  {
-    // inputs dy [N,C]; attrs inH, inW → dx [N,inH,inW,C]
-    kernelName: K_GAP_GRAD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { b, k, attrs, inp } = ctx(args as KernelArgs);
-      const { dy } = inp;
-      const [n, c] = dy.shape;
-      const dx = b.makeOutput([n, attrs.inH, attrs.inW, c], 'float32');
-      k.gap_backward(ptr(b, dy), ptr(b, dx), n, attrs.inH * attrs.inW, c);
-      return dx;
-    },
-  },
-];
+// inputs x [N,H,W,C], w [k,k,C,1]; attrs stride, pad → y [N,Ho,Wo,C]
+defineKernel(K_DW_FORWARD, (h, { x, w }, a) => {
+  const [n, hh, ww, c] = x.shape;
+  const k = w.shape[0];
+  const ho = outSize(hh, k, a.stride, a.pad);
+  const wo = outSize(ww, k, a.stride, a.pad);
+  const [px, pw, py] = [h.input(x), h.input(w), h.output([n, ho, wo, c])];
+  h.k.dw_forward(px, pw, py, n, hh, ww, c, k, a.stride, a.pad, ho, wo);
+  return h.finish([py]);
+});
 
-for (const cfg of kernels) if (tf.getKernel(cfg.kernelName, cfg.backendName) == null) tf.registerKernel(cfg);
+// inputs dy [N,Ho,Wo,C], w [k,k,C,1]; attrs stride, pad, inH, inW → dx [N,inH,inW,C]
+defineKernel(K_DW_INPUT_GRAD, (h, { dy, w }, a) => {
+  const [n, ho, wo, c] = dy.shape;
+  const [pdy, pw, pdx] = [h.input(dy), h.input(w), h.output([n, a.inH, a.inW, c])];
+  h.k.dw_input_grad(pdy, pw, pdx, n, a.inH, a.inW, c, w.shape[0], a.stride, a.pad, ho, wo);
+  return h.finish([pdx]);
+});
 
-/** Runs one of the kernels above on the current (wasm) backend. */
+// inputs x [N,H,W,C], dy [N,Ho,Wo,C]; attrs k, stride, pad → dw [k,k,C,1]
+defineKernel(K_DW_FILTER_GRAD, (h, { x, dy }, a) => {
+  const [n, hh, ww, c] = x.shape;
+  const [px, pdy, pdw] = [h.input(x), h.input(dy), h.output([a.k, a.k, c, 1])];
+  h.k.dw_filter_grad(px, pdy, pdw, n, hh, ww, c, a.k, a.stride, a.pad, dy.shape[1], dy.shape[2]);
+  return h.finish([pdw]);
+});
+
+// inputs x [...,C], gamma [C], beta [C]; attrs eps → [y, mean [C], variance [C]]
+defineKernel(K_BN_TRAIN, (h, { x, gamma, beta }, a) => {
+  const c = x.shape[x.shape.length - 1];
+  const m = sizeOf(x.shape) / c;
+  const [px, pg, pb] = [h.input(x), h.input(gamma), h.input(beta)];
+  const [py, pmean, pvar, pab] = [h.output(x.shape), h.output([c]), h.output([c]), h.scratch(2 * c)];
+  h.k.bn_stats(px, m, c, pmean, pvar);
+  // Per-channel scale and shift of the normalisation, y = x·a + b.
+  const [mu, va, ga, be, ab] = [h.view(pmean, c), h.view(pvar, c), h.view(pg, c), h.view(pb, c), h.view(pab, 2 * c)];
+  for (let i = 0; i < c; i++) {
+    const s = ga[i] / Math.sqrt(va[i] + a.eps);
+    ab[i] = s;
+    ab[c + i] = be[i] - mu[i] * s;
+  }
+  h.k.affine(px, pab, pab + 4 * c, py, m, c);
+  return h.finish([py, pmean, pvar]);
+});
+
+// inputs x, dy [...,C], gamma, mean, variance, dmean, dvar [C]; attrs eps → [dx, dgamma, dbeta]
+defineKernel(K_BN_GRAD, (h, { x, dy, gamma, mean, variance, dmean, dvar }, a) => {
+  const c = x.shape[x.shape.length - 1];
+  const m = sizeOf(x.shape) / c;
+  const [px, pdy, pg, pmu, pva, pdm, pdv] = [x, dy, gamma, mean, variance, dmean, dvar].map((t) => h.input(t));
+  const [pdx, pdgamma, pdbeta, pt] = [h.output(x.shape), h.output([c]), h.output([c]), h.scratch(3 * c)];
+  // dbeta = Σ dy; dgamma first holds Σ dy·(x − mean), scaled by 1/σ below.
+  h.k.bn_grad_sums(px, pdy, pmu, m, c, pdbeta, pdgamma);
+  const [ga, mu, va, dm, dv, sdy, sdyx, t3] = [h.view(pg, c), h.view(pmu, c), h.view(pva, c), h.view(pdm, c), h.view(pdv, c), h.view(pdbeta, c), h.view(pdgamma, c), h.view(pt, 3 * c)];
+  for (let i = 0; i < c; i++) {
+    const inv = 1 / Math.sqrt(va[i] + a.eps);
+    const dg = sdyx[i] * inv;
+    sdyx[i] = dg;
+    // dx = A·dy + Cc·xhat + B with xhat = (x − mean)·inv, the dmean and dvar terms folded into B and Cc; then
+    // written as dx = A·dy + D·x + E for a single pass.
+    const aa = ga[i] * inv;
+    const bb = (dm[i] - aa * sdy[i]) / m;
+    const cc = ((2 * dv[i]) / inv - aa * dg) / m;
+    t3[i] = aa;
+    t3[c + i] = cc * inv;
+    t3[2 * c + i] = bb - cc * inv * mu[i];
+  }
+  h.k.bn_grad_dx(px, pdy, pt, pt + 4 * c, pt + 8 * c, pdx, m, c);
+  return h.finish([pdx, pdgamma, pdbeta]);
+});
+
+// inputs x [...,C], a [C], b [C] → x·a + b
+defineKernel(K_AFFINE, (h, { x, a, b }) => {
+  const c = x.shape[x.shape.length - 1];
+  const [px, pa, pb, py] = [h.input(x), h.input(a), h.input(b), h.output(x.shape)];
+  h.k.affine(px, pa, pb, py, sizeOf(x.shape) / c, c);
+  return h.finish([py]);
+});
+
+// inputs a [M,K], b [M,N] → aᵀ·b [K,N]
+defineKernel(K_GEMM_TN, (h, { a, b }) => {
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  const [pa, pb, po] = [h.input(a), h.input(b), h.output([k, n])];
+  h.k.gemm_tn(pa, pb, po, m, k, n);
+  return h.finish([po]);
+});
+
+// inputs a [M,K], b [K,N] → a·b [M,N]
+defineKernel(K_GEMM_NN, (h, { a, b }) => {
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  const [pa, pb, po] = [h.input(a), h.input(b), h.output([m, n])];
+  h.k.gemm_nn(pa, pb, po, m, k, n);
+  return h.finish([po]);
+});
+
+// inputs x [N,H,W,Ci], dy [N,Ho,Wo,Co]; attrs k, stride, pad → dw [k,k,Ci,Co]
+defineKernel(K_CONV_FILTER_GRAD, (h, { x, dy }, a) => {
+  const [n, hh, ww, ci] = x.shape;
+  const [, ho, wo, co] = dy.shape;
+  const [px, pdy, pdw, part] = [h.input(x), h.input(dy), h.output([a.k, a.k, ci, co]), h.scratch(a.k * a.k * ci * co)];
+  h.k.conv_filter_grad(px, pdy, pdw, part, n, hh, ww, ci, co, a.k, a.stride, a.pad, ho, wo);
+  return h.finish([pdw]);
+});
+
+// inputs x [N,H,W,C]; attrs pad → 2×2/2 average pool counting the padding
+defineKernel(K_POOL2, (h, { x }, a) => {
+  const [n, hh, ww, c] = x.shape;
+  const ho = outSize(hh, 2, 2, a.pad);
+  const wo = outSize(ww, 2, 2, a.pad);
+  const [px, py] = [h.input(x), h.output([n, ho, wo, c])];
+  h.k.pool2_forward(px, py, n, hh, ww, c, a.pad, ho, wo);
+  return h.finish([py]);
+});
+
+// inputs dy [N,Ho,Wo,C]; attrs pad, inH, inW → dx [N,inH,inW,C]
+defineKernel(K_POOL2_GRAD, (h, { dy }, a) => {
+  const [n, ho, wo, c] = dy.shape;
+  const [pdy, pdx] = [h.input(dy), h.output([n, a.inH, a.inW, c])];
+  h.k.pool2_backward(pdy, pdx, n, a.inH, a.inW, c, a.pad, ho, wo);
+  return h.finish([pdx]);
+});
+
+// inputs x [N,H,W,C] → [N,C]
+defineKernel(K_GAP, (h, { x }) => {
+  const [n, hh, ww, c] = x.shape;
+  const [px, py] = [h.input(x), h.output([n, c])];
+  h.k.gap_forward(px, py, n, hh * ww, c);
+  return h.finish([py]);
+});
+
+// inputs dy [N,C]; attrs inH, inW → dx [N,inH,inW,C]
+defineKernel(K_GAP_GRAD, (h, { dy }, a) => {
+  const [n, c] = dy.shape;
+  const [pdy, pdx] = [h.input(dy), h.output([n, a.inH, a.inW, c])];
+  h.k.gap_backward(pdy, pdx, n, a.inH * a.inW, c);
+  return h.finish([pdx]);
+});
+
+// inputs x (any shape) → x·sigmoid(x)
+defineKernel(K_SWISH, (h, { x }) => {
+  const [px, py] = [h.input(x), h.output(x.shape)];
+  h.k.swish_forward(px, py, sizeOf(x.shape));
+  return h.finish([py]);
+});
+
+// inputs x, dy (same shape) → dy · d swish(x)/dx
+defineKernel(K_SWISH_GRAD, (h, { x, dy }) => {
+  const [px, pdy, pdx] = [h.input(x), h.input(dy), h.output(x.shape)];
+  h.k.swish_backward(px, pdy, pdx, sizeOf(x.shape));
+  return h.finish([pdx]);
+});
+
+// inputs x [N,H,W,C], s [N,C] → x·s broadcast over H,W
+defineKernel(K_SCALE_CH, (h, { x, s }) => {
+  const [n, hh, ww, c] = x.shape;
+  const [px, ps, py] = [h.input(x), h.input(s), h.output(x.shape)];
+  h.k.scale_channels_forward(px, ps, py, n, hh * ww, c);
+  return h.finish([py]);
+});
+
+// inputs x [N,H,W,C], s [N,C], dy [N,H,W,C] → [dx, ds]
+defineKernel(K_SCALE_CH_GRAD, (h, { x, s, dy }) => {
+  const [n, hh, ww, c] = x.shape;
+  const [px, ps, pdy, pdx, pds] = [h.input(x), h.input(s), h.input(dy), h.output(x.shape), h.output([n, c])];
+  h.k.scale_channels_backward(px, ps, pdy, pdx, pds, n, hh * ww, c);
+  return h.finish([pdx, pds]);
+});
+
+/** Runs one of the kernels above on the current backend (which must be a host: see {@link wasmKernelsReady}). */
 export function runWasmKernel<T extends tf.Tensor | tf.Tensor[]>(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): T {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs) as T;
+}
+
+const patchedTag = Symbol('alphanet patched wasm kernel');
+
+/** Replaces the wasm backend's kernel `name` by `make(stock)` once; true when the patched kernel is in place. */
+function patchKernel(name: string, make: (stock: tf.KernelConfig) => tf.KernelFunc): boolean {
+  const stock = tf.getKernel(name, 'wasm');
+  if (!stock) return false;
+  if ((stock.kernelFunc as unknown as Record<symbol, boolean>)[patchedTag]) return true;
+  const kernelFunc = make(stock);
+  (kernelFunc as unknown as Record<symbol, boolean>)[patchedTag] = true;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc });
+  return true;
+}
+
+/** A kernel result sharing the input's buffer (refcounted, as the backend's own Reshape does). */
+function shareInput(args: KernelArgs): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  (args.backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
+ * Replaces three stock kernels of the WASM backend that copy far more than they need, engine-wide (every op benefits),
+ * once, when the SIMD kernels are first set up on a wasm backend (i.e. after the backend registered its own kernels):
+ * - Identity shares the input's buffer (refcounted, like the backend's own Reshape and like the cpu backend's
+ *   Identity) instead of copying it. TF.js clones every tensor a gradient needs through Identity while the tape
+ *   records (`saveTensorsForBackwardMode`, `customGrad`'s save), so the stock kernel costs a full copy of each saved
+ *   activation: ~14 ms of a 150 ms pointwise step at [64,32,32,144]. Tensors are immutable in TF.js, so sharing is
+ *   safe. String tensors keep the stock kernel.
+ * - Cast to the tensor's own dtype shares the buffer too. The stock kernel copies, and TF.js's Multiply gradient casts
+ *   both saved inputs to float32, so every stock tf.mul in a training graph cost two activation copies backward.
+ * - Slice copies just the slice (SIMD, in the heap) for float32/int32 tensors of rank ≤ 4; the stock kernel first
+ *   copies the whole input out to JS (`readSync`) and slices there: ~1 ms per weight slice of a supernet layer,
+ *   ~20–50 ms for an activation. Other dtypes and ranks keep the stock kernel.
+ */
+export function patchWasmBackendKernels(): boolean {
+  const identity = patchKernel('Identity', (stock) => ((args: KernelArgs) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    return x.dtype === 'string' ? stock.kernelFunc(args as Parameters<tf.KernelFunc>[0]) : shareInput(args);
+  }) as unknown as tf.KernelFunc);
+  const cast = patchKernel('Cast', (stock) => ((args: KernelArgs) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype;
+    return dtype !== x.dtype || x.dtype === 'string' ? stock.kernelFunc(args as Parameters<tf.KernelFunc>[0]) : shareInput(args);
+  }) as unknown as tf.KernelFunc);
+  const slice = patchKernel('Slice', (stock) => ((args: KernelArgs) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const f = hostFor(args.backend, 'wasm');
+    const rank = x.shape.length;
+    if (!f || (x.dtype !== 'float32' && x.dtype !== 'int32') || rank > 4 || rank === 0) {
+      return stock.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+    }
+    const b = args.backend as WasmBackendLike;
+    const attrs = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+    const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, attrs.begin, attrs.size);
+    const out = b.makeOutput(size, x.dtype);
+    if (size.every((d) => d > 0)) {
+      const pad = 4 - rank;
+      const d = [...Array(pad).fill(1), ...x.shape];
+      const bg = [...Array(pad).fill(0), ...begin];
+      const sz = [...Array(pad).fill(1), ...size];
+      const at = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
+      f().k.slice4d(at(x), at(out), d[0], d[1], d[2], d[3], bg[0], bg[1], bg[2], bg[3], sz[0], sz[1], sz[2], sz[3]);
+    }
+    return out;
+  }) as unknown as tf.KernelFunc);
+  return identity && cast && slice;
 }

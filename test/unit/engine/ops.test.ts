@@ -41,16 +41,21 @@ function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, what: string, t
 function valueAndGrads(
   f: (...args: tf.Tensor[]) => tf.Tensor,
   args: { data: Float32Array; shape: number[] }[],
-  dyData: Float32Array | null,
+  dyData: Float32Array,
 ): { y: Float32Array; yShape: number[]; grads: Float32Array[] } {
   return tf.tidy(() => {
     const ts = args.map((a) => tf.tensor(a.data, a.shape));
     const y = f(...ts);
-    const dy = dyData ? tf.tensor(dyData, y.shape) : tf.randomNormal(y.shape);
+    const dy = tf.tensor(dyData, y.shape);
     const g = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)));
     const grads = g(ts).map((t) => t.dataSync() as Float32Array);
     return { y: y.dataSync() as Float32Array, yShape: y.shape, grads };
   });
+}
+
+/** Number of elements of f(...args), from a forward pass only. */
+function outputSize(f: (...args: tf.Tensor[]) => tf.Tensor, args: { data: Float32Array; shape: number[] }[]): number {
+  return tf.tidy(() => f(...args.map((a) => tf.tensor(a.data, a.shape))).size);
 }
 
 function compareOps(
@@ -61,8 +66,7 @@ function compareOps(
   rng: Rng,
   what: string,
 ): void {
-  const ref = valueAndGrads(pick(b), args, null);
-  const dy = randn(rng, ref.y.length);
+  const dy = randn(rng, outputSize(pick(b), args));
   const r = valueAndGrads(pick(b), args, dy);
   const t = valueAndGrads(pick(a), args, dy);
   expect(t.yShape).toEqual(r.yShape);
@@ -70,9 +74,11 @@ function compareOps(
   t.grads.forEach((g, i) => expectClose(g, r.grads[i], `${what} grad of arg ${i}`));
 }
 
-const portable = createOps('portable');
-/** Portable without the WASM SIMD kernels: the tf-op formulations (what cpu, and wasm without kernels, run). */
+/** Portable as used: the WASM SIMD kernels, on the wasm and the cpu backend. */
+const portableK = createOps('portable');
+/** Portable without the SIMD kernels: the tf-op formulations (what other backends run). */
 const portableTf = createOps('portable', { wasmKernels: false });
+const portable = portableK;
 const native = createOps('native');
 
 beforeAll(async () => {
@@ -91,8 +97,12 @@ describe('defaultOpsMode', () => {
   });
 });
 
-describe('portable vs native on cpu (outputs and gradients)', () => {
-  const rng = new Rng(1);
+for (const [label, portable] of [
+  ['SIMD kernels', portableK],
+  ['tf-op formulation', portableTf],
+] as const)
+describe(`portable (${label}) vs native on cpu (outputs and gradients)`, () => {
+  const rng = new Rng(label.length);
   for (const [n, h, w, cin, cout] of [
     [2, 7, 7, 5, 6],
     [3, 8, 9, 16, 8],
@@ -152,10 +162,27 @@ describe('portable vs native on cpu (outputs and gradients)', () => {
     };
     compareOps(portable, native, f as (o: SupernetOps) => (...a: tf.Tensor[]) => tf.Tensor, [bigX, bigW, bigP], rng, 'sliced');
   });
+
+  it('matMul, swish and scaleChannels (extras)', () => {
+    compareOps(portable, native, (o) => o.matMul as (...a: tf.Tensor[]) => tf.Tensor, [
+      { data: randn(rng, 6 * 13), shape: [6, 13] },
+      { data: randn(rng, 13 * 7), shape: [13, 7] },
+    ], rng, 'matMul');
+    compareOps(portable, native, (o) => (x) => o.swish(x), [{ data: randn(rng, 2 * 5 * 5 * 6, 4), shape: [2, 5, 5, 6] }], rng, 'swish 4D');
+    compareOps(portable, native, (o) => (x) => o.swish(x), [{ data: randn(rng, 3 * 7, 30), shape: [3, 7] }], rng, 'swish 2D, large |x|');
+    compareOps(portable, native, (o) => (x, sc) => o.scaleChannels(x as tf.Tensor4D, sc as tf.Tensor2D), [
+      { data: randn(rng, 2 * 3 * 4 * 5), shape: [2, 3, 4, 5] },
+      { data: randn(rng, 2 * 5), shape: [2, 5] },
+    ], rng, 'scaleChannels');
+  });
 });
 
-describe('batch norm', () => {
-  const rng = new Rng(2);
+for (const [label, portable] of [
+  ['SIMD kernels', portableK],
+  ['tf-op formulation', portableTf],
+] as const)
+describe(`batch norm (portable: ${label})`, () => {
+  const rng = new Rng(2 + label.length);
   const eps = 1e-5;
 
   it('train mode: mean, biased variance and y equal a hand computation', () => {
@@ -217,8 +244,12 @@ describe('batch norm', () => {
   });
 });
 
-describe('pools', () => {
-  const rng = new Rng(3);
+for (const [label, portable] of [
+  ['SIMD kernels', portableK],
+  ['tf-op formulation', portableTf],
+] as const)
+describe(`pools (portable: ${label})`, () => {
+  const rng = new Rng(3 + label.length);
 
   /** PyTorch AvgPool2d(2, 2, padding=p, count_include_pad=True), p = 1 when H or W is odd. */
   function shortcutPoolRef(x: Float32Array, [n, h, w, c]: number[]): { y: Float64Array; shape: number[] } {
@@ -288,24 +319,28 @@ function blockStep(o: SupernetOps, rng: Rng) {
     const h2 = o.depthwise(h1, d as tf.Tensor4D, 2);
     const bn = o.batchNormTrain(h2, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5);
     const sc = o.shortcutPool(h1);
-    return tf.sum(o.globalAvgPool(tf.add(bn.y, sc) as tf.Tensor4D));
+    const act = o.swish(tf.add(bn.y, sc) as tf.Tensor4D);
+    const pooled = o.globalAvgPool(o.scaleChannels(act, tf.sigmoid(o.globalAvgPool(act))));
+    return tf.sum(o.matMul(pooled, tf.transpose(p) as tf.Tensor2D));
   };
   const { value, grads } = tf.valueAndGrads(loss)([x, stem, pw, dw, g, b]);
   return [value, ...grads];
 }
 
 describe('memory', () => {
-  it('no tensor leaks across repeated tidy-wrapped forward+backward of every portable op', () => {
+  it('no tensor leaks across repeated tidy-wrapped forward+backward of every portable op (both variants, cpu)', () => {
     const rng = new Rng(4);
-    const counts: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      tf.tidy(() => {
-        blockStep(portable, rng).forEach((t) => t.dataSync());
-      });
-      counts.push(tf.memory().numTensors);
+    for (const o of [portableK, portableTf]) {
+      const counts: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        tf.tidy(() => {
+          blockStep(o, rng).forEach((t) => t.dataSync());
+        });
+        counts.push(tf.memory().numTensors);
+      }
+      expect(counts[3]).toBe(counts[1]);
+      expect(counts[2]).toBe(counts[1]);
     }
-    expect(counts[3]).toBe(counts[1]);
-    expect(counts[2]).toBe(counts[1]);
   });
 });
 
@@ -337,8 +372,7 @@ describe('portable ops on the WASM backend', () => {
     what: string,
   ) {
     await tf.setBackend('cpu');
-    const first = valueAndGrads(pick(native), args, null);
-    const dy = randn(rng, first.y.length);
+    const dy = randn(rng, outputSize(pick(native), args));
     const ref = valueAndGrads(pick(native), args, dy);
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;
@@ -355,13 +389,58 @@ describe('portable ops on the WASM backend', () => {
     expect(typeof wasmOk).toBe('boolean');
   });
 
-  it('the SIMD kernels instantiate inside the WASM backend', async () => {
+  it('the SIMD kernels instantiate inside the WASM backend (and on cpu, in a memory of their own)', async () => {
     if (!wasmOk) return;
+    expect(wasmKernelsReady()).toBe(true); // cpu
     await tf.setBackend('wasm');
     const ready = wasmKernelsReady();
+    // Setting them up makes Identity (what TF.js uses to save tensors for backprop) and same-dtype Cast share buffers.
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    const shared = tf.tidy(() => y.dataId === x.dataId && tf.cast(x, 'float32').dataId === x.dataId);
+    const converted = tf.tidy(() => Array.from(tf.cast(tf.tensor1d([1.7, -2.2]), 'int32').dataSync())); // real casts still convert
+    x.dispose();
+    const values = Array.from(y.dataSync());
+    y.dispose();
     await tf.setBackend('cpu');
     expect(ready).toBe(true);
-    expect(wasmKernelsReady()).toBe(false); // not on cpu
+    expect(shared).toBe(true);
+    expect(values).toEqual([1, 2, 3]);
+    expect(converted).toEqual([1, -2]);
+  });
+
+  it('the patched Slice kernel on wasm equals the stock slice on cpu (ranks 1–5, float32 and int32, -1 sizes, empty)', async () => {
+    if (!wasmOk) return;
+    const rng = new Rng(7);
+    const cases: [number[], number[], number[]][] = [
+      [[10], [3], [5]],
+      [[6, 7], [1, 2], [4, -1]],
+      [[5, 5, 9, 1], [1, 1, 0, 0], [3, 3, 7, 1]],
+      [[2, 4, 5, 6], [0, 1, 2, 3], [2, 2, 3, 3]],
+      [[3, 4, 5], [1, 0, 0], [2, 4, 5]],
+      [[2, 3, 4, 5, 6], [1, 0, 1, 2, 0], [1, 3, 2, 2, 6]],
+      [[4, 4], [1, 1], [0, 2]],
+    ];
+    for (const dtype of ['float32', 'int32'] as const) {
+      for (const [shape, begin, size] of cases) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const data = dtype === 'int32' ? Int32Array.from({ length: n }, () => rng.int(1000) - 500) : randn(rng, n);
+        await tf.setBackend('cpu');
+        const ref = tf.tidy(() => {
+          const y = tf.slice(tf.tensor(data, shape, dtype), begin, size);
+          return { v: Array.from(y.dataSync()), s: y.shape };
+        });
+        await tf.setBackend('wasm');
+        const got = tf.tidy(() => {
+          const y = tf.slice(tf.tensor(data, shape, dtype), begin, size);
+          return { v: Array.from(y.dataSync()), s: y.shape, d: y.dtype };
+        });
+        await tf.setBackend('cpu');
+        expect(got.s).toEqual(ref.s);
+        expect(got.d).toBe(dtype);
+        expect(got.v).toEqual(ref.v);
+      }
+    }
   });
 
   for (const [label, o] of [
@@ -408,20 +487,21 @@ describe('portable ops on the WASM backend', () => {
           });
       it('batchNormTrain (y, mean, variance and all gradients) and batchNormEval', async () => {
         if (!wasmOk) return;
-        for (const [n, hw, c] of [
-          [4, 8, 16],
-          [64, 4, 24],
-          [3, 5, 5],
-          [2, 3, 37],
+        for (const [n, hw, c, shift] of [
+          [4, 8, 16, 1],
+          [64, 4, 24, 1],
+          [3, 5, 5, 1],
+          [2, 3, 37, 1],
+          [4, 8, 12, 50], // mean ≫ std: the statistics must not cancel
         ]) {
           await crossCheck(o, (q) => (x, g, b) => {
             const r = q.batchNormTrain(x as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
             return tf.concat([tf.reshape(r.y, [-1]), tf.mul(r.mean, 2), tf.mul(r.variance, -3)]);
           }, [
-            { data: randn(rng, n * hw * hw * c, 2, 1), shape: [n, hw, hw, c] },
+            { data: randn(rng, n * hw * hw * c, 2, shift), shape: [n, hw, hw, c] },
             { data: randn(rng, c), shape: [c] },
             { data: randn(rng, c), shape: [c] },
-          ], rng, `batchNormTrain C${c}`);
+          ], rng, `batchNormTrain C${c} shift ${shift}`);
           await crossCheck(o, (q) => (x, mu, va, g, b) =>
             q.batchNormEval(x as tf.Tensor4D, mu as tf.Tensor1D, tf.add(tf.square(va), 0.1) as tf.Tensor1D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), [
             { data: randn(rng, n * hw * hw * c, 2, 1), shape: [n, hw, hw, c] },
@@ -431,6 +511,29 @@ describe('portable ops on the WASM backend', () => {
             { data: randn(rng, c), shape: [c] },
           ], rng, `batchNormEval C${c}`);
         }
+      });
+      it('matMul, swish and scaleChannels (extras)', async () => {
+        if (!wasmOk) return;
+        for (const [m, k, n] of [
+          [16, 96, 80],
+          [7, 5, 9],
+          [13, 8, 3],
+        ])
+          await crossCheck(o, (q) => q.matMul as (...a: tf.Tensor[]) => tf.Tensor, [
+            { data: randn(rng, m * k), shape: [m, k] },
+            { data: randn(rng, k * n), shape: [k, n] },
+          ], rng, `matMul ${m}×${k}×${n}`);
+        // Scales 1…60 cover the polynomial range and the clamp of the SIMD exp; 2×3×3×7 leaves a scalar tail.
+        for (const scale of [1, 8, 60])
+          await crossCheck(o, (q) => (x) => q.swish(x), [{ data: randn(rng, 2 * 3 * 3 * 7, scale), shape: [2, 3, 3, 7] }], rng, `swish ×${scale}`);
+        for (const [n, h, w, c] of [
+          [2, 3, 4, 5],
+          [4, 8, 8, 24],
+        ])
+          await crossCheck(o, (q) => (x, sc) => q.scaleChannels(x as tf.Tensor4D, sc as tf.Tensor2D), [
+            { data: randn(rng, n * h * w * c), shape: [n, h, w, c] },
+            { data: randn(rng, n * c), shape: [n, c] },
+          ], rng, `scaleChannels C${c}`);
       });
       it('shortcutPool and globalAvgPool', async () => {
         if (!wasmOk) return;

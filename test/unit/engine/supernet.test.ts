@@ -74,8 +74,10 @@ function checkGradientRouting(net: Supernet, g: Genome, x: tf.Tensor4D) {
     });
     expect(finite, `${name} has a non-finite gradient`).toBe(1);
     expect(outside, `${name}: gradient outside the slice (begin ${region.begin}, size ${region.size})`).toBe(0);
-    // ReLU in SE can silence a few entries; nearly all of the slice must learn.
-    expect(insideNonZero / inside, name).toBeGreaterThan(0.8);
+    // The β of a block's last BN shifts each channel by a constant that every later path cancels in a following BN
+    // (batch statistics): its gradient is zero up to rounding, so only its routing is checked. Everything else must
+    // learn almost everywhere (ReLU in SE can silence a few entries).
+    if (!name.endsWith('project.bn.beta')) expect(insideNonZero / inside, name).toBeGreaterThan(0.8);
   }
   tf.dispose([value, ...Object.values(grads)]);
 }

@@ -37,49 +37,58 @@ static void zero(f32 *p, int n) {
 }
 
 /*
- * Accumulates, for output position (oy, ox) and channels [c, c+V·4), Σ over taps i = ilo, ilo+is, … ≤ ihi and
- * j = jlo, jlo+js, … ≤ jhi of src[row(i), col(j), c] · w[i, j, c], with V accumulators in registers.
+ * One output pixel of a depthwise correlation, all channels: op[c] = Σ over taps i = ilo, ilo+is, … ≤ ihi and
+ * j = jlo, jlo+js, … ≤ jhi of src[·,·,c] · w[i,j,c], where src0 points at the source pixel of tap (ilo, jlo) and the
+ * source pixel moves by rstep floats per i step and cstep floats per j step. Channels go in blocks of 16, 8, 4 (V
+ * accumulators in registers), then one by one.
  */
-#define DW_GATHER(V, ROW, COL)                                                                       \
+#define DW_GATHER(V)                                                                                 \
   for (; c + 4 * V <= C; c += 4 * V) {                                                               \
     v128_t a[V];                                                                                     \
     for (int v = 0; v < V; v++) a[v] = SPLAT(0.f);                                                   \
-    for (int i = ilo; i <= ihi; i += is) {                                                           \
-      const f32 *sr = src + (ROW) * W_ * C + c;                                                      \
-      const f32 *wr = w + i * K * C + c;                                                             \
-      for (int j = jlo; j <= jhi; j += js) {                                                         \
-        const f32 *sp = sr + (COL) * C, *wp = wr + j * C;                                            \
+    const f32 *sr = src0 + c, *wr = w + (ilo * K + jlo) * C + c;                                     \
+    for (int i = ilo; i <= ihi; i += is, sr += rstep, wr += is * K * C) {                            \
+      const f32 *sp = sr, *wp = wr;                                                                  \
+      for (int j = jlo; j <= jhi; j += js, sp += cstep, wp += js * C)                                \
         for (int v = 0; v < V; v++) a[v] = MADD(a[v], LD(sp + 4 * v), LD(wp + 4 * v));              \
-      }                                                                                              \
     }                                                                                                \
     for (int v = 0; v < V; v++) ST(op + c + 4 * v, a[v]);                                            \
   }
 
-#define DW_GATHER_ALL(ROW, COL)                                                                      \
+#define DW_GATHER_ALL                                                                                \
   int c = 0;                                                                                         \
-  DW_GATHER(4, ROW, COL)                                                                             \
-  DW_GATHER(2, ROW, COL)                                                                             \
-  DW_GATHER(1, ROW, COL)                                                                             \
+  DW_GATHER(4)                                                                                       \
+  DW_GATHER(2)                                                                                       \
+  DW_GATHER(1)                                                                                       \
   for (; c < C; c++) {                                                                               \
     f32 a = 0.f;                                                                                     \
-    for (int i = ilo; i <= ihi; i += is)                                                             \
-      for (int j = jlo; j <= jhi; j += js) a += src[((ROW) * W_ + (COL)) * C + c] * w[(i * K + j) * C + c]; \
+    const f32 *sr = src0 + c, *wr = w + (ilo * K + jlo) * C + c;                                     \
+    for (int i = ilo; i <= ihi; i += is, sr += rstep, wr += is * K * C) {                            \
+      const f32 *sp = sr, *wp = wr;                                                                  \
+      for (int j = jlo; j <= jhi; j += js, sp += cstep, wp += js * C) a += *sp * *wp;                \
+    }                                                                                                \
     op[c] = a;                                                                                       \
   }
 
 /* y[n,oy,ox,c] = Σ_{i,j} x[n, oy·s+i−p, ox·s+j−p, c] · w[i,j,c]  (depthwise forward, zero padding p). */
 EXPORT(dw_forward)(const f32 *x, const f32 *w, f32 *y, int N, int H, int W, int C, int K, int S, int P, int Ho, int Wo) {
-  const int W_ = W, is = 1, js = 1;
+  const int is = 1, js = 1, rstep = W * C, cstep = C;
   for (int n = 0; n < N; n++)
     for (int oy = 0; oy < Ho; oy++) {
       const int ilo = P - oy * S > 0 ? P - oy * S : 0, ihi = imin(K, H + P - oy * S) - 1;
-      const f32 *src = x + n * H * W * C;
-      const int y0 = oy * S - P;
+      if (ilo > ihi) {
+        zero(y + (n * Ho + oy) * Wo * C, Wo * C);
+        continue;
+      }
       for (int ox = 0; ox < Wo; ox++) {
         const int jlo = P - ox * S > 0 ? P - ox * S : 0, jhi = imin(K, W + P - ox * S) - 1;
-        const int x0 = ox * S - P;
+        const f32 *src0 = x + ((n * H + oy * S + ilo - P) * W + ox * S + jlo - P) * C;
         f32 *op = y + ((n * Ho + oy) * Wo + ox) * C;
-        DW_GATHER_ALL(y0 + i, x0 + j)
+        if (jlo > jhi) {
+          zero(op, C);
+          continue;
+        }
+        DW_GATHER_ALL
       }
     }
 }
@@ -89,20 +98,24 @@ static inline int up_to_congruent(int lo, int r, int s) { return lo + (((r - lo)
 
 /* dx[n,y,x,c] = Σ over (oy,ox,i,j) with oy·s+i−p = y, ox·s+j−p = x of dy[n,oy,ox,c] · w[i,j,c] (gathered). */
 EXPORT(dw_input_grad)(const f32 *dy, const f32 *w, f32 *dx, int N, int H, int W, int C, int K, int S, int P, int Ho, int Wo) {
-  const int W_ = Wo, is = S, js = S;
+  // Tap i reads dy row (yy + P − i)/S: as i grows by S the row falls by one; likewise columns.
+  const int is = S, js = S, rstep = -Wo * C, cstep = -C;
   for (int n = 0; n < N; n++)
     for (int yy = 0; yy < H; yy++) {
-      // taps i with (yy + P − i) ≡ 0 (mod S) and 0 ≤ (yy + P − i)/S < Ho
       const int ty = yy + P;
       const int ilo = up_to_congruent(ty - S * (Ho - 1) > 0 ? ty - S * (Ho - 1) : 0, ty, S);
       const int ihi = imin(K - 1, ty);
-      const f32 *src = dy + n * Ho * Wo * C;
       for (int xx = 0; xx < W; xx++) {
         const int tx = xx + P;
         const int jlo = up_to_congruent(tx - S * (Wo - 1) > 0 ? tx - S * (Wo - 1) : 0, tx, S);
         const int jhi = imin(K - 1, tx);
         f32 *op = dx + ((n * H + yy) * W + xx) * C;
-        DW_GATHER_ALL((ty - i) / S, (tx - j) / S)
+        if (ilo > ihi || jlo > jhi) {
+          zero(op, C);
+          continue;
+        }
+        const f32 *src0 = dy + ((n * Ho + (ty - ilo) / S) * Wo + (tx - jlo) / S) * C;
+        DW_GATHER_ALL
       }
     }
 }
@@ -153,8 +166,8 @@ EXPORT(dw_filter_grad)(const f32 *x, const f32 *dy, f32 *dw, int N, int H, int W
 
 #define ROWS 32 /* rows summed in registers before adding into the per-channel total */
 
-/* Per-channel sum of x [M,C] (times `scale`) into out[C]; and, when `center` is non-null, Σ (x − center)². */
-static void col_sums(const f32 *x, int M, int C, const f32 *center, f32 *out, f32 scale) {
+/* Per-channel sum of x [M,C], times `scale`, into out[C]. */
+static void col_sums(const f32 *x, int M, int C, f32 *out, f32 scale) {
   zero(out, C);
   for (int r0 = 0; r0 < M; r0 += ROWS) {
     int r1 = imin(M, r0 + ROWS);
@@ -162,23 +175,12 @@ static void col_sums(const f32 *x, int M, int C, const f32 *center, f32 *out, f3
     for (; c + 4 <= C; c += 4) {
       v128_t a = SPLAT(0.f);
       const f32 *p = x + r0 * C + c;
-      if (center) {
-        v128_t m = LD(center + c);
-        for (int r = r0; r < r1; r++, p += C) {
-          v128_t d = wasm_f32x4_sub(LD(p), m);
-          a = MADD(a, d, d);
-        }
-      } else {
-        for (int r = r0; r < r1; r++, p += C) a = ADD(a, LD(p));
-      }
+      for (int r = r0; r < r1; r++, p += C) a = ADD(a, LD(p));
       ST(out + c, ADD(LD(out + c), a));
     }
     for (; c < C; c++) {
       f32 a = 0.f;
-      for (int r = r0; r < r1; r++) {
-        f32 v = x[r * C + c] - (center ? center[c] : 0.f);
-        a += center ? v * v : v;
-      }
+      for (int r = r0; r < r1; r++) a += x[r * C + c];
       out[c] += a;
     }
   }
@@ -187,10 +189,45 @@ static void col_sums(const f32 *x, int M, int C, const f32 *center, f32 *out, f3
   for (; c < C; c++) out[c] *= scale;
 }
 
-/* Batch statistics of x [M,C]: mean and biased variance (two passes, so no cancellation). */
+/*
+ * Batch statistics of x [M,C]: mean and biased variance in one pass, from sums of d = x − K with the per-channel
+ * shift K = x[0,c] (the "shifted data" algorithm): var = E[d²] − E[d]². K lies within a few standard deviations of
+ * the mean, so the subtraction loses only a few bits, unlike the unshifted E[x²] − E[x]².
+ */
 EXPORT(bn_stats)(const f32 *x, int M, int C, f32 *mean, f32 *var) {
-  col_sums(x, M, C, 0, mean, 1.f / (f32)M);
-  col_sums(x, M, C, mean, var, 1.f / (f32)M);
+  zero(mean, C);
+  zero(var, C);
+  for (int r0 = 0; r0 < M; r0 += ROWS) {
+    int r1 = imin(M, r0 + ROWS);
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t s1 = SPLAT(0.f), s2 = SPLAT(0.f), k = LD(x + c);
+      const f32 *p = x + r0 * C + c;
+      for (int r = r0; r < r1; r++, p += C) {
+        v128_t d = wasm_f32x4_sub(LD(p), k);
+        s1 = ADD(s1, d);
+        s2 = MADD(s2, d, d);
+      }
+      ST(mean + c, ADD(LD(mean + c), s1));
+      ST(var + c, ADD(LD(var + c), s2));
+    }
+    for (; c < C; c++) {
+      f32 s1 = 0.f, s2 = 0.f;
+      for (int r = r0; r < r1; r++) {
+        f32 d = x[r * C + c] - x[c];
+        s1 += d;
+        s2 += d * d;
+      }
+      mean[c] += s1;
+      var[c] += s2;
+    }
+  }
+  const f32 inv = 1.f / (f32)M;
+  for (int c = 0; c < C; c++) {
+    f32 m1 = mean[c] * inv, v = var[c] * inv - m1 * m1;
+    mean[c] = x[c] + m1;
+    var[c] = v > 0.f ? v : 0.f;
+  }
 }
 
 /* y[m,c] = x[m,c]·a[c] + b[c]. */
@@ -245,16 +282,6 @@ EXPORT(bn_grad_dx)(const f32 *x, const f32 *dy, const f32 *a, const f32 *d, cons
     for (; c + 4 <= C; c += 4) ST(op + c, MADD(MADD(LD(e + c), LD(dp + c), LD(a + c)), LD(xp + c), LD(d + c)));
     for (; c < C; c++) op[c] = dp[c] * a[c] + xp[c] * d[c] + e[c];
   }
-}
-
-/* out [C,M] = transpose of x [M,C], in 8×8 blocks so both sides stay in cache lines. */
-EXPORT(transpose2d)(const f32 *x, f32 *out, int M, int C) {
-  for (int r0 = 0; r0 < M; r0 += 8)
-    for (int c0 = 0; c0 < C; c0 += 8) {
-      int r1 = imin(M, r0 + 8), c1 = imin(C, c0 + 8);
-      for (int c = c0; c < c1; c++)
-        for (int r = r0; r < r1; r++) out[c * M + r] = x[r * C + c];
-    }
 }
 
 /*
@@ -371,38 +398,59 @@ EXPORT(gemm_nn)(const f32 *a, const f32 *b, f32 *out, int M, int K, int N) {
 
 /*
  * Full-conv weight gradient dw[i,j,ci,co] = Σ_{n,oy,ox} x[n, oy·s+i−p, ox·s+j−p, ci] · dy[n,oy,ox,co]
- * (the stem). `part` is caller-provided scratch of the size of dw: each output row is summed there first.
+ * (the stem). `part` is caller-provided scratch of the size of dw: each output row's sum over ox is accumulated in
+ * registers, added into `part`, and `part` into dw once per image.
  */
 EXPORT(conv_filter_grad)(const f32 *x, const f32 *dy, f32 *dw, f32 *part, int N, int H, int W, int Ci, int Co, int K, int S,
                          int P, int Ho, int Wo) {
   const int kc = K * K * Ci * Co;
   zero(dw, kc);
-  for (int n = 0; n < N; n++)
+  for (int n = 0; n < N; n++) {
+    zero(part, kc);
     for (int oy = 0; oy < Ho; oy++) {
-      zero(part, kc);
-      for (int ox = 0; ox < Wo; ox++) {
-        const f32 *d = dy + ((n * Ho + oy) * Wo + ox) * Co;
-        for (int i = 0; i < K; i++) {
-          int yy = oy * S + i - P;
-          if (yy < 0 || yy >= H) continue;
-          for (int j = 0; j < K; j++) {
-            int xx = ox * S + j - P;
-            if (xx < 0 || xx >= W) continue;
-            const f32 *xp = x + ((n * H + yy) * W + xx) * Ci;
-            f32 *pp = part + (i * K + j) * Ci * Co;
-            for (int ci = 0; ci < Ci; ci++, pp += Co) {
-              v128_t v = SPLAT(xp[ci]);
-              int co = 0;
-              for (; co + 4 <= Co; co += 4) ST(pp + co, MADD(LD(pp + co), v, LD(d + co)));
-              for (; co < Co; co++) pp[co] += xp[ci] * d[co];
+      const f32 *dyr = dy + (n * Ho + oy) * Wo * Co;
+      for (int i = 0; i < K; i++) {
+        int yy = oy * S + i - P;
+        if (yy < 0 || yy >= H) continue;
+        const f32 *xr = x + (n * H + yy) * W * Ci;
+        for (int j = 0; j < K; j++) {
+          int lo = col_lo(j, S, P), hi = col_hi(j, S, P, W, Wo);
+          if (lo > hi) continue;
+          for (int ci = 0; ci < Ci; ci++) {
+            f32 *pp = part + ((i * K + j) * Ci + ci) * Co;
+            const f32 *xp0 = xr + (lo * S + j - P) * Ci + ci;
+            int co = 0;
+            for (; co + 16 <= Co; co += 16) {
+              v128_t a0 = SPLAT(0.f), a1 = SPLAT(0.f), a2 = SPLAT(0.f), a3 = SPLAT(0.f);
+              const f32 *xp = xp0, *dp = dyr + lo * Co + co;
+              for (int ox = lo; ox <= hi; ox++, xp += S * Ci, dp += Co) {
+                v128_t v = SPLAT(*xp);
+                a0 = MADD(a0, v, LD(dp)); a1 = MADD(a1, v, LD(dp + 4));
+                a2 = MADD(a2, v, LD(dp + 8)); a3 = MADD(a3, v, LD(dp + 12));
+              }
+              ST(pp + co, ADD(LD(pp + co), a0)); ST(pp + co + 4, ADD(LD(pp + co + 4), a1));
+              ST(pp + co + 8, ADD(LD(pp + co + 8), a2)); ST(pp + co + 12, ADD(LD(pp + co + 12), a3));
+            }
+            for (; co + 4 <= Co; co += 4) {
+              v128_t a0 = SPLAT(0.f);
+              const f32 *xp = xp0, *dp = dyr + lo * Co + co;
+              for (int ox = lo; ox <= hi; ox++, xp += S * Ci, dp += Co) a0 = MADD(a0, SPLAT(*xp), LD(dp));
+              ST(pp + co, ADD(LD(pp + co), a0));
+            }
+            for (; co < Co; co++) {
+              f32 a = 0.f;
+              const f32 *xp = xp0, *dp = dyr + lo * Co + co;
+              for (int ox = lo; ox <= hi; ox++, xp += S * Ci, dp += Co) a += *xp * *dp;
+              pp[co] += a;
             }
           }
         }
       }
-      int t = 0;
-      for (; t + 4 <= kc; t += 4) ST(dw + t, ADD(LD(dw + t), LD(part + t)));
-      for (; t < kc; t++) dw[t] += part[t];
     }
+    int t = 0;
+    for (; t + 4 <= kc; t += 4) ST(dw + t, ADD(LD(dw + t), LD(part + t)));
+    for (; t < kc; t++) dw[t] += part[t];
+  }
 }
 
 /* 2×2 average pool, stride 2, zero padding p on every side counted in the divisor (count_include_pad). */
@@ -454,7 +502,7 @@ EXPORT(pool2_backward)(const f32 *dy, f32 *dx, int N, int H, int W, int C, int P
 
 /* Global average pool y[n,c] = mean over HW of x [N,HW,C]. */
 EXPORT(gap_forward)(const f32 *x, f32 *y, int N, int HW, int C) {
-  for (int n = 0; n < N; n++) col_sums(x + n * HW * C, HW, C, 0, y + n * C, 1.f / (f32)HW);
+  for (int n = 0; n < N; n++) col_sums(x + n * HW * C, HW, C, y + n * C, 1.f / (f32)HW);
 }
 
 /* Its gradient: dx[n,hw,c] = dy[n,c] / HW. */
@@ -469,4 +517,131 @@ EXPORT(gap_backward)(const f32 *dy, f32 *dx, int N, int HW, int C) {
       for (; c < C; c++) op[c] = dp[c] / (f32)HW;
     }
   }
+}
+
+/*
+ * e^x for 4 lanes with x ≤ 0, after XNNPACK's wasmsimd "rr2-p5" sigmoid: n = round(x/ln 2) with the "magic bias"
+ * trick, which also builds 2^n from the float's own bits (no float↔int conversions, which V8 lowers to long
+ * sequences), r = x − n·ln 2 in two steps, e^r by a degree-5 minimax polynomial. Arguments below −87.3 are clamped
+ * there (e^−87.3 ≈ 1.2e−38, the smallest normal). Relative error a few ulp.
+ */
+static inline v128_t v_exp_neg(v128_t x) {
+  const v128_t magic = SPLAT(12583039.0f); /* 1.5·2^23 + 127: n lands in the low mantissa bits, pre-biased */
+  x = wasm_f32x4_max(x, SPLAT(-87.3f));
+  v128_t n = MADD(magic, x, SPLAT(1.44269504088896341f));
+  const v128_t s = wasm_i32x4_shl(n, 23); /* 2^n */
+  n = wasm_f32x4_sub(n, magic);
+  v128_t r = MADD(x, n, SPLAT(-0x1.62E400p-1f));
+  r = MADD(r, n, SPLAT(-0x1.7F7D1Cp-20f));
+  v128_t p = MADD(SPLAT(0x1.573A1Ap-5f), r, SPLAT(0x1.0F9F9Cp-7f));
+  p = MADD(SPLAT(0x1.555A80p-3f), p, r);
+  p = MADD(SPLAT(0x1.FFFDC6p-2f), p, r);
+  p = MADD(SPLAT(0x1.FFFFF6p-1f), p, r);
+  return MADD(s, MUL(s, r), p); /* s·(1 + r·p) */
+}
+
+/* sigmoid via e = e^−|x| (never overflows): f = e/(1+e) = sigmoid(−|x|), then 1 − f for x > 0. */
+static inline v128_t v_sigmoid(v128_t x) {
+  v128_t e = v_exp_neg(wasm_f32x4_neg(wasm_f32x4_abs(x)));
+  v128_t f = wasm_f32x4_div(e, ADD(SPLAT(1.f), e));
+  return wasm_v128_bitselect(wasm_f32x4_sub(SPLAT(1.f), f), f, wasm_f32x4_gt(x, SPLAT(0.f)));
+}
+
+static inline f32 s_sigmoid(f32 x) {
+  f32 t[4] = {x, x, x, x}; /* scalar tail through the vector path (stays in registers after inlining) */
+  v128_t v = v_sigmoid(LD(t));
+  return wasm_f32x4_extract_lane(v, 0);
+}
+
+/* y = x·sigmoid(x) over n elements. */
+EXPORT(swish_forward)(const f32 *x, f32 *y, int n) {
+  int i = 0;
+  /* Four independent vectors per iteration: the sigmoid is one long dependency chain. */
+  for (; i + 16 <= n; i += 16) {
+    v128_t v0 = LD(x + i), v1 = LD(x + i + 4), v2 = LD(x + i + 8), v3 = LD(x + i + 12);
+    v128_t s0 = v_sigmoid(v0), s1 = v_sigmoid(v1), s2 = v_sigmoid(v2), s3 = v_sigmoid(v3);
+    ST(y + i, MUL(v0, s0)); ST(y + i + 4, MUL(v1, s1)); ST(y + i + 8, MUL(v2, s2)); ST(y + i + 12, MUL(v3, s3));
+  }
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = LD(x + i);
+    ST(y + i, MUL(v, v_sigmoid(v)));
+  }
+  for (; i < n; i++) y[i] = x[i] * s_sigmoid(x[i]);
+}
+
+/* dx = dy·s·(1 + x·(1 − s)), s = sigmoid(x), recomputed from x rather than stored. */
+EXPORT(swish_backward)(const f32 *x, const f32 *dy, f32 *dx, int n) {
+  int i = 0;
+  const v128_t one = SPLAT(1.f);
+#define SWISH_GRAD(o)                                                                                \
+  {                                                                                                  \
+    v128_t v = LD(x + i + o), s = v_sigmoid(v);                                                      \
+    ST(dx + i + o, MUL(MUL(LD(dy + i + o), s), ADD(one, MUL(v, wasm_f32x4_sub(one, s)))));            \
+  }
+  for (; i + 16 <= n; i += 16) {
+    SWISH_GRAD(0) SWISH_GRAD(4) SWISH_GRAD(8) SWISH_GRAD(12)
+  }
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = LD(x + i), s = v_sigmoid(v);
+    ST(dx + i, MUL(MUL(LD(dy + i), s), ADD(one, MUL(v, wasm_f32x4_sub(one, s)))));
+  }
+  for (; i < n; i++) {
+    f32 s = s_sigmoid(x[i]);
+    dx[i] = dy[i] * s * (1.f + x[i] * (1.f - s));
+  }
+}
+
+/* y[n,hw,c] = x[n,hw,c] · s[n,c]  (the SE block's channel re-weighting). */
+EXPORT(scale_channels_forward)(const f32 *x, const f32 *s, f32 *y, int N, int HW, int C) {
+  for (int n = 0; n < N; n++) {
+    const f32 *sp = s + n * C;
+    for (int r = 0; r < HW; r++) {
+      const f32 *xp = x + (n * HW + r) * C;
+      f32 *yp = y + (n * HW + r) * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) ST(yp + c, MUL(LD(xp + c), LD(sp + c)));
+      for (; c < C; c++) yp[c] = xp[c] * sp[c];
+    }
+  }
+}
+
+/* Its gradients: dx = dy · s (broadcast over HW), ds[n,c] = Σ_hw dy · x. */
+EXPORT(scale_channels_backward)(const f32 *x, const f32 *s, const f32 *dy, f32 *dx, f32 *ds, int N, int HW, int C) {
+  for (int n = 0; n < N; n++) {
+    const f32 *sp = s + n * C;
+    f32 *dsp = ds + n * C;
+    zero(dsp, C);
+    for (int r = 0; r < HW; r++) {
+      const f32 *xp = x + (n * HW + r) * C, *dp = dy + (n * HW + r) * C;
+      f32 *op = dx + (n * HW + r) * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t d = LD(dp + c);
+        ST(op + c, MUL(d, LD(sp + c)));
+        ST(dsp + c, MADD(LD(dsp + c), d, LD(xp + c)));
+      }
+      for (; c < C; c++) {
+        op[c] = dp[c] * sp[c];
+        dsp[c] += dp[c] * xp[c];
+      }
+    }
+  }
+}
+
+/*
+ * out = x[b0:b0+s0, b1:b1+s1, b2:b2+s2, b3:b3+s3] for a 4-D x of dims d0..d3 with 4-byte elements (lower ranks are
+ * padded with leading 1s). The WASM backend's stock Slice first copies the whole input out to JS.
+ */
+EXPORT(slice4d)(const f32 *x, f32 *out, int d0, int d1, int d2, int d3, int b0, int b1, int b2, int b3, int s0, int s1,
+                int s2, int s3) {
+  (void)d0;
+  for (int i0 = 0; i0 < s0; i0++)
+    for (int i1 = 0; i1 < s1; i1++)
+      for (int i2 = 0; i2 < s2; i2++) {
+        const f32 *src = x + (((b0 + i0) * d1 + b1 + i1) * d2 + b2 + i2) * d3 + b3;
+        int i = 0;
+        for (; i + 4 <= s3; i += 4) ST(out + i, LD(src + i));
+        for (; i < s3; i++) out[i] = src[i];
+        out += s3;
+      }
 }
