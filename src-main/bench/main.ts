@@ -1,7 +1,10 @@
 /**
- * `npm run bench` (engine part): for each backend that loads, ms per forward+backward of the min and max subnets and
- * of one sandwich step (max + 2 random + min, summed gradients) on a 32×32 space at batch 64, with images/s and the
- * achieved GFLOP/s. Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
+ * `npm run bench`: every part of the product's benchmark, each selectable with `--parts`:
+ * - engine: for each backend that loads, ms per forward+backward of the min and max subnets and of one sandwich step
+ *   (max + 2 random + min, summed gradients) on a 32×32 space at batch 64, with images/s and the achieved GFLOP/s;
+ * - data: dataset import times and loader throughput (src-main/bench/data-bench.ts);
+ * - search: evaluated subnets per minute and the latency table's build time and error (search-bench.ts).
+ * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
  * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
  * MAC is 2 FLOPs, so GFLOP/s = 6 · MACs · batch / seconds / 1e9, summed over the subnets of the step.
@@ -26,6 +29,8 @@ import {
   type BackendChoice,
   type Genome,
 } from '../engine';
+import { runDataBench } from './data-bench';
+import { formatSearchBench, runSearchBench } from './search-bench';
 
 interface Row {
   backend: string;
@@ -106,32 +111,51 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('Engine benchmark: forward+backward of min/max subnets and a sandwich step per backend')
-    .addOption(new Option('--backends <list>', 'comma-separated backends to try').default(BACKENDS.join(',')))
-    .option('--space <id>', 'search space', 'alphanet-cifar32')
-    .option('--batch <n>', 'batch size', (v) => Number(v), 64)
-    .option('--cpu-batch <n>', 'batch size on the pure-JS cpu backend (it is ~10× slower than wasm)', (v) => Number(v), 8)
-    .option('--reps <n>', 'timed repetitions after one warm-up (median reported)', (v) => Number(v), 3)
-    .option('--json <file>', 'also write the rows as JSON')
+    .description('AlphaNet Workbench benchmark: engine, data, search')
+    .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search'))
+    .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
+    .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
+    .option('--batch <n>', 'engine: batch size', (v) => Number(v), 64)
+    .option('--cpu-batch <n>', 'engine: batch size on the pure-JS cpu backend', (v) => Number(v), 64)
+    .option('--reps <n>', 'engine: timed repetitions after one warm-up (median reported; 1 on cpu)', (v) => Number(v), 3)
+    .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
-  const o = program.opts<{ backends: string; space: string; batch: number; cpuBatch: number; reps: number; json?: string }>();
-  const rows: Row[] = [];
-  const skipped: string[] = [];
-  for (const b of o.backends.split(',') as BackendChoice[]) {
-    try {
-      await initBackend({ force: b });
-    } catch (e) {
-      skipped.push(`${b}: ${(e as Error).message.split('\n').slice(1).join(' ').trim()}`);
-      continue;
-    }
-    rows.push(...(await benchBackend(b, o.space, b === 'cpu' ? o.cpuBatch : o.batch, b === 'cpu' ? 1 : o.reps)));
-  }
+  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; json?: string }>();
+  const parts = new Set(o.parts.split(','));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.versions.node}`;
-  console.log(`engine benchmark — ${o.space}, ${machine}`);
-  console.table(rows.map((r) => ({ backend: `${r.backend} (${r.opsMode})`, batch: r.batch, case: r.case, 'ms (median)': r.msMedian, 'ms (best)': r.msMin, 'img/s': r.imagesPerSec, 'GFLOP/s': r.gflops, 'fwd MFLOPs': r.mflopsForward })));
-  for (const s of skipped) console.log(`skipped ${s}`);
-  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-  if (o.json) writeFileSync(o.json, JSON.stringify({ machine, space: o.space, rows, skipped }, null, 2));
+  const out: Record<string, unknown> = { machine, date: new Date().toISOString() };
+
+  if (parts.has('engine')) {
+    const rows: Row[] = [];
+    const skipped: string[] = [];
+    for (const b of o.backends.split(',') as BackendChoice[]) {
+      try {
+        await initBackend({ force: b });
+      } catch (e) {
+        skipped.push(`${b}: ${(e as Error).message.split('\n').slice(1).join(' ').trim()}`);
+        continue;
+      }
+      rows.push(...(await benchBackend(b, o.space, b === 'cpu' ? o.cpuBatch : o.batch, b === 'cpu' ? 1 : o.reps)));
+    }
+    console.log(`\n## engine — ${o.space}, ${machine}`);
+    console.table(rows.map((r) => ({ backend: `${r.backend} (${r.opsMode})`, batch: r.batch, case: r.case, 'ms (median)': r.msMedian, 'ms (best)': r.msMin, 'img/s': r.imagesPerSec, 'GFLOP/s': r.gflops, 'fwd MFLOPs': r.mflopsForward })));
+    for (const s of skipped) console.log(`skipped ${s}`);
+    console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+    out.engine = { space: o.space, rows, skipped };
+  }
+  if (parts.has('data')) {
+    await initBackend({ force: 'wasm' });
+    const rows = await runDataBench();
+    console.log('\n## data');
+    console.table(rows.map((r) => ({ case: r.case, value: r.value, unit: r.unit, target: r.target ?? '', ok: r.ok ?? '', note: r.note })));
+    out.data = rows;
+  }
+  if (parts.has('search')) {
+    const r = await runSearchBench({ spaceId: o.space });
+    console.log(`\n## search\n${formatSearchBench(r)}`);
+    out.search = r;
+  }
+  if (o.json) writeFileSync(o.json, JSON.stringify(out, null, 2));
 }
 
 main().catch((e: unknown) => {
