@@ -50,6 +50,7 @@ export default defineConfig({
           index: here('src-main/index.ts'),
           cli: here('src-main/cli/main.ts'),
           bench: here('src-main/bench/main.ts'),
+          runner: here('src-main/train/runner-main.ts'),
         },
       },
     },

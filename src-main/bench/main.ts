@@ -3,7 +3,8 @@
  * - engine: for each backend that loads, ms per forward+backward of the min and max subnets and of one sandwich step
  *   (max + 2 random + min, summed gradients) on a 32×32 space at batch 64, with images/s and the achieved GFLOP/s;
  * - data: dataset import times and loader throughput (src-main/bench/data-bench.ts);
- * - search: evaluated subnets per minute and the latency table's build time and error (search-bench.ts).
+ * - search: evaluated subnets per minute and the latency table's build time and error (search-bench.ts);
+ * - train: images/s of the full trainer (data, logging, checkpoints) against the bare sandwich step (train-bench.ts).
  * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
  * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
@@ -31,6 +32,7 @@ import {
 } from '../engine';
 import { runDataBench } from './data-bench';
 import { formatSearchBench, runSearchBench } from './search-bench';
+import { benchTrainer } from './train-bench';
 
 interface Row {
   backend: string;
@@ -111,8 +113,8 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('AlphaNet Workbench benchmark: engine, data, search')
-    .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search'))
+    .description('AlphaNet Workbench benchmark: engine, data, search, train')
+    .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
     .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
     .option('--batch <n>', 'engine: batch size', (v) => Number(v), 64)
@@ -154,6 +156,12 @@ async function main() {
     const r = await runSearchBench({ spaceId: o.space });
     console.log(`\n## search\n${formatSearchBench(r)}`);
     out.search = r;
+  }
+  if (parts.has('train')) {
+    const r = await benchTrainer({ space: o.space, batch: o.batch, verbose: false });
+    console.log('\n## train');
+    console.table([{ 'bare step img/s': r.bareImagesPerSec, 'trainer img/s': r.trainerImagesPerSec, 'trainer / bare': r.ratio, 'in sandwich step': r.sandwichShare, 'persistence share': r.persistShare, 'checkpoint ms': r.checkpointMs, 'checkpoint MiB': r.checkpointMiB }]);
+    out.train = r;
   }
   if (o.json) writeFileSync(o.json, JSON.stringify(out, null, 2));
 }

@@ -25,6 +25,7 @@ import {
 } from '../engine';
 import { resolveHomeDir } from '../app-paths';
 import { SettingsError, readSettings } from '../settings';
+import { registerTrainCommands } from './train';
 import { registerDatasetCommands } from './datasets';
 
 export interface CliIo {
@@ -146,6 +147,7 @@ export function buildProgram(io: CliIo): Command {
     });
 
   registerDatasetCommands(program, { io, globals });
+  registerTrainCommands(program, io);
   return program;
 }
 

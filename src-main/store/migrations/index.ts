@@ -3,10 +3,14 @@
  * shipped; add a new one. docs/STORE.md describes the resulting schema.
  */
 import { sql as datasets } from './001-datasets';
+import { sql as runs } from './002-runs';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: Migration[] = [{ name: '001-datasets', sql: datasets }];
+export const MIGRATIONS: Migration[] = [
+  { name: '001-datasets', sql: datasets },
+  { name: '002-runs', sql: runs },
+];

@@ -1,0 +1,153 @@
+/**
+ * Trainer throughput against the bare sandwich step (issue 3: the full trainer should keep ≥ 90 % of it).
+ *
+ * - bare: the engine benchmark's sandwich step — `sandwichGradients` of max + 2 random + min on one fixed random
+ *   batch, gradients disposed; no data, no optimizer, no bookkeeping;
+ * - trainer: `Trainer` on the demo dataset (real loader with augmentation), with clipping, the NaN guard's checks,
+ *   the optimizer, progress messages, metrics batched into SQLite and a checkpoint every `checkpointEvery` steps
+ *   (default 5, ten times the default config's rate, so the number is conservative). Timed from the end of its first
+ *   step to the end of its last, so start-up and the end-of-run validation are not in it.
+ * Both run in this process, one after the other, on the same backend and space.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, Supernet, createOps, getSpace, initBackend, sandwichGradients, sandwichMembers, type BackendChoice } from '../engine';
+import { ensureDemoDataset } from '../data';
+import { openHomeDatabase } from '../store/db';
+import { createRun } from '../store/runs';
+import { parseTrainConfig } from '../train/config';
+import { datasetSource } from '../train/dataset-source';
+import { Trainer } from '../train/trainer';
+
+export interface TrainBenchOptions {
+  /** Default `wasm`. */
+  backend?: BackendChoice;
+  /** Default `alphanet-cifar32`. */
+  space?: string;
+  /** Images per step (default 64). */
+  batch?: number;
+  /** Timed steps of each variant after one warm-up step (default 6). */
+  steps?: number;
+  /** Trainer checkpoint interval in steps (default 5). */
+  checkpointEvery?: number;
+  /** Progress line on stderr per measured step (default true). */
+  verbose?: boolean;
+}
+
+export interface TrainBenchResult {
+  backend: string;
+  space: string;
+  batch: number;
+  steps: number;
+  /** Median ms of a bare sandwich step, and its images/s. */
+  bareStepMs: number;
+  bareImagesPerSec: number;
+  /** Trainer images/s over its timed steps (data, optimizer, logging, checkpoints included). */
+  trainerImagesPerSec: number;
+  /** trainerImagesPerSec / bareImagesPerSec (goal ≥ 0.9). Compares two measurements taken one after the other, so
+   * on a busy machine it carries the load's drift; `sandwichShare` does not. */
+  ratio: number;
+  /**
+   * Within the trainer's own timed steps: time in the engine's sandwich step / total wall time. The share of the
+   * trainer's time that is the bare step, i.e. the throughput it keeps, measured on the same steps (goal ≥ 0.9).
+   */
+  sandwichShare: number;
+  /** SQLite metric writes as a share of the trainer's step time (goal < 0.02). */
+  persistShare: number;
+  /** Mean ms per checkpoint and the file size in MiB. */
+  checkpointMs: number;
+  checkpointMiB: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenchResult> {
+  const backend = o.backend ?? 'wasm';
+  const report = await initBackend({ force: backend });
+  const spaceId = o.space ?? 'alphanet-cifar32';
+  const space = getSpace(spaceId);
+  const batch = o.batch ?? 64;
+  const steps = o.steps ?? 6;
+  const log = (s: string) => (o.verbose ?? true) && process.stderr.write(`  train-bench ${s}\n`);
+  const ops = createOps(report.opsMode);
+
+  // Bare sandwich step.
+  const net = new Supernet({ space, ops, seed: 0 });
+  const res = space.resolutions[space.resolutions.length - 1];
+  const x = tf.randomNormal([batch, res, res, space.inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % space.numClasses), 'int32');
+  const rng = new Rng(0);
+  const ms: number[] = [];
+  for (let i = 0; i <= steps; i++) {
+    const t0 = performance.now();
+    const r = sandwichGradients(net, x, labels, sandwichMembers(space, rng, 4, true), {
+      distillation: { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 },
+      regularize: { dropout: 0.2, dropConnect: 0.2, rng },
+    });
+    tf.dispose([...r.grads.values()]);
+    if (i > 0) ms.push(performance.now() - t0); // step 0 warms up kernels and the WASM heap
+    log(`bare step ${i}: ${Math.round(performance.now() - t0)} ms`);
+  }
+  tf.dispose([x, labels]);
+  net.dispose();
+  const bareStepMs = median(ms);
+
+  // The full trainer on the demo dataset.
+  const home = mkdtempSync(join(tmpdir(), 'alphanet-train-bench-'));
+  const db = openHomeDatabase(home);
+  try {
+    const info = await ensureDemoDataset(home, db);
+    const config = parseTrainConfig({
+      space: spaceId,
+      dataset: info.name,
+      epochs: 1,
+      batchSize: batch,
+      stepsPerEpoch: steps + 1,
+      progressEverySteps: 1,
+      checkpoint: { everySteps: o.checkpointEvery ?? 5, keepLast: 2 },
+      validation: { calibrationBatches: 1, calibrationBatchSize: batch, randomSubnets: 0, maxImages: batch },
+    });
+    const run = createRun(db, { name: 'bench', config, spaceId, datasetId: info.id, datasetName: info.name, seed: 0, appVersion: 'bench' });
+    const times: number[] = [];
+    let sandwichAtFirst = 0;
+    const trainer = new Trainer({
+      db,
+      runId: run.id,
+      runDir: join(home, 'runs', String(run.id)),
+      config,
+      data: datasetSource(home, info, { batchSize: batch, seed: 0, augment: true }),
+      ops,
+      resume: false,
+      onProgress: (p) => {
+        times.push(performance.now());
+        if (times.length === 1) sandwichAtFirst = trainer.timingSoFar.sandwichMs;
+        log(`trainer step ${p.step}: ${times.length > 1 ? Math.round(times[times.length - 1] - times[times.length - 2]) : '–'} ms`);
+      },
+    });
+    const out = await trainer.run();
+    const sandwichAtLast = out.sandwichMs; // no step after the last progress message
+    trainer.dispose();
+    const trainerImagesPerSec = (batch * (times.length - 1) * 1000) / (times[times.length - 1] - times[0]);
+    const bareImagesPerSec = (batch * 1000) / bareStepMs;
+    const ckRow = db.prepare('SELECT bytes FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(run.id) as { bytes: number };
+    return {
+      backend: report.chosen,
+      space: spaceId,
+      batch,
+      steps,
+      bareStepMs: Math.round(bareStepMs),
+      bareImagesPerSec: Number(bareImagesPerSec.toFixed(2)),
+      trainerImagesPerSec: Number(trainerImagesPerSec.toFixed(2)),
+      ratio: Number((trainerImagesPerSec / bareImagesPerSec).toFixed(3)),
+      sandwichShare: Number(((sandwichAtLast - sandwichAtFirst) / (times[times.length - 1] - times[0])).toFixed(3)),
+      persistShare: Number((out.persistMs / out.stepMs).toFixed(5)),
+      checkpointMs: Math.round(out.checkpointMs / Math.max(1, out.checkpoints)),
+      checkpointMiB: Number((ckRow.bytes / 2 ** 20).toFixed(2)),
+    };
+  } finally {
+    db.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The run configuration: one zod schema holding every training default, with its unit, in one place.
+ *
+ * The paper's values (spec §2.1) are for 360 epochs of ImageNet at a global batch of 2048 on 64 GPUs. A workbench run
+ * is a few thousand images for tens of epochs at batch 64 on a laptop CPU, so a few defaults are scaled; each such
+ * field says why. A config that fails validation is refused with one line per bad field, naming it.
+ */
+import { z } from 'zod';
+import { BACKENDS } from '../engine/backend';
+import { SearchSpaceSchema, formatIssues, type SearchSpace } from '../engine/spaces/schema';
+import { getSpace } from '../engine/spaces/registry';
+
+const int = z.number().int();
+const posInt = int.positive();
+const nonNeg = z.number().nonnegative();
+const rate = z.number().min(0).lt(1);
+
+/** How the non-max sandwich members learn (spec §1.4, §1.6); `members[0]`, the max subnet, always uses the labels. */
+export const DistillationSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      /** AlphaNet (default): per sample the larger of D_{α₋} and D_{α₊}, importance weights clipped at `clip`. */
+      kind: z.literal('adaptive-alpha'),
+      /** α₋ (default −1, the paper). */
+      alphaMin: z.number().default(-1),
+      /** α₊ (default 1, the paper). */
+      alphaMax: z.number().default(1),
+      /** β, the importance-weight clip (default 5, the paper). */
+      clip: z.number().positive().default(5),
+    }),
+    /** AttentiveNAS / BigNAS inplace distillation: soft cross-entropy against the max subnet. */
+    z.strictObject({ kind: z.literal('kl') }),
+    z.strictObject({
+      /** One fixed α. */
+      kind: z.literal('alpha'),
+      alpha: z.number(),
+      /** β (default 5). */
+      clip: z.number().positive().default(5),
+    }),
+    /** No distillation: every member trains on the labels. */
+    z.strictObject({ kind: z.literal('none') }),
+  ])
+  .refine((d) => d.kind !== 'adaptive-alpha' || d.alphaMin < d.alphaMax, { message: 'alphaMin must be below alphaMax', path: ['alphaMin'] });
+
+export const OptimizerSchema = z.strictObject({
+  /** Only SGD (the paper's, AttentiveNAS `solver/build.py`). */
+  kind: z.literal('sgd').default('sgd'),
+  /** Momentum μ (default 0.9). */
+  momentum: z.number().min(0).lt(1).default(0.9),
+  /** Nesterov momentum (default true), PyTorch's formulation (see optimizer.ts). */
+  nesterov: z.boolean().default(true),
+  /**
+   * Base learning rate, per step (unitless). Default: the paper's own rule 0.1 · max(1, ⌊batch/256⌋)
+   * (AlphaNet `train_alphanet.py`), which is 0.1 for every batch below 512 — i.e. 0.1 at batch 64. The linear
+   * scaling rule would give 0.025 at batch 64; on a few thousand images over tens of epochs that learns too slowly,
+   * and 0.1 with warmup and gradient clipping is stable (the clip bounds every step's update).
+   */
+  lr: z.number().positive().optional(),
+  /**
+   * Linear warmup length in epochs (fractions allowed; default 1). The paper warms up 5 of 360 epochs (1.4 %);
+   * for runs of 10–50 epochs one epoch is a similar share without wasting a short run on warmup.
+   */
+  warmupEpochs: nonNeg.default(1),
+  /** Warmup starts at this fraction of the base LR (default 0.001, spec §2.1). */
+  warmupStartFactor: z.number().positive().max(1).default(0.001),
+  /**
+   * L2 weight decay λ, coupled through the gradient (default 5e-5; none on BN parameters and biases). The paper
+   * uses 1e-5 for 1.28 M images; with ~10³–10⁴ images the same net overfits sooner, so 5× more — still well below
+   * the 5e-4 common for CIFAR ResNets, because inplace distillation already regularises the smaller subnets.
+   */
+  weightDecay: nonNeg.default(5e-5),
+  /** Clip every gradient entry to [−c, c] before weight decay is added (default 1.0, spec §2 step 6); 0 = off. */
+  gradClipValue: nonNeg.default(1.0),
+});
+
+export const ValidationSchema = z.strictObject({
+  /** Validate after every N epochs (default 1) and always after the last; 0 = only after the last. */
+  everyEpochs: int.nonnegative().default(1),
+  /** BN calibration batches from the training split per subnet (default 16; the paper uses 64 at 32 per GPU). */
+  calibrationBatches: posInt.default(16),
+  /** Images per calibration batch (default 64). */
+  calibrationBatchSize: posInt.default(64),
+  /** Fixed random subnets validated besides min and max, drawn once from the seed (default 2). */
+  randomSubnets: int.nonnegative().default(2),
+  /** Images per validation batch (default 256; inference only). */
+  batchSize: posInt.default(256),
+  /** Validate on at most this many val images (default: all). */
+  maxImages: posInt.optional(),
+});
+
+export const CheckpointSchema = z.strictObject({
+  /** Write a checkpoint every N steps (default 50; one is always written at each epoch end, pause and finish). */
+  everySteps: posInt.default(50),
+  /** Keep the newest K checkpoints (default 2) plus the best one. */
+  keepLast: posInt.default(2),
+});
+
+export const NanSchema = z.strictObject({
+  /**
+   * On a non-finite loss or gradient: `rollback` (default) reloads the last good checkpoint and multiplies the LR by
+   * `lrFactor`; `stop` fails the run.
+   */
+  policy: z.enum(['rollback', 'stop']).default('rollback'),
+  /** LR multiplier per rollback (default 0.5). */
+  lrFactor: z.number().positive().lt(1).default(0.5),
+  /** Fail after this many rollbacks in one run (default 5), instead of looping forever. */
+  maxRollbacks: int.nonnegative().default(5),
+});
+
+export const TrainConfigSchema = z
+  .strictObject({
+    /** Display name (default: `<space>-<dataset>-<distillation>`). */
+    name: z.string().min(1).max(200).optional(),
+    /** Search space: a registered id (default `alphanet-cifar32`) or an inline space object. */
+    space: z.union([z.string().min(1), z.looseObject({})]).default('alphanet-cifar32'),
+    /** Dataset id or name (default `demo`, the built-in demo dataset). */
+    dataset: z.string().min(1).default('demo'),
+    /** Epochs (default 20). */
+    epochs: posInt.default(20),
+    /** Training batch, images per step (default 64; the WASM heap limits the 32×32 max subnet to ≈ 96). */
+    batchSize: posInt.max(4096).default(64),
+    /** At most this many steps per epoch (default: the whole training split); for short runs on a subset. */
+    stepsPerEpoch: posInt.optional(),
+    /** Seed of weight init, data order, subnet sampling and drop masks (default 0, the paper's). */
+    seed: int.min(0).max(2 ** 31 - 1).default(0),
+    distillation: DistillationSchema.default({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 }),
+    /** Sandwich members per step (default 4: max, 2 random, min — spec §2). */
+    subnetsPerStep: int.min(2).max(16).default(4),
+    /** The last member is the min subnet (default true). */
+    sandwichRule: z.boolean().default(true),
+    optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
+    /** Label smoothing ε of label losses (default 0.1). */
+    labelSmoothing: rate.default(0.1),
+    /** Dropout before the classifier, max subnet only (default 0.2). */
+    dropout: rate.default(0.2),
+    /** Drop-connect base rate on the last stages' identity blocks, max subnet only (default 0.2, spec §2.2). */
+    dropConnect: rate.default(0.2),
+    /** Training-time augmentation of the loader (default true). */
+    augment: z.boolean().default(true),
+    validation: ValidationSchema.default(ValidationSchema.parse({})),
+    /** Emit a progress message every N steps (default 5). */
+    progressEverySteps: posInt.default(5),
+    checkpoint: CheckpointSchema.default(CheckpointSchema.parse({})),
+    nan: NanSchema.default(NanSchema.parse({})),
+    metrics: z
+      .strictObject({
+        /** Write buffered step metrics to SQLite every N steps (default 10) … */
+        flushEverySteps: posInt.default(10),
+        /** … or every N seconds, whichever comes first (default 5 s). */
+        flushEverySeconds: z.number().positive().default(5),
+      })
+      .default({ flushEverySteps: 10, flushEverySeconds: 5 }),
+    /** TF.js backend (default `auto`: the best that loads, see engine/backend.ts). */
+    backend: z.enum(['auto', ...BACKENDS]).default('auto'),
+    /**
+     * Fault injection for tests: poison the gradients with NaN at these global steps (1-based), once each per
+     * process. Never set by the app or the CLI.
+     */
+    debug: z.strictObject({ nanAtSteps: z.array(posInt).default([]) }).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.optimizer.warmupEpochs > c.epochs) {
+      ctx.addIssue({ code: 'custom', path: ['optimizer', 'warmupEpochs'], message: `must not exceed epochs (${c.epochs}), got ${c.optimizer.warmupEpochs}` });
+    }
+  });
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+export type DistillationConfig = z.infer<typeof DistillationSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates a config and fills in every default; the error names each bad field. */
+export function parseTrainConfig(json: unknown, source = 'training config'): TrainConfig {
+  const r = TrainConfigSchema.safeParse(json);
+  if (!r.success) throw new ConfigError(`invalid ${source}:\n${formatIssues(r.error)}`);
+  if (typeof r.data.space !== 'string') {
+    const s = SearchSpaceSchema.safeParse(r.data.space);
+    if (!s.success) throw new ConfigError(`invalid ${source}:\n${formatIssues(s.error, 'space.')}`);
+  } else {
+    try {
+      getSpace(r.data.space);
+    } catch (e) {
+      throw new ConfigError(`invalid ${source}:\nspace: ${(e as Error).message}`);
+    }
+  }
+  return r.data;
+}
+
+/** The search space a config names (registered id) or holds (inline). */
+export function configSpace(c: TrainConfig): SearchSpace {
+  return typeof c.space === 'string' ? getSpace(c.space) : SearchSpaceSchema.parse(c.space);
+}
+
+/** The base LR of a config: its own, else the paper's rule 0.1 · max(1, ⌊batch/256⌋). */
+export function baseLr(c: TrainConfig): number {
+  return c.optimizer.lr ?? 0.1 * Math.max(1, Math.floor(c.batchSize / 256));
+}
+
+/** A default run name. */
+export function defaultRunName(c: TrainConfig): string {
+  return c.name ?? `${configSpace(c).id}-${c.dataset}-${c.distillation.kind}`;
+}

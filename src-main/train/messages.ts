@@ -1,0 +1,70 @@
+/**
+ * The typed messages between the parent (RunManager) and the runner process, validated with zod on receipt in both
+ * directions: a malformed message is a bug, reported as such instead of being half-understood.
+ */
+import { z } from 'zod';
+
+export const ParentToRunnerSchema = z.discriminatedUnion('type', [
+  /** Train run `runId` of the database in `home` (the row holds the config). `resume`: continue from its checkpoint. */
+  z.strictObject({ type: z.literal('start'), home: z.string().min(1), runId: z.number().int().positive(), resume: z.boolean() }),
+  /** Stop after the current step with a checkpoint; the run becomes `paused`. */
+  z.strictObject({ type: z.literal('pause') }),
+  /** Stop after the current step; the run becomes `cancelled`. */
+  z.strictObject({ type: z.literal('cancel') }),
+]);
+export type ParentToRunner = z.infer<typeof ParentToRunnerSchema>;
+
+/** `arch`: the member's genome id (engine `genomeId`). */
+const MemberLoss = z.strictObject({ role: z.string(), loss: z.number().nullable(), arch: z.string().optional() });
+
+export const ProgressSchema = z.strictObject({
+  type: z.literal('progress'),
+  runId: z.number(),
+  step: z.number(),
+  totalSteps: z.number(),
+  epoch: z.number(),
+  batch: z.number(),
+  /** Loss of each sandwich member, in order (max, random…, min). */
+  losses: z.array(MemberLoss),
+  lr: z.number(),
+  imagesPerSec: z.number(),
+  /** Seconds to the end of training at the recent speed (validation not included). */
+  etaSec: z.number(),
+  /** Share of distilled samples where α₋ won (adaptive-alpha only). */
+  alphaMinShare: z.number().nullable(),
+  /** Share of gradient entries clipped this window. */
+  clippedShare: z.number(),
+  /** Non-finite losses or gradient entries seen so far in this process. */
+  nonFinite: z.number(),
+  rollbacks: z.number(),
+});
+export type Progress = z.infer<typeof ProgressSchema>;
+
+export const EpochSchema = z.strictObject({
+  type: z.literal('epoch'),
+  runId: z.number(),
+  epoch: z.number(),
+  step: z.number(),
+  /** Top-1 on val after BN calibration, per validated subnet (`min`, `max`, `random-1`…). */
+  subnets: z.array(z.strictObject({ subnet: z.string(), mflops: z.number(), valTop1: z.number(), valLoss: z.number() })),
+  seconds: z.number(),
+});
+export type EpochReport = z.infer<typeof EpochSchema>;
+
+export const RunnerToParentSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready'), pid: z.number() }),
+  ProgressSchema,
+  EpochSchema,
+  z.strictObject({ type: z.literal('event'), runId: z.number(), kind: z.string(), message: z.string(), step: z.number().optional() }),
+  z.strictObject({
+    type: z.literal('done'),
+    runId: z.number(),
+    status: z.enum(['finished', 'paused', 'cancelled', 'failed']),
+    step: z.number(),
+    error: z.string().optional(),
+    /** Time spent writing metrics to SQLite, as a share of training-step time. */
+    persistShare: z.number().optional(),
+  }),
+  z.strictObject({ type: z.literal('error'), message: z.string() }),
+]);
+export type RunnerToParent = z.infer<typeof RunnerToParentSchema>;

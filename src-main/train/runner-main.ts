@@ -1,0 +1,8 @@
+/**
+ * Entry of the training runner process (built to out/main/runner.js). The CLI starts it with `child_process.fork`,
+ * the desktop app with `utilityProcess.fork`; either way it speaks only through `childTransport()`.
+ */
+import { childTransport } from './transport';
+import { serveRunner } from './runner';
+
+serveRunner(childTransport());

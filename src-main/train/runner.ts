@@ -1,0 +1,115 @@
+/**
+ * What the runner process does with a `start` message: open the store, claim nothing (the parent already moved the
+ * run to `running`), pick the backend, load the dataset, train, and write the final status itself. The child writes
+ * all metrics to SQLite; the parent only relays messages and catches a child that died without a final status.
+ */
+import { createOps, initBackend } from '../engine';
+import { openHomeDatabase, type Db } from '../store/db';
+import { addRunEvent, getRun, now, readRunControl, setRunControl, transitionRun } from '../store/runs';
+import { parseTrainConfig } from './config';
+import { datasetSource, resolveDataset } from './dataset-source';
+import { ParentToRunnerSchema, type RunnerToParent } from './messages';
+import { runDir } from './paths';
+import { Trainer } from './trainer';
+import type { ChildTransport } from './transport';
+
+/** How often the runner looks at the run's `control` column (a pause or cancel from another process), ms. */
+const CONTROL_POLL_MS = 1000;
+
+export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c)): void {
+  let request: 'pause' | 'cancel' | null = null;
+  let started = false;
+  const send = (m: RunnerToParent) => t.send(m);
+  // Ctrl-C reaches the whole process group: treat it (and a polite kill) as a pause with a checkpoint.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (request ??= 'pause'));
+
+  t.onMessage((raw) => {
+    const r = ParentToRunnerSchema.safeParse(raw);
+    if (!r.success) {
+      send({ type: 'error', message: `runner: malformed message ${JSON.stringify(raw)}: ${r.error.message}` });
+      return;
+    }
+    const msg = r.data;
+    if (msg.type === 'pause' || msg.type === 'cancel') {
+      if (request !== 'cancel') request = msg.type;
+      return;
+    }
+    if (started) {
+      send({ type: 'error', message: 'runner: a second start message; one runner trains one run' });
+      return;
+    }
+    started = true;
+    void runOne(msg.home, msg.runId, msg.resume, () => request, send).then(
+      () => t.drain().then(() => exit(0)),
+      () => t.drain().then(() => exit(1)),
+    );
+  });
+  send({ type: 'ready', pid: process.pid });
+}
+
+async function runOne(home: string, runId: number, resume: boolean, ipcRequest: () => 'pause' | 'cancel' | null, send: (m: RunnerToParent) => void): Promise<void> {
+  let db: Db | undefined;
+  let step = 0;
+  try {
+    db = openHomeDatabase(home);
+    const run = getRun(db, runId);
+    if (run.status !== 'running') throw new Error(`run ${runId} is ${run.status}, not running: the parent must claim it first`);
+    const config = parseTrainConfig(run.config, `config of run ${runId}`);
+    const backend = await initBackend({ force: config.backend === 'auto' ? undefined : config.backend });
+    db.prepare('UPDATE runs SET backend = ?, pid = ?, heartbeat_at = ? WHERE id = ?').run(backend.chosen, process.pid, now(), runId);
+    const info = await resolveDataset(home, db, run.datasetId ?? config.dataset);
+    const data = datasetSource(home, info, { batchSize: config.batchSize, seed: config.seed, augment: config.augment });
+    let lastPoll = 0;
+    let dbRequest: 'pause' | 'cancel' | null = null;
+    const store = db;
+    const trainer = new Trainer({
+      db,
+      runId,
+      runDir: runDir(home, runId),
+      config,
+      data,
+      ops: createOps(backend.opsMode),
+      resume,
+      control: () => {
+        const t = Date.now();
+        if (t - lastPoll >= CONTROL_POLL_MS) {
+          lastPoll = t;
+          dbRequest = readRunControl(store, runId);
+        }
+        return ipcRequest() === 'cancel' || dbRequest === 'cancel' ? 'cancel' : (ipcRequest() ?? dbRequest);
+      },
+      onProgress: (p) => {
+        step = p.step;
+        send(p);
+      },
+      onEpoch: (e) => send(e),
+      onEvent: (e) => send({ type: 'event', runId, ...e }),
+    });
+    let outcome;
+    try {
+      outcome = await trainer.run();
+    } finally {
+      trainer.dispose();
+    }
+    step = outcome.step;
+    const final = outcome.status;
+    transitionRun(db, runId, final, { control: null, pid: null, ...(final === 'paused' ? {} : { finishedAt: now() }) }, ['running']);
+    const persistShare = outcome.stepMs > 0 ? outcome.persistMs / outcome.stepMs : 0;
+    if (final === 'finished') addRunEvent(db, runId, { kind: 'finish', step, message: `metrics persistence: ${(100 * persistShare).toFixed(2)} % of step time`, data: { persistMs: outcome.persistMs, stepMs: outcome.stepMs, images: outcome.images } });
+    send({ type: 'done', runId, status: final, step, persistShare });
+  } catch (e) {
+    const message = (e as Error)?.message ?? String(e);
+    try {
+      if (db) {
+        transitionRun(db, runId, 'failed', { error: message, control: null, pid: null, finishedAt: now() }, ['running']);
+        setRunControl(db, runId, null);
+        addRunEvent(db, runId, { kind: 'fail', step, message });
+      }
+    } finally {
+      send({ type: 'done', runId, status: 'failed', step, error: message });
+    }
+    throw e;
+  } finally {
+    db?.close();
+  }
+}

@@ -1,0 +1,521 @@
+/**
+ * The training loop (spec §2), meant to be read top to bottom: `Trainer.run()` is the whole story, the methods below
+ * it are its steps. Per step:
+ *   1. sample the sandwich members with the run's RNG (max, random…, min);
+ *   2. summed gradients of all members on one batch (engine `sandwichGradients`);
+ *   3. NaN guard: a non-finite loss or gradient entry rolls back to the last good checkpoint and lowers the LR (or
+ *      fails the run, per config);
+ *   4. clip every gradient entry to [−c, c], then the Nesterov SGD step (weight decay added after clipping);
+ *   5. the LR for the next step comes from the per-iteration warmup-cosine schedule.
+ * Around the steps: progress messages, batched metric writes, checkpoints, pause/cancel between steps, and after each
+ * epoch BN-calibrated validation of the min, max and a few fixed random subnets.
+ *
+ * Every tensor of a step lives inside `tf.tidy` or is disposed explicitly; the tensor count is flat across steps
+ * (a test checks it).
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {
+  Rng,
+  Supernet,
+  calibrateBn,
+  genomeId,
+  maxGenome,
+  minGenome,
+  randomGenome,
+  sandwichGradients,
+  sandwichMembers,
+  subnetCost,
+  type Genome,
+  type SandwichMember,
+  type SearchSpace,
+  type SupernetOps,
+} from '../engine';
+import type { Db } from '../store/db';
+import {
+  addRunEvent,
+  deleteCheckpointRow,
+  insertCheckpoint,
+  insertEpochMetrics,
+  insertStepMetrics,
+  listCheckpoints,
+  now,
+  updateRunProgress,
+  type RunEventKind,
+  type StepMetric,
+} from '../store/runs';
+import { baseLr, configSpace, type TrainConfig } from './config';
+import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainState } from './checkpoint';
+import type { Batch, BatchStream, TrainingData } from './data-source';
+import type { EpochReport, Progress } from './messages';
+import { NesterovSgd } from './optimizer';
+import { learningRate, type LrSchedule } from './schedule';
+
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+}
+
+export interface TrainerOptions {
+  db: Db;
+  runId: number;
+  /** Checkpoints go to `<runDir>/checkpoints/`. */
+  runDir: string;
+  config: TrainConfig;
+  data: TrainingData;
+  ops: SupernetOps;
+  /** Continue from the newest good checkpoint (a fresh run starts from step 0 and writes a step-0 checkpoint). */
+  resume: boolean;
+  /** Called between steps: a requested pause or cancel, if any. */
+  control?: () => 'pause' | 'cancel' | null;
+  onProgress?: (p: Progress) => void;
+  onEpoch?: (e: EpochReport) => void;
+  onEvent?: (e: { kind: RunEventKind; message: string; step?: number }) => void;
+}
+
+export interface TrainOutcome {
+  status: 'finished' | 'paused' | 'cancelled';
+  step: number;
+  /** Wall time inside training steps (data, forward/backward, optimizer), ms. */
+  stepMs: number;
+  /** Wall time writing step metrics and progress to SQLite, ms. */
+  persistMs: number;
+  /** Images trained on in this process. */
+  images: number;
+  /** Wall time inside the engine's sandwich step (forward + backward of all members), ms: the rest is overhead. */
+  sandwichMs: number;
+  /** Wall time writing checkpoints (export, encode, hash, fsync, rename, record), ms, and how many. */
+  checkpointMs: number;
+  checkpoints: number;
+}
+
+/** A named subnet that is validated after each epoch. */
+interface ValSubnet {
+  name: string;
+  genome: Genome;
+}
+
+export class Trainer {
+  readonly space: SearchSpace;
+  readonly net: Supernet;
+  readonly optimizer: NesterovSgd;
+  readonly config: TrainConfig;
+  private readonly o: TrainerOptions;
+  private readonly schedule: LrSchedule;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  private state: TrainState;
+  private samplingRng: Rng;
+  private regularizeRng: Rng;
+  private readonly valSubnets: ValSubnet[];
+  private readonly firedNan = new Set<number>();
+  private metricBuffer: StepMetric[] = [];
+  private lastFlush = performance.now();
+  private lastCheckpointStep = -1;
+  private nonFinite = 0;
+  private timing = { stepMs: 0, persistMs: 0, images: 0, sandwichMs: 0, checkpointMs: 0, checkpoints: 0 };
+  private window = { t0: performance.now(), images: 0, steps: 0, clipped: 0, entries: 0, alpha: [] as number[] };
+
+  constructor(o: TrainerOptions) {
+    this.o = o;
+    this.config = o.config;
+    this.space = configSpace(o.config);
+    if (this.space.inputChannels !== o.data.channels) {
+      throw new TrainingError(`space '${this.space.id}' expects ${this.space.inputChannels}-channel images, dataset '${o.data.name}' has ${o.data.channels}`);
+    }
+    this.stepsPerEpoch = Math.min(o.data.trainBatchesPerEpoch, o.config.stepsPerEpoch ?? Infinity);
+    if (this.stepsPerEpoch < 1) {
+      throw new TrainingError(`dataset '${o.data.name}' has fewer training images than one batch of ${o.config.batchSize}`);
+    }
+    this.totalSteps = this.stepsPerEpoch * o.config.epochs;
+    this.schedule = {
+      base: baseLr(o.config),
+      totalSteps: this.totalSteps,
+      warmupSteps: Math.round(o.config.optimizer.warmupEpochs * this.stepsPerEpoch),
+      warmupStartFactor: o.config.optimizer.warmupStartFactor,
+    };
+    this.net = new Supernet({ space: this.space, ops: o.ops, numClasses: o.data.numClasses, seed: o.config.seed });
+    this.optimizer = new NesterovSgd({
+      momentum: o.config.optimizer.momentum,
+      nesterov: o.config.optimizer.nesterov,
+      weightDecay: o.config.optimizer.weightDecay,
+    });
+    // Two streams, so that changing the dropout settings does not change which subnets are sampled.
+    this.samplingRng = new Rng(o.config.seed);
+    this.regularizeRng = new Rng(o.config.seed + 0x5eed);
+    this.state = { step: 0, epoch: 0, batch: 0, rng: { sampling: this.samplingRng.state(), regularize: this.regularizeRng.state() }, lrScale: 1, rollbacks: 0 };
+    // The fixed random subnets come from their own stream of the seed: the same in every epoch and after a resume.
+    const valRng = new Rng(o.config.seed + 0xa11);
+    this.valSubnets = [
+      { name: 'min', genome: minGenome(this.space) },
+      { name: 'max', genome: maxGenome(this.space) },
+      ...Array.from({ length: o.config.validation.randomSubnets }, (_, i) => ({ name: `random-${i + 1}`, genome: randomGenome(this.space, valRng) })),
+    ];
+    mkdirSync(this.checkpointDir, { recursive: true });
+    // A process killed while writing a checkpoint leaves its temporary file; the renamed ones are complete.
+    for (const f of readdirSync(this.checkpointDir)) if (f.startsWith('.') && f.includes('.tmp-')) rmSync(join(this.checkpointDir, f), { force: true });
+  }
+
+  get checkpointDir(): string {
+    return join(this.o.runDir, 'checkpoints');
+  }
+
+  /** The whole run. */
+  async run(): Promise<TrainOutcome> {
+    const c = this.config;
+    if (this.o.resume) await this.restoreLatest('resume');
+    else await this.checkpoint(); // step 0: the NaN guard always has something to roll back to
+    this.event(this.o.resume ? 'resume' : 'start', this.o.resume ? `resumed at step ${this.state.step}` : `started: ${this.totalSteps} steps`);
+    this.window.t0 = performance.now();
+
+    while (this.state.epoch < c.epochs) {
+      const outcome = await this.trainEpoch();
+      if (outcome === 'rollback') continue; // state was restored from a checkpoint; reopen the data there
+      if (outcome !== 'epoch-done') {
+        this.flushMetrics();
+        if (outcome === 'pause') {
+          if (this.lastCheckpointStep !== this.state.step) await this.checkpoint();
+          this.event('pause', `paused at step ${this.state.step}`);
+          return this.outcome('paused');
+        }
+        this.event('cancel', `cancelled at step ${this.state.step}`);
+        return this.outcome('cancelled');
+      }
+      const metric = this.isValidationEpoch(this.state.epoch) ? await this.validate() : undefined;
+      this.state = { ...this.state, epoch: this.state.epoch + 1, batch: 0, metric };
+      this.flushMetrics();
+      await this.checkpoint();
+      this.state = { ...this.state, metric: undefined }; // the score belongs to the epoch-end checkpoint only
+    }
+    this.event('finish', `finished: ${this.state.step} steps`);
+    return this.outcome('finished');
+  }
+
+  /** Trains from the current position to the end of the epoch, or until a pause, cancel or NaN rollback. */
+  private async trainEpoch(): Promise<'epoch-done' | 'pause' | 'cancel' | 'rollback'> {
+    if (this.state.batch >= this.stepsPerEpoch) return 'epoch-done'; // resumed from a checkpoint at the epoch's end
+    const stream: BatchStream = this.o.data.train(this.state.epoch, this.state.batch);
+    try {
+      for await (const batch of stream) {
+        const request = this.o.control?.() ?? null;
+        if (request) {
+          tf.dispose([batch.x, batch.y]);
+          return request;
+        }
+        const ok = this.step(batch);
+        if (!ok) {
+          if (this.config.nan.policy === 'stop') throw new TrainingError(`non-finite loss or gradient at step ${this.state.step + 1}; stopping (nan.policy = stop)`);
+          await this.rollback();
+          return 'rollback';
+        }
+        if (this.state.step % this.config.checkpoint.everySteps === 0) {
+          this.flushMetrics();
+          await this.checkpoint();
+        }
+        if (this.state.batch >= this.stepsPerEpoch) return 'epoch-done';
+      }
+    } finally {
+      stream.close();
+    }
+    if (this.state.batch < this.stepsPerEpoch) {
+      throw new TrainingError(`the training data ended after ${this.state.batch} of ${this.stepsPerEpoch} batches in epoch ${this.state.epoch + 1}`);
+    }
+    return 'epoch-done';
+  }
+
+  /** One optimizer step on one batch. Returns false (and changes nothing) when a loss or gradient is non-finite. */
+  private step(batch: Batch): boolean {
+    const t0 = performance.now();
+    const c = this.config;
+    const members: SandwichMember[] = sandwichMembers(this.space, this.samplingRng, c.subnetsPerStep, c.sandwichRule);
+    const lr = learningRate(this.schedule, this.state.step) * this.state.lrScale;
+    const labels = batch.y.dtype === 'int32' ? batch.y : (tf.cast(batch.y, 'int32') as tf.Tensor1D);
+    let r;
+    const ts = performance.now();
+    try {
+      r = sandwichGradients(this.net, batch.x, labels, members, {
+        labelSmoothing: c.labelSmoothing,
+        distillation: c.distillation,
+        regularize: { dropout: c.dropout, dropConnect: c.dropConnect, rng: this.regularizeRng },
+      });
+    } finally {
+      tf.dispose([batch.x, batch.y, labels]);
+    }
+    this.timing.sandwichMs += performance.now() - ts;
+    const grads = r.grads;
+    try {
+      if (c.debug?.nanAtSteps.includes(this.state.step + 1) && !this.firedNan.has(this.state.step + 1)) {
+        // Test hook: poison one gradient (once per process, so the step succeeds after the rollback).
+        this.firedNan.add(this.state.step + 1);
+        const [name, g] = grads.entries().next().value as [string, tf.Tensor];
+        grads.set(name, tf.fill(g.shape, NaN));
+        g.dispose();
+      }
+      const clip = c.optimizer.gradClipValue;
+      const [nonFiniteGrads, clipped] = this.gradientStats(grads, clip);
+      const nonFiniteLosses = r.members.filter((m) => !Number.isFinite(m.loss)).length;
+      if (nonFiniteGrads + nonFiniteLosses > 0) {
+        this.nonFinite += nonFiniteGrads + nonFiniteLosses;
+        this.event('nan', `non-finite at step ${this.state.step + 1}: ${nonFiniteLosses} losses, ${nonFiniteGrads} gradient entries`, this.state.step + 1);
+        return false;
+      }
+      if (clip > 0) {
+        for (const [name, g] of grads) {
+          grads.set(name, tf.clipByValue(g, -clip, clip));
+          g.dispose();
+        }
+      }
+      this.optimizer.step(this.net.params, grads, lr);
+      let entries = 0;
+      for (const g of grads.values()) entries += g.size;
+      this.window.clipped += clipped;
+      this.window.entries += entries;
+    } finally {
+      tf.dispose([...grads.values()]);
+    }
+
+    // Bookkeeping: position, metrics, progress.
+    const images = batch.x.shape[0];
+    const ms = performance.now() - t0;
+    this.state = { ...this.state, step: this.state.step + 1, batch: this.state.batch + 1 };
+    this.timing.stepMs += ms;
+    this.timing.images += images;
+    const shares = r.members.flatMap((m) => (m.alphaMinShare === undefined ? [] : [m.alphaMinShare]));
+    const alphaShare = shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null;
+    this.window.images += images;
+    this.window.steps++;
+    if (alphaShare !== null) this.window.alpha.push(alphaShare);
+    this.metricBuffer.push({
+      step: this.state.step,
+      epoch: this.state.epoch,
+      time: now(),
+      lr,
+      loss: r.members.reduce((a, m) => a + m.loss, 0),
+      losses: r.members.map((m, i) => ({ role: m.role, loss: m.loss, arch: genomeId(this.space.id, members[i].genome) })),
+      alphaMinShare: alphaShare,
+      clippedShare: null,
+      nonfinite: this.nonFinite,
+      stepMs: ms,
+      imagesPerSec: (images * 1000) / ms,
+    });
+    const last = this.metricBuffer[this.metricBuffer.length - 1];
+    last.clippedShare = this.window.entries ? this.window.clipped / this.window.entries : 0;
+    if (this.metricBuffer.length >= c.metrics.flushEverySteps || performance.now() - this.lastFlush >= c.metrics.flushEverySeconds * 1000) this.flushMetrics();
+    if (this.state.step % c.progressEverySteps === 0 || this.state.step === this.totalSteps) this.progress(last.losses, lr);
+    return true;
+  }
+
+  /** Non-finite entries and entries beyond ±clip over all gradients, in one download. */
+  private gradientStats(grads: Map<string, tf.Tensor>, clip: number): [number, number] {
+    const s = tf.tidy(() => {
+      let nonFinite: tf.Tensor = tf.scalar(0);
+      let clipped: tf.Tensor = tf.scalar(0);
+      for (const g of grads.values()) {
+        const a = tf.abs(g);
+        // |x| < ∞ is false for ±∞ and for NaN (every comparison with NaN is false).
+        nonFinite = tf.add(nonFinite, tf.sum(tf.cast(tf.logicalNot(tf.less(a, Infinity)), 'float32')));
+        if (clip > 0) clipped = tf.add(clipped, tf.sum(tf.cast(tf.greater(a, clip), 'float32')));
+      }
+      return tf.stack([nonFinite, clipped]);
+    });
+    const [nf, cl] = s.dataSync();
+    s.dispose();
+    return [nf, cl];
+  }
+
+  private progress(losses: Progress['losses'], lr: number): void {
+    const w = this.window;
+    const elapsed = (performance.now() - w.t0) / 1000;
+    const stepSec = elapsed / Math.max(1, w.steps);
+    this.o.onProgress?.({
+      type: 'progress',
+      runId: this.o.runId,
+      step: this.state.step,
+      totalSteps: this.totalSteps,
+      epoch: this.state.epoch,
+      batch: this.state.batch,
+      losses,
+      lr,
+      imagesPerSec: elapsed > 0 ? w.images / elapsed : 0,
+      etaSec: stepSec * (this.totalSteps - this.state.step),
+      alphaMinShare: w.alpha.length ? w.alpha.reduce((a, b) => a + b, 0) / w.alpha.length : null,
+      clippedShare: w.entries ? w.clipped / w.entries : 0,
+      nonFinite: this.nonFinite,
+      rollbacks: this.state.rollbacks,
+    });
+    this.window = { t0: performance.now(), images: 0, steps: 0, clipped: 0, entries: 0, alpha: [] };
+  }
+
+  /** Writes buffered step metrics and the run's position in one transaction. */
+  private flushMetrics(): void {
+    const t0 = performance.now();
+    const rows = this.metricBuffer;
+    this.metricBuffer = [];
+    this.o.db.transaction(() => {
+      insertStepMetrics(this.o.db, this.o.runId, rows);
+      updateRunProgress(this.o.db, this.o.runId, { step: this.state.step, epoch: this.state.epoch, totalSteps: this.totalSteps, pid: process.pid });
+    })();
+    this.lastFlush = performance.now();
+    this.timing.persistMs += this.lastFlush - t0;
+  }
+
+  private isValidationEpoch(epoch: number): boolean {
+    const every = this.config.validation.everyEpochs;
+    return epoch === this.config.epochs - 1 || (every > 0 && (epoch + 1) % every === 0);
+  }
+
+  /**
+   * BN-calibrated validation (spec §4): for each subnet, calibrate its BN statistics on training batches, then
+   * top-1 and cross-entropy on the val split with those statistics. Returns the run's score: mean top-1 of min and max.
+   */
+  private async validate(): Promise<number> {
+    const t0 = performance.now();
+    const v = this.config.validation;
+    const calib = this.o.data.calibration(v.calibrationBatches, v.calibrationBatchSize);
+    const results: EpochReport['subnets'] = [];
+    try {
+      for (const s of this.valSubnets) {
+        const { stats } = calibrateBn(this.net, s.genome, calib);
+        let correct = 0;
+        let lossSum = 0;
+        let n = 0;
+        const stream = this.o.data.val(v.batchSize);
+        try {
+          for await (const b of stream) {
+            const take = Math.min(b.x.shape[0], (v.maxImages ?? Infinity) - n);
+            const [c, l] = tf.tidy(() => {
+              const x = take < b.x.shape[0] ? tf.slice(b.x, 0, take) : b.x;
+              const y = tf.cast(take < b.y.shape[0] ? tf.slice(b.y, 0, take) : b.y, 'int32');
+              const logits = this.net.forward(x as tf.Tensor4D, s.genome, { bn: { kind: 'running', stats } });
+              const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
+              const ce = tf.sum(tf.neg(tf.sum(tf.mul(tf.oneHot(y as tf.Tensor1D, this.net.numClasses), tf.logSoftmax(logits)), 1)));
+              return [hits.dataSync()[0], ce.dataSync()[0]];
+            });
+            tf.dispose([b.x, b.y]);
+            correct += c;
+            lossSum += l;
+            n += take;
+            if (n >= (v.maxImages ?? Infinity)) break;
+          }
+        } finally {
+          stream.close();
+        }
+        if (n === 0) throw new TrainingError(`dataset '${this.o.data.name}' has no val images to validate on`);
+        results.push({ subnet: s.name, mflops: subnetCost(this.space, s.genome, this.net.numClasses).mflops, valTop1: correct / n, valLoss: lossSum / n });
+      }
+    } finally {
+      tf.dispose(calib);
+    }
+    const t = now();
+    insertEpochMetrics(
+      this.o.db,
+      this.o.runId,
+      results.map((r, i) => ({ epoch: this.state.epoch, step: this.state.step, subnet: r.subnet, genome: this.valSubnets[i].genome, mflops: r.mflops, valTop1: r.valTop1, valLoss: r.valLoss, valImages: Math.min(this.o.data.valCount, v.maxImages ?? Infinity), time: t })),
+    );
+    const report: EpochReport = { type: 'epoch', runId: this.o.runId, epoch: this.state.epoch, step: this.state.step, subnets: results, seconds: (performance.now() - t0) / 1000 };
+    this.o.onEpoch?.(report);
+    this.event('validation', `epoch ${this.state.epoch + 1}: ${results.map((r) => `${r.subnet} ${(100 * r.valTop1).toFixed(1)}%`).join(', ')}`);
+    const top1 = (name: string) => results.find((r) => r.subnet === name)!.valTop1;
+    return (top1('min') + top1('max')) / 2;
+  }
+
+  /** Writes a checkpoint of the current state, records it, and prunes all but the newest K and the best. */
+  private async checkpoint(): Promise<void> {
+    const t0 = performance.now();
+    const s: TrainState = { ...this.state, rng: { sampling: this.samplingRng.state(), regularize: this.regularizeRng.state() } };
+    // The epoch is in the name so that the end-of-epoch checkpoint never overwrites a mid-epoch one of the same step.
+    const path = join(this.checkpointDir, `step-${String(s.step).padStart(8, '0')}-e${s.epoch}.ckpt`);
+    const weights = await this.net.exportWeights();
+    const momentum = await this.optimizer.exportState();
+    const { sha256, bytes } = writeCheckpointFile(path, { runId: this.o.runId, state: s, config: this.config, weights, momentum });
+    // A checkpoint rewritten at the same step (after a rollback or resume) replaces the older row.
+    const db = this.o.db;
+    db.transaction(() => {
+      for (const old of listCheckpoints(db, this.o.runId)) if (old.path === path) deleteCheckpointRow(db, old.id);
+      insertCheckpoint(db, { runId: this.o.runId, step: s.step, epoch: s.epoch, path, sha256, bytes, metric: s.metric });
+      addRunEvent(db, this.o.runId, { kind: 'checkpoint', step: s.step, message: `checkpoint at step ${s.step}`, data: { path, sha256, bytes, metric: s.metric ?? null } });
+    })();
+    this.lastCheckpointStep = s.step;
+    this.prune();
+    this.timing.checkpointMs += performance.now() - t0;
+    this.timing.checkpoints++;
+  }
+
+  private prune(): void {
+    const all = listCheckpoints(this.o.db, this.o.runId);
+    const keep = new Set(all.slice(0, this.config.checkpoint.keepLast).map((c) => c.id));
+    for (const c of all) {
+      if (keep.has(c.id) || c.isBest) continue;
+      deleteCheckpointRow(this.o.db, c.id);
+      if (!all.some((o) => o.id !== c.id && keep.has(o.id) && o.path === c.path)) rmSync(c.path, { force: true });
+    }
+  }
+
+  /**
+   * Loads the newest checkpoint that passes its hash check; a refused one is recorded and the previous one tried.
+   * With none usable, a resume starts from scratch (recorded too); a rollback has nothing to go back to and fails.
+   */
+  private async restoreLatest(why: 'resume' | 'rollback'): Promise<void> {
+    for (const row of listCheckpoints(this.o.db, this.o.runId)) {
+      let ck;
+      try {
+        ck = readCheckpointFile(row.path, row.sha256);
+      } catch (e) {
+        if (!(e instanceof CheckpointError)) throw e;
+        this.event('checkpoint-corrupt', `${e.message}; using the previous checkpoint`, row.step);
+        continue;
+      }
+      this.net.importWeights(ck.weights);
+      this.optimizer.importState(ck.momentum);
+      this.state = { ...ck.header.state, metric: undefined };
+      this.samplingRng = new Rng(ck.header.state.rng.sampling);
+      this.regularizeRng = new Rng(ck.header.state.rng.regularize);
+      this.lastCheckpointStep = this.state.step;
+      // The steps after this checkpoint will be trained again; their rows would otherwise look like the new ones.
+      this.o.db.prepare('DELETE FROM step_metrics WHERE run_id = ? AND step > ?').run(this.o.runId, this.state.step);
+      return;
+    }
+    if (why === 'rollback') throw new TrainingError('no usable checkpoint to roll back to');
+    this.event('resume', 'no usable checkpoint: starting from step 0');
+    await this.checkpoint();
+  }
+
+  /** NaN guard: back to the last good checkpoint with a lower LR. */
+  private async rollback(): Promise<void> {
+    const from = this.state.step;
+    const lrScale = this.state.lrScale * this.config.nan.lrFactor;
+    const rollbacks = this.state.rollbacks + 1;
+    if (rollbacks > this.config.nan.maxRollbacks) {
+      throw new TrainingError(`non-finite values again after ${this.config.nan.maxRollbacks} rollbacks; giving up (nan.maxRollbacks)`);
+    }
+    this.metricBuffer = [];
+    await this.restoreLatest('rollback');
+    this.state = { ...this.state, lrScale, rollbacks };
+    this.event('rollback', `rolled back from step ${from} to step ${this.state.step}; LR scale now ${lrScale}`, this.state.step);
+  }
+
+  private event(kind: RunEventKind, message: string, step = this.state.step): void {
+    addRunEvent(this.o.db, this.o.runId, { kind, message, step });
+    this.o.onEvent?.({ kind, message, step });
+  }
+
+  private outcome(status: TrainOutcome['status']): TrainOutcome {
+    this.flushMetrics();
+    return { status, step: this.state.step, ...this.timing };
+  }
+
+  /** Time accounting so far (the bench reads it mid-run). */
+  get timingSoFar(): Readonly<Omit<TrainOutcome, 'status' | 'step'>> {
+    return { ...this.timing };
+  }
+
+  /** Current position (for tests and the bench). */
+  get position(): Readonly<TrainState> {
+    return this.state;
+  }
+
+  dispose(): void {
+    this.net.dispose();
+    this.optimizer.dispose();
+  }
+}

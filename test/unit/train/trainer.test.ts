@@ -1,0 +1,158 @@
+/**
+ * The training loop in-process on the tiny space with small in-memory data (wasm backend): determinism, exact
+ * resume, the NaN guard, checkpoint refusal and fallback, validation, pruning, and no tensor leaks.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { createOps } from '../../../src-main/engine/ops';
+import { initBackend } from '../../../src-main/engine/backend';
+import { listCheckpoints, listEpochMetrics, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
+import { Trainer, TrainingError, type TrainerOptions } from '../../../src-main/train/trainer';
+import { learningRate } from '../../../src-main/train/schedule';
+import type { TrainConfig } from '../../../src-main/train/config';
+import type { Progress } from '../../../src-main/train/messages';
+import { newRun, scratch, syntheticData, tinyConfig } from './fixtures';
+
+beforeAll(async () => {
+  await initBackend({ force: 'wasm' }); // ≈ 20× faster than cpu here, even on the tiny space
+});
+
+function trainer(config: TrainConfig, over: Partial<TrainerOptions> & { dir: string; db: TrainerOptions['db']; runId: number }): Trainer {
+  return new Trainer({
+    runDir: join(over.dir, `run-${over.runId}`),
+    config,
+    data: syntheticData({ batchSize: config.batchSize, batchesPerEpoch: 4, seed: config.seed }),
+    ops: createOps('portable'),
+    resume: false,
+    ...over,
+  });
+}
+
+async function weightsOf(t: Trainer): Promise<Float32Array[]> {
+  const w = await t.net.exportWeights();
+  return [...w.values()].map((v) => v.data);
+}
+
+describe('Trainer', () => {
+  it('same seed, same backend: same subnet sequence and same losses; another seed differs', async () => {
+    const config = tinyConfig({ epochs: 1, stepsPerEpoch: 3 });
+    const runs = [];
+    for (const seed of [config.seed, config.seed, config.seed + 1]) {
+      const s = scratch();
+      const runId = newRun(s.db, config);
+      const t = trainer({ ...config, seed }, { ...s, runId });
+      const out = await t.run();
+      expect(out.status).toBe('finished');
+      runs.push(listStepMetrics(s.db, runId).map((m) => m.losses));
+      t.dispose();
+    }
+    expect(runs[0]).toHaveLength(3);
+    expect(runs[0][0].map((m) => m.role)).toEqual(['max', 'random', 'random', 'min']);
+    expect(runs[1]).toEqual(runs[0]); // archs and losses, bit for bit
+    expect(runs[2].map((s) => s.map((m) => m.arch))).not.toEqual(runs[0].map((s) => s.map((m) => m.arch)));
+  });
+
+  it('pause then resume continues exactly as an uninterrupted run; validation, best and pruning', async () => {
+    const config = tinyConfig({ epochs: 2 });
+    // Uninterrupted.
+    const a = scratch();
+    const ra = newRun(a.db, config);
+    const ta = trainer(config, { ...a, runId: ra });
+    expect((await ta.run()).status).toBe('finished');
+    // Interrupted by a pause after step 5 (mid-epoch 2, between checkpoints), then resumed by a new trainer.
+    const b = scratch();
+    const rb = newRun(b.db, config);
+    let step = 0;
+    const tb = trainer(config, { ...b, runId: rb, control: () => (step >= 5 ? 'pause' : null), onProgress: (p) => (step = p.step) });
+    const paused = await tb.run();
+    expect(paused).toMatchObject({ status: 'paused', step: 5 });
+    tb.dispose();
+    const tc = trainer(config, { ...b, runId: rb, resume: true });
+    expect((await tc.run()).status).toBe('finished');
+    expect(await weightsOf(tc)).toEqual(await weightsOf(ta));
+    expect(listStepMetrics(b.db, rb).map((m) => m.losses)).toEqual(listStepMetrics(a.db, ra).map((m) => m.losses));
+    const kinds = listRunEvents(b.db, rb).map((e) => e.kind);
+    expect(kinds).toContain('pause');
+    expect(kinds).toContain('resume');
+    // Validation after each epoch: min, max and one fixed random subnet, identical in both runs.
+    const ev = listEpochMetrics(b.db, rb);
+    expect(ev.map((e) => `${e.epoch}:${e.subnet}`)).toEqual(['0:max', '0:min', '0:random-1', '1:max', '1:min', '1:random-1']);
+    for (const e of ev) expect(e.valTop1).toBeGreaterThanOrEqual(0);
+    expect(ev).toEqual(listEpochMetrics(a.db, ra).map((e, i) => ({ ...e, time: ev[i].time })));
+    // Kept: the newest two plus the best; pruned files are gone.
+    const cks = listCheckpoints(b.db, rb);
+    expect(cks.length).toBeLessThanOrEqual(3);
+    expect(cks.filter((c) => c.isBest)).toHaveLength(1);
+    for (const c of cks) expect(existsSync(c.path)).toBe(true);
+    expect(cks[0].step).toBe(8);
+    tc.dispose();
+    ta.dispose();
+  });
+
+  it('NaN guard: rolls back to the last checkpoint, halves the LR, records it, and finishes', async () => {
+    const config = tinyConfig({ epochs: 1, debug: { nanAtSteps: [3] }, checkpoint: { everySteps: 2, keepLast: 2 } });
+    const s = scratch();
+    const runId = newRun(s.db, config);
+    const progress: Progress[] = [];
+    const t = trainer(config, { ...s, runId, onProgress: (p) => progress.push(p) });
+    const out = await t.run();
+    expect(out.status).toBe('finished');
+    const events = listRunEvents(s.db, runId);
+    const nan = events.find((e) => e.kind === 'nan')!;
+    expect(nan.step).toBe(3);
+    expect(nan.message).toMatch(/gradient entries/);
+    const rb = events.find((e) => e.kind === 'rollback')!;
+    expect(rb.message).toMatch(/from step 2 to step 2; LR scale now 0.5/);
+    const m = listStepMetrics(s.db, runId);
+    expect(m.map((x) => x.step)).toEqual([1, 2, 3, 4]);
+    const sched = { base: 0.1, totalSteps: 4, warmupSteps: 4 };
+    expect(m[1].lr).toBeCloseTo(learningRate(sched, 1), 10);
+    expect(m[2].lr).toBeCloseTo(0.5 * learningRate(sched, 2), 10);
+    expect(progress.at(-1)!.rollbacks).toBe(1);
+    expect(progress.at(-1)!.nonFinite).toBeGreaterThan(0);
+    for (const w of await weightsOf(t)) expect(w.every(Number.isFinite)).toBe(true);
+    t.dispose();
+  });
+
+  it('NaN guard with policy stop fails the run', async () => {
+    const config = tinyConfig({ epochs: 1, debug: { nanAtSteps: [2] }, nan: { policy: 'stop' } });
+    const s = scratch();
+    const t = trainer(config, { ...s, runId: newRun(s.db, config) });
+    await expect(t.run()).rejects.toThrow(TrainingError);
+    t.dispose();
+  });
+
+  it('refuses a checkpoint that fails its hash and resumes from the previous one', async () => {
+    const config = tinyConfig({ epochs: 1, checkpoint: { everySteps: 1, keepLast: 3 } });
+    const s = scratch();
+    const runId = newRun(s.db, config);
+    let step = 0;
+    const t = trainer(config, { ...s, runId, control: () => (step >= 3 ? 'pause' : null), onProgress: (p) => (step = p.step) });
+    await t.run();
+    t.dispose();
+    const newest = listCheckpoints(s.db, runId)[0];
+    expect(newest.step).toBe(3);
+    const buf = readFileSync(newest.path);
+    buf[buf.length - 1] ^= 1;
+    writeFileSync(newest.path, buf);
+    const t2 = trainer(config, { ...s, runId, resume: true, control: () => 'pause' });
+    const out = await t2.run();
+    expect(out).toMatchObject({ status: 'paused', step: 2 });
+    const bad = listRunEvents(s.db, runId).find((e) => e.kind === 'checkpoint-corrupt')!;
+    expect(bad.message).toMatch(/failed its hash check .*refusing it; using the previous checkpoint/);
+    t2.dispose();
+  });
+
+  it('keeps the tensor count flat across steps', async () => {
+    const config = tinyConfig({ epochs: 1, stepsPerEpoch: 4, checkpoint: { everySteps: 100, keepLast: 1 } });
+    const s = scratch();
+    const counts: number[] = [];
+    const t = trainer(config, { ...s, runId: newRun(s.db, config), onProgress: () => counts.push(tf.memory().numTensors) });
+    await t.run();
+    expect(counts).toHaveLength(4);
+    expect(counts[3]).toBe(counts[1]);
+    t.dispose();
+  });
+});
