@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
-import { DataRng } from './rng';
+import { Rng } from '../engine/rng';
 import { datasetDir, getDataset, removeDataset, storeDataset } from './store';
 import type { DatasetInfo, DecodedDataset, RawSplit } from './types';
 
@@ -54,7 +54,7 @@ function shapeDistance(cls: number, u: number, v: number, s: number, thick: numb
 }
 
 /** Draws image `i` of a split into `out` (HWC uint8) and returns its label. */
-function drawImage(rng: DataRng, label: number, out: Uint8Array, offset: number): void {
+function drawImage(rng: Rng, label: number, out: Uint8Array, offset: number): void {
   const S = DEMO_SIZE;
   // Background: a random colour, a linear gradient, and a low-frequency wave.
   const bg = [rng.next(), rng.next(), rng.next()];
@@ -140,7 +140,7 @@ function drawImage(rng: DataRng, label: number, out: Uint8Array, offset: number)
         b = b * (1 - a) + d[5] * a;
       }
       // Gaussian noise from a fixed table: one 32-bit draw gives three 10-bit indices, one per channel.
-      const z = rng.nextU32();
+      const z = rng.nextUint32();
       out[o++] = Math.round(clamp01(r + noise * GAUSS[z & GAUSS_MASK]) * 255);
       out[o++] = Math.round(clamp01(g + noise * GAUSS[(z >>> 10) & GAUSS_MASK]) * 255);
       out[o++] = Math.round(clamp01(b + noise * GAUSS[(z >>> 20) & GAUSS_MASK]) * 255);
@@ -201,7 +201,7 @@ function generateSplit(split: 0 | 1, n: number): RawSplit {
   for (let i = 0; i < n; i++) {
     const label = i % DEMO_CLASSES.length;
     labels[i] = label;
-    drawImage(new DataRng(DEMO_SEED, split, i), label, images, i * px);
+    drawImage(Rng.fromSeeds(DEMO_SEED, split, i), label, images, i * px);
   }
   return { images, labels, n };
 }

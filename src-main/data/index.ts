@@ -4,7 +4,7 @@
  * Plain Node: nothing here imports `electron`.
  */
 export * from './types';
-export { DataRng, permutation } from './rng';
+export { Rng, permutation } from '../engine/rng';
 export {
   DEFAULT_VAL_FRACTION,
   DEFAULT_VAL_SEED,

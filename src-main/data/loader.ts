@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { IDENTITY, normLut, transformInto, type Geometry } from './augment';
-import { DataRng, permutation } from './rng';
+import { Rng, permutation } from '../engine/rng';
 import { loadSplit } from './store';
 import { DatasetError, type DatasetInfo, type RawSplit, type SplitName } from './types';
 
@@ -53,13 +53,13 @@ function checkInt(name: string, v: number, min: number): void {
 }
 
 /** A crop offset and flip drawn for one image. */
-function drawGeometry(rng: DataRng, info: DatasetInfo): Geometry {
+function drawGeometry(rng: Rng, info: DatasetInfo): Geometry {
   const p = info.augment.padding;
   return { dy: rng.int(2 * p + 1) - p, dx: rng.int(2 * p + 1) - p, flip: info.augment.flip && rng.next() < 0.5 };
 }
 
 /** Assembles one batch on the CPU: `idx` images of `data`, each augmented with geometry from `rng` (or none). */
-function assemble(data: RawSplit, info: DatasetInfo, idx: ArrayLike<number>, res: number, lut: Float32Array, rng: DataRng | null): HostBatch {
+function assemble(data: RawSplit, info: DatasetInfo, idx: ArrayLike<number>, res: number, lut: Float32Array, rng: Rng | null): HostBatch {
   const { height: h, width: w, channels: c } = info;
   const px = h * w * c;
   const out = res * res * c;
@@ -95,13 +95,13 @@ export function createLoader(home: string, info: DatasetInfo, split: SplitName, 
   const start = opts.startBatch ?? 0;
   checkInt('startBatch', start, 0);
   if (start > batchesPerEpoch) throw new DatasetError(`loader: startBatch ${start} is past the end of the epoch (${batchesPerEpoch} batches)`);
-  const order = opts.shuffle ? permutation(n, new DataRng(opts.seed, epoch, 0x0de7)) : null;
+  const order = opts.shuffle ? permutation(n, Rng.fromSeeds(opts.seed, epoch, 0x0de7)) : null;
   const lut = normLut(info.mean, info.std);
   const produce = (b: number): HostBatch => {
     const from = b * bs;
     const to = Math.min(from + bs, n);
     const idx = order ? order.subarray(from, to) : Array.from({ length: to - from }, (_, i) => from + i);
-    return assemble(data, info, idx, res, lut, opts.augment ? new DataRng(opts.seed, epoch, b, 0xa06) : null);
+    return assemble(data, info, idx, res, lut, opts.augment ? Rng.fromSeeds(opts.seed, epoch, b, 0xa06) : null);
   };
   let closed = false;
   return {
@@ -176,7 +176,7 @@ export function calibrationBatches(home: string, info: DatasetInfo, opts: Calibr
     // Without replacement while the split lasts; a fresh permutation for each further pass.
     const picks = new Uint32Array(need);
     for (let filled = 0, pass = 0; filled < need; pass++) {
-      const p = permutation(data.n, new DataRng(opts.seed, 0xca1b, pass));
+      const p = permutation(data.n, Rng.fromSeeds(opts.seed, 0xca1b, pass));
       const take = Math.min(p.length, need - filled);
       picks.set(p.subarray(0, take), filled);
       filled += take;
@@ -184,7 +184,7 @@ export function calibrationBatches(home: string, info: DatasetInfo, opts: Calibr
     host = [];
     for (let b = 0; b < opts.batches; b++) {
       const idx = picks.subarray(b * opts.batchSize, (b + 1) * opts.batchSize);
-      host.push(assemble(data, info, idx, res, lut, new DataRng(opts.seed, 0xca1b, b, 0xa06)));
+      host.push(assemble(data, info, idx, res, lut, Rng.fromSeeds(opts.seed, 0xca1b, b, 0xa06)));
     }
     if (calibCache.size >= CALIB_CACHE_MAX) calibCache.delete(calibCache.keys().next().value as string);
     calibCache.set(key, host);

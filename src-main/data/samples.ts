@@ -1,6 +1,6 @@
 /** What the UI and `alphanet datasets show` display about a dataset: sample thumbnails per class and a histogram. */
 import { PNG } from 'pngjs';
-import { DataRng } from './rng';
+import { Rng } from '../engine/rng';
 import { loadSplit } from './store';
 import { SPLITS, type DatasetInfo, type SplitName } from './types';
 
@@ -32,7 +32,7 @@ export function sampleGrid(home: string, info: DatasetInfo, opts: { perClass?: n
   const data = loadSplit(home, info, split);
   const byClass: number[][] = info.classNames.map(() => []);
   for (let i = 0; i < data.n; i++) byClass[data.labels[i]].push(i);
-  const rng = new DataRng(0x5a3b1e);
+  const rng = Rng.fromSeeds(0x5a3b1e);
   return {
     split,
     size: info.height,

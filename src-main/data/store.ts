@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
-import { DataRng } from './rng';
+import { Rng } from '../engine/rng';
 import {
   DatasetError,
   type AugmentPolicy,
@@ -160,7 +160,7 @@ export function stratifiedHoldout(labels: Uint16Array, numClasses: number, fract
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);
   for (let i = 0; i < labels.length; i++) byClass[labels[i]].push(i);
   const out: number[] = [];
-  const rng = new DataRng(seed, 0x5a17);
+  const rng = Rng.fromSeeds(seed, 0x5a17);
   for (const idx of byClass) {
     const k = Math.min(Math.round(idx.length * fraction), Math.max(0, idx.length - 1));
     rng.shuffle(idx);

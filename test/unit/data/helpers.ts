@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { DataRng } from '../../../src-main/data/rng';
+import { Rng } from '../../../src-main/engine/rng';
 
 export const tempDir = (prefix = 'alphanet-data-'): string => mkdtempSync(join(tmpdir(), prefix));
 
@@ -33,10 +33,10 @@ export function idxLabels(labels: ArrayLike<number>): Buffer {
 
 /** Deterministic pseudo-random pixels and balanced labels (i mod k). */
 export function synth(n: number, px: number, k: number, seed = 1): { pixels: Uint8Array; labels: Uint8Array } {
-  const rng = new DataRng(seed);
+  const rng = Rng.fromSeeds(seed);
   const pixels = new Uint8Array(n * px);
   for (let i = 0; i < pixels.length; i += 4) {
-    const v = rng.nextU32();
+    const v = rng.nextUint32();
     pixels[i] = v;
     pixels[i + 1] = v >>> 8;
     pixels[i + 2] = v >>> 16;
