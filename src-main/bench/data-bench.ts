@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { openHomeDatabase } from '../store/db';
 import { createLoader, generateDemo, importDataset, type DatasetInfo } from '../data';
-import { jpegFile, tarball, tempDir, writeCifar10, writeIdxSet } from '../../test/unit/data/helpers';
+import { jpegFile, tarball, tempDir, writeCifar10, writeIdxSet } from '../data/synthetic';
 
 export interface DataBenchRow {
   case: string;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { runCli } from '../../../src-main/cli/program';
-import { tempDir, writeIdxSet } from './helpers';
+import { tempDir, writeIdxSet } from '../../../src-main/data/synthetic';
 
 async function run(args: string[], home: string) {
   let out = '';

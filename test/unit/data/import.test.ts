@@ -15,7 +15,7 @@ import {
   setValSplit,
   type FileWriter,
 } from '../../../src-main/data';
-import { cifarRecords, idxImages, idxLabels, jpegFile, pngFile, synth, tarball, tempDir, writeCifar10, writeCifar100, writeIdxSet, writeTree } from './helpers';
+import { cifarRecords, idxImages, idxLabels, jpegFile, pngFile, synth, tarball, tempDir, writeCifar10, writeCifar100, writeIdxSet, writeTree } from '../../../src-main/data/synthetic';
 
 const dbs: Db[] = [];
 function home(): { home: string; db: Db } {

@@ -20,7 +20,7 @@ import {
   type Loader,
 } from '../../../src-main/data';
 import { normLut, resizeSquareU8, transformInto } from '../../../src-main/data/augment';
-import { tempDir, writeIdxSet } from './helpers';
+import { tempDir, writeIdxSet } from '../../../src-main/data/synthetic';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

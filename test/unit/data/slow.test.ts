@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { importDataset, loadSplit } from '../../../src-main/data';
-import { tempDir, writeCifar10, writeIdxSet } from './helpers';
+import { tempDir, writeCifar10, writeIdxSet } from '../../../src-main/data/synthetic';
 
 describe.skipIf(process.env.ALPHANET_SLOW_TESTS !== '1')('full-size imports (ALPHANET_SLOW_TESTS=1)', () => {
   it('imports a 60,000 + 10,000 image gzipped IDX set and a 50,000 + 10,000 CIFAR-10 folder', async () => {
