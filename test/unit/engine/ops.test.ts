@@ -327,17 +327,23 @@ function blockStep(o: SupernetOps, rng: Rng) {
   return [value, ...grads];
 }
 
+/** The live tensor count after each of 4 tidy-wrapped forward+backward steps of every op. */
+function tensorCountsOverSteps(o: Parameters<typeof blockStep>[0], rng: Rng): number[] {
+  const counts: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    tf.tidy(() => {
+      blockStep(o, rng).forEach((t) => t.dataSync());
+    });
+    counts.push(tf.memory().numTensors);
+  }
+  return counts;
+}
+
 describe('memory', () => {
   it('no tensor leaks across repeated tidy-wrapped forward+backward of every portable op (both variants, cpu)', () => {
     const rng = new Rng(4);
     for (const o of [portableK, portableTf]) {
-      const counts: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        tf.tidy(() => {
-          blockStep(o, rng).forEach((t) => t.dataSync());
-        });
-        counts.push(tf.memory().numTensors);
-      }
+      const counts = tensorCountsOverSteps(o, rng);
       expect(counts[3]).toBe(counts[1]);
       expect(counts[2]).toBe(counts[1]);
     }
@@ -558,13 +564,7 @@ describe('portable ops on the WASM backend', () => {
     await tf.setBackend('wasm');
     const rng = new Rng(6);
     for (const o of [portable, portableTf]) {
-      const counts: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        tf.tidy(() => {
-          blockStep(o, rng).forEach((t) => t.dataSync());
-        });
-        counts.push(tf.memory().numTensors);
-      }
+      const counts = tensorCountsOverSteps(o, rng);
       expect(counts[3]).toBe(counts[1]);
     }
     await tf.setBackend('cpu');
