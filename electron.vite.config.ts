@@ -42,6 +42,9 @@ export default defineConfig({
           '@tensorflow/tfjs-backend-cpu',
           '@tensorflow/tfjs-node',
           '@tensorflow/tfjs-node-gpu',
+          // A devDependency used by the benchmark only (bench --parts explorer); bundled, it would add 6 MB of
+          // Playwright (with its eval) to bench.js.
+          'playwright-core',
         ],
       },
       rolldownOptions: {
@@ -51,6 +54,8 @@ export default defineConfig({
           cli: here('src-main/cli/main.ts'),
           bench: here('src-main/bench/main.ts'),
           runner: here('src-main/train/runner-main.ts'),
+          'data-worker': here('src-main/service/data-worker.ts'),
+          'search-runner': here('src-main/search/search-runner-main.ts'),
         },
       },
     },
@@ -66,7 +71,8 @@ export default defineConfig({
     root: here('src-renderer'),
     build: {
       outDir: here('out/renderer'),
-      rolldownOptions: { input: here('src-renderer/index.html') },
+      // bench-pareto: the Pareto explorer benchmark page (out/renderer/bench/pareto.html), driven by `bench --parts explorer`.
+      rolldownOptions: { input: { index: here('src-renderer/index.html'), 'bench-pareto': here('src-renderer/bench/pareto.html') } },
     },
     // configFile: otherwise vite-plugin-svelte looks for svelte.config.* in the renderer root only.
     plugins: [svelte({ configFile: here('svelte.config.mjs') }), devCsp()],

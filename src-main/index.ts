@@ -1,19 +1,24 @@
 /**
- * Electron main process. Deliberately thin: windows, menu, security policy and IPC wiring only. Everything that
- * can be tested without Electron lives in plain modules (app-paths, ipc/*, security/csp), and the engine is not
- * loaded here yet.
+ * Electron main process. Deliberately thin: windows, menu, security policy, native dialogs and IPC wiring only. The
+ * API itself is the workbench service (src-main/service, plain Node and unit-tested), which this file exposes over IPC
+ * — one `ipcMain.handle` per method of the one list in ipc/protocol.ts, each behind the sender and argument guard —
+ * and whose events it forwards to the windows. TF.js is not loaded here: training runs in `utilityProcess` runners,
+ * and the backend report comes from a child process.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BrowserWindow, Menu, app, ipcMain, session, shell, type WebContents } from 'electron';
+import { BrowserWindow, Menu, app, dialog, ipcMain, session, shell, type WebContents } from 'electron';
 import { resolveHomeDir } from './app-paths';
-import type { AppInfo } from './ipc/api-types';
+import { argsParser } from './ipc/api-schemas';
 import { isAppUrl } from './ipc/app-url';
-import { IpcChannel } from './ipc/channels';
+import { EVENT_CHANNELS, INVOKE_CHANNELS } from './ipc/channels';
 import { isAllowedExternalUrl } from './ipc/external-links';
-import { guardHandler, noArgs } from './ipc/guard';
+import { guardHandler } from './ipc/guard';
+import { API_METHODS, type EventTopic } from './ipc/protocol';
 import { buildAppMenu } from './menu';
 import { contentSecurityPolicy } from './security/csp';
+import { createWorkbenchService, type WorkbenchService } from './service';
+import { spawnUtilityRunner } from './utility-runner';
 
 // electron-vite's dev server sets ELECTRON_RENDERER_URL; a packaged app must never load from a URL taken from the
 // environment, so it is honoured only when running unpackaged.
@@ -69,19 +74,52 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
-function appInfo(): AppInfo {
-  return {
-    name: app.getName(),
-    version: app.getVersion(),
-    versions: {
-      electron: process.versions.electron,
-      chrome: process.versions.chrome,
-      node: process.versions.node,
+/** The focused window, else the first: the parent of native dialogs. */
+const dialogParent = (): BrowserWindow | undefined => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+
+function createService(): WorkbenchService {
+  return createWorkbenchService({
+    home: dataDir,
+    mode: 'electron',
+    spawnRunner: spawnUtilityRunner,
+    openExternal: (url) => shell.openExternal(url),
+    revealPath: (path) => {
+      shell.showItemInFolder(path);
+      return true;
     },
-    platform: process.platform,
-    dataDir,
-  };
+    pickPath: async ({ title, directory }) => {
+      const opts: Electron.OpenDialogOptions = { title, properties: [directory ? 'openDirectory' : 'openFile'] };
+      const parent = dialogParent();
+      const r = parent ? await dialog.showOpenDialog(parent, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled || !r.filePaths[0] ? null : r.filePaths[0];
+    },
+    saveDialog: async (defaultName) => {
+      const opts: Electron.SaveDialogOptions = { title: 'Save run config', defaultPath: defaultName, filters: [{ name: 'JSON', extensions: ['json'] }] };
+      const parent = dialogParent();
+      const r = parent ? await dialog.showSaveDialog(parent, opts) : await dialog.showSaveDialog(opts);
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+  });
 }
+
+/** Every API method as an IPC handler: sender and arguments checked by the guard, errors answered as data. */
+function registerApi(service: WorkbenchService): void {
+  for (const method of API_METHODS) {
+    const channel = INVOKE_CHANNELS[method];
+    ipcMain.handle(
+      channel,
+      guardHandler(channel, appUrl, argsParser(method), async (...args) => (await service.run(method, args)).reply),
+    );
+  }
+  for (const topic of Object.keys(EVENT_CHANNELS) as EventTopic[]) {
+    service.events.on(topic, (payload: unknown) => {
+      for (const win of BrowserWindow.getAllWindows()) if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNELS[topic], payload);
+    });
+  }
+}
+
+/** Created once the app is ready. */
+let service: WorkbenchService | undefined;
 
 // One instance only: a second one would share (and later race on) the same data directory.
 if (!app.requestSingleInstanceLock()) {
@@ -106,7 +144,8 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
 
-    ipcMain.handle(IpcChannel.AppInfo, guardHandler(IpcChannel.AppInfo, appUrl, noArgs, appInfo));
+    service = createService();
+    registerApi(service);
 
     Menu.setApplicationMenu(buildAppMenu({ openExternal, dev: !app.isPackaged, platform: process.platform }));
     createWindow();
@@ -115,6 +154,19 @@ if (!app.requestSingleInstanceLock()) {
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();
     });
+  });
+
+  // On quit, running runs pause with a checkpoint (resumable later), as `alphanet serve` does on Ctrl-C.
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (!service || quitting) return;
+    event.preventDefault();
+    quitting = true;
+    const s = service;
+    void s
+      .close({ pauseRuns: true })
+      .catch((e: unknown) => console.error('[main] closing the service failed:', e))
+      .finally(() => app.quit());
   });
 
   app.on('window-all-closed', () => {

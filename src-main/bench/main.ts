@@ -4,7 +4,8 @@
  *   (max + 2 random + min, summed gradients) on a 32×32 space at batch 64, with images/s and the achieved GFLOP/s;
  * - data: dataset import times and loader throughput (src-main/bench/data-bench.ts);
  * - search: evaluated subnets per minute and the latency table's build time and error (search-bench.ts);
- * - train: images/s of the full trainer (data, logging, checkpoints) against the bare sandwich step (train-bench.ts).
+ * - train: images/s of the full trainer (data, logging, checkpoints) against the bare sandwich step (train-bench.ts);
+ * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts).
  * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
  * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
@@ -31,6 +32,7 @@ import {
   type Genome,
 } from '../engine';
 import { runDataBench } from './data-bench';
+import { formatExplorerBench, runExplorerBench } from './explorer-bench';
 import { formatSearchBench, runSearchBench } from './search-bench';
 import { benchTrainer } from './train-bench';
 
@@ -113,8 +115,8 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('AlphaNet Workbench benchmark: engine, data, search, train')
-    .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train'))
+    .description('AlphaNet Workbench benchmark: engine, data, search, train, explorer')
+    .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train,explorer'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
     .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
     .option('--batch <n>', 'engine: batch size', (v) => Number(v), 64)
@@ -162,6 +164,11 @@ async function main() {
     console.log('\n## train');
     console.table([{ 'bare step img/s': r.bareImagesPerSec, 'trainer img/s': r.trainerImagesPerSec, 'trainer / bare': r.ratio, 'in sandwich step': r.sandwichShare, 'persistence share': r.persistShare, 'checkpoint ms': r.checkpointMs, 'checkpoint MiB': r.checkpointMiB }]);
     out.train = r;
+  }
+  if (parts.has('explorer')) {
+    const r = await runExplorerBench();
+    console.log(`\n## explorer\n${formatExplorerBench(r)}`);
+    out.explorer = r;
   }
   if (o.json) writeFileSync(o.json, JSON.stringify(out, null, 2));
 }

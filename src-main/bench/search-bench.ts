@@ -6,6 +6,7 @@
  *   2. the latency lookup table's build time on the active backend and its prediction error on `errorSubnets`
  *      random subnets (goal: median ≤ 10 %).
  */
+import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendChoice } from '../engine/backend';
 import { createOps, defaultOpsMode } from '../engine/ops';
@@ -29,13 +30,22 @@ export interface SearchBenchOptions {
   batchSize?: number;
   /** Evaluation images per subnet (default 512, in batches of `batchSize`). */
   evalImages?: number;
-  /** Latency table: warm-up and timed runs per entry (default 3 and 10) and subnets for the error report (default 20). */
+  /**
+   * Latency table: untimed runs per visit (default 1), timed runs per subnet (default 12) over `lutRounds` round-robin
+   * visits (default 4), timed subnets containing each layer key (default 2); subnets for the error report (default
+   * 20, measured the same way).
+   */
   lutWarmup?: number;
   lutRepeats?: number;
+  lutRounds?: number;
+  lutSamplesPerKey?: number;
   errorSubnets?: number;
   /** Statistic of the timed runs in the latency table and its check (default 'median'). */
   lutStatistic?: 'median' | 'min';
-  /** Clock of the latency timings (default 'wall'; 'cpu' = process CPU time, see search/latency.ts). */
+  /**
+   * Clock of the latency timings (default 'cpu' = process CPU time, see search/latency.ts: this benchmark runs on
+   * shared machines, where wall time also counts other processes' turns; 'wall' on a quiet one).
+   */
   lutClock?: 'wall' | 'cpu';
   /** Skip the latency part (default false). */
   skipLatency?: boolean;
@@ -60,6 +70,9 @@ export interface SearchBenchResult {
   latency?: {
     entries: number;
     buildSeconds: number;
+    /** Subnets timed in context for the entries, and the smallest number of layer samples behind an entry. */
+    timedSubnets: number;
+    minSamplesPerEntry: number;
     overheadMs: number;
     scale: number;
     fitSubnets: number;
@@ -67,12 +80,17 @@ export interface SearchBenchResult {
     clock: string;
     batch: number;
     repeats: number;
+    rounds: number;
     errorSubnets: number;
     medianRelError: number;
+    p90RelError: number;
     meanRelError: number;
     maxRelError: number;
     minMeasuredMs: number;
     maxMeasuredMs: number;
+    /** 1-minute load average when the latency part started and ended (os.loadavg; 0 where unsupported). */
+    loadBefore: number;
+    loadAfter: number;
   };
 }
 
@@ -123,23 +141,28 @@ export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<Sea
     },
   };
   if (!opts.skipLatency) {
+    const loadBefore = loadavg()[0];
     const lut = buildLatencyTable(space, ops, {
-      warmup: opts.lutWarmup ?? 3,
-      repeats: opts.lutRepeats ?? 10,
+      warmup: opts.lutWarmup,
+      repeats: opts.lutRepeats,
+      rounds: opts.lutRounds,
+      samplesPerKey: opts.lutSamplesPerKey,
       statistic: opts.lutStatistic ?? 'median',
-      clock: opts.lutClock ?? 'wall',
-      onProgress: (d, t) => {
-        if (d % 50 === 0 || d === t) log(`latency table ${d}/${t}`);
-      },
+      clock: opts.lutClock ?? 'cpu',
+      seed: opts.seed ?? 1,
+      onProgress: (d, t) => log(`latency table ${d}/${t}`),
     });
     for (const f of lut.overheadFit) log(`overhead fit ${f.id}: measured ${f.measuredMs.toFixed(2)} ms, Σ entries ${f.sumMs.toFixed(2)} ms`);
     const err = latencyErrorReport(lut, space, ops, { subnets: opts.errorSubnets ?? 20 });
+    const loadAfter = loadavg()[0];
     for (const r of err.rows) log(`latency ${r.id}: measured ${r.measuredMs.toFixed(2)} ms, predicted ${r.predictedMs.toFixed(2)} ms (${(100 * r.relError).toFixed(1)} %)`);
     const measured = err.rows.map((r) => r.measuredMs);
     result.device = lut.device;
     result.latency = {
       entries: Object.keys(lut.entries).length,
       buildSeconds: lut.buildMs / 1000,
+      timedSubnets: lut.timedSubnets,
+      minSamplesPerEntry: Math.min(...Object.values(lut.samples)),
       overheadMs: lut.overheadMs,
       scale: lut.scale,
       statistic: lut.statistic,
@@ -147,12 +170,16 @@ export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<Sea
       fitSubnets: lut.overheadFit.length,
       batch: lut.batch,
       repeats: lut.repeats,
+      rounds: lut.rounds,
       errorSubnets: err.rows.length,
       medianRelError: err.medianRelError,
+      p90RelError: err.p90RelError,
       meanRelError: err.meanRelError,
       maxRelError: err.maxRelError,
       minMeasuredMs: Math.min(...measured),
       maxMeasuredMs: Math.max(...measured),
+      loadBefore,
+      loadAfter,
     };
   }
   return result;
@@ -173,11 +200,12 @@ export function formatSearchBench(r: SearchBenchResult): string {
   if (r.latency) {
     const l = r.latency;
     lines.push(
-      `| latency table | ${l.entries} entries, batch ${l.batch}, ${l.statistic} of ${l.repeats} runs each, ${l.clock} clock (the check uses the same) |`,
+      `| latency table | ${l.entries} entries timed in context in ${l.timedSubnets} subnets (≥ ${l.minSamplesPerEntry} samples each), batch ${l.batch}, ${l.statistic} of ${l.repeats} runs in ${l.rounds} interleaved rounds, ${l.clock} clock (the check uses the same) |`,
       `| **latency table build time** | **${l.buildSeconds.toFixed(1)} s** |`,
       `| fitted prediction | ${l.scale.toFixed(3)} · Σ entries ${l.overheadMs < 0 ? '−' : '+'} ${Math.abs(l.overheadMs).toFixed(3)} ms (${l.fitSubnets} subnets) |`,
       `| measured latency of the ${l.errorSubnets} test subnets | ${l.minMeasuredMs.toFixed(2)}–${l.maxMeasuredMs.toFixed(2)} ms |`,
-      `| **prediction error (median / mean / max)** | **${(100 * l.medianRelError).toFixed(1)} %** / ${(100 * l.meanRelError).toFixed(1)} % / ${(100 * l.maxRelError).toFixed(1)} % |`,
+      `| **prediction error (median / p90 / mean / max)** | **${(100 * l.medianRelError).toFixed(1)} %** / ${(100 * l.p90RelError).toFixed(1)} % / ${(100 * l.meanRelError).toFixed(1)} % / ${(100 * l.maxRelError).toFixed(1)} % |`,
+      `| load average (1 min) before / after the latency part | ${l.loadBefore.toFixed(2)} / ${l.loadAfter.toFixed(2)} |`,
     );
   }
   return lines.join('\n');

@@ -26,7 +26,13 @@ import {
 import { resolveHomeDir } from '../app-paths';
 import { SettingsError, readSettings } from '../settings';
 import { registerTrainCommands } from './train';
+import { registerServeCommand } from './serve';
 import { registerDatasetCommands } from './datasets';
+import { registerSearchCommands } from './search';
+import { registerEvaluateCommand } from './evaluate';
+import { registerExportCommand } from './export';
+import { registerFrontCommand } from './front';
+import { registerLatencyCommand } from './latency';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -148,6 +154,12 @@ export function buildProgram(io: CliIo): Command {
 
   registerDatasetCommands(program, { io, globals });
   registerTrainCommands(program, io);
+  registerEvaluateCommand(program, io);
+  registerSearchCommands(program, io);
+  registerFrontCommand(program, io);
+  registerExportCommand(program, io);
+  registerLatencyCommand(program, io);
+  registerServeCommand(program, io);
   return program;
 }
 

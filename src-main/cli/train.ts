@@ -15,17 +15,17 @@ import { RunManager, RunManagerError } from '../train/manager';
 import type { RunnerToParent } from '../train/messages';
 import { CliError, type CliIo } from './program';
 
-const positiveInt = (flag: string) => (v: string) => {
+export const positiveInt = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} must be a positive integer, got '${v}'`);
   return n;
 };
-const nonNegInt = (flag: string) => (v: string) => {
+export const nonNegInt = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag} must be a non-negative integer, got '${v}'`);
   return n;
 };
-const number = (flag: string) => (v: string) => {
+export const number = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new CliError(`${flag} must be a number, got '${v}'`);
   return n;
@@ -41,7 +41,7 @@ function readJson(path: string, what: string): unknown {
 }
 
 /** Errors of the training modules are the user's to read: reported without a stack, exit code 1. */
-async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
+export async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -52,8 +52,8 @@ async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
-const duration = (s: number) => {
+export const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+export const duration = (s: number) => {
   if (!Number.isFinite(s)) return '?';
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);

@@ -28,6 +28,10 @@ export interface ProvenanceInput {
   /** Training run and checkpoint (optional until the run store is integrated). */
   runId?: string;
   checkpointHash?: string;
+  /** Where the checkpoint file was (it may be pruned later; the hash identifies it). */
+  checkpointPath?: string;
+  /** The dataset the run trained on and the accuracy was measured on. */
+  dataset?: { id: string; name: string; contentHash: string };
   accuracy?: {
     /** Top-1 in [0, 1]. */
     value: number;
@@ -69,6 +73,8 @@ export interface ProvenanceJson {
   appVersion: string;
   runId?: string;
   checkpointHash?: string;
+  checkpointPath?: string;
+  dataset?: ProvenanceInput['dataset'];
   spaceId: string;
   genome: Genome;
   genomeId: string;
@@ -167,6 +173,8 @@ export async function exportSubnet(s: StaticSubnet, opts: ExportOptions): Promis
     appVersion: pv.appVersion ?? appVersion,
     ...(pv.runId !== undefined ? { runId: pv.runId } : {}),
     ...(pv.checkpointHash !== undefined ? { checkpointHash: pv.checkpointHash } : {}),
+    ...(pv.checkpointPath !== undefined ? { checkpointPath: pv.checkpointPath } : {}),
+    ...(pv.dataset ? { dataset: pv.dataset } : {}),
     spaceId: arch.spaceId,
     genome: arch.genome,
     genomeId: arch.genomeId,

@@ -383,9 +383,14 @@ function parentPool(ctx: Ctx): ArchiveEntry[] {
   return paretoLayers(pts, ctx.state.config.populationSize).flat().map((p) => p.data!);
 }
 
+/** Evaluations an evolutionary search with this config makes: P + G·(M + C). */
+export function evolutionEvaluations(c: Pick<EvolutionConfig, 'populationSize' | 'generations' | 'mutateSize' | 'crossoverSize'>): number {
+  return c.populationSize + c.generations * (c.mutateSize + c.crossoverSize);
+}
+
 function totalEvaluations(s: SearchState): number {
   if (s.kind === 'random') return s.targetEvaluations ?? 0;
-  return s.config.populationSize + s.config.generations * (s.config.mutateSize + s.config.crossoverSize);
+  return evolutionEvaluations(s.config);
 }
 
 function validateConfig(c: EvolutionConfig): void {

@@ -1,26 +1,37 @@
 /**
  * Latency on this machine: direct measurement of a static subnet, and a per-layer lookup table (LUT) that predicts
- * a whole subnet's latency as the sum of its layers' measured times plus a measured constant overhead (the
- * once-for-all / FBNet style predictor).
+ * a whole subnet's latency from its layers (the once-for-all / FBNet style predictor), timed *in context*.
  *
  * - Measurement: warm-up runs, then the median of `repeats` timed runs of the eval-mode forward at a given batch size
  *   (inputs at the subnet's resolution, so no resize). The output is forced by reading one element back, which
  *   costs the same for every network.
  * - LUT entries are keyed by what determines a layer's cost: the first conv (cIn, cOut, k, stride, input size), each
  *   MB block (cIn, cMid, cOut, k, stride, SE channels, input size, expand conv, shortcut pool/conv), the head (cIn,
- *   cExpand, cLast, classes, size). Every key a subnet of the space can use is enumerated and timed once; a table is
- *   valid for one machine + backend + batch size, recorded as a device fingerprint.
- * - Calibration of the sum: prediction = scale · Σ entries + overheadMs, with scale and overheadMs fitted by least
- *   squares on a few measured whole subnets (min, max and random ones). A pure constant overhead is not enough: the
- *   static subnet's forward has per-layer costs the isolated layer timings do not see (the plan, uploading every
- *   BN's statistics, dispatch between layers), and on a loaded CPU longer runs are pre-empted more often, which
- *   inflates long measurements proportionally. With fewer than 3 fit subnets (or a degenerate fit) scale is 1 and
- *   overheadMs the median difference.
- *
- * Timings are wall-clock and share the CPU with whatever else runs; build tables on a quiet machine.
+ *   cExpand, cLast, classes, size). A table is valid for one machine + backend + batch size, recorded as a device
+ *   fingerprint.
+ * - In-context timing: an entry is not a layer timed alone (that missed the per-op dispatch between layers, the
+ *   tidy/read-back harness counted once per layer, and the fused kernels the real forward uses: 18 % median error).
+ *   Instead a set of real static subnets that together contain every key at least `samplesPerKey` times (a greedy
+ *   cover drawn from random genomes) runs its ordinary forward with the forward's layer hook, which fires after
+ *   every conv and linear layer; the clock is read at each hook, and the time since the previous reading is charged
+ *   to the layer the hook belongs to. So a layer's entry is exactly what it adds to a whole forward — its own ops,
+ *   their dispatch, the previous block's residual tail (whose size is fixed by this layer's input) and cache effects
+ *   — and the entries of one forward sum to that forward. Everything before the first conv's hook (plan lookup)
+ *   goes to the first conv, everything after the classifier (read-back, tidy) to the head. Each entry is the median
+ *   over the subnets containing it of that subnet's per-slot statistic. This needs a synchronous backend (wasm,
+ *   cpu, tensorflow), where an op has run when its call returns.
+ * - Noise on a shared CPU: first a settle phase (untimed forwards for `settleMs` of CPU time: V8 tiers up the JS
+ *   and the WASM code over the first second or so of forwards, which made early timings 2–3× slower), then every subnet is visited in
+ *   `rounds` round-robin visits (one untimed forward to warm the caches, then timed ones), so drift and bursts of
+ *   load hit every subnet alike. The error report measures its test subnets the same way.
+ * - Calibration: prediction = scale · Σ entries + overheadMs, with scale and overheadMs fitted by least squares on a
+ *   few whole subnets (min, max and random ones, not the report's), timed without the hook. It absorbs the hook's
+ *   own cost and what the in-context sums still miss; with good entries scale is close to 1. With fewer than 3 fit
+ *   subnets (or a degenerate fit) scale is 1 and overheadMs the median difference.
  */
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
 import { extractStatic, type StaticSubnet } from '../engine/calibration';
 import { activeBackend } from '../engine/backend';
@@ -33,19 +44,20 @@ import type { Genome, SearchSpace } from '../engine/spaces/schema';
 import { writeJsonAtomic } from '../export/files';
 import { resetStats } from './evaluate';
 
-export interface DeviceFingerprint {
-  cpuModel: string;
-  cpuCount: number;
-  platform: string;
-  arch: string;
+const DeviceFingerprintSchema = z.object({
+  cpuModel: z.string(),
+  cpuCount: z.number().int(),
+  platform: z.string(),
+  arch: z.string(),
   /** TF.js backend name (`wasm`, `cpu`, `tensorflow`, …). */
-  backend: string;
-  tfjsVersion: string;
+  backend: z.string(),
+  tfjsVersion: z.string(),
   /** How the supernet ops are formulated (portable / native). */
-  opsMode: string;
+  opsMode: z.string(),
   /** WASM SIMD, when known. */
-  simd: boolean | null;
-}
+  simd: z.boolean().nullable(),
+});
+export type DeviceFingerprint = z.infer<typeof DeviceFingerprintSchema>;
 
 export function deviceFingerprint(ops: SupernetOps): DeviceFingerprint {
   const c = cpus();
@@ -74,6 +86,15 @@ export function sameDevice(a: DeviceFingerprint, b: DeviceFingerprint): boolean 
  */
 export type LatencyClock = 'wall' | 'cpu';
 
+/** Milliseconds on the given clock (process.cpuUsage has µs resolution and costs about 1 µs a call). */
+function clockFn(clock: LatencyClock = 'wall'): () => number {
+  if (clock === 'wall') return () => performance.now();
+  return () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+}
+
 export interface TimingOptions {
   /** Default 'wall'. */
   clock?: LatencyClock;
@@ -96,44 +117,114 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** Nearest-rank quantile: the smallest value with at least a fraction q of the values at or below it. */
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) throw new Error('quantile of no values');
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.min(s.length, Math.max(1, Math.ceil(q * s.length))) - 1];
+}
+
+const summarize = (ts: number[]): Timing => ({ medianMs: median(ts), minMs: Math.min(...ts), maxMs: Math.max(...ts), repeats: ts.length });
+
+/** One forced run of `run` inside a tidy scope (a one-element read-back makes the backend finish). */
+function forcedRun(run: () => tf.Tensor): void {
+  tf.tidy(() => {
+    const y = run();
+    tf.slice(y, new Array(y.rank).fill(0), new Array(y.rank).fill(1)).dataSync();
+  });
+}
+
+/** `warmup` untimed then `repeats` timed forced runs; the raw times (ms). */
+function sampleRuns(run: () => tf.Tensor, warmup: number, repeats: number, now: () => number): number[] {
+  for (let i = 0; i < warmup; i++) forcedRun(run);
+  const ts: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = now();
+    forcedRun(run);
+    ts.push(now() - t0);
+  }
+  return ts;
+}
+
 /** Times `run` (which must return a tensor it owns; it is forced with a one-element read-back and disposed). */
 export function timeForward(run: () => tf.Tensor, opts: TimingOptions = {}): Timing {
-  const warmup = opts.warmup ?? 3;
   const repeats = opts.repeats ?? 10;
   if (!(repeats >= 1)) throw new Error('repeats must be ≥ 1');
-  const now =
-    opts.clock === 'cpu'
-      ? () => {
-          const u = process.cpuUsage();
-          return (u.user + u.system) / 1000;
-        }
-      : () => performance.now();
-  const once = () => {
-    const t0 = now();
-    tf.tidy(() => {
-      const y = run();
-      tf.slice(y, new Array(y.rank).fill(0), new Array(y.rank).fill(1)).dataSync();
-    });
-    return now() - t0;
-  };
-  for (let i = 0; i < warmup; i++) once();
-  const ts: number[] = [];
-  for (let i = 0; i < repeats; i++) ts.push(once());
-  return { medianMs: median(ts), minMs: Math.min(...ts), maxMs: Math.max(...ts), repeats };
+  return summarize(sampleRuns(run, opts.warmup ?? 3, repeats, clockFn(opts.clock)));
 }
+
+const inputFor = (s: StaticSubnet, batch: number, seed: number) =>
+  tf.randomNormal([batch, s.genome.resolution, s.genome.resolution, s.net.space.inputChannels], 0, 1, 'float32', seed) as tf.Tensor4D;
 
 /** Latency of a static subnet's eval forward at each batch size (default [1]). */
 export function measureLatency(s: StaticSubnet, opts: TimingOptions & { batchSizes?: number[]; seed?: number } = {}): (Timing & { batch: number })[] {
-  const res = s.genome.resolution;
-  const c = s.net.space.inputChannels;
   return (opts.batchSizes ?? [1]).map((batch) => {
-    const x = tf.randomNormal([batch, res, res, c], 0, 1, 'float32', opts.seed ?? 1) as tf.Tensor4D;
+    const x = inputFor(s, batch, opts.seed ?? 1);
     try {
       return { batch, ...timeForward(() => s.forward(x), opts) };
     } finally {
       x.dispose();
     }
   });
+}
+
+export interface InterleavedOptions extends TimingOptions {
+  /** Batch size (default 1). */
+  batch?: number;
+  /** Round-robin visits per subnet (default 5); `warmup` untimed and ⌈repeats / rounds⌉ timed runs per visit. */
+  rounds?: number;
+  /** Untimed forwards over all subnets before timing starts, at least this much CPU time (ms; default 1500). */
+  settleMs?: number;
+}
+
+/**
+ * Latency of several static subnets measured together: a settle phase, then `rounds` round-robin visits, each a few
+ * untimed and timed runs of one subnet, so drift and bursts of load spread over all of them (see the module
+ * comment). `warmup` (default 1) and `repeats` (default 10, in total per subnet) as in `measureLatency`.
+ */
+export function measureInterleaved(subnets: StaticSubnet[], opts: InterleavedOptions = {}): Timing[] {
+  const batch = opts.batch ?? 1;
+  const now = clockFn(opts.clock);
+  const xs = subnets.map((s, i) => inputFor(s, batch, i + 1));
+  try {
+    const runs = subnets.map((s, i) => () => s.forward(xs[i]));
+    settle(runs.map((run) => () => forcedRun(run)), opts.settleMs ?? 1500);
+    const times: number[][] = subnets.map(() => []);
+    interleave(
+      runs.map((run, i) => (n) => times[i].push(...sampleRuns(run, opts.warmup ?? 1, n, now))),
+      opts.rounds ?? 5,
+      opts.repeats ?? 10,
+    );
+    return times.map(summarize);
+  } finally {
+    tf.dispose(xs);
+  }
+}
+
+/**
+ * Round-robin: `rounds` times, every visit in turn is called with its share of the `repeats` timed runs (spread
+ * over the rounds, the first `repeats mod rounds` rounds taking one more; at most `repeats` rounds).
+ */
+function interleave(visits: ((timedRuns: number) => void)[], rounds: number, repeats: number, onRound?: (done: number, total: number) => void): void {
+  if (!(repeats >= 1)) throw new Error('repeats must be ≥ 1');
+  const r = Math.max(1, Math.min(rounds, repeats));
+  for (let i = 0; i < r; i++) {
+    const n = Math.floor(repeats / r) + (i < repeats % r ? 1 : 0);
+    for (const visit of visits) visit(n);
+    onRound?.(i + 1, r);
+  }
+}
+
+/**
+ * Untimed runs, round-robin, until this process has spent `ms` of CPU time on them (every run at least once). CPU
+ * time, not wall time: what warms up is work done (V8 tiers code up by how often it ran), which a loaded machine
+ * slows down in wall time.
+ */
+function settle(runs: (() => void)[], ms: number): void {
+  const now = clockFn('cpu');
+  const t0 = now();
+  do for (const run of runs) run();
+  while (now() - t0 < ms);
 }
 
 // ---- layer keys ----
@@ -208,95 +299,168 @@ export function enumerateLayers(space: SearchSpace, numClasses = space.numClasse
   return out;
 }
 
-/** A forward of one layer (eval-mode BN with fixed statistics, random weights), for timing only. */
-function layerRunner(ops: SupernetOps, spec: LayerSpec, batch: number, eps: number): { run: () => tf.Tensor; dispose: () => void } {
-  const held: tf.Tensor[] = [];
-  const rnd = (shape: number[]) => {
-    // Kept: BN statistics are created lazily inside the timed (tidied) call.
-    const t = tf.keep(tf.randomNormal(shape, 0, 0.1, 'float32', held.length + 1));
-    held.push(t);
-    return t;
-  };
-  const ones = (c: number) => {
-    const t = tf.keep(tf.ones([c]));
-    held.push(t);
-    return t as tf.Tensor1D;
-  };
-  const swish = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
-  const bnStats = new Map<number, tf.Tensor1D[]>();
-  const bn = (x: tf.Tensor4D, c: number) => {
-    if (!bnStats.has(c)) bnStats.set(c, [rnd([c]) as tf.Tensor1D, ones(c), ones(c), rnd([c]) as tf.Tensor1D]);
-    const [m, v, g, b] = bnStats.get(c)!;
-    return ops.batchNormEval(x, m, v, g, b, eps);
-  };
-  let run: () => tf.Tensor;
-  if (spec.kind === 'first') {
-    const x = rnd([batch, spec.inSize, spec.inSize, spec.cIn]) as tf.Tensor4D;
-    const w = rnd([spec.k, spec.k, spec.cIn, spec.cOut]) as tf.Tensor4D;
-    run = () => swish(bn(ops.conv(x, w, spec.stride), spec.cOut));
-  } else if (spec.kind === 'block') {
-    const s = spec;
-    const x = rnd([batch, s.inSize, s.inSize, s.cIn]) as tf.Tensor4D;
-    const we = s.hasExpand ? (rnd([s.cIn, s.cMid]) as tf.Tensor2D) : undefined;
-    const wd = rnd([s.k, s.k, s.cMid, 1]) as tf.Tensor4D;
-    const se = s.cSe > 0 ? [rnd([s.cMid, s.cSe]), rnd([s.cSe]), rnd([s.cSe, s.cMid]), rnd([s.cMid])] : undefined;
-    const wp = rnd([s.cMid, s.cOut]) as tf.Tensor2D;
-    const wsc = s.conv ? (rnd([s.cIn, s.cOut]) as tf.Tensor2D) : undefined;
-    run = () => {
-      let h: tf.Tensor4D = x;
-      if (we) h = swish(bn(ops.pointwise(h, we), s.cMid)) as tf.Tensor4D;
-      h = swish(bn(ops.depthwise(h, wd, s.stride), s.cMid)) as tf.Tensor4D;
-      if (se) {
-        const p = ops.globalAvgPool(h);
-        const r = tf.relu(tf.add(tf.matMul(p, se[0] as tf.Tensor2D), se[1]));
-        const gate = tf.div(tf.relu6(tf.add(tf.add(tf.matMul(r as tf.Tensor2D, se[2] as tf.Tensor2D), se[3]), 3)), 6);
-        h = tf.mul(h, tf.reshape(gate, [batch, 1, 1, s.cMid])) as tf.Tensor4D;
-      }
-      h = bn(ops.pointwise(h, wp), s.cOut);
-      let sc: tf.Tensor4D = x;
-      if (s.pool) sc = ops.shortcutPool(sc);
-      if (wsc) sc = ops.pointwise(sc, wsc);
-      return tf.add(h, sc);
-    };
-  } else {
-    const s = spec;
-    const x = rnd([batch, s.size, s.size, s.cIn]) as tf.Tensor4D;
-    const we = rnd([s.cIn, s.cExpand]) as tf.Tensor2D;
-    const wm = rnd([s.cExpand, s.cLast]) as tf.Tensor2D;
-    const wc = rnd([s.cLast, s.numClasses]) as tf.Tensor2D;
-    const bc = rnd([s.numClasses]);
-    run = () => {
-      const h = swish(bn(ops.pointwise(x, we), s.cExpand)) as tf.Tensor4D;
-      const f = swish(tf.matMul(ops.globalAvgPool(h), wm)) as tf.Tensor2D;
-      return tf.add(tf.matMul(f, wc), bc);
-    };
-  }
-  return { run, dispose: () => tf.dispose(held) };
+/** The layer keys of a subnet, in forward order: first conv, blocks, head. */
+export function subnetKeys(space: SearchSpace, g: Genome, numClasses = space.numClasses): string[] {
+  return planLayers(subnetPlan(space, g, numClasses)).map(layerKey);
 }
 
-export interface LatencyTable {
-  version: 1;
-  spaceId: string;
-  numClasses: number;
-  batch: number;
-  warmup: number;
-  repeats: number;
-  /** Which statistic of the timed runs every number in the table uses. */
-  statistic: LatencyStatistic;
-  /** Which clock timed them. */
-  clock: LatencyClock;
-  device: DeviceFingerprint;
-  /** Median ms per layer key. */
-  entries: Record<string, number>;
-  /** Prediction = scale · Σ entries + overheadMs (see the module comment). */
-  scale: number;
-  /** Constant added to every prediction (ms). */
-  overheadMs: number;
-  /** Subnets the overhead was fitted on: measured vs Σ entries. */
-  overheadFit: { id: string; measuredMs: number; sumMs: number }[];
-  buildMs: number;
-  createdAt: string;
+/**
+ * Genomes that together contain every layer key of the space at least `perKey` times: greedy, each step taking of
+ * `candidates` random genomes the one that adds the most missing samples; it stops when every key is covered or
+ * `patience` steps in a row found nothing to add (keys no subnet can use, in `multiplier` width mode).
+ */
+export function coverGenomes(space: SearchSpace, opts: { perKey?: number; seed?: number; candidates?: number; patience?: number; numClasses?: number } = {}): Genome[] {
+  const perKey = opts.perKey ?? 2;
+  const candidates = opts.candidates ?? 128;
+  const targets = new Set(enumerateLayers(space, opts.numClasses).keys());
+  const count = new Map<string, number>();
+  const missing = () => [...targets].reduce((a, k) => a + Math.max(0, perKey - (count.get(k) ?? 0)), 0);
+  const rng = new Rng(opts.seed ?? 1);
+  const chosen: Genome[] = [];
+  let idle = 0;
+  let left = missing();
+  while (left > 0 && idle < (opts.patience ?? 3)) {
+    let best: { g: Genome; keys: string[]; gain: number } | undefined;
+    for (let c = 0; c < candidates; c++) {
+      const g = randomGenome(space, rng);
+      const keys = subnetKeys(space, g, opts.numClasses);
+      const seen = new Map<string, number>();
+      let gain = 0;
+      for (const k of keys) {
+        const n = (count.get(k) ?? 0) + (seen.get(k) ?? 0);
+        if (targets.has(k) && n < perKey) gain++;
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+      }
+      if (gain > (best?.gain ?? 0)) best = { g, keys, gain };
+    }
+    if (!best) {
+      idle++;
+      continue;
+    }
+    idle = 0;
+    chosen.push(best.g);
+    for (const k of best.keys) count.set(k, (count.get(k) ?? 0) + 1);
+    left -= best.gain;
+  }
+  return chosen;
 }
+
+/** A static subnet with random weights and reset statistics: latency does not depend on the values. */
+function timingSubnet(net: Supernet, g: Genome): StaticSubnet {
+  return extractStatic(net, g, resetStats(net, g));
+}
+
+/**
+ * A static subnet instrumented for in-context timing: `run()` does one forced forward and returns the time charged
+ * to each layer slot (first conv, blocks…, head: `keys`), which sum to the whole forward. Made by `inContextTimer`.
+ */
+export class InContextTimer {
+  readonly keys: string[];
+  private readonly x: tf.Tensor4D;
+  private readonly slotOf = new Map<string, number>();
+  private readonly tensors: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>;
+
+  constructor(
+    readonly subnet: StaticSubnet,
+    keys: string[],
+    batch: number,
+    private readonly now: () => number,
+  ) {
+    this.keys = keys;
+    // Static numbering of the blocks (`blocks.<i>.…` in the static subnet's parameter names) → slot.
+    const plan = subnet.net.plan(subnet.genome);
+    if (plan.blocks.length + 2 !== keys.length) throw new Error('layer keys do not match the static subnet');
+    plan.blocks.forEach((b, i) => this.slotOf.set(`blocks.${b.globalIndex}`, i + 1));
+    this.x = inputFor(subnet, batch, 1);
+    // The statistics on the backend once, as StaticSubnet.forward has them (no per-forward upload).
+    this.tensors = new Map([...subnet.stats].map(([name, s]) => [name, { mean: tf.keep(tf.tensor1d(s.mean)), variance: tf.keep(tf.tensor1d(s.variance)) }]));
+  }
+
+  private slot(layer: string): number {
+    if (layer === 'first.conv') return 0;
+    if (!layer.startsWith('blocks.')) return this.keys.length - 1;
+    const i = this.slotOf.get(layer.slice(0, layer.indexOf('.', 'blocks.'.length)));
+    if (i === undefined) throw new Error(`layer '${layer}' is not a block of the static subnet`);
+    return i;
+  }
+
+  /** One forward; per-slot ms and the number of clock readings charged to each slot. */
+  run(): { ms: number[]; reads: number[] } {
+    const ms = new Array<number>(this.keys.length).fill(0);
+    const reads = new Array<number>(this.keys.length).fill(0);
+    const head = this.keys.length - 1;
+    const s = this.subnet;
+    let last = this.now();
+    const hook = ({ name }: { name: string }) => {
+      const t = this.now();
+      const i = this.slot(name);
+      ms[i] += t - last;
+      reads[i]++;
+      last = t;
+    };
+    forcedRun(() => s.net.forward(this.x, s.genome, { bn: { kind: 'running', stats: s.stats, tensors: this.tensors }, hook }));
+    ms[head] += this.now() - last;
+    reads[head]++;
+    return { ms, reads };
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) tf.dispose([t.mean, t.variance]);
+    this.x.dispose();
+    this.subnet.dispose();
+  }
+}
+
+/** An in-context timer for subnet `g` of `net` (random weights, reset statistics); batch default 1, clock 'wall'. */
+export function inContextTimer(net: Supernet, g: Genome, opts: { batch?: number; clock?: LatencyClock } = {}): InContextTimer {
+  return new InContextTimer(timingSubnet(net, g), subnetKeys(net.space, g, net.numClasses), opts.batch ?? 1, clockFn(opts.clock));
+}
+
+/** The cost of one clock reading (ms): the median gap between consecutive readings. */
+function clockCost(now: () => number): number {
+  const gaps: number[] = [];
+  for (let i = 0; i < 2001; i++) {
+    const a = now();
+    gaps.push(now() - a);
+  }
+  return median(gaps);
+}
+
+const LatencyTableSchema = z.object({
+  /** 2: in-context entries (version 1 timed layers alone and is rejected: rebuild). */
+  version: z.literal(2),
+  spaceId: z.string(),
+  numClasses: z.number().int().positive(),
+  batch: z.number().int().positive(),
+  /** Untimed forwards per visit and timed forwards per subnet. */
+  warmup: z.number().int().nonnegative(),
+  repeats: z.number().int().positive(),
+  /** Round-robin visits per subnet. */
+  rounds: z.number().int().positive(),
+  /** Which statistic of a subnet's timed runs the entries use (across subnets: always the median). */
+  statistic: z.enum(['median', 'min']),
+  /** Which clock timed them. */
+  clock: z.enum(['wall', 'cpu']),
+  device: DeviceFingerprintSchema,
+  /** ms per layer key, in context (see the module comment). */
+  entries: z.record(z.string(), z.number()),
+  /** How many layer instances (over the timed subnets) each entry is the median of. */
+  samples: z.record(z.string(), z.number().int().positive()),
+  /** Subnets timed in context for the entries. */
+  timedSubnets: z.number().int().nonnegative(),
+  /** Cost of one clock reading (ms), subtracted once per reading from the slot it was charged to. */
+  clockCostMs: z.number(),
+  /** Prediction = scale · Σ entries + overheadMs (see the module comment). */
+  scale: z.number().positive(),
+  /** Constant added to every prediction (ms). */
+  overheadMs: z.number(),
+  /** Subnets scale and overhead were fitted on: measured (whole, no hook) vs Σ entries. */
+  overheadFit: z.array(z.object({ id: z.string(), measuredMs: z.number(), sumMs: z.number() })),
+  /** Wall time of the build (ms). */
+  buildMs: z.number(),
+  createdAt: z.string(),
+});
+export type LatencyTable = z.infer<typeof LatencyTableSchema>;
 
 /**
  * `median` (default): the typical run. `min`: the least-disturbed run — far more stable on a shared, loaded CPU,
@@ -311,74 +475,85 @@ export interface BuildTableOptions extends TimingOptions {
   statistic?: LatencyStatistic;
   /** Batch size the table is for (default 1). */
   batch?: number;
+  /** Timed subnets containing each layer key at least this often (default 2). */
+  samplesPerKey?: number;
+  /** Round-robin visits per subnet (default 4); each `warmup` (default 1) untimed and some of `repeats` (default 12) timed forwards. */
+  rounds?: number;
+  /** Settle phase (ms of CPU time, default 1500). */
+  settleMs?: number;
   /** Random subnets (besides min and max) used to fit scale and overhead (default 6). */
   overheadSubnets?: number;
   seed?: number;
   numClasses?: number;
+  /** Called after each round of timed visits, and once after the fit (`done === total`). */
   onProgress?: (done: number, total: number) => void;
 }
 
-/**
- * Runs and discards a few forwards of the max subnet: right after a supernet is allocated (millions of JS-drawn
- * initial values), garbage collection and first-use costs inflated the first subnets' timings 2–3× in our runs.
- */
-function settle(net: Supernet, space: SearchSpace, batch: number, clock?: LatencyClock): void {
-  const s = timingSubnet(net, maxGenome(space));
-  try {
-    measureLatency(s, { batchSizes: [batch], warmup: 5, repeats: 5, clock });
-  } finally {
-    s.dispose();
-  }
-}
-
-/** A static subnet with random weights and reset statistics: latency does not depend on the values. */
-function timingSubnet(net: Supernet, g: Genome): StaticSubnet {
-  return extractStatic(net, g, resetStats(net, g));
-}
-
-/** Measures every layer of the space once and fits the overhead; see the module comment. */
+/** Builds the table: the cover's subnets timed in context, the fit subnets with them; see the module comment. */
 export function buildLatencyTable(space: SearchSpace, ops: SupernetOps, opts: BuildTableOptions = {}): LatencyTable {
   const t0 = performance.now();
   const batch = opts.batch ?? 1;
-  const warmup = opts.warmup ?? 3;
-  const repeats = opts.repeats ?? 10;
+  const warmup = opts.warmup ?? 1;
+  const repeats = opts.repeats ?? 12;
+  const rounds = Math.max(1, Math.min(opts.rounds ?? 4, repeats));
   const numClasses = opts.numClasses ?? space.numClasses;
   const statistic = opts.statistic ?? 'median';
   const clock = opts.clock ?? 'wall';
-  const layers = enumerateLayers(space, numClasses);
-  const entries: Record<string, number> = {};
-  let done = 0;
-  for (const [key, spec] of layers) {
-    const r = layerRunner(ops, spec, batch, space.bnEps);
-    try {
-      entries[key] = pick(timeForward(r.run, { warmup, repeats, clock }), statistic);
-    } finally {
-      r.dispose();
-    }
-    opts.onProgress?.(++done, layers.size);
-  }
-  const table: LatencyTable = {
-    version: 1, spaceId: space.id, numClasses, batch, warmup, repeats, statistic, clock, device: deviceFingerprint(ops), entries, scale: 1, overheadMs: 0, overheadFit: [], buildMs: 0, createdAt: new Date().toISOString(),
-  };
-  const rng = new Rng(opts.seed ?? 1);
-  const fit = [minGenome(space), maxGenome(space), ...Array.from({ length: opts.overheadSubnets ?? 6 }, () => randomGenome(space, rng))];
+  const seed = opts.seed ?? 1;
+  const now = clockFn(clock);
+  const readCost = clockCost(now);
+  const genomes = coverGenomes(space, { perKey: opts.samplesPerKey ?? 2, seed, numClasses });
+  // Whole subnets, plain forward (as measureLatency and the error report time them), for scale and overhead.
+  const rng = new Rng(seed + 1);
+  const fitGenomes = [minGenome(space), maxGenome(space), ...Array.from({ length: opts.overheadSubnets ?? 6 }, () => randomGenome(space, rng))];
   const net = new Supernet({ space, ops, numClasses });
+  const timers: InContextTimer[] = [];
+  const fitSubnets: StaticSubnet[] = [];
+  const fitInputs: tf.Tensor4D[] = [];
+  const table: LatencyTable = {
+    version: 2, spaceId: space.id, numClasses, batch, warmup, repeats, rounds, statistic, clock, device: deviceFingerprint(ops), entries: {}, samples: {}, timedSubnets: genomes.length, clockCostMs: readCost, scale: 1, overheadMs: 0, overheadFit: [], buildMs: 0, createdAt: new Date().toISOString(),
+  };
   try {
-    settle(net, space, batch, clock);
-    for (const g of fit) {
-      const s = timingSubnet(net, g);
-      try {
-        const measuredMs = pick(measureLatency(s, { batchSizes: [batch], warmup, repeats, clock })[0], statistic);
-        table.overheadFit.push({ id: genomeId(space.id, g), measuredMs, sumMs: sumEntries(table, space, g) });
-      } finally {
-        s.dispose();
-      }
+    for (const g of genomes) timers.push(new InContextTimer(timingSubnet(net, g), subnetKeys(space, g, numClasses), batch, now));
+    for (const g of fitGenomes) {
+      fitSubnets.push(timingSubnet(net, g));
+      fitInputs.push(inputFor(fitSubnets[fitSubnets.length - 1], batch, 1));
     }
+    const perSlot = timers.map((t) => t.keys.map((): number[] => []));
+    const fitTimes = fitSubnets.map((): number[] => []);
+    const timerVisits = timers.map((timer, i) => (n: number) => {
+      for (let w = 0; w < warmup; w++) timer.run();
+      for (let k = 0; k < n; k++) {
+        const { ms, reads } = timer.run();
+        ms.forEach((v, j) => perSlot[i][j].push(v - reads[j] * readCost));
+      }
+    });
+    const fitVisits = fitSubnets.map((s, i) => (n: number) => fitTimes[i].push(...sampleRuns(() => s.forward(fitInputs[i]), warmup, n, now)));
+    // The fit subnets spread evenly among the timed ones, so that drift hits both alike.
+    const visits = timerVisits.flatMap((v, i) => [v, ...fitVisits.filter((_, j) => Math.floor((j * timerVisits.length) / fitVisits.length) === i)]);
+    settle([...timers.map((t) => () => void t.run()), ...fitSubnets.map((s, i) => () => forcedRun(() => s.forward(fitInputs[i])))], opts.settleMs ?? 1500);
+    interleave(visits, rounds, repeats, (d, t) => opts.onProgress?.(d, t + 1));
+    const samples = new Map<string, number[]>();
+    timers.forEach((timer, i) =>
+      timer.keys.forEach((k, j) => {
+        const v = pick(summarize(perSlot[i][j]), statistic);
+        samples.set(k, [...(samples.get(k) ?? []), v]);
+      }),
+    );
+    for (const [k, v] of [...samples].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      table.entries[k] = median(v);
+      table.samples[k] = v.length;
+    }
+    fitGenomes.forEach((g, i) => table.overheadFit.push({ id: genomeId(space.id, g), measuredMs: pick(summarize(fitTimes[i]), statistic), sumMs: sumEntries(table, space, g) }));
   } finally {
+    for (const t of timers) t.dispose();
+    for (const s of fitSubnets) s.dispose();
+    tf.dispose(fitInputs);
     net.dispose();
   }
   Object.assign(table, fitScaleOverhead(table.overheadFit));
   table.buildMs = performance.now() - t0;
+  opts.onProgress?.(rounds + 1, rounds + 1);
   return table;
 }
 
@@ -402,8 +577,7 @@ export function fitScaleOverhead(fit: { measuredMs: number; sumMs: number }[]): 
 
 function sumEntries(t: LatencyTable, space: SearchSpace, g: Genome): number {
   let sum = 0;
-  for (const l of planLayers(subnetPlan(space, g, t.numClasses))) {
-    const k = layerKey(l);
+  for (const k of subnetKeys(space, g, t.numClasses)) {
     const v = t.entries[k];
     if (v === undefined) throw new Error(`latency table for '${t.spaceId}' has no entry '${k}' (built for another space?)`);
     sum += v;
@@ -414,7 +588,7 @@ function sumEntries(t: LatencyTable, space: SearchSpace, g: Genome): number {
 /** Predicted latency (ms) of a subnet: scale · Σ layer entries + overhead. */
 export function predictLatency(t: LatencyTable, space: SearchSpace, g: Genome): number {
   if (space.id !== t.spaceId) throw new Error(`latency table is for space '${t.spaceId}', not '${space.id}'`);
-  return (t.scale ?? 1) * sumEntries(t, space, g) + t.overheadMs;
+  return t.scale * sumEntries(t, space, g) + t.overheadMs;
 }
 
 /** A predictor function for the search. */
@@ -431,8 +605,21 @@ export function saveLatencyTable(path: string, t: LatencyTable): void {
  * nonsense silently, so rebuilding is the caller's cue).
  */
 export function loadLatencyTable(path: string, device?: DeviceFingerprint): LatencyTable {
-  const t = JSON.parse(readFileSync(path, 'utf8')) as LatencyTable;
-  if (t.version !== 1 || typeof t.entries !== 'object') throw new Error(`${path} is not a latency table`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path} is not a latency table: ${(e as Error).message}`);
+  }
+  if (typeof json === 'object' && json !== null && (json as { version?: unknown }).version === 1) {
+    throw new Error(`latency table ${path} was built by an older method (layers timed alone, ~18 % error): rebuild it`);
+  }
+  const r = LatencyTableSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(`${path} is not a latency table: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const t = r.data;
   if (device && !sameDevice(t.device, device)) {
     throw new Error(
       `latency table ${path} was built on ${t.device.cpuModel} ×${t.device.cpuCount}, backend ${t.device.backend} (${t.device.opsMode}), tfjs ${t.device.tfjsVersion}; ` +
@@ -443,33 +630,52 @@ export function loadLatencyTable(path: string, device?: DeviceFingerprint): Late
 }
 
 export interface LatencyErrorReport {
-  rows: { id: string; mflops?: number; measuredMs: number; predictedMs: number; relError: number }[];
+  rows: { id: string; genome?: Genome; mflops?: number; measuredMs: number; predictedMs: number; relError: number }[];
   medianRelError: number;
+  /** Nearest-rank 90th percentile (the 18th of 20). */
+  p90RelError: number;
   meanRelError: number;
   maxRelError: number;
 }
 
-/** Prediction error |predicted − measured| / measured on `subnets` random subnets (default 20; a seed apart from the fit). */
-export function latencyErrorReport(t: LatencyTable, space: SearchSpace, ops: SupernetOps, opts: TimingOptions & { subnets?: number; seed?: number } = {}): LatencyErrorReport {
+/** Error statistics of measured/predicted pairs: |predicted − measured| / measured. */
+export function errorSummary(rows: Omit<LatencyErrorReport['rows'][number], 'relError'>[]): LatencyErrorReport {
+  if (rows.length === 0) throw new Error('no subnets to report the error on');
+  const full = rows.map((r) => ({ ...r, relError: Math.abs(r.predictedMs - r.measuredMs) / r.measuredMs }));
+  const errs = full.map((r) => r.relError);
+  return {
+    rows: full,
+    medianRelError: median(errs),
+    p90RelError: quantile(errs, 0.9),
+    meanRelError: errs.reduce((a, b) => a + b, 0) / errs.length,
+    maxRelError: Math.max(...errs),
+  };
+}
+
+/**
+ * Prediction error on `subnets` random subnets (default 20; seed 1234, apart from the build's), measured together
+ * as `measureInterleaved` does, with the table's batch, clock, statistic and, unless given, warm-up, repeats and
+ * rounds.
+ */
+export function latencyErrorReport(
+  t: LatencyTable,
+  space: SearchSpace,
+  ops: SupernetOps,
+  opts: TimingOptions & { subnets?: number; seed?: number; rounds?: number; settleMs?: number } = {},
+): LatencyErrorReport {
+  if (opts.clock && opts.clock !== t.clock) throw new Error(`the table was timed with the ${t.clock} clock; its error must be too (asked: ${opts.clock})`);
   const rng = new Rng(opts.seed ?? 1234);
+  const genomes = Array.from({ length: opts.subnets ?? 20 }, () => randomGenome(space, rng));
   const net = new Supernet({ space, ops, numClasses: t.numClasses });
-  const rows: LatencyErrorReport['rows'] = [];
+  const subnets: StaticSubnet[] = [];
   try {
-    settle(net, space, t.batch, t.clock);
-    for (let i = 0; i < (opts.subnets ?? 20); i++) {
-      const g = randomGenome(space, rng);
-      const s = timingSubnet(net, g);
-      try {
-        const measuredMs = pick(measureLatency(s, { batchSizes: [t.batch], warmup: opts.warmup ?? t.warmup, repeats: opts.repeats ?? t.repeats, clock: t.clock ?? 'wall' })[0], t.statistic ?? 'median');
-        const predictedMs = predictLatency(t, space, g);
-        rows.push({ id: genomeId(space.id, g), measuredMs, predictedMs, relError: Math.abs(predictedMs - measuredMs) / measuredMs });
-      } finally {
-        s.dispose();
-      }
-    }
+    for (const g of genomes) subnets.push(timingSubnet(net, g));
+    const timings = measureInterleaved(subnets, {
+      batch: t.batch, clock: t.clock, warmup: opts.warmup ?? t.warmup, repeats: opts.repeats ?? t.repeats, rounds: opts.rounds ?? t.rounds, settleMs: opts.settleMs,
+    });
+    return errorSummary(genomes.map((g, i) => ({ id: genomeId(space.id, g), genome: g, measuredMs: pick(timings[i], t.statistic), predictedMs: predictLatency(t, space, g) })));
   } finally {
+    for (const s of subnets) s.dispose();
     net.dispose();
   }
-  const errs = rows.map((r) => r.relError);
-  return { rows, medianRelError: median(errs), meanRelError: errs.reduce((a, b) => a + b, 0) / errs.length, maxRelError: Math.max(...errs) };
 }

@@ -36,10 +36,10 @@ import { RunnerToParentSchema, type ParentToRunner, type RunnerToParent } from '
 import { runDir } from './paths';
 import { version as appVersion } from '../../package.json';
 
-/** The parent's handle on one runner process, whatever started it. */
-export interface RunnerHandle {
+/** The parent's handle on one runner process, whatever started it (`Out`: the messages it accepts). */
+export interface RunnerHandle<Out extends object = ParentToRunner> {
   readonly pid: number | undefined;
-  send(msg: ParentToRunner): void;
+  send(msg: Out): void;
   onMessage(cb: (msg: unknown) => void): void;
   /** Called once when the process has exited; `detail` carries the end of its stderr. */
   onExit(cb: (code: number | null, signal: string | null, detail: string) => void): void;
@@ -52,15 +52,30 @@ export class RunManagerError extends Error {
   override name = 'RunManagerError';
 }
 
-/** Where the built runner is: `$ALPHANET_RUNNER`, else next to the bundle that imports this, else out/main/. */
-export function defaultRunnerPath(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = [env.ALPHANET_RUNNER, join(__dirname, 'runner.js'), join(__dirname, '..', 'runner.js'), join(__dirname, '..', '..', 'out', 'main', 'runner.js')];
+/**
+ * Where the built runner is: `$ALPHANET_RUNNER`, else next to the bundle that imports this, else out/main/.
+ * `entry` names another built entry the same way (the search runner).
+ */
+export function defaultRunnerPath(env: NodeJS.ProcessEnv = process.env, entry = { file: 'runner.js', envVar: 'ALPHANET_RUNNER', what: 'the training runner' }): string {
+  const f = entry.file;
+  const candidates = [env[entry.envVar], join(__dirname, f), join(__dirname, '..', f), join(__dirname, '..', '..', 'out', 'main', f)];
   for (const c of candidates) if (c && existsSync(c)) return c;
-  throw new RunManagerError(`the training runner (out/main/runner.js) is missing; run \`npm run build\` first (looked in: ${candidates.filter(Boolean).join(', ')})`);
+  throw new RunManagerError(`${entry.what} (out/main/${f}) is missing; run \`npm run build\` first (looked in: ${candidates.filter(Boolean).join(', ')})`);
+}
+
+/** Keeps the end of a runner's stderr (the reason a crashed runner gives is at the end): `add` each chunk. */
+export function stderrTail(maxChars = 4000): { add(d: Buffer): void; lastLines(n?: number): string } {
+  let text = '';
+  return {
+    add: (d) => {
+      text = (text + d.toString('utf8')).slice(-maxChars);
+    },
+    lastLines: (n = 5) => text.trim().split('\n').slice(-n).join('\n'),
+  };
 }
 
 /** A Node child process running the runner (the CLI's way; the app passes a utilityProcess-based `SpawnRunner`). */
-export function forkRunner(runnerPath: string, opts: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}): RunnerHandle {
+export function forkRunner<Out extends object = ParentToRunner>(runnerPath: string, opts: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}): RunnerHandle<Out> {
   const child: ChildProcess = fork(runnerPath, [], {
     env: opts.env ?? process.env,
     execArgv: opts.execArgv ?? [],
@@ -69,10 +84,9 @@ export function forkRunner(runnerPath: string, opts: { env?: NodeJS.ProcessEnv; 
     serialization: 'json',
   });
   child.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
-  let stderr = '';
+  const stderr = stderrTail();
   child.stderr?.on('data', (d: Buffer) => {
-    // Keep the tail only: the reason a crashed runner gives is at the end.
-    stderr = (stderr + d.toString('utf8')).slice(-4000);
+    stderr.add(d);
     process.stderr.write(d);
   });
   return {
@@ -83,7 +97,7 @@ export function forkRunner(runnerPath: string, opts: { env?: NodeJS.ProcessEnv; 
       if (child.connected) child.send(m);
     },
     onMessage: (cb) => child.on('message', cb),
-    onExit: (cb) => child.on('exit', (code, signal) => cb(code, signal, stderr.trim().split('\n').slice(-5).join('\n'))),
+    onExit: (cb) => child.on('exit', (code, signal) => cb(code, signal, stderr.lastLines())),
     kill: (signal) => child.kill(signal),
   };
 }
@@ -324,8 +338,19 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     if (this.ownsDb) this.db.close();
   }
 
-  /** Asks every runner of this manager to pause. */
-  pauseAll(): void {
-    for (const id of this.active.keys()) this.pause(id);
+  /**
+   * Asks every runner of this manager to pause (the app and `alphanet serve` do on quit); returns their run ids. A
+   * run that is already stopping (no longer `running`) is skipped rather than stopping the loop.
+   */
+  pauseAll(): number[] {
+    const ids = [...this.active.keys()];
+    for (const id of ids) {
+      try {
+        this.pause(id);
+      } catch (e) {
+        if (!(e instanceof RunManagerError)) throw e;
+      }
+    }
+    return ids;
   }
 }

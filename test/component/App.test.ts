@@ -1,47 +1,51 @@
-import { render, screen } from '@testing-library/svelte';
+import { render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/App.svelte';
-import type { AppInfo, WorkbenchApi } from '../../src-main/ipc/api-types';
-
-const info: AppInfo = {
-  name: 'AlphaNet Workbench',
-  version: '0.1.0',
-  versions: { electron: '45.5.0', chrome: '152.0.0.0', node: '24.18.0' },
-  platform: 'linux',
-  dataDir: '/home/ada/.config/AlphaNet Workbench',
-};
-
-function stubBridge(infoImpl: () => Promise<AppInfo>): void {
-  const api: WorkbenchApi = { app: { info: infoImpl } };
-  window.api = api;
-}
+import { fakeApi, INFO } from './fake-api';
 
 afterEach(() => {
   delete window.api;
+  window.location.hash = '';
 });
 
 describe('App', () => {
-  it('shows the title and, without a preload bridge, browser mode', async () => {
+  it('shows the navigation, the datasets page first, and the status line from app.info', async () => {
+    window.api = fakeApi().api;
     render(App);
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('AlphaNet Workbench');
-    const status = await screen.findByText(/^browser mode/);
-    expect(status.getAttribute('data-mode')).toBe('browser');
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+    expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['Datasets', 'New run', 'Runs']);
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Datasets');
+    const status = await screen.findByText(/^AlphaNet Workbench 0\.1\.0/);
+    expect(status.textContent).toBe(`AlphaNet Workbench 0.1.0 · served by Node 20.20.2 · backend wasm · data in ${INFO.dataDir}`);
+    expect(screen.getByRole('link', { name: 'Datasets' }).getAttribute('aria-current')).toBe('page');
   });
 
-  it("shows the app's version, Electron version and data directory from the bridge", async () => {
-    stubBridge(async () => info);
+  it('names Electron in the status line of the desktop app', async () => {
+    const fake = fakeApi();
+    fake.api.app.info = async () => ({ ...INFO, mode: 'electron', versions: { electron: '45.5.0', chrome: '152.0.0.0', node: '24.18.0' } });
+    window.api = fake.api;
     render(App);
     const status = await screen.findByText(/Electron 45\.5\.0/);
-    expect(status.textContent).toBe(
-      'AlphaNet Workbench 0.1.0 · Electron 45.5.0 · data in /home/ada/.config/AlphaNet Workbench',
-    );
+    expect(status.textContent).toBe(`AlphaNet Workbench 0.1.0 · Electron 45.5.0 · backend wasm · data in ${INFO.dataDir}`);
   });
 
-  it('says so when the bridge fails instead of hanging on "connecting…"', async () => {
-    stubBridge(() => Promise.reject(new Error('app:info: refused a call from about:blank')));
+  it('says so when app.info fails instead of hanging on "connecting…"', async () => {
+    const fake = fakeApi();
+    fake.api.app.info = () => Promise.reject(new Error('app:info: refused a call from about:blank'));
+    window.api = fake.api;
     render(App);
     const status = await screen.findByText(/^status unavailable/);
     expect(status.textContent).toBe('status unavailable: app:info: refused a call from about:blank');
     expect(status.getAttribute('data-mode')).toBe('error');
+  });
+
+  it('follows the hash to the runs page', async () => {
+    window.api = fakeApi().api;
+    render(App);
+    window.location.hash = '#/runs';
+    await waitFor(() => expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Runs'));
+    expect(screen.getByRole('link', { name: 'Runs' }).getAttribute('aria-current')).toBe('page');
+    window.location.hash = '#/nowhere';
+    await waitFor(() => expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Page not found'));
   });
 });

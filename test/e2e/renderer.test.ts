@@ -1,40 +1,38 @@
 /**
- * The built renderer (out/renderer) in a real Chromium, served over http like the dev server serves it, with the
- * CSP header main would send. There is no Electron binary here, so `window.api` is absent (browser mode) unless a
- * test injects a stub bridge.
+ * The built renderer (out/renderer) in a real Chromium, served as static files with the CSP header main sends, with
+ * a stub preload bridge (`window.api`) or none. What needs the real service is in served.test.ts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppInfo } from '../../src-main/ipc/api-types';
 import { contentSecurityPolicy } from '../../src-main/security/csp';
+import { cspViolations, launchChromium, openPage, SHOTS, type Browser } from './chromium';
 
 const ROOT = path.resolve('out/renderer');
-const SHOTS = path.resolve('test-results');
-/** Debian's binary without its wrapper script (the wrapper prints a harmless shell error), then the wrapper. */
-const CHROMIUM_CANDIDATES = [process.env['CHROMIUM_PATH'], '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** What the stub bridge reports in the bridge test. */
+/** What the stub bridge reports. */
 const INFO: AppInfo = {
   name: 'AlphaNet Workbench',
   version: '0.1.0',
   versions: { electron: '45.5.0', chrome: '152.0.0.0', node: '24.18.0' },
   platform: 'linux',
   dataDir: '/home/ada/.config/AlphaNet Workbench',
+  mode: 'electron',
+  backend: { name: 'wasm', detail: '' },
 };
+/** A bridge with no data: every list is empty, every subscription silent. */
+const STUB_BRIDGE = `
+  const none = async () => [];
+  window.api = {
+    app: { info: async () => (${JSON.stringify(INFO)}), openExternal: async () => false, revealPath: async () => false, pickPath: async () => null },
+    datasets: { list: none, get: none, samples: none, import: none, createDemo: none, delete: none, onJob: () => () => {} },
+    spaces: { list: none },
+    runs: { list: none, get: none, metrics: none, presets: none, check: none, start: none, pause: none, resume: none,
+            cancel: none, delete: none, saveConfig: none, onEvent: () => () => {} },
+  };`;
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -65,78 +63,63 @@ function serve(): Promise<Server> {
 
 let server: Server;
 let baseUrl: string;
-let profile: string;
-let context: BrowserContext;
+let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(path.join(ROOT, 'index.html'))) {
     throw new Error(`${ROOT}/index.html is missing: build the app first with \`npx electron-vite build\` (.ci/run does)`);
   }
-  const executablePath = CHROMIUM_CANDIDATES.find((p): p is string => !!p && existsSync(p));
-  if (!executablePath) {
-    throw new Error(
-      `no Chromium found at ${CHROMIUM_CANDIDATES.filter(Boolean).join(' or ')}: ` +
-        'install it with `apt-get install -y chromium fonts-liberation` or set CHROMIUM_PATH',
-    );
-  }
   server = await serve();
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  profile = await mkdtemp(path.join(tmpdir(), 'alphanet-e2e-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  if (profile) await rm(profile, { recursive: true, force: true });
 });
 
-/** Opens the app and collects everything that went wrong on the page. */
-async function open(setup?: (page: Page) => Promise<unknown>): Promise<{ page: Page; problems: string[] }> {
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  await setup?.(page);
-  await page.goto(baseUrl);
-  return { page, problems };
-}
-
 describe('renderer in Chromium', () => {
-  it('renders the title and browser-mode status, styled, with no CSP violations or errors', async () => {
-    const { page, problems } = await open();
-    await expect.poll(() => page.locator('h1').textContent()).toBe('AlphaNet Workbench');
-    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/^browser mode/);
+  it('without a bridge or token: the shell renders, styled, and the status line says how to connect', async () => {
+    const { page, problems } = await openPage(browser.context, baseUrl);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Datasets');
+    await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(/^status unavailable: no session token: open the full address/);
     expect(await page.title()).toBe('AlphaNet Workbench');
-    // The built stylesheet loaded under style-src 'self': page background and the component's scoped h1 size.
-    // Page-side code is passed as strings: this file is type-checked without the DOM library.
+    // The built stylesheet loaded under style-src 'self': the light palette and the shell's grid.
     const look = await page.evaluate(`({
       background: getComputedStyle(document.documentElement).backgroundColor,
-      h1: getComputedStyle(document.querySelector('h1')).fontSize,
+      nav: getComputedStyle(document.querySelector('nav')).borderRightStyle,
     })`);
-    expect(look).toEqual({ background: 'rgb(15, 23, 32)', h1: '36px' });
+    expect(look).toEqual({ background: 'rgb(246, 248, 250)', nav: 'solid' });
     await mkdir(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, 'renderer.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, 'renderer-no-token.png'), fullPage: true });
+    expect(await cspViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();
   });
 
+  it('follows the system’s dark setting', async () => {
+    const { page } = await openPage(browser.context, baseUrl, (p) => p.emulateMedia({ colorScheme: 'dark' }));
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Datasets');
+    expect(await page.evaluate('getComputedStyle(document.documentElement).backgroundColor')).toBe('rgb(15, 23, 32)');
+    await page.close();
+  });
+
   it('shows what the preload bridge reports', async () => {
-    const { page, problems } = await open((p) =>
-      p.addInitScript({ content: `window.api = { app: { info: async () => (${JSON.stringify(INFO)}) } };` }),
-    );
+    const { page, problems } = await openPage(browser.context, baseUrl, (p) => p.addInitScript({ content: STUB_BRIDGE }));
     await expect
-      .poll(() => page.getByRole('status').textContent())
-      .toBe(`AlphaNet Workbench 0.1.0 · Electron 45.5.0 · data in ${INFO.dataDir}`);
+      .poll(() => page.getByRole('status').first().textContent())
+      .toBe(`AlphaNet Workbench 0.1.0 · Electron 45.5.0 · backend wasm · data in ${INFO.dataDir}`);
+    await expect.poll(() => page.getByText('No datasets yet.', { exact: false }).count()).toBe(1);
+    // Inside Electron the native picker is offered next to the path field.
+    await expect.poll(() => page.getByRole('button', { name: 'Choose folder…' }).count()).toBe(1);
     expect(problems).toEqual([]);
     await page.close();
   });
 
   it('enforces the policy: inline styles and inline scripts are refused', async () => {
-    const { page } = await open();
-    await expect.poll(() => page.locator('h1').textContent()).toBe('AlphaNet Workbench');
+    const { page } = await openPage(browser.context, baseUrl);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Datasets');
     const result = await page.evaluate(`(() => {
       const style = document.createElement('style');
       style.textContent = ':root { background-color: rgb(255, 0, 0) }';
@@ -149,7 +132,12 @@ describe('renderer in Chromium', () => {
         inlineScriptRan: document.documentElement.dataset.inlineRan === 'yes',
       };
     })()`);
-    expect(result).toEqual({ background: 'rgb(15, 23, 32)', inlineScriptRan: false });
+    expect(result).toEqual({ background: 'rgb(246, 248, 250)', inlineScriptRan: false });
+    // The violation detector the other tests rely on does see them (once per policy: the header and the <meta>).
+    await expect.poll(async () => (await cspViolations(page)).length).toBeGreaterThanOrEqual(2);
+    const seen = (await cspViolations(page)).join('\n');
+    expect(seen).toMatch(/^style-src/m);
+    expect(seen).toMatch(/^script-src/m);
     await page.close();
   });
 });

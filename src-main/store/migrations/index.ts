@@ -4,6 +4,7 @@
  */
 import { sql as datasets } from './001-datasets';
 import { sql as runs } from './002-runs';
+import { sql as search } from './003-search';
 
 export interface Migration {
   name: string;
@@ -13,4 +14,5 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { name: '001-datasets', sql: datasets },
   { name: '002-runs', sql: runs },
+  { name: '003-search', sql: search },
 ];

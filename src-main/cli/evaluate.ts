@@ -1,0 +1,54 @@
+/**
+ * `alphanet evaluate <run> <subnet>`: one subnet of a trained run, BN-recalibrated, on the search-validation split
+ * (or the test split): accuracy before and after calibration, loss, MFLOPs, params, latency. Answers are cached per
+ * run in SQLite; asking again reuses the stored evaluation and says so.
+ */
+import { Option, type Command } from 'commander';
+import { createRunEvaluator, evaluationSettings, loadRun, lutSource, measureSource, resolveSubnet } from '../search/run-subnets';
+import { findLatencyTable } from '../search/latency-tables';
+import type { CliIo } from './program';
+import { evaluationLine, idArg, runCommandContext } from './search';
+import { nonNegInt, positiveInt } from './train';
+
+export function registerEvaluateCommand(program: Command, io: CliIo): void {
+  const ctx = runCommandContext(program, io);
+  program
+    .command('evaluate')
+    .description('evaluate a subnet of a trained run with BN recalibration (cached per run: asked again, the stored answer is reused)')
+    .argument('<run>', 'run id', idArg('run id'))
+    .argument('<subnet>', 'min, max, a named subnet (alphanet-a0 …), random[:seed], a genome (JSON text or .json file), or an evaluation id / subnet ID of the run')
+    .addOption(new Option('--split <split>', 'val (default: the search-validation split) or test').choices(['val', 'test']))
+    .option('--calibration-batches <n>', 'BN calibration batches (default: the run\'s validation setting)', positiveInt('--calibration-batches'))
+    .option('--seed <n>', 'seed of the calibration images (default: the run\'s seed)', nonNegInt('--seed'))
+    .addOption(new Option('--checkpoint <which>', 'checkpoint (default latest)').choices(['latest', 'best']))
+    .addOption(new Option('--latency <how>', 'latency: lut (this machine\'s table), measure (batch 1, on this backend) or none; default lut when a table exists, else measure').choices(['lut', 'measure', 'none']))
+    .action(async (runId: number, spec: string, o: { split?: 'val' | 'test'; calibrationBatches?: number; seed?: number; checkpoint?: 'latest' | 'best'; latency?: 'lut' | 'measure' | 'none' }) =>
+      ctx.withDb(async (db, h) => {
+        await ctx.backend(h);
+        const run = await loadRun(h, db, runId, { checkpoint: o.checkpoint });
+        try {
+          const subnet = resolveSubnet(run, spec);
+          const settings = evaluationSettings(run, { split: o.split, calibrationBatches: o.calibrationBatches, calibrationSeed: o.seed });
+          const lut = o.latency === 'measure' || o.latency === 'none' ? undefined : findLatencyTable(h, run.space, run.numClasses, run.ops);
+          if (o.latency === 'lut' && !lut) io.err(`note: no latency table for this machine yet (\`alphanet latency ${runId} --build-table\`); no latency\n`);
+          const latency = lut ? lutSource(db, lut.table) : o.latency === undefined || o.latency === 'measure' ? measureSource(db, run.ops) : undefined;
+          const ev = createRunEvaluator(run, settings, { latency });
+          try {
+            const { row, cached } = await ev.evaluate(subnet.genome);
+            ctx.print({ runId, subnet: { label: subnet.label, genomeId: subnet.genomeId }, cached, checkpoint: run.checkpoint, evaluation: row }, () =>
+              [
+                `run ${runId}, subnet ${subnet.label} (${row.genomeId}): evaluation ${row.id}${cached ? `, reused from the cache (evaluated ${row.createdAt})` : ', new'}`,
+                `  ${evaluationLine(row)}`,
+                `  BN calibration: ${row.calibrationBatches} × ${row.calibrationBatchSize} augmented train images (seed ${row.calibrationSeed}); checkpoint step ${row.checkpointStep} (sha256 ${row.checkpointSha256.slice(0, 12)}…)`,
+                ...run.skipped.map((m) => `  note: skipped a checkpoint: ${m}`),
+              ].join('\n'),
+            );
+          } finally {
+            ev.dispose();
+          }
+        } finally {
+          run.dispose();
+        }
+      }),
+    );
+}

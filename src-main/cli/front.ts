@@ -1,0 +1,58 @@
+/**
+ * `alphanet front <run|search>`: a stored Pareto front as a table, with its hypervolume and reference point.
+ * `3` or `run:3` is run 3's front over all its evaluations (per objective, split and checkpoint; the newest
+ * checkpoint by default); `search:3` (or `s3`) is search 3's front.
+ */
+import { Option, type Command } from 'commander';
+import { StoreError } from '../store/db';
+import { getRun } from '../store/runs';
+import { findSearchFront, getSearch, listRunFronts, type FrontRow } from '../store/search';
+import type { CliIo } from './program';
+import { CliError } from './program';
+import { frontTable, runCommandContext } from './search';
+
+/** `3` / `run:3` → a run; `search:3` / `s3` → a search. */
+export function parseFrontTarget(v: string): { kind: 'run' | 'search'; id: number } {
+  const m = /^(?:(run:|r)|(search:|s))?(\d+)$/.exec(v.trim());
+  if (!m || Number(m[3]) < 1) throw new CliError(`'${v}' names no run or search; use a run id (3 or run:3) or a search id (search:3)`);
+  return { kind: m[2] ? 'search' : 'run', id: Number(m[3]) };
+}
+
+export function registerFrontCommand(program: Command, io: CliIo): void {
+  const ctx = runCommandContext(program, io);
+  program
+    .command('front')
+    .description('the Pareto front (accuracy vs MFLOPs or latency) of a run or a search, with hypervolume and reference point')
+    .argument('<run|search>', 'a run id (3 or run:3) or a search id (search:3)', parseFrontTarget)
+    .addOption(new Option('--objective <o>', 'run fronts: mflops (default) or latency').choices(['mflops', 'latency']))
+    .addOption(new Option('--split <split>', 'run fronts: val (default) or test').choices(['val', 'test']))
+    .action(async (target: { kind: 'run' | 'search'; id: number }, o: { objective?: 'mflops' | 'latency'; split?: 'val' | 'test' }) =>
+      ctx.withDb(async (db) => {
+        let front: FrontRow | undefined;
+        let others: FrontRow[] = [];
+        if (target.kind === 'search') {
+          const s = getSearch(db, target.id);
+          front = findSearchFront(db, target.id);
+          if (!front) throw new StoreError(`search ${s.id} has no front yet (${s.evaluations} evaluated, ${s.status})`);
+        } else {
+          getRun(db, target.id);
+          const objective = o.objective ?? 'mflops';
+          const split = o.split ?? 'val';
+          // Newest first: the front of the checkpoint evaluated most recently.
+          const all = listRunFronts(db, target.id)
+            .filter((f) => f.searchId === null && f.objective === objective && f.split === split)
+            .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.id - a.id);
+          if (!all.length) throw new StoreError(`run ${target.id} has no ${objective} front on ${split} yet; evaluate or search its subnets first`);
+          [front, ...others] = all;
+        }
+        const f = front;
+        ctx.print({ front: f, otherCheckpoints: others.map((x) => ({ checkpointSha256: x.checkpointSha256, deviceId: x.deviceId, size: x.points.length, hypervolume: x.hypervolume })) }, () =>
+          [
+            `${target.kind} ${target.id}: front of accuracy vs ${f.objective} on ${f.split}, checkpoint sha256 ${f.checkpointSha256.slice(0, 12)}…${f.deviceId ? `, device ${f.deviceId}` : ''}`,
+            frontTable(db, f),
+            ...others.map((x) => `(also a front for checkpoint ${x.checkpointSha256.slice(0, 12)}…${x.deviceId ? ` on device ${x.deviceId}` : ''}: ${x.points.length} points, hypervolume ${x.hypervolume.toPrecision(5)})`),
+          ].join('\n'),
+        );
+      }),
+    );
+}

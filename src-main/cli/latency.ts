@@ -1,0 +1,138 @@
+/**
+ * `alphanet latency <run|space>`: latency on this machine and backend.
+ * - `--subnet <spec>`: measure one subnet (batch 1, and `--batch N` too): median of the timed runs after warm-up,
+ *   with the lookup table's prediction next to it when there is one;
+ * - `--build-table`: build this machine's per-layer lookup table for the space (saved under `<home>/latency/`,
+ *   tagged with the device fingerprint) and report its prediction error on 20 random subnets;
+ * - neither: load the table and report its error.
+ * A run target uses the run's space and classifier size (the weights do not change latency).
+ */
+import { Option, type Command } from 'commander';
+import { getSpace, loadSpaceFile, maxGenome, resolveGenome, type Genome, type SearchSpace } from '../engine';
+import { extractStatic } from '../engine/calibration';
+import { Rng } from '../engine/rng';
+import { randomGenome, genomeId } from '../engine/spaces/genome';
+import { Supernet } from '../engine/supernet';
+import { resetStats } from '../search/evaluate';
+import { latencyErrorReport, measureLatency, predictLatency, type LatencyErrorReport } from '../search/latency';
+import { buildAndSaveLatencyTable, findLatencyTable } from '../search/latency-tables';
+import { activeOps, resolveSubnet, runInfo } from '../search/run-subnets';
+import { CliError, type CliIo } from './program';
+import { runCommandContext } from './search';
+import { pct, positiveInt } from './train';
+
+const pctErr = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+function reportLines(r: LatencyErrorReport): string[] {
+  return [
+    `prediction error on ${r.rows.length} random subnets: median ${pctErr(r.medianRelError)}, mean ${pctErr(r.meanRelError)}, max ${pctErr(r.maxRelError)} (goal: median ≤ 10 %)`,
+    ...r.rows.map((x) => `  ${x.id}  measured ${x.measuredMs.toFixed(2).padStart(8)} ms  predicted ${x.predictedMs.toFixed(2).padStart(8)} ms  error ${pctErr(x.relError).padStart(7)}`),
+  ];
+}
+
+export function registerLatencyCommand(program: Command, io: CliIo): void {
+  const ctx = runCommandContext(program, io);
+  program
+    .command('latency')
+    .description('measure subnet latency on this machine; build and check the per-machine latency lookup table')
+    .argument('<run|space>', 'a run id, a registered space id, or a space JSON file')
+    .option('--build-table', 'build (or rebuild) this machine\'s lookup table for the space, then report its error')
+    .option('--subnet <spec>', 'measure this subnet: min, max, a named subnet, random[:seed], a genome (JSON text or file); with a run, also an evaluation id')
+    .option('--batch <n>', 'batch size besides 1 for --subnet; the table\'s batch for --build-table (default 1)', positiveInt('--batch'))
+    .option('--warmup <n>', 'untimed runs first (default 3)', positiveInt('--warmup'))
+    .option('--repeats <n>', 'timed runs, the median is kept (default 10)', positiveInt('--repeats'))
+    .option('--report-subnets <n>', 'random subnets in the error report (default 20)', positiveInt('--report-subnets'))
+    .addOption(new Option('--statistic <s>', 'table: median (default) or min of the timed runs').choices(['median', 'min']))
+    .addOption(new Option('--clock <c>', 'table: wall (default) or cpu (process CPU time; single-threaded backends)').choices(['wall', 'cpu']))
+    .action(
+      async (
+        target: string,
+        o: { buildTable?: boolean; subnet?: string; batch?: number; warmup?: number; repeats?: number; reportSubnets?: number; statistic?: 'median' | 'min'; clock?: 'wall' | 'cpu' },
+      ) =>
+        ctx.withDb(async (db, h) => {
+          const backend = await ctx.backend(h);
+          const ops = activeOps();
+          let space: SearchSpace;
+          let numClasses: number;
+          let named: (spec: string) => Genome;
+          if (/^\d+$/.test(target)) {
+            const info = await runInfo(h, db, Number(target));
+            space = info.space;
+            numClasses = info.numClasses;
+            named = (spec) => resolveSubnet({ db, run: info.run, space }, spec).genome;
+          } else {
+            space = target.endsWith('.json') ? loadSpaceFile(target) : getSpace(target);
+            numClasses = space.numClasses;
+            named = (spec) => {
+              const m = /^random(?::(\d+))?$/.exec(spec.trim());
+              if (m) return randomGenome(space, new Rng(Number(m[1] ?? 0)));
+              if (!spec.trim().startsWith('{')) return resolveGenome(space, spec);
+              try {
+                return resolveGenome(space, JSON.parse(spec));
+              } catch (e) {
+                throw new CliError(`--subnet: ${(e as Error).message}`);
+              }
+            };
+          }
+          const timing = { warmup: o.warmup, repeats: o.repeats };
+          const device = `${backend.chosen} (${ops.mode} ops)`;
+
+          if (o.subnet !== undefined) {
+            const g = named(o.subnet);
+            const net = new Supernet({ space, ops, numClasses });
+            const s = extractStatic(net, g, resetStats(net, g));
+            net.dispose();
+            try {
+              const batches = o.batch && o.batch > 1 ? [1, o.batch] : [1];
+              const rows = measureLatency(s, { batchSizes: batches, ...timing });
+              const lut = findLatencyTable(h, space, numClasses, ops);
+              const predicted = lut ? predictLatency(lut.table, space, g) : null;
+              ctx.print({ space: space.id, genomeId: genomeId(space.id, g), backend: backend.chosen, measurements: rows, predictedMs: predicted, table: lut?.path ?? null }, () =>
+                [
+                  `subnet ${genomeId(space.id, g)} of ${space.id} on ${device}:`,
+                  ...rows.map((r) => `  batch ${String(r.batch).padStart(3)}: median ${r.medianMs.toFixed(2)} ms (min ${r.minMs.toFixed(2)}, max ${r.maxMs.toFixed(2)}, ${r.repeats} runs)`),
+                  predicted !== null ? `  lookup table predicts ${predicted.toFixed(2)} ms at batch ${lut!.table.batch}` : '  no lookup table for this machine yet (--build-table)',
+                ].join('\n'),
+              );
+            } finally {
+              s.dispose();
+            }
+            return;
+          }
+
+          let built = false;
+          let lut = findLatencyTable(h, space, numClasses, ops, o.batch ?? 1);
+          if (o.buildTable) {
+            const t0 = performance.now();
+            let lastPct = -1;
+            lut = buildAndSaveLatencyTable(h, space, ops, {
+              numClasses,
+              batch: o.batch ?? 1,
+              ...timing,
+              statistic: o.statistic,
+              clock: o.clock,
+              onProgress: (done, total) => {
+                const p = Math.floor((100 * done) / total / 10) * 10;
+                if (p !== lastPct) io.err(`latency table: ${done}/${total} layers\n`);
+                lastPct = p;
+              },
+            });
+            built = true;
+            io.err(`latency table built in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${lut.path}\n`);
+          }
+          if (!lut) throw new CliError(`no latency table for space '${space.id}' on this machine and backend (${device}) yet; build it with \`alphanet latency ${target} --build-table\``);
+          const report = latencyErrorReport(lut.table, space, ops, { subnets: o.reportSubnets ?? 20, ...timing });
+          const t = lut.table;
+          const maxMs = predictLatency(t, space, maxGenome(space));
+          ctx.print({ built, path: lut.path, device: t.device, entries: Object.keys(t.entries).length, buildMs: t.buildMs, scale: t.scale, overheadMs: t.overheadMs, report }, () =>
+            [
+              `latency table for ${space.id} (${numClasses} classes, batch ${t.batch}) on ${t.device.cpuModel} ×${t.device.cpuCount}, ${t.device.backend} (${t.device.opsMode}), tfjs ${t.device.tfjsVersion}${built ? ', just built' : ''}`,
+              `  ${lut!.path}`,
+              `  ${Object.keys(t.entries).length} entries, ${t.statistic} of ${t.repeats} runs, ${t.clock} clock, built in ${(t.buildMs / 1000).toFixed(1)} s; prediction = ${t.scale.toFixed(3)} · Σ entries ${t.overheadMs >= 0 ? '+' : '−'} ${Math.abs(t.overheadMs).toFixed(2)} ms; max subnet ${maxMs.toFixed(2)} ms`,
+              ...reportLines(report),
+              `  within 10 %: ${pct(report.rows.filter((r) => r.relError <= 0.1).length / report.rows.length)} of the subnets`,
+            ].join('\n'),
+          );
+        }),
+    );
+}

@@ -1,0 +1,317 @@
+/**
+ * `alphanet search <run> …` and `alphanet search list|show|pause|resume|cancel`: evolutionary (or random) search over
+ * a trained run's subnets in a search runner process, with progress and ETA on stderr; Ctrl-C pauses it, `search
+ * resume` continues it (also after a crash) from its saved state. Also the helpers the other run-level commands
+ * (evaluate, front, export, latency) share.
+ */
+import { Option, type Command } from 'commander';
+import { initBackend, parseBackendChoice, type BackendReport } from '../engine';
+import { resolveHomeDir } from '../app-paths';
+import { readSettings } from '../settings';
+import { openHomeDatabase, type Db } from '../store/db';
+import { SEARCH_STATUSES, findSearchFront, getEvaluation, listSearches, type EvaluationRow, type FrontRow, type SearchRow, type SearchStatus } from '../store/search';
+import { BudgetError, checkBudget, type Budget } from '../search/evolution';
+import { findLatencyTable } from '../search/latency-tables';
+import { latencyPredictor } from '../search/latency';
+import { SearchManager, SearchManagerError } from '../search/manager';
+import type { SearchRequestInput, SearchRunnerToParent } from '../search/messages';
+import { RunSubnetError, activeOps, runInfo } from '../search/run-subnets';
+import { CheckpointError } from '../train/checkpoint';
+import { CliError, type CliIo } from './program';
+import { duration, nonNegInt, number, pct, positiveInt, userErrors } from './train';
+
+/** Errors of the search modules are the user's to read too: one line, exit code 1. */
+export function searchUserErrors<T>(fn: () => Promise<T>): Promise<T> {
+  return userErrors(async () => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof RunSubnetError || e instanceof SearchManagerError || e instanceof BudgetError || e instanceof CheckpointError) throw new CliError(e.message);
+      throw e;
+    }
+  });
+}
+
+/** What every run-level command needs: the home, its database, the backend, output. */
+export function runCommandContext(program: Command, io: CliIo) {
+  const globals = () => program.opts<{ home?: string; json?: boolean; backend?: string }>();
+  const home = () => resolveHomeDir({ home: globals().home }, io.env);
+  const json = () => Boolean(globals().json);
+  const print = (value: unknown, text: () => string) => io.out(json() ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+  const backendRequest = (h: string) => parseBackendChoice(globals().backend || io.env.ALPHANET_BACKEND || readSettings(h).backend);
+  const backend = (h: string): Promise<BackendReport> => initBackend({ force: backendRequest(h), env: io.env });
+  /** Runs `fn` with the home's database open; user errors become one line. */
+  const withDb = <T>(fn: (db: Db, home: string) => Promise<T>): Promise<T> =>
+    searchUserErrors(async () => {
+      const h = home();
+      const db = openHomeDatabase(h);
+      try {
+        return await fn(db, h);
+      } finally {
+        db.close();
+      }
+    });
+  return { globals, home, json, print, backend, backendRequest, withDb };
+}
+
+export const idArg = (what: string) => positiveInt(what);
+
+const fx = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+
+/** One evaluation in a line: accuracy (and before calibration), loss, MFLOPs, params, latency. */
+export function evaluationLine(e: EvaluationRow): string {
+  const before = e.before ? ` (before BN calibration ${pct(e.before.accuracy)})` : '';
+  const lat = e.latency ? `, ${fx(e.latency.ms)} ms (${e.latency.method}, batch ${e.latency.batch})` : '';
+  return `top-1 ${pct(e.accuracy)}${before} on ${e.split} (${e.images} images), loss ${fx(e.loss, 3)}, ${fx(e.mflops)} MFLOPs, ${fx(e.mparams, 3)} M params${lat}`;
+}
+
+/** A front as a table, with its hypervolume and reference point. */
+export function frontTable(db: Db, f: FrontRow): string {
+  const unit = f.objective === 'latency' ? 'ms' : 'MFLOPs';
+  const rows = f.points.map((p, i) => {
+    const e = getEvaluation(db, p.data!.evaluationId);
+    return `${String(i + 1).padStart(4)}  ${String(e.id).padStart(6)}  ${e.genomeId}  ${pct(e.accuracy).padStart(6)}  ${fx(p.cost).padStart(9)}  ${fx(e.mparams, 3).padStart(8)}`;
+  });
+  return [
+    `${'rank'.padStart(4)}  ${'eval'.padStart(6)}  ${'subnet'.padEnd(12)}  ${'top-1'.padStart(6)}  ${unit.padStart(9)}  ${'M params'.padStart(8)}`,
+    ...rows,
+    `${f.points.length} on the front of ${f.offered} offered; hypervolume ${f.hypervolume.toPrecision(5)} (${unit} × accuracy) against the reference point (${unit} ${fx(f.reference.costRef, 3)}, top-1 ${pct(f.reference.accRef)})`,
+  ].join('\n');
+}
+
+function formatSearch(s: SearchRow): string {
+  const budget = Object.entries(s.budget as Budget).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  return [
+    `search ${s.id} '${s.name}' (run ${s.runId}, ${s.kind}): ${s.status}, ${s.evaluations}/${s.total} evaluated${s.etaMs && s.status === 'running' ? `, ETA ${duration(s.etaMs / 1000)}` : ''}`,
+    `  objective accuracy vs ${s.objective}, budget ${budget}, split ${s.split}, calibration ${s.calibrationBatches} × ${s.calibrationBatchSize} (seed ${s.calibrationSeed}), checkpoint step ${s.checkpointStep}`,
+    ...(s.error ? [`  error: ${s.error}`] : []),
+  ].join('\n');
+}
+
+/** One stderr line per progress / evaluated message. */
+export function formatSearchMessage(m: SearchRunnerToParent): string | undefined {
+  switch (m.type) {
+    case 'evaluated':
+      return `  #${m.position + 1} ${m.genomeId} (${m.origin}, gen ${m.generation}) top-1 ${pct(m.accuracy)}, ${fx(m.mflops)} MFLOPs${m.latencyMs !== null ? `, ${fx(m.latencyMs)} ms` : ''}${m.cached ? ' [cached]' : ''}`;
+    case 'progress':
+      return `search ${m.searchId}: ${m.evaluations}/${m.total} evaluated, generation ${m.generation}, front ${m.frontSize}${m.best ? `, best ${pct(m.best.accuracy)} at ${fx(m.best.cost)}` : ''}, ETA ${m.etaMs === null ? '?' : duration(m.etaMs / 1000)}`;
+    case 'event':
+      return `${m.kind}: ${m.message}`;
+    case 'error':
+      return `search runner error: ${m.message}`;
+    default:
+      return undefined;
+  }
+}
+
+export function registerSearchCommands(program: Command, io: CliIo): void {
+  const ctx = runCommandContext(program, io);
+
+  /** Runs `searchId` in the foreground: progress on stderr until it stops; Ctrl-C pauses it. Then the summary. */
+  const watch = async (m: SearchManager, searchId: number): Promise<void> => {
+    m.on('message', (id, msg) => {
+      if (id !== searchId) return;
+      const line = formatSearchMessage(msg);
+      if (line) io.err(`${line}\n`);
+    });
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      try {
+        if (m.get(searchId).status === 'queued') m.cancel(searchId);
+        else {
+          io.err('pausing before the next evaluation (Ctrl-C again to leave at once)…\n');
+          m.pause(searchId);
+        }
+      } catch {
+        // Already stopping.
+      }
+    };
+    process.on('SIGINT', onSigint);
+    let s: SearchRow;
+    try {
+      s = await m.waitFor(searchId);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    const front = findSearchFront(m.db, searchId);
+    ctx.print({ search: s, front: front ?? null }, () => [formatSearch(s), ...(front ? [frontTable(m.db, front)] : [])].join('\n'));
+    if (s.status === 'failed') throw new CliError(`search ${s.id} failed: ${s.error ?? 'unknown error'}`);
+  };
+
+  const search = program
+    .command('search')
+    .description('search a trained run for the best subnets under budgets (evolutionary or random), in a runner process; Ctrl-C pauses')
+    .argument('<run>', 'run id', idArg('run id'))
+    .addOption(new Option('--kind <kind>', 'evolution (default) or random (the baseline)').choices(['evolution', 'random']))
+    .option('--population <n>', 'initial population (default 16)', positiveInt('--population'))
+    .option('--mutate <n>', 'mutated children per generation (default 8)', nonNegInt('--mutate'))
+    .option('--crossover <n>', 'crossed-over children per generation (default 8)', nonNegInt('--crossover'))
+    .option('--mutate-prob <p>', 'per-gene mutation probability (default 0.2)', number('--mutate-prob'))
+    .option('--crossover-prob <p>', 'per-gene crossover probability (default 0.5)', number('--crossover-prob'))
+    .option('--generations <n>', 'generations after the initial population (default 10)', nonNegInt('--generations'))
+    .option('--evaluations <n>', 'random search: evaluations (default: what the evolutionary search would make)', positiveInt('--evaluations'))
+    .option('--seed <n>', 'seed of the search (default 0)', nonNegInt('--seed'))
+    .option('--mflops-min <x>', 'budget: at least this many MFLOPs', number('--mflops-min'))
+    .option('--mflops-max <x>', 'budget: at most this many MFLOPs', number('--mflops-max'))
+    .option('--params-max <x>', 'budget: at most this many million parameters', number('--params-max'))
+    .option('--latency-max <ms>', 'budget: at most this predicted latency (needs `alphanet latency <run> --build-table`)', number('--latency-max'))
+    .addOption(new Option('--objective <o>', 'accuracy against mflops (default) or latency').choices(['mflops', 'latency']))
+    .addOption(new Option('--split <split>', 'split the accuracy is measured on (default val; test leaks into the choice)').choices(['val', 'test']))
+    .option('--calibration-batches <n>', 'BN calibration batches (default: the run\'s validation setting)', positiveInt('--calibration-batches'))
+    .addOption(new Option('--checkpoint <which>', 'checkpoint to search (default latest)').choices(['latest', 'best']))
+    .option('--name <name>', 'search name')
+    .action(
+      async (
+        runId: number,
+        o: {
+          kind?: 'evolution' | 'random';
+          population?: number;
+          mutate?: number;
+          crossover?: number;
+          mutateProb?: number;
+          crossoverProb?: number;
+          generations?: number;
+          evaluations?: number;
+          seed?: number;
+          mflopsMin?: number;
+          mflopsMax?: number;
+          paramsMax?: number;
+          latencyMax?: number;
+          objective?: 'mflops' | 'latency';
+          split?: 'val' | 'test';
+          calibrationBatches?: number;
+          checkpoint?: 'latest' | 'best';
+          name?: string;
+        },
+      ) =>
+        searchUserErrors(async () => {
+          const h = ctx.home();
+          if (o.evaluations !== undefined && o.kind !== 'random') throw new CliError('--evaluations goes with --kind random (an evolutionary search makes P + G·(M + C) evaluations)');
+          const budget: Budget = { mflopsMin: o.mflopsMin, mflopsMax: o.mflopsMax, mparamsMax: o.paramsMax, latencyMaxMs: o.latencyMax };
+          const request: SearchRequestInput = {
+            runId,
+            kind: o.kind,
+            name: o.name,
+            config: { populationSize: o.population, mutateSize: o.mutate, crossoverSize: o.crossover, mutateProb: o.mutateProb, crossoverProb: o.crossoverProb, generations: o.generations, seed: o.seed },
+            evaluations: o.evaluations,
+            budget: Object.fromEntries(Object.entries(budget).filter(([, v]) => v !== undefined)),
+            objective: o.objective,
+            split: o.split,
+            calibrationBatches: o.calibrationBatches,
+            checkpoint: o.checkpoint,
+            backend: ctx.backendRequest(h) ?? 'auto',
+          };
+          const m = new SearchManager({ home: h });
+          try {
+            if (o.objective === 'latency' || o.latencyMax !== undefined) {
+              // Checked here, before queueing, so a missing table or an impossible latency budget is one clear line.
+              const info = await runInfo(h, m.db, runId);
+              await ctx.backend(h);
+              const lut = findLatencyTable(h, info.space, info.numClasses, activeOps());
+              if (!lut) throw new CliError(`no latency table for space '${info.space.id}' on this machine and backend yet; build it with \`alphanet latency ${runId} --build-table\``);
+              checkBudget(info.space, request.budget as Budget, info.numClasses, latencyPredictor(lut.table, info.space));
+            }
+            const s = await m.enqueue(request);
+            io.err(`search ${s.id} '${s.name}' queued: ${s.total} evaluations on run ${runId} (home ${h})\n`);
+            await watch(m, s.id);
+          } finally {
+            m.close();
+          }
+        }),
+    );
+
+  search
+    .command('list')
+    .description('all searches, oldest first')
+    .option('--run <id>', 'only searches of this run', idArg('--run'))
+    .addOption(new Option('--status <status>', 'only searches with this status').choices(SEARCH_STATUSES))
+    .action(async (o: { run?: number; status?: SearchStatus }) =>
+      ctx.withDb(async (db) => {
+        const rows = listSearches(db, { runId: o.run, status: o.status ? [o.status] : undefined });
+        ctx.print(rows, () =>
+          rows.length
+            ? [
+                `${'id'.padStart(4)}  ${'run'.padStart(4)}  ${'kind'.padEnd(9)}  ${'status'.padEnd(9)}  ${'evaluated'.padStart(9)}  ${'objective'.padEnd(9)}  name`,
+                ...rows.map((s) => `${String(s.id).padStart(4)}  ${String(s.runId).padStart(4)}  ${s.kind.padEnd(9)}  ${s.status.padEnd(9)}  ${`${s.evaluations}/${s.total}`.padStart(9)}  ${s.objective.padEnd(9)}  ${s.name}`),
+              ].join('\n')
+            : 'no searches yet (start one with `alphanet search <run>`)',
+        );
+      }),
+    );
+
+  search
+    .command('show')
+    .description('a search: settings, status, its front and its last evaluations')
+    .argument('<id>', 'search id', idArg('search id'))
+    .action(async (id: number) =>
+      ctx.withDb(async (db, h) => {
+        const m = new SearchManager({ home: h, db });
+        try {
+          const s = m.get(id);
+          const members = m.members(id);
+          const front = m.front(id);
+          ctx.print({ search: s, members, front: front ?? null }, () =>
+            [
+              formatSearch(s),
+              ...(front ? ['front:', frontTable(db, front)] : ['front: none yet']),
+              `last evaluations (of ${members.length}):`,
+              ...members.slice(-10).map((x) => `  #${x.position + 1} eval ${x.evaluationId} ${x.evaluation.genomeId} (${x.origin}, gen ${x.generation})${x.cached ? ' [cached]' : ''}: ${evaluationLine(x.evaluation)}`),
+            ].join('\n'),
+          );
+        } finally {
+          m.close();
+        }
+      }),
+    );
+
+  search
+    .command('pause')
+    .description('ask a running search to stop before its next evaluation (it becomes paused)')
+    .argument('<id>', 'search id', idArg('search id'))
+    .action(async (id: number) =>
+      ctx.withDb(async (db, h) => {
+        const m = new SearchManager({ home: h, db });
+        try {
+          m.pause(id);
+          ctx.print({ id, requested: 'pause' }, () => `search ${id}: pause requested; it stops before its next evaluation`);
+        } finally {
+          m.close();
+        }
+      }),
+    );
+
+  search
+    .command('cancel')
+    .description('cancel a queued, paused or running search')
+    .argument('<id>', 'search id', idArg('search id'))
+    .action(async (id: number) =>
+      ctx.withDb(async (db, h) => {
+        const m = new SearchManager({ home: h, db });
+        try {
+          const s = m.cancel(id);
+          ctx.print(s, () => (s.status === 'cancelled' ? `search ${id}: cancelled` : `search ${id}: cancel requested; it stops before its next evaluation`));
+        } finally {
+          m.close();
+        }
+      }),
+    );
+
+  search
+    .command('resume')
+    .description('continue a paused or failed search from its saved state, in the foreground')
+    .argument('<id>', 'search id', idArg('search id'))
+    .action(async (id: number) =>
+      searchUserErrors(async () => {
+        const m = new SearchManager({ home: ctx.home() });
+        try {
+          const s = m.resume(id);
+          io.err(`search ${id} '${s.name}' resuming at ${s.evaluations}/${s.total}\n`);
+          await watch(m, id);
+        } finally {
+          m.close();
+        }
+      }),
+    );
+}

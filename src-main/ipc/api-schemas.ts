@@ -1,0 +1,158 @@
+/**
+ * The argument lists of every {@link WorkbenchApi} method, as zod schemas, in one table. Both transports (Electron IPC
+ * through `guard.ts`, the served mode's HTTP server) validate a call's arguments here before any handler runs, so a
+ * malformed payload never reaches the service. Deeper checks that produce field errors for the user (a run config's
+ * fields, a dataset's existence) are the service's: `runs.check` must answer, not refuse, for a bad config.
+ *
+ * A compile-time check below keeps each schema's output assignable to the method's parameters in api-types.ts.
+ */
+import { z } from 'zod';
+import { IMPORT_FORMATS, SPLITS, type SplitName } from '../data/types';
+import type { WorkbenchApi } from './api-types';
+import { API_METHODS, type ApiMethod, type EVENT_TOPICS, type EventTopic } from './protocol';
+
+// ---- types derived from the contract ---------------------------------------------------------------------------
+
+/** The `WorkbenchApi` member behind `namespace.method`. */
+type Member<M extends ApiMethod> = M extends `${infer N extends keyof WorkbenchApi}.${infer F}`
+  ? F extends keyof WorkbenchApi[N]
+    ? WorkbenchApi[N][F]
+    : never
+  : never;
+type Fn = (...args: never[]) => unknown;
+/** The parameters of a method, as the renderer passes them. */
+export type ApiArgs<M extends ApiMethod> = Member<M> extends Fn ? Parameters<Member<M>> : never;
+/** What a method's promise resolves to. */
+export type ApiResult<M extends ApiMethod> = Member<M> extends Fn ? Awaited<ReturnType<Member<M>>> : never;
+/** One implementation per method: what the service provides and both transports call. */
+export type ApiHandlers = { [M in ApiMethod]: (...args: ApiArgs<M>) => Promise<ApiResult<M>> };
+
+// ---- the table -------------------------------------------------------------------------------------------------
+
+/** An argument: its name (used in error messages and as the error's `field`) and its schema. */
+type Arg = readonly [name: string, schema: z.ZodType];
+
+/** Longest path, URL or id accepted (characters): generous for real input, small enough to refuse junk early. */
+const MAX_PATH = 4096;
+const MAX_URL = 2048;
+const MAX_ID = 200;
+
+const datasetId = z.string().min(1).max(MAX_ID);
+const runId = z.number().int().positive();
+/** A run config input: any JSON object; its fields are the service's to check (`runs.check` answers, never refuses). */
+const config = z.record(z.string(), z.unknown());
+const path = z.string().min(1).max(MAX_PATH);
+
+const a = <const T extends readonly Arg[]>(...args: T): T => args;
+
+export const API_ARGS = {
+  'app.info': a(),
+  'app.openExternal': a(['url', z.string().max(MAX_URL)]),
+  'app.revealPath': a(['path', path]),
+  'app.pickPath': a(['opts', z.strictObject({ title: z.string().max(200), directory: z.boolean() })]),
+  'datasets.list': a(),
+  'datasets.get': a(['id', datasetId]),
+  'datasets.samples': a([
+    'id',
+    datasetId,
+  ], [
+    'opts',
+    z.strictObject({
+      split: z.enum(SPLITS as readonly SplitName[] as [SplitName, ...SplitName[]]),
+      /** Thumbnails per class: 1–64. */
+      perClass: z.number().int().min(1).max(64),
+    }),
+  ]),
+  'datasets.import': a([
+    'req',
+    z.strictObject({
+      path,
+      format: z.enum(IMPORT_FORMATS).optional(),
+      name: z.string().min(1).max(MAX_ID).optional(),
+      valFraction: z.number().min(0).lt(1).optional(),
+    }),
+  ]),
+  'datasets.createDemo': a(),
+  'datasets.delete': a(['id', datasetId]),
+  'spaces.list': a(),
+  'runs.list': a(),
+  'runs.get': a(['id', runId]),
+  'runs.metrics': a(['id', runId]),
+  'runs.presets': a(),
+  'runs.check': a(['config', config]),
+  'runs.start': a(['config', config]),
+  'runs.pause': a(['id', runId]),
+  'runs.resume': a(['id', runId]),
+  'runs.cancel': a(['id', runId]),
+  'runs.delete': a(['id', runId]),
+  'runs.saveConfig': a(['config', config], ['path', path.nullable()]),
+} as const satisfies Record<ApiMethod, readonly Arg[]>;
+
+// Compile-time: every schema's output fits the method's parameters (a wrong entry makes `Mismatched` non-never).
+type Parsed<T extends readonly Arg[]> = { -readonly [K in keyof T]: z.output<T[K][1]> };
+type Mismatched = { [M in ApiMethod]: Parsed<(typeof API_ARGS)[M]> extends ApiArgs<M> ? never : M }[ApiMethod];
+const mismatched: [Mismatched] extends [never] ? true : Mismatched = true;
+void mismatched;
+
+// ---- parsing ---------------------------------------------------------------------------------------------------
+
+/** A call refused for its arguments; `field` is the argument's name plus the dotted path inside it. */
+export class ApiArgsError extends Error {
+  override name = 'ApiArgsError';
+  constructor(
+    readonly method: string,
+    readonly field: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Dotted path of a zod issue (`stages.3.width`), '' for the root. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.map((p) => String(p)).join('.');
+}
+
+export function isApiMethod(name: string): name is ApiMethod {
+  return (API_METHODS as readonly string[]).includes(name);
+}
+
+/**
+ * Validates the raw argument list of `method`: the count, then each argument against its schema. Returns the parsed
+ * arguments (zod's output: unknown keys of strict objects refused, nothing coerced). Throws {@link ApiArgsError}
+ * naming the argument, e.g. `datasets.samples: argument 'opts.perClass': Too big: expected number to be <=64`.
+ */
+export function parseApiArgs<M extends ApiMethod>(method: M, args: unknown): ApiArgs<M> {
+  const spec: readonly Arg[] = API_ARGS[method];
+  if (!Array.isArray(args)) throw new ApiArgsError(method, undefined, `${method}: the arguments must be a list`);
+  if (args.length !== spec.length) {
+    const names = spec.map(([n]) => n).join(', ');
+    throw new ApiArgsError(method, undefined, `${method}: expected ${spec.length} argument${spec.length === 1 ? '' : 's'}${names ? ` (${names})` : ''}, got ${args.length}`);
+  }
+  const out = spec.map(([name, schema], i) => {
+    const r = schema.safeParse(args[i]);
+    if (r.success) return r.data;
+    const issue = r.error.issues[0];
+    const field = [name, issuePath(issue.path)].filter(Boolean).join('.');
+    throw new ApiArgsError(method, field, `${method}: argument '${field}': ${issue.message}`);
+  });
+  return out as ApiArgs<M>;
+}
+
+/** The parser `guardHandler` takes for a method's channel. */
+export const argsParser =
+  <M extends ApiMethod>(method: M) =>
+  (args: unknown[]): ApiArgs<M> =>
+    parseApiArgs(method, args);
+
+// ---- events ----------------------------------------------------------------------------------------------------
+
+type Subscription<T extends EventTopic> = (typeof EVENT_TOPICS)[T] extends `${infer N extends keyof WorkbenchApi}.${infer F}`
+  ? F extends keyof WorkbenchApi[N]
+    ? WorkbenchApi[N][F]
+    : never
+  : never;
+/** What a topic's events carry: the argument of its `on*` callback. */
+export type EventPayload<T extends EventTopic> = Subscription<T> extends (cb: (e: infer P) => void) => unknown ? P : never;
+/** Event map of the service's emitter (node:events typing): one payload per topic. */
+export type ServiceEvents = { [T in EventTopic]: [payload: EventPayload<T>] };

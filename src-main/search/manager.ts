@@ -1,0 +1,362 @@
+/**
+ * The parent side of search jobs: a queue of searches over trained runs, each run in its own search runner process
+ * (out/main/search-runner.js). The app, the served mode and the CLI drive searches through this class only.
+ *
+ * Lifecycle of a search (the same as a training run's, enforced by the store):
+ *   queued → running ⇄ paused;  queued | running | paused → finished (running only) | failed | cancelled;
+ *   failed → running (resume of a crashed search from its saved state).
+ *
+ * - `enqueue(request)` validates a {@link SearchRequest} (zod), checks the budget against the run's space (an
+ *   impossible budget throws a `BudgetError` naming the space's range before anything is stored), pins the run's
+ *   checkpoint and stores a `queued` search; it starts when a slot is free (`maxConcurrent`, default 1, counting
+ *   running searches of other processes sharing the database).
+ * - The runner saves the engine's `SearchState` after every evaluation. `pause` stops it before the next evaluation
+ *   (`paused`); `resume` continues from the state; a runner that dies (crash, kill -9) leaves the search `failed`
+ *   with the reason, and `resume` continues it to the same final archive an uninterrupted search reaches.
+ * - `pause` / `cancel` reach the runner by message when this manager started it, and through the search's `control`
+ *   column otherwise (the runner polls it every second), so any process can pause any search.
+ * - Events: `progress` (evaluations/total, ETA, front size, best), `evaluated` (each archive entry), `front` (the
+ *   current front with its hypervolume and reference point), `status` (the row, on every status change) and
+ *   `message` (every validated runner message). Payloads are the zod-validated messages of `messages.ts`.
+ *
+ * The runner is started by `spawn` (default: a Node child process); the app passes a utilityProcess-based one.
+ *
+ * @example
+ *   const m = new SearchManager({ home });
+ *   m.on('progress', (p) => console.log(`${p.evaluations}/${p.total}, ETA ${p.etaMs} ms`));
+ *   const s = await m.enqueue({ runId: 3, config: { generations: 5, seed: 1 }, budget: { mflopsMax: 10 } });
+ *   const done = await m.waitFor(s.id);   // the row once finished, paused, cancelled or failed
+ *   m.close();
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import type { Db } from '../store/db';
+import { openHomeDatabase } from '../store/db';
+import { listCheckpoints, now } from '../store/runs';
+import {
+  createSearch,
+  deleteSearch,
+  findSearchFront,
+  getSearch,
+  listSearches,
+  listSearchMembers,
+  setSearchControl,
+  setSearchWantsResume,
+  transitionSearch,
+  type FrontRow,
+  type SearchMember,
+  type SearchRow,
+  type SearchStatus,
+} from '../store/search';
+import { formatIssues } from '../engine/spaces/schema';
+import { defaultRunnerPath, forkRunner, pidAlive, type RunnerHandle } from '../train/manager';
+import { version as appVersion } from '../../package.json';
+import { checkBudget, evolutionEvaluations, type Budget } from './evolution';
+import {
+  SearchRequestSchema,
+  SearchRunnerToParentSchema,
+  resolvedConfig,
+  type ParentToSearchRunner,
+  type SearchEvaluatedMessage,
+  type SearchFrontMessage,
+  type SearchProgressMessage,
+  type SearchRequest,
+  type SearchRequestInput,
+  type SearchRunnerToParent,
+} from './messages';
+import { evaluationSettings, runInfo } from './run-subnets';
+
+/** The parent's handle on one search runner process. */
+export type SearchRunnerHandle = RunnerHandle<ParentToSearchRunner>;
+export type SpawnSearchRunner = () => SearchRunnerHandle;
+
+export class SearchManagerError extends Error {
+  override name = 'SearchManagerError';
+}
+
+/** The built search runner: `$ALPHANET_SEARCH_RUNNER`, else next to the bundle that imports this, else out/main/. */
+export function defaultSearchRunnerPath(env: NodeJS.ProcessEnv = process.env): string {
+  return defaultRunnerPath(env, { file: 'search-runner.js', envVar: 'ALPHANET_SEARCH_RUNNER', what: 'the search runner' });
+}
+
+/** A Node child process running the search runner (the CLI's way). */
+export function forkSearchRunner(path = defaultSearchRunnerPath(), opts: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}): SearchRunnerHandle {
+  return forkRunner<ParentToSearchRunner>(path, opts);
+}
+
+export interface SearchManagerOptions {
+  /** The data directory (database, datasets, checkpoints, latency tables). */
+  home: string;
+  /** Default: the home's database, opened here (and closed by `close`). */
+  db?: Db;
+  /** Searches running at once across every process sharing the database (default 1). */
+  maxConcurrent?: number;
+  /** How runners start (default: `forkSearchRunner()`). */
+  spawn?: SpawnSearchRunner;
+  /** Start queued searches of other processes too (the app: true; the CLI: false, it runs what it queued). */
+  adoptQueued?: boolean;
+  /** While waiting for a slot held by another process, look again this often (ms, default 2000). */
+  pollMs?: number;
+}
+
+export interface SearchManagerEvents {
+  /** Every validated message of a runner, as received. */
+  message: [searchId: number, msg: SearchRunnerToParent];
+  progress: [msg: SearchProgressMessage];
+  evaluated: [msg: SearchEvaluatedMessage];
+  front: [msg: SearchFrontMessage];
+  /** The row after each status change this manager sees (start, end, cancel while queued). */
+  status: [search: SearchRow];
+}
+
+export class SearchManager extends EventEmitter<SearchManagerEvents> {
+  readonly home: string;
+  readonly db: Db;
+  readonly maxConcurrent: number;
+  private readonly ownsDb: boolean;
+  private readonly spawn: SpawnSearchRunner;
+  private readonly adoptQueued: boolean;
+  private readonly pollMs: number;
+  private readonly active = new Map<number, SearchRunnerHandle>();
+  private readonly pending = new Set<number>();
+  private readonly waiters = new Map<number, ((s: SearchRow) => void)[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(o: SearchManagerOptions) {
+    super();
+    this.home = o.home;
+    this.ownsDb = !o.db;
+    this.db = o.db ?? openHomeDatabase(o.home);
+    this.maxConcurrent = o.maxConcurrent ?? 1;
+    if (!Number.isInteger(this.maxConcurrent) || this.maxConcurrent < 1) throw new SearchManagerError(`maxConcurrent must be a positive integer, got ${o.maxConcurrent}`);
+    this.spawn = o.spawn ?? (() => forkSearchRunner());
+    this.adoptQueued = o.adoptQueued ?? false;
+    this.pollMs = o.pollMs ?? 2000;
+    this.recoverStale();
+  }
+
+  /** Marks `running` searches whose process is gone as `failed` (resumable from their saved state); returns them. */
+  recoverStale(): SearchRow[] {
+    const stale: SearchRow[] = [];
+    for (const s of listSearches(this.db, { status: ['running'] })) {
+      if (this.active.has(s.id) || pidAlive(s.pid)) continue;
+      const error = `the search runner${s.pid ? ` (pid ${s.pid})` : ''} is gone: it crashed or was killed; resume continues from the last saved state`;
+      if (transitionSearch(this.db, s.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running'])) stale.push(getSearch(this.db, s.id));
+    }
+    return stale;
+  }
+
+  /**
+   * Validates a request and queues the search; see {@link SearchRequestSchema} for the fields and defaults.
+   * Throws `SearchManagerError` (bad request, no checkpoint), `BudgetError` (impossible budget) or the store's
+   * `RunNotFoundError`, and stores nothing then.
+   */
+  async enqueue(input: SearchRequestInput | unknown): Promise<SearchRow> {
+    const p = SearchRequestSchema.safeParse(input);
+    if (!p.success) throw new SearchManagerError(`invalid search request:\n${formatIssues(p.error)}`);
+    const req: SearchRequest = p.data;
+    const info = await runInfo(this.home, this.db, req.runId);
+    const config = resolvedConfig(req);
+    const budget: Budget = Object.fromEntries(Object.entries(req.budget).filter(([, v]) => v !== undefined));
+    // The latency part needs this machine's lookup table, which only a process with TF.js loaded can check: the
+    // runner does, before its first evaluation.
+    const { latencyMaxMs: _latency, ...staticBudget } = budget;
+    checkBudget(info.space, staticBudget, info.numClasses);
+    const rows = listCheckpoints(this.db, req.runId).filter((c) => req.checkpoint === 'latest' || c.isBest);
+    const ck = rows.find((c) => existsSync(c.path));
+    if (!ck) throw new SearchManagerError(`run ${req.runId} has no ${req.checkpoint === 'best' ? 'best ' : ''}checkpoint${rows.length ? ' file left' : ''} to search; train it first`);
+    const settings = evaluationSettings(info, { split: req.split, calibrationBatches: req.calibrationBatches, calibrationBatchSize: req.calibrationBatchSize, calibrationSeed: req.calibrationSeed });
+    const total = req.kind === 'random' ? (req.evaluations ?? evolutionEvaluations(config)) : evolutionEvaluations(config);
+    const s = createSearch(this.db, {
+      runId: req.runId,
+      name: req.name ?? `${req.kind} search of run ${req.runId}`,
+      kind: req.kind,
+      config,
+      budget,
+      objective: req.objective,
+      targetEvaluations: req.kind === 'random' ? total : null,
+      split: settings.split,
+      calibrationBatches: settings.calibrationBatches,
+      calibrationBatchSize: settings.calibrationBatchSize,
+      calibrationSeed: settings.calibrationSeed,
+      checkpointPath: ck.path,
+      checkpointSha256: ck.sha256,
+      checkpointStep: ck.step,
+      backendRequest: req.backend,
+      total,
+      appVersion,
+    });
+    this.pending.add(s.id);
+    this.pump();
+    return s;
+  }
+
+  /** Queues a paused or failed search to continue from its saved state. */
+  resume(searchId: number): SearchRow {
+    const s = getSearch(this.db, searchId);
+    if (s.status !== 'paused' && s.status !== 'failed') throw new SearchManagerError(`search ${searchId} is ${s.status}; only a paused or failed search can be resumed`);
+    setSearchWantsResume(this.db, searchId, true);
+    this.pending.add(searchId);
+    this.pump();
+    return getSearch(this.db, searchId);
+  }
+
+  /** Asks a running search to stop before its next evaluation; it becomes `paused`. */
+  pause(searchId: number): void {
+    const s = getSearch(this.db, searchId);
+    if (s.status !== 'running') throw new SearchManagerError(`search ${searchId} is ${s.status}; only a running search can be paused`);
+    setSearchControl(this.db, searchId, 'pause');
+    this.active.get(searchId)?.send({ type: 'pause' });
+  }
+
+  /** Cancels a queued, paused or running search (a running one stops before its next evaluation). */
+  cancel(searchId: number): SearchRow {
+    const s = getSearch(this.db, searchId);
+    this.pending.delete(searchId);
+    if (s.status === 'queued' || s.status === 'paused') {
+      transitionSearch(this.db, searchId, 'cancelled', { finishedAt: now(), wantsResume: false }, [s.status]);
+      this.settle(searchId);
+    } else if (s.status === 'running') {
+      setSearchControl(this.db, searchId, 'cancel');
+      this.active.get(searchId)?.send({ type: 'cancel' });
+    } else {
+      throw new SearchManagerError(`search ${searchId} is ${s.status}; nothing to cancel`);
+    }
+    return getSearch(this.db, searchId);
+  }
+
+  /** Deletes a search that is not running, with its members and front (its evaluations stay in the run's cache). */
+  delete(searchId: number): void {
+    deleteSearch(this.db, searchId);
+    this.pending.delete(searchId);
+  }
+
+  /** Resolves with the search's row once it is no longer running or waiting in this manager. */
+  waitFor(searchId: number): Promise<SearchRow> {
+    if (!this.active.has(searchId) && !this.pending.has(searchId)) return Promise.resolve(getSearch(this.db, searchId));
+    return new Promise((resolve) => this.waiters.set(searchId, [...(this.waiters.get(searchId) ?? []), resolve]));
+  }
+
+  /** A search's row. */
+  get(searchId: number): SearchRow {
+    return getSearch(this.db, searchId);
+  }
+
+  /** Searches, oldest first (optionally of one run / with given statuses). */
+  list(f: { runId?: number; status?: SearchStatus[] } = {}): SearchRow[] {
+    return listSearches(this.db, f);
+  }
+
+  /** A search's archive in evaluation order, each entry with its evaluation row. */
+  members(searchId: number): SearchMember[] {
+    getSearch(this.db, searchId);
+    return listSearchMembers(this.db, searchId);
+  }
+
+  /** A search's stored front (undefined before its first evaluation). */
+  front(searchId: number): FrontRow | undefined {
+    getSearch(this.db, searchId);
+    return findSearchFront(this.db, searchId);
+  }
+
+  get activeSearches(): number[] {
+    return [...this.active.keys()];
+  }
+
+  /** Starts waiting searches while slots are free. */
+  pump(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const elsewhere = listSearches(this.db, { status: ['running'] }).filter((s) => !this.active.has(s.id) && pidAlive(s.pid)).length;
+    let free = this.maxConcurrent - this.active.size - elsewhere;
+    const candidates = listSearches(this.db, { status: ['queued', 'paused', 'failed'] }).filter(
+      (s) => this.pending.has(s.id) || (this.adoptQueued && (s.status === 'queued' || s.wantsResume)),
+    );
+    for (const s of candidates) {
+      if (free <= 0) break;
+      if (s.status !== 'queued' && !s.wantsResume) continue;
+      if (this.start(s)) free--;
+    }
+    if (candidates.length && free <= 0) this.timer = setTimeout(() => this.pump(), this.pollMs);
+  }
+
+  private start(s: SearchRow): boolean {
+    const resume = s.status !== 'queued';
+    const claimed = transitionSearch(
+      this.db,
+      s.id,
+      'running',
+      { pid: process.pid, startedAt: s.startedAt ?? now(), finishedAt: null, control: null, wantsResume: false, error: null },
+      [s.status],
+    );
+    this.pending.delete(s.id);
+    if (!claimed) {
+      this.settle(s.id);
+      return false;
+    }
+    let child: SearchRunnerHandle;
+    try {
+      child = this.spawn();
+    } catch (e) {
+      transitionSearch(this.db, s.id, 'failed', { error: `could not start the search runner: ${(e as Error).message}`, pid: null, finishedAt: now() }, ['running']);
+      this.settle(s.id);
+      return false;
+    }
+    this.active.set(s.id, child);
+    if (child.pid) this.db.prepare('UPDATE searches SET pid = ? WHERE id = ?').run(child.pid, s.id);
+    this.emit('status', getSearch(this.db, s.id));
+    child.onMessage((raw) => {
+      const m = SearchRunnerToParentSchema.safeParse(raw);
+      const msg: SearchRunnerToParent = m.success ? m.data : { type: 'error', message: `malformed message from the search runner: ${JSON.stringify(raw).slice(0, 200)}` };
+      this.emit('message', s.id, msg);
+      if (msg.type === 'progress') this.emit('progress', msg);
+      else if (msg.type === 'evaluated') this.emit('evaluated', msg);
+      else if (msg.type === 'front') this.emit('front', msg);
+    });
+    child.onExit((code, signal, detail) => {
+      this.active.delete(s.id);
+      if (getSearch(this.db, s.id).status === 'running') {
+        const error = `the search runner${child.pid ? ` (pid ${child.pid})` : ''} exited ${signal ? `on signal ${signal}` : `with code ${code}`} without finishing the search${detail ? `: ${detail}` : ''}; resume continues from the last saved state`;
+        transitionSearch(this.db, s.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running']);
+      }
+      this.settle(s.id);
+      this.pump();
+    });
+    child.send({ type: 'start', home: this.home, searchId: s.id, resume });
+    return true;
+  }
+
+  private settle(searchId: number): void {
+    const row = getSearch(this.db, searchId);
+    this.emit('status', row);
+    if (this.active.has(searchId) || this.pending.has(searchId)) return;
+    const ws = this.waiters.get(searchId) ?? [];
+    this.waiters.delete(searchId);
+    for (const w of ws) w(row);
+  }
+
+  /**
+   * Asks every runner of this manager to pause (the app does on quit; the state is saved after every evaluation, so
+   * nothing is lost); returns their search ids. A search already stopping is skipped.
+   */
+  pauseAll(): number[] {
+    const ids = [...this.active.keys()];
+    for (const id of ids) {
+      try {
+        this.pause(id);
+      } catch (e) {
+        if (!(e instanceof SearchManagerError)) throw e;
+      }
+    }
+    return ids;
+  }
+
+  /** Stops scheduling. Runners keep going (they own their searches); `pauseAll` first to stop them. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.ownsDb) this.db.close();
+  }
+}

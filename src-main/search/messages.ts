@@ -1,0 +1,167 @@
+/**
+ * What crosses a process boundary around search jobs, as zod schemas: the request that queues a search (from the
+ * CLI, the app or the served mode) and the typed messages between the `SearchManager` and the search runner
+ * process, validated on receipt in both directions.
+ */
+import { z } from 'zod';
+import { BACKENDS } from '../engine/backend';
+import { DEFAULT_EVOLUTION_CONFIG } from './evolution';
+
+const int = z.number().int();
+const nonNegInt = int.nonnegative();
+const prob = z.number().min(0).max(1);
+const nonNeg = z.number().finite().nonnegative();
+
+/** Settings of the evolutionary search; every field defaults to `DEFAULT_EVOLUTION_CONFIG` (see evolution.ts). */
+export const EvolutionConfigSchema = z.strictObject({
+  /** Initial population (default 16). */
+  populationSize: int.min(1).optional(),
+  /** Mutated children per generation (default 8). */
+  mutateSize: nonNegInt.optional(),
+  /** Crossed-over children per generation (default 8). */
+  crossoverSize: nonNegInt.optional(),
+  /** Per-gene mutation probability (default 0.2). */
+  mutateProb: prob.optional(),
+  /** Per-gene crossover probability (default 0.5). */
+  crossoverProb: prob.optional(),
+  /** Generations after the initial population (default 10). */
+  generations: nonNegInt.optional(),
+  /** Seed of every draw (default 0). */
+  seed: nonNegInt.optional(),
+  /** Draws per candidate before falling back (default 2000). */
+  maxTries: int.min(1).optional(),
+});
+
+/** Budgets, any combination, inclusive bounds. */
+export const BudgetSchema = z.strictObject({
+  mflopsMin: nonNeg.optional(),
+  mflopsMax: nonNeg.optional(),
+  /** Millions of parameters. */
+  mparamsMax: nonNeg.optional(),
+  /** Milliseconds of predicted latency (needs this machine's latency table). */
+  latencyMaxMs: nonNeg.optional(),
+});
+
+/** A search to queue. */
+export const SearchRequestSchema = z
+  .strictObject({
+    runId: int.positive(),
+    /** Display name (default `<kind> of run <id>`). */
+    name: z.string().min(1).max(200).optional(),
+    /** `evolution` (default) or `random` (the baseline). */
+    kind: z.enum(['evolution', 'random']).default('evolution'),
+    config: EvolutionConfigSchema.default({}),
+    /** Random search: evaluations to make (default: what the evolutionary search with `config` makes, P + G·(M + C)). */
+    evaluations: int.positive().optional(),
+    budget: BudgetSchema.default({}),
+    /** Accuracy against `mflops` (default) or predicted `latency` (needs this machine's latency table). */
+    objective: z.enum(['mflops', 'latency']).default('mflops'),
+    /** `val` (default): the search-validation split. `test` only for a final check: searching on it leaks. */
+    split: z.enum(['val', 'test']).default('val'),
+    /** BN calibration (defaults: the run's validation settings and seed). */
+    calibrationBatches: int.positive().optional(),
+    calibrationBatchSize: int.positive().optional(),
+    calibrationSeed: nonNegInt.optional(),
+    /** The checkpoint to evaluate: the run's newest (default) or best; pinned for the whole search. */
+    checkpoint: z.enum(['latest', 'best']).default('latest'),
+    /** TF.js backend of the runner (default `auto`). */
+    backend: z.enum(['auto', ...BACKENDS]).default('auto'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.kind === 'evolution' && r.evaluations !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['evaluations'], message: 'is for random search; an evolutionary search makes P + G·(M + C) evaluations' });
+    }
+    const b = r.budget;
+    if (b.mflopsMin !== undefined && b.mflopsMax !== undefined && b.mflopsMin > b.mflopsMax) {
+      ctx.addIssue({ code: 'custom', path: ['budget', 'mflopsMin'], message: `${b.mflopsMin} is above mflopsMax ${b.mflopsMax}` });
+    }
+  });
+export type SearchRequest = z.infer<typeof SearchRequestSchema>;
+export type SearchRequestInput = z.input<typeof SearchRequestSchema>;
+
+/** The resolved evolution config of a request. */
+export function resolvedConfig(r: Pick<SearchRequest, 'config'>): typeof DEFAULT_EVOLUTION_CONFIG {
+  const given = Object.fromEntries(Object.entries(r.config).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_EVOLUTION_CONFIG, ...given };
+}
+
+export const ParentToSearchRunnerSchema = z.discriminatedUnion('type', [
+  /** Run search `searchId` of the database in `home` (the row holds everything; its saved state, if any, resumes). */
+  z.strictObject({ type: z.literal('start'), home: z.string().min(1), searchId: int.positive(), resume: z.boolean() }),
+  /** Stop before the next evaluation; the search becomes `paused` (its state is saved after every evaluation). */
+  z.strictObject({ type: z.literal('pause') }),
+  /** Stop before the next evaluation; the search becomes `cancelled`. */
+  z.strictObject({ type: z.literal('cancel') }),
+]);
+export type ParentToSearchRunner = z.infer<typeof ParentToSearchRunnerSchema>;
+
+const FrontPointSchema = z.strictObject({ evaluationId: int, genomeId: z.string(), accuracy: z.number(), cost: z.number() });
+
+export const SearchProgressSchema = z.strictObject({
+  type: z.literal('progress'),
+  searchId: int,
+  kind: z.enum(['evolution', 'random']),
+  generation: int,
+  /** Subnets evaluated so far (archive size). */
+  evaluations: int,
+  /** Evaluations the search makes in all. */
+  total: int,
+  /** Evaluation time so far, summed over sessions, ms. */
+  elapsedMs: z.number(),
+  /** Remaining time at the mean evaluation time so far, ms (null before the first evaluation). */
+  etaMs: z.number().nullable(),
+  frontSize: int,
+  best: z.strictObject({ id: z.string(), accuracy: z.number(), cost: z.number() }).nullable(),
+});
+export type SearchProgressMessage = z.infer<typeof SearchProgressSchema>;
+
+export const SearchEvaluatedSchema = z.strictObject({
+  type: z.literal('evaluated'),
+  searchId: int,
+  /** 0-based position in the search's archive. */
+  position: int,
+  evaluationId: int,
+  genomeId: z.string(),
+  genome: z.unknown(),
+  generation: int,
+  origin: z.enum(['min', 'random', 'mutate', 'crossover', 'random-fallback']),
+  parents: z.array(z.string()).optional(),
+  accuracy: z.number(),
+  loss: z.number(),
+  mflops: z.number(),
+  mparams: z.number(),
+  latencyMs: z.number().nullable(),
+  /** Cost on the search's objective axis. */
+  cost: z.number(),
+  /** Answered from the run's evaluation cache. */
+  cached: z.boolean(),
+});
+export type SearchEvaluatedMessage = z.infer<typeof SearchEvaluatedSchema>;
+
+export const SearchFrontSchema = z.strictObject({
+  type: z.literal('front'),
+  searchId: int,
+  objective: z.enum(['mflops', 'latency']),
+  /** In increasing cost. */
+  points: z.array(FrontPointSchema),
+  hypervolume: z.number(),
+  reference: z.strictObject({ costRef: z.number(), accRef: z.number() }),
+});
+export type SearchFrontMessage = z.infer<typeof SearchFrontSchema>;
+
+export const SearchRunnerToParentSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready'), pid: int }),
+  SearchProgressSchema,
+  SearchEvaluatedSchema,
+  SearchFrontSchema,
+  z.strictObject({ type: z.literal('event'), searchId: int, kind: z.string(), message: z.string() }),
+  z.strictObject({
+    type: z.literal('done'),
+    searchId: int,
+    status: z.enum(['finished', 'paused', 'cancelled', 'failed']),
+    evaluations: int,
+    error: z.string().optional(),
+  }),
+  z.strictObject({ type: z.literal('error'), message: z.string() }),
+]);
+export type SearchRunnerToParent = z.infer<typeof SearchRunnerToParentSchema>;

@@ -1,0 +1,247 @@
+/**
+ * What the search runner process does with a `start` message: open the store, pick the backend, load the run's
+ * pinned checkpoint, and run the engine's search (evolution.ts) with an evaluator that goes through the run's
+ * evaluation cache. After every evaluation, one transaction records the archive entry (`search_members`), the
+ * engine's `SearchState` and the search's Pareto front; so a runner killed at any point (kill -9 included) resumes
+ * from its last saved state, re-asking at most one subnet — whose answer the cache already holds — and reaches the
+ * same final archive as an uninterrupted search. The runner writes the final status itself; the parent relays
+ * messages and catches a runner that died without one.
+ */
+import { createOps, initBackend, type BackendChoice } from '../engine';
+import { openHomeDatabase, type Db } from '../store/db';
+import { now } from '../store/runs';
+import {
+  addSearchMember,
+  getSearch,
+  readSearchControl,
+  readSearchState,
+  saveSearchFront,
+  saveSearchProgress,
+  setSearchControl,
+  setSearchRuntime,
+  transitionSearch,
+  type FrontData,
+  type SearchRow,
+} from '../store/search';
+import type { ChildTransport } from '../train/transport';
+import { runEvolutionSearch, runRandomSearch, type Budget, type EvolutionConfig, type SearchOptions, type SearchState } from './evolution';
+import { findLatencyTable } from './latency-tables';
+import { latencyPredictor } from './latency';
+import { ParentToSearchRunnerSchema, type SearchRunnerToParent } from './messages';
+import { ParetoFront } from './pareto';
+import { createRunEvaluator, evaluationSettings, loadRun, lutSource, referencePoint, RunSubnetError } from './run-subnets';
+
+/** How often the runner looks at the search's `control` column (a pause or cancel from another process), ms. */
+const CONTROL_POLL_MS = 1000;
+
+export function serveSearchRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c)): void {
+  let request: 'pause' | 'cancel' | null = null;
+  let started = false;
+  let onRequest: () => void = () => undefined;
+  const send = (m: SearchRunnerToParent) => t.send(m);
+  // Ctrl-C reaches the whole process group: treat it (and a polite kill) as a pause; the state is already saved.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      request ??= 'pause';
+      onRequest();
+    });
+  }
+  t.onMessage((raw) => {
+    const r = ParentToSearchRunnerSchema.safeParse(raw);
+    if (!r.success) {
+      send({ type: 'error', message: `search runner: malformed message ${JSON.stringify(raw)}: ${r.error.message}` });
+      return;
+    }
+    const msg = r.data;
+    if (msg.type === 'pause' || msg.type === 'cancel') {
+      if (request !== 'cancel') request = msg.type;
+      onRequest();
+      return;
+    }
+    if (started) {
+      send({ type: 'error', message: 'search runner: a second start message; one runner runs one search' });
+      return;
+    }
+    started = true;
+    const job = runSearchJob(msg.home, msg.searchId, () => request, (cb) => (onRequest = cb), send);
+    void job.then(
+      () => t.drain().then(() => exit(0)),
+      () => t.drain().then(() => exit(1)),
+    );
+  });
+  send({ type: 'ready', pid: process.pid });
+}
+
+/** Runs one search to its end, a pause or a cancel; writes the final status. Rejects (after recording) on failure. */
+export async function runSearchJob(
+  home: string,
+  searchId: number,
+  ipcRequest: () => 'pause' | 'cancel' | null,
+  onRequest: (cb: () => void) => void,
+  send: (m: SearchRunnerToParent) => void,
+): Promise<void> {
+  let db: Db | undefined;
+  let evaluations = 0;
+  try {
+    db = openHomeDatabase(home);
+    const store = db;
+    const s = getSearch(db, searchId);
+    if (s.status !== 'running') throw new Error(`search ${searchId} is ${s.status}, not running: the parent must claim it first`);
+    const backend = await initBackend({ force: s.backendRequest === 'auto' ? undefined : (s.backendRequest as BackendChoice) });
+    setSearchRuntime(db, searchId, { backend: backend.chosen, pid: process.pid });
+    const ops = createOps(backend.opsMode);
+    const run = await loadRun(home, db, s.runId, { checkpoint: { path: s.checkpointPath, sha256: s.checkpointSha256, step: s.checkpointStep }, ops });
+    try {
+      const budget = s.budget as Budget;
+      const needsLatency = s.objective === 'latency' || budget.latencyMaxMs !== undefined;
+      const lut = findLatencyTable(home, run.space, run.numClasses, ops);
+      if (needsLatency && !lut) {
+        throw new RunSubnetError(`a latency ${s.objective === 'latency' ? 'objective' : 'budget'} needs this machine's latency table for space '${run.space.id}' (backend ${backend.chosen}); build it with \`alphanet latency ${s.runId} --build-table\``);
+      }
+      const settings = evaluationSettings(run, { split: s.split, calibrationBatches: s.calibrationBatches, calibrationBatchSize: s.calibrationBatchSize, calibrationSeed: s.calibrationSeed });
+      const latency = lut ? lutSource(store, lut.table) : undefined;
+      const evaluator = createRunEvaluator(run, settings, latency ? { latency } : {});
+      const ref = referencePoint(run.space, run.numClasses, s.objective, lut?.table);
+      // A latency front is one device's: the table's.
+      const deviceId = s.objective === 'latency' && latency ? latency.deviceId : null;
+      try {
+        const outcome = await searchWithRecording(store, s, run.space, {
+          numClasses: run.numClasses,
+          latencyPredictor: lut ? latencyPredictor(lut.table, run.space) : undefined,
+          evaluate: async (g) => {
+            const { row, cached } = await evaluator.evaluate(g);
+            return { accuracy: row.accuracy, loss: row.loss, evaluationId: row.id, cached };
+          },
+          ref,
+          deviceId,
+          ipcRequest,
+          onRequest,
+          send,
+          onCount: (n) => (evaluations = n),
+        });
+        const final = outcome.done ? 'finished' : (ipcRequest() ?? readSearchControl(store, searchId)) === 'cancel' ? 'cancelled' : 'paused';
+        transitionSearch(store, searchId, final, { control: null, pid: null, ...(final === 'paused' ? {} : { finishedAt: now() }) }, ['running']);
+        send({ type: 'done', searchId, status: final, evaluations });
+      } finally {
+        evaluator.dispose();
+      }
+    } finally {
+      run.dispose();
+    }
+  } catch (e) {
+    const message = (e as Error)?.message ?? String(e);
+    try {
+      if (db) {
+        transitionSearch(db, searchId, 'failed', { error: message, control: null, pid: null, finishedAt: now() }, ['running']);
+        setSearchControl(db, searchId, null);
+      }
+    } finally {
+      send({ type: 'done', searchId, status: 'failed', evaluations, error: message });
+    }
+    throw e;
+  } finally {
+    db?.close();
+  }
+}
+
+interface RecordingOptions {
+  numClasses: number;
+  latencyPredictor: SearchOptions['latencyPredictor'];
+  evaluate: SearchOptions['evaluate'];
+  ref: { costRef: number; accRef: number };
+  deviceId: string | null;
+  ipcRequest: () => 'pause' | 'cancel' | null;
+  onRequest: (cb: () => void) => void;
+  send: (m: SearchRunnerToParent) => void;
+  onCount: (n: number) => void;
+}
+
+/** The engine's search over `space`, resumed from the row's saved state, recording every step (module comment). */
+async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeof runEvolutionSearch>[0]['space'], o: RecordingOptions) {
+  const saved = readSearchState(db, s.id) as SearchState | null;
+  const front = new ParetoFront<FrontData>();
+  const pointOf = (e: SearchState['archive'][number]) => ({ id: String(e.result.evaluationId), accuracy: e.accuracy, cost: e.cost, data: { evaluationId: e.result.evaluationId as number, genomeId: e.id } });
+  for (const e of saved?.archive ?? []) front.insert(pointOf(e));
+  o.onCount(saved?.archive.length ?? 0);
+
+  const abort = new AbortController();
+  let lastPoll = 0;
+  const checkControl = (force = false) => {
+    const t = Date.now();
+    if (!force && t - lastPoll < CONTROL_POLL_MS && !o.ipcRequest()) return;
+    lastPoll = t;
+    if (o.ipcRequest() || readSearchControl(db, s.id)) abort.abort();
+  };
+  o.onRequest(() => abort.abort());
+  checkControl(true);
+
+  const frontMessage = () => ({
+    type: 'front' as const,
+    searchId: s.id,
+    objective: s.objective,
+    points: front.points().map((p) => ({ evaluationId: p.data!.evaluationId, genomeId: p.data!.genomeId, accuracy: p.accuracy, cost: p.cost })),
+    hypervolume: front.hypervolume(o.ref),
+    reference: o.ref,
+  });
+  const opts: SearchOptions = {
+    space,
+    numClasses: o.numClasses,
+    evaluate: o.evaluate,
+    config: s.config as Partial<EvolutionConfig>,
+    budget: s.budget as Budget,
+    objective: s.objective,
+    latencyPredictor: o.latencyPredictor,
+    ...(saved ? { resume: saved } : {}),
+    signal: abort.signal,
+    onEvaluated: async (entry, state) => {
+      const n = state.archive.length;
+      const cached = entry.result.cached === true;
+      front.insert(pointOf(entry));
+      db.transaction(() => {
+        addSearchMember(db, s.id, {
+          position: entry.index,
+          evaluationId: entry.result.evaluationId as number,
+          generation: entry.generation,
+          origin: entry.origin,
+          parents: entry.parents ?? null,
+          cost: entry.cost,
+          cached,
+        });
+        saveSearchProgress(db, s.id, { state, evaluations: n, total: s.total, elapsedMs: state.elapsedMs, etaMs: (state.elapsedMs / n) * Math.max(0, s.total - n) });
+        saveSearchFront(db, s, front, o.ref, o.deviceId);
+      })();
+      o.onCount(n);
+      o.send({
+        type: 'evaluated',
+        searchId: s.id,
+        position: entry.index,
+        evaluationId: entry.result.evaluationId as number,
+        genomeId: entry.id,
+        genome: entry.genome,
+        generation: entry.generation,
+        origin: entry.origin,
+        ...(entry.parents ? { parents: entry.parents } : {}),
+        accuracy: entry.accuracy,
+        loss: entry.result.loss as number,
+        mflops: entry.mflops,
+        mparams: entry.mparams,
+        latencyMs: entry.latencyMs ?? null,
+        cost: entry.cost,
+        cached,
+      });
+      o.send(frontMessage());
+      // Evaluations are synchronous compute: yield to the event loop so a pause/cancel message (or signal) is seen.
+      await new Promise((resolve) => setImmediate(resolve));
+      checkControl();
+    },
+    onProgress: (p) => o.send({ type: 'progress', searchId: s.id, ...p }),
+  };
+  const outcome = s.kind === 'random' ? await runRandomSearch({ ...opts, evaluations: s.targetEvaluations ?? s.total }) : await runEvolutionSearch(opts);
+  if (outcome.done) {
+    db.transaction(() => {
+      saveSearchProgress(db, s.id, { state: outcome.state, evaluations: outcome.archive.length, total: s.total, elapsedMs: outcome.state.elapsedMs, etaMs: 0 });
+      saveSearchFront(db, s, front, o.ref, o.deviceId);
+    })();
+  }
+  return outcome;
+}

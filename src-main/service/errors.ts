@@ -1,0 +1,56 @@
+/**
+ * Errors as both transports deliver them: `{ message, field? }` plus an HTTP status (the served mode uses it; IPC
+ * carries only the info). One mapping from the modules' error classes, so a refused call reads the same in the
+ * desktop app and in a browser.
+ */
+import { ZodError } from 'zod';
+import { DatasetError } from '../data/types';
+import { SpaceError } from '../engine/spaces/schema';
+import type { ApiErrorInfo } from '../ipc/api-types';
+import { ApiArgsError, issuePath } from '../ipc/api-schemas';
+import { StoreError } from '../store/db';
+import { RunNotFoundError } from '../store/runs';
+import { ConfigError } from '../train/config';
+import { RunManagerError } from '../train/manager';
+
+/** 400: the input or the request is refused; 404: the object does not exist; 500: a failure on our side. */
+export type ApiStatus = 400 | 404 | 500;
+
+/** An error the service raises on purpose, with its status and the offending field (dotted path), if any. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: ApiStatus,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface MappedError {
+  status: ApiStatus;
+  error: ApiErrorInfo;
+}
+
+/**
+ * Maps anything thrown by a handler to what the caller sees. The modules' own error classes are messages meant for
+ * the user (400, or 404 for a missing run); anything else is a bug or an environment failure (500), reported by its
+ * message only: stacks stay in the main process's log.
+ */
+export function toApiError(e: unknown): MappedError {
+  const info = (status: ApiStatus, message: string, field?: string): MappedError => ({ status, error: field ? { message, field } : { message } });
+  if (e instanceof ApiError) return info(e.status, e.message, e.field);
+  if (e instanceof ApiArgsError) return info(400, e.message, e.field);
+  if (e instanceof ZodError) {
+    const issue = e.issues[0];
+    const field = issue ? issuePath(issue.path) : '';
+    return info(400, field ? `${field}: ${issue.message}` : (issue?.message ?? e.message), field || undefined);
+  }
+  if (e instanceof RunNotFoundError) return info(404, e.message);
+  if (e instanceof ConfigError || e instanceof DatasetError || e instanceof RunManagerError || e instanceof StoreError || e instanceof SpaceError) {
+    return info(400, e.message);
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return info(500, message || 'internal error');
+}

@@ -1,0 +1,329 @@
+/**
+ * The workbench service: every method of the renderer's API (`WorkbenchApi`, api-types.ts) over the existing modules —
+ * datasets (src-main/data), runs (train/manager.ts + store/runs.ts), spaces (engine registry) — plus the pushed
+ * events `datasets.job` and `runs.event`. Plain Node: the Electron main process (IPC) and the served mode (HTTP +
+ * WebSocket, src-main/server) are two thin transports over this one object, and the unit tests drive it directly.
+ *
+ * Callers validate arguments with `ipc/api-schemas.ts` first; `run` then calls the handler and maps any error to
+ * `{ message, field? }` with a status (errors.ts).
+ */
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { productName, version } from '../../package.json';
+import { DEMO_SOURCE } from '../data/demo';
+import { findDataset, listDatasets, removeDataset } from '../data/store';
+import { sampleGrid } from '../data/samples';
+import { listSpaces } from '../engine/spaces/registry';
+import type { AppInfo, DatasetInfo, RunEvent, RunSummary } from '../ipc/api-types';
+import type { ApiArgs, ApiHandlers, ApiResult, ServiceEvents } from '../ipc/api-schemas';
+import { isAllowedExternalUrl } from '../ipc/external-links';
+import type { ApiMethod } from '../ipc/protocol';
+import type { ApiReply } from '../ipc/reply';
+import { openHomeDatabase, type Db } from '../store/db';
+import { getRun, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow } from '../store/runs';
+import { RunManager, type SpawnRunner } from '../train/manager';
+import type { RunnerToParent } from '../train/messages';
+import { probeBackendInChild } from './backend-probe';
+import { checkConfig, datasetFacts } from './config-check';
+import { DataJobs } from './data-jobs';
+import { ApiError, toApiError, type ApiStatus } from './errors';
+import { runPresets } from './presets';
+import { bestMaxTop1, calibrationOf, checkpointInfo, epochPoint, eventInfo, progressPoint, runSummary, stepPoint } from './views';
+
+export interface WorkbenchServiceOptions {
+  /** The data directory (database, datasets, runs). */
+  home: string;
+  /** Default: the home's database, opened here and closed by `close`. */
+  db?: Db;
+  /** How training runners start. Default: a Node child process (`forkRunner`); the desktop app passes a
+   * `utilityProcess`-based one. */
+  spawnRunner?: SpawnRunner;
+  /** `electron` (native dialogs available) or `served` (a browser; paths are typed in). */
+  mode: AppInfo['mode'];
+  /** A native open dialog; absent in the served mode (`app.pickPath` then answers null). */
+  pickPath?: (opts: { title: string; directory: boolean }) => Promise<string | null>;
+  /** Shows a file in the file manager; absent in the served mode (`app.revealPath` answers false). */
+  revealPath?: (path: string) => boolean | Promise<boolean>;
+  /** Opens a URL in the system browser, called only for allow-listed URLs (ipc/external-links.ts); absent in the
+   * served mode, where the browser opens links itself. */
+  openExternal?: (url: string) => void | Promise<void>;
+  /** A native save dialog for `runs.saveConfig(config, null)`; resolves to the chosen path or null. */
+  saveDialog?: (defaultName: string) => Promise<string | null>;
+  /** The backend report of `app.info`. Default: `alphanet doctor` in a child process, once (backend-probe.ts). */
+  probeBackend?: () => Promise<AppInfo['backend']>;
+  /** Start runs queued by other processes too, as the app does (default true). */
+  adoptQueued?: boolean;
+  /** Where the dataset worker is (default: out/main/data-worker.js, found by data-jobs.ts). */
+  dataWorkerPath?: () => string;
+}
+
+export interface WorkbenchService {
+  readonly home: string;
+  readonly db: Db;
+  readonly manager: RunManager;
+  /** The implementation of each method; arguments must already be validated. Errors are thrown. */
+  readonly handlers: ApiHandlers;
+  /** `datasets.job` and `runs.event`. */
+  readonly events: EventEmitter<ServiceEvents>;
+  /** Calls a handler with validated arguments and answers with the reply envelope and the HTTP status. */
+  run<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<{ status: 200 | ApiStatus; reply: ApiReply<ApiResult<M>> }>;
+  /**
+   * Pauses the runs this service is training (each checkpoints first; waits up to `timeoutMs`, default 30 s), stops
+   * dataset jobs and closes the database it opened. `pauseRuns: false` leaves runners training headless.
+   */
+  close(opts?: { pauseRuns?: boolean; timeoutMs?: number }): Promise<void>;
+}
+
+/** Writes `text` to `path` atomically (temp file in the same folder, then rename). */
+function writeAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchService {
+  const home = o.home;
+  const ownsDb = !o.db;
+  const db = o.db ?? openHomeDatabase(home);
+  const events = new EventEmitter<ServiceEvents>();
+  const manager = new RunManager({ home, db, spawn: o.spawnRunner, adoptQueued: o.adoptQueued ?? true });
+  const jobs = new DataJobs({ home, db, emit: (e) => events.emit('datasets.job', e), workerPath: o.dataWorkerPath });
+  /** The last progress message's ETA of each run training here (seconds). */
+  const eta = new Map<number, number>();
+  let backend: Promise<AppInfo['backend']> | undefined;
+
+  const emitRun = (e: RunEvent) => events.emit('runs.event', e);
+  const summary = (r: RunRow): RunSummary => runSummary(r, bestMaxTop1(listEpochMetrics(db, r.id)), eta.get(r.id) ?? null);
+  const emitStatus = (id: number) => emitRun({ type: 'status', run: summary(getRun(db, id)) });
+
+  /** Per run training here: the id of the newest stored event already pushed. */
+  const lastEventId = new Map<number, number>();
+  /**
+   * Pushes the run's stored events not pushed yet. The runner writes events to the store itself (some, such as
+   * checkpoints, without a message), so the store is the one complete source; any runner message triggers a look.
+   */
+  const flushEvents = (runId: number) => {
+    const last = lastEventId.get(runId);
+    if (last === undefined) return;
+    const fresh = listRunEvents(db, runId).filter((e) => e.id > last);
+    for (const e of fresh) emitRun({ type: 'event', runId, event: eventInfo(e) });
+    if (fresh.length) lastEventId.set(runId, fresh[fresh.length - 1].id);
+  };
+
+  /** Listeners run inside the manager's bookkeeping (e.g. a runner's exit): a failure here is logged, not thrown there. */
+  const guarded =
+    <A extends unknown[]>(what: string, fn: (...a: A) => void) =>
+    (...a: A): void => {
+      try {
+        fn(...a);
+      } catch (e) {
+        console.error(`[service] ${what} failed:`, e);
+      }
+    };
+
+  manager.on('status', guarded('status event', (row: RunRow) => {
+    if (row.status === 'running') {
+      // Events from before this start (an earlier session of a resumed run) are history, not news.
+      if (!lastEventId.has(row.id)) lastEventId.set(row.id, listRunEvents(db, row.id).at(-1)?.id ?? 0);
+    } else {
+      flushEvents(row.id);
+      lastEventId.delete(row.id);
+      eta.delete(row.id);
+    }
+    emitRun({ type: 'status', run: summary(row) });
+  }));
+  manager.on('message', guarded('runner message', (runId: number, m: RunnerToParent) => {
+    switch (m.type) {
+      case 'progress':
+        eta.set(runId, m.etaSec);
+        emitRun({ type: 'progress', runId, step: progressPoint(m), totalSteps: m.totalSteps, etaSec: m.etaSec });
+        break;
+      case 'epoch':
+        emitRun({ type: 'epoch', runId, points: m.subnets.map((s) => epochPoint({ ...s, epoch: m.epoch, step: m.step })) });
+        break;
+      case 'error':
+        // Not stored by anyone (a malformed message or a runner-side protocol error): pushed as it comes.
+        emitRun({ type: 'event', runId, event: { id: 0, time: new Date().toISOString(), step: null, kind: 'error', message: m.message } });
+        break;
+      default:
+        break;
+    }
+    flushEvents(runId);
+  }));
+  // Adopt runs queued (or left wanting a resume) by an earlier session or another process.
+  manager.pump();
+
+  const getDatasetOr404 = (id: string): DatasetInfo => {
+    const d = findDataset(db, id);
+    if (!d) throw new ApiError(404, `no dataset '${id}'`);
+    return d;
+  };
+  const getRunOr404 = (id: number): RunRow => getRun(db, id); // RunNotFoundError maps to 404
+  const check = (config: Record<string, unknown>) =>
+    checkConfig(config, (name) => {
+      const d = findDataset(db, name);
+      return d && datasetFacts(d);
+    });
+  /** The first field error of a config, as a refusal. */
+  const requireValid = (config: Record<string, unknown>): Record<string, unknown> => {
+    const c = check(config);
+    if (!c.ok || !c.normalized) {
+      const e = c.errors[0];
+      throw new ApiError(400, `${e.field}: ${e.message}`, e.field);
+    }
+    return c.normalized;
+  };
+  const requireAbsolute = (path: string, field: string): void => {
+    if (!isAbsolute(path)) throw new ApiError(400, `${field}: must be an absolute path on the machine running the app, got '${path}'`, field);
+  };
+
+  const handlers: ApiHandlers = {
+    'app.info': async () => {
+      backend ??= (o.probeBackend ?? (() => probeBackendInChild(home)))();
+      return {
+        name: productName,
+        version,
+        versions: { electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '', node: process.versions.node },
+        platform: process.platform,
+        dataDir: home,
+        mode: o.mode,
+        backend: await backend,
+      };
+    },
+    'app.openExternal': async (url) => {
+      if (!o.openExternal || !isAllowedExternalUrl(url)) return false;
+      await o.openExternal(url);
+      return true;
+    },
+    'app.revealPath': async (path) => (o.revealPath && isAbsolute(path) && existsSync(path) ? o.revealPath(path) : false),
+    'app.pickPath': async (opts) => (o.pickPath ? o.pickPath(opts) : null),
+
+    'datasets.list': async () => listDatasets(db),
+    'datasets.get': async (id) => getDatasetOr404(id),
+    'datasets.samples': async (id, { split, perClass }) => {
+      const info = getDatasetOr404(id);
+      const grid = sampleGrid(home, info, { split, perClass });
+      return { datasetId: info.id, split, classNames: info.classNames, images: grid.classes.map((c) => c.thumbnails) };
+    },
+    'datasets.import': async (req) => {
+      requireAbsolute(req.path, 'path');
+      if (!existsSync(req.path)) throw new ApiError(400, `path: no file or folder at ${req.path}`, 'path');
+      const started = jobs.start({ kind: 'import', path: req.path, format: req.format, name: req.name, valFraction: req.valFraction });
+      started.done.catch(() => undefined); // reported as a `datasets.job` error event
+      return started.job;
+    },
+    'datasets.createDemo': async () => {
+      const started = jobs.start({ kind: 'demo' });
+      started.done.catch(() => undefined);
+      return started.job;
+    },
+    'datasets.delete': async (id) => {
+      removeDataset(home, db, getDatasetOr404(id).id);
+    },
+
+    'spaces.list': async () =>
+      listSpaces().map((s) => ({ id: s.id, description: s.description, resolution: Math.max(...s.resolutions), space: s as unknown as Record<string, unknown> })),
+
+    'runs.list': async () => listRuns(db).map(summary),
+    'runs.get': async (id) => {
+      const r = getRunOr404(id);
+      const epochs = listEpochMetrics(db, id);
+      return {
+        summary: summary(r),
+        config: r.config as Record<string, unknown>,
+        seed: r.seed,
+        appVersion: r.appVersion,
+        events: listRunEvents(db, id).map(eventInfo),
+        checkpoints: listCheckpoints(db, id).map(checkpointInfo),
+        calibration: calibrationOf(epochs),
+      };
+    },
+    'runs.metrics': async (id) => {
+      getRunOr404(id);
+      return { steps: listStepMetrics(db, id).map(stepPoint), epochs: listEpochMetrics(db, id).map(epochPoint) };
+    },
+    'runs.presets': async () => runPresets(listDatasets(db)),
+    'runs.check': async (config) => check(config),
+    'runs.start': async (config) => {
+      const normalized = requireValid(config);
+      // The manager would generate a missing demo set itself, synchronously, on this thread: do it in the worker.
+      if (normalized.dataset === 'demo' && !listDatasets(db).some((d) => d.format === 'demo' && d.source === DEMO_SOURCE)) {
+        await jobs.start({ kind: 'demo' }).done;
+      }
+      const run = await manager.enqueue(normalized);
+      const row = getRun(db, run.id);
+      emitRun({ type: 'status', run: summary(row) });
+      return summary(row);
+    },
+    'runs.pause': async (id) => {
+      manager.pause(id);
+    },
+    'runs.resume': async (id) => {
+      manager.resume(id);
+      emitStatus(id);
+    },
+    'runs.cancel': async (id) => {
+      manager.cancel(id);
+      emitStatus(id);
+    },
+    'runs.delete': async (id) => {
+      manager.delete(id);
+      eta.delete(id);
+      emitRun({ type: 'deleted', runId: id });
+    },
+    'runs.saveConfig': async (config, path) => {
+      const normalized = requireValid(config);
+      let target = path;
+      if (target === null) {
+        if (!o.saveDialog) throw new ApiError(400, 'path: type the path of the file to write (no save dialog in the browser)', 'path');
+        target = await o.saveDialog(`${String(normalized.name ?? 'run-config').replace(/[^\w.-]+/g, '-')}.json`);
+        if (target === null) return null;
+      }
+      requireAbsolute(target, 'path');
+      const dir = dirname(target);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiError(400, `path: no folder ${dir} to write into`, 'path');
+      if (existsSync(target) && statSync(target).isDirectory()) throw new ApiError(400, `path: ${target} is a folder`, 'path');
+      writeAtomic(target, `${JSON.stringify(normalized, null, 2)}\n`);
+      return target;
+    },
+  };
+
+  return {
+    home,
+    db,
+    manager,
+    handlers,
+    events,
+    async run(method, args) {
+      try {
+        const handler = handlers[method] as (...a: unknown[]) => Promise<ApiResult<typeof method>>;
+        return { status: 200, reply: { ok: true, result: await handler(...(args as unknown[])) } };
+      } catch (e) {
+        const { status, error } = toApiError(e);
+        if (status === 500) console.error(`[service] ${method} failed:`, e);
+        return { status, reply: { ok: false, error } };
+      }
+    },
+    async close({ pauseRuns = true, timeoutMs = 30_000 } = {}) {
+      if (pauseRuns) {
+        const paused = manager.pauseAll();
+        await Promise.race([Promise.all(paused.map((id) => manager.waitFor(id))), sleep(timeoutMs)]);
+      }
+      await jobs.close();
+      manager.close();
+      events.removeAllListeners();
+      if (ownsDb) db.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * The parts of ECharts the run charts use, registered once. Importing from `echarts/core` and naming each part keeps
+ * the bundle to line and bar charts on a canvas (the full `echarts` entry is several times larger).
+ *
+ * CSP: the canvas renderer draws everything on <canvas>; the only DOM it adds are wrapper <div>s styled through
+ * CSSOM (`element.style`), which `style-src 'self'` allows. Tooltips use `renderMode: 'richText'` (drawn on the
+ * canvas too): the default HTML tooltip builds its content with innerHTML including `style="…"` attributes, which
+ * the policy blocks.
+ */
+import { BarChart, LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TitleComponent, TooltipComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+
+echarts.use([LineChart, BarChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer]);
+
+export { echarts };
+export type EChartsOption = Parameters<echarts.ECharts['setOption']>[0];

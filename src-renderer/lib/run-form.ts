@@ -1,0 +1,209 @@
+/**
+ * The new-run form's fields: every training setting of the engine's run config (src-main/train/config.ts,
+ * TrainConfigSchema), grouped, with its label and unit. Defaults are not repeated here: the form shows the values
+ * the engine fills in (`runs.check` of an empty config), so they cannot drift from the schema. Validation is the
+ * engine's too (`runs.check`); this module only turns text into JSON values.
+ */
+
+export type FieldKind = 'int' | 'number' | 'text' | 'bool' | 'select';
+
+export interface FieldDef {
+  /** Dotted path in the run config, as `runs.check` names it in errors. */
+  path: string;
+  label: string;
+  kind: FieldKind;
+  /** Unit shown after the input. */
+  unit?: string;
+  /** One short sentence under the input. */
+  help?: string;
+  /** An empty input leaves the key out, and the engine uses what `emptyMeans` says. */
+  optional?: boolean;
+  emptyMeans?: string;
+  options?: readonly { value: string; label: string }[];
+}
+
+export interface FieldGroup {
+  id: string;
+  title: string;
+  fields: FieldDef[];
+}
+
+/** The TF.js backends a run may force (engine/backend.ts `BACKENDS`; `auto` takes the first that loads). */
+const BACKEND_OPTIONS = [
+  { value: 'auto', label: 'auto (the best that loads)' },
+  { value: 'tensorflow-gpu', label: 'tensorflow-gpu (libtensorflow + CUDA)' },
+  { value: 'tensorflow', label: 'tensorflow (libtensorflow on the CPU)' },
+  { value: 'wasm', label: 'wasm (WebAssembly, SIMD)' },
+  { value: 'cpu', label: 'cpu (plain JavaScript)' },
+] as const;
+
+/** Every group but distillation (its own control) and the search space (its own editor). */
+export const FIELD_GROUPS: FieldGroup[] = [
+  {
+    id: 'data',
+    title: 'Data',
+    fields: [
+      { path: 'name', label: 'Run name', kind: 'text', optional: true, emptyMeans: '<space>-<dataset>-<distillation>' },
+      { path: 'dataset', label: 'Dataset', kind: 'select' },
+      { path: 'batchSize', label: 'Batch size', kind: 'int', unit: 'images / step', help: 'A partial last batch is dropped.' },
+      { path: 'stepsPerEpoch', label: 'Steps per epoch', kind: 'int', unit: 'steps', optional: true, emptyMeans: 'the whole training split', help: 'A cap, for short runs on a subset.' },
+      { path: 'augment', label: 'Augment training images (random crop and flip)', kind: 'bool' },
+      { path: 'seed', label: 'Seed', kind: 'int', help: 'Weight init, data order, subnet sampling and drop masks.' },
+    ],
+  },
+  {
+    id: 'schedule',
+    title: 'Schedule',
+    fields: [
+      { path: 'epochs', label: 'Epochs', kind: 'int', unit: 'epochs' },
+      { path: 'optimizer.lr', label: 'Base learning rate', kind: 'number', unit: 'per step', optional: true, emptyMeans: '0.1 · max(1, ⌊batch / 256⌋)', help: 'Cosine decay over the whole run.' },
+      { path: 'optimizer.warmupEpochs', label: 'Warmup', kind: 'number', unit: 'epochs', help: 'Linear warmup; fractions allowed.' },
+      { path: 'optimizer.warmupStartFactor', label: 'Warmup starts at', kind: 'number', unit: '× base LR' },
+    ],
+  },
+  {
+    id: 'optimizer',
+    title: 'Optimizer and regularization',
+    fields: [
+      { path: 'optimizer.momentum', label: 'Momentum μ', kind: 'number' },
+      { path: 'optimizer.nesterov', label: 'Nesterov momentum', kind: 'bool' },
+      { path: 'optimizer.weightDecay', label: 'Weight decay λ', kind: 'number', help: 'L2, not on BN parameters and biases.' },
+      { path: 'optimizer.gradClipValue', label: 'Gradient clip', kind: 'number', unit: '± per entry', help: '0 turns clipping off.' },
+      { path: 'labelSmoothing', label: 'Label smoothing ε', kind: 'number' },
+      { path: 'dropout', label: 'Dropout', kind: 'number', unit: 'rate', help: 'Before the classifier, max subnet only.' },
+      { path: 'dropConnect', label: 'Drop-connect', kind: 'number', unit: 'rate', help: 'Last stages, max subnet only.' },
+    ],
+  },
+  {
+    id: 'sandwich',
+    title: 'Sandwich rule',
+    fields: [
+      { path: 'subnetsPerStep', label: 'Subnets per step', kind: 'int', unit: 'subnets', help: 'Max, random ones, min.' },
+      { path: 'sandwichRule', label: 'Last member is the min subnet', kind: 'bool' },
+    ],
+  },
+  {
+    id: 'validation',
+    title: 'Validation',
+    fields: [
+      { path: 'validation.everyEpochs', label: 'Validate every', kind: 'int', unit: 'epochs', help: '0: only after the last epoch.' },
+      { path: 'validation.calibrationBatches', label: 'BN calibration batches', kind: 'int', unit: 'batches / subnet' },
+      { path: 'validation.calibrationBatchSize', label: 'Calibration batch size', kind: 'int', unit: 'images' },
+      { path: 'validation.randomSubnets', label: 'Random subnets validated', kind: 'int', unit: 'besides min and max' },
+      { path: 'validation.batchSize', label: 'Validation batch size', kind: 'int', unit: 'images' },
+      { path: 'validation.maxImages', label: 'Validate on at most', kind: 'int', unit: 'images', optional: true, emptyMeans: 'all validation images' },
+    ],
+  },
+  {
+    id: 'checkpoints',
+    title: 'Checkpoints and logging',
+    fields: [
+      { path: 'checkpoint.everySteps', label: 'Checkpoint every', kind: 'int', unit: 'steps', help: 'Also at each epoch end, pause and finish.' },
+      { path: 'checkpoint.keepLast', label: 'Keep the newest', kind: 'int', unit: 'checkpoints (+ the best)' },
+      { path: 'progressEverySteps', label: 'Progress every', kind: 'int', unit: 'steps' },
+      { path: 'metrics.flushEverySteps', label: 'Write metrics every', kind: 'int', unit: 'steps' },
+      { path: 'metrics.flushEverySeconds', label: '… or every', kind: 'number', unit: 's' },
+    ],
+  },
+  {
+    id: 'nan',
+    title: 'NaN policy',
+    fields: [
+      {
+        path: 'nan.policy',
+        label: 'On a non-finite loss or gradient',
+        help: 'Rollback reloads the last good checkpoint and multiplies the LR by the factor.',
+        kind: 'select',
+        options: [
+          { value: 'rollback', label: 'roll back, lower the LR' },
+          { value: 'stop', label: 'stop (fail the run)' },
+        ],
+      },
+      { path: 'nan.lrFactor', label: 'LR factor per rollback', kind: 'number', unit: '×' },
+      { path: 'nan.maxRollbacks', label: 'Fail after', kind: 'int', unit: 'rollbacks' },
+    ],
+  },
+  {
+    id: 'backend',
+    title: 'Backend',
+    fields: [{ path: 'backend', label: 'TF.js backend', kind: 'select', options: BACKEND_OPTIONS }],
+  },
+];
+
+export type DistillationKind = 'adaptive-alpha' | 'kl' | 'alpha' | 'none';
+
+/** The distillation choices with one sentence each, and the fields of each. */
+export const DISTILLATIONS: readonly { kind: DistillationKind; label: string; sentence: string; fields: FieldDef[] }[] = [
+  {
+    kind: 'adaptive-alpha',
+    label: 'Adaptive α-divergence (AlphaNet)',
+    sentence:
+      'Per sample, the smaller subnets learn from the max subnet with the larger of D_α₋ and D_α₊, which penalises both over- and under-estimating the teacher; importance weights are clipped at β.',
+    fields: [
+      { path: 'distillation.alphaMin', label: 'α₋', kind: 'number' },
+      { path: 'distillation.alphaMax', label: 'α₊', kind: 'number' },
+      { path: 'distillation.clip', label: 'β (weight clip)', kind: 'number' },
+    ],
+  },
+  {
+    kind: 'kl',
+    label: 'KL (inplace distillation)',
+    sentence: 'The smaller subnets match the max subnet’s soft predictions with a KL divergence, as in BigNAS and AttentiveNAS.',
+    fields: [],
+  },
+  {
+    kind: 'alpha',
+    label: 'Fixed α',
+    sentence: 'One α-divergence with a fixed α for every sample: an ablation of the adaptive choice.',
+    fields: [
+      { path: 'distillation.alpha', label: 'α', kind: 'number' },
+      { path: 'distillation.clip', label: 'β (weight clip)', kind: 'number' },
+    ],
+  },
+  {
+    kind: 'none',
+    label: 'None',
+    sentence: 'Every subnet trains on the labels alone: the baseline without a teacher.',
+    fields: [],
+  },
+];
+
+/** Starting values of a distillation kind's parameters when the user switches to it (the engine's defaults). */
+export const DISTILLATION_START: Readonly<Record<DistillationKind, Record<string, unknown>>> = {
+  'adaptive-alpha': { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 },
+  kl: { kind: 'kl' },
+  // The schema has no default α; 0.5 lies between the adaptive pair's ends.
+  alpha: { kind: 'alpha', alpha: 0.5, clip: 5 },
+  none: { kind: 'none' },
+};
+
+/**
+ * The JSON value for a field's text. Empty: undefined (key left out) for an optional field, else null. Text that is
+ * not a number stays a string, so `runs.check` refuses it at the field with the engine's own message.
+ */
+export function parseFieldText(def: Pick<FieldDef, 'kind' | 'optional'>, text: string): unknown {
+  const t = text.trim();
+  if (def.kind === 'text' || def.kind === 'select') return t === '' && def.optional ? undefined : def.kind === 'text' ? t : text;
+  if (t === '') return def.optional ? undefined : null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : t;
+}
+
+/** A field's value as input text. */
+export function fieldText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** `16, 24` → [16, 24]; text that is not a list of numbers stays a string (the engine then names the field). */
+export function parseList(text: string): number[] | string {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  const nums = parts.map(Number);
+  return parts.length > 0 && nums.every((n) => Number.isFinite(n)) ? nums : text;
+}
+
+/** A list as the editor shows it. */
+export function listText(value: unknown): string {
+  return Array.isArray(value) ? value.join(', ') : fieldText(value);
+}

@@ -1,0 +1,108 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import NewRun from '../../../src-renderer/pages/NewRun.svelte';
+import { fakeApi } from '../fake-api';
+
+afterEach(() => {
+  window.location.hash = '';
+});
+
+async function setup() {
+  const fake = fakeApi();
+  render(NewRun, { api: fake.api, mode: 'served', checkDelayMs: 0 });
+  const epochs = (await screen.findByLabelText('Epochs')) as HTMLInputElement;
+  const start = screen.getByRole('button', { name: 'Start run' }) as HTMLButtonElement;
+  await waitFor(() => expect(start.disabled).toBe(false));
+  return { fake, epochs, start };
+}
+
+describe('NewRun', () => {
+  it('fills the form from the preset with the engine’s defaults filled in', async () => {
+    const { fake } = await setup();
+    expect((screen.getByLabelText('Epochs') as HTMLInputElement).value).toBe('3');
+    expect((screen.getByLabelText('Batch size') as HTMLInputElement).value).toBe('32');
+    // Not in the preset: the value runs.check filled in.
+    expect((screen.getByLabelText('Seed') as HTMLInputElement).value).toBe('0');
+    // The preset names its dataset `demo`; the form picks that dataset by id.
+    expect((screen.getByLabelText('Dataset') as HTMLSelectElement).value).toBe('ds-demo');
+    expect((screen.getByRole('radio', { name: /Demo quick-start/ }) as HTMLInputElement).checked).toBe(true);
+    expect(screen.getByTestId('max-mflops').textContent).toBe('4.00 MFLOPs · 0.40 M params');
+    expect(fake.api.runs.presets).toHaveBeenCalledOnce();
+  });
+
+  it('shows an invalid value’s error at its field, disables Start, and never starts the run', async () => {
+    const { fake, epochs, start } = await setup();
+    await fireEvent.input(epochs, { target: { value: '0' } });
+    await waitFor(() => expect(epochs.getAttribute('aria-invalid')).toBe('true'));
+    const field = epochs.closest('[data-field="epochs"]') as HTMLElement;
+    expect(within(field).getByRole('alert').textContent).toBe('Too small: expected number to be >0');
+    expect(start.disabled).toBe(true);
+    expect(screen.getByText('1 problem to fix before starting.')).toBeTruthy();
+    await fireEvent.click(start);
+    expect(fake.api.runs.start).not.toHaveBeenCalled();
+
+    // Text that is not a number is refused at the field too.
+    await fireEvent.input(epochs, { target: { value: 'ten' } });
+    await waitFor(() => expect(fake.api.runs.check).toHaveBeenLastCalledWith(expect.objectContaining({ epochs: 'ten' })));
+    expect(start.disabled).toBe(true);
+
+    await fireEvent.input(epochs, { target: { value: '1' } });
+    await waitFor(() => expect(start.disabled).toBe(false));
+    expect(epochs.getAttribute('aria-invalid')).toBeNull();
+    await fireEvent.click(start);
+    await waitFor(() => expect(fake.api.runs.start).toHaveBeenCalledOnce());
+    expect(fake.api.runs.start).toHaveBeenCalledWith(expect.objectContaining({ epochs: 1, space: 'tiny', dataset: 'ds-demo' }));
+    await waitFor(() => expect(window.location.hash).toBe('#/runs/100'));
+  });
+
+  it('edits the search space per stage: MFLOPs follow, a bad list is refused at its cell', async () => {
+    const { fake, start } = await setup();
+    const mb2 = screen.getByLabelText('mb2 widths') as HTMLInputElement;
+    expect(mb2.value).toBe('16, 24');
+    await fireEvent.input(mb2, { target: { value: '16, 48' } });
+    await waitFor(() => expect(screen.getByTestId('max-mflops').textContent).toBe('6.40 MFLOPs · 0.40 M params'));
+    expect(screen.getByText('tiny-custom')).toBeTruthy();
+    // Edited back to the registered values: sent by id again.
+    await fireEvent.input(mb2, { target: { value: '16, 24' } });
+    await waitFor(() => expect(screen.queryByText('tiny-custom')).toBeNull());
+    await fireEvent.input(mb2, { target: { value: '16, 48' } });
+
+    const mb1 = screen.getByLabelText('mb1 widths') as HTMLInputElement;
+    await fireEvent.input(mb1, { target: { value: '8; sixteen' } });
+    await waitFor(() => expect(mb1.getAttribute('aria-invalid')).toBe('true'));
+    expect(screen.getByText('Invalid input: expected array, received string')).toBeTruthy();
+    expect(start.disabled).toBe(true);
+    expect(screen.getByText('Fix the search space to see its cost.')).toBeTruthy();
+    // What was typed stays in the cell, so it can be corrected.
+    expect(mb1.value).toBe('8; sixteen');
+
+    await fireEvent.input(mb1, { target: { value: '8, 16' } });
+    await waitFor(() => expect(start.disabled).toBe(false));
+    await fireEvent.click(start);
+    await waitFor(() => expect(fake.api.runs.start).toHaveBeenCalledOnce());
+    const sent = (fake.api.runs.start as unknown as { mock: { calls: [Record<string, unknown>][] } }).mock.calls[0]?.[0];
+    expect(sent?.['space']).toMatchObject({ id: 'tiny-custom', stages: [{ width: [8, 16] }, { width: [16, 48] }] });
+  });
+
+  it('offers four distillations with one sentence each and shows the chosen one’s parameters', async () => {
+    await setup();
+    const group = screen.getByRole('radiogroup', { name: 'Distillation' });
+    expect(within(group).getAllByRole('radio')).toHaveLength(4);
+    expect((screen.getByLabelText('α₋') as HTMLInputElement).value).toBe('-1');
+    await fireEvent.click(within(group).getByRole('radio', { name: /^Fixed α/ }));
+    await waitFor(() => expect((screen.getByLabelText('α') as HTMLInputElement).value).toBe('0.5'));
+    expect(screen.queryByLabelText('α₋')).toBeNull();
+    await fireEvent.click(within(group).getByRole('radio', { name: /^KL/ }));
+    await waitFor(() => expect(screen.queryByLabelText('α')).toBeNull());
+  });
+
+  it('saves the config to a typed path in the served mode', async () => {
+    const { fake } = await setup();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save config' }));
+    expect(await screen.findByText('Enter a path on the workbench machine to save to.')).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText('Save config to'), { target: { value: '/tmp/run.json' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save config' }));
+    expect(await screen.findByText('Saved to /tmp/run.json')).toBeTruthy();
+    expect(fake.api.runs.saveConfig).toHaveBeenCalledWith(expect.objectContaining({ epochs: 3 }), '/tmp/run.json');
+  });
+});

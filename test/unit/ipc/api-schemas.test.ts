@@ -1,0 +1,88 @@
+/**
+ * The argument table both transports validate with: every method has a schema and a service handler, well-formed
+ * arguments pass, and malformed payloads are refused naming the argument (and the path inside it).
+ */
+import { describe, expect, it } from 'vitest';
+import { API_ARGS, ApiArgsError, argsParser, isApiMethod, parseApiArgs } from '../../../src-main/ipc/api-schemas';
+import type { WorkbenchApi } from '../../../src-main/ipc/api-types';
+import { IpcRefusedError, guardHandler } from '../../../src-main/ipc/guard';
+import { API_METHODS, EVENT_TOPICS, type ApiMethod } from '../../../src-main/ipc/protocol';
+
+/** Every non-`on*` member of WorkbenchApi, listed by hand from api-types.ts — and checked against the type below. */
+const EXPECTED = {
+  app: ['info', 'openExternal', 'revealPath', 'pickPath'],
+  datasets: ['list', 'get', 'samples', 'import', 'createDemo', 'delete'],
+  spaces: ['list'],
+  runs: ['list', 'get', 'metrics', 'presets', 'check', 'start', 'pause', 'resume', 'cancel', 'delete', 'saveConfig'],
+} as const satisfies { [N in keyof WorkbenchApi]: readonly Exclude<keyof WorkbenchApi[N], `on${string}`>[] };
+// Compile-time: the hand list has every method of the type (a missing one makes this assignment fail).
+type Missing = { [N in keyof WorkbenchApi]: Exclude<Exclude<keyof WorkbenchApi[N], `on${string}`>, (typeof EXPECTED)[N][number]> }[keyof WorkbenchApi];
+const noneMissing: [Missing] extends [never] ? true : Missing = true;
+
+describe('API_METHODS and API_ARGS', () => {
+  it('list exactly the methods of WorkbenchApi, each with an argument schema', () => {
+    expect(noneMissing).toBe(true);
+    const fromType = Object.entries(EXPECTED).flatMap(([ns, fns]) => fns.map((f) => `${ns}.${f}`));
+    expect([...API_METHODS].sort()).toEqual(fromType.sort());
+    expect(Object.keys(API_ARGS).sort()).toEqual([...API_METHODS].sort());
+    expect(Object.values(EVENT_TOPICS).sort()).toEqual(['datasets.onJob', 'runs.onEvent']);
+  });
+
+  it('accepts well-formed arguments and returns them parsed', () => {
+    expect(parseApiArgs('app.info', [])).toEqual([]);
+    expect(parseApiArgs('datasets.samples', ['ds-1', { split: 'val', perClass: 4 }])).toEqual(['ds-1', { split: 'val', perClass: 4 }]);
+    expect(parseApiArgs('datasets.import', [{ path: '/data/mnist', format: 'idx' }])).toEqual([{ path: '/data/mnist', format: 'idx' }]);
+    expect(parseApiArgs('runs.saveConfig', [{ epochs: 1 }, null])).toEqual([{ epochs: 1 }, null]);
+    expect(parseApiArgs('runs.pause', [3])).toEqual([3]);
+    expect(isApiMethod('runs.start')).toBe(true);
+    expect(isApiMethod('runs.__proto__')).toBe(false);
+  });
+
+  const refused: [ApiMethod, unknown, RegExp, string | undefined][] = [
+    ['app.info', [1], /app\.info: expected 0 arguments, got 1/, undefined],
+    ['datasets.get', [], /datasets\.get: expected 1 argument \(id\), got 0/, undefined],
+    ['datasets.get', [42], /argument 'id': Invalid input: expected string/, 'id'],
+    ['datasets.samples', ['ds', { split: 'train', perClass: 1000 }], /argument 'opts\.perClass': Too big/, 'opts.perClass'],
+    ['datasets.samples', ['ds', { split: 'holdout', perClass: 2 }], /argument 'opts\.split'/, 'opts.split'],
+    ['datasets.import', [{ path: '/x', evil: true }], /argument 'req': Unrecognized key: "evil"/, 'req'],
+    ['datasets.import', [{ path: '/x', format: 'zip' }], /argument 'req\.format'/, 'req.format'],
+    ['runs.get', ['1'], /argument 'id': Invalid input: expected number/, 'id'],
+    ['runs.pause', [1.5], /argument 'id'/, 'id'],
+    ['runs.cancel', [-1], /argument 'id': Too small/, 'id'],
+    ['runs.start', [[1, 2]], /argument 'config'/, 'config'],
+    ['runs.check', [null], /argument 'config'/, 'config'],
+    ['runs.saveConfig', [{}], /expected 2 arguments \(config, path\), got 1/, undefined],
+    ['app.pickPath', [{ title: 'x', directory: 'yes' }], /argument 'opts\.directory'/, 'opts.directory'],
+    ['app.openExternal', ['x'.repeat(5000)], /argument 'url': Too big/, 'url'],
+  ];
+  it.each(refused)('%s refuses %j naming the argument', (method, args, message, field) => {
+    let err: unknown;
+    try {
+      parseApiArgs(method, args);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ApiArgsError);
+    expect((err as ApiArgsError).message).toMatch(message);
+    expect((err as ApiArgsError).field).toBe(field);
+  });
+
+  it('refuses a non-list argument payload', () => {
+    expect(() => parseApiArgs('runs.list', { 0: 1 })).toThrow(/the arguments must be a list/);
+  });
+
+  it("drives guardHandler: the app page's malformed call is an IpcRefusedError naming the argument", () => {
+    const APP = 'file:///app/out/renderer/index.html';
+    let ran = false;
+    const guarded = guardHandler('api:runs.get', APP, argsParser('runs.get'), (id) => {
+      ran = true;
+      return id;
+    });
+    expect(guarded({ senderFrame: { url: APP } }, 7)).toBe(7);
+    ran = false;
+    expect(() => guarded({ senderFrame: { url: APP } }, 'seven')).toThrow(IpcRefusedError);
+    expect(() => guarded({ senderFrame: { url: APP } }, 'seven')).toThrow(/api:runs\.get: bad arguments: runs\.get: argument 'id'/);
+    expect(() => guarded({ senderFrame: { url: 'https://evil.example/' } }, 7)).toThrow(/refused a call from https:\/\/evil/);
+    expect(ran).toBe(false);
+  });
+});

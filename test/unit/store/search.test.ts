@@ -1,0 +1,289 @@
+/**
+ * The search tables (migration 003): the upgrade of an existing version-2 database keeps its runs; evaluations
+ * round-trip and are cached by exactly their key; the search lifecycle is enforced in SQL; members, fronts and the
+ * cascade from runs.
+ */
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, schemaVersion, type Db } from '../../../src-main/store/db';
+import { MIGRATIONS } from '../../../src-main/store/migrations';
+import { createRun, deleteRun, getRun, transitionRun } from '../../../src-main/store/runs';
+import {
+  SEARCH_STATUSES,
+  SEARCH_TRANSITIONS,
+  addSearchMember,
+  createSearch,
+  deleteSearch,
+  deviceIdOf,
+  findDevice,
+  findEvaluation,
+  findRunFront,
+  findSearchFront,
+  getEvaluation,
+  getSearch,
+  insertEvaluation,
+  listEvaluations,
+  listRunFronts,
+  listSearchMembers,
+  listSearches,
+  offerToRunFront,
+  readSearchControl,
+  readSearchState,
+  saveSearchFront,
+  saveSearchProgress,
+  setEvaluationLatency,
+  setSearchControl,
+  transitionSearch,
+  upsertDevice,
+  type EvaluationInput,
+  type FrontData,
+  type SearchInput,
+  type SearchStatus,
+} from '../../../src-main/store/search';
+import { ParetoFront, hypervolume } from '../../../src-main/search/pareto';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'store-search-'));
+const open = () => openDatabase(join(dir(), 'alphanet.db'));
+const mkRun = (db: Db) => createRun(db, { name: 'r', config: { a: 1 }, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' }).id;
+
+const evalInput = (runId: number, over: Partial<EvaluationInput> = {}): EvaluationInput => ({
+  runId,
+  genomeId: 'aaaaaaaaaaaa',
+  split: 'val',
+  calibrationBatches: 4,
+  calibrationBatchSize: 32,
+  calibrationSeed: 0,
+  checkpointSha256: 'c'.repeat(64),
+  genome: { resolution: 9, width: [4], depth: [1], kernelSize: [3], expandRatio: [1] },
+  checkpointStep: 40,
+  accuracy: 0.5,
+  loss: 1.25,
+  before: { accuracy: 0.1, loss: 2.3, method: 'reset' },
+  images: 1000,
+  calibrationImages: 128,
+  mflops: 1.5,
+  mparams: 0.25,
+  latency: null,
+  backend: 'wasm',
+  evalMs: 120,
+  ...over,
+});
+
+const searchInput = (runId: number, over: Partial<SearchInput> = {}): SearchInput => ({
+  runId,
+  name: 's',
+  kind: 'evolution',
+  config: { populationSize: 4 },
+  budget: { mflopsMax: 3 },
+  objective: 'mflops',
+  targetEvaluations: null,
+  split: 'val',
+  calibrationBatches: 4,
+  calibrationBatchSize: 32,
+  calibrationSeed: 0,
+  checkpointPath: '/x/step.ckpt',
+  checkpointSha256: 'c'.repeat(64),
+  checkpointStep: 40,
+  backendRequest: 'auto',
+  total: 12,
+  appVersion: 't',
+  ...over,
+});
+
+describe('search store', () => {
+  it('upgrades an existing version-2 database to version 3 and keeps its runs', () => {
+    const path = join(dir(), 'alphanet.db');
+    // A database as the previous release left it: migrations 1 and 2 only, with a run in it.
+    const old = new Database(path);
+    for (const [i, m] of MIGRATIONS.slice(0, 2).entries()) {
+      old.exec(m.sql);
+      old.pragma(`user_version = ${i + 1}`);
+    }
+    old.prepare(
+      `INSERT INTO runs (name, config, space_id, dataset_name, seed, app_version, created_at, updated_at) VALUES ('old', '{"epochs":3}', 's', 'd', 7, '0.0.1', 't', 't')`,
+    ).run();
+    expect(old.pragma('user_version', { simple: true })).toBe(2);
+    old.close();
+
+    const db = openDatabase(path);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+    expect(MIGRATIONS.map((m) => m.name)).toContain('003-search');
+    expect(getRun(db, 1)).toMatchObject({ name: 'old', seed: 7, config: { epochs: 3 } });
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+    for (const t of ['devices', 'subnet_evaluations', 'searches', 'search_members', 'pareto_fronts']) expect(tables).toContain(t);
+    // The old run can be searched right away.
+    const ev = insertEvaluation(db, evalInput(1));
+    expect(ev.inserted).toBe(true);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
+  it('round-trips an evaluation and finds it by exactly its cache key', () => {
+    const db = open();
+    const run = mkRun(db);
+    const dev = upsertDevice(db, { cpuModel: 'X', cpuCount: 2, backend: 'wasm' });
+    expect(upsertDevice(db, { backend: 'wasm', cpuCount: 2, cpuModel: 'X' })).toBe(dev); // key order does not matter
+    expect(dev).toBe(deviceIdOf({ cpuModel: 'X', cpuCount: 2, backend: 'wasm' }));
+    expect(findDevice(db, dev)).toEqual({ cpuModel: 'X', cpuCount: 2, backend: 'wasm' });
+
+    const input = evalInput(run, { latency: { ms: 3.5, method: 'measured', batch: 1, deviceId: dev } });
+    const { row, inserted } = insertEvaluation(db, input);
+    expect(inserted).toBe(true);
+    const { evalMs: _e, ...rest } = input;
+    expect(row).toMatchObject(rest);
+    expect(getEvaluation(db, row.id)).toEqual(row);
+    expect(findEvaluation(db, input)?.id).toBe(row.id);
+
+    // The same key again (another process got there first): the stored row stands.
+    const again = insertEvaluation(db, { ...input, accuracy: 0.9 });
+    expect(again).toEqual({ row, inserted: false });
+
+    // Every key field matters; nothing else does.
+    const variants: Partial<EvaluationInput>[] = [
+      { genomeId: 'bbbbbbbbbbbb' },
+      { split: 'test' },
+      { calibrationBatches: 5 },
+      { calibrationBatchSize: 64 },
+      { calibrationSeed: 1 },
+      { checkpointSha256: 'd'.repeat(64) },
+    ];
+    for (const v of variants) expect(findEvaluation(db, { ...input, ...v }), JSON.stringify(v)).toBeUndefined();
+    expect(findEvaluation(db, { ...input, images: 5 } as EvaluationInput)?.id).toBe(row.id);
+    for (const v of variants) expect(insertEvaluation(db, evalInput(run, v)).inserted).toBe(true);
+    expect(listEvaluations(db, run)).toHaveLength(7);
+    expect(listEvaluations(db, run, { split: 'test' })).toHaveLength(1);
+    expect(listEvaluations(db, run, { checkpointSha256: 'd'.repeat(64) })).toHaveLength(1);
+
+    const noBefore = insertEvaluation(db, evalInput(run, { genomeId: 'cccccccccccc', before: null }));
+    expect(noBefore.row.before).toBeNull();
+    expect(noBefore.row.latency).toBeNull();
+    expect(setEvaluationLatency(db, noBefore.row.id, { ms: 2, method: 'lut', batch: 1, deviceId: dev }).latency).toEqual({ ms: 2, method: 'lut', batch: 1, deviceId: dev });
+    expect(() => getEvaluation(db, 999)).toThrow(/no evaluation with id 999/);
+  });
+
+  it('refuses an evaluation that breaks the schema (accuracy outside [0, 1], unknown split, NaN loss)', () => {
+    const db = open();
+    const run = mkRun(db);
+    expect(() => insertEvaluation(db, evalInput(run, { accuracy: 1.5 }))).toThrow(/CHECK constraint/);
+    expect(() => insertEvaluation(db, evalInput(run, { split: 'train' as never }))).toThrow(/CHECK constraint/);
+    expect(() => insertEvaluation(db, evalInput(run, { loss: NaN }))).toThrow(/NOT NULL/);
+    expect(listEvaluations(db, run)).toEqual([]);
+  });
+
+  it('allows exactly the lifecycle edges for searches, in the repository and in SQL', () => {
+    const db = open();
+    const run = mkRun(db);
+    const paths: Record<SearchStatus, SearchStatus[]> = {
+      queued: [],
+      running: ['running'],
+      paused: ['running', 'paused'],
+      finished: ['running', 'finished'],
+      failed: ['failed'],
+      cancelled: ['cancelled'],
+    };
+    for (const from of SEARCH_STATUSES) {
+      for (const to of SEARCH_STATUSES) {
+        if (to === from) continue;
+        const s = createSearch(db, searchInput(run));
+        for (const step of paths[from]) expect(transitionSearch(db, s.id, step)).toBe(true);
+        expect(getSearch(db, s.id).status).toBe(from);
+        const raw = () => db.prepare('UPDATE searches SET status = ? WHERE id = ?').run(to, s.id);
+        if (SEARCH_TRANSITIONS[from].includes(to)) expect(raw).not.toThrow();
+        else expect(raw).toThrow(/invalid search status transition/);
+      }
+    }
+    const s = createSearch(db, searchInput(run));
+    expect(() => transitionSearch(db, s.id, 'finished', {}, ['queued'])).toThrow(/cannot move from queued to finished/);
+    expect(transitionSearch(db, s.id, 'paused', {}, ['running'])).toBe(false); // lost race: it is queued
+    expect(transitionSearch(db, s.id, 'running', { pid: 42, startedAt: 'now', wantsResume: false })).toBe(true);
+    expect(getSearch(db, s.id)).toMatchObject({ status: 'running', pid: 42, startedAt: 'now', wantsResume: false });
+    setSearchControl(db, s.id, 'pause');
+    expect(readSearchControl(db, s.id)).toBe('pause');
+    expect(transitionSearch(db, s.id, 'paused', { control: null, pid: null })).toBe(true);
+    expect(getSearch(db, s.id)).toMatchObject({ status: 'paused', control: null, pid: null });
+  });
+
+  it('stores the search state, progress, members in order and the front; deleting the run cascades', () => {
+    const db = open();
+    const run = mkRun(db);
+    const other = mkRun(db);
+    const s = createSearch(db, searchInput(run, { name: 'evo', budget: { mflopsMax: 3, mparamsMax: 1 } }));
+    expect(s).toMatchObject({ status: 'queued', evaluations: 0, total: 12, config: { populationSize: 4 }, budget: { mflopsMax: 3, mparamsMax: 1 }, objective: 'mflops' });
+    expect(readSearchState(db, s.id)).toBeNull();
+    createSearch(db, searchInput(other));
+
+    const evals = [0.3, 0.6, 0.5].map((acc, i) => insertEvaluation(db, evalInput(run, { genomeId: `${i}`.repeat(12), accuracy: acc, mflops: 1 + i })).row);
+    evals.forEach((e, i) => addSearchMember(db, s.id, { position: i, evaluationId: e.id, generation: i >> 1, origin: i ? 'mutate' : 'min', parents: i ? [evals[0].genomeId] : null, cost: e.mflops, cached: i === 2 }));
+    const state = { version: 1, archive: [1, 2, 3], rng: [1, 2, 3, 4] };
+    saveSearchProgress(db, s.id, { state, evaluations: 3, total: 12, elapsedMs: 300, etaMs: 900 });
+    expect(readSearchState(db, s.id)).toEqual(state);
+    expect(getSearch(db, s.id)).toMatchObject({ evaluations: 3, elapsedMs: 300, etaMs: 900 });
+
+    const members = listSearchMembers(db, s.id);
+    expect(members.map((m) => [m.position, m.evaluationId, m.origin, m.cached])).toEqual([
+      [0, evals[0].id, 'min', false],
+      [1, evals[1].id, 'mutate', false],
+      [2, evals[2].id, 'mutate', true],
+    ]);
+    expect(members[1].parents).toEqual([evals[0].genomeId]);
+    expect(members[2].evaluation).toEqual(evals[2]);
+
+    const front = new ParetoFront<FrontData>();
+    for (const e of evals) front.insert({ id: String(e.id), accuracy: e.accuracy, cost: e.mflops, data: { evaluationId: e.id, genomeId: e.genomeId } });
+    const ref = { costRef: 10, accRef: 0 };
+    saveSearchFront(db, s, front, ref);
+    saveSearchFront(db, s, front, ref); // replaced, not duplicated
+    const stored = findSearchFront(db, s.id)!;
+    expect(stored.points.map((p) => p.data!.evaluationId)).toEqual([evals[0].id, evals[1].id]);
+    expect(stored.hypervolume).toBeCloseTo(hypervolume([evals[0], evals[1]].map((e) => ({ accuracy: e.accuracy, cost: e.mflops })), ref), 12);
+    expect(stored.hypervolume).toBeCloseTo(1 * 0.3 + 8 * 0.6, 12);
+    expect(stored.reference).toEqual(ref);
+    expect(listSearches(db, { runId: run }).map((x) => x.name)).toEqual(['evo']);
+
+    // A running search is not deleted; a run is deleted with its searches, members, evaluations and fronts.
+    transitionSearch(db, s.id, 'running');
+    expect(() => deleteSearch(db, s.id)).toThrow(/running/);
+    transitionSearch(db, s.id, 'cancelled');
+    deleteRun(db, run);
+    const count = (t: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    expect(count('searches')).toBe(1); // the other run's
+    expect(count('search_members')).toBe(0);
+    expect(count('subnet_evaluations')).toBe(0);
+    expect(count('pareto_fronts')).toBe(0);
+  });
+
+  it('maintains a run front incrementally, one per objective, split, checkpoint and device', () => {
+    const db = open();
+    const run = mkRun(db);
+    const scope = { runId: run, objective: 'mflops' as const, split: 'val' as const, checkpointSha256: 'c'.repeat(64), deviceId: null };
+    const ref = { costRef: 5, accRef: 0.1 };
+    const pts = [
+      { accuracy: 0.5, cost: 2 },
+      { accuracy: 0.4, cost: 3 }, // dominated
+      { accuracy: 0.6, cost: 4 },
+      { accuracy: 0.55, cost: 1.5 }, // dominates the first
+    ];
+    const joined = pts.map((p, i) => offerToRunFront(db, scope, { evaluationId: i + 1, genomeId: `g${i}`, ...p }, ref));
+    expect(joined).toEqual([true, false, true, true]);
+    const f = findRunFront(db, scope)!;
+    expect(f.points.map((p) => p.data!.evaluationId)).toEqual([4, 3]);
+    expect(f.offered).toBe(4);
+    expect(f.hypervolume).toBeCloseTo(hypervolume(pts, ref), 12);
+    expect(f.hypervolume).toBeCloseTo(2.5 * 0.45 + 1 * 0.5, 12);
+    // Another checkpoint and a latency front on a device are separate fronts.
+    const dev = upsertDevice(db, { cpuModel: 'X' });
+    offerToRunFront(db, { ...scope, checkpointSha256: 'e'.repeat(64) }, { evaluationId: 9, genomeId: 'x', accuracy: 0.2, cost: 1 }, ref);
+    offerToRunFront(db, { ...scope, objective: 'latency', deviceId: dev }, { evaluationId: 9, genomeId: 'x', accuracy: 0.2, cost: 1 }, ref);
+    expect(listRunFronts(db, run)).toHaveLength(3);
+    expect(findRunFront(db, scope)!.points).toHaveLength(2);
+    expect(findRunFront(db, { ...scope, objective: 'latency', deviceId: dev })!.deviceId).toBe(dev);
+    // The unique index holds even for NULL device ids.
+    expect(() =>
+      db.prepare(`INSERT INTO pareto_fronts (run_id, objective, split, checkpoint_sha256, points, size, offered, hypervolume, cost_ref, acc_ref, updated_at) VALUES (?, 'mflops', 'val', ?, '{}', 0, 0, 0, 1, 0, 't')`).run(run, 'c'.repeat(64)),
+    ).toThrow(/UNIQUE/);
+    expect(transitionRun(db, run, 'running')).toBe(true);
+  });
+});
