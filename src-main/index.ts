@@ -2,8 +2,8 @@
  * Electron main process. Deliberately thin: windows, menu, security policy, native dialogs and IPC wiring only. The
  * API itself is the workbench service (src-main/service, plain Node and unit-tested), which this file exposes over IPC
  * — one `ipcMain.handle` per method of the one list in ipc/protocol.ts, each behind the sender and argument guard —
- * and whose events it forwards to the windows. TF.js is not loaded here: training runs in `utilityProcess` runners,
- * and the backend report comes from a child process.
+ * and whose events it forwards to the windows. TF.js is not loaded here: training and search run in `utilityProcess`
+ * runners, and subnet evaluation, export and the backend report run the CLI in a child process.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +18,7 @@ import { API_METHODS, type EventTopic } from './ipc/protocol';
 import { buildAppMenu } from './menu';
 import { contentSecurityPolicy } from './security/csp';
 import { createWorkbenchService, type WorkbenchService } from './service';
-import { spawnUtilityRunner } from './utility-runner';
+import { spawnUtilityRunner, spawnUtilitySearchRunner } from './utility-runner';
 
 // electron-vite's dev server sets ELECTRON_RENDERER_URL; a packaged app must never load from a URL taken from the
 // environment, so it is honoured only when running unpackaged.
@@ -82,6 +82,7 @@ function createService(): WorkbenchService {
     home: dataDir,
     mode: 'electron',
     spawnRunner: spawnUtilityRunner,
+    spawnSearchRunner: spawnUtilitySearchRunner,
     openExternal: (url) => shell.openExternal(url),
     revealPath: (path) => {
       shell.showItemInFolder(path);
@@ -156,7 +157,8 @@ if (!app.requestSingleInstanceLock()) {
     });
   });
 
-  // On quit, running runs pause with a checkpoint (resumable later), as `alphanet serve` does on Ctrl-C.
+  // On quit, running runs pause with a checkpoint and searches with their saved state (resumable later), as
+  // `alphanet serve` does on Ctrl-C.
   let quitting = false;
   app.on('before-quit', (event) => {
     if (!service || quitting) return;

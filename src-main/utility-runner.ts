@@ -1,14 +1,17 @@
 /**
- * The desktop app's way to start a training runner: an Electron `utilityProcess` (a Node child that Electron
- * manages, the recommended replacement for `child_process.fork` in the main process), behind the RunManager's
- * `RunnerHandle`. Imported only by index.ts: it needs `electron`.
+ * The desktop app's way to start runner processes — training runners and search runners — as Electron
+ * `utilityProcess`es (Node children that Electron manages, the recommended replacement for `child_process.fork` in
+ * the main process), behind the managers' `RunnerHandle`. Imported only by index.ts: it needs `electron`.
  */
 import { utilityProcess } from 'electron';
+import type { SpawnSearchRunner } from './search/manager';
+import { defaultSearchRunnerPath } from './search/manager';
 import type { RunnerHandle, SpawnRunner } from './train/manager';
 import { defaultRunnerPath, stderrTail } from './train/manager';
 
-export const spawnUtilityRunner: SpawnRunner = (): RunnerHandle => {
-  const child = utilityProcess.fork(defaultRunnerPath(), [], { stdio: 'pipe', serviceName: 'AlphaNet training runner', env: process.env });
+/** Starts the built entry at `path` as a utilityProcess named `serviceName` (shown in the OS task manager). */
+function spawnUtility<Out extends object>(path: string, serviceName: string): RunnerHandle<Out> {
+  const child = utilityProcess.fork(path, [], { stdio: 'pipe', serviceName, env: process.env });
   const stderr = stderrTail();
   child.stdout?.on('data', (d: Buffer) => process.stdout.write(d));
   child.stderr?.on('data', (d: Buffer) => {
@@ -27,4 +30,8 @@ export const spawnUtilityRunner: SpawnRunner = (): RunnerHandle => {
       child.kill();
     },
   };
-};
+}
+
+export const spawnUtilityRunner: SpawnRunner = () => spawnUtility(defaultRunnerPath(), 'AlphaNet training runner');
+
+export const spawnUtilitySearchRunner: SpawnSearchRunner = () => spawnUtility(defaultSearchRunnerPath(), 'AlphaNet search runner');

@@ -14,28 +14,15 @@
  * case. Measurements are in the page with performance.now(), so they do not include the CDP round trip.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import path from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Rng } from '../engine/rng';
 import { quantile } from '../search/latency';
-import { contentSecurityPolicy } from '../security/csp';
+import { findChromium, launchChromium, serveStatic, type Browser } from './chromium';
 
-/** Debian's Chromium binary (without its wrapper script, which prints a harmless shell error), then the wrapper. */
-export const CHROMIUM_CANDIDATES = [process.env['CHROMIUM_PATH'], '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
-/** The flags the e2e suite launches Chromium with (no sandbox in containers, no GPU, no network chatter). */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** One 60 Hz frame, ms. */
 const FRAME_MS = 1000 / 60;
 
@@ -100,21 +87,6 @@ const stat = (xs: number[]): Stat => ({
 });
 const round = (v: number) => Math.round(v * 100) / 100;
 
-/** A static server for `root` on 127.0.0.1 that sends the app's CSP header; refuses paths outside `root`. */
-function serveStatic(root: string): Promise<Server> {
-  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
-  const server = createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    const file = path.join(root, rel);
-    if (!file.startsWith(root + path.sep)) return void res.writeHead(403).end();
-    readFile(file).then(
-      (body) => res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': contentSecurityPolicy() }).end(body),
-      () => res.writeHead(404).end(),
-    );
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 type Box = { x: number; y: number; width: number; height: number };
 type FrameSample = { intervals: number[]; renders: number[]; drawn: number };
 
@@ -126,15 +98,14 @@ export async function runExplorerBench(opts: ExplorerBenchOptions = {}): Promise
   if (!existsSync(path.join(root, 'bench', 'pareto.html'))) {
     throw new Error(`${root}/bench/pareto.html is missing: build the renderer first with \`npx electron-vite build\``);
   }
-  const executablePath = CHROMIUM_CANDIDATES.find((p): p is string => !!p && existsSync(p));
-  if (!executablePath) throw new Error(`no Chromium found at ${CHROMIUM_CANDIDATES.filter(Boolean).join(' or ')}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+  findChromium(); // fail before starting anything when there is none
 
   const loadBefore = loadavg().map(round);
   const server = await serveStatic(root);
-  const profile = await mkdtemp(path.join(tmpdir(), 'alphanet-explorer-bench-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
+  let browser: Browser | undefined;
   try {
-    const page = await context.newPage();
+    browser = await launchChromium({ viewport: { width: 1280, height: 800 }, profilePrefix: 'alphanet-explorer-bench-' });
+    const page = await browser.context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => {
@@ -229,9 +200,8 @@ export async function runExplorerBench(opts: ExplorerBenchOptions = {}): Promise
       shots,
     };
   } finally {
-    await context.close();
+    await browser?.close();
     await new Promise((resolve) => server.close(resolve));
-    await rm(profile, { recursive: true, force: true });
   }
 }
 

@@ -9,14 +9,16 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendChoice } from '../engine/backend';
-import { createOps, defaultOpsMode } from '../engine/ops';
+import { createOps, defaultOpsMode, type SupernetOps } from '../engine/ops';
 import { Rng } from '../engine/rng';
 import { Supernet } from '../engine/supernet';
 import { getSpace } from '../engine/spaces/registry';
+import type { SearchSpace } from '../engine/spaces/schema';
 import { maxGenome, minGenome, randomGenome } from '../engine/spaces/genome';
 import { subnetCost } from '../engine/flops';
-import { evaluateSubnet, type LabelledBatch } from '../search/evaluate';
-import { buildLatencyTable, latencyErrorReport, type DeviceFingerprint } from '../search/latency';
+import { evaluateSubnet, resetStats, type LabelledBatch } from '../search/evaluate';
+import { extractStatic } from '../engine/calibration';
+import { buildLatencyTable, errorSummary, latencyErrorReport, measureInterleaved, type DeviceFingerprint, type LatencyTable } from '../search/latency';
 
 export interface SearchBenchOptions {
   /** Backend to force (default 'wasm', this project's default where tfjs-node is absent). */
@@ -86,6 +88,16 @@ export interface SearchBenchResult {
     p90RelError: number;
     meanRelError: number;
     maxRelError: number;
+    /** Machine speed during the check / during the build, and the error with predictions scaled by it. */
+    speedFactor: number;
+    adjustedMedianRelError: number;
+    adjustedP90RelError: number;
+    /**
+     * The measurement's own noise floor: the same `errorSubnets` random subnets measured twice in a row, the same
+     * way the check measures them; median and p90 of |second − first| / first. No predictor can beat it.
+     */
+    retestMedianRelDiff: number;
+    retestP90RelDiff: number;
     minMeasuredMs: number;
     maxMeasuredMs: number;
     /** 1-minute load average when the latency part started and ended (os.loadavg; 0 where unsupported). */
@@ -154,6 +166,7 @@ export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<Sea
     });
     for (const f of lut.overheadFit) log(`overhead fit ${f.id}: measured ${f.measuredMs.toFixed(2)} ms, Σ entries ${f.sumMs.toFixed(2)} ms`);
     const err = latencyErrorReport(lut, space, ops, { subnets: opts.errorSubnets ?? 20 });
+    const retest = measurementRetest(lut, space, ops, opts.errorSubnets ?? 20);
     const loadAfter = loadavg()[0];
     for (const r of err.rows) log(`latency ${r.id}: measured ${r.measuredMs.toFixed(2)} ms, predicted ${r.predictedMs.toFixed(2)} ms (${(100 * r.relError).toFixed(1)} %)`);
     const measured = err.rows.map((r) => r.measuredMs);
@@ -174,6 +187,11 @@ export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<Sea
       errorSubnets: err.rows.length,
       medianRelError: err.medianRelError,
       p90RelError: err.p90RelError,
+      speedFactor: err.speed?.factor ?? 1,
+      adjustedMedianRelError: err.speed?.adjusted.medianRelError ?? err.medianRelError,
+      adjustedP90RelError: err.speed?.adjusted.p90RelError ?? err.p90RelError,
+      retestMedianRelDiff: retest.medianRelError,
+      retestP90RelDiff: retest.p90RelError,
       meanRelError: err.meanRelError,
       maxRelError: err.maxRelError,
       minMeasuredMs: Math.min(...measured),
@@ -183,6 +201,24 @@ export async function runSearchBench(opts: SearchBenchOptions = {}): Promise<Sea
     };
   }
   return result;
+}
+
+/** Test–retest of the check's measurement: `n` random subnets (another seed) measured twice, interleaved, as the check does. */
+function measurementRetest(lut: LatencyTable, space: SearchSpace, ops: SupernetOps, n: number): ReturnType<typeof errorSummary> {
+  const rng = new Rng(4321);
+  const net = new Supernet({ space, ops, numClasses: lut.numClasses });
+  const genomes = Array.from({ length: n }, () => randomGenome(space, rng));
+  const subnets = genomes.map((g) => extractStatic(net, g, resetStats(net, g)));
+  try {
+    const how = { batch: lut.batch, clock: lut.clock, warmup: lut.warmup, repeats: lut.repeats, rounds: lut.rounds };
+    const pick = (t: { medianMs: number; minMs: number }) => (lut.statistic === 'min' ? t.minMs : t.medianMs);
+    const first = measureInterleaved(subnets, how).map(pick);
+    const second = measureInterleaved(subnets, { ...how, settleMs: 0 }).map(pick);
+    return errorSummary(first.map((m, i) => ({ id: String(i), measuredMs: m, predictedMs: second[i] })));
+  } finally {
+    for (const s of subnets) s.dispose();
+    net.dispose();
+  }
 }
 
 /** The result as a Markdown table (what docs/SEARCH.md quotes). */
@@ -205,6 +241,8 @@ export function formatSearchBench(r: SearchBenchResult): string {
       `| fitted prediction | ${l.scale.toFixed(3)} · Σ entries ${l.overheadMs < 0 ? '−' : '+'} ${Math.abs(l.overheadMs).toFixed(3)} ms (${l.fitSubnets} subnets) |`,
       `| measured latency of the ${l.errorSubnets} test subnets | ${l.minMeasuredMs.toFixed(2)}–${l.maxMeasuredMs.toFixed(2)} ms |`,
       `| **prediction error (median / p90 / mean / max)** | **${(100 * l.medianRelError).toFixed(1)} %** / ${(100 * l.p90RelError).toFixed(1)} % / ${(100 * l.meanRelError).toFixed(1)} % / ${(100 * l.maxRelError).toFixed(1)} % |`,
+      `| machine speed during the check vs the build (fit subnets re-measured) | ${l.speedFactor.toFixed(3)}× the build's times; error with predictions scaled by it: median ${(100 * l.adjustedMedianRelError).toFixed(1)} %, p90 ${(100 * l.adjustedP90RelError).toFixed(1)} % |`,
+      `| measurement noise floor (same ${l.errorSubnets} subnets measured twice): median / p90 difference | ${(100 * l.retestMedianRelDiff).toFixed(1)} % / ${(100 * l.retestP90RelDiff).toFixed(1)} % |`,
       `| load average (1 min) before / after the latency part | ${l.loadBefore.toFixed(2)} / ${l.loadAfter.toFixed(2)} |`,
     );
   }

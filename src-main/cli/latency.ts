@@ -25,7 +25,13 @@ const pctErr = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 function reportLines(r: LatencyErrorReport): string[] {
   return [
-    `prediction error on ${r.rows.length} random subnets: median ${pctErr(r.medianRelError)}, mean ${pctErr(r.meanRelError)}, max ${pctErr(r.maxRelError)} (goal: median ≤ 10 %)`,
+    `prediction error on ${r.rows.length} random subnets: median ${pctErr(r.medianRelError)}, p90 ${pctErr(r.p90RelError)}, mean ${pctErr(r.meanRelError)}, max ${pctErr(r.maxRelError)} (goal: median ≤ 10 %)`,
+    ...(r.speed
+      ? [
+          `machine speed now vs when the table was built: ${r.speed.factor.toFixed(3)}× (over ${r.speed.subnets} reference subnets); ` +
+            `error with that drift taken out: median ${pctErr(r.speed.adjusted.medianRelError)}, p90 ${pctErr(r.speed.adjusted.p90RelError)}`,
+        ]
+      : []),
     ...r.rows.map((x) => `  ${x.id}  measured ${x.measuredMs.toFixed(2).padStart(8)} ms  predicted ${x.predictedMs.toFixed(2).padStart(8)} ms  error ${pctErr(x.relError).padStart(7)}`),
   ];
 }
@@ -39,8 +45,8 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
     .option('--build-table', 'build (or rebuild) this machine\'s lookup table for the space, then report its error')
     .option('--subnet <spec>', 'measure this subnet: min, max, a named subnet, random[:seed], a genome (JSON text or file); with a run, also an evaluation id')
     .option('--batch <n>', 'batch size besides 1 for --subnet; the table\'s batch for --build-table (default 1)', positiveInt('--batch'))
-    .option('--warmup <n>', 'untimed runs first (default 3)', positiveInt('--warmup'))
-    .option('--repeats <n>', 'timed runs, the median is kept (default 10)', positiveInt('--repeats'))
+    .option('--warmup <n>', 'untimed runs first (default 3 for --subnet; 1 per visit for --build-table)', positiveInt('--warmup'))
+    .option('--repeats <n>', 'timed runs, the median is kept (default 10 for --subnet; 12 per subnet over 4 rounds for --build-table)', positiveInt('--repeats'))
     .option('--report-subnets <n>', 'random subnets in the error report (default 20)', positiveInt('--report-subnets'))
     .addOption(new Option('--statistic <s>', 'table: median (default) or min of the timed runs').choices(['median', 'min']))
     .addOption(new Option('--clock <c>', 'table: wall (default) or cpu (process CPU time; single-threaded backends)').choices(['wall', 'cpu']))
@@ -113,7 +119,7 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
               clock: o.clock,
               onProgress: (done, total) => {
                 const p = Math.floor((100 * done) / total / 10) * 10;
-                if (p !== lastPct) io.err(`latency table: ${done}/${total} layers\n`);
+                if (p !== lastPct) io.err(`latency table: round ${done}/${total}\n`);
                 lastPct = p;
               },
             });

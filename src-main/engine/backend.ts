@@ -10,9 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { defaultOpsMode, type OpsMode } from './ops';
+import { BACKENDS, BackendError, parseBackendChoice, type BackendChoice } from './backend-names';
 
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKENDS)[number];
+export { BACKENDS, BackendError, parseBackendChoice, type BackendChoice } from './backend-names';
 
 export interface BackendAttempt {
   backend: BackendChoice;
@@ -33,17 +33,6 @@ export interface BackendReport {
   /** How the supernet ops are formulated on this backend (see ops/). */
   opsMode: OpsMode;
   attempts: BackendAttempt[];
-}
-
-export class BackendError extends Error {
-  override name = 'BackendError';
-}
-
-/** Parses the ALPHANET_BACKEND setting; `auto` or empty means the ladder. */
-export function parseBackendChoice(value: string | undefined): BackendChoice | undefined {
-  if (!value || value === 'auto') return undefined;
-  if ((BACKENDS as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new BackendError(`unknown backend '${value}'; use auto or one of: ${BACKENDS.join(', ')}`);
 }
 
 /** First line of an error, with the common "optional dependency absent" case said plainly. */

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { IMPORT_FORMATS, SPLITS, type SplitName } from '../data/types';
+import { BudgetSchema, EvolutionConfigSchema } from '../search/messages';
 import type { WorkbenchApi } from './api-types';
 import { API_METHODS, type ApiMethod, type EVENT_TOPICS, type EventTopic } from './protocol';
 
@@ -42,6 +43,11 @@ const runId = z.number().int().positive();
 /** A run config input: any JSON object; its fields are the service's to check (`runs.check` answers, never refuses). */
 const config = z.record(z.string(), z.unknown());
 const path = z.string().min(1).max(MAX_PATH);
+/** Evaluation and search ids. */
+const id = z.number().int().positive();
+/** A subnet named as `subnets.evaluate` takes it: a name, or a genome as JSON text (a few hundred characters). */
+const MAX_SUBNET = 16_384;
+const objective = z.enum(['mflops', 'latency']);
 
 const a = <const T extends readonly Arg[]>(...args: T): T => args;
 
@@ -86,6 +92,36 @@ export const API_ARGS = {
   'runs.cancel': a(['id', runId]),
   'runs.delete': a(['id', runId]),
   'runs.saveConfig': a(['config', config], ['path', path.nullable()]),
+  'subnets.list': a(['runId', runId]),
+  'subnets.evaluate': a([
+    'req',
+    z.strictObject({ runId, subnet: z.string().min(1).max(MAX_SUBNET), split: z.enum(['val', 'test']).optional(), latency: z.boolean().optional() }),
+  ]),
+  'subnets.pin': a(['evaluationId', id], ['pinned', z.boolean()]),
+  'subnets.front': a(['runId', runId], ['objective', objective]),
+  'searches.list': a(['runId', runId.nullable()]),
+  'searches.get': a(['id', id]),
+  // The shapes of the engine's own schemas (search/messages.ts); the service then parses the whole request with
+  // `SearchRequestSchema` (defaults, cross-field rules) and checks the budget against the run's space, naming the
+  // field inside the request (`budget.mflopsMax`).
+  'searches.start': a([
+    'req',
+    z.strictObject({
+      runId,
+      name: z.string().min(1).max(200).optional(),
+      kind: z.enum(['evolution', 'random']).optional(),
+      objective: objective.optional(),
+      budget: BudgetSchema.optional(),
+      config: EvolutionConfigSchema.omit({ maxTries: true }).optional(),
+      evaluations: z.number().int().positive().optional(),
+    }),
+  ]),
+  'searches.pause': a(['id', id]),
+  'searches.resume': a(['id', id]),
+  'searches.cancel': a(['id', id]),
+  // An empty `formats` is the service's to refuse (field `formats`, as the export form names it).
+  'exports.start': a(['req', z.strictObject({ runId, evaluationId: id, formats: z.array(z.enum(['tfjs', 'onnx'])).max(2), dir: path })]),
+  'compare.runs': a(['ids', z.array(runId).min(2).max(4)]),
 } as const satisfies Record<ApiMethod, readonly Arg[]>;
 
 // Compile-time: every schema's output fits the method's parameters (a wrong entry makes `Mismatched` non-never).

@@ -115,6 +115,7 @@ export interface RunStepPoint {
 }
 
 export interface RunEpochPoint {
+  /** 0-based: the epoch that had just ended when the subnet was validated (the first epoch is 0; show `epoch + 1`). */
   epoch: number;
   step: number;
   /** `min`, `max`, `random-1`… */
@@ -188,6 +189,171 @@ export interface SpaceInfo {
   space: Record<string, unknown>;
 }
 
+// ---- subnets, searches, export, comparison (issue 7) ---------------------------------------------------------
+
+/** A subnet's genes as the engine stores them (engine `Genome`): `width` has n + 2 entries [first conv, stage 1 … n,
+ * last conv]; `depth`, `kernelSize` and `expandRatio` have n, one per stage. */
+export interface GenomeInfo {
+  resolution: number;
+  width: number[];
+  depth: number[];
+  kernelSize: number[];
+  expandRatio: number[];
+}
+
+/** One evaluated subnet of a run (a point of the Pareto explorer). */
+export interface SubnetEvaluation {
+  /** Evaluation id (unique across runs). */
+  id: number;
+  runId: number;
+  /** Stable 12-hex id of the genome (engine `genomeId`). */
+  genomeId: string;
+  genome: GenomeInfo;
+  /** `['first', …stage names, 'last']`, aligned with `genome.width`; `stageNames[1..n]` go with `depth` etc. */
+  stageNames: string[];
+  /** Top-1 in [0, 1] after BN recalibration. */
+  accuracy: number;
+  /** Top-1 before recalibration (null when not measured). */
+  accuracyBefore: number | null;
+  loss: number;
+  mflops: number;
+  /** Millions of parameters. */
+  mparams: number;
+  /** Batch-1 latency on this machine, ms (`latencyMethod`: measured, or predicted by the lookup table). */
+  latencyMs: number | null;
+  latencyMethod: 'measured' | 'lut' | null;
+  split: 'val' | 'test';
+  calibration: { batches: number; batchSize: number; seed: number };
+  checkpointStep: number;
+  createdAt: string;
+  /** Pinned by the user (kept on top of lists, drawn as a diamond). */
+  pinned: boolean;
+}
+
+/** Budgets, any combination, inclusive bounds. */
+export interface SearchBudget {
+  mflopsMin?: number;
+  mflopsMax?: number;
+  /** Millions of parameters. */
+  mparamsMax?: number;
+  /** Milliseconds (needs this machine's latency table). */
+  latencyMaxMs?: number;
+}
+
+/** Evolution settings; every field defaults to the engine's `DEFAULT_EVOLUTION_CONFIG`. */
+export interface SearchSettings {
+  populationSize?: number;
+  mutateSize?: number;
+  crossoverSize?: number;
+  mutateProb?: number;
+  crossoverProb?: number;
+  generations?: number;
+  seed?: number;
+}
+
+export interface SearchStartRequest {
+  runId: number;
+  name?: string;
+  /** Default `evolution`; `random` is the baseline with the same number of evaluations. */
+  kind?: 'evolution' | 'random';
+  /** Default `mflops`. */
+  objective?: 'mflops' | 'latency';
+  budget?: SearchBudget;
+  config?: SearchSettings;
+  /** Random search only: evaluations to make. */
+  evaluations?: number;
+}
+
+export interface SearchSummary {
+  id: number;
+  runId: number;
+  runName: string;
+  name: string;
+  kind: 'evolution' | 'random';
+  objective: 'mflops' | 'latency';
+  status: RunStatus;
+  budget: SearchBudget;
+  /** The resolved settings (every default filled in). */
+  config: Required<SearchSettings>;
+  evaluations: number;
+  total: number;
+  /** evaluations / total in [0, 1]. */
+  progress: number;
+  etaSec: number | null;
+  elapsedSec: number;
+  frontSize: number;
+  hypervolume: number | null;
+  /** The hypervolume's reference point: cost at or above every subnet's, accuracy 0. */
+  reference: { costRef: number; accRef: number } | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+/** A Pareto front (max accuracy, min cost), points in increasing cost. */
+export interface FrontInfo {
+  objective: 'mflops' | 'latency';
+  /** Evaluation ids of the front, in increasing cost. */
+  evaluationIds: number[];
+  points: { evaluationId: number; accuracy: number; cost: number }[];
+  hypervolume: number;
+  reference: { costRef: number; accRef: number };
+}
+
+export interface SearchDetail {
+  summary: SearchSummary;
+  /** Every subnet this search evaluated, in order. */
+  evaluations: SubnetEvaluation[];
+  front: FrontInfo | null;
+}
+
+export type SearchEvent =
+  | { type: 'status'; search: SearchSummary }
+  | { type: 'evaluated'; searchId: number; evaluation: SubnetEvaluation; progress: number; etaSec: number | null }
+  | { type: 'front'; searchId: number; front: FrontInfo };
+
+/** What to evaluate: `min`, `max`, `random`, `random:<seed>`, a registered name (`alphanet-a0`), a genome id the
+ * run has evaluated, or a genome as JSON text. */
+export interface EvaluateRequest {
+  runId: number;
+  subnet: string;
+  /** Default `val`. */
+  split?: 'val' | 'test';
+  /** Also measure batch-1 latency on this machine (default true). */
+  latency?: boolean;
+}
+
+export interface ExportRequest {
+  runId: number;
+  evaluationId: number;
+  formats: ('tfjs' | 'onnx')[];
+  /** Absolute destination directory on the machine that runs main; created if missing, must be empty if it exists. */
+  dir: string;
+}
+
+export interface ExportInfo {
+  dir: string;
+  files: { path: string; bytes: number }[];
+  /** The provenance.json written next to the model. */
+  provenance: Record<string, unknown>;
+}
+
+/** 2–4 runs side by side. */
+export interface RunComparison {
+  runs: RunSummary[];
+  /** Only config keys (dotted paths) whose values differ; `values[i]` belongs to `runs[i]` (undefined: absent). */
+  configDiff: { key: string; values: unknown[] }[];
+  /** Training curves per run. */
+  metrics: RunMetrics[];
+  /** Each run's MFLOPs front over all its evaluations (null if none), hypervolumes against ONE shared reference. */
+  fronts: (FrontInfo | null)[];
+  /** The shared reference point of the hypervolumes. */
+  reference: { costRef: number; accRef: number };
+  /** Best accuracy under a few MFLOPs budgets; `best[i]` per run, null when no evaluated subnet fits. */
+  budgets: { mflopsMax: number; best: ({ accuracy: number; evaluationId: number } | null)[] }[];
+}
+
 export type Unsubscribe = () => void;
 
 export interface WorkbenchApi {
@@ -232,5 +398,32 @@ export interface WorkbenchApi {
     /** Writes a config as JSON to `path` (served mode) or a save dialog's choice (Electron, when path is null). */
     saveConfig(config: Record<string, unknown>, path: string | null): Promise<string | null>;
     onEvent(cb: (e: RunEvent) => void): Unsubscribe;
+  };
+  subnets: {
+    /** Every evaluated subnet of a run (all searches and single evaluations), pinned first. */
+    list(runId: number): Promise<SubnetEvaluation[]>;
+    /** Evaluates (or re-evaluates) a subnet of a finished run with BN recalibration, off the main thread; answers
+     * from the run's cache when the same subnet, checkpoint, split and calibration were evaluated before. */
+    evaluate(req: EvaluateRequest): Promise<SubnetEvaluation>;
+    pin(evaluationId: number, pinned: boolean): Promise<SubnetEvaluation>;
+    /** The run's front over all its evaluations on the val split. */
+    front(runId: number, objective: 'mflops' | 'latency'): Promise<FrontInfo | null>;
+  };
+  searches: {
+    list(runId: number | null): Promise<SearchSummary[]>;
+    get(id: number): Promise<SearchDetail>;
+    /** Validates and queues a search on a finished run; rejects naming the field (e.g. an impossible budget). */
+    start(req: SearchStartRequest): Promise<SearchSummary>;
+    pause(id: number): Promise<void>;
+    resume(id: number): Promise<void>;
+    cancel(id: number): Promise<void>;
+    onEvent(cb: (e: SearchEvent) => void): Unsubscribe;
+  };
+  exports: {
+    /** Exports an evaluated subnet (off the main thread) and returns the files written. */
+    start(req: ExportRequest): Promise<ExportInfo>;
+  };
+  compare: {
+    runs(ids: number[]): Promise<RunComparison>;
   };
 }

@@ -42,6 +42,18 @@ export const API_METHODS = [
   'runs.cancel',
   'runs.delete',
   'runs.saveConfig',
+  'subnets.list',
+  'subnets.evaluate',
+  'subnets.pin',
+  'subnets.front',
+  'searches.list',
+  'searches.get',
+  'searches.start',
+  'searches.pause',
+  'searches.resume',
+  'searches.cancel',
+  'exports.start',
+  'compare.runs',
 ] as const satisfies readonly MethodPath[];
 export type ApiMethod = (typeof API_METHODS)[number];
 
@@ -49,6 +61,7 @@ export type ApiMethod = (typeof API_METHODS)[number];
 export const EVENT_TOPICS = {
   'datasets.job': 'datasets.onJob',
   'runs.event': 'runs.onEvent',
+  'searches.event': 'searches.onEvent',
 } as const;
 export type EventTopic = keyof typeof EVENT_TOPICS;
 

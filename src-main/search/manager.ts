@@ -20,6 +20,8 @@
  *   `message` (every validated runner message). Payloads are the zod-validated messages of `messages.ts`.
  *
  * The runner is started by `spawn` (default: a Node child process); the app passes a utilityProcess-based one.
+ * The queue, slot, claim, spawn, relay, exit-check, stale-recovery and pause/cancel machinery is the training runs'
+ * (`jobs/job-manager.ts`); this module keeps the request checks on enqueue, the search runner and its events.
  *
  * @example
  *   const m = new SearchManager({ home });
@@ -31,8 +33,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { Db } from '../store/db';
-import { openHomeDatabase } from '../store/db';
-import { listCheckpoints, now } from '../store/runs';
+import { listCheckpoints } from '../store/runs';
 import {
   createSearch,
   deleteSearch,
@@ -40,16 +41,14 @@ import {
   getSearch,
   listSearches,
   listSearchMembers,
-  setSearchControl,
-  setSearchWantsResume,
-  transitionSearch,
   type FrontRow,
   type SearchMember,
   type SearchRow,
   type SearchStatus,
 } from '../store/search';
 import { formatIssues } from '../engine/spaces/schema';
-import { defaultRunnerPath, forkRunner, pidAlive, type RunnerHandle } from '../train/manager';
+import { JobQueue, type JobKind } from '../jobs/job-manager';
+import { defaultRunnerPath, forkRunner, type RunnerHandle } from '../train/manager';
 import { version as appVersion } from '../../package.json';
 import { checkBudget, evolutionEvaluations, type Budget } from './evolution';
 import {
@@ -64,7 +63,7 @@ import {
   type SearchRequestInput,
   type SearchRunnerToParent,
 } from './messages';
-import { evaluationSettings, runInfo } from './run-subnets';
+import { evaluationSettings, runInfo } from './run-info';
 
 /** The parent's handle on one search runner process. */
 export type SearchRunnerHandle = RunnerHandle<ParentToSearchRunner>;
@@ -109,42 +108,45 @@ export interface SearchManagerEvents {
   status: [search: SearchRow];
 }
 
+type StartSearchRunner = Extract<ParentToSearchRunner, { type: 'start' }>;
+
 export class SearchManager extends EventEmitter<SearchManagerEvents> {
   readonly home: string;
   readonly db: Db;
   readonly maxConcurrent: number;
-  private readonly ownsDb: boolean;
-  private readonly spawn: SpawnSearchRunner;
-  private readonly adoptQueued: boolean;
-  private readonly pollMs: number;
-  private readonly active = new Map<number, SearchRunnerHandle>();
-  private readonly pending = new Set<number>();
-  private readonly waiters = new Map<number, ((s: SearchRow) => void)[]>();
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
+  /** Queue, slots, claim, spawn, relay, exit check, stale recovery, pause/cancel (jobs/job-manager.ts). */
+  private readonly jobs: JobQueue<SearchRow, StartSearchRunner>;
 
   constructor(o: SearchManagerOptions) {
     super();
-    this.home = o.home;
-    this.ownsDb = !o.db;
-    this.db = o.db ?? openHomeDatabase(o.home);
-    this.maxConcurrent = o.maxConcurrent ?? 1;
-    if (!Number.isInteger(this.maxConcurrent) || this.maxConcurrent < 1) throw new SearchManagerError(`maxConcurrent must be a positive integer, got ${o.maxConcurrent}`);
-    this.spawn = o.spawn ?? (() => forkSearchRunner());
-    this.adoptQueued = o.adoptQueued ?? false;
-    this.pollMs = o.pollMs ?? 2000;
-    this.recoverStale();
+    const kind: JobKind<SearchRow, StartSearchRunner> = {
+      table: 'searches',
+      runner: 'the search runner',
+      resumesFrom: 'the last saved state',
+      error: SearchManagerError,
+      get: getSearch,
+      list: (db, status) => listSearches(db, { status }),
+      defaultSpawn: () => forkSearchRunner(),
+      startMessage: (home, searchId, resume) => ({ type: 'start', home, searchId, resume }),
+      relay: (searchId, raw) => {
+        const m = SearchRunnerToParentSchema.safeParse(raw);
+        const msg: SearchRunnerToParent = m.success ? m.data : { type: 'error', message: `malformed message from the search runner: ${JSON.stringify(raw).slice(0, 200)}` };
+        this.emit('message', searchId, msg);
+        if (msg.type === 'progress') this.emit('progress', msg);
+        else if (msg.type === 'evaluated') this.emit('evaluated', msg);
+        else if (msg.type === 'front') this.emit('front', msg);
+      },
+      status: (row) => this.emit('status', row),
+    };
+    this.jobs = new JobQueue(kind, o);
+    this.home = this.jobs.home;
+    this.db = this.jobs.db;
+    this.maxConcurrent = this.jobs.maxConcurrent;
   }
 
   /** Marks `running` searches whose process is gone as `failed` (resumable from their saved state); returns them. */
   recoverStale(): SearchRow[] {
-    const stale: SearchRow[] = [];
-    for (const s of listSearches(this.db, { status: ['running'] })) {
-      if (this.active.has(s.id) || pidAlive(s.pid)) continue;
-      const error = `the search runner${s.pid ? ` (pid ${s.pid})` : ''} is gone: it crashed or was killed; resume continues from the last saved state`;
-      if (transitionSearch(this.db, s.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running'])) stale.push(getSearch(this.db, s.id));
-    }
-    return stale;
+    return this.jobs.recoverStale();
   }
 
   /**
@@ -187,55 +189,34 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
       total,
       appVersion,
     });
-    this.pending.add(s.id);
-    this.pump();
+    this.jobs.add(s.id);
     return s;
   }
 
   /** Queues a paused or failed search to continue from its saved state. */
   resume(searchId: number): SearchRow {
-    const s = getSearch(this.db, searchId);
-    if (s.status !== 'paused' && s.status !== 'failed') throw new SearchManagerError(`search ${searchId} is ${s.status}; only a paused or failed search can be resumed`);
-    setSearchWantsResume(this.db, searchId, true);
-    this.pending.add(searchId);
-    this.pump();
-    return getSearch(this.db, searchId);
+    return this.jobs.resume(searchId);
   }
 
   /** Asks a running search to stop before its next evaluation; it becomes `paused`. */
   pause(searchId: number): void {
-    const s = getSearch(this.db, searchId);
-    if (s.status !== 'running') throw new SearchManagerError(`search ${searchId} is ${s.status}; only a running search can be paused`);
-    setSearchControl(this.db, searchId, 'pause');
-    this.active.get(searchId)?.send({ type: 'pause' });
+    this.jobs.pause(searchId);
   }
 
   /** Cancels a queued, paused or running search (a running one stops before its next evaluation). */
   cancel(searchId: number): SearchRow {
-    const s = getSearch(this.db, searchId);
-    this.pending.delete(searchId);
-    if (s.status === 'queued' || s.status === 'paused') {
-      transitionSearch(this.db, searchId, 'cancelled', { finishedAt: now(), wantsResume: false }, [s.status]);
-      this.settle(searchId);
-    } else if (s.status === 'running') {
-      setSearchControl(this.db, searchId, 'cancel');
-      this.active.get(searchId)?.send({ type: 'cancel' });
-    } else {
-      throw new SearchManagerError(`search ${searchId} is ${s.status}; nothing to cancel`);
-    }
-    return getSearch(this.db, searchId);
+    return this.jobs.cancel(searchId);
   }
 
   /** Deletes a search that is not running, with its members and front (its evaluations stay in the run's cache). */
   delete(searchId: number): void {
     deleteSearch(this.db, searchId);
-    this.pending.delete(searchId);
+    this.jobs.forget(searchId);
   }
 
   /** Resolves with the search's row once it is no longer running or waiting in this manager. */
   waitFor(searchId: number): Promise<SearchRow> {
-    if (!this.active.has(searchId) && !this.pending.has(searchId)) return Promise.resolve(getSearch(this.db, searchId));
-    return new Promise((resolve) => this.waiters.set(searchId, [...(this.waiters.get(searchId) ?? []), resolve]));
+    return this.jobs.waitFor(searchId);
   }
 
   /** A search's row. */
@@ -261,80 +242,12 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
   }
 
   get activeSearches(): number[] {
-    return [...this.active.keys()];
+    return this.jobs.activeIds;
   }
 
   /** Starts waiting searches while slots are free. */
   pump(): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const elsewhere = listSearches(this.db, { status: ['running'] }).filter((s) => !this.active.has(s.id) && pidAlive(s.pid)).length;
-    let free = this.maxConcurrent - this.active.size - elsewhere;
-    const candidates = listSearches(this.db, { status: ['queued', 'paused', 'failed'] }).filter(
-      (s) => this.pending.has(s.id) || (this.adoptQueued && (s.status === 'queued' || s.wantsResume)),
-    );
-    for (const s of candidates) {
-      if (free <= 0) break;
-      if (s.status !== 'queued' && !s.wantsResume) continue;
-      if (this.start(s)) free--;
-    }
-    if (candidates.length && free <= 0) this.timer = setTimeout(() => this.pump(), this.pollMs);
-  }
-
-  private start(s: SearchRow): boolean {
-    const resume = s.status !== 'queued';
-    const claimed = transitionSearch(
-      this.db,
-      s.id,
-      'running',
-      { pid: process.pid, startedAt: s.startedAt ?? now(), finishedAt: null, control: null, wantsResume: false, error: null },
-      [s.status],
-    );
-    this.pending.delete(s.id);
-    if (!claimed) {
-      this.settle(s.id);
-      return false;
-    }
-    let child: SearchRunnerHandle;
-    try {
-      child = this.spawn();
-    } catch (e) {
-      transitionSearch(this.db, s.id, 'failed', { error: `could not start the search runner: ${(e as Error).message}`, pid: null, finishedAt: now() }, ['running']);
-      this.settle(s.id);
-      return false;
-    }
-    this.active.set(s.id, child);
-    if (child.pid) this.db.prepare('UPDATE searches SET pid = ? WHERE id = ?').run(child.pid, s.id);
-    this.emit('status', getSearch(this.db, s.id));
-    child.onMessage((raw) => {
-      const m = SearchRunnerToParentSchema.safeParse(raw);
-      const msg: SearchRunnerToParent = m.success ? m.data : { type: 'error', message: `malformed message from the search runner: ${JSON.stringify(raw).slice(0, 200)}` };
-      this.emit('message', s.id, msg);
-      if (msg.type === 'progress') this.emit('progress', msg);
-      else if (msg.type === 'evaluated') this.emit('evaluated', msg);
-      else if (msg.type === 'front') this.emit('front', msg);
-    });
-    child.onExit((code, signal, detail) => {
-      this.active.delete(s.id);
-      if (getSearch(this.db, s.id).status === 'running') {
-        const error = `the search runner${child.pid ? ` (pid ${child.pid})` : ''} exited ${signal ? `on signal ${signal}` : `with code ${code}`} without finishing the search${detail ? `: ${detail}` : ''}; resume continues from the last saved state`;
-        transitionSearch(this.db, s.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running']);
-      }
-      this.settle(s.id);
-      this.pump();
-    });
-    child.send({ type: 'start', home: this.home, searchId: s.id, resume });
-    return true;
-  }
-
-  private settle(searchId: number): void {
-    const row = getSearch(this.db, searchId);
-    this.emit('status', row);
-    if (this.active.has(searchId) || this.pending.has(searchId)) return;
-    const ws = this.waiters.get(searchId) ?? [];
-    this.waiters.delete(searchId);
-    for (const w of ws) w(row);
+    this.jobs.pump();
   }
 
   /**
@@ -342,21 +255,11 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
    * nothing is lost); returns their search ids. A search already stopping is skipped.
    */
   pauseAll(): number[] {
-    const ids = [...this.active.keys()];
-    for (const id of ids) {
-      try {
-        this.pause(id);
-      } catch (e) {
-        if (!(e instanceof SearchManagerError)) throw e;
-      }
-    }
-    return ids;
+    return this.jobs.pauseAll();
   }
 
   /** Stops scheduling. Runners keep going (they own their searches); `pauseAll` first to stop them. */
   close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    if (this.ownsDb) this.db.close();
+    this.jobs.close();
   }
 }

@@ -26,7 +26,7 @@ import { Supernet } from '../engine/supernet';
 import { calibrationBatches, createLoader, type DatasetInfo } from '../data';
 import { version as appVersion } from '../../package.json';
 import type { Db } from '../store/db';
-import { getRun, listCheckpoints, type RunRow } from '../store/runs';
+import { listCheckpoints, type RunRow } from '../store/runs';
 import {
   EvaluationNotFoundError,
   findDevice,
@@ -37,23 +37,19 @@ import {
   offerToRunFront,
   setEvaluationLatency,
   upsertDevice,
-  type EvalSplit,
   type EvaluationLatency,
   type EvaluationRow,
 } from '../store/search';
 import { CheckpointError, readCheckpointFile } from '../train/checkpoint';
-import { configSpace, parseTrainConfig, type TrainConfig } from '../train/config';
-import { resolveDataset } from '../train/dataset-source';
+import type { TrainConfig } from '../train/config';
 import { exportSubnet, type ExportFormat, type ExportResult } from '../export';
 import { evaluateSubnet, resetStats, type LabelledBatch } from './evaluate';
 import type { Objective } from './evolution';
 import { deviceFingerprint, measureLatency, predictLatency, type DeviceFingerprint, type LatencyTable } from './latency';
 import type { ReferencePoint } from './pareto';
+import { RunSubnetError, evaluationSettings, runInfo, type EvaluationSettings } from './run-info';
 
-/** A user-facing problem with a run or a subnet (unknown run, no checkpoint, bad subnet name, empty split). */
-export class RunSubnetError extends Error {
-  override name = 'RunSubnetError';
-}
+export { RunSubnetError, evaluationSettings, runInfo, type EvaluationSettings, type RunInfo } from './run-info';
 
 /** Which checkpoint to load: the newest good one, the best by validation, or an exact file (a search pins one). */
 export type CheckpointChoice = 'latest' | 'best' | { path: string; sha256: string; step: number };
@@ -81,20 +77,6 @@ export interface LoadedRun {
   ops: SupernetOps;
   net: Supernet;
   dispose(): void;
-}
-
-/** The run's config, space and dataset, without loading weights (cheap: no tensors). */
-export async function runInfo(home: string, db: Db, runId: number): Promise<{ run: RunRow; config: TrainConfig; space: SearchSpace; dataset: DatasetInfo; numClasses: number }> {
-  const run = getRun(db, runId);
-  const config = parseTrainConfig(run.config, `config of run ${runId}`);
-  const space = configSpace(config);
-  let dataset: DatasetInfo;
-  try {
-    dataset = await resolveDataset(home, db, run.datasetId ?? config.dataset);
-  } catch (e) {
-    throw new RunSubnetError(`run ${runId}: its dataset '${run.datasetName}' is not available: ${(e as Error).message}`);
-  }
-  return { run, config, space, dataset, numClasses: dataset.classNames.length };
 }
 
 function pickCheckpoint(db: Db, runId: number, choice: CheckpointChoice): { ck: ReturnType<typeof readCheckpointFile>; row: LoadedCheckpoint; skipped: string[] } {
@@ -219,37 +201,6 @@ export function resolveSubnet(r: Pick<LoadedRun, 'db' | 'run' | 'space'>, spec: 
 }
 
 // ---- evaluation ---------------------------------------------------------------------------------------------
-
-/** How a subnet is evaluated; every field except `batchSize` is part of the cache key. */
-export interface EvaluationSettings {
-  /** `val` (the search-validation split carved out of train; default) or `test` (final numbers only). */
-  split: EvalSplit;
-  /** BN calibration batches from the augmented training split (default: the run's `validation.calibrationBatches`, 16). */
-  calibrationBatches: number;
-  /** Images per calibration batch (default: the run's `validation.calibrationBatchSize`, 64). */
-  calibrationBatchSize: number;
-  /** Seed choosing and augmenting the calibration images (default: the run's seed). */
-  calibrationSeed: number;
-  /** Images per evaluation batch (default: the run's `validation.batchSize`, 256); does not change the result. */
-  batchSize: number;
-}
-
-export function evaluationSettings(r: Pick<LoadedRun, 'config'>, over: Partial<EvaluationSettings> = {}): EvaluationSettings {
-  const v = r.config.validation;
-  const s: EvaluationSettings = {
-    split: over.split ?? 'val',
-    calibrationBatches: over.calibrationBatches ?? v.calibrationBatches,
-    calibrationBatchSize: over.calibrationBatchSize ?? v.calibrationBatchSize,
-    calibrationSeed: over.calibrationSeed ?? r.config.seed,
-    batchSize: over.batchSize ?? v.batchSize,
-  };
-  if (s.split !== 'val' && s.split !== 'test') throw new RunSubnetError(`split must be val or test, got '${String(s.split)}'`);
-  for (const k of ['calibrationBatches', 'calibrationBatchSize', 'batchSize'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 1) throw new RunSubnetError(`${k} must be a positive integer, got ${s[k]}`);
-  }
-  if (!Number.isInteger(s.calibrationSeed) || s.calibrationSeed < 0) throw new RunSubnetError(`calibrationSeed must be an integer ≥ 0, got ${s.calibrationSeed}`);
-  return s;
-}
 
 /** Calibration batches and the evaluation split in memory (a search keeps them for its whole length). */
 export interface EvaluationData {

@@ -8,8 +8,14 @@ import { DatasetError } from '../data/types';
 import { SpaceError } from '../engine/spaces/schema';
 import type { ApiErrorInfo } from '../ipc/api-types';
 import { ApiArgsError, issuePath } from '../ipc/api-schemas';
+import { isAbsolute } from 'node:path';
+import { BudgetError } from '../search/evolution';
+import { SearchManagerError } from '../search/manager';
+import { RunSubnetError } from '../search/run-info';
 import { StoreError } from '../store/db';
 import { RunNotFoundError } from '../store/runs';
+import { EvaluationNotFoundError, SearchNotFoundError } from '../store/search';
+import { CheckpointError } from '../train/checkpoint';
 import { ConfigError } from '../train/config';
 import { RunManagerError } from '../train/manager';
 
@@ -47,10 +53,25 @@ export function toApiError(e: unknown): MappedError {
     const field = issue ? issuePath(issue.path) : '';
     return info(400, field ? `${field}: ${issue.message}` : (issue?.message ?? e.message), field || undefined);
   }
-  if (e instanceof RunNotFoundError) return info(404, e.message);
-  if (e instanceof ConfigError || e instanceof DatasetError || e instanceof RunManagerError || e instanceof StoreError || e instanceof SpaceError) {
+  if (e instanceof RunNotFoundError || e instanceof SearchNotFoundError || e instanceof EvaluationNotFoundError) return info(404, e.message);
+  if (
+    e instanceof ConfigError ||
+    e instanceof DatasetError ||
+    e instanceof RunManagerError ||
+    e instanceof StoreError ||
+    e instanceof SpaceError ||
+    e instanceof SearchManagerError ||
+    e instanceof BudgetError ||
+    e instanceof RunSubnetError ||
+    e instanceof CheckpointError
+  ) {
     return info(400, e.message);
   }
   const message = e instanceof Error ? e.message : String(e);
   return info(500, message || 'internal error');
+}
+
+/** Refuses a relative path: paths name files on the machine that runs main, whatever the renderer's working folder. */
+export function requireAbsolute(path: string, field: string): void {
+  if (!isAbsolute(path)) throw new ApiError(400, `${field}: must be an absolute path on the machine running the app, got '${path}'`, field);
 }

@@ -1,7 +1,8 @@
 /**
  * The workbench service: every method of the renderer's API (`WorkbenchApi`, api-types.ts) over the existing modules —
- * datasets (src-main/data), runs (train/manager.ts + store/runs.ts), spaces (engine registry) — plus the pushed
- * events `datasets.job` and `runs.event`. Plain Node: the Electron main process (IPC) and the served mode (HTTP +
+ * datasets (src-main/data), runs (train/manager.ts + store/runs.ts), spaces (engine registry), and subnets, searches,
+ * exports and run comparison (search-service.ts) — plus the pushed events `datasets.job`, `runs.event` and
+ * `searches.event`. Plain Node: the Electron main process (IPC) and the served mode (HTTP +
  * WebSocket, src-main/server) are two thin transports over this one object, and the unit tests drive it directly.
  *
  * Callers validate arguments with `ipc/api-schemas.ts` first; `run` then calls the handler and maps any error to
@@ -23,13 +24,15 @@ import type { ApiMethod } from '../ipc/protocol';
 import type { ApiReply } from '../ipc/reply';
 import { openHomeDatabase, type Db } from '../store/db';
 import { getRun, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow } from '../store/runs';
+import type { SearchManager, SpawnSearchRunner } from '../search/manager';
 import { RunManager, type SpawnRunner } from '../train/manager';
 import type { RunnerToParent } from '../train/messages';
 import { probeBackendInChild } from './backend-probe';
 import { checkConfig, datasetFacts } from './config-check';
 import { DataJobs } from './data-jobs';
-import { ApiError, toApiError, type ApiStatus } from './errors';
+import { ApiError, requireAbsolute, toApiError, type ApiStatus } from './errors';
 import { runPresets } from './presets';
+import { createSearchService } from './search-service';
 import { bestMaxTop1, calibrationOf, checkpointInfo, epochPoint, eventInfo, progressPoint, runSummary, stepPoint } from './views';
 
 export interface WorkbenchServiceOptions {
@@ -57,21 +60,30 @@ export interface WorkbenchServiceOptions {
   adoptQueued?: boolean;
   /** Where the dataset worker is (default: out/main/data-worker.js, found by data-jobs.ts). */
   dataWorkerPath?: () => string;
+  /** How search runners start. Default: a Node child process (`forkSearchRunner`); the desktop app passes a
+   * `utilityProcess`-based one. */
+  spawnSearchRunner?: SpawnSearchRunner;
+  /** Extra environment of the CLI children that evaluate and export subnets (e.g. `ALPHANET_BACKEND`); default none. */
+  childEnv?: NodeJS.ProcessEnv;
+  /** Where the built CLI is (default: out/main/cli.js, found by cli-child.ts). */
+  cliPath?: () => string;
 }
 
 export interface WorkbenchService {
   readonly home: string;
   readonly db: Db;
   readonly manager: RunManager;
+  readonly searches: SearchManager;
   /** The implementation of each method; arguments must already be validated. Errors are thrown. */
   readonly handlers: ApiHandlers;
-  /** `datasets.job` and `runs.event`. */
+  /** `datasets.job`, `runs.event` and `searches.event`. */
   readonly events: EventEmitter<ServiceEvents>;
   /** Calls a handler with validated arguments and answers with the reply envelope and the HTTP status. */
   run<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<{ status: 200 | ApiStatus; reply: ApiReply<ApiResult<M>> }>;
   /**
-   * Pauses the runs this service is training (each checkpoints first; waits up to `timeoutMs`, default 30 s), stops
-   * dataset jobs and closes the database it opened. `pauseRuns: false` leaves runners training headless.
+   * Pauses the runs this service is training and the searches it is running (each saves its state first; waits up
+   * to `timeoutMs`, default 30 s), stops dataset jobs and subnet evaluations/exports, and closes the database it
+   * opened. `pauseRuns: false` leaves runners training and searching headless.
    */
   close(opts?: { pauseRuns?: boolean; timeoutMs?: number }): Promise<void>;
 }
@@ -170,6 +182,22 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     return d;
   };
   const getRunOr404 = (id: number): RunRow => getRun(db, id); // RunNotFoundError maps to 404
+  const runMetrics = (id: number) => {
+    getRunOr404(id);
+    return { steps: listStepMetrics(db, id).map(stepPoint), epochs: listEpochMetrics(db, id).map(epochPoint) };
+  };
+  const search = createSearchService({
+    home,
+    db,
+    emit: (e) => events.emit('searches.event', e),
+    runSummary: summary,
+    runMetrics,
+    guarded,
+    spawnSearchRunner: o.spawnSearchRunner,
+    adoptQueued: o.adoptQueued ?? true,
+    childEnv: o.childEnv,
+    cliPath: o.cliPath,
+  });
   const check = (config: Record<string, unknown>) =>
     checkConfig(config, (name) => {
       const d = findDataset(db, name);
@@ -183,9 +211,6 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       throw new ApiError(400, `${e.field}: ${e.message}`, e.field);
     }
     return c.normalized;
-  };
-  const requireAbsolute = (path: string, field: string): void => {
-    if (!isAbsolute(path)) throw new ApiError(400, `${field}: must be an absolute path on the machine running the app, got '${path}'`, field);
   };
 
   const handlers: ApiHandlers = {
@@ -249,10 +274,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
         calibration: calibrationOf(epochs),
       };
     },
-    'runs.metrics': async (id) => {
-      getRunOr404(id);
-      return { steps: listStepMetrics(db, id).map(stepPoint), epochs: listEpochMetrics(db, id).map(epochPoint) };
-    },
+    'runs.metrics': async (id) => runMetrics(id),
     'runs.presets': async () => runPresets(listDatasets(db)),
     'runs.check': async (config) => check(config),
     'runs.start': async (config) => {
@@ -278,7 +300,11 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       emitStatus(id);
     },
     'runs.delete': async (id) => {
+      getRunOr404(id);
+      // Its searches, evaluations and fronts go with it (the store cascades), but not from under a running search.
+      search.checkRunDeletable(id);
       manager.delete(id);
+      search.forgetRun(id);
       eta.delete(id);
       emitRun({ type: 'deleted', runId: id });
     },
@@ -297,12 +323,14 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       writeAtomic(target, `${JSON.stringify(normalized, null, 2)}\n`);
       return target;
     },
+    ...search.handlers,
   };
 
   return {
     home,
     db,
     manager,
+    searches: search.manager,
     handlers,
     events,
     async run(method, args) {
@@ -318,9 +346,11 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     async close({ pauseRuns = true, timeoutMs = 30_000 } = {}) {
       if (pauseRuns) {
         const paused = manager.pauseAll();
-        await Promise.race([Promise.all(paused.map((id) => manager.waitFor(id))), sleep(timeoutMs)]);
+        const pausedSearches = search.manager.pauseAll();
+        await Promise.race([Promise.all([...paused.map((id) => manager.waitFor(id)), ...pausedSearches.map((id) => search.manager.waitFor(id))]), sleep(timeoutMs)]);
       }
       await jobs.close();
+      search.close();
       manager.close();
       events.removeAllListeners();
       if (ownsDb) db.close();

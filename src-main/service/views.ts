@@ -2,9 +2,23 @@
  * The store's rows as the API's DTOs (api-types.ts): run summaries, step and epoch points, events. Pure functions of
  * the rows, so the table, the detail page and the pushed events all show the same numbers.
  */
-import type { RunDetail, RunEpochPoint, RunEventInfo, RunStepPoint, RunSummary } from '../ipc/api-types';
+import type {
+  FrontInfo,
+  GenomeInfo,
+  RunDetail,
+  RunEpochPoint,
+  RunEventInfo,
+  RunStepPoint,
+  RunSummary,
+  SearchBudget,
+  SearchSummary,
+  SubnetEvaluation,
+} from '../ipc/api-types';
+import type { SearchSpace } from '../engine/spaces/schema';
 import type { Progress } from '../train/messages';
 import type { CheckpointRow, EpochMetric, RunEvent, RunRow, StepMetric } from '../store/runs';
+import type { EvaluationRow, FrontRow, SearchRow } from '../store/search';
+import type { SearchFrontMessage } from '../search/messages';
 
 /** Sandwich roles as the API names them: `max`, `random-1`, `random-2`…, `min` (the runner sends plain `random`). */
 export function numberRoles<T extends { role: string }>(members: readonly T[]): (T & { role: string })[] {
@@ -82,12 +96,95 @@ export function checkpointInfo(c: CheckpointRow): RunDetail['checkpoints'][numbe
 }
 
 /**
- * The BN calibration shown on the detail page: the last validation's BN-calibrated top-1 per subnet (`after`). The
- * trainer validates only with recalibrated statistics, so the accuracy before recalibration is not measured
- * (`before: null`) rather than invented.
+ * The BN calibration shown on the detail page: the last validation's top-1 per subnet before BN recalibration
+ * (`before`: the supernet's running statistics as training leaves them; null for runs validated before the trainer
+ * measured it) and after it (`after`).
  */
 export function calibrationOf(epochs: readonly EpochMetric[]): RunDetail['calibration'] {
   if (!epochs.length) return [];
   const last = Math.max(...epochs.map((e) => e.epoch));
-  return epochs.filter((e) => e.epoch === last).map((e) => ({ subnet: e.subnet, before: null, after: e.valTop1 }));
+  return epochs.filter((e) => e.epoch === last).map((e) => ({ subnet: e.subnet, before: e.valTop1Before, after: e.valTop1 }));
+}
+
+// ---- subnets, searches, fronts (issue 7) ------------------------------------------------------------------------
+
+/** Names of a space's genome entries as the API shows them: `first` (stem), the stages' own names, `last` (head). */
+export function stageNamesOf(space: Pick<SearchSpace, 'stages'>): string[] {
+  return ['first', ...space.stages.map((s) => s.name), 'last'];
+}
+
+/** An evaluation row as the explorer's point. */
+export function subnetEvaluation(e: EvaluationRow, pinned: boolean, stageNames: string[]): SubnetEvaluation {
+  return {
+    id: e.id,
+    runId: e.runId,
+    genomeId: e.genomeId,
+    genome: e.genome as GenomeInfo,
+    stageNames,
+    accuracy: e.accuracy,
+    accuracyBefore: e.before?.accuracy ?? null,
+    loss: e.loss,
+    mflops: e.mflops,
+    mparams: e.mparams,
+    latencyMs: e.latency?.ms ?? null,
+    latencyMethod: e.latency?.method ?? null,
+    split: e.split,
+    calibration: { batches: e.calibrationBatches, batchSize: e.calibrationBatchSize, seed: e.calibrationSeed },
+    checkpointStep: e.checkpointStep,
+    createdAt: e.createdAt,
+    pinned,
+  };
+}
+
+/** A stored front (of a search or a run) as the API's front. */
+export function frontOfRow(f: FrontRow): FrontInfo {
+  const points = f.points.map((p) => ({ evaluationId: p.data?.evaluationId ?? Number(p.id), accuracy: p.accuracy, cost: p.cost }));
+  return { objective: f.objective, evaluationIds: points.map((p) => p.evaluationId), points, hypervolume: f.hypervolume, reference: { ...f.reference } };
+}
+
+/** A runner's live `front` message as the API's front. */
+export function frontOfMessage(m: SearchFrontMessage): FrontInfo {
+  const points = m.points.map((p) => ({ evaluationId: p.evaluationId, accuracy: p.accuracy, cost: p.cost }));
+  return { objective: m.objective, evaluationIds: points.map((p) => p.evaluationId), points, hypervolume: m.hypervolume, reference: { ...m.reference } };
+}
+
+/**
+ * A search row as the searches table shows it. `front`: the search's stored front (size, hypervolume, reference),
+ * undefined before its first evaluation. Settings are the resolved evolution config, without the engine-internal
+ * `maxTries`.
+ */
+export function searchSummary(s: SearchRow, runName: string, front: FrontRow | undefined): SearchSummary {
+  const c = s.config as Record<string, number>;
+  const progress = s.status === 'finished' ? 1 : s.total > 0 ? Math.min(1, s.evaluations / s.total) : 0;
+  return {
+    id: s.id,
+    runId: s.runId,
+    runName,
+    name: s.name,
+    kind: s.kind,
+    objective: s.objective,
+    status: s.status,
+    budget: s.budget as SearchBudget,
+    config: {
+      populationSize: c.populationSize,
+      mutateSize: c.mutateSize,
+      crossoverSize: c.crossoverSize,
+      mutateProb: c.mutateProb,
+      crossoverProb: c.crossoverProb,
+      generations: c.generations,
+      seed: c.seed,
+    },
+    evaluations: s.evaluations,
+    total: s.total,
+    progress,
+    etaSec: s.status === 'running' && s.etaMs !== null ? s.etaMs / 1000 : null,
+    elapsedSec: s.elapsedMs / 1000,
+    frontSize: front?.points.length ?? 0,
+    hypervolume: front?.hypervolume ?? null,
+    reference: front ? { ...front.reference } : null,
+    createdAt: s.createdAt,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    error: s.error,
+  };
 }

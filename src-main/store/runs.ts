@@ -4,19 +4,27 @@
  */
 import type { Db } from './db';
 import { StoreError } from './db';
+import {
+  JOB_STATUSES,
+  JOB_TRANSITIONS,
+  deleteStoppedJob,
+  now,
+  readJobControl,
+  setJobControl,
+  setJobWantsResume,
+  transitionJob,
+  type JobControl,
+  type JobStatus,
+  type JobTransitionFields,
+} from './jobs';
 
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'finished', 'failed', 'cancelled'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { now };
 
-/** The lifecycle (the migration's trigger enforces the same edges). */
-export const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
-  queued: ['running', 'failed', 'cancelled'],
-  running: ['paused', 'finished', 'failed', 'cancelled'],
-  paused: ['running', 'failed', 'cancelled'],
-  finished: [],
-  failed: ['running'],
-  cancelled: [],
-};
+export const RUN_STATUSES = JOB_STATUSES;
+export type RunStatus = JobStatus;
+
+/** The lifecycle (`store/jobs.ts`; the migration's trigger enforces the same edges). */
+export const RUN_TRANSITIONS = JOB_TRANSITIONS;
 
 export interface RunRow {
   id: number;
@@ -98,8 +106,6 @@ const toRun = (r: RawRun): RunRow => ({
   bestMetric: r.best_metric,
 });
 
-export const now = () => new Date().toISOString();
-
 export class RunNotFoundError extends StoreError {
   override name = 'RunNotFoundError';
 }
@@ -134,43 +140,14 @@ export function listRuns(db: Db, opts: { status?: RunStatus[] } = {}): RunRow[] 
   return rows.map(toRun).filter((r) => !opts.status || opts.status.includes(r.status));
 }
 
-export interface TransitionFields {
-  error?: string | null;
-  pid?: number | null;
-  backend?: string;
-  startedAt?: string;
-  finishedAt?: string | null;
-  control?: null;
-  wantsResume?: boolean;
-}
+export type TransitionFields = JobTransitionFields;
 
 /**
  * Moves a run to `to` if it is in one of `from` (default: every status with an edge to `to`). Atomic; returns false
  * when the run was not in `from` (someone else moved it first). An edge outside the lifecycle throws.
  */
 export function transitionRun(db: Db, id: number, to: RunStatus, fields: TransitionFields = {}, from?: RunStatus[]): boolean {
-  const allowedFrom = RUN_STATUSES.filter((s) => RUN_TRANSITIONS[s].includes(to));
-  const src = from ?? allowedFrom;
-  const bad = src.filter((s) => !allowedFrom.includes(s));
-  if (bad.length) throw new StoreError(`a run cannot move from ${bad.join('/')} to ${to}`);
-  if (src.length === 0) throw new StoreError(`no run can move to ${to}`);
-  const sets: string[] = ['status = @to', 'updated_at = @t'];
-  const params: Record<string, unknown> = { id, to, t: now() };
-  const set = (col: string, key: string, v: unknown) => {
-    sets.push(`${col} = @${key}`);
-    params[key] = v;
-  };
-  if (fields.error !== undefined) set('error', 'error', fields.error);
-  if (fields.pid !== undefined) set('pid', 'pid', fields.pid);
-  if (fields.backend !== undefined) set('backend', 'backend', fields.backend);
-  if (fields.startedAt !== undefined) set('started_at', 'startedAt', fields.startedAt);
-  if (fields.finishedAt !== undefined) set('finished_at', 'finishedAt', fields.finishedAt);
-  if (fields.control !== undefined) set('control', 'control', fields.control);
-  if (fields.wantsResume !== undefined) set('wants_resume', 'wantsResume', fields.wantsResume ? 1 : 0);
-  const placeholders = src.map((_, i) => `@from${i}`).join(', ');
-  src.forEach((s, i) => (params[`from${i}`] = s));
-  const info = db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id AND status IN (${placeholders})`).run(params);
-  return info.changes === 1;
+  return transitionJob(db, 'runs', id, to, fields, from);
 }
 
 /** Progress columns, written with the batched metrics. */
@@ -181,24 +158,21 @@ export function updateRunProgress(db: Db, id: number, p: { step: number; epoch: 
   ).run(p.step, p.epoch, p.totalSteps ?? null, p.bestMetric ?? null, p.pid ?? null, now(), now(), id);
 }
 
-export function setRunControl(db: Db, id: number, control: 'pause' | 'cancel' | null): void {
-  db.prepare('UPDATE runs SET control = ?, updated_at = ? WHERE id = ?').run(control, now(), id);
+export function setRunControl(db: Db, id: number, control: JobControl | null): void {
+  setJobControl(db, 'runs', id, control);
 }
 
-export function readRunControl(db: Db, id: number): 'pause' | 'cancel' | null {
-  const r = db.prepare('SELECT control FROM runs WHERE id = ?').get(id) as { control: 'pause' | 'cancel' | null } | undefined;
-  return r?.control ?? null;
+export function readRunControl(db: Db, id: number): JobControl | null {
+  return readJobControl(db, 'runs', id);
 }
 
 export function setWantsResume(db: Db, id: number, v: boolean): void {
-  db.prepare('UPDATE runs SET wants_resume = ?, updated_at = ? WHERE id = ?').run(v ? 1 : 0, now(), id);
+  setJobWantsResume(db, 'runs', id, v);
 }
 
 /** Deletes a run and (by cascade) its metrics, events and checkpoint rows. Refuses a running run. */
 export function deleteRun(db: Db, id: number): void {
-  const r = getRun(db, id);
-  if (r.status === 'running') throw new StoreError(`run ${id} is running; pause or cancel it first`);
-  db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+  deleteStoppedJob(db, 'runs', getRun(db, id));
 }
 
 // ---- metrics ------------------------------------------------------------------------------------------------
@@ -248,25 +222,38 @@ export function listStepMetrics(db: Db, runId: number): StepMetric[] {
   }));
 }
 
+/** One validated subnet after an epoch (docs/STORE.md, `epoch_metrics`). */
 export interface EpochMetric {
+  /** 0-based: the epoch that had just ended (the first epoch is 0). */
   epoch: number;
+  /** Optimizer steps done when it was validated. */
   step: number;
   subnet: string;
   genome: unknown;
   mflops: number;
+  /** Top-1 in [0, 1] on the val split, after BN recalibration. */
   valTop1: number;
+  /** Mean cross-entropy (no smoothing) on the val split, after BN recalibration. */
   valLoss: number;
+  /**
+   * The same before recalibration: with the supernet's running BN statistics as training leaves them (mean 0,
+   * variance 1). Null in rows of runs validated before migration 005.
+   */
+  valTop1Before: number | null;
+  valLossBefore: number | null;
   valImages: number;
   time: string;
 }
 
 export function insertEpochMetrics(db: Db, runId: number, rows: EpochMetric[]): void {
   const stmt = db.prepare(
-    `INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, step, subnet, genome, mflops, val_top1, val_loss, val_images, time)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR REPLACE INTO epoch_metrics (run_id, epoch, step, subnet, genome, mflops, val_top1, val_loss, val_top1_before, val_loss_before, val_images, time)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
-    for (const r of rows) stmt.run(runId, r.epoch, r.step, r.subnet, JSON.stringify(r.genome), r.mflops, r.valTop1, r.valLoss, r.valImages, r.time);
+    for (const r of rows) {
+      stmt.run(runId, r.epoch, r.step, r.subnet, JSON.stringify(r.genome), r.mflops, r.valTop1, r.valLoss, r.valTop1Before, r.valLossBefore, r.valImages, r.time);
+    }
   })();
 }
 
@@ -280,6 +267,8 @@ export function listEpochMetrics(db: Db, runId: number): EpochMetric[] {
     mflops: r.mflops as number,
     valTop1: r.val_top1 as number,
     valLoss: r.val_loss as number,
+    valTop1Before: r.val_top1_before as number | null,
+    valLossBefore: r.val_loss_before as number | null,
     valImages: r.val_images as number,
     time: r.time as string,
   }));

@@ -6,7 +6,20 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db';
 import { StoreError } from './db';
-import { RUN_STATUSES, RUN_TRANSITIONS, now, type RunStatus } from './runs';
+import {
+  JOB_STATUSES,
+  JOB_TRANSITIONS,
+  deleteStoppedJob,
+  now,
+  readJobControl,
+  setJobControl,
+  setJobRuntime,
+  setJobWantsResume,
+  transitionJob,
+  type JobControl,
+  type JobStatus,
+  type JobTransitionFields,
+} from './jobs';
 import { ParetoFront, type FrontPoint, type ParetoFrontJson, type ReferencePoint } from '../search/pareto';
 
 export type EvalSplit = 'val' | 'test';
@@ -187,6 +200,18 @@ export function setEvaluationLatency(db: Db, id: number, l: EvaluationLatency): 
   return getEvaluation(db, id);
 }
 
+/** Pins or unpins an evaluation (migration 004); throws `EvaluationNotFoundError` for an unknown id. */
+export function setEvaluationPinned(db: Db, id: number, pinned: boolean): void {
+  const info = db.prepare('UPDATE subnet_evaluations SET pinned = ? WHERE id = ?').run(pinned ? 1 : 0, id);
+  if (info.changes !== 1) throw new EvaluationNotFoundError(`no evaluation with id ${id}`);
+}
+
+/** Ids of the pinned evaluations of a run (of every run when `runId` is null). */
+export function pinnedEvaluationIds(db: Db, runId: number | null): Set<number> {
+  const rows = db.prepare('SELECT id FROM subnet_evaluations WHERE pinned = 1 AND (@runId IS NULL OR run_id = @runId)').all({ runId }) as { id: number }[];
+  return new Set(rows.map((r) => r.id));
+}
+
 /** A run's evaluations, oldest first; optionally of one split and/or checkpoint. */
 export function listEvaluations(db: Db, runId: number, f: { split?: EvalSplit; checkpointSha256?: string } = {}): EvaluationRow[] {
   const rows = db
@@ -200,10 +225,10 @@ export function listEvaluations(db: Db, runId: number, f: { split?: EvalSplit; c
 
 // ---- searches -----------------------------------------------------------------------------------------------
 
-export type SearchStatus = RunStatus;
-export const SEARCH_STATUSES = RUN_STATUSES;
-/** The same lifecycle as a run (the migration's trigger enforces the same edges). */
-export const SEARCH_TRANSITIONS = RUN_TRANSITIONS;
+export type SearchStatus = JobStatus;
+export const SEARCH_STATUSES = JOB_STATUSES;
+/** The same lifecycle as a run (`store/jobs.ts`; the migration's trigger enforces the same edges). */
+export const SEARCH_TRANSITIONS = JOB_TRANSITIONS;
 
 export type SearchKindName = 'evolution' | 'random';
 export type SearchObjective = 'mflops' | 'latency';
@@ -325,69 +350,31 @@ export function readSearchState(db: Db, id: number): unknown {
   return r.state === null ? null : JSON.parse(r.state);
 }
 
-export interface SearchTransitionFields {
-  error?: string | null;
-  pid?: number | null;
-  backend?: string;
-  startedAt?: string;
-  finishedAt?: string | null;
-  control?: null;
-  wantsResume?: boolean;
-}
-
-const TRANSITION_COLUMNS: Record<keyof SearchTransitionFields, string> = {
-  error: 'error',
-  pid: 'pid',
-  backend: 'backend',
-  startedAt: 'started_at',
-  finishedAt: 'finished_at',
-  control: 'control',
-  wantsResume: 'wants_resume',
-};
+export type SearchTransitionFields = JobTransitionFields;
 
 /**
  * Moves a search to `to` if it is in one of `from` (default: every status with an edge to `to`). Atomic; returns
  * false when the search was not in `from` (another process moved it first). An edge outside the lifecycle throws.
  */
 export function transitionSearch(db: Db, id: number, to: SearchStatus, fields: SearchTransitionFields = {}, from?: SearchStatus[]): boolean {
-  const allowedFrom = SEARCH_STATUSES.filter((s) => SEARCH_TRANSITIONS[s].includes(to));
-  const src = from ?? allowedFrom;
-  const bad = src.filter((s) => !allowedFrom.includes(s));
-  if (bad.length || src.length === 0) throw new StoreError(`a search cannot move from ${(bad.length ? bad : ['any status']).join('/')} to ${to}`);
-  const params: Record<string, unknown> = { id, to, t: now() };
-  const sets = ['status = @to', 'updated_at = @t'];
-  for (const [k, col] of Object.entries(TRANSITION_COLUMNS) as [keyof SearchTransitionFields, string][]) {
-    const v = fields[k];
-    if (v === undefined) continue;
-    sets.push(`${col} = @${k}`);
-    params[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
-  }
-  src.forEach((s, i) => (params[`from${i}`] = s));
-  const info = db.prepare(`UPDATE searches SET ${sets.join(', ')} WHERE id = @id AND status IN (${src.map((_, i) => `@from${i}`).join(', ')})`).run(params);
-  return info.changes === 1;
+  return transitionJob(db, 'searches', id, to, fields, from);
 }
 
-export function setSearchControl(db: Db, id: number, control: 'pause' | 'cancel' | null): void {
-  db.prepare('UPDATE searches SET control = ?, updated_at = ? WHERE id = ?').run(control, now(), id);
+export function setSearchControl(db: Db, id: number, control: JobControl | null): void {
+  setJobControl(db, 'searches', id, control);
 }
 
-export function readSearchControl(db: Db, id: number): 'pause' | 'cancel' | null {
-  const r = db.prepare('SELECT control FROM searches WHERE id = ?').get(id) as { control: 'pause' | 'cancel' | null } | undefined;
-  return r?.control ?? null;
+export function readSearchControl(db: Db, id: number): JobControl | null {
+  return readJobControl(db, 'searches', id);
 }
 
 export function setSearchWantsResume(db: Db, id: number, v: boolean): void {
-  db.prepare('UPDATE searches SET wants_resume = ?, updated_at = ? WHERE id = ?').run(v ? 1 : 0, now(), id);
+  setJobWantsResume(db, 'searches', id, v);
 }
 
+/** Records the runner's backend and pid (each kept when omitted) and a heartbeat. */
 export function setSearchRuntime(db: Db, id: number, r: { backend?: string; pid?: number }): void {
-  db.prepare('UPDATE searches SET backend = COALESCE(?, backend), pid = COALESCE(?, pid), heartbeat_at = ?, updated_at = ? WHERE id = ?').run(
-    r.backend ?? null,
-    r.pid ?? null,
-    now(),
-    now(),
-    id,
-  );
+  setJobRuntime(db, 'searches', id, r);
 }
 
 /** Saves the engine's state and the progress columns (the runner calls it after every evaluation). */
@@ -406,9 +393,7 @@ export function saveSearchProgress(db: Db, id: number, p: { state: unknown; eval
 
 /** Deletes a search that is not running, with its members and front (the evaluations stay in the run's cache). */
 export function deleteSearch(db: Db, id: number): void {
-  const s = getSearch(db, id);
-  if (s.status === 'running') throw new StoreError(`search ${id} is running; pause or cancel it first`);
-  db.prepare('DELETE FROM searches WHERE id = ?').run(id);
+  deleteStoppedJob(db, 'searches', getSearch(db, id));
 }
 
 // ---- members ------------------------------------------------------------------------------------------------

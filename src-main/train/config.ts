@@ -6,7 +6,7 @@
  * field says why. A config that fails validation is refused with one line per bad field, naming it.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend';
+import { BACKENDS } from '../engine/backend-names';
 import { SearchSpaceSchema, formatIssues, type SearchSpace } from '../engine/spaces/schema';
 import { getSpace } from '../engine/spaces/registry';
 

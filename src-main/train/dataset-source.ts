@@ -3,15 +3,11 @@
  * (seed, epoch, batch) with the last partial batch dropped (every step sees a full batch, so BN statistics and step
  * time are uniform), fixed augmented calibration batches from the training split, and the val split in order.
  */
-import type { Db } from '../store/db';
-import { calibrationBatches, createLoader, ensureDemoDataset, getDataset, type DatasetInfo } from '../data';
+import { calibrationBatches, createLoader } from '../data/loader';
+import type { DatasetInfo } from '../data/types';
 import type { TrainingData } from './data-source';
 
-/** The dataset a config names; `demo` is generated on first use. */
-export async function resolveDataset(home: string, db: Db, idOrName: string): Promise<DatasetInfo> {
-  if (idOrName === 'demo') return ensureDemoDataset(home, db);
-  return getDataset(db, idOrName);
-}
+export { resolveDataset } from './resolve-dataset';
 
 export function datasetSource(home: string, info: DatasetInfo, opts: { batchSize: number; seed: number; augment: boolean }): TrainingData {
   return {

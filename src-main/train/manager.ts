@@ -11,40 +11,28 @@
  *   no run stays stuck at `running`.
  * - `pause` / `cancel` reach the runner by message when this manager started it, and through the run's `control`
  *   column otherwise (the runner polls it), so any process can pause any run.
+ *
+ * That machinery is shared with the search jobs (`jobs/job-manager.ts`, `JobQueue`); this module keeps what is
+ * specific to training: the config and dataset checks on enqueue, the training runner, its messages, the run's
+ * files, and the run events that record why the queue moved a run (`stale`, `fail`, `cancel`).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
-import { openHomeDatabase } from '../store/db';
-import {
-  addRunEvent,
-  createRun,
-  deleteRun,
-  getRun,
-  listRuns,
-  now,
-  setRunControl,
-  setWantsResume,
-  transitionRun,
-  type RunRow,
-} from '../store/runs';
+import { addRunEvent, createRun, deleteRun, getRun, listRuns, type RunRow } from '../store/runs';
+import { JobQueue, type JobKind } from '../jobs/job-manager';
+import { forkRunner as forkJobRunner, type RunnerHandle as JobRunnerHandle } from '../jobs/runner-process';
 import { configSpace, defaultRunName, parseTrainConfig, type TrainConfig } from './config';
-import { resolveDataset } from './dataset-source';
+import { resolveDataset } from './resolve-dataset';
 import { RunnerToParentSchema, type ParentToRunner, type RunnerToParent } from './messages';
 import { runDir } from './paths';
 import { version as appVersion } from '../../package.json';
 
+export { pidAlive, pipeRunnerOutput, stderrTail } from '../jobs/runner-process';
+
 /** The parent's handle on one runner process, whatever started it (`Out`: the messages it accepts). */
-export interface RunnerHandle<Out extends object = ParentToRunner> {
-  readonly pid: number | undefined;
-  send(msg: Out): void;
-  onMessage(cb: (msg: unknown) => void): void;
-  /** Called once when the process has exited; `detail` carries the end of its stderr. */
-  onExit(cb: (code: number | null, signal: string | null, detail: string) => void): void;
-  kill(signal?: NodeJS.Signals): void;
-}
+export type RunnerHandle<Out extends object = ParentToRunner> = JobRunnerHandle<Out>;
 
 export type SpawnRunner = () => RunnerHandle;
 
@@ -63,54 +51,9 @@ export function defaultRunnerPath(env: NodeJS.ProcessEnv = process.env, entry = 
   throw new RunManagerError(`${entry.what} (out/main/${f}) is missing; run \`npm run build\` first (looked in: ${candidates.filter(Boolean).join(', ')})`);
 }
 
-/** Keeps the end of a runner's stderr (the reason a crashed runner gives is at the end): `add` each chunk. */
-export function stderrTail(maxChars = 4000): { add(d: Buffer): void; lastLines(n?: number): string } {
-  let text = '';
-  return {
-    add: (d) => {
-      text = (text + d.toString('utf8')).slice(-maxChars);
-    },
-    lastLines: (n = 5) => text.trim().split('\n').slice(-n).join('\n'),
-  };
-}
-
 /** A Node child process running the runner (the CLI's way; the app passes a utilityProcess-based `SpawnRunner`). */
 export function forkRunner<Out extends object = ParentToRunner>(runnerPath: string, opts: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}): RunnerHandle<Out> {
-  const child: ChildProcess = fork(runnerPath, [], {
-    env: opts.env ?? process.env,
-    execArgv: opts.execArgv ?? [],
-    // The runner's stdout goes to our stderr: our stdout may be a `--json` document.
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'json',
-  });
-  child.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
-  const stderr = stderrTail();
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr.add(d);
-    process.stderr.write(d);
-  });
-  return {
-    get pid() {
-      return child.pid;
-    },
-    send: (m) => {
-      if (child.connected) child.send(m);
-    },
-    onMessage: (cb) => child.on('message', cb),
-    onExit: (cb) => child.on('exit', (code, signal) => cb(code, signal, stderr.lastLines())),
-    kill: (signal) => child.kill(signal),
-  };
-}
-
-/** Whether a process exists (signal 0 checks without sending; EPERM means it exists under another user). */
-export function pidAlive(pid: number | null): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return forkJobRunner<Out>(runnerPath, opts);
 }
 
 export interface RunManagerOptions {
@@ -132,46 +75,42 @@ export interface RunManagerEvents {
   status: [run: RunRow];
 }
 
+type StartRunner = Extract<ParentToRunner, { type: 'start' }>;
+
 export class RunManager extends EventEmitter<RunManagerEvents> {
   readonly home: string;
   readonly db: Db;
   readonly maxConcurrent: number;
-  private readonly ownsDb: boolean;
-  private readonly spawn: SpawnRunner;
-  private readonly adoptQueued: boolean;
-  private readonly pollMs: number;
-  private readonly active = new Map<number, RunnerHandle>();
-  /** Runs this manager was asked to train (queued or resumed here) and has not started yet. */
-  private readonly pending = new Set<number>();
-  private readonly waiters = new Map<number, ((r: RunRow) => void)[]>();
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
+  /** Queue, slots, claim, spawn, relay, exit check, stale recovery, pause/cancel (jobs/job-manager.ts). */
+  private readonly jobs: JobQueue<RunRow, StartRunner>;
 
   constructor(o: RunManagerOptions) {
     super();
-    this.home = o.home;
-    this.ownsDb = !o.db;
-    this.db = o.db ?? openHomeDatabase(o.home);
-    this.maxConcurrent = o.maxConcurrent ?? 1;
-    if (!Number.isInteger(this.maxConcurrent) || this.maxConcurrent < 1) throw new RunManagerError(`maxConcurrent must be a positive integer, got ${o.maxConcurrent}`);
-    this.spawn = o.spawn ?? (() => forkRunner(defaultRunnerPath()));
-    this.adoptQueued = o.adoptQueued ?? false;
-    this.pollMs = o.pollMs ?? 2000;
-    this.recoverStale();
+    const kind: JobKind<RunRow, StartRunner> = {
+      table: 'runs',
+      runner: 'the runner process',
+      resumesFrom: 'the last checkpoint',
+      error: RunManagerError,
+      get: getRun,
+      list: (db, status) => listRuns(db, { status }),
+      defaultSpawn: () => forkRunner(defaultRunnerPath()),
+      startMessage: (home, runId, resume) => ({ type: 'start', home, runId, resume }),
+      relay: (runId, raw) => {
+        const m = RunnerToParentSchema.safeParse(raw);
+        this.emit('message', runId, m.success ? m.data : { type: 'error', message: `malformed message from the runner: ${JSON.stringify(raw).slice(0, 200)}` });
+      },
+      status: (row) => this.emit('status', row),
+      note: (db, row, kind, message) => addRunEvent(db, row.id, { kind, step: row.step, message }),
+    };
+    this.jobs = new JobQueue(kind, o);
+    this.home = this.jobs.home;
+    this.db = this.jobs.db;
+    this.maxConcurrent = this.jobs.maxConcurrent;
   }
 
   /** Marks `running` runs whose process is gone as `failed`; returns them. */
   recoverStale(): RunRow[] {
-    const stale: RunRow[] = [];
-    for (const r of listRuns(this.db, { status: ['running'] })) {
-      if (this.active.has(r.id) || pidAlive(r.pid)) continue;
-      const error = `the runner process${r.pid ? ` (pid ${r.pid})` : ''} is gone: it crashed or was killed while training; resume continues from the last checkpoint`;
-      if (transitionRun(this.db, r.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running'])) {
-        addRunEvent(this.db, r.id, { kind: 'stale', step: r.step, message: error });
-        stale.push(getRun(this.db, r.id));
-      }
-    }
-    return stale;
+    return this.jobs.recoverStale();
   }
 
   /** Validates a config, resolves its dataset (generating the demo set on first use) and queues a run. */
@@ -194,148 +133,49 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       appVersion,
       totalSteps: stepsPerEpoch * config.epochs,
     });
-    this.pending.add(run.id);
-    this.pump();
+    this.jobs.add(run.id);
     return run;
   }
 
   /** Queues a paused or failed run to continue from its newest good checkpoint. */
   resume(runId: number): RunRow {
-    const r = getRun(this.db, runId);
-    if (r.status !== 'paused' && r.status !== 'failed') throw new RunManagerError(`run ${runId} is ${r.status}; only a paused or failed run can be resumed`);
-    setWantsResume(this.db, runId, true);
-    this.pending.add(runId);
-    this.pump();
-    return getRun(this.db, runId);
+    return this.jobs.resume(runId);
   }
 
   /** Asks a running run to checkpoint and stop; it becomes `paused`. */
   pause(runId: number): void {
-    const r = getRun(this.db, runId);
-    if (r.status !== 'running') throw new RunManagerError(`run ${runId} is ${r.status}; only a running run can be paused`);
-    setRunControl(this.db, runId, 'pause');
-    this.active.get(runId)?.send({ type: 'pause' });
+    this.jobs.pause(runId);
   }
 
   /** Cancels a queued, paused or running run (a running one stops after its current step). */
   cancel(runId: number): RunRow {
-    const r = getRun(this.db, runId);
-    this.pending.delete(runId);
-    if (r.status === 'queued' || r.status === 'paused') {
-      if (transitionRun(this.db, runId, 'cancelled', { finishedAt: now(), wantsResume: false }, [r.status])) {
-        addRunEvent(this.db, runId, { kind: 'cancel', step: r.step, message: `cancelled while ${r.status}` });
-      }
-      this.settle(runId);
-    } else if (r.status === 'running') {
-      setRunControl(this.db, runId, 'cancel');
-      this.active.get(runId)?.send({ type: 'cancel' });
-    } else {
-      throw new RunManagerError(`run ${runId} is ${r.status}; nothing to cancel`);
-    }
-    return getRun(this.db, runId);
+    return this.jobs.cancel(runId);
   }
 
   /** Deletes a run that is not running, with its files. */
   delete(runId: number): void {
     deleteRun(this.db, runId);
-    this.pending.delete(runId);
+    this.jobs.forget(runId);
     rmSync(runDir(this.home, runId), { recursive: true, force: true });
   }
 
   /** Resolves with the run's row once it is no longer training or waiting in this manager. */
   waitFor(runId: number): Promise<RunRow> {
-    if (!this.active.has(runId) && !this.pending.has(runId)) return Promise.resolve(getRun(this.db, runId));
-    return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
+    return this.jobs.waitFor(runId);
   }
 
   get activeRuns(): number[] {
-    return [...this.active.keys()];
+    return this.jobs.activeIds;
   }
 
   /** Starts waiting runs while slots are free. */
   pump(): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const elsewhere = listRuns(this.db, { status: ['running'] }).filter((r) => !this.active.has(r.id) && pidAlive(r.pid)).length;
-    let free = this.maxConcurrent - this.active.size - elsewhere;
-    const candidates = listRuns(this.db, { status: ['queued', 'paused', 'failed'] }).filter(
-      (r) => this.pending.has(r.id) || (this.adoptQueued && (r.status === 'queued' || r.wantsResume)),
-    );
-    for (const r of candidates) {
-      if (free <= 0) break;
-      if (r.status !== 'queued' && !r.wantsResume) continue;
-      if (this.start(r)) free--;
-    }
-    const waiting = candidates.some((r) => this.pending.has(r.id) || this.adoptQueued);
-    if (waiting && free <= 0) this.timer = setTimeout(() => this.pump(), this.pollMs);
-  }
-
-  private start(r: RunRow): boolean {
-    const resume = r.status !== 'queued';
-    const claimed = transitionRun(
-      this.db,
-      r.id,
-      'running',
-      { pid: process.pid, startedAt: r.startedAt ?? now(), finishedAt: null, control: null, wantsResume: false, error: null },
-      [r.status],
-    );
-    this.pending.delete(r.id);
-    if (!claimed) {
-      this.settle(r.id); // someone else moved it first
-      return false;
-    }
-    let child: RunnerHandle;
-    try {
-      child = this.spawn();
-    } catch (e) {
-      const error = `could not start the runner: ${(e as Error).message}`;
-      transitionRun(this.db, r.id, 'failed', { error, pid: null, finishedAt: now() }, ['running']);
-      addRunEvent(this.db, r.id, { kind: 'fail', message: error });
-      this.settle(r.id);
-      return false;
-    }
-    this.active.set(r.id, child);
-    if (child.pid) this.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(child.pid, r.id);
-    this.emit('status', getRun(this.db, r.id));
-    child.onMessage((raw) => {
-      const m = RunnerToParentSchema.safeParse(raw);
-      if (!m.success) {
-        this.emit('message', r.id, { type: 'error', message: `malformed message from the runner: ${JSON.stringify(raw).slice(0, 200)}` });
-        return;
-      }
-      this.emit('message', r.id, m.data);
-    });
-    child.onExit((code, signal, detail) => {
-      this.active.delete(r.id);
-      const row = getRun(this.db, r.id);
-      if (row.status === 'running') {
-        const error = `the runner process${child.pid ? ` (pid ${child.pid})` : ''} exited ${signal ? `on signal ${signal}` : `with code ${code}`} without finishing the run${detail ? `: ${detail}` : ''}`;
-        if (transitionRun(this.db, r.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running'])) {
-          addRunEvent(this.db, r.id, { kind: 'fail', step: row.step, message: error });
-        }
-      }
-      this.settle(r.id);
-      this.pump();
-    });
-    child.send({ type: 'start', home: this.home, runId: r.id, resume });
-    return true;
-  }
-
-  private settle(runId: number): void {
-    const row = getRun(this.db, runId);
-    this.emit('status', row);
-    if (this.active.has(runId) || this.pending.has(runId)) return;
-    const ws = this.waiters.get(runId) ?? [];
-    this.waiters.delete(runId);
-    for (const w of ws) w(row);
+    this.jobs.pump();
   }
 
   /** Stops scheduling. Runners keep going (they own their runs); `pauseAll` first to stop them with a checkpoint. */
   close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    if (this.ownsDb) this.db.close();
+    this.jobs.close();
   }
 
   /**
@@ -343,14 +183,6 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
    * run that is already stopping (no longer `running`) is skipped rather than stopping the loop.
    */
   pauseAll(): number[] {
-    const ids = [...this.active.keys()];
-    for (const id of ids) {
-      try {
-        this.pause(id);
-      } catch (e) {
-        if (!(e instanceof RunManagerError)) throw e;
-      }
-    }
-    return ids;
+    return this.jobs.pauseAll();
   }
 }

@@ -45,8 +45,14 @@ export const EpochSchema = z.strictObject({
   runId: z.number(),
   epoch: z.number(),
   step: z.number(),
-  /** Top-1 on val after BN calibration, per validated subnet (`min`, `max`, `random-1`…). */
-  subnets: z.array(z.strictObject({ subnet: z.string(), mflops: z.number(), valTop1: z.number(), valLoss: z.number() })),
+  /**
+   * Per validated subnet (`min`, `max`, `random-1`…): top-1 and mean cross-entropy on val after BN recalibration
+   * (`valTop1`, `valLoss`) and before it, with the supernet's running statistics as training leaves them
+   * (`valTop1Before`, `valLossBefore`; spec §4).
+   */
+  subnets: z.array(
+    z.strictObject({ subnet: z.string(), mflops: z.number(), valTop1: z.number(), valLoss: z.number(), valTop1Before: z.number(), valLossBefore: z.number() }),
+  ),
   seconds: z.number(),
 });
 export type EpochReport = z.infer<typeof EpochSchema>;

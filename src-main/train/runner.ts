@@ -5,7 +5,8 @@
  */
 import { createOps, initBackend } from '../engine';
 import { openHomeDatabase, type Db } from '../store/db';
-import { addRunEvent, getRun, now, readRunControl, setRunControl, transitionRun } from '../store/runs';
+import { endJob, failJob, setJobRuntime } from '../store/jobs';
+import { addRunEvent, getRun, readRunControl } from '../store/runs';
 import { parseTrainConfig } from './config';
 import { datasetSource, resolveDataset } from './dataset-source';
 import { ParentToRunnerSchema, type RunnerToParent } from './messages';
@@ -56,7 +57,7 @@ async function runOne(home: string, runId: number, resume: boolean, ipcRequest: 
     if (run.status !== 'running') throw new Error(`run ${runId} is ${run.status}, not running: the parent must claim it first`);
     const config = parseTrainConfig(run.config, `config of run ${runId}`);
     const backend = await initBackend({ force: config.backend === 'auto' ? undefined : config.backend });
-    db.prepare('UPDATE runs SET backend = ?, pid = ?, heartbeat_at = ? WHERE id = ?').run(backend.chosen, process.pid, now(), runId);
+    setJobRuntime(db, 'runs', runId, { backend: backend.chosen, pid: process.pid });
     const info = await resolveDataset(home, db, run.datasetId ?? config.dataset);
     const data = datasetSource(home, info, { batchSize: config.batchSize, seed: config.seed, augment: config.augment });
     let lastPoll = 0;
@@ -93,16 +94,14 @@ async function runOne(home: string, runId: number, resume: boolean, ipcRequest: 
     }
     step = outcome.step;
     const final = outcome.status;
-    transitionRun(db, runId, final, { control: null, pid: null, ...(final === 'paused' ? {} : { finishedAt: now() }) }, ['running']);
+    endJob(db, 'runs', runId, final);
     const persistShare = outcome.stepMs > 0 ? outcome.persistMs / outcome.stepMs : 0;
-    if (final === 'finished') addRunEvent(db, runId, { kind: 'finish', step, message: `metrics persistence: ${(100 * persistShare).toFixed(2)} % of step time`, data: { persistMs: outcome.persistMs, stepMs: outcome.stepMs, images: outcome.images } });
     send({ type: 'done', runId, status: final, step, persistShare });
   } catch (e) {
     const message = (e as Error)?.message ?? String(e);
     try {
       if (db) {
-        transitionRun(db, runId, 'failed', { error: message, control: null, pid: null, finishedAt: now() }, ['running']);
-        setRunControl(db, runId, null);
+        failJob(db, 'runs', runId, message);
         addRunEvent(db, runId, { kind: 'fail', step, message });
       }
     } finally {

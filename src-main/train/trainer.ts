@@ -27,6 +27,7 @@ import {
   sandwichGradients,
   sandwichMembers,
   subnetCost,
+  type ForwardOptions,
   type Genome,
   type SandwichMember,
   type SearchSpace,
@@ -49,6 +50,7 @@ import { baseLr, configSpace, type TrainConfig } from './config';
 import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainState } from './checkpoint';
 import type { Batch, BatchStream, TrainingData } from './data-source';
 import type { EpochReport, Progress } from './messages';
+import { resetStats } from '../search/evaluate';
 import { NesterovSgd } from './optimizer';
 import { learningRate, type LrSchedule } from './schedule';
 
@@ -187,8 +189,15 @@ export class Trainer {
       await this.checkpoint();
       this.state = { ...this.state, metric: undefined }; // the score belongs to the epoch-end checkpoint only
     }
-    this.event('finish', `finished: ${this.state.step} steps`);
-    return this.outcome('finished');
+    const done = this.outcome('finished');
+    // One finish event, with the share of step time spent writing metrics (the goal is < 2 %, docs/BENCHMARKS.md).
+    const persistShare = done.stepMs > 0 ? done.persistMs / done.stepMs : 0;
+    this.event('finish', `finished: ${done.step} steps; metrics persistence ${(100 * persistShare).toFixed(2)} % of step time`, done.step, {
+      persistMs: done.persistMs,
+      stepMs: done.stepMs,
+      images: done.images,
+    });
+    return done;
   }
 
   /** Trains from the current position to the end of the epoch, or until a pause, cancel or NaN rollback. */
@@ -365,58 +374,83 @@ export class Trainer {
   }
 
   /**
-   * BN-calibrated validation (spec §4): for each subnet, calibrate its BN statistics on training batches, then
-   * top-1 and cross-entropy on the val split with those statistics. Returns the run's score: mean top-1 of min and max.
+   * Validation (spec §4) of each subnet on the val split (or its first `validation.maxImages`), twice per batch:
+   * - *after* BN recalibration: the subnet's statistics recalibrated on fixed training batches (the score);
+   * - *before* it: the supernet's running BN statistics as training leaves them. Training never updates them (every
+   *   BN normalises with batch statistics; the reference's BN momentum is 0, spec §2.1), so they are the initial
+   *   mean 0 and variance 1 — what recalibration replaces, and what a subnet is worth without it.
+   * The val split is read once for all subnets. Returns the run's score: mean calibrated top-1 of min and max.
    */
   private async validate(): Promise<number> {
     const t0 = performance.now();
     const v = this.config.validation;
+    const limit = v.maxImages ?? Infinity;
     const calib = this.o.data.calibration(v.calibrationBatches, v.calibrationBatchSize);
-    const results: EpochReport['subnets'] = [];
+    let modes: { before: ForwardOptions['bn']; after: ForwardOptions['bn'] }[];
     try {
-      for (const s of this.valSubnets) {
-        const { stats } = calibrateBn(this.net, s.genome, calib);
-        let correct = 0;
-        let lossSum = 0;
-        let n = 0;
-        const stream = this.o.data.val(v.batchSize);
-        try {
-          for await (const b of stream) {
-            const take = Math.min(b.x.shape[0], (v.maxImages ?? Infinity) - n);
-            const [c, l] = tf.tidy(() => {
-              const x = take < b.x.shape[0] ? tf.slice(b.x, 0, take) : b.x;
-              const y = tf.cast(take < b.y.shape[0] ? tf.slice(b.y, 0, take) : b.y, 'int32');
-              const logits = this.net.forward(x as tf.Tensor4D, s.genome, { bn: { kind: 'running', stats } });
-              const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
-              const ce = tf.sum(tf.neg(tf.sum(tf.mul(tf.oneHot(y as tf.Tensor1D, this.net.numClasses), tf.logSoftmax(logits)), 1)));
-              return [hits.dataSync()[0], ce.dataSync()[0]];
-            });
-            tf.dispose([b.x, b.y]);
-            correct += c;
-            lossSum += l;
-            n += take;
-            if (n >= (v.maxImages ?? Infinity)) break;
-          }
-        } finally {
-          stream.close();
-        }
-        if (n === 0) throw new TrainingError(`dataset '${this.o.data.name}' has no val images to validate on`);
-        results.push({ subnet: s.name, mflops: subnetCost(this.space, s.genome, this.net.numClasses).mflops, valTop1: correct / n, valLoss: lossSum / n });
-      }
+      modes = this.valSubnets.map((s) => ({
+        before: { kind: 'running', stats: resetStats(this.net, s.genome) },
+        after: { kind: 'running', stats: calibrateBn(this.net, s.genome, calib).stats },
+      }));
     } finally {
       tf.dispose(calib);
     }
+    const sums = this.valSubnets.map(() => ({ before: { hits: 0, loss: 0 }, after: { hits: 0, loss: 0 } }));
+    let n = 0;
+    const stream = this.o.data.val(v.batchSize);
+    try {
+      for await (const b of stream) {
+        const take = Math.min(b.x.shape[0], limit - n);
+        try {
+          this.valSubnets.forEach((s, i) => {
+            for (const when of ['before', 'after'] as const) {
+              const [hits, loss] = this.batchMetrics(b, take, s.genome, modes[i][when]);
+              sums[i][when].hits += hits;
+              sums[i][when].loss += loss;
+            }
+          });
+        } finally {
+          tf.dispose([b.x, b.y]);
+        }
+        n += take;
+        if (n >= limit) break;
+      }
+    } finally {
+      stream.close();
+    }
+    if (n === 0) throw new TrainingError(`dataset '${this.o.data.name}' has no val images to validate on`);
+    const results: EpochReport['subnets'] = this.valSubnets.map((s, i) => ({
+      subnet: s.name,
+      mflops: subnetCost(this.space, s.genome, this.net.numClasses).mflops,
+      valTop1: sums[i].after.hits / n,
+      valLoss: sums[i].after.loss / n,
+      valTop1Before: sums[i].before.hits / n,
+      valLossBefore: sums[i].before.loss / n,
+    }));
     const t = now();
     insertEpochMetrics(
       this.o.db,
       this.o.runId,
-      results.map((r, i) => ({ epoch: this.state.epoch, step: this.state.step, subnet: r.subnet, genome: this.valSubnets[i].genome, mflops: r.mflops, valTop1: r.valTop1, valLoss: r.valLoss, valImages: Math.min(this.o.data.valCount, v.maxImages ?? Infinity), time: t })),
+      results.map((r, i) => ({ ...r, epoch: this.state.epoch, step: this.state.step, genome: this.valSubnets[i].genome, valImages: n, time: t })),
     );
     const report: EpochReport = { type: 'epoch', runId: this.o.runId, epoch: this.state.epoch, step: this.state.step, subnets: results, seconds: (performance.now() - t0) / 1000 };
     this.o.onEpoch?.(report);
-    this.event('validation', `epoch ${this.state.epoch + 1}: ${results.map((r) => `${r.subnet} ${(100 * r.valTop1).toFixed(1)}%`).join(', ')}`);
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    this.event('validation', `epoch ${this.state.epoch + 1}: ${results.map((r) => `${r.subnet} ${pct(r.valTop1)} (before BN calibration ${pct(r.valTop1Before)})`).join(', ')}`);
     const top1 = (name: string) => results.find((r) => r.subnet === name)!.valTop1;
     return (top1('min') + top1('max')) / 2;
+  }
+
+  /** Correct predictions and summed cross-entropy of subnet `g` on the first `take` images of a val batch. */
+  private batchMetrics(b: Batch, take: number, g: Genome, bn: ForwardOptions['bn']): [number, number] {
+    return tf.tidy(() => {
+      const x = take < b.x.shape[0] ? tf.slice(b.x, 0, take) : b.x;
+      const y = tf.cast(take < b.y.shape[0] ? tf.slice(b.y, 0, take) : b.y, 'int32');
+      const logits = this.net.forward(x as tf.Tensor4D, g, { bn });
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
+      const ce = tf.sum(tf.neg(tf.sum(tf.mul(tf.oneHot(y as tf.Tensor1D, this.net.numClasses), tf.logSoftmax(logits)), 1)));
+      return [hits.dataSync()[0], ce.dataSync()[0]];
+    });
   }
 
   /** Writes a checkpoint of the current state, records it, and prunes all but the newest K and the best. */
@@ -494,8 +528,8 @@ export class Trainer {
     this.event('rollback', `rolled back from step ${from} to step ${this.state.step}; LR scale now ${lrScale}`, this.state.step);
   }
 
-  private event(kind: RunEventKind, message: string, step = this.state.step): void {
-    addRunEvent(this.o.db, this.o.runId, { kind, message, step });
+  private event(kind: RunEventKind, message: string, step = this.state.step, data?: unknown): void {
+    addRunEvent(this.o.db, this.o.runId, { kind, message, step, data });
     this.o.onEvent?.({ kind, message, step });
   }
 

@@ -1,58 +1,18 @@
 /**
- * Shared by the e2e suites: launching Debian's Chromium through playwright-core, and opening a page that records
+ * Shared by the e2e suites: launching Debian's Chromium through playwright-core (src-main/bench/chromium.ts, shared
+ * with the explorer benchmark; a 1280×860 viewport and a fresh profile by default), opening a page that records
  * everything that goes wrong on it (page errors, console errors and warnings, and CSP violations, which Chromium
- * reports as `securitypolicyviolation` events and console errors).
+ * reports as `securitypolicyviolation` events and console errors), starting the served mode and taking screenshots.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
-/** Debian's binary without its wrapper script (the wrapper prints a harmless shell error), then the wrapper. */
-const CHROMIUM_CANDIDATES = [process.env['CHROMIUM_PATH'], '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** The launcher (executables, flags, profile) is the one the explorer benchmark uses too. */
+export { launchChromium, type Browser } from '../../src-main/bench/chromium';
 
 /** Where the suites save their screenshots. */
 export const SHOTS = path.resolve('test-results');
-
-export interface Browser {
-  context: BrowserContext;
-  close(): Promise<void>;
-}
-
-/** A headless Chromium with a fresh profile and a 1280×860 viewport; throws with the fix when none is installed. */
-export async function launchChromium(): Promise<Browser> {
-  const executablePath = CHROMIUM_CANDIDATES.find((p): p is string => !!p && existsSync(p));
-  if (!executablePath) {
-    throw new Error(
-      `no Chromium found at ${CHROMIUM_CANDIDATES.filter(Boolean).join(' or ')}: ` +
-        'install it with `apt-get install -y chromium fonts-liberation` or set CHROMIUM_PATH',
-    );
-  }
-  const profile = await mkdtemp(path.join(tmpdir(), 'alphanet-e2e-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 860 },
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
-}
 
 /** A new page that records problems: `problems` (errors, warnings) and, per page, CSP violations. */
 export async function openPage(
@@ -78,4 +38,64 @@ export async function openPage(
 /** CSP violations the page has seen so far. */
 export function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate('window.__csp') as Promise<string[]>;
+}
+
+/** A running `alphanet serve` (out/main/cli.js) on a free port, with a caller for its API (to look behind the page). */
+export interface Served {
+  /** The full address it printed, token included. */
+  url: string;
+  origin: string;
+  token: string;
+  call<T>(method: string, ...args: unknown[]): Promise<T>;
+  /** SIGTERM (the server pauses its runs and searches first), resolved once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts `node <cli> serve --port 0 --home <home>` and resolves once it prints its address. */
+export function startServed(cli: string, home: string): Promise<Served> {
+  const server: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  server.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const stop = async (): Promise<void> => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^serving at (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)\n/.exec(out);
+      if (!m?.[1]) return;
+      const url = m[1];
+      const origin = new URL(url).origin;
+      const token = new URL(url).searchParams.get('token') ?? '';
+      const call = async <T>(method: string, ...args: unknown[]): Promise<T> => {
+        const res = await fetch(`${origin}/api/${method}`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ args }),
+        });
+        const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
+        if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
+        return body.result;
+      };
+      resolve({ url, origin, token, call, stop });
+    });
+    server.once('exit', (code) => reject(new Error(`alphanet serve exited (${code}) before serving:\n${stderr}`)));
+  });
+}
+
+/**
+ * A screenshot of the whole page to test-results/<name>.png. The viewport is stretched to the page's height first:
+ * a full-page capture of a taller page would draw the sticky status line where the viewport happened to end.
+ */
+export async function pageShot(page: Page, name: string): Promise<void> {
+  const viewport = page.viewportSize() ?? { width: 1280, height: 860 };
+  const height = (await page.evaluate('document.documentElement.scrollHeight')) as number;
+  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  await page.setViewportSize(viewport);
 }

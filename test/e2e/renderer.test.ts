@@ -3,13 +3,13 @@
  * a stub preload bridge (`window.api`) or none. What needs the real service is in served.test.ts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppInfo } from '../../src-main/ipc/api-types';
-import { contentSecurityPolicy } from '../../src-main/security/csp';
+import { serveStatic } from '../../src-main/bench/chromium';
 import { cspViolations, launchChromium, openPage, SHOTS, type Browser } from './chromium';
 
 const ROOT = path.resolve('out/renderer');
@@ -33,33 +33,6 @@ const STUB_BRIDGE = `
     runs: { list: none, get: none, metrics: none, presets: none, check: none, start: none, pause: none, resume: none,
             cancel: none, delete: none, saveConfig: none, onEvent: () => () => {} },
   };`;
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-};
-
-/** A static file server for ROOT on 127.0.0.1; refuses paths outside ROOT. */
-function serve(): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = path.join(ROOT, urlPath === '/' ? 'index.html' : urlPath);
-    if (!file.startsWith(ROOT + path.sep)) return void res.writeHead(403).end();
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, {
-        'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'Content-Security-Policy': contentSecurityPolicy(),
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 let server: Server;
 let baseUrl: string;
@@ -69,7 +42,7 @@ beforeAll(async () => {
   if (!existsSync(path.join(ROOT, 'index.html'))) {
     throw new Error(`${ROOT}/index.html is missing: build the app first with \`npx electron-vite build\` (.ci/run does)`);
   }
-  server = await serve();
+  server = await serveStatic(ROOT);
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   browser = await launchChromium();
 });

@@ -6,6 +6,8 @@
  *   queued → running ⇄ paused;  queued | running | paused → finished (running only) | failed | cancelled;
  *   failed → running (resume of a crashed run from its last checkpoint).
  */
+import { statusTransitionTrigger } from './status-trigger';
+
 export const sql = `
 CREATE TABLE runs (
   id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -36,16 +38,7 @@ CREATE TABLE runs (
 CREATE INDEX runs_status ON runs(status, created_at);
 CREATE INDEX runs_dataset ON runs(dataset_id);
 
-CREATE TRIGGER runs_status_transition BEFORE UPDATE OF status ON runs
-WHEN NEW.status <> OLD.status AND NOT (
-     (OLD.status = 'queued'  AND NEW.status IN ('running', 'failed', 'cancelled'))
-  OR (OLD.status = 'running' AND NEW.status IN ('paused', 'finished', 'failed', 'cancelled'))
-  OR (OLD.status = 'paused'  AND NEW.status IN ('running', 'failed', 'cancelled'))
-  OR (OLD.status = 'failed'  AND NEW.status = 'running')
-)
-BEGIN
-  SELECT RAISE(ABORT, 'invalid run status transition');
-END;
+${statusTransitionTrigger('runs', 'run')}
 
 CREATE TABLE step_metrics (
   run_id            INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

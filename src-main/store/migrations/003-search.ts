@@ -13,6 +13,8 @@
  *   for latency, device), with the hypervolume against the stated reference point.
  * Everything cascades from `runs`: deleting a run deletes its evaluations, searches and fronts.
  */
+import { statusTransitionTrigger } from './status-trigger';
+
 export const sql = `
 CREATE TABLE devices (
   id           TEXT PRIMARY KEY,
@@ -90,16 +92,7 @@ CREATE TABLE searches (
 CREATE INDEX searches_run ON searches(run_id, id);
 CREATE INDEX searches_status ON searches(status, created_at);
 
-CREATE TRIGGER searches_status_transition BEFORE UPDATE OF status ON searches
-WHEN NEW.status <> OLD.status AND NOT (
-     (OLD.status = 'queued'  AND NEW.status IN ('running', 'failed', 'cancelled'))
-  OR (OLD.status = 'running' AND NEW.status IN ('paused', 'finished', 'failed', 'cancelled'))
-  OR (OLD.status = 'paused'  AND NEW.status IN ('running', 'failed', 'cancelled'))
-  OR (OLD.status = 'failed'  AND NEW.status = 'running')
-)
-BEGIN
-  SELECT RAISE(ABORT, 'invalid search status transition');
-END;
+${statusTransitionTrigger('searches', 'search')}
 
 CREATE TABLE search_members (
   search_id      INTEGER NOT NULL REFERENCES searches(id) ON DELETE CASCADE,

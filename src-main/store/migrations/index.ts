@@ -5,6 +5,8 @@
 import { sql as datasets } from './001-datasets';
 import { sql as runs } from './002-runs';
 import { sql as search } from './003-search';
+import { sql as pins } from './004-pins';
+import { sql as valBefore } from './005-val-before';
 
 export interface Migration {
   name: string;
@@ -15,4 +17,6 @@ export const MIGRATIONS: Migration[] = [
   { name: '001-datasets', sql: datasets },
   { name: '002-runs', sql: runs },
   { name: '003-search', sql: search },
+  { name: '004-pins', sql: pins },
+  { name: '005-val-before', sql: valBefore },
 ];

@@ -14,6 +14,10 @@ const EXPECTED = {
   datasets: ['list', 'get', 'samples', 'import', 'createDemo', 'delete'],
   spaces: ['list'],
   runs: ['list', 'get', 'metrics', 'presets', 'check', 'start', 'pause', 'resume', 'cancel', 'delete', 'saveConfig'],
+  subnets: ['list', 'evaluate', 'pin', 'front'],
+  searches: ['list', 'get', 'start', 'pause', 'resume', 'cancel'],
+  exports: ['start'],
+  compare: ['runs'],
 } as const satisfies { [N in keyof WorkbenchApi]: readonly Exclude<keyof WorkbenchApi[N], `on${string}`>[] };
 // Compile-time: the hand list has every method of the type (a missing one makes this assignment fail).
 type Missing = { [N in keyof WorkbenchApi]: Exclude<Exclude<keyof WorkbenchApi[N], `on${string}`>, (typeof EXPECTED)[N][number]> }[keyof WorkbenchApi];
@@ -25,7 +29,7 @@ describe('API_METHODS and API_ARGS', () => {
     const fromType = Object.entries(EXPECTED).flatMap(([ns, fns]) => fns.map((f) => `${ns}.${f}`));
     expect([...API_METHODS].sort()).toEqual(fromType.sort());
     expect(Object.keys(API_ARGS).sort()).toEqual([...API_METHODS].sort());
-    expect(Object.values(EVENT_TOPICS).sort()).toEqual(['datasets.onJob', 'runs.onEvent']);
+    expect(Object.values(EVENT_TOPICS).sort()).toEqual(['datasets.onJob', 'runs.onEvent', 'searches.onEvent']);
   });
 
   it('accepts well-formed arguments and returns them parsed', () => {
@@ -34,6 +38,13 @@ describe('API_METHODS and API_ARGS', () => {
     expect(parseApiArgs('datasets.import', [{ path: '/data/mnist', format: 'idx' }])).toEqual([{ path: '/data/mnist', format: 'idx' }]);
     expect(parseApiArgs('runs.saveConfig', [{ epochs: 1 }, null])).toEqual([{ epochs: 1 }, null]);
     expect(parseApiArgs('runs.pause', [3])).toEqual([3]);
+    expect(parseApiArgs('subnets.evaluate', [{ runId: 2, subnet: 'random:3', split: 'test', latency: false }])).toEqual([{ runId: 2, subnet: 'random:3', split: 'test', latency: false }]);
+    expect(parseApiArgs('subnets.pin', [5, true])).toEqual([5, true]);
+    expect(parseApiArgs('searches.list', [null])).toEqual([null]);
+    const start = { runId: 1, kind: 'random', objective: 'mflops', budget: { mflopsMax: 4 }, config: { seed: 2, generations: 0 }, evaluations: 8 };
+    expect(parseApiArgs('searches.start', [start])).toEqual([start]);
+    expect(parseApiArgs('exports.start', [{ runId: 1, evaluationId: 3, formats: ['tfjs', 'onnx'], dir: '/tmp/x' }])).toEqual([{ runId: 1, evaluationId: 3, formats: ['tfjs', 'onnx'], dir: '/tmp/x' }]);
+    expect(parseApiArgs('compare.runs', [[1, 2, 3]])).toEqual([[1, 2, 3]]);
     expect(isApiMethod('runs.start')).toBe(true);
     expect(isApiMethod('runs.__proto__')).toBe(false);
   });
@@ -54,6 +65,14 @@ describe('API_METHODS and API_ARGS', () => {
     ['runs.saveConfig', [{}], /expected 2 arguments \(config, path\), got 1/, undefined],
     ['app.pickPath', [{ title: 'x', directory: 'yes' }], /argument 'opts\.directory'/, 'opts.directory'],
     ['app.openExternal', ['x'.repeat(5000)], /argument 'url': Too big/, 'url'],
+    ['subnets.front', [1, 'params'], /argument 'objective'/, 'objective'],
+    ['subnets.evaluate', [{ runId: 1, subnet: '' }], /argument 'req\.subnet': Too small/, 'req.subnet'],
+    ['searches.start', [{ runId: 1, budget: { mflopsMax: -1 } }], /argument 'req\.budget\.mflopsMax': Too small/, 'req.budget.mflopsMax'],
+    ['searches.start', [{ runId: 1, config: { maxTries: 5 } }], /argument 'req\.config': Unrecognized key: "maxTries"/, 'req.config'],
+    ['searches.start', [{ runId: 1, split: 'test' }], /argument 'req': Unrecognized key: "split"/, 'req'],
+    ['exports.start', [{ runId: 1, evaluationId: 2, formats: ['h5'], dir: '/x' }], /argument 'req\.formats\.0'/, 'req.formats.0'],
+    ['compare.runs', [[1]], /argument 'ids': Too small/, 'ids'],
+    ['compare.runs', [[1, 2, 3, 4, 5]], /argument 'ids': Too big/, 'ids'],
   ];
   it.each(refused)('%s refuses %j naming the argument', (method, args, message, field) => {
     let err: unknown;

@@ -166,6 +166,7 @@ describe('latency table', () => {
       expect(Number.isFinite(v), k).toBe(true);
       expect(t.samples[k], k).toBeGreaterThanOrEqual(1);
     }
+    expect(t.overheadFit.map((f) => f.genome).slice(0, 2)).toEqual([minGenome(TINY), maxGenome(TINY)]);
     expect(t.overheadFit.length).toBe(3);
     expect(t.scale).toBeGreaterThan(0);
     expect(t.device.backend).toBe('cpu');
@@ -212,6 +213,16 @@ describe('latency table', () => {
     expect(Number.isFinite(report.medianRelError)).toBe(true);
     expect(report.medianRelError).toBeLessThan(5);
     expect(() => latencyErrorReport(t, TINY, ops, { clock: 'cpu' })).toThrow(/wall clock/);
+    // The speed reference: the table's fit subnets re-measured among the test subnets.
+    const speed = report.speed!;
+    expect(speed.subnets).toBe(t.overheadFit.length);
+    expect(speed.factor).toBeGreaterThan(0);
+    const adjusted = report.rows.map((r) => Math.abs(speed.factor * r.predictedMs - r.measuredMs) / r.measuredMs).sort((a, b) => a - b);
+    expect(speed.adjusted.medianRelError).toBeCloseTo((adjusted[1] + adjusted[2]) / 2, 9);
+    expect(speed.adjusted.maxRelError).toBeCloseTo(adjusted[3], 9);
+    const plain = latencyErrorReport(t, TINY, ops, { subnets: 2, warmup: 0, repeats: 1, rounds: 1, settleMs: 0, reference: false });
+    expect(plain.rows).toHaveLength(2);
+    expect(plain.speed).toBeUndefined();
   });
 });
 

@@ -190,6 +190,10 @@ describe('events WebSocket', () => {
     svc.events.emit('runs.event', { type: 'deleted', runId: 7 });
     await new Promise<void>((resolve) => ws.once('message', () => resolve()));
     expect(got.at(-1)).toEqual({ topic: 'runs.event', payload: { type: 'deleted', runId: 7 } });
+    const front = { objective: 'mflops' as const, evaluationIds: [4], points: [{ evaluationId: 4, accuracy: 0.5, cost: 2 }], hypervolume: 1, reference: { costRef: 4, accRef: 0 } };
+    svc.events.emit('searches.event', { type: 'front', searchId: 3, front });
+    await new Promise<void>((resolve) => ws.once('message', () => resolve()));
+    expect(got.at(-1)).toEqual({ topic: 'searches.event', payload: { type: 'front', searchId: 3, front } });
     ws.close();
   });
 });

@@ -230,7 +230,7 @@ describe('runs', () => {
     expect(detail.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['start', 'checkpoint', 'validation', 'finish']));
     expect(detail.checkpoints[0]).toMatchObject({ step: 4 });
     expect(detail.calibration.map((c) => c.subnet).sort()).toEqual(['max', 'min']);
-    expect(detail.calibration.every((c) => c.before === null && c.after >= 0 && c.after <= 1)).toBe(true);
+    expect(detail.calibration.every((c) => c.before !== null && c.before >= 0 && c.before <= 1 && c.after >= 0 && c.after <= 1)).toBe(true);
     const metrics = await svc.handlers['runs.metrics'](started.id);
     expect(metrics.steps.map((s) => s.step)).toEqual([1, 2, 3, 4]);
     expect(metrics.epochs.map((e) => e.subnet).sort()).toEqual(['max', 'min']);

@@ -4,12 +4,12 @@
  * cascade from runs.
  */
 import { describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, schemaVersion, type Db } from '../../../src-main/store/db';
 import { MIGRATIONS } from '../../../src-main/store/migrations';
+import { databaseAtVersion } from './old-db';
 import { createRun, deleteRun, getRun, transitionRun } from '../../../src-main/store/runs';
 import {
   SEARCH_STATUSES,
@@ -41,8 +41,8 @@ import {
   type EvaluationInput,
   type FrontData,
   type SearchInput,
-  type SearchStatus,
 } from '../../../src-main/store/search';
+import { JOB_STATUSES, JOB_TRANSITIONS } from '../../../src-main/store/jobs';
 import { ParetoFront, hypervolume } from '../../../src-main/search/pareto';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'store-search-'));
@@ -97,11 +97,7 @@ describe('search store', () => {
   it('upgrades an existing version-2 database to version 3 and keeps its runs', () => {
     const path = join(dir(), 'alphanet.db');
     // A database as the previous release left it: migrations 1 and 2 only, with a run in it.
-    const old = new Database(path);
-    for (const [i, m] of MIGRATIONS.slice(0, 2).entries()) {
-      old.exec(m.sql);
-      old.pragma(`user_version = ${i + 1}`);
-    }
+    const old = databaseAtVersion(path, 2);
     old.prepare(
       `INSERT INTO runs (name, config, space_id, dataset_name, seed, app_version, created_at, updated_at) VALUES ('old', '{"epochs":3}', 's', 'd', 7, '0.0.1', 't', 't')`,
     ).run();
@@ -173,37 +169,18 @@ describe('search store', () => {
     expect(listEvaluations(db, run)).toEqual([]);
   });
 
-  it('allows exactly the lifecycle edges for searches, in the repository and in SQL', () => {
+  it('searches share the job lifecycle and control columns (test/unit/store/jobs.test.ts has every edge)', () => {
     const db = open();
-    const run = mkRun(db);
-    const paths: Record<SearchStatus, SearchStatus[]> = {
-      queued: [],
-      running: ['running'],
-      paused: ['running', 'paused'],
-      finished: ['running', 'finished'],
-      failed: ['failed'],
-      cancelled: ['cancelled'],
-    };
-    for (const from of SEARCH_STATUSES) {
-      for (const to of SEARCH_STATUSES) {
-        if (to === from) continue;
-        const s = createSearch(db, searchInput(run));
-        for (const step of paths[from]) expect(transitionSearch(db, s.id, step)).toBe(true);
-        expect(getSearch(db, s.id).status).toBe(from);
-        const raw = () => db.prepare('UPDATE searches SET status = ? WHERE id = ?').run(to, s.id);
-        if (SEARCH_TRANSITIONS[from].includes(to)) expect(raw).not.toThrow();
-        else expect(raw).toThrow(/invalid search status transition/);
-      }
-    }
-    const s = createSearch(db, searchInput(run));
-    expect(() => transitionSearch(db, s.id, 'finished', {}, ['queued'])).toThrow(/cannot move from queued to finished/);
-    expect(transitionSearch(db, s.id, 'paused', {}, ['running'])).toBe(false); // lost race: it is queued
+    expect(SEARCH_STATUSES).toEqual(JOB_STATUSES);
+    expect(SEARCH_TRANSITIONS).toBe(JOB_TRANSITIONS);
+    const s = createSearch(db, searchInput(mkRun(db)));
+    expect(() => transitionSearch(db, s.id, 'finished', {}, ['queued'])).toThrow(/a search cannot move from queued to finished/);
     expect(transitionSearch(db, s.id, 'running', { pid: 42, startedAt: 'now', wantsResume: false })).toBe(true);
-    expect(getSearch(db, s.id)).toMatchObject({ status: 'running', pid: 42, startedAt: 'now', wantsResume: false });
     setSearchControl(db, s.id, 'pause');
     expect(readSearchControl(db, s.id)).toBe('pause');
     expect(transitionSearch(db, s.id, 'paused', { control: null, pid: null })).toBe(true);
-    expect(getSearch(db, s.id)).toMatchObject({ status: 'paused', control: null, pid: null });
+    expect(getSearch(db, s.id)).toMatchObject({ status: 'paused', control: null, pid: null, startedAt: 'now' });
+    expect(() => db.prepare("UPDATE searches SET status = 'finished' WHERE id = ?").run(s.id)).toThrow(/invalid search status transition/);
   });
 
   it('stores the search state, progress, members in order and the front; deleting the run cascades', () => {

@@ -1,6 +1,7 @@
 /**
  * The training loop in-process on the tiny space with small in-memory data (wasm backend): determinism, exact
- * resume, the NaN guard, checkpoint refusal and fallback, validation, pruning, and no tensor leaks.
+ * resume, the NaN guard, checkpoint refusal and fallback, validation before and after BN recalibration, pruning, and
+ * no tensor leaks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,9 @@ import { listCheckpoints, listEpochMetrics, listRunEvents, listStepMetrics } fro
 import { Trainer, TrainingError, type TrainerOptions } from '../../../src-main/train/trainer';
 import { learningRate } from '../../../src-main/train/schedule';
 import type { TrainConfig } from '../../../src-main/train/config';
-import type { Progress } from '../../../src-main/train/messages';
+import { EpochSchema, type EpochReport, type Progress } from '../../../src-main/train/messages';
+import { evaluateSubnet } from '../../../src-main/search/evaluate';
+import type { Genome } from '../../../src-main/engine/spaces/schema';
 import { newRun, scratch, syntheticData, tinyConfig } from './fixtures';
 
 beforeAll(async () => {
@@ -143,6 +146,47 @@ describe('Trainer', () => {
     const bad = listRunEvents(s.db, runId).find((e) => e.kind === 'checkpoint-corrupt')!;
     expect(bad.message).toMatch(/failed its hash check .*refusing it; using the previous checkpoint/);
     t2.dispose();
+  });
+
+  it('validates each subnet before and after BN recalibration, as evaluateSubnet measures them; one finish event', async () => {
+    const config = tinyConfig({ epochs: 1, stepsPerEpoch: 4 });
+    const s = scratch();
+    const runId = newRun(s.db, config);
+    const reports: EpochReport[] = [];
+    const t = trainer(config, { ...s, runId, onEpoch: (e) => reports.push(e) });
+    const out = await t.run();
+    expect(out.status).toBe('finished');
+    const rows = listEpochMetrics(s.db, runId);
+    expect(rows.map((r) => `${r.epoch}:${r.subnet}`)).toEqual(['0:max', '0:min', '0:random-1']); // 0-based epochs
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ type: 'epoch', epoch: 0, step: 4 });
+    expect(EpochSchema.parse(reports[0])).toEqual(reports[0]); // what the runner sends passes the parent's check
+    // The reference: the search's evaluation of the same subnets of the trained net, on the same data — BN
+    // recalibration on the same calibration batches, and "before" with the reset statistics (mean 0, variance 1).
+    const data = syntheticData({ batchSize: config.batchSize, batchesPerEpoch: 4, seed: config.seed });
+    const val: { x: tf.Tensor4D; labels: tf.Tensor1D }[] = [];
+    for await (const b of data.val(config.validation.batchSize)) val.push({ x: b.x, labels: b.y });
+    const calibration = data.calibration(config.validation.calibrationBatches, config.validation.calibrationBatchSize);
+    for (const r of rows) {
+      const ref = evaluateSubnet(t.net, r.genome as Genome, { calibration, evaluation: val, before: 'reset' });
+      expect(r.valImages).toBe(ref.images);
+      expect(r.valTop1).toBe(ref.accuracy);
+      expect(r.valLoss).toBeCloseTo(ref.loss, 4);
+      expect(r.valTop1Before).toBe(ref.beforeCalibration!.accuracy);
+      expect(r.valLossBefore!).toBeCloseTo(ref.beforeCalibration!.loss, 4);
+      // Recalibration changes the answer: the two measurements are not the same numbers under two names.
+      expect(r.valLossBefore).not.toBeCloseTo(r.valLoss, 3);
+      expect(reports[0].subnets.find((x) => x.subnet === r.subnet)).toEqual({ subnet: r.subnet, mflops: r.mflops, valTop1: r.valTop1, valLoss: r.valLoss, valTop1Before: r.valTop1Before, valLossBefore: r.valLossBefore });
+    }
+    tf.dispose([...calibration, ...val.flatMap((b) => [b.x, b.labels])]);
+    const events = listRunEvents(s.db, runId);
+    expect(events.find((e) => e.kind === 'validation')!.message).toMatch(/^epoch 1: min \d+\.\d% \(before BN calibration \d+\.\d%\), max /);
+    // One finish event, carrying the metrics persistence share.
+    const finish = events.filter((e) => e.kind === 'finish');
+    expect(finish).toHaveLength(1);
+    expect(finish[0].message).toMatch(/^finished: 4 steps; metrics persistence \d+\.\d\d % of step time$/);
+    expect(finish[0].data).toMatchObject({ persistMs: out.persistMs, stepMs: out.stepMs, images: 32 });
+    t.dispose();
   });
 
   it('keeps the tensor count flat across steps', async () => {

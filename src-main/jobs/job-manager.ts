@@ -1,0 +1,279 @@
+/**
+ * The machinery a job manager (training runs: `train/manager.ts`; searches: `search/manager.ts`) needs around its
+ * job table, whatever the job computes:
+ *
+ * - a queue: jobs this manager was asked to run (`add`, `resume`), and, with `adoptQueued`, queued or resumable
+ *   jobs of other processes sharing the database;
+ * - slots: at most `maxConcurrent` jobs of the table run at once, counting live jobs of *other* processes, so a CLI
+ *   and the app do not oversubscribe the CPU; while another process holds the slots, the queue looks again every
+ *   `pollMs`;
+ * - claim: `queued|paused|failed → running`, atomically in the store, so two managers never start the same job;
+ * - spawn: one runner process per job; a runner that cannot start fails its job with the reason;
+ * - relay: every message of the runner goes to the manager's `relay` (which validates it and emits its events);
+ * - exit check: when a runner exits and its job is still `running`, it died without a final status (crash, out of
+ *   memory, kill -9): the job becomes `failed` with the exit code or signal and the end of its stderr;
+ * - stale recovery: at construction, `running` jobs whose process is gone become `failed`, so none stays stuck;
+ * - pause / cancel: by message to a runner this manager started, and through the job's `control` column otherwise
+ *   (every runner polls it), so any process can pause or cancel any job.
+ *
+ * A manager keeps what is specific to its jobs (what to validate and store on enqueue, which runner, which
+ * messages and events) and delegates the rest to one `JobQueue`. Runners write the final status themselves; the
+ * queue only catches those that could not.
+ */
+import type { Db } from '../store/db';
+import { openHomeDatabase } from '../store/db';
+import { jobNoun, now, setJobControl, setJobRuntime, setJobWantsResume, transitionJob, type JobStatus, type JobTable } from '../store/jobs';
+import { pidAlive, type RunnerHandle } from './runner-process';
+
+/** What the queue reads of a job's row (a run's and a search's rows have these columns and more). */
+export interface JobRow {
+  id: number;
+  status: JobStatus;
+  pid: number | null;
+  wantsResume: boolean;
+  startedAt: string | null;
+}
+
+/** The messages every runner accepts besides its own `start`. */
+export type JobControlMessage = { type: 'pause' } | { type: 'cancel' };
+
+/** Why the queue moved a job, for a manager that keeps a log of them (the runs' `run_events`). */
+export type JobNoteKind = 'stale' | 'fail' | 'cancel';
+
+/** The options both managers take (their JSDoc: `RunManagerOptions`, `SearchManagerOptions`). */
+export interface JobQueueOptions<Start extends object> {
+  home: string;
+  /** Default: the home's database, opened here (and closed by `close`). */
+  db?: Db;
+  /** Jobs of this table running at once across every process sharing the database (default 1). */
+  maxConcurrent?: number;
+  spawn?: () => RunnerHandle<Start | JobControlMessage>;
+  /** Start queued jobs of other processes too (the app: true; the CLI: false, it runs what it queued). Default false. */
+  adoptQueued?: boolean;
+  /** While waiting for a slot held by another process, look again this often (ms, default 2000). */
+  pollMs?: number;
+}
+
+/** What one kind of job tells the queue. */
+export interface JobKind<Row extends JobRow, Start extends object> {
+  table: JobTable;
+  /** The runner as messages name it: `the runner process`, `the search runner`. */
+  runner: string;
+  /** Where a resumed job continues from: `the last checkpoint`, `the last saved state`. */
+  resumesFrom: string;
+  /** The manager's error class, for refusals (`run 3 is finished; nothing to cancel`). */
+  error: new (message: string) => Error;
+  get(db: Db, id: number): Row;
+  list(db: Db, status: JobStatus[]): Row[];
+  /** The default runner, when the options give no `spawn`. */
+  defaultSpawn(): RunnerHandle<Start | JobControlMessage>;
+  /** The message that starts job `id` in a fresh runner (`resume`: it ran before). */
+  startMessage(home: string, id: number, resume: boolean): Start;
+  /** One raw message from a job's runner: validate it and emit the manager's events. */
+  relay(id: number, raw: unknown): void;
+  /** The job's row after each status change the queue sees (start, end, cancel while queued/paused). */
+  status(row: Row): void;
+  /** Records why the queue moved a job (optional: the runs' event log). Called during construction too. */
+  note?(db: Db, row: Row, kind: JobNoteKind, message: string): void;
+}
+
+export class JobQueue<Row extends JobRow, Start extends object> {
+  readonly home: string;
+  readonly db: Db;
+  readonly maxConcurrent: number;
+  private readonly kind: JobKind<Row, Start>;
+  private readonly noun: string;
+  private readonly ownsDb: boolean;
+  private readonly spawn: () => RunnerHandle<Start | JobControlMessage>;
+  private readonly adoptQueued: boolean;
+  private readonly pollMs: number;
+  private readonly active = new Map<number, RunnerHandle<Start | JobControlMessage>>();
+  /** Jobs this manager was asked to run (queued or resumed here) and has not started yet. */
+  private readonly pending = new Set<number>();
+  private readonly waiters = new Map<number, ((r: Row) => void)[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /** Opens the database if needed and recovers stale jobs (`recoverStale`). */
+  constructor(kind: JobKind<Row, Start>, o: JobQueueOptions<Start>) {
+    this.kind = kind;
+    this.noun = jobNoun(kind.table);
+    this.home = o.home;
+    this.maxConcurrent = o.maxConcurrent ?? 1;
+    if (!Number.isInteger(this.maxConcurrent) || this.maxConcurrent < 1) throw new kind.error(`maxConcurrent must be a positive integer, got ${o.maxConcurrent}`);
+    this.ownsDb = !o.db;
+    this.db = o.db ?? openHomeDatabase(o.home);
+    this.spawn = o.spawn ?? (() => kind.defaultSpawn());
+    this.adoptQueued = o.adoptQueued ?? false;
+    this.pollMs = o.pollMs ?? 2000;
+    this.recoverStale();
+  }
+
+  /** Ids of the jobs whose runner this queue started and that have not exited. */
+  get activeIds(): number[] {
+    return [...this.active.keys()];
+  }
+
+  /** Marks `running` jobs whose process is gone as `failed` (resumable); returns their rows. */
+  recoverStale(): Row[] {
+    const stale: Row[] = [];
+    for (const r of this.kind.list(this.db, ['running'])) {
+      if (this.active.has(r.id) || pidAlive(r.pid)) continue;
+      const error = `${this.kind.runner}${r.pid ? ` (pid ${r.pid})` : ''} is gone: it crashed or was killed; resume continues from ${this.kind.resumesFrom}`;
+      if (transitionJob(this.db, this.kind.table, r.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running'])) {
+        const row = this.kind.get(this.db, r.id);
+        this.kind.note?.(this.db, row, 'stale', error);
+        stale.push(row);
+      }
+    }
+    return stale;
+  }
+
+  /** Queues a job the manager has just stored as `queued`, and starts it if a slot is free. */
+  add(id: number): void {
+    this.pending.add(id);
+    this.pump();
+  }
+
+  /** Queues a paused or failed job to continue; returns its row. */
+  resume(id: number): Row {
+    const r = this.kind.get(this.db, id);
+    if (r.status !== 'paused' && r.status !== 'failed') throw new this.kind.error(`${this.noun} ${id} is ${r.status}; only a paused or failed ${this.noun} can be resumed`);
+    setJobWantsResume(this.db, this.kind.table, id, true);
+    this.add(id);
+    return this.kind.get(this.db, id);
+  }
+
+  /** Asks a running job to stop (its runner decides where: a checkpoint, the next evaluation); it becomes `paused`. */
+  pause(id: number): void {
+    const r = this.kind.get(this.db, id);
+    if (r.status !== 'running') throw new this.kind.error(`${this.noun} ${id} is ${r.status}; only a running ${this.noun} can be paused`);
+    setJobControl(this.db, this.kind.table, id, 'pause');
+    this.active.get(id)?.send({ type: 'pause' });
+  }
+
+  /** Cancels a queued, paused or running job (a running one stops where its runner next looks); returns its row. */
+  cancel(id: number): Row {
+    const r = this.kind.get(this.db, id);
+    this.pending.delete(id);
+    if (r.status === 'queued' || r.status === 'paused') {
+      if (transitionJob(this.db, this.kind.table, id, 'cancelled', { finishedAt: now(), wantsResume: false }, [r.status])) {
+        this.kind.note?.(this.db, this.kind.get(this.db, id), 'cancel', `cancelled while ${r.status}`);
+      }
+      this.settle(id);
+    } else if (r.status === 'running') {
+      setJobControl(this.db, this.kind.table, id, 'cancel');
+      this.active.get(id)?.send({ type: 'cancel' });
+    } else {
+      throw new this.kind.error(`${this.noun} ${id} is ${r.status}; nothing to cancel`);
+    }
+    return this.kind.get(this.db, id);
+  }
+
+  /** Forgets a job the manager has just deleted from the store. */
+  forget(id: number): void {
+    this.pending.delete(id);
+  }
+
+  /** Resolves with the job's row once it is no longer running or waiting in this queue. */
+  waitFor(id: number): Promise<Row> {
+    if (!this.active.has(id) && !this.pending.has(id)) return Promise.resolve(this.kind.get(this.db, id));
+    return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
+  }
+
+  /** Starts waiting jobs while slots are free. */
+  pump(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const elsewhere = this.kind.list(this.db, ['running']).filter((r) => !this.active.has(r.id) && pidAlive(r.pid)).length;
+    let free = this.maxConcurrent - this.active.size - elsewhere;
+    const candidates = this.kind
+      .list(this.db, ['queued', 'paused', 'failed'])
+      .filter((r) => this.pending.has(r.id) || (this.adoptQueued && (r.status === 'queued' || r.wantsResume)));
+    for (const r of candidates) {
+      if (free <= 0) break;
+      if (r.status !== 'queued' && !r.wantsResume) continue;
+      if (this.start(r)) free--;
+    }
+    if (candidates.length && free <= 0) this.timer = setTimeout(() => this.pump(), this.pollMs);
+  }
+
+  private start(r: Row): boolean {
+    const { table } = this.kind;
+    const resume = r.status !== 'queued';
+    const claimed = transitionJob(
+      this.db,
+      table,
+      r.id,
+      'running',
+      { pid: process.pid, startedAt: r.startedAt ?? now(), finishedAt: null, control: null, wantsResume: false, error: null },
+      [r.status],
+    );
+    this.pending.delete(r.id);
+    if (!claimed) {
+      this.settle(r.id); // another process moved it first
+      return false;
+    }
+    let child: RunnerHandle<Start | JobControlMessage>;
+    try {
+      child = this.spawn();
+    } catch (e) {
+      const error = `could not start ${this.kind.runner}: ${(e as Error).message}`;
+      if (transitionJob(this.db, table, r.id, 'failed', { error, pid: null, finishedAt: now() }, ['running'])) this.kind.note?.(this.db, this.kind.get(this.db, r.id), 'fail', error);
+      this.settle(r.id);
+      return false;
+    }
+    this.active.set(r.id, child);
+    if (child.pid) setJobRuntime(this.db, table, r.id, { pid: child.pid });
+    this.kind.status(this.kind.get(this.db, r.id));
+    child.onMessage((raw) => this.kind.relay(r.id, raw));
+    child.onExit((code, signal, detail) => {
+      this.active.delete(r.id);
+      if (this.kind.get(this.db, r.id).status === 'running') {
+        const how = signal ? `on signal ${signal}` : `with code ${code}`;
+        const error = `${this.kind.runner}${child.pid ? ` (pid ${child.pid})` : ''} exited ${how} without finishing the ${this.noun}${detail ? `: ${detail}` : ''}; resume continues from ${this.kind.resumesFrom}`;
+        if (transitionJob(this.db, table, r.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running'])) {
+          this.kind.note?.(this.db, this.kind.get(this.db, r.id), 'fail', error);
+        }
+      }
+      this.settle(r.id);
+      this.pump();
+    });
+    child.send(this.kind.startMessage(this.home, r.id, resume));
+    return true;
+  }
+
+  /** Reports the job's row, and resolves its waiters once it is neither running here nor waiting. */
+  private settle(id: number): void {
+    const row = this.kind.get(this.db, id);
+    this.kind.status(row);
+    if (this.active.has(id) || this.pending.has(id)) return;
+    const ws = this.waiters.get(id) ?? [];
+    this.waiters.delete(id);
+    for (const w of ws) w(row);
+  }
+
+  /**
+   * Asks every runner of this queue to pause; returns their job ids. A job that is already stopping (no longer
+   * `running`) is skipped rather than stopping the loop.
+   */
+  pauseAll(): number[] {
+    const ids = this.activeIds;
+    for (const id of ids) {
+      try {
+        this.pause(id);
+      } catch (e) {
+        if (!(e instanceof this.kind.error)) throw e;
+      }
+    }
+    return ids;
+  }
+
+  /** Stops scheduling. Runners keep going (they own their jobs); `pauseAll` first to stop them. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.ownsDb) this.db.close();
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The job machinery both managers share (jobs/job-manager.ts), driven with fake runner handles on a real store, so
+ * every path runs in milliseconds: slots (this process's and other processes'), claim, start message, relay, the
+ * exit check, a runner that cannot start, stale recovery, pause/cancel by message and through the control column,
+ * adoption of other processes' queued jobs, and the refusals. The real runners are exercised end to end by
+ * test/unit/train/runner.test.ts and test/unit/search/search-manager.test.ts.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { JobQueue, type JobControlMessage, type JobKind, type JobNoteKind } from '../../../src-main/jobs/job-manager';
+import type { RunnerHandle } from '../../../src-main/jobs/runner-process';
+import { openDatabase, type Db } from '../../../src-main/store/db';
+import { readJobControl, transitionJob } from '../../../src-main/store/jobs';
+import { createRun, getRun, listRuns, type RunRow } from '../../../src-main/store/runs';
+
+class FakeError extends Error {}
+
+type Start = { type: 'start'; id: number; resume: boolean };
+
+/** A runner that does nothing by itself: the test sends its messages and decides when it exits. */
+class FakeRunner implements RunnerHandle<Start | JobControlMessage> {
+  readonly sent: (Start | JobControlMessage)[] = [];
+  private message: (m: unknown) => void = () => undefined;
+  private exitCb: (code: number | null, signal: string | null, detail: string) => void = () => undefined;
+  constructor(readonly pid: number | undefined = undefined) {}
+  send(m: Start | JobControlMessage): void {
+    this.sent.push(m);
+  }
+  onMessage(cb: (m: unknown) => void): void {
+    this.message = cb;
+  }
+  onExit(cb: (code: number | null, signal: string | null, detail: string) => void): void {
+    this.exitCb = cb;
+  }
+  kill(): void {}
+  say(m: unknown): void {
+    this.message(m);
+  }
+  exit(code: number | null, signal: string | null = null, detail = ''): void {
+    this.exitCb(code, signal, detail);
+  }
+}
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) c.kill();
+});
+
+function setup(o: { maxConcurrent?: number; adoptQueued?: boolean; pollMs?: number; spawn?: () => FakeRunner; db?: Db } = {}) {
+  const db = o.db ?? openDatabase(join(mkdtempSync(join(tmpdir(), 'job-queue-')), 'alphanet.db'));
+  const runners: FakeRunner[] = [];
+  const relayed: [number, unknown][] = [];
+  const statuses: [number, string][] = [];
+  const notes: [number, JobNoteKind, string][] = [];
+  const kind: JobKind<RunRow, Start> = {
+    table: 'runs',
+    runner: 'the fake runner',
+    resumesFrom: 'where it was',
+    error: FakeError,
+    get: getRun,
+    list: (d, status) => listRuns(d, { status }),
+    defaultSpawn: () => {
+      const r = new FakeRunner();
+      runners.push(r);
+      return r;
+    },
+    startMessage: (_home, id, resume) => ({ type: 'start', id, resume }),
+    relay: (id, raw) => relayed.push([id, raw]),
+    status: (row) => statuses.push([row.id, row.status]),
+    note: (_db, row, k, message) => notes.push([row.id, k, message]),
+  };
+  const q = new JobQueue(kind, { home: '/nowhere', db, maxConcurrent: o.maxConcurrent, adoptQueued: o.adoptQueued, pollMs: o.pollMs, spawn: o.spawn });
+  const mk = () => createRun(db, { name: 'r', config: {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' }).id;
+  return { db, q, runners, relayed, statuses, notes, mk };
+}
+
+/** A live process that is not this one (a job "running elsewhere"). */
+function otherProcess(): number {
+  const c = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  children.push(c);
+  return c.pid!;
+}
+
+const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
+
+describe('JobQueue', () => {
+  it('runs at most maxConcurrent jobs; the next starts when one ends; relays messages; resolves waiters', async () => {
+    const { db, q, runners, relayed, statuses, mk } = setup({ maxConcurrent: 2 });
+    const [a, b, c] = [mk(), mk(), mk()];
+    for (const id of [a, b, c]) q.add(id);
+    expect(q.activeIds).toEqual([a, b]);
+    expect(runners.map((r) => r.sent[0])).toEqual([
+      { type: 'start', id: a, resume: false },
+      { type: 'start', id: b, resume: false },
+    ]);
+    expect(getRun(db, a)).toMatchObject({ status: 'running', pid: process.pid, control: null, wantsResume: false });
+    expect(getRun(db, c).status).toBe('queued');
+    runners[0].say({ type: 'hello' });
+    expect(relayed).toEqual([[a, { type: 'hello' }]]);
+    // Job a ends the way a runner ends it: it writes its final status, then exits.
+    const done = q.waitFor(a);
+    expect(transitionJob(db, 'runs', a, 'finished', { pid: null }, ['running'])).toBe(true);
+    runners[0].exit(0);
+    expect(await done).toMatchObject({ id: a, status: 'finished', error: null });
+    expect(q.activeIds).toEqual([b, c]);
+    expect(statuses).toEqual(expect.arrayContaining([[a, 'running'], [a, 'finished'], [c, 'running']]));
+    expect((await q.waitFor(a)).status).toBe('finished'); // not waiting: answered at once
+    q.close();
+  });
+
+  it('counts live jobs of other processes against the slots, and looks again every pollMs', async () => {
+    const { db, q, mk } = setup({ maxConcurrent: 1, pollMs: 20 });
+    const elsewhere = mk();
+    transitionJob(db, 'runs', elsewhere, 'running', { pid: otherProcess() });
+    const mine = mk();
+    q.add(mine);
+    expect(getRun(db, mine).status).toBe('queued');
+    transitionJob(db, 'runs', elsewhere, 'finished', { pid: null });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(getRun(db, mine).status).toBe('running');
+    q.close();
+  });
+
+  it('a runner that exits while its job is still running fails the job with the reason; one that cannot start too', async () => {
+    const { db, q, runners, notes, mk } = setup();
+    const id = mk();
+    q.add(id);
+    const failed = q.waitFor(id);
+    runners[0].exit(null, 'SIGKILL', 'Killed\nout of memory');
+    const row = await failed;
+    expect(row).toMatchObject({ status: 'failed', pid: null, control: null });
+    expect(row.error).toBe('the fake runner exited on signal SIGKILL without finishing the run: Killed\nout of memory; resume continues from where it was');
+    expect(notes).toEqual([[id, 'fail', row.error]]);
+    q.close();
+
+    const broken = setup({
+      db,
+      spawn: () => {
+        throw new Error('no binary');
+      },
+    });
+    const id2 = broken.mk();
+    broken.q.add(id2);
+    expect(await broken.q.waitFor(id2)).toMatchObject({ status: 'failed', error: 'could not start the fake runner: no binary' });
+    expect(broken.notes).toEqual([[id2, 'fail', 'could not start the fake runner: no binary']]);
+    broken.q.close();
+    // A failed job resumes: the claim moves it back to running and the runner is told to resume.
+    const again = setup({ db });
+    expect(again.q.resume(id2)).toMatchObject({ status: 'running', error: null, wantsResume: false });
+    expect(again.runners[0].sent[0]).toEqual({ type: 'start', id: id2, resume: true });
+    again.q.close();
+  });
+
+  it('recovers stale jobs at construction: running with their process gone → failed, with a note', () => {
+    const first = setup();
+    const stale = first.mk();
+    const live = first.mk();
+    transitionJob(first.db, 'runs', stale, 'running', { pid: deadPid() });
+    transitionJob(first.db, 'runs', live, 'running', { pid: otherProcess() });
+    first.q.close();
+    const { db, q, notes } = setup({ db: first.db });
+    expect(getRun(db, stale)).toMatchObject({ status: 'failed', pid: null });
+    expect(getRun(db, stale).error).toMatch(/^the fake runner \(pid \d+\) is gone: it crashed or was killed; resume continues from where it was$/);
+    expect(notes.map(([id, k]) => [id, k])).toEqual([[stale, 'stale']]);
+    expect(getRun(db, live).status).toBe('running'); // its process lives: not ours to touch
+    expect(q.recoverStale()).toEqual([]);
+    q.close();
+  });
+
+  it('pause and cancel: by message to its own runners, through the control column for the others; refusals', () => {
+    const { db, q, runners, notes, mk } = setup({ maxConcurrent: 1 });
+    const running = mk();
+    const queued = mk();
+    q.add(running);
+    q.add(queued);
+    q.pause(running);
+    expect(runners[0].sent.at(-1)).toEqual({ type: 'pause' });
+    expect(readJobControl(db, 'runs', running)).toBe('pause');
+    q.cancel(running);
+    expect(runners[0].sent.at(-1)).toEqual({ type: 'cancel' });
+    expect(readJobControl(db, 'runs', running)).toBe('cancel');
+    // A queued job is cancelled at once, and no longer waits for a slot.
+    expect(q.cancel(queued)).toMatchObject({ status: 'cancelled', wantsResume: false });
+    expect(notes).toEqual([[queued, 'cancel', 'cancelled while queued']]);
+    expect(() => q.cancel(queued)).toThrow(new FakeError(`run ${queued} is cancelled; nothing to cancel`));
+    expect(() => q.pause(queued)).toThrow(`run ${queued} is cancelled; only a running run can be paused`);
+    expect(() => q.resume(running)).toThrow(`run ${running} is running; only a paused or failed run can be resumed`);
+    // A job running in another process is reached through the store only.
+    const elsewhere = mk();
+    transitionJob(db, 'runs', elsewhere, 'running', { pid: otherProcess() });
+    q.pause(elsewhere);
+    expect(readJobControl(db, 'runs', elsewhere)).toBe('pause');
+    expect(runners).toHaveLength(1);
+    // pauseAll asks its own runners only, and skips one that stopped meanwhile.
+    transitionJob(db, 'runs', running, 'paused', { control: null });
+    expect(q.pauseAll()).toEqual([running]);
+    q.close();
+  });
+
+  it('adopts queued and resumable jobs of other processes only when asked to', () => {
+    const base = setup();
+    const other = base.mk(); // queued by "another process": never added to this queue
+    base.q.pump();
+    expect(getRun(base.db, other).status).toBe('queued');
+    base.q.close();
+    const app = setup({ db: base.db, adoptQueued: true });
+    app.q.pump();
+    expect(getRun(app.db, other).status).toBe('running');
+    expect(app.q.activeIds).toEqual([other]);
+    app.q.close();
+  });
+
+  it('refuses a bad maxConcurrent with the manager error, before opening anything', () => {
+    expect(() => setup({ maxConcurrent: 0 })).toThrow(new FakeError('maxConcurrent must be a positive integer, got 0'));
+    expect(() => setup({ maxConcurrent: 1.5 })).toThrow(FakeError);
+  });
+});
