@@ -51,7 +51,17 @@ export function runCommandContext(program: Command, io: CliIo) {
         db.close();
       }
     });
-  return { globals, home, json, print, backend, backendRequest, withDb };
+  /** A SearchManager over the home's database for one command (no runner of its own is started). */
+  const withManager = <T>(fn: (m: SearchManager, db: Db) => T | Promise<T>): Promise<T> =>
+    withDb(async (db, h) => {
+      const m = new SearchManager({ home: h, db });
+      try {
+        return await fn(m, db);
+      } finally {
+        m.close();
+      }
+    });
+  return { globals, home, json, print, backend, backendRequest, withDb, withManager };
 }
 
 export const idArg = (what: string) => positiveInt(what);
@@ -246,23 +256,18 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
     .description('a search: settings, status, its front and its last evaluations')
     .argument('<id>', 'search id', idArg('search id'))
     .action(async (id: number) =>
-      ctx.withDb(async (db, h) => {
-        const m = new SearchManager({ home: h, db });
-        try {
-          const s = m.get(id);
-          const members = m.members(id);
-          const front = m.front(id);
-          ctx.print({ search: s, members, front: front ?? null }, () =>
-            [
-              formatSearch(s),
-              ...(front ? ['front:', frontTable(db, front)] : ['front: none yet']),
-              `last evaluations (of ${members.length}):`,
-              ...members.slice(-10).map((x) => `  #${x.position + 1} eval ${x.evaluationId} ${x.evaluation.genomeId} (${x.origin}, gen ${x.generation})${x.cached ? ' [cached]' : ''}: ${evaluationLine(x.evaluation)}`),
-            ].join('\n'),
-          );
-        } finally {
-          m.close();
-        }
+      ctx.withManager((m, db) => {
+        const s = m.get(id);
+        const members = m.members(id);
+        const front = m.front(id);
+        ctx.print({ search: s, members, front: front ?? null }, () =>
+          [
+            formatSearch(s),
+            ...(front ? ['front:', frontTable(db, front)] : ['front: none yet']),
+            `last evaluations (of ${members.length}):`,
+            ...members.slice(-10).map((x) => `  #${x.position + 1} eval ${x.evaluationId} ${x.evaluation.genomeId} (${x.origin}, gen ${x.generation})${x.cached ? ' [cached]' : ''}: ${evaluationLine(x.evaluation)}`),
+          ].join('\n'),
+        );
       }),
     );
 
@@ -271,14 +276,9 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
     .description('ask a running search to stop before its next evaluation (it becomes paused)')
     .argument('<id>', 'search id', idArg('search id'))
     .action(async (id: number) =>
-      ctx.withDb(async (db, h) => {
-        const m = new SearchManager({ home: h, db });
-        try {
-          m.pause(id);
-          ctx.print({ id, requested: 'pause' }, () => `search ${id}: pause requested; it stops before its next evaluation`);
-        } finally {
-          m.close();
-        }
+      ctx.withManager((m) => {
+        m.pause(id);
+        ctx.print({ id, requested: 'pause' }, () => `search ${id}: pause requested; it stops before its next evaluation`);
       }),
     );
 
@@ -287,14 +287,9 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
     .description('cancel a queued, paused or running search')
     .argument('<id>', 'search id', idArg('search id'))
     .action(async (id: number) =>
-      ctx.withDb(async (db, h) => {
-        const m = new SearchManager({ home: h, db });
-        try {
-          const s = m.cancel(id);
-          ctx.print(s, () => (s.status === 'cancelled' ? `search ${id}: cancelled` : `search ${id}: cancel requested; it stops before its next evaluation`));
-        } finally {
-          m.close();
-        }
+      ctx.withManager((m) => {
+        const s = m.cancel(id);
+        ctx.print(s, () => (s.status === 'cancelled' ? `search ${id}: cancelled` : `search ${id}: cancel requested; it stops before its next evaluation`));
       }),
     );
 
