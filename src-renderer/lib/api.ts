@@ -166,6 +166,23 @@ export function createHttpApi(opts: HttpApiOptions): WorkbenchApi {
       saveConfig: m('runs.saveConfig'),
       onEvent: (cb) => events.subscribe('runs.event', cb as (p: unknown) => void),
     },
+    subnets: {
+      list: m('subnets.list'),
+      evaluate: m('subnets.evaluate'),
+      pin: m('subnets.pin'),
+      front: m('subnets.front'),
+    },
+    searches: {
+      list: m('searches.list'),
+      get: m('searches.get'),
+      start: m('searches.start'),
+      pause: m('searches.pause'),
+      resume: m('searches.resume'),
+      cancel: m('searches.cancel'),
+      onEvent: (cb) => events.subscribe('searches.event', cb as (p: unknown) => void),
+    },
+    exports: { start: m('exports.start') },
+    compare: { runs: m('compare.runs') },
   };
 }
 

@@ -2,7 +2,9 @@
  * An in-memory WorkbenchApi for component tests: two datasets, a few runs, one preset and one space, and a
  * `runs.check` that refuses what the engine would refuse for the fields the tests touch (a non-positive or
  * fractional epoch count, a non-list of stage widths) and prices a space by its widths, so edits move the MFLOPs.
- * Pushed events are sent with `emitRun` / `emitJob`.
+ * Subnets, searches, exports and comparisons (issue 7) keep to the contract's rules the pages rely on: a search
+ * refuses a budget no subnet meets at `budget.mflopsMax`, an export refuses a relative or missing `dir`, a
+ * comparison takes 2–4 runs. Pushed events are sent with `emitRun` / `emitJob` / `emitSearch`.
  */
 import { vi } from 'vitest';
 import type {
@@ -11,11 +13,19 @@ import type {
   DatasetInfo,
   DatasetJobEvent,
   RunEvent,
+  RunComparison,
+  RunDetail,
   RunPreset,
   RunSummary,
+  SearchDetail,
+  SearchEvent,
+  SearchStartRequest,
+  SearchSummary,
   SpaceInfo,
+  SubnetEvaluation,
   WorkbenchApi,
 } from '../../src-main/ipc/api-types';
+import { frontIndices } from '../../src-renderer/lib/pareto/front';
 
 export const INFO: AppInfo = {
   name: 'AlphaNet Workbench',
@@ -155,15 +165,93 @@ function withDefaults(defaults: Record<string, unknown>, config: Record<string, 
   return out;
 }
 
+/** A subnet of the tiny space (2 MB stages: widths for first conv, mb1, mb2, last conv). */
+export function evaluation(id: number, runId: number, over: Partial<SubnetEvaluation> = {}): SubnetEvaluation {
+  return {
+    id,
+    runId,
+    genomeId: `g${String(id).padStart(11, '0')}`,
+    genome: { resolution: 32, width: [8, 16, 24, 128], depth: [1, 2], kernelSize: [3, 5], expandRatio: [1, 4] },
+    stageNames: ['first', 'mb1', 'mb2', 'last'],
+    accuracy: 0.4 + id / 100,
+    accuracyBefore: 0.1 + id / 100,
+    loss: 1.2,
+    mflops: 2 + id,
+    mparams: 0.1 + id / 100,
+    latencyMs: 1 + id / 10,
+    latencyMethod: 'measured',
+    split: 'val',
+    calibration: { batches: 4, batchSize: 32, seed: 0 },
+    checkpointStep: 10,
+    createdAt: '2026-11-22T10:00:00.000Z',
+    pinned: false,
+    ...over,
+  };
+}
+
+export function search(id: number, runId: number, over: Partial<SearchSummary> = {}): SearchSummary {
+  return {
+    id,
+    runId,
+    runName: `run ${runId}`,
+    name: `search ${id}`,
+    kind: 'evolution',
+    objective: 'mflops',
+    status: 'running',
+    budget: { mflopsMax: 8 },
+    config: { populationSize: 6, mutateSize: 3, crossoverSize: 3, mutateProb: 0.2, crossoverProb: 0.5, generations: 1, seed: 0 },
+    evaluations: 0,
+    total: 12,
+    progress: 0,
+    etaSec: null,
+    elapsedSec: 0,
+    frontSize: 0,
+    hypervolume: null,
+    reference: null,
+    createdAt: '2026-11-22T10:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+    error: null,
+    ...over,
+  };
+}
+
+/** An error as both transports deliver it: a message for the user and the field it names. */
+function fieldError(field: string, message: string): Error {
+  return Object.assign(new Error(message), { field });
+}
+
 export interface Fake {
   api: WorkbenchApi;
   emitRun(e: RunEvent): void;
   emitJob(e: DatasetJobEvent): void;
+  emitSearch(e: SearchEvent): void;
 }
 
-export function fakeApi(opts: { datasets?: DatasetInfo[]; runs?: RunSummary[] } = {}): Fake {
+export function fakeApi(
+  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[] } = {},
+): Fake {
   let datasets = opts.datasets ?? [dataset('ds-demo', 'demo'), dataset('ds-digits', 'digits', { channels: 1, format: 'idx' })];
   let runs = opts.runs ?? [];
+  let evaluations = opts.evaluations ?? [];
+  const searches = opts.searches ?? [];
+  const searchSubs = new Set<(e: SearchEvent) => void>();
+  const findRun = (id: number): RunSummary => {
+    const r = runs.find((x) => x.id === id);
+    if (!r) throw new Error(`no run ${id}`);
+    return r;
+  };
+  /** The front and its hypervolume against (costRef, 0); costRef defaults to the largest cost of `evals`. */
+  const front = (evals: SubnetEvaluation[], cost: (e: SubnetEvaluation) => number, ref?: number) => {
+    const val = evals.filter((e) => e.split === 'val');
+    const idx = frontIndices(val, cost, (e) => e.accuracy);
+    const costRef = ref ?? Math.max(...val.map(cost));
+    const points = idx.map((i) => ({ evaluationId: val[i]!.id, accuracy: val[i]!.accuracy, cost: cost(val[i]!) }));
+    // Area dominated by the front against (costRef, 0): the staircase integral.
+    let hv = 0;
+    points.forEach((p, k) => (hv += ((points[k + 1]?.cost ?? costRef) - p.cost) * p.accuracy));
+    return { objective: 'mflops' as const, evaluationIds: points.map((p) => p.evaluationId), points, hypervolume: hv, reference: { costRef, accRef: 0 } };
+  };
   const runSubs = new Set<(e: RunEvent) => void>();
   const jobSubs = new Set<(e: DatasetJobEvent) => void>();
   const api: WorkbenchApi = {
@@ -194,9 +282,15 @@ export function fakeApi(opts: { datasets?: DatasetInfo[]; runs?: RunSummary[] } 
     spaces: { list: vi.fn(async () => [SPACE]) },
     runs: {
       list: vi.fn(async () => runs),
-      get: vi.fn(async () => {
-        throw new Error('not used');
-      }),
+      get: vi.fn(async (id: number): Promise<RunDetail> => ({
+        summary: findRun(id),
+        config: { ...withDefaults(DEFAULTS, PRESET.config), distillation: { kind: findRun(id).distillation } },
+        seed: 0,
+        appVersion: '0.1.0',
+        events: [],
+        checkpoints: [],
+        calibration: [],
+      })),
       metrics: vi.fn(async () => ({ steps: [], epochs: [] })),
       presets: vi.fn(async () => [PRESET]),
       check: vi.fn(async (c: Record<string, unknown>) => fakeCheck(c)),
@@ -219,10 +313,95 @@ export function fakeApi(opts: { datasets?: DatasetInfo[]; runs?: RunSummary[] } 
         return () => runSubs.delete(cb);
       },
     },
+    subnets: {
+      list: vi.fn(async (runId: number) => evaluations.filter((e) => e.runId === runId)),
+      evaluate: vi.fn(async (req) => {
+        const like = evaluations.find((e) => e.runId === req.runId && e.genomeId === req.subnet);
+        if (!like) throw fieldError('subnet', `run ${req.runId} has evaluated no subnet ${req.subnet}`);
+        const made = { ...like, id: Math.max(...evaluations.map((e) => e.id)) + 1, split: req.split ?? 'val', accuracy: like.accuracy - 0.01 };
+        evaluations = [...evaluations, made];
+        return made;
+      }),
+      pin: vi.fn(async (id: number, pinned: boolean) => {
+        const e = evaluations.find((x) => x.id === id);
+        if (!e) throw new Error(`no evaluation ${id}`);
+        const out = { ...e, pinned };
+        evaluations = evaluations.map((x) => (x.id === id ? out : x));
+        return out;
+      }),
+      front: vi.fn(async (runId: number) => {
+        const evals = evaluations.filter((e) => e.runId === runId);
+        return evals.length ? front(evals, (e) => e.mflops) : null;
+      }),
+    },
+    searches: {
+      list: vi.fn(async (runId: number | null) => searches.filter((s) => runId === null || s.runId === runId)),
+      get: vi.fn(async (id: number): Promise<SearchDetail> => {
+        const summary = searches.find((s) => s.id === id);
+        if (!summary) throw new Error(`no search ${id}`);
+        return { summary, evaluations: [], front: null };
+      }),
+      start: vi.fn(async (req: SearchStartRequest) => {
+        const r = findRun(req.runId);
+        const cheapest = Math.min(2, ...evaluations.filter((e) => e.runId === r.id).map((e) => e.mflops));
+        if (req.budget?.mflopsMax !== undefined && req.budget.mflopsMax < cheapest) {
+          throw fieldError('budget.mflopsMax', `no subnet of run ${r.id} has at most ${req.budget.mflopsMax} MFLOPs (the smallest has ${cheapest})`);
+        }
+        const s = search(Math.max(0, ...searches.map((x) => x.id)) + 1, r.id, { status: 'queued', budget: req.budget ?? {}, name: req.name ?? 'evolution search' });
+        searches.unshift(s);
+        return s;
+      }),
+      pause: vi.fn(async () => undefined),
+      resume: vi.fn(async () => undefined),
+      cancel: vi.fn(async () => undefined),
+      onEvent: (cb) => {
+        searchSubs.add(cb);
+        return () => searchSubs.delete(cb);
+      },
+    },
+    exports: {
+      start: vi.fn(async (req) => {
+        if (!req.dir.startsWith('/')) throw fieldError('dir', `dir must be an absolute path, got '${req.dir}'`);
+        const files = [
+          ...(req.formats.includes('tfjs') ? [{ path: `${req.dir}/model.json`, bytes: 5120 }, { path: `${req.dir}/weights.bin`, bytes: 204_800 }] : []),
+          ...(req.formats.includes('onnx') ? [{ path: `${req.dir}/model.onnx`, bytes: 210_000 }] : []),
+          { path: `${req.dir}/provenance.json`, bytes: 900 },
+        ];
+        return { dir: req.dir, files, provenance: { runId: req.runId, evaluationId: req.evaluationId, appVersion: '0.1.0' } };
+      }),
+    },
+    compare: {
+      runs: vi.fn(async (ids: number[]): Promise<RunComparison> => {
+        if (ids.length < 2 || ids.length > 4) throw fieldError('ids', `compare 2 to 4 runs, got ${ids.length}`);
+        const rs = ids.map(findRun);
+        // One shared reference: the largest cost of any compared run's evaluations.
+        const costRef = Math.max(0, ...evaluations.filter((e) => ids.includes(e.runId)).map((e) => e.mflops));
+        const fronts = rs.map((r) => {
+          const evals = evaluations.filter((e) => e.runId === r.id);
+          return evals.length ? front(evals, (e) => e.mflops, costRef) : null;
+        });
+        return {
+          runs: rs,
+          configDiff: [{ key: 'distillation.kind', values: rs.map((r) => r.distillation) }],
+          metrics: rs.map(() => ({ steps: [], epochs: [] })),
+          fronts,
+          reference: { costRef, accRef: 0 },
+          budgets: [5, 10].map((mflopsMax) => ({
+            mflopsMax,
+            best: rs.map((r) => {
+              const fit = evaluations.filter((e) => e.runId === r.id && e.split === 'val' && e.mflops <= mflopsMax);
+              const b = fit.sort((a, c) => c.accuracy - a.accuracy)[0];
+              return b ? { accuracy: b.accuracy, evaluationId: b.id } : null;
+            }),
+          })),
+        };
+      }),
+    },
   };
   return {
     api,
     emitRun: (e) => runSubs.forEach((cb) => cb(e)),
     emitJob: (e) => jobSubs.forEach((cb) => cb(e)),
+    emitSearch: (e) => searchSubs.forEach((cb) => cb(e)),
   };
 }

@@ -652,8 +652,10 @@ export class ExplorerChart {
       ctx.moveTo(x, vp.top);
       ctx.lineTo(x, vp.top + vp.height);
       ctx.stroke();
-      ctx.textAlign = x > vp.left + vp.width - 120 ? 'right' : 'left';
-      ctx.fillText(label, x + (ctx.textAlign === 'right' ? -4 : 4), vp.top + 4);
+      // A bound beyond the data's range lies outside the plot: its label stays at the nearer edge, readable.
+      const tx = Math.min(Math.max(x, vp.left), vp.left + vp.width);
+      ctx.textAlign = tx > vp.left + vp.width - 120 ? 'right' : 'left';
+      ctx.fillText(label, tx + (ctx.textAlign === 'right' ? -4 : 4), vp.top + 4);
     }
     ctx.restore();
   }

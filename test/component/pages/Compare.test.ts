@@ -1,0 +1,109 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import Compare from '../../../src-renderer/pages/Compare.svelte';
+import { evaluation, fakeApi, run } from '../fake-api';
+
+/**
+ * jsdom has no canvas. The training curves (ECharts) need a context object to draw into, so every canvas gets one
+ * that accepts any call and draws nothing; the page's text (legends, tables) is what these tests read.
+ */
+function inertContext(): CanvasRenderingContext2D {
+  const fn = () => ({ width: 0, actualBoundingBoxAscent: 0, actualBoundingBoxDescent: 0 });
+  const store: Record<string | symbol, unknown> = {};
+  return new Proxy(store, {
+    get: (t, k) => (k in t ? t[k] : k === 'canvas' ? document.createElement('canvas') : fn),
+    set: (t, k, v) => {
+      t[k] = v;
+      return true;
+    },
+  }) as unknown as CanvasRenderingContext2D;
+}
+
+beforeEach(() => {
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => inertContext() as never);
+  // jsdom lays nothing out, so ECharts warns that its box is 0 × 0; other warnings still show.
+  const warn = console.warn.bind(console);
+  vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+    if (!String(args[0]).startsWith("[ECharts] Can't get DOM width or height")) warn(...args);
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  window.location.hash = '';
+});
+
+const RUNS = [
+  run(1, 'alpha run', { distillation: 'adaptive-alpha' }),
+  run(2, 'kl run', { distillation: 'kl' }),
+  run(3, 'third'),
+  run(4, 'fourth'),
+  run(5, 'fifth'),
+];
+
+describe('Compare page', () => {
+  it('requires 2 to 4 runs before comparing', async () => {
+    const fake = fakeApi({ runs: RUNS });
+    render(Compare, { api: fake.api, runIds: [] });
+    await screen.findByRole('checkbox', { name: /alpha run · adaptive α/ });
+    const go = screen.getByRole('button', { name: 'Compare' }) as HTMLButtonElement;
+    const tick = (name: RegExp) => fireEvent.click(screen.getByRole('checkbox', { name }));
+    expect(go.disabled).toBe(true);
+    expect(screen.getByRole('status').textContent).toBe('Choose at least 2 runs (0 chosen).');
+    await tick(/kl run/);
+    expect(go.disabled).toBe(true);
+    await tick(/alpha run/);
+    expect(go.disabled).toBe(false);
+    await tick(/third/);
+    await tick(/fourth/);
+    expect(go.disabled).toBe(false);
+    await tick(/fifth/);
+    expect(go.disabled).toBe(true);
+    expect(screen.getByRole('status').textContent).toBe('Choose at most 4 runs (5 chosen).');
+    await tick(/third/);
+    await tick(/fourth/);
+    await tick(/fifth/);
+    await fireEvent.click(go);
+    // In the order ticked: the first run ticked is the first column.
+    expect(window.location.hash).toBe('#/compare/2,1');
+    expect(fake.api.compare.runs).not.toHaveBeenCalled();
+  });
+
+  it('refuses an address that names one run', async () => {
+    const fake = fakeApi({ runs: RUNS });
+    render(Compare, { api: fake.api, runIds: [3] });
+    expect((await screen.findByRole('alert')).textContent).toBe('A comparison takes 2 to 4 runs; the address names 1.');
+    expect(fake.api.compare.runs).not.toHaveBeenCalled();
+  });
+
+  it('labels the runs by name and distillation, with each front’s hypervolume, the diff and the budget table', async () => {
+    const fake = fakeApi({
+      runs: RUNS,
+      evaluations: [
+        evaluation(1, 1, { accuracy: 0.5, mflops: 3 }),
+        evaluation(2, 1, { accuracy: 0.6, mflops: 8 }),
+        evaluation(3, 2, { accuracy: 0.55, mflops: 4 }),
+      ],
+    });
+    render(Compare, { api: fake.api, runIds: [1, 2] });
+    const legend = await screen.findByRole('list', { name: 'Runs compared' });
+    expect(within(legend).getAllByRole('link').map((a) => a.textContent)).toEqual(['alpha run · adaptive α', 'kl run · KL']);
+    expect(fake.api.compare.runs).toHaveBeenCalledWith([1, 2]);
+    // Two series on one chart, each with its hypervolume (fake: the staircase area against the largest cost, 8).
+    const chartLegend = screen.getByRole('list', { name: 'Legend' });
+    expect(within(chartLegend).getAllByRole('listitem').map((li) => li.querySelector('span:not([aria-hidden])')?.textContent)).toEqual([
+      'alpha run · adaptive α · HV 2.5',
+      'kl run · KL · HV 2.2',
+    ]);
+    const diff = screen.getByRole('region', { name: 'Config differences' });
+    expect(within(diff).getAllByRole('cell').map((c) => c.textContent)).toEqual(['adaptive-alpha', 'kl']);
+    const budgets = within(screen.getByRole('region', { name: 'Best accuracy under a budget' })).getAllByRole('row').map((r) => [...r.children].map((c) => c.textContent));
+    expect(budgets).toEqual([
+      ['Budget', 'alpha run · adaptive α', 'kl run · KL'],
+      ['≤ 5.00 MFLOPs', '50.00 %', '55.00 %'],
+      ['≤ 10.0 MFLOPs', '60.00 %', '55.00 %'],
+    ]);
+    // The better run of each budget stands out.
+    expect([...document.querySelectorAll('td.best')].map((c) => c.textContent)).toEqual(['55.00 %', '60.00 %']);
+    await waitFor(() => expect(screen.getAllByRole('figure').length).toBe(3));
+  });
+});

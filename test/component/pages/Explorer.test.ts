@@ -1,0 +1,137 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { comparison } from '../../../src-renderer/lib/comparison.svelte';
+import Explorer from '../../../src-renderer/pages/Explorer.svelte';
+import { evaluation, fakeApi, INFO, run } from '../fake-api';
+
+beforeEach(() => {
+  // jsdom has no canvas: the chart skips drawing; points are reached with the keyboard, as a screen-reader user would.
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+  comparison.clear();
+});
+afterEach(() => vi.restoreAllMocks());
+
+const RUN = run(1, 'alpha run', { distillation: 'adaptive-alpha' });
+// The front: e1 (3 MFLOPs) → e2 (5 MFLOPs). e3 is dominated; e4 is e1's genome on the test split (not charted).
+const EVALS = [
+  evaluation(1, 1, { accuracy: 0.5, accuracyBefore: 0.2, mflops: 3, mparams: 0.12, latencyMs: 1.5 }),
+  evaluation(2, 1, { accuracy: 0.6, mflops: 5, mparams: 0.2 }),
+  evaluation(3, 1, { accuracy: 0.4, mflops: 4, mparams: 0.15 }),
+  evaluation(4, 1, { genomeId: 'g00000000001', split: 'test', accuracy: 0.45 }),
+];
+
+async function setup(mode: 'electron' | 'served' = 'served') {
+  const fake = fakeApi({ runs: [RUN], evaluations: EVALS });
+  render(Explorer, { api: fake.api, runId: 1, searchId: null, mode, dataDir: INFO.dataDir });
+  await screen.findByRole('heading', { level: 1, name: 'Pareto explorer · alpha run · adaptive α' });
+  return fake;
+}
+
+/** Selects the first front point (the cheapest) with the keyboard: → then Enter. */
+async function selectCheapest(): Promise<HTMLElement> {
+  const plot = screen.getByRole('group', { name: /Subnets of alpha run/ });
+  plot.focus();
+  await fireEvent.keyDown(plot, { key: 'ArrowRight' });
+  await fireEvent.keyDown(plot, { key: 'Enter' });
+  return screen.findByRole('complementary', { name: 'g00000000001' });
+}
+
+describe('Pareto explorer page', () => {
+  it('charts the validation evaluations, greys by the budget and shows the run’s hypervolume', async () => {
+    await setup();
+    const plot = screen.getByRole('group', { name: /Subnets of alpha run/ });
+    expect(plot.getAttribute('aria-label')).toMatch(/for 3 subnets; 2 on the front/);
+    // Fake hypervolume: (5 − 3) MFLOPs × 50 % from e1 up to the reference at e2's cost.
+    await waitFor(() => expect(screen.getByTestId('run-hv').textContent).toBe('1'));
+    await fireEvent.input(screen.getByLabelText('MFLOPs up to'), { target: { value: '4' } });
+    expect(plot.getAttribute('aria-label')).toMatch(/for 3 subnets, 2 within the budget/);
+    // A bound that is not a number is named at its field and does not grey anything.
+    await fireEvent.input(screen.getByLabelText('MFLOPs up to'), { target: { value: 'four' } });
+    expect(screen.getByLabelText('MFLOPs up to').getAttribute('aria-invalid')).toBe('true');
+    expect(plot.getAttribute('aria-label')).not.toMatch(/within the budget/);
+  });
+
+  it('opens the side panel on select, with the genome per stage and the evaluation’s numbers', async () => {
+    const fake = await setup();
+    const panel = await selectCheapest();
+    const rows = within(within(panel).getByRole('table')).getAllByRole('row').map((r) => [...r.children].map((c) => c.textContent));
+    expect(rows).toEqual([
+      ['Stage', 'Depth', 'Width', 'Kernel', 'Expand'],
+      ['first', '—', '8', '—', '—'],
+      ['mb1', '1', '16', '3', '1'],
+      ['mb2', '2', '24', '5', '4'],
+      ['last', '—', '128', '—', '—'],
+    ]);
+    expect(within(panel).getByTestId('acc-after').textContent).toBe('50.00 %');
+    expect(within(panel).getByText('20.00 %')).toBeTruthy();
+    expect(within(panel).getByText('1.50 ms')).toBeTruthy();
+    expect(within(panel).getByText('4 × 32 images, seed 0')).toBeTruthy();
+
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Evaluate on test split' }));
+    await waitFor(() => expect(within(panel).getByTestId('acc-test').textContent).toBe('49.00 %'));
+    expect(fake.api.subnets.evaluate).toHaveBeenCalledWith({ runId: 1, subnet: 'g00000000001', split: 'test' });
+
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Pin' }));
+    await waitFor(() => expect(within(panel).getByRole('button', { name: 'Unpin' })).toBeTruthy());
+    expect(fake.api.subnets.pin).toHaveBeenCalledWith(1, true);
+    expect(within(panel).getByText('pinned')).toBeTruthy();
+
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Add to comparison' }));
+    expect(within(panel).getByRole('button', { name: 'In comparison' }).hasAttribute('disabled')).toBe(true);
+    expect(comparison.items.map((x) => [x.runLabel, x.evaluation.id])).toEqual([['alpha run · adaptive α', 1]]);
+
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Close the subnet panel' }));
+    expect(screen.queryByRole('complementary')).toBeNull();
+  });
+
+  it('exports from the panel: refuses an empty destination, then lists the files and the provenance', async () => {
+    const fake = await setup();
+    const panel = await selectCheapest();
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Export…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Export g00000000001' });
+    const dir = within(dialog).getByLabelText('Destination folder') as HTMLInputElement;
+    expect(dir.value).toBe(`${INFO.dataDir}/exports/run-1-g00000000001`);
+
+    await fireEvent.input(dir, { target: { value: '  ' } });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Export' }));
+    expect(within(dialog).getByRole('alert').textContent).toBe('Choose a destination folder.');
+    expect(dir.getAttribute('aria-invalid')).toBe('true');
+    await fireEvent.input(dir, { target: { value: 'relative/dir' } });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Export' }));
+    expect(within(dialog).getByRole('alert').textContent).toMatch(/full path/);
+    await fireEvent.click(within(dialog).getByRole('checkbox', { name: /TF\.js/ }));
+    await fireEvent.click(within(dialog).getByRole('checkbox', { name: /ONNX/ }));
+    await fireEvent.input(dir, { target: { value: '/tmp/out' } });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Export' }));
+    expect(within(dialog).getByRole('alert').textContent).toBe('Choose at least one format.');
+    expect(fake.api.exports.start).not.toHaveBeenCalled();
+
+    await fireEvent.click(within(dialog).getByRole('checkbox', { name: /ONNX/ }));
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Export' }));
+    const files = await within(dialog).findByRole('table', { name: 'Files written' });
+    expect(fake.api.exports.start).toHaveBeenCalledWith({ runId: 1, evaluationId: 1, formats: ['onnx'], dir: '/tmp/out' });
+    expect(within(files).getAllByRole('rowheader').map((c) => c.textContent)).toEqual(['model.onnx', 'provenance.json']);
+    expect(within(files).getByText('205 KiB')).toBeTruthy();
+    expect(JSON.parse(dialog.querySelector('pre')!.textContent!)).toEqual({ runId: 1, evaluationId: 1, appVersion: '0.1.0' });
+    // Served mode: no file manager to reveal the folder in.
+    expect(within(dialog).queryByRole('button', { name: 'Show in file manager' })).toBeNull();
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Done' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('offers the folder picker and the file-manager link in the desktop app, and hides the link when refused', async () => {
+    const fake = await setup('electron');
+    vi.mocked(fake.api.app.pickPath).mockResolvedValue('/home/ada/picked');
+    const panel = await selectCheapest();
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Export…' }));
+    const dialog = screen.getByRole('dialog');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Choose…' }));
+    await waitFor(() => expect((within(dialog).getByLabelText('Destination folder') as HTMLInputElement).value).toBe('/home/ada/picked'));
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Export' }));
+    const reveal = await within(dialog).findByRole('button', { name: 'Show in file manager' });
+    await fireEvent.click(reveal);
+    expect(fake.api.app.revealPath).toHaveBeenCalledWith('/home/ada/picked');
+    // The fake's revealPath answers false, as a system without a file manager would.
+    await waitFor(() => expect(within(dialog).queryByRole('button', { name: 'Show in file manager' })).toBeNull());
+  });
+});

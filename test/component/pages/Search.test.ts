@@ -1,0 +1,125 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import Search from '../../../src-renderer/pages/Search.svelte';
+import { evaluation, fakeApi, run, search } from '../fake-api';
+
+beforeEach(() => {
+  // jsdom has no canvas: the Pareto chart skips drawing and keeps its accessible table, which these tests read.
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  window.location.hash = '';
+});
+
+const RUN = run(1, 'alpha run', { distillation: 'adaptive-alpha' });
+
+async function setup(opts: Parameters<typeof fakeApi>[0] = {}, searchId: number | null = null) {
+  const fake = fakeApi({ runs: [RUN], ...opts });
+  render(Search, { api: fake.api, runId: 1, searchId });
+  await screen.findByRole('heading', { level: 1, name: 'Search · alpha run · adaptive α' });
+  // The budget range comes from runs.check of the run's config: the tiny space spans 2.4–4 MFLOPs in the fake.
+  await waitFor(() => expect((screen.getByLabelText('MFLOPs up to') as HTMLInputElement).value).toBe('4'));
+  return fake;
+}
+
+/** The error shown at a field (by its request path). */
+function fieldError(path: string): string {
+  const field = document.querySelector(`[data-field="${path}"]`);
+  if (!field) throw new Error(`no field ${path}`);
+  return within(field as HTMLElement).queryByRole('alert')?.textContent ?? '';
+}
+
+describe('Search page', () => {
+  it('validates the settings at their fields and starts a search with the request the form shows', async () => {
+    const fake = await setup();
+    const startButton = screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement;
+    expect(startButton.disabled).toBe(false);
+    expect((screen.getByLabelText('MFLOPs from') as HTMLInputElement).value).toBe('2.4');
+    expect((screen.getByLabelText('Population') as HTMLInputElement).value).toBe('16');
+
+    await fireEvent.input(screen.getByLabelText('Population'), { target: { value: '0' } });
+    expect(fieldError('config.populationSize')).toBe('Must be at least 1.');
+    await fireEvent.input(screen.getByLabelText('Mutation probability'), { target: { value: '1.5' } });
+    expect(fieldError('config.mutateProb')).toBe('Must be a number from 0 to 1.');
+    await fireEvent.input(screen.getByLabelText('MFLOPs from'), { target: { value: '5' } });
+    expect(fieldError('budget.mflopsMin')).toBe('Above the maximum (4 MFLOPs).');
+    expect(startButton.disabled).toBe(true);
+    await fireEvent.submit(startButton.closest('form')!);
+    expect(fake.api.searches.start).not.toHaveBeenCalled();
+
+    await fireEvent.input(screen.getByLabelText('Population'), { target: { value: '6' } });
+    await fireEvent.input(screen.getByLabelText('Mutation probability'), { target: { value: '0.3' } });
+    await fireEvent.input(screen.getByLabelText('MFLOPs from'), { target: { value: '' } });
+    await fireEvent.input(screen.getByLabelText('MFLOPs up to'), { target: { value: '3.5' } });
+    await fireEvent.input(screen.getByLabelText('Generations'), { target: { value: '1' } });
+    await fireEvent.input(screen.getByLabelText('Search name'), { target: { value: 'small budget' } });
+    expect(startButton.disabled).toBe(false);
+    await fireEvent.click(startButton);
+    await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
+    expect(fake.api.searches.start).toHaveBeenCalledWith({
+      runId: 1,
+      name: 'small budget',
+      kind: 'evolution',
+      objective: 'mflops',
+      budget: { mflopsMax: 3.5 },
+      config: { populationSize: 6, mutateSize: 8, crossoverSize: 8, mutateProb: 0.3, crossoverProb: 0.5, generations: 1, seed: 0 },
+    });
+    // The new search opens in the live view and heads the list.
+    await screen.findByRole('heading', { level: 2, name: 'small budget' });
+    expect(screen.getByTestId('search-status').textContent).toBe('queued');
+    expect(window.location.hash).toBe('#/search/1/1');
+  });
+
+  it('shows the API’s refusal at the field it names', async () => {
+    const fake = await setup();
+    await fireEvent.input(screen.getByLabelText('MFLOPs from'), { target: { value: '' } });
+    await fireEvent.input(screen.getByLabelText('MFLOPs up to'), { target: { value: '1' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Start search' }));
+    await waitFor(() => expect(fieldError('budget.mflopsMax')).toBe('no subnet of run 1 has at most 1 MFLOPs (the smallest has 2)'));
+    expect(screen.getByLabelText('MFLOPs up to').getAttribute('aria-invalid')).toBe('true');
+    expect(fake.api.searches.start).toHaveBeenCalledTimes(1);
+    // Editing the field clears the refusal.
+    await fireEvent.input(screen.getByLabelText('MFLOPs up to'), { target: { value: '3' } });
+    expect(fieldError('budget.mflopsMax')).toBe('');
+  });
+
+  it('fills the chart live from search events, with progress, and offers the controls the status allows', async () => {
+    const fake = await setup({ searches: [search(5, 1, { name: 'live one', status: 'running', total: 4 })] }, 5);
+    await screen.findByRole('heading', { level: 2, name: 'live one' });
+    const bar = screen.getByRole('progressbar', { name: 'Progress of live one' }) as HTMLProgressElement;
+    expect(bar.value).toBe(0);
+
+    const a = evaluation(1, 1, { accuracy: 0.5, mflops: 3 });
+    const b = evaluation(2, 1, { accuracy: 0.6, mflops: 4 });
+    const dominated = evaluation(3, 1, { accuracy: 0.45, mflops: 3.5 });
+    for (const [i, e] of [a, b, dominated].entries()) {
+      fake.emitSearch({ type: 'evaluated', searchId: 5, evaluation: e, progress: (i + 1) / 4, etaSec: 10 });
+    }
+    // Another search's events change nothing here.
+    fake.emitSearch({ type: 'evaluated', searchId: 6, evaluation: evaluation(9, 1), progress: 1, etaSec: 0 });
+    await waitFor(() => expect(bar.value).toBeCloseTo(0.75));
+    expect(screen.getByTestId('search-progress').textContent).toBe('75 %');
+    const plot = screen.getByRole('group', { name: /Subnets evaluated by live one/ });
+    expect(plot.getAttribute('aria-label')).toMatch(/for 3 subnets.*2 on the front/);
+
+    fake.emitSearch({
+      type: 'front',
+      searchId: 5,
+      front: { objective: 'mflops', evaluationIds: [1, 2], points: [], hypervolume: 0.4567891, reference: { costRef: 4, accRef: 0 } },
+    });
+    await waitFor(() => expect(screen.getByTestId('search-hv').textContent).toBe('0.4568'));
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    expect(fake.api.searches.pause).toHaveBeenCalledWith(5);
+    expect(screen.queryByRole('button', { name: 'Resume' })).toBeNull();
+    fake.emitSearch({ type: 'status', search: search(5, 1, { name: 'live one', status: 'paused', total: 4, progress: 0.75, evaluations: 3 }) });
+    await screen.findByRole('button', { name: 'Resume' });
+    expect(screen.getByTestId('search-status').textContent).toBe('paused');
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel search' }));
+    expect(fake.api.searches.cancel).toHaveBeenCalledWith(5);
+    // The run's list follows the same events.
+    const row = document.querySelector('tr[data-search-id="5"]') as HTMLElement;
+    expect(within(row).getByText('3 / 4')).toBeTruthy();
+  });
+});
