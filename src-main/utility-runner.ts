@@ -4,20 +4,16 @@
  * the main process), behind the managers' `RunnerHandle`. Imported only by index.ts: it needs `electron`.
  */
 import { utilityProcess } from 'electron';
+import { pipeRunnerOutput } from './jobs/runner-process';
 import type { SpawnSearchRunner } from './search/manager';
 import { defaultSearchRunnerPath } from './search/manager';
 import type { RunnerHandle, SpawnRunner } from './train/manager';
-import { defaultRunnerPath, stderrTail } from './train/manager';
+import { defaultRunnerPath } from './train/manager';
 
 /** Starts the built entry at `path` as a utilityProcess named `serviceName` (shown in the OS task manager). */
 function spawnUtility<Out extends object>(path: string, serviceName: string): RunnerHandle<Out> {
   const child = utilityProcess.fork(path, [], { stdio: 'pipe', serviceName, env: process.env });
-  const stderr = stderrTail();
-  child.stdout?.on('data', (d: Buffer) => process.stdout.write(d));
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr.add(d);
-    process.stderr.write(d);
-  });
+  const stderr = pipeRunnerOutput(child, process.stdout);
   return {
     get pid() {
       return child.pid;

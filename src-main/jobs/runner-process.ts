@@ -4,7 +4,6 @@
  * `RunnerHandle`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
 
 /** The parent's handle on one runner process, whatever started it (`Out`: the messages it accepts). */
 export interface RunnerHandle<Out extends object> {
@@ -32,7 +31,7 @@ export function stderrTail(maxChars = 4000): { add(d: Buffer): void; lastLines(n
  * crashed runner gives) for the exit report; returns that tail. For any child with piped output (a forked Node
  * process, an Electron utilityProcess).
  */
-export function pipeRunnerOutput(child: { stdout?: Readable | null; stderr?: Readable | null }, stdoutTo: NodeJS.WritableStream): ReturnType<typeof stderrTail> {
+export function pipeRunnerOutput(child: { stdout?: NodeJS.ReadableStream | null; stderr?: NodeJS.ReadableStream | null }, stdoutTo: NodeJS.WritableStream): ReturnType<typeof stderrTail> {
   const tail = stderrTail();
   child.stdout?.on('data', (d: Buffer) => stdoutTo.write(d));
   child.stderr?.on('data', (d: Buffer) => {

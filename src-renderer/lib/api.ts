@@ -326,6 +326,21 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * How a page runs one user action (Pause, Delete…): `report(null)` first, then `report('<what>: <message>')` if the
+ * action throws, so the page shows the last action's error and clears it when the next one starts.
+ */
+export function actionRunner(report: (error: string | null) => void): (what: string, f: () => Promise<void>) => Promise<void> {
+  return async (what, f) => {
+    report(null);
+    try {
+      await f();
+    } catch (e) {
+      report(`${what}: ${errorMessage(e)}`);
+    }
+  };
+}
+
 /** The field of an {@link ApiError}-shaped error (the bridge's errors carry it too), if any. */
 export function errorField(e: unknown): string | undefined {
   if (isRecord(e) && typeof e['field'] === 'string') return e['field'];

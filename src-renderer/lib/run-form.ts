@@ -132,6 +132,9 @@ export const FIELD_GROUPS: FieldGroup[] = [
 
 export type DistillationKind = 'adaptive-alpha' | 'kl' | 'alpha' | 'none';
 
+/** β, the importance-weight clip both α-divergence kinds share. */
+const CLIP_FIELD: FieldDef = { path: 'distillation.clip', label: 'β (weight clip)', kind: 'number' };
+
 /** The distillation choices with one sentence each, and the fields of each. */
 export const DISTILLATIONS: readonly { kind: DistillationKind; label: string; sentence: string; fields: FieldDef[] }[] = [
   {
@@ -142,7 +145,7 @@ export const DISTILLATIONS: readonly { kind: DistillationKind; label: string; se
     fields: [
       { path: 'distillation.alphaMin', label: 'α₋', kind: 'number' },
       { path: 'distillation.alphaMax', label: 'α₊', kind: 'number' },
-      { path: 'distillation.clip', label: 'β (weight clip)', kind: 'number' },
+      CLIP_FIELD,
     ],
   },
   {
@@ -157,7 +160,7 @@ export const DISTILLATIONS: readonly { kind: DistillationKind; label: string; se
     sentence: 'One α-divergence with a fixed α for every sample: an ablation of the adaptive choice.',
     fields: [
       { path: 'distillation.alpha', label: 'α', kind: 'number' },
-      { path: 'distillation.clip', label: 'β (weight clip)', kind: 'number' },
+      CLIP_FIELD,
     ],
   },
   {

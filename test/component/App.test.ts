@@ -1,6 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/App.svelte';
+import { ELECTRON_INFO } from './app-info';
 import { fakeApi, INFO } from './fake-api';
 
 afterEach(() => {
@@ -22,7 +23,7 @@ describe('App', () => {
 
   it('names Electron in the status line of the desktop app', async () => {
     const fake = fakeApi();
-    fake.api.app.info = async () => ({ ...INFO, mode: 'electron', versions: { electron: '45.5.0', chrome: '152.0.0.0', node: '24.18.0' } });
+    fake.api.app.info = async () => ELECTRON_INFO;
     window.api = fake.api;
     render(App);
     const status = await screen.findByText(/Electron 45\.5\.0/);

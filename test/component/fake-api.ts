@@ -8,7 +8,6 @@
  */
 import { vi } from 'vitest';
 import type {
-  AppInfo,
   ConfigCheck,
   DatasetInfo,
   DatasetJobEvent,
@@ -26,16 +25,9 @@ import type {
   WorkbenchApi,
 } from '../../src-main/ipc/api-types';
 import { frontIndices } from '../../src-renderer/lib/pareto/front';
+import { INFO } from './app-info';
 
-export const INFO: AppInfo = {
-  name: 'AlphaNet Workbench',
-  version: '0.1.0',
-  versions: { electron: '', chrome: '', node: '20.20.2' },
-  platform: 'linux',
-  dataDir: '/home/ada/.config/AlphaNet Workbench',
-  mode: 'served',
-  backend: { name: 'wasm', detail: 'tfjs-node not installed' },
-};
+export { INFO };
 
 export function dataset(id: string, name: string, over: Partial<DatasetInfo> = {}): DatasetInfo {
   const classNames = ['disk', 'ring', 'square'];

@@ -4,12 +4,16 @@
  * everything that goes wrong on it (page errors, console errors and warnings, and CSP violations, which Chromium
  * reports as `securitypolicyviolation` events and console errors), starting the served mode and taking screenshots.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type Browser } from '../../src-main/bench/chromium';
 
 /** The launcher (executables, flags, profile) is the one the explorer benchmark uses too. */
-export { launchChromium, type Browser } from '../../src-main/bench/chromium';
+export { launchChromium, type Browser };
 
 /** Where the suites save their screenshots. */
 export const SHOTS = path.resolve('test-results');
@@ -39,6 +43,23 @@ export async function openPage(
 export function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate('window.__csp') as Promise<string[]>;
 }
+
+/** The built CLI the served-mode suites start. */
+export const CLI = path.resolve('out/main/cli.js');
+
+/**
+ * Why the served-mode suites cannot run here, or null. `serve` is checked, so a build without it says so instead of
+ * hanging.
+ */
+export function servedUnavailable(): string | null {
+  if (!existsSync(CLI)) return `${CLI} is missing: build first with \`npx electron-vite build\``;
+  if (spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' }).status !== 0)
+    return '`alphanet serve` does not exist in this build (out/main/cli.js serve --help failed)';
+  return null;
+}
+
+/** expect.poll's default (1 s) is too short for a loaded 2-core machine. */
+export const WAIT = { timeout: 15_000 };
 
 /** A running `alphanet serve` (out/main/cli.js) on a free port, with a caller for its API (to look behind the page). */
 export interface Served {
@@ -85,6 +106,44 @@ export function startServed(cli: string, home: string): Promise<Served> {
     });
     server.once('exit', (code) => reject(new Error(`alphanet serve exited (${code}) before serving:\n${stderr}`)));
   });
+}
+
+/** The served app open in Chromium, on a fresh data directory. */
+export interface ServedApp {
+  /** The data directory (a new temp folder), removed by `close`. */
+  home: string;
+  served: Served;
+  browser: Browser;
+  page: Page;
+  /** What went wrong on the page so far (see {@link openPage}). */
+  problems: string[];
+  /** Closes the browser, stops the server and removes `home`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `alphanet serve` on a new temp data directory named `<homePrefix>…`, launches Chromium and opens the app in a
+ * page that records problems. On failure, whatever had started is closed again before the error is thrown.
+ */
+export async function openServedApp(homePrefix: string): Promise<ServedApp> {
+  const home = await mkdtemp(path.join(tmpdir(), homePrefix));
+  let served: Served | undefined;
+  let browser: Browser | undefined;
+  const close = async (): Promise<void> => {
+    await browser?.close();
+    await served?.stop();
+    await rm(home, { recursive: true, force: true });
+  };
+  try {
+    served = await startServed(CLI, home);
+    browser = await launchChromium();
+    await mkdir(SHOTS, { recursive: true });
+    const { page, problems } = await openPage(browser.context, served.url);
+    return { home, served, browser, page, problems, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
 
 /**

@@ -8,26 +8,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppInfo } from '../../src-main/ipc/api-types';
 import { serveStatic } from '../../src-main/bench/chromium';
+import { ELECTRON_INFO } from '../component/app-info';
 import { cspViolations, launchChromium, openPage, SHOTS, type Browser } from './chromium';
 
 const ROOT = path.resolve('out/renderer');
-/** What the stub bridge reports. */
-const INFO: AppInfo = {
-  name: 'AlphaNet Workbench',
-  version: '0.1.0',
-  versions: { electron: '45.5.0', chrome: '152.0.0.0', node: '24.18.0' },
-  platform: 'linux',
-  dataDir: '/home/ada/.config/AlphaNet Workbench',
-  mode: 'electron',
-  backend: { name: 'wasm', detail: '' },
-};
 /** A bridge with no data: every list is empty, every subscription silent. */
 const STUB_BRIDGE = `
   const none = async () => [];
   window.api = {
-    app: { info: async () => (${JSON.stringify(INFO)}), openExternal: async () => false, revealPath: async () => false, pickPath: async () => null },
+    app: { info: async () => (${JSON.stringify(ELECTRON_INFO)}), openExternal: async () => false, revealPath: async () => false, pickPath: async () => null },
     datasets: { list: none, get: none, samples: none, import: none, createDemo: none, delete: none, onJob: () => () => {} },
     spaces: { list: none },
     runs: { list: none, get: none, metrics: none, presets: none, check: none, start: none, pause: none, resume: none,
@@ -82,7 +72,7 @@ describe('renderer in Chromium', () => {
     const { page, problems } = await openPage(browser.context, baseUrl, (p) => p.addInitScript({ content: STUB_BRIDGE }));
     await expect
       .poll(() => page.getByRole('status').first().textContent())
-      .toBe(`AlphaNet Workbench 0.1.0 · Electron 45.5.0 · backend wasm · data in ${INFO.dataDir}`);
+      .toBe(`AlphaNet Workbench 0.1.0 · Electron 45.5.0 · backend wasm · data in ${ELECTRON_INFO.dataDir}`);
     await expect.poll(() => page.getByText('No datasets yet.', { exact: false }).count()).toBe(1);
     // Inside Electron the native picker is offered next to the path field.
     await expect.poll(() => page.getByRole('button', { name: 'Choose folder…' }).count()).toBe(1);

@@ -6,10 +6,7 @@
  * files are loaded here (TF.js `loadLayersModel`, onnxruntime-node), and the Compare page with two fronts.
  * Screenshots of each page go to test-results/page-*.png. No page may log an error or break the CSP.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -17,25 +14,17 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail, RunPreset, RunSummary, SearchDetail } from '../../src-main/ipc/api-types';
 import { loadTfjsModel } from '../../src-main/export/tfjs';
-import { cspViolations, launchChromium, openPage, pageShot, SHOTS, startServed, type Browser, type Served } from './chromium';
+import { cspViolations, openServedApp, pageShot, servedUnavailable, WAIT, type Served, type ServedApp } from './chromium';
 
-const CLI = path.resolve('out/main/cli.js');
-/** Why the suite cannot run here, or null: a build without `serve` or without the search API says so. */
-const unavailable = !existsSync(CLI)
-  ? `${CLI} is missing: build first with \`npx electron-vite build\``
-  : spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' }).status !== 0
-    ? '`alphanet serve` does not exist in this build (out/main/cli.js serve --help failed)'
-    : null;
+const unavailable = servedUnavailable();
 if (unavailable) console.warn(`search-flow e2e skipped: ${unavailable}`);
 
-/** expect.poll's default (1 s) is too short for a loaded 2-core machine. */
-const WAIT = { timeout: 15_000 };
 const slow = process.env['ALPHANET_SLOW_TESTS'] === '1';
 
+let app: ServedApp | undefined;
 let served: Served;
 let home: string;
 let exportDir: string;
-let browser: Browser;
 let page: Page;
 let problems: string[];
 /** The two runs: adaptive α first, KL second. */
@@ -92,18 +81,13 @@ async function startSearchFromPage(runId: number): Promise<number> {
 
 describe.skipIf(unavailable !== null)('search, explore, export and compare in Chromium, served by `alphanet serve`', () => {
   beforeAll(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'alphanet-search-flow-'));
+    app = await openServedApp('alphanet-search-flow-');
+    ({ home, served, page, problems } = app);
     exportDir = path.join(home, 'exported', 'subnet');
-    served = await startServed(CLI, home);
-    browser = await launchChromium();
-    await mkdir(SHOTS, { recursive: true });
-    ({ page, problems } = await openPage(browser.context, served.url));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
+    await app?.close();
   });
 
   it('trains two tiny runs on the demo set, adaptive α and KL', { timeout: 150_000 }, async () => {

@@ -4,76 +4,22 @@
  * page and opened on its charts; a second run is cancelled mid-way; invalid input is refused at its field and
  * never starts a run. A screenshot of each page goes to test-results/. No page may log an error or break the CSP.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cspViolations, launchChromium, openPage, SHOTS, type Browser } from './chromium';
+import { cspViolations, openServedApp, pageShot, servedUnavailable, SHOTS, WAIT, type Served, type ServedApp } from './chromium';
 
-const CLI = path.resolve('out/main/cli.js');
-/** Why the suite cannot run here, or null. `serve` is checked, so a build without it says so instead of hanging. */
-const unavailable = !existsSync(CLI)
-  ? `${CLI} is missing: build first with \`npx electron-vite build\``
-  : spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' }).status !== 0
-    ? '`alphanet serve` does not exist in this build (out/main/cli.js serve --help failed)'
-    : null;
+const unavailable = servedUnavailable();
 if (unavailable) console.warn(`served-mode e2e skipped: ${unavailable}`);
 
-/** expect.poll's default (1 s) is too short for a loaded 2-core machine. */
-const WAIT = { timeout: 15_000 };
-
-let server: ChildProcess;
-let home: string;
-let url: string;
-let origin: string;
-let token: string;
-let browser: Browser;
+let app: ServedApp | undefined;
+let served: Served;
 let page: Page;
 let problems: string[];
 
-/** Starts `alphanet serve` on a free port and resolves with the URL from its first line of stdout. */
-function startServer(): Promise<string> {
-  server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  server.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^serving at (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)\n/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`alphanet serve exited (${code}) before serving:\n${stderr}`)));
-  });
-}
-
 /** A call to the served API from the test itself (to look behind the page). */
-async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-  const res = await fetch(`${origin}/api/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ args }),
-  });
-  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-  return body.result;
-}
-
-/**
- * A screenshot of the whole page. The viewport is stretched to the page's height first: a full-page capture of a
- * taller page would draw the sticky status line and side panel where the viewport happened to end.
- */
-async function shot(name: string): Promise<void> {
-  const viewport = page.viewportSize() ?? { width: 1280, height: 860 };
-  const height = (await page.evaluate('document.documentElement.scrollHeight')) as number;
-  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
-  await page.waitForTimeout(200);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-  await page.setViewportSize(viewport);
-}
+const call = <T>(method: string, ...args: unknown[]): Promise<T> => served.call<T>(method, ...args);
+const shot = (name: string): Promise<void> => pageShot(page, name);
 
 /** Opens the new-run form with the demo preset and makes it a small, fast run. */
 async function fillSmallRun(name: string, stepsPerEpoch: number): Promise<void> {
@@ -103,29 +49,18 @@ async function runIdFromHash(): Promise<number> {
 
 describe.skipIf(unavailable !== null)('the app in Chromium, served by `alphanet serve`', () => {
   beforeAll(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'alphanet-served-'));
-    url = await startServer();
-    origin = new URL(url).origin;
-    token = new URL(url).searchParams.get('token') ?? '';
-    browser = await launchChromium();
-    await mkdir(SHOTS, { recursive: true });
-    ({ page, problems } = await openPage(browser.context, url));
+    app = await openServedApp('alphanet-served-');
+    ({ served, page, problems } = app);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
-    }
-    if (home) await rm(home, { recursive: true, force: true });
+    await app?.close();
   });
 
   it('takes the token out of the address bar and shows the service in the status line', async () => {
     await expect.poll(() => page.getByRole('status').first().textContent(), WAIT).toMatch(/^AlphaNet Workbench 0\.1\.0 · served by Node .* · backend \S+ · data in /);
     expect(page.url()).not.toContain('token=');
-    expect(page.url()).toBe(`${origin}/`);
+    expect(page.url()).toBe(`${served.origin}/`);
   });
 
   it('creates the demo dataset with progress, and shows its classes and thumbnails', async () => {

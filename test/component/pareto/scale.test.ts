@@ -1,20 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  fitDomain,
-  niceTicks,
-  panBy,
-  pixelsPerUnit,
-  sameDomain,
-  screenBoxToData,
-  tickDecimals,
-  toDataX,
-  toDataY,
-  toScreenX,
-  toScreenY,
-  zoomAt,
-  type Domain,
-  type Viewport,
-} from '../../../src-renderer/lib/pareto/scale';
+import { fitDomain, niceTicks, panBy, pixelsPerUnit, sameDomain, screenBoxToData, tickDecimals, toDataX, toDataY, toScreenX, toScreenY, zoomAt, type Domain, type Viewport } from '../../../src-renderer/lib/pareto/scale';
 
 const vp: Viewport = { left: 60, top: 10, width: 800, height: 400 };
 const d: Domain = { x0: 0, x1: 20, y0: 0.5, y1: 0.9 };
