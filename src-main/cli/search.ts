@@ -10,7 +10,7 @@ import { resolveHomeDir } from '../app-paths';
 import { readSettings } from '../settings';
 import { openHomeDatabase, type Db } from '../store/db';
 import { SEARCH_STATUSES, findSearchFront, getEvaluation, listSearches, type EvaluationRow, type FrontRow, type SearchRow, type SearchStatus } from '../store/search';
-import { BudgetError, checkBudget, type Budget } from '../search/evolution';
+import { BudgetError, DEFAULT_EVOLUTION_CONFIG, checkBudget, type Budget } from '../search/evolution';
 import { findLatencyTable } from '../search/latency-tables';
 import { latencyPredictor } from '../search/latency';
 import { SearchManager, SearchManagerError } from '../search/manager';
@@ -155,14 +155,14 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
     .description('search a trained run for the best subnets under budgets (evolutionary or random), in a runner process; Ctrl-C pauses')
     .argument('<run>', 'run id', idArg('run id'))
     .addOption(new Option('--kind <kind>', 'evolution (default) or random (the baseline)').choices(['evolution', 'random']))
-    .option('--population <n>', 'initial population (default 16)', positiveInt('--population'))
-    .option('--mutate <n>', 'mutated children per generation (default 8)', nonNegInt('--mutate'))
-    .option('--crossover <n>', 'crossed-over children per generation (default 8)', nonNegInt('--crossover'))
-    .option('--mutate-prob <p>', 'per-gene mutation probability (default 0.2)', number('--mutate-prob'))
-    .option('--crossover-prob <p>', 'per-gene crossover probability (default 0.5)', number('--crossover-prob'))
-    .option('--generations <n>', 'generations after the initial population (default 10)', nonNegInt('--generations'))
+    .option('--population <n>', `initial population (default ${DEFAULT_EVOLUTION_CONFIG.populationSize})`, positiveInt('--population'))
+    .option('--mutate <n>', `mutated children per generation (default ${DEFAULT_EVOLUTION_CONFIG.mutateSize})`, nonNegInt('--mutate'))
+    .option('--crossover <n>', `crossed-over children per generation (default ${DEFAULT_EVOLUTION_CONFIG.crossoverSize})`, nonNegInt('--crossover'))
+    .option('--mutate-prob <p>', `per-gene mutation probability (default ${DEFAULT_EVOLUTION_CONFIG.mutateProb})`, number('--mutate-prob'))
+    .option('--crossover-prob <p>', `per-gene crossover probability (default ${DEFAULT_EVOLUTION_CONFIG.crossoverProb})`, number('--crossover-prob'))
+    .option('--generations <n>', `generations after the initial population (default ${DEFAULT_EVOLUTION_CONFIG.generations})`, nonNegInt('--generations'))
     .option('--evaluations <n>', 'random search: evaluations (default: what the evolutionary search would make)', positiveInt('--evaluations'))
-    .option('--seed <n>', 'seed of the search (default 0)', nonNegInt('--seed'))
+    .option('--seed <n>', `seed of the search (default ${DEFAULT_EVOLUTION_CONFIG.seed})`, nonNegInt('--seed'))
     .option('--mflops-min <x>', 'budget: at least this many MFLOPs', number('--mflops-min'))
     .option('--mflops-max <x>', 'budget: at most this many MFLOPs', number('--mflops-max'))
     .option('--params-max <x>', 'budget: at most this many million parameters', number('--params-max'))

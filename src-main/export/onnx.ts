@@ -124,13 +124,6 @@ function hwioToOihw(w: Float32Array, k: number, cIn: number, cOut: number): Floa
   return out;
 }
 
-/** Depthwise [k,k,C,1] → [C,1,k,k]. */
-function dwToOihw(w: Float32Array, k: number, c: number): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) for (let ch = 0; ch < c; ch++) out[(ch * k + y) * k + x] = w[(y * k + x) * c + ch];
-  return out;
-}
-
 export interface OnnxExportOptions {
   /** Stored as metadata_props (string values). */
   metadata?: Record<string, string>;
@@ -157,7 +150,8 @@ export function buildOnnxModel(f: FoldedSubnet, opts: OnnxExportOptions = {}): U
   const conv = (x: string, c: FoldedConv, name: string): string => {
     const w =
       c.kind === 'depthwise'
-        ? init(`${name}.weight`, [c.cOut, 1, c.k, c.k], dwToOihw(c.w, c.k, c.cOut))
+        ? // Depthwise [k,k,C,1] read as HWIO with Cin = C, Cout = 1: its OIHW [1,C,k,k] has the bytes of [C,1,k,k].
+          init(`${name}.weight`, [c.cOut, 1, c.k, c.k], hwioToOihw(c.w, c.k, c.cOut, 1))
         : init(`${name}.weight`, [c.cOut, c.cIn, c.k, c.k], hwioToOihw(c.w, c.k, c.cIn, c.cOut));
     const inputs = [x, w];
     if (c.b) inputs.push(init(`${name}.bias`, [c.cOut], c.b));

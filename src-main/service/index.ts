@@ -8,14 +8,14 @@
  * Callers validate arguments with `ipc/api-schemas.ts` first; `run` then calls the handler and maps any error to
  * `{ message, field? }` with a status (errors.ts).
  */
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import { productName, version } from '../../package.json';
 import { DEMO_SOURCE } from '../data/demo';
 import { findDataset, listDatasets, removeDataset } from '../data/store';
 import { sampleGrid } from '../data/samples';
+import { writeJsonAtomic } from '../export/files';
 import { listSpaces } from '../engine/spaces/registry';
 import type { AppInfo, DatasetInfo, RunEvent, RunSummary } from '../ipc/api-types';
 import type { ApiArgs, ApiHandlers, ApiResult, ServiceEvents } from '../ipc/api-schemas';
@@ -23,7 +23,7 @@ import { isAllowedExternalUrl } from '../ipc/external-links';
 import type { ApiMethod } from '../ipc/protocol';
 import type { ApiReply } from '../ipc/reply';
 import { openHomeDatabase, type Db } from '../store/db';
-import { getRun, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow } from '../store/runs';
+import { getRun, lastRunEventId, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow } from '../store/runs';
 import type { SearchManager, SpawnSearchRunner } from '../search/manager';
 import { RunManager, type SpawnRunner } from '../train/manager';
 import type { RunnerToParent } from '../train/messages';
@@ -88,17 +88,6 @@ export interface WorkbenchService {
   close(opts?: { pauseRuns?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
-/** Writes `text` to `path` atomically (temp file in the same folder, then rename). */
-function writeAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
-
 const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
     setTimeout(resolve, ms).unref();
@@ -128,7 +117,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   const flushEvents = (runId: number) => {
     const last = lastEventId.get(runId);
     if (last === undefined) return;
-    const fresh = listRunEvents(db, runId).filter((e) => e.id > last);
+    const fresh = listRunEvents(db, runId, last);
     for (const e of fresh) emitRun({ type: 'event', runId, event: eventInfo(e) });
     if (fresh.length) lastEventId.set(runId, fresh[fresh.length - 1].id);
   };
@@ -147,7 +136,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   manager.on('status', guarded('status event', (row: RunRow) => {
     if (row.status === 'running') {
       // Events from before this start (an earlier session of a resumed run) are history, not news.
-      if (!lastEventId.has(row.id)) lastEventId.set(row.id, listRunEvents(db, row.id).at(-1)?.id ?? 0);
+      if (!lastEventId.has(row.id)) lastEventId.set(row.id, lastRunEventId(db, row.id));
     } else {
       flushEvents(row.id);
       lastEventId.delete(row.id);
@@ -320,7 +309,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       const dir = dirname(target);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiError(400, `path: no folder ${dir} to write into`, 'path');
       if (existsSync(target) && statSync(target).isDirectory()) throw new ApiError(400, `path: ${target} is a folder`, 'path');
-      writeAtomic(target, `${JSON.stringify(normalized, null, 2)}\n`);
+      writeJsonAtomic(target, normalized);
       return target;
     },
     ...search.handlers,

@@ -10,8 +10,6 @@ import {
   deleteStoppedJob,
   now,
   readJobControl,
-  setJobControl,
-  setJobWantsResume,
   transitionJob,
   type JobControl,
   type JobStatus,
@@ -158,16 +156,8 @@ export function updateRunProgress(db: Db, id: number, p: { step: number; epoch: 
   ).run(p.step, p.epoch, p.totalSteps ?? null, p.bestMetric ?? null, p.pid ?? null, now(), now(), id);
 }
 
-export function setRunControl(db: Db, id: number, control: JobControl | null): void {
-  setJobControl(db, 'runs', id, control);
-}
-
 export function readRunControl(db: Db, id: number): JobControl | null {
   return readJobControl(db, 'runs', id);
-}
-
-export function setWantsResume(db: Db, id: number, v: boolean): void {
-  setJobWantsResume(db, 'runs', id, v);
 }
 
 /** Deletes a run and (by cascade) its metrics, events and checkpoint rows. Refuses a running run. */
@@ -310,8 +300,9 @@ export function addRunEvent(db: Db, runId: number, e: { kind: RunEventKind; mess
   );
 }
 
-export function listRunEvents(db: Db, runId: number): RunEvent[] {
-  const rows = db.prepare('SELECT * FROM run_events WHERE run_id = ? ORDER BY id').all(runId) as Record<string, unknown>[];
+/** A run's events in order; `afterId`: only those with a larger id (what a live view has not seen yet). */
+export function listRunEvents(db: Db, runId: number, afterId = 0): RunEvent[] {
+  const rows = db.prepare('SELECT * FROM run_events WHERE run_id = ? AND id > ? ORDER BY id').all(runId, afterId) as Record<string, unknown>[];
   return rows.map((r) => ({
     id: r.id as number,
     time: r.time as string,
@@ -320,6 +311,11 @@ export function listRunEvents(db: Db, runId: number): RunEvent[] {
     message: r.message as string,
     data: r.data === null ? null : JSON.parse(r.data as string),
   }));
+}
+
+/** The id of a run's newest event (0 when it has none). */
+export function lastRunEventId(db: Db, runId: number): number {
+  return (db.prepare('SELECT MAX(id) AS id FROM run_events WHERE run_id = ?').get(runId) as { id: number | null }).id ?? 0;
 }
 
 // ---- checkpoints ---------------------------------------------------------------------------------------------

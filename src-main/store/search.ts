@@ -14,7 +14,6 @@ import {
   readJobControl,
   setJobControl,
   setJobRuntime,
-  setJobWantsResume,
   transitionJob,
   type JobControl,
   type JobStatus,
@@ -366,10 +365,6 @@ export function setSearchControl(db: Db, id: number, control: JobControl | null)
 
 export function readSearchControl(db: Db, id: number): JobControl | null {
   return readJobControl(db, 'searches', id);
-}
-
-export function setSearchWantsResume(db: Db, id: number, v: boolean): void {
-  setJobWantsResume(db, 'searches', id, v);
 }
 
 /** Records the runner's backend and pid (each kept when omitted) and a heartbeat. */

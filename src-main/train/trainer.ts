@@ -302,13 +302,12 @@ export class Trainer {
       loss: r.members.reduce((a, m) => a + m.loss, 0),
       losses: r.members.map((m, i) => ({ role: m.role, loss: m.loss, arch: genomeId(this.space.id, members[i].genome) })),
       alphaMinShare: alphaShare,
-      clippedShare: null,
+      clippedShare: this.window.entries ? this.window.clipped / this.window.entries : 0,
       nonfinite: this.nonFinite,
       stepMs: ms,
       imagesPerSec: (images * 1000) / ms,
     });
     const last = this.metricBuffer[this.metricBuffer.length - 1];
-    last.clippedShare = this.window.entries ? this.window.clipped / this.window.entries : 0;
     if (this.metricBuffer.length >= c.metrics.flushEverySteps || performance.now() - this.lastFlush >= c.metrics.flushEverySeconds * 1000) this.flushMetrics();
     if (this.state.step % c.progressEverySteps === 0 || this.state.step === this.totalSteps) this.progress(last.losses, lr);
     return true;

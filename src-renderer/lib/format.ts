@@ -41,12 +41,6 @@ export function formatMillions(n: number): string {
   return `${(n / 1e6).toFixed(2)} M`;
 }
 
-/** A number for a table cell: integers as they are, others with up to 4 significant digits. */
-export function formatNumber(x: number): string {
-  if (Number.isInteger(x)) return String(x);
-  return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e5 ? String(Number(x.toPrecision(4))) : x.toExponential(2);
-}
-
 /** Distillation kinds as shown in tables. */
 export const DISTILLATION_LABELS: Readonly<Record<string, string>> = {
   'adaptive-alpha': 'adaptive α',

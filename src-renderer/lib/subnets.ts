@@ -20,7 +20,9 @@ export function runLabel(run: Pick<RunSummary, 'name' | 'distillation'>): string
  */
 export function chartEvaluations(evals: readonly SubnetEvaluation[]): SubnetEvaluation[] {
   const newest = new Map<string, SubnetEvaluation>();
-  const step = Math.max(-Infinity, ...evals.filter((e) => e.split === 'val').map((e) => e.checkpointStep));
+  // A loop, not a spread into Math.max: a large archive would overflow the argument limit.
+  let step = -Infinity;
+  for (const e of evals) if (e.split === 'val') step = Math.max(step, e.checkpointStep);
   for (const e of evals) {
     if (e.split !== 'val' || e.checkpointStep !== step) continue;
     const have = newest.get(e.genomeId);
