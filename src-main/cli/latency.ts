@@ -46,7 +46,7 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
     .option('--subnet <spec>', 'measure this subnet: min, max, a named subnet, random[:seed], a genome (JSON text or file); with a run, also an evaluation id')
     .option('--batch <n>', 'batch size besides 1 for --subnet; the table\'s batch for --build-table (default 1)', positiveInt('--batch'))
     .option('--warmup <n>', 'untimed runs first (default 3 for --subnet; 1 per visit for --build-table)', positiveInt('--warmup'))
-    .option('--repeats <n>', 'timed runs, the median is kept (default 10 for --subnet; 12 per subnet over 4 rounds for --build-table)', positiveInt('--repeats'))
+    .option('--repeats <n>', 'timed runs (default 10 for --subnet, median kept; 24 per subnet over 8 rounds for --build-table, see --statistic)', positiveInt('--repeats'))
     .option('--report-subnets <n>', 'random subnets in the error report (default 20)', positiveInt('--report-subnets'))
     .addOption(new Option('--statistic <s>', 'table: min (default: the least-disturbed run) or median of the timed runs').choices(['median', 'min']))
     .addOption(new Option('--clock <c>', 'table: wall (default) or cpu (process CPU time; single-threaded backends)').choices(['wall', 'cpu']))

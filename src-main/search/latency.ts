@@ -81,8 +81,11 @@ export function sameDevice(a: DeviceFingerprint, b: DeviceFingerprint): boolean 
 
 /**
  * `wall` (default): elapsed time, the latency a user sees. `cpu`: this process's CPU time (user + system), which
- * leaves out the time the OS ran other processes — on a shared machine the better estimate of the latency on a
- * quiet one, valid only for single-threaded backends (wasm in Node, cpu) where compute time is wall time.
+ * leaves out the time the OS ran other processes, valid only for single-threaded backends (wasm in Node, cpu) where
+ * compute time is wall time. `cpu` is not the steadier one in practice — it also counts V8's helper threads (GC,
+ * compiler) — and `min` tables need enough runs to find a quiet one: on the 2-core development VM (2026-11-28,
+ * docs/BENCHMARKS.md) tables of the default 24 runs in 8 rounds met the 10 % median-error goal in 11 of 11 checks
+ * with `wall` (2.6–7.9 %) and 2 of 3 with `cpu`; with 12 runs in 4 rounds, 0 of 3 with `wall` and 3 of 6 with `cpu`.
  */
 export type LatencyClock = 'wall' | 'cpu';
 
@@ -468,8 +471,9 @@ export type LatencyTable = z.infer<typeof LatencyTableSchema>;
 /**
  * `min` (default): the least-disturbed run — the standard estimate of a forward's own cost (Python's `timeit` gives
  * the same advice), and far more stable on a shared CPU, where pre-emption and other tenants inflate some runs and
- * not others. On a quiet machine (2026-11-28, docs/BENCHMARKS.md) `min` tables had median errors of 4.3–20.4 %
- * (3 runs; 2 within 10 %) against 6.9–18.8 % (4 runs; 1 within 10 %) for `median`. `median`: the typical run.
+ * not others. On the 2-core development VM (2026-11-28, docs/BENCHMARKS.md) the same 20 subnets measured twice
+ * (48 runs each) differed by 3–9 % with `min` and 6–29 % with `median`, whose values were 1.6× the minimum there.
+ * `median`: the typical run.
  */
 export type LatencyStatistic = 'median' | 'min';
 
@@ -482,7 +486,7 @@ export interface BuildTableOptions extends TimingOptions {
   batch?: number;
   /** Timed subnets containing each layer key at least this often (default 2). */
   samplesPerKey?: number;
-  /** Round-robin visits per subnet (default 4); each `warmup` (default 1) untimed and some of `repeats` (default 12) timed forwards. */
+  /** Round-robin visits per subnet (default 8); each `warmup` (default 1) untimed and some of `repeats` (default 24) timed forwards. */
   rounds?: number;
   /** Settle phase (ms of CPU time, default 1500). */
   settleMs?: number;
@@ -499,8 +503,8 @@ export function buildLatencyTable(space: SearchSpace, ops: SupernetOps, opts: Bu
   const t0 = performance.now();
   const batch = opts.batch ?? 1;
   const warmup = opts.warmup ?? 1;
-  const repeats = opts.repeats ?? 12;
-  const rounds = Math.max(1, Math.min(opts.rounds ?? 4, repeats));
+  const repeats = opts.repeats ?? 24;
+  const rounds = Math.max(1, Math.min(opts.rounds ?? 8, repeats));
   const numClasses = opts.numClasses ?? space.numClasses;
   const statistic = opts.statistic ?? 'min';
   const clock = opts.clock ?? 'wall';
