@@ -17,17 +17,22 @@
  *   to the layer the hook belongs to. So a layer's entry is exactly what it adds to a whole forward — its own ops,
  *   their dispatch, the previous block's residual tail (whose size is fixed by this layer's input) and cache effects
  *   — and the entries of one forward sum to that forward. Everything before the first conv's hook (plan lookup)
- *   goes to the first conv, everything after the classifier (read-back, tidy) to the head. Each entry is the median
- *   over the subnets containing it of that subnet's per-slot statistic. This needs a synchronous backend (wasm,
+ *   goes to the first conv, everything after the classifier (read-back, tidy) to the head. A subnet's per-slot
+ *   times are those of its least-disturbed run (see `slotTimes`); each entry is the median over the subnets
+ *   containing it. This needs a synchronous backend (wasm,
  *   cpu, tensorflow), where an op has run when its call returns.
  * - Noise on a shared CPU: first a settle phase (untimed forwards for `settleMs` of CPU time: V8 tiers up the JS
  *   and the WASM code over the first second or so of forwards, which made early timings 2–3× slower), then every subnet is visited in
  *   `rounds` round-robin visits (one untimed forward to warm the caches, then timed ones), so drift and bursts of
  *   load hit every subnet alike. The error report measures its test subnets the same way.
- * - Calibration: prediction = scale · Σ entries + overheadMs, with scale and overheadMs fitted by least squares on a
+ * - Calibration: prediction = scale · Σ entries + overheadMs, with scale and overheadMs fitted (Theil–Sen) on a
  *   few whole subnets (min, max and random ones, not the report's), timed without the hook. It absorbs the hook's
  *   own cost and what the in-context sums still miss; with good entries scale is close to 1. With fewer than 3 fit
  *   subnets (or a degenerate fit) scale is 1 and overheadMs the median difference.
+ * - Held-out error: 20 more random subnets are measured whole among the same visits and used for nothing else; the
+ *   table records its error on them. That is the table's own error. A later check (`latencyErrorReport`) adds the
+ *   machine's drift since the build, which on a shared VM reaches ±10–25 % for minutes (docs/BENCHMARKS.md) and
+ *   which it reports separately as `speed`.
  */
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -462,6 +467,20 @@ const LatencyTableSchema = z.object({
    * them as a speed reference.
    */
   overheadFit: z.array(z.object({ id: z.string(), genome: GenomeSchema, measuredMs: z.number(), sumMs: z.number() })),
+  /**
+   * The table's error on held-out random subnets measured whole among the build's visits (absent in tables built
+   * before it was added; see `BuildTableOptions.heldOutSubnets`).
+   */
+  heldOut: z
+    .object({
+      seed: z.number().int(),
+      rows: z.array(z.object({ id: z.string(), measuredMs: z.number(), predictedMs: z.number(), relError: z.number() })),
+      medianRelError: z.number(),
+      p90RelError: z.number(),
+      meanRelError: z.number(),
+      maxRelError: z.number(),
+    })
+    .optional(),
   /** Wall time of the build (ms). */
   buildMs: z.number(),
   createdAt: z.string(),
@@ -490,8 +509,15 @@ export interface BuildTableOptions extends TimingOptions {
   rounds?: number;
   /** Settle phase (ms of CPU time, default 1500). */
   settleMs?: number;
-  /** Random subnets (besides min and max) used to fit scale and overhead (default 6). */
+  /** Random subnets (besides min and max) used to fit scale and overhead (default 14). */
   overheadSubnets?: number;
+  /**
+   * Random subnets measured whole among the build's visits but used for neither the entries nor the fit: the
+   * table's own prediction error, free of the machine's drift between a build and a later check (default 20, drawn
+   * with `heldOutSeed`, default 1234 — the same subnets `latencyErrorReport` re-measures by default; 0 for none).
+   */
+  heldOutSubnets?: number;
+  heldOutSeed?: number;
   seed?: number;
   numClasses?: number;
   /** Called after each round of timed visits, and once after the fit (`done === total`). */
@@ -514,9 +540,15 @@ export function buildLatencyTable(space: SearchSpace, ops: SupernetOps, opts: Bu
   const genomes = coverGenomes(space, { perKey: opts.samplesPerKey ?? 2, seed, numClasses });
   // Whole subnets, plain forward (as measureLatency and the error report time them), for scale and overhead.
   const rng = new Rng(seed + 1);
-  const fitGenomes = [minGenome(space), maxGenome(space), ...Array.from({ length: opts.overheadSubnets ?? 6 }, () => randomGenome(space, rng))];
+  const fitGenomes = [minGenome(space), maxGenome(space), ...Array.from({ length: opts.overheadSubnets ?? 14 }, () => randomGenome(space, rng))];
+  const heldOutSeed = opts.heldOutSeed ?? 1234;
+  const heldOutRng = new Rng(heldOutSeed);
+  const heldOutGenomes = Array.from({ length: opts.heldOutSubnets ?? 20 }, () => randomGenome(space, heldOutRng));
+  // Measured whole like the fit subnets, after them in the same arrays.
+  const wholeGenomes = [...fitGenomes, ...heldOutGenomes];
   const net = new Supernet({ space, ops, numClasses });
   const timers: InContextTimer[] = [];
+  let heldOutMs: number[] = [];
   const fitSubnets: StaticSubnet[] = [];
   const fitInputs: tf.Tensor4D[] = [];
   const table: LatencyTable = {
@@ -524,36 +556,36 @@ export function buildLatencyTable(space: SearchSpace, ops: SupernetOps, opts: Bu
   };
   try {
     for (const g of genomes) timers.push(new InContextTimer(timingSubnet(net, g), subnetKeys(space, g, numClasses), batch, now));
-    for (const g of fitGenomes) {
+    for (const g of wholeGenomes) {
       fitSubnets.push(timingSubnet(net, g));
       fitInputs.push(inputFor(fitSubnets[fitSubnets.length - 1], batch, 1));
     }
-    const perSlot = timers.map((t) => t.keys.map((): number[] => []));
+    // Per timed subnet, every timed run's per-slot ms (clock readings' cost taken out).
+    const runs = timers.map((): number[][] => []);
     const fitTimes = fitSubnets.map((): number[] => []);
     const timerVisits = timers.map((timer, i) => (n: number) => {
       for (let w = 0; w < warmup; w++) timer.run();
       for (let k = 0; k < n; k++) {
         const { ms, reads } = timer.run();
-        ms.forEach((v, j) => perSlot[i][j].push(v - reads[j] * readCost));
+        runs[i].push(ms.map((v, j) => v - reads[j] * readCost));
       }
     });
     const fitVisits = fitSubnets.map((s, i) => (n: number) => fitTimes[i].push(...sampleRuns(() => s.forward(fitInputs[i]), warmup, n, now)));
-    // The fit subnets spread evenly among the timed ones, so that drift hits both alike.
+    // The whole-forward subnets spread evenly among the timed ones, so that drift hits both alike.
     const visits = timerVisits.flatMap((v, i) => [v, ...fitVisits.filter((_, j) => Math.floor((j * timerVisits.length) / fitVisits.length) === i)]);
     settle([...timers.map((t) => () => void t.run()), ...fitSubnets.map((s, i) => () => forcedRun(() => s.forward(fitInputs[i])))], opts.settleMs ?? 1500);
     interleave(visits, rounds, repeats, (d, t) => opts.onProgress?.(d, t + 1));
     const samples = new Map<string, number[]>();
-    timers.forEach((timer, i) =>
-      timer.keys.forEach((k, j) => {
-        const v = pick(summarize(perSlot[i][j]), statistic);
-        samples.set(k, [...(samples.get(k) ?? []), v]);
-      }),
-    );
+    timers.forEach((timer, i) => {
+      const slots = slotTimes(runs[i], statistic);
+      timer.keys.forEach((k, j) => samples.set(k, [...(samples.get(k) ?? []), slots[j]]));
+    });
     for (const [k, v] of [...samples].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       table.entries[k] = median(v);
       table.samples[k] = v.length;
     }
     fitGenomes.forEach((g, i) => table.overheadFit.push({ id: genomeId(space.id, g), genome: g, measuredMs: pick(summarize(fitTimes[i]), statistic), sumMs: sumEntries(table, space, g) }));
+    heldOutMs = heldOutGenomes.map((_, i) => pick(summarize(fitTimes[fitGenomes.length + i]), statistic));
   } finally {
     for (const t of timers) t.dispose();
     for (const s of fitSubnets) s.dispose();
@@ -561,27 +593,51 @@ export function buildLatencyTable(space: SearchSpace, ops: SupernetOps, opts: Bu
     net.dispose();
   }
   Object.assign(table, fitScaleOverhead(table.overheadFit));
+  if (heldOutGenomes.length > 0) {
+    const { rows, ...stats } = errorSummary(heldOutGenomes.map((g, i) => ({ id: genomeId(space.id, g), measuredMs: heldOutMs[i], predictedMs: predictLatency(table, space, g) })));
+    table.heldOut = { seed: heldOutSeed, rows, ...stats };
+  }
   table.buildMs = performance.now() - t0;
   opts.onProgress?.(rounds + 1, rounds + 1);
   return table;
 }
 
-/** Least squares measured ≈ scale · sum + overhead; falls back to scale 1 + median difference. */
+/**
+ * A timed subnet's per-slot times from its runs. `min`: the slots of its least-disturbed run (smallest total), so
+ * that the entries of one forward still sum to a real forward — per-slot minima would mix the luckiest moments of
+ * different runs and sum to less than any forward (the fit then had to stretch them by 1.1–1.8×, and a noisy fit
+ * missed by 15–20 %). `median`: each slot's median over the runs.
+ */
+function slotTimes(runs: number[][], statistic: LatencyStatistic): number[] {
+  if (statistic === 'median') return runs[0].map((_, j) => median(runs.map((r) => r[j])));
+  let best = runs[0];
+  let bestSum = Infinity;
+  for (const r of runs) {
+    const sum = r.reduce((a, b) => a + b, 0);
+    if (sum < bestSum) [best, bestSum] = [r, sum];
+  }
+  return best;
+}
+
+/**
+ * measured ≈ scale · sum + overhead by Theil–Sen: scale the median of the slopes between pairs of fit subnets,
+ * overhead the median residual. Robust where least squares is not: one fit subnet timed in a slow moment moved a
+ * least-squares line enough to miss the goal. Falls back to scale 1 + median difference with fewer than 3 subnets
+ * or no usable slope.
+ */
 export function fitScaleOverhead(fit: { measuredMs: number; sumMs: number }[]): { scale: number; overheadMs: number } {
   const fallback = { scale: 1, overheadMs: median(fit.map((f) => f.measuredMs - f.sumMs)) };
   if (fit.length < 3) return fallback;
-  const n = fit.length;
-  const mx = fit.reduce((a, f) => a + f.sumMs, 0) / n;
-  const my = fit.reduce((a, f) => a + f.measuredMs, 0) / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (const f of fit) {
-    sxx += (f.sumMs - mx) ** 2;
-    sxy += (f.sumMs - mx) * (f.measuredMs - my);
-  }
-  const scale = sxy / sxx;
+  const slopes: number[] = [];
+  for (let i = 0; i < fit.length; i++)
+    for (let j = i + 1; j < fit.length; j++) {
+      const dx = fit[j].sumMs - fit[i].sumMs;
+      if (Math.abs(dx) > 1e-9 * Math.max(fit[i].sumMs, fit[j].sumMs, 1)) slopes.push((fit[j].measuredMs - fit[i].measuredMs) / dx);
+    }
+  if (slopes.length === 0) return fallback;
+  const scale = median(slopes);
   if (!Number.isFinite(scale) || scale <= 0) return fallback;
-  return { scale, overheadMs: my - scale * mx };
+  return { scale, overheadMs: median(fit.map((f) => f.measuredMs - scale * f.sumMs)) };
 }
 
 function sumEntries(t: LatencyTable, space: SearchSpace, g: Genome): number {

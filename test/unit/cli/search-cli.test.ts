@@ -166,8 +166,12 @@ describe('alphanet latency', () => {
     expect(existsSync(built.path)).toBe(true);
     expect(built.report.rows).toHaveLength(4);
     expect(built.report.medianRelError).toBeGreaterThanOrEqual(0);
+    // The held-out error recorded at the build: the same 4 subnets the report re-measured.
+    expect(built.heldOut.rows.map((r: { id: string }) => r.id)).toEqual(built.report.rows.map((r: { id: string }) => r.id));
+    expect(built.heldOut.medianRelError).toBeGreaterThanOrEqual(0);
     const again = await cli(['latency', '1', '--warmup', '1', '--repeats', '2', '--report-subnets', '2']);
-    expect(again.out).toMatch(/prediction error on 2 random subnets: median [\d.]+ %/);
+    expect(again.out).toMatch(/held-out error \(4 random subnets measured whole during the build, used for neither entries nor fit\): median [\d.]+ %/);
+    expect(again.out).toMatch(/re-measured now, the same way, on 2 random subnets: median [\d.]+ %/);
 
     const e = JSON.parse((await cli(['--json', 'evaluate', '1', 'random:11'])).out);
     expect(e.evaluation.latency).toMatchObject({ method: 'lut', batch: 1 });

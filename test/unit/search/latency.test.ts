@@ -14,7 +14,7 @@ import { createOps } from '../../../src-main/engine/ops';
 import { Rng } from '../../../src-main/engine/rng';
 import { Supernet } from '../../../src-main/engine/supernet';
 import { extractStatic } from '../../../src-main/engine/calibration';
-import { maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
+import { genomeId, maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
 import { subnetPlan } from '../../../src-main/engine/spaces/plan';
 import {
   buildLatencyTable,
@@ -151,7 +151,7 @@ describe('latency table', () => {
   let t: LatencyTable;
   let dir: string;
   beforeAll(() => {
-    t = buildLatencyTable(TINY, ops, { ...fast, samplesPerKey: 1, overheadSubnets: 1, settleMs: 0 });
+    t = buildLatencyTable(TINY, ops, { ...fast, samplesPerKey: 1, overheadSubnets: 1, heldOutSubnets: 3, settleMs: 0 });
     dir = mkdtempSync(join(tmpdir(), 'alphanet-lut-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -174,6 +174,27 @@ describe('latency table', () => {
     expect(t.buildMs).toBeGreaterThan(0);
   });
 
+  it('records its error on held-out subnets measured during the build', () => {
+    const h = t.heldOut!;
+    expect(h.seed).toBe(1234);
+    expect(h.rows).toHaveLength(3);
+    // The same subnets the error report draws by default, none of them a fit subnet.
+    const rng = new Rng(1234);
+    const genomes = Array.from({ length: 3 }, () => randomGenome(TINY, rng));
+    expect(h.rows.map((r) => r.id)).toEqual(genomes.map((g) => genomeId(TINY.id, g)));
+    const fitIds = new Set(t.overheadFit.map((f) => f.id));
+    h.rows.forEach((r, i) => {
+      expect(fitIds.has(r.id)).toBe(false);
+      expect(r.measuredMs).toBeGreaterThan(0);
+      expect(r.predictedMs).toBeCloseTo(predictLatency(t, TINY, genomes[i]), 12);
+      expect(r.relError).toBeCloseTo(Math.abs(r.predictedMs - r.measuredMs) / r.measuredMs, 12);
+    });
+    const errs = h.rows.map((r) => r.relError).sort((a, b) => a - b);
+    expect(h.medianRelError).toBe(errs[1]);
+    expect(h.maxRelError).toBe(errs[2]);
+    expect(buildLatencyTable(TINY, ops, { ...fast, samplesPerKey: 1, overheadSubnets: 1, heldOutSubnets: 0, settleMs: 0 }).heldOut).toBeUndefined();
+  });
+
   it('predicts scale · Σ entries + overhead, refuses another space', () => {
     for (const g of [minGenome(TINY), maxGenome(TINY)]) {
       const sum = planLayers(subnetPlan(TINY, g)).reduce((a, l) => a + t.entries[layerKey(l)], 0);
@@ -190,6 +211,10 @@ describe('latency table', () => {
     saveLatencyTable(path, t);
     const back = loadLatencyTable(path, deviceFingerprint(ops));
     expect(back).toEqual(t);
+    // A version-2 table written before the held-out error was recorded still loads.
+    const { heldOut: _h, ...older } = t;
+    writeFileSync(path, JSON.stringify(older));
+    expect(loadLatencyTable(path, deviceFingerprint(ops)).heldOut).toBeUndefined();
     expect(() => loadLatencyTable(path, { ...deviceFingerprint(ops), backend: 'wasm' })).toThrow(/rebuild it/);
     const old = join(dir, 'old.json');
     writeFileSync(old, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), version: 1 }));
@@ -234,6 +259,14 @@ describe('fitScaleOverhead', () => {
     expect(r.overheadMs).toBeCloseTo(0.7, 12);
     expect(fitScaleOverhead(fit.slice(0, 2))).toEqual({ scale: 1, overheadMs: (fit[0].measuredMs - 1 + fit[1].measuredMs - 2) / 2 });
     expect(fitScaleOverhead([{ sumMs: 1, measuredMs: 3 }, { sumMs: 1, measuredMs: 4 }, { sumMs: 1, measuredMs: 5 }]).scale).toBe(1);
+  });
+
+  it('is not moved by one subnet timed in a slow moment (least squares was)', () => {
+    const fit = [2, 3, 4, 5, 6, 7, 8].map((s) => ({ sumMs: s, measuredMs: 1.1 * s + 0.2 }));
+    fit[6] = { ...fit[6], measuredMs: 1.7 * fit[6].measuredMs };
+    const r = fitScaleOverhead(fit);
+    expect(r.scale).toBeCloseTo(1.1, 9);
+    expect(r.overheadMs).toBeCloseTo(0.2, 9);
   });
 
   it('recovers known coefficients from noisy synthetic subnets', () => {
