@@ -54,14 +54,15 @@ export async function importDataset(home: string, db: Db, path: string, opts: Im
   if (opts.format !== undefined && !IMPORT_FORMATS.includes(opts.format)) {
     throw new DatasetError(`unknown format '${opts.format}' (one of ${IMPORT_FORMATS.join(', ')})`);
   }
-  if (opts.format !== 'folder' && opts.format !== undefined && (opts.size !== undefined || opts.channels !== undefined)) {
-    throw new DatasetError(`--size and --channels apply to image folders only, not to ${opts.format}`);
-  }
   cleanStaleTemp(home);
   opts.onProgress?.({ phase: 'read', done: 0, total: 1, etaSeconds: null });
   const src = openSource(path);
   opts.onProgress?.({ phase: 'read', done: 1, total: 1, etaSeconds: 0 });
   const format = opts.format ?? detectFormat(src);
+  // After detection too: a size asked for a CIFAR archive would otherwise be ignored without a word.
+  if (format !== 'folder' && (opts.size !== undefined || opts.channels !== undefined)) {
+    throw new DatasetError(`an image size or channel count applies to image folders only, not to ${format} (${path})`);
+  }
   let decoded: DecodedDataset;
   switch (format) {
     case 'idx':

@@ -43,6 +43,9 @@ const runId = z.number().int().positive();
 /** A run config input: any JSON object; its fields are the service's to check (`runs.check` answers, never refuses). */
 const config = z.record(z.string(), z.unknown());
 const path = z.string().min(1).max(MAX_PATH);
+/** Image folders: side of the stored square images (the importer's own bounds) and forced channels. */
+const imageSize = z.number().int().min(4).max(512);
+const imageChannels = z.union([z.literal(1), z.literal(3)]);
 /** Evaluation and search ids. */
 const id = z.number().int().positive();
 /** A subnet named as `subnets.evaluate` takes it: a name, or a genome as JSON text (a few hundred characters). */
@@ -76,6 +79,8 @@ export const API_ARGS = {
       format: z.enum(IMPORT_FORMATS).optional(),
       name: z.string().min(1).max(MAX_ID).optional(),
       valFraction: z.number().min(0).lt(1).optional(),
+      size: imageSize.optional(),
+      channels: imageChannels.optional(),
     }),
   ]),
   'datasets.createDemo': a(),

@@ -57,6 +57,10 @@ export interface ImportRequest {
   name?: string;
   /** Fraction of each training class held out for search validation (default 0.1). */
   valFraction?: number;
+  /** Image folders only: side of the stored square images in pixels, 4–512 (default 32). Refused for other formats. */
+  size?: number;
+  /** Image folders only: force 1 (greyscale) or 3 (RGB) channels (default: the images' own). Refused for other formats. */
+  channels?: 1 | 3;
 }
 
 /** Import (or demo generation) jobs run off the main thread; their progress arrives as events. */

@@ -14,6 +14,8 @@ export const DataJobSchema = z.discriminatedUnion('kind', [
     format: z.enum(IMPORT_FORMATS).optional(),
     name: z.string().min(1).optional(),
     valFraction: z.number().min(0).lt(1).optional(),
+    size: z.number().int().min(4).max(512).optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
   }),
   z.strictObject({ kind: z.literal('demo'), home: z.string().min(1) }),
 ]);

@@ -29,6 +29,8 @@ async function main(): Promise<void> {
           format: job.format,
           name: job.name,
           valFraction: job.valFraction,
+          size: job.size,
+          channels: job.channels,
           onProgress: (progress) => send({ type: 'progress', progress }),
         });
         send({ type: 'done', datasetId: r.info.id, reused: r.existing });

@@ -62,6 +62,24 @@ describe('Datasets', () => {
     await waitFor(() => expect(rowNames()).toEqual(['cifar']));
   });
 
+  it('sends an image size and channels for folders, checks the size, and hides them for other formats', async () => {
+    const fake = fakeApi({ datasets: [] });
+    render(Datasets, { api: fake.api, datasetId: null });
+    await screen.findByText(/No datasets yet/);
+    await fireEvent.input(screen.getByLabelText('Path on the workbench machine'), { target: { value: '/data/pets' } });
+    const size = screen.getByLabelText('Image size (folders, px)');
+    await fireEvent.input(size, { target: { value: '2' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Import' }));
+    expect(screen.getByRole('alert').textContent).toMatch(/^Image size: a whole number of pixels from 4 to 512/);
+    expect(fake.api.datasets.import).not.toHaveBeenCalled();
+    await fireEvent.input(size, { target: { value: '224' } });
+    await fireEvent.change(screen.getByLabelText('Channels (folders)'), { target: { value: '3' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Import' }));
+    await waitFor(() => expect(fake.api.datasets.import).toHaveBeenCalledWith({ path: '/data/pets', valFraction: 0.1, size: 224, channels: 3 }));
+    await fireEvent.change(screen.getByLabelText('Format'), { target: { value: 'cifar10' } });
+    expect(screen.queryByLabelText('Image size (folders, px)')).toBeNull();
+  });
+
   it('shows one dataset’s splits, class histogram and thumbnails', async () => {
     const fake = fakeApi();
     fake.api.datasets.samples = async (id, o) => ({

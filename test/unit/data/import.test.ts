@@ -241,6 +241,13 @@ describe('image folders', () => {
     expect(rgb.existing).toBe(false);
   });
 
+  it('refuses an image size or channel count for a format that is not a folder, detected or given', async () => {
+    const h = home();
+    const idx = writeIdxSet(join(tempDir(), 'digits-size'), { nTrain: 20, nTest: 5, h: 4, w: 4, k: 2 });
+    await expectRejected(h, idx.dir, /an image size or channel count applies to image folders only, not to idx/, { size: 16 });
+    await expectRejected(h, idx.dir, /applies to image folders only, not to idx/, { format: 'idx', channels: 3 });
+  });
+
   it('rejects mixed channels, non-images, damaged and unreadable files, misplaced files, one class', async () => {
     const h = home();
     const base = tempDir();

@@ -36,6 +36,7 @@ describe('API_METHODS and API_ARGS', () => {
     expect(parseApiArgs('app.info', [])).toEqual([]);
     expect(parseApiArgs('datasets.samples', ['ds-1', { split: 'val', perClass: 4 }])).toEqual(['ds-1', { split: 'val', perClass: 4 }]);
     expect(parseApiArgs('datasets.import', [{ path: '/data/mnist', format: 'idx' }])).toEqual([{ path: '/data/mnist', format: 'idx' }]);
+    expect(parseApiArgs('datasets.import', [{ path: '/data/pets', size: 224, channels: 3 }])).toEqual([{ path: '/data/pets', size: 224, channels: 3 }]);
     expect(parseApiArgs('runs.saveConfig', [{ epochs: 1 }, null])).toEqual([{ epochs: 1 }, null]);
     expect(parseApiArgs('runs.pause', [3])).toEqual([3]);
     expect(parseApiArgs('subnets.evaluate', [{ runId: 2, subnet: 'random:3', split: 'test', latency: false }])).toEqual([{ runId: 2, subnet: 'random:3', split: 'test', latency: false }]);
@@ -57,6 +58,9 @@ describe('API_METHODS and API_ARGS', () => {
     ['datasets.samples', ['ds', { split: 'holdout', perClass: 2 }], /argument 'opts\.split'/, 'opts.split'],
     ['datasets.import', [{ path: '/x', evil: true }], /argument 'req': Unrecognized key: "evil"/, 'req'],
     ['datasets.import', [{ path: '/x', format: 'zip' }], /argument 'req\.format'/, 'req.format'],
+    ['datasets.import', [{ path: '/x', size: 1024 }], /argument 'req\.size'/, 'req.size'],
+    ['datasets.import', [{ path: '/x', size: 31.5 }], /argument 'req\.size'/, 'req.size'],
+    ['datasets.import', [{ path: '/x', channels: 2 }], /argument 'req\.channels'/, 'req.channels'],
     ['runs.get', ['1'], /argument 'id': Invalid input: expected number/, 'id'],
     ['runs.pause', [1.5], /argument 'id'/, 'id'],
     ['runs.cancel', [-1], /argument 'id': Too small/, 'id'],

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, writeIdxSet } from '../../../src-main/data/synthetic';
+import { pngFile, tempDir, writeIdxSet, writeTree } from '../../../src-main/data/synthetic';
 import { subnetCost } from '../../../src-main/engine/flops';
 import { maxGenome, minGenome } from '../../../src-main/engine/spaces/genome';
 import { getSpace } from '../../../src-main/engine/spaces/registry';
@@ -112,6 +112,22 @@ describe('datasets', () => {
     await svc.handlers['datasets.delete'](id);
     await expect(svc.handlers['datasets.get'](id)).rejects.toMatchObject({ status: 404 });
     await expect(svc.run('datasets.get', [id])).resolves.toMatchObject({ status: 404, reply: { ok: false, error: { message: `no dataset '${id}'` } } });
+  });
+
+  it('imports an image folder at the asked size and channels (the worker gets them)', async () => {
+    const dir = writeTree(join(tempDir(), 'pets'), {
+      'train/cat/a.png': pngFile(20, 20, 1),
+      'train/cat/b.png': pngFile(24, 16, 2),
+      'train/dog/a.png': pngFile(16, 16, 3),
+      'train/dog/b.png': pngFile(30, 30, 4),
+      'test/cat/t.png': pngFile(16, 16, 5),
+      'test/dog/t.png': pngFile(16, 16, 6),
+    });
+    const job = await svc.handlers['datasets.import']({ path: dir, name: 'pets-12', size: 12, channels: 1, valFraction: 0 });
+    const done = await waitEvent(svc, 'datasets.job', (e) => e.jobId === job.jobId && e.type !== 'progress');
+    expect(done).toMatchObject({ type: 'done', dataset: { name: 'pets-12', format: 'folder', height: 12, width: 12, channels: 1 } });
+    // Gone again: the presets below pick a greyscale dataset when there is one.
+    if (done.type === 'done') await svc.handlers['datasets.delete'](done.dataset.id);
   });
 
   it('reports a failing import as an error event, and keeps nothing', async () => {
