@@ -1,7 +1,7 @@
 /** What the UI and `alphanet datasets show` display about a dataset: sample thumbnails per class and a histogram. */
 import { PNG } from 'pngjs';
 import { Rng } from '../engine/rng';
-import { loadSplit } from './store';
+import { readStoredImages, splitLabels } from './store';
 import { SPLITS, type DatasetInfo, type SplitName } from './types';
 
 export interface SampleGrid {
@@ -29,17 +29,23 @@ export function imageDataUrl(images: Uint8Array, index: number, info: Pick<Datas
 export function sampleGrid(home: string, info: DatasetInfo, opts: { perClass?: number; split?: SplitName } = {}): SampleGrid {
   const split = opts.split ?? 'train';
   const perClass = opts.perClass ?? 8;
-  const data = loadSplit(home, info, split);
+  // Labels first, then only the chosen images' pixels (a large split is never read whole).
+  const { labels, file, fileIndex } = splitLabels(home, info, split);
   const byClass: number[][] = info.classNames.map(() => []);
-  for (let i = 0; i < data.n; i++) byClass[data.labels[i]].push(i);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]].push(i);
   const rng = Rng.fromSeeds(0x5a3b1e);
+  const picked = byClass.map((members) => rng.shuffle(members).slice(0, perClass).sort((a, b) => a - b));
+  const images = readStoredImages(home, info, file, picked.flat().map((i) => fileIndex[i]));
+  let next = 0;
   return {
     split,
     size: info.height,
-    classes: info.classNames.map((name, k) => {
-      const idx = rng.shuffle(byClass[k]).slice(0, perClass).sort((a, b) => a - b);
-      return { index: k, name, count: byClass[k].length, thumbnails: idx.map((i) => imageDataUrl(data.images, i, info)) };
-    }),
+    classes: info.classNames.map((name, k) => ({
+      index: k,
+      name,
+      count: byClass[k].length,
+      thumbnails: picked[k].map(() => imageDataUrl(images, next++, info)),
+    })),
     histogram: Object.fromEntries(SPLITS.map((s) => [s, info.splits[s].classCounts])) as Record<SplitName, number[]>,
   };
 }

@@ -11,7 +11,7 @@
  * failure at any point leaves neither a row nor files.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
 import { Rng } from '../engine/rng';
@@ -422,6 +422,50 @@ export function readStoredSplit(home: string, info: DatasetInfo, which: 'train' 
 
 export function readValIndices(home: string, info: DatasetInfo): Uint32Array {
   return view(readFile(home, info, 'val.indices.u32'), Uint32Array);
+}
+
+/**
+ * One split's labels without its pixels, with each image's index in the stored file (`train` and `val` live in the
+ * train file): what a caller that needs a few images of a large split (the sample grid) reads first.
+ */
+export function splitLabels(home: string, info: DatasetInfo, split: SplitName): { labels: Uint16Array; file: 'train' | 'test'; fileIndex: Uint32Array } {
+  const file = split === 'test' ? 'test' : 'train';
+  const all = view(readFile(home, info, `${file}.labels.u16`), Uint16Array);
+  if (split === 'test') return { labels: all, file, fileIndex: Uint32Array.from({ length: all.length }, (_, i) => i) };
+  const val = readValIndices(home, info);
+  const fileIndex = split === 'val' ? val : complement(all.length, val);
+  return { labels: Uint16Array.from(fileIndex, (j) => all[j]), file, fileIndex };
+}
+
+/**
+ * The pixels (uint8 HWC, one image after another) of the images at `indices` of a stored file, each read at its
+ * offset: a few thumbnails of a 224×224 ImageNet split cost kilobytes, not the whole file. Checks the file's size
+ * against its labels as `readStoredSplit` does.
+ */
+export function readStoredImages(home: string, info: DatasetInfo, which: 'train' | 'test', indices: ArrayLike<number>): Uint8Array {
+  const px = info.height * info.width * info.channels;
+  const n = view(readFile(home, info, `${which}.labels.u16`), Uint16Array).length;
+  const path = join(datasetDir(home, info.id), `${which}.images.u8`);
+  const damaged = (why: string) => new DatasetError(`dataset '${info.name}' is damaged: ${why}; remove it and import it again`);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw damaged(`cannot read ${path} (${(e as Error).message})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== n * px) throw damaged(`${which}.images.u8 holds ${size} bytes for ${n} labels`);
+    const out = new Uint8Array(indices.length * px);
+    for (let i = 0; i < indices.length; i++) {
+      const j = indices[i];
+      if (!(Number.isInteger(j) && j >= 0 && j < n)) throw new RangeError(`image ${j} is outside ${which} (${n} images)`);
+      if (readSync(fd, out, i * px, px, j * px) !== px) throw damaged(`short read of image ${j} in ${path}`);
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** One split in memory: uint8 N·H·W·C (HWC), uint16 labels. `train` excludes `val`. */

@@ -2,6 +2,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
+import { truncateSync } from 'node:fs';
+import { Rng } from '../../../src-main/engine/rng';
+import { imageDataUrl } from '../../../src-main/data/samples';
 import { PNG } from 'pngjs';
 import { openHomeDatabase, type Db } from '../../../src-main/store/db';
 import {
@@ -9,6 +12,7 @@ import {
   calibrationBatches,
   clearCalibrationCache,
   contentHash,
+  datasetDir,
   createLoader,
   ensureDemoDataset,
   generateDemo,
@@ -210,3 +214,27 @@ describe('demo dataset', () => {
     expect(g.histogram.train).toEqual(d.splits.train.classCounts);
   });
 });
+
+describe('sample grid', () => {
+  it('reads only the chosen images, and gives what picking from the whole split in memory gives', async () => {
+    const { home, info } = await setup({ nTrain: 230 });
+    for (const split of ['train', 'val', 'test'] as const) {
+      // The reference: the whole split in memory, the same seeded pick per class.
+      const data = loadSplit(home, info, split);
+      const byClass: number[][] = info.classNames.map(() => []);
+      for (let i = 0; i < data.n; i++) byClass[data.labels[i]].push(i);
+      const rng = Rng.fromSeeds(0x5a3b1e);
+      const want = byClass.map((m) => rng.shuffle(m).slice(0, 3).sort((a, b) => a - b).map((i) => imageDataUrl(data.images, i, info)));
+      const g = sampleGrid(home, info, { perClass: 3, split });
+      expect(g.classes.map((c) => c.thumbnails), split).toEqual(want);
+      expect(g.classes.map((c) => c.count), split).toEqual(byClass.map((m) => m.length));
+    }
+  });
+
+  it('says the dataset is damaged when its image file is short', async () => {
+    const { home, info } = await setup({ nTrain: 60 });
+    truncateSync(join(datasetDir(home, info.id), 'test.images.u8'), 10);
+    expect(() => sampleGrid(home, info, { split: 'test' })).toThrow(/is damaged: test\.images\.u8 holds 10 bytes for 50 labels; remove it and import it again/);
+  });
+});
+
