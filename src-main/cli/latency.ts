@@ -5,6 +5,7 @@
  * - `--build-table`: build this machine's per-layer lookup table for the space (saved under `<home>/latency/`,
  *   tagged with the device fingerprint); print its held-out error (20 random subnets measured during the build),
  *   then re-measure those subnets now;
+ * - `--info`: the table's summary (or that there is none), measuring nothing — what the app shows;
  * - neither: load the table, print its held-out error and re-measure (the machine's drift since the build shows
  *   as the `speed` factor).
  * A run target uses the run's space and classifier size (the weights do not change latency).
@@ -22,6 +23,7 @@ import { activeOps, resolveSubnet, runInfo } from '../search/run-subnets';
 import { CliError, type CliIo } from './program';
 import { runCommandContext } from './search';
 import { pct, positiveInt } from './train';
+import type { LatencyTableInfo } from '../ipc/api-types';
 
 const pctErr = (x: number) => `${(100 * x).toFixed(1)} %`;
 
@@ -30,6 +32,18 @@ const errLine = (r: ErrorStats) => `median ${pctErr(r.medianRelError)}, p90 ${pc
 function heldOutLine(t: LatencyTable): string {
   if (!t.heldOut) return 'held-out error: not recorded (the table predates it; --build-table records it)';
   return `held-out error (${t.heldOut.rows.length} random subnets measured whole during the build, used for neither entries nor fit): ${errLine(t.heldOut)} (goal: median ≤ 10 %)`;
+}
+
+/** The table's summary as the app shows it (`LatencyTableInfo` in ipc/api-types.ts). */
+function tableInfo(t: LatencyTable, path: string): LatencyTableInfo {
+  return {
+    path,
+    device: `${t.device.cpuModel} ×${t.device.cpuCount}, ${t.device.backend} (${t.device.opsMode}), tfjs ${t.device.tfjsVersion}`,
+    createdAt: t.createdAt,
+    buildSeconds: t.buildMs / 1000,
+    entries: Object.keys(t.entries).length,
+    heldOut: t.heldOut ? { subnets: t.heldOut.rows.length, medianRelError: t.heldOut.medianRelError, p90RelError: t.heldOut.p90RelError, maxRelError: t.heldOut.maxRelError } : null,
+  };
 }
 
 function reportLines(r: LatencyErrorReport): string[] {
@@ -52,6 +66,7 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
     .description('measure subnet latency on this machine; build and check the per-machine latency lookup table')
     .argument('<run|space>', 'a run id, a registered space id, or a space JSON file')
     .option('--build-table', 'build (or rebuild) this machine\'s lookup table for the space, then report its error')
+    .option('--info', 'print the table\'s summary (or that there is none) without measuring anything')
     .option('--subnet <spec>', 'measure this subnet: min, max, a named subnet, random[:seed], a genome (JSON text or file); with a run, also an evaluation id')
     .option('--batch <n>', 'batch size besides 1 for --subnet; the table\'s batch for --build-table (default 1)', positiveInt('--batch'))
     .option('--warmup <n>', 'untimed runs first (default 3 for --subnet; 1 per visit for --build-table)', positiveInt('--warmup'))
@@ -62,7 +77,7 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
     .action(
       async (
         target: string,
-        o: { buildTable?: boolean; subnet?: string; batch?: number; warmup?: number; repeats?: number; reportSubnets?: number; statistic?: 'median' | 'min'; clock?: 'wall' | 'cpu' },
+        o: { buildTable?: boolean; info?: boolean; subnet?: string; batch?: number; warmup?: number; repeats?: number; reportSubnets?: number; statistic?: 'median' | 'min'; clock?: 'wall' | 'cpu' },
       ) =>
         ctx.withDb(async (db, h) => {
           const backend = await ctx.backend(h);
@@ -117,6 +132,15 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
 
           let built = false;
           let lut = findLatencyTable(h, space, numClasses, ops, o.batch ?? 1);
+          if (o.info && !o.buildTable) {
+            const info = lut ? tableInfo(lut.table, lut.path) : null;
+            ctx.print({ info }, () =>
+              info
+                ? [`latency table for ${space.id} on ${info.device}, built ${info.createdAt} in ${info.buildSeconds.toFixed(1)} s: ${info.entries} entries`, `  ${info.path}`, heldOutLine(lut!.table)].join('\n')
+                : `no latency table for space '${space.id}' on this machine and backend (${device}) yet`,
+            );
+            return;
+          }
           if (o.buildTable) {
             const t0 = performance.now();
             let lastPct = -1;
@@ -140,7 +164,7 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
           const report = latencyErrorReport(lut.table, space, ops, { subnets: o.reportSubnets ?? 20, ...timing });
           const t = lut.table;
           const maxMs = predictLatency(t, space, maxGenome(space));
-          ctx.print({ built, path: lut.path, device: t.device, entries: Object.keys(t.entries).length, buildMs: t.buildMs, scale: t.scale, overheadMs: t.overheadMs, heldOut: t.heldOut ?? null, report }, () =>
+          ctx.print({ built, path: lut.path, device: t.device, entries: Object.keys(t.entries).length, buildMs: t.buildMs, scale: t.scale, overheadMs: t.overheadMs, heldOut: t.heldOut ?? null, info: tableInfo(t, lut.path), report }, () =>
             [
               `latency table for ${space.id} (${numClasses} classes, batch ${t.batch}) on ${t.device.cpuModel} ×${t.device.cpuCount}, ${t.device.backend} (${t.device.opsMode}), tfjs ${t.device.tfjsVersion}${built ? ', just built' : ''}`,
               `  ${lut!.path}`,

@@ -104,6 +104,8 @@ export const API_ARGS = {
   ]),
   'subnets.pin': a(['evaluationId', id], ['pinned', z.boolean()]),
   'subnets.front': a(['runId', runId], ['objective', objective]),
+  'latency.table': a(['runId', runId]),
+  'latency.build': a(['runId', runId]),
   'searches.list': a(['runId', runId.nullable()]),
   'searches.get': a(['id', id]),
   // The shapes of the engine's own schemas (search/messages.ts); the service then parses the whole request with

@@ -48,6 +48,20 @@ export interface DatasetSamples {
   images: string[][];
 }
 
+/** This machine's latency lookup table for a space on the active backend (docs/SEARCH.md, "Latency"). */
+export interface LatencyTableInfo {
+  path: string;
+  /** What it was built on, in words: CPU ×count, backend (ops mode), tfjs version. */
+  device: string;
+  /** ISO time of the build. */
+  createdAt: string;
+  buildSeconds: number;
+  /** Layer entries. */
+  entries: number;
+  /** Error on random subnets held out during the build (null for tables built before it was recorded). */
+  heldOut: { subnets: number; medianRelError: number; p90RelError: number; maxRelError: number } | null;
+}
+
 export interface ImportRequest {
   /** Absolute path on the machine that runs main (a file, an archive, or a folder of class folders). */
   path: string;
@@ -412,6 +426,15 @@ export interface WorkbenchApi {
     pin(evaluationId: number, pinned: boolean): Promise<SubnetEvaluation>;
     /** The run's front over all its evaluations on the val split. */
     front(runId: number, objective: 'mflops' | 'latency'): Promise<FrontInfo | null>;
+  };
+  latency: {
+    /** This machine's latency table for the run's space on the active backend, or null when none was built. */
+    table(runId: number): Promise<LatencyTableInfo | null>;
+    /**
+     * Builds (or rebuilds) it in a child process, queued with evaluations and exports: about a minute on the 32×32
+     * space. A latency budget or objective needs it.
+     */
+    build(runId: number): Promise<LatencyTableInfo>;
   };
   searches: {
     list(runId: number | null): Promise<SearchSummary[]>;

@@ -46,6 +46,8 @@ export const API_METHODS = [
   'subnets.evaluate',
   'subnets.pin',
   'subnets.front',
+  'latency.table',
+  'latency.build',
   'searches.list',
   'searches.get',
   'searches.start',

@@ -42,7 +42,7 @@ import { budgetTable, configDiff, frontOf, frontScope, mflopsReference } from '.
 import { ApiError, requireAbsolute } from './errors';
 import { frontOfMessage, frontOfRow, searchSummary, stageNamesOf, subnetEvaluation } from './views';
 
-type SearchMethods = 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
+type SearchMethods = 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
 
 export interface SearchServiceOptions {
   home: string;
@@ -78,6 +78,16 @@ export interface SearchService {
 /** What this process needs of the `evaluate` / `export` commands' JSON (cli/evaluate.ts, cli/export.ts). */
 const EvaluateOutputSchema = z.object({ evaluation: z.object({ id: z.number().int() }), cached: z.boolean() });
 const ExportOutputSchema = z.object({ files: z.array(z.string()), provenance: z.record(z.string(), z.unknown()) });
+const LatencyInfoSchema = z.object({
+  path: z.string(),
+  device: z.string(),
+  createdAt: z.string(),
+  buildSeconds: z.number(),
+  entries: z.number().int(),
+  heldOut: z.object({ subnets: z.number().int(), medianRelError: z.number(), p90RelError: z.number(), maxRelError: z.number() }).nullable(),
+});
+/** `latency --info` and `latency --build-table` (cli/latency.ts) both print the summary as `info`. */
+const LatencyOutputSchema = z.object({ info: LatencyInfoSchema.nullable() });
 
 /** The JSON a child printed, checked: output that does not fit is a failure on our side (500), not the user's. */
 function childOutput<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -193,6 +203,21 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
     'subnets.front': async (runId, objective) => {
       getRun(db, runId);
       return runFront(runId, objective);
+    },
+
+    'latency.table': async (runId) => {
+      getRun(db, runId);
+      // The table's file name carries the device fingerprint, which needs TF.js: the child finds it.
+      const what = `reading the latency table of run ${runId}`;
+      return childOutput(LatencyOutputSchema, await cli.run(['latency', '--info', '--', String(runId)], what, 'runId'), what).info;
+    },
+    'latency.build': async (runId) => {
+      getRun(db, runId);
+      await infoOf(runId);
+      const what = `building the latency table of run ${runId}`;
+      const out = childOutput(LatencyOutputSchema, await cli.run(['latency', '--build-table', '--', String(runId)], what, 'runId'), what);
+      if (!out.info) throw new ApiError(500, `${what}: the CLI printed no table`);
+      return out.info;
     },
 
     'searches.list': async (runId) => {

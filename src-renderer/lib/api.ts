@@ -172,6 +172,7 @@ export function createHttpApi(opts: HttpApiOptions): WorkbenchApi {
       pin: m('subnets.pin'),
       front: m('subnets.front'),
     },
+    latency: { table: m('latency.table'), build: m('latency.build') },
     searches: {
       list: m('searches.list'),
       get: m('searches.get'),

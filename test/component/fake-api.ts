@@ -11,6 +11,7 @@ import type {
   ConfigCheck,
   DatasetInfo,
   DatasetJobEvent,
+  LatencyTableInfo,
   RunEvent,
   RunComparison,
   RunDetail,
@@ -221,8 +222,9 @@ export interface Fake {
 }
 
 export function fakeApi(
-  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[] } = {},
+  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[]; latencyTable?: LatencyTableInfo | null } = {},
 ): Fake {
+  let latencyTable = opts.latencyTable ?? null;
   let datasets = opts.datasets ?? [dataset('ds-demo', 'demo'), dataset('ds-digits', 'digits', { channels: 1, format: 'idx' })];
   let runs = opts.runs ?? [];
   let evaluations = opts.evaluations ?? [];
@@ -324,6 +326,20 @@ export function fakeApi(
       front: vi.fn(async (runId: number) => {
         const evals = evaluations.filter((e) => e.runId === runId);
         return evals.length ? front(evals, (e) => e.mflops) : null;
+      }),
+    },
+    latency: {
+      table: vi.fn(async () => latencyTable),
+      build: vi.fn(async (): Promise<LatencyTableInfo> => {
+        latencyTable = {
+          path: '/home/me/.alphanet/latency/alphanet-cifar32.json',
+          device: 'AMD EPYC ×2, wasm (portable), tfjs 4.22.0',
+          createdAt: '2026-11-28T20:00:00.000Z',
+          buildSeconds: 41.5,
+          entries: 346,
+          heldOut: { subnets: 20, medianRelError: 0.061, p90RelError: 0.093, maxRelError: 0.214 },
+        };
+        return latencyTable;
       }),
     },
     searches: {

@@ -126,6 +126,14 @@ describe.skipIf(unavailable !== null)('search, explore, export and compare in Ch
     expect(await page.getByTestId('search-progress').textContent()).toBe('100 %');
     expect(await page.getByTestId('search-hv').textContent()).toMatch(/^\d/);
     await pageShot(page, 'page-search');
+    // A latency objective asks the service (a CLI child) for this machine's table: none yet, so it offers to build
+    // one and the start waits for it.
+    await page.getByRole('radio', { name: /^Latency/ }).check();
+    const table = page.getByRole('group', { name: 'Latency table' });
+    await expect.poll(() => table.textContent(), { timeout: 30_000 }).toMatch(/No latency table for this machine and backend yet/);
+    expect(await table.getByRole('button', { name: 'Build latency table' }).isEnabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Start search' }).isDisabled()).toBe(true);
+    await pageShot(page, 'page-search-latency');
   });
 
   it('explores the first run: hover shows the tooltip, a click opens the panel with the genome', async () => {

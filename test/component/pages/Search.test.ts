@@ -31,6 +31,38 @@ function fieldError(path: string): string {
 }
 
 describe('Search page', () => {
+  it('asks for this machine\'s latency table when latency is the objective, builds it, then allows the start', async () => {
+    const fake = await setup();
+    expect(screen.queryByRole('group', { name: 'Latency table' })).toBeNull();
+    expect(fake.api.latency.table).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByRole('radio', { name: /^Latency/ }));
+    const panel = await screen.findByRole('group', { name: 'Latency table' });
+    expect(await within(panel).findByText(/No latency table for this machine and backend yet/)).toBeTruthy();
+    expect(fake.api.latency.table).toHaveBeenCalledWith(1);
+    const startButton = screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement;
+    expect(startButton.disabled).toBe(true);
+    expect(screen.getByText(/needs this machine’s latency table: build it first/)).toBeTruthy();
+
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Build latency table' }));
+    await waitFor(() => expect(fake.api.latency.build).toHaveBeenCalledWith(1));
+    expect((await within(panel).findByTestId('latency-held-out')).textContent).toBe('Held-out error: median 6.1 %, p90 9.3 % over 20 subnets.');
+    expect(within(panel).getByText(/346 layer entries, built .* in 42 s on AMD EPYC ×2, wasm \(portable\), tfjs 4\.22\.0/)).toBeTruthy();
+    expect(within(panel).getByRole('button', { name: 'Rebuild latency table' })).toBeTruthy();
+    await waitFor(() => expect(startButton.disabled).toBe(false));
+  });
+
+  it('shows a failed table build and keeps the start refused', async () => {
+    const fake = await setup();
+    fake.api.latency.build = vi.fn(async () => {
+      throw new Error('building the latency table of run 1: the machine ran out of memory');
+    });
+    await fireEvent.click(screen.getByRole('radio', { name: /^Latency/ }));
+    const panel = await screen.findByRole('group', { name: 'Latency table' });
+    await fireEvent.click(await within(panel).findByRole('button', { name: 'Build latency table' }));
+    expect((await within(panel).findByRole('alert')).textContent).toMatch(/^Building the latency table: .*ran out of memory/);
+    expect((screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
   it('validates the settings at their fields and starts a search with the request the form shows', async () => {
     const fake = await setup();
     const startButton = screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement;

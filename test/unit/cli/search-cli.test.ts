@@ -151,6 +151,9 @@ describe('alphanet latency', () => {
     expect(meas.measurements.every((x: { medianMs: number }) => x.medianMs > 0)).toBe(true);
     expect(meas.predictedMs).toBeNull();
     await fails(['latency', '1'], /no latency table for space 'tiny-test' on this machine and backend \(wasm \(portable ops\)\) yet/);
+    // --info measures nothing and is not an error without a table (the app asks it).
+    expect(JSON.parse((await cli(['--json', 'latency', '1', '--info'])).out)).toEqual({ info: null });
+    expect((await cli(['latency', '1', '--info'])).out).toMatch(/^no latency table for space 'tiny-test' on this machine and backend/);
     await fails(['latency', 'no-such-space'], /unknown search space 'no-such-space'/);
     const space = await cli(['latency', 'alphanet-cifar32', '--subnet', 'min', '--warmup', '1', '--repeats', '2']);
     expect(space.out).toMatch(/subnet [0-9a-f]{12} of alphanet-cifar32 on wasm \(portable ops\):\n  batch   1: median/);
@@ -169,6 +172,9 @@ describe('alphanet latency', () => {
     // The held-out error recorded at the build: the same 4 subnets the report re-measured.
     expect(built.heldOut.rows.map((r: { id: string }) => r.id)).toEqual(built.report.rows.map((r: { id: string }) => r.id));
     expect(built.heldOut.medianRelError).toBeGreaterThanOrEqual(0);
+    const info = JSON.parse((await cli(['--json', 'latency', '1', '--info'])).out).info;
+    expect(info).toEqual(built.info);
+    expect(info).toMatchObject({ path: built.path, heldOut: { subnets: 4, medianRelError: built.heldOut.medianRelError } });
     const again = await cli(['latency', '1', '--warmup', '1', '--repeats', '2', '--report-subnets', '2']);
     expect(again.out).toMatch(/held-out error \(4 random subnets measured whole during the build, used for neither entries nor fit\): median [\d.]+ %/);
     expect(again.out).toMatch(/re-measured now, the same way, on 2 random subnets: median [\d.]+ %/);

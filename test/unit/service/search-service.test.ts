@@ -124,6 +124,24 @@ describe('subnets', () => {
   });
 });
 
+describe('latency table', () => {
+  it('has none at first (asked of a child process); an unknown run is a 404', async () => {
+    expect(await call('latency.table', runA)).toMatchObject({ result: null });
+    expect((await call('latency.table', 999)).status).toBe(404);
+    expect((await call('latency.build', 999)).status).toBe(404);
+  });
+
+  // Building times every layer of the tiny space in context (≈ 15 s here): slow suite only.
+  it.skipIf(process.env.ALPHANET_SLOW_TESTS !== '1')('builds one in a child process, then gives its summary with the held-out error', async () => {
+    const built = await call('latency.build', runA);
+    expect(built.error).toBeUndefined();
+    expect(built.result).toMatchObject({ device: expect.stringMatching(/wasm \(portable\), tfjs /), heldOut: { subnets: 20 } });
+    expect(built.result!.entries).toBeGreaterThan(0);
+    expect(existsSync(built.result!.path)).toBe(true);
+    expect((await call('latency.table', runA)).result).toEqual(built.result);
+  }, 120_000);
+});
+
 describe('searches', () => {
   let search: SearchSummary;
 
