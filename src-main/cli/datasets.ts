@@ -8,6 +8,8 @@ import { resolveHomeDir } from '../app-paths';
 import {
   DatasetError,
   IMPORT_FORMATS,
+  MAX_FOLDER_SIZE,
+  MIN_FOLDER_SIZE,
   SPLITS,
   ensureDemoDataset,
   getDataset,
@@ -91,7 +93,7 @@ export function registerDatasetCommands(program: Command, ctx: DatasetCommandCon
     .argument('<path>', 'folder or .tar.gz / .tgz / .tar archive')
     .option('--name <name>', 'dataset name (default: the folder or archive name)')
     .addOption(new Option('--format <format>', 'override the detected format').choices([...IMPORT_FORMATS]))
-    .option('--size <n>', 'image folders: side of the stored square images (default 32)', num('--size', 4, 512, true))
+    .option('--size <n>', 'image folders: side of the stored square images (default 32)', num('--size', MIN_FOLDER_SIZE, MAX_FOLDER_SIZE, true))
     .addOption(new Option('--channels <n>', 'image folders: force 1 (greyscale) or 3 (RGB) channels (default: the images\')').choices(['1', '3']))
     .option('--val <fraction>', 'fraction of each training class held out for search validation (default 0.1)', num('--val', 0, 0.9, false))
     .option('--val-seed <n>', 'seed of the validation split (default 0)', num('--val-seed', 0, 2 ** 31 - 1, true))

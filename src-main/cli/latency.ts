@@ -164,11 +164,12 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
           const report = latencyErrorReport(lut.table, space, ops, { subnets: o.reportSubnets ?? 20, ...timing });
           const t = lut.table;
           const maxMs = predictLatency(t, space, maxGenome(space));
-          ctx.print({ built, path: lut.path, device: t.device, entries: Object.keys(t.entries).length, buildMs: t.buildMs, scale: t.scale, overheadMs: t.overheadMs, heldOut: t.heldOut ?? null, info: tableInfo(t, lut.path), report }, () =>
+          const info = tableInfo(t, lut.path);
+          ctx.print({ built, path: lut.path, device: t.device, entries: info.entries, buildMs: t.buildMs, scale: t.scale, overheadMs: t.overheadMs, heldOut: t.heldOut ?? null, info, report }, () =>
             [
-              `latency table for ${space.id} (${numClasses} classes, batch ${t.batch}) on ${t.device.cpuModel} ×${t.device.cpuCount}, ${t.device.backend} (${t.device.opsMode}), tfjs ${t.device.tfjsVersion}${built ? ', just built' : ''}`,
+              `latency table for ${space.id} (${numClasses} classes, batch ${t.batch}) on ${info.device}${built ? ', just built' : ''}`,
               `  ${lut!.path}`,
-              `  ${Object.keys(t.entries).length} entries, ${t.statistic} of ${t.repeats} runs, ${t.clock} clock, built in ${(t.buildMs / 1000).toFixed(1)} s; prediction = ${t.scale.toFixed(3)} · Σ entries ${t.overheadMs >= 0 ? '+' : '−'} ${Math.abs(t.overheadMs).toFixed(2)} ms; max subnet ${maxMs.toFixed(2)} ms`,
+              `  ${info.entries} entries, ${t.statistic} of ${t.repeats} runs, ${t.clock} clock, built in ${(t.buildMs / 1000).toFixed(1)} s; prediction = ${t.scale.toFixed(3)} · Σ entries ${t.overheadMs >= 0 ? '+' : '−'} ${Math.abs(t.overheadMs).toFixed(2)} ms; max subnet ${maxMs.toFixed(2)} ms`,
               heldOutLine(t),
               ...reportLines(report),
               `  re-measured within 10 %: ${pct(report.rows.filter((r) => r.relError <= 0.1).length / report.rows.length)} of the subnets`,

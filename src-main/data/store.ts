@@ -444,9 +444,15 @@ export function splitLabels(home: string, info: DatasetInfo, split: SplitName): 
  */
 export function readStoredImages(home: string, info: DatasetInfo, which: 'train' | 'test', indices: ArrayLike<number>): Uint8Array {
   const px = info.height * info.width * info.channels;
-  const n = view(readFile(home, info, `${which}.labels.u16`), Uint16Array).length;
-  const path = join(datasetDir(home, info.id), `${which}.images.u8`);
+  const dir = datasetDir(home, info.id);
+  const path = join(dir, `${which}.images.u8`);
   const damaged = (why: string) => new DatasetError(`dataset '${info.name}' is damaged: ${why}; remove it and import it again`);
+  let n: number;
+  try {
+    n = statSync(join(dir, `${which}.labels.u16`)).size / Uint16Array.BYTES_PER_ELEMENT;
+  } catch (e) {
+    throw damaged(`cannot read ${join(dir, `${which}.labels.u16`)} (${(e as Error).message})`);
+  }
   let fd: number;
   try {
     fd = openSync(path, 'r');

@@ -4,6 +4,9 @@ export const DATASET_FORMATS = ['idx', 'cifar10', 'cifar100', 'folder', 'demo'] 
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 /** The formats a user can import (the demo set is built in). */
 export const IMPORT_FORMATS = ['idx', 'cifar10', 'cifar100', 'folder'] as const;
+/** Side of an image folder's stored square images: the bounds the importer, the CLI, the API and the form check. */
+export const MIN_FOLDER_SIZE = 4;
+export const MAX_FOLDER_SIZE = 512;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export type SplitName = 'train' | 'val' | 'test';

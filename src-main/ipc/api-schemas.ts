@@ -7,7 +7,7 @@
  * A compile-time check below keeps each schema's output assignable to the method's parameters in api-types.ts.
  */
 import { z } from 'zod';
-import { IMPORT_FORMATS, SPLITS, type SplitName } from '../data/types';
+import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, SPLITS, type SplitName } from '../data/types';
 import { BudgetSchema, EvolutionConfigSchema } from '../search/messages';
 import type { WorkbenchApi } from './api-types';
 import { API_METHODS, type ApiMethod, type EVENT_TOPICS, type EventTopic } from './protocol';
@@ -44,7 +44,7 @@ const runId = z.number().int().positive();
 const config = z.record(z.string(), z.unknown());
 const path = z.string().min(1).max(MAX_PATH);
 /** Image folders: side of the stored square images (the importer's own bounds) and forced channels. */
-const imageSize = z.number().int().min(4).max(512);
+const imageSize = z.number().int().min(MIN_FOLDER_SIZE).max(MAX_FOLDER_SIZE);
 const imageChannels = z.union([z.literal(1), z.literal(3)]);
 /** Evaluation and search ids. */
 const id = z.number().int().positive();

@@ -89,8 +89,9 @@ export function sameDevice(a: DeviceFingerprint, b: DeviceFingerprint): boolean 
  * leaves out the time the OS ran other processes, valid only for single-threaded backends (wasm in Node, cpu) where
  * compute time is wall time. `cpu` is not the steadier one in practice — it also counts V8's helper threads (GC,
  * compiler) — and `min` tables need enough runs to find a quiet one: on the 2-core development VM (2026-11-28,
- * docs/BENCHMARKS.md) tables of the default 24 runs in 8 rounds met the 10 % median-error goal in 11 of 11 checks
- * with `wall` (2.6–7.9 %) and 2 of 3 with `cpu`; with 12 runs in 4 rounds, 0 of 3 with `wall` and 3 of 6 with `cpu`.
+ * docs/BENCHMARKS.md, per-layer minima) checks right after a build met the 10 % median-error goal in 12 of 18 with
+ * `wall` and 2 of 3 with `cpu` at 24 runs in 8 rounds; at 12 runs in 4 rounds, 0 of 3 with `wall` and 3 of 6 with
+ * `cpu`.
  */
 export type LatencyClock = 'wall' | 'cpu';
 

@@ -4,7 +4,7 @@
  * worker is our code, but a malformed message is a bug to report, not to half-read.
  */
 import { z } from 'zod';
-import { IMPORT_FORMATS } from '../data/types';
+import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE } from '../data/types';
 
 export const DataJobSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -14,7 +14,7 @@ export const DataJobSchema = z.discriminatedUnion('kind', [
     format: z.enum(IMPORT_FORMATS).optional(),
     name: z.string().min(1).optional(),
     valFraction: z.number().min(0).lt(1).optional(),
-    size: z.number().int().min(4).max(512).optional(),
+    size: z.number().int().min(MIN_FOLDER_SIZE).max(MAX_FOLDER_SIZE).optional(),
     channels: z.union([z.literal(1), z.literal(3)]).optional(),
   }),
   z.strictObject({ kind: z.literal('demo'), home: z.string().min(1) }),

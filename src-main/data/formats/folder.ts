@@ -8,7 +8,7 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { resizeSquareU8 } from '../augment';
 import type { Source, SourceFile } from '../source';
-import { DatasetError, type DecodedDataset, type ImportProgress } from '../types';
+import { DatasetError, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, type DecodedDataset, type ImportProgress } from '../types';
 
 /** Default side of the stored images. */
 export const DEFAULT_FOLDER_SIZE = 32;
@@ -140,7 +140,7 @@ export function scanFolder(src: Source): { entries: Entry[]; classNames: string[
  */
 export async function decodeFolder(src: Source, opts: FolderOptions = {}): Promise<DecodedDataset> {
   const size = opts.size ?? DEFAULT_FOLDER_SIZE;
-  if (!Number.isInteger(size) || size < 4 || size > 512) throw new DatasetError(`image size must be an integer from 4 to 512, got ${size}`);
+  if (!Number.isInteger(size) || size < MIN_FOLDER_SIZE || size > MAX_FOLDER_SIZE) throw new DatasetError(`image size must be an integer from ${MIN_FOLDER_SIZE} to ${MAX_FOLDER_SIZE}, got ${size}`);
   const { entries, classNames, hasTest } = scanFolder(src);
   const px = size * size;
   // Each image is kept resized at 3 channels (or the forced count); the channel count is settled once all are seen,
