@@ -14,7 +14,7 @@
  */
 import type { Genome, SearchSpaceInput } from './schema';
 
-/** The paper's search space, exactly (spec §3.1; AlphaNet `configs/train_alphanet_models.yml`). */
+/** The paper's search space, exactly (METHOD.md §3.1; AlphaNet `configs/train_alphanet_models.yml`). */
 export const ALPHANET_IMAGENET: SearchSpaceInput = {
   id: 'alphanet-imagenet',
   description:
@@ -127,7 +127,7 @@ function an(name: string, title: string, resolution: number, width: number[], de
   return { name, space: 'alphanet-imagenet', title, genome: { resolution, width, depth, kernelSize, expandRatio }, published: { mflops, top1, source: AN_README } };
 }
 
-/** The published AlphaNet models (spec §7). */
+/** The published AlphaNet models (METHOD.md §7). */
 export const NAMED_SUBNETS: NamedSubnet[] = [
   an('alphanet-a0', 'AlphaNet-A0', 192, [16, 16, 24, 32, 64, 112, 192, 216, 1792], [1, 3, 3, 3, 3, 3, 1], [3, 3, 3, 3, 3, 3, 3], [1, 4, 4, 4, 4, 6, 6], 203, 77.87),
   an('alphanet-a1', 'AlphaNet-A1', 224, [16, 16, 24, 32, 64, 112, 192, 216, 1984], [1, 3, 3, 3, 3, 3, 1], [3, 3, 3, 5, 3, 5, 3], [1, 4, 4, 4, 4, 6, 6], 279, 78.94),
