@@ -5,10 +5,10 @@
  * no command file imports it.
  */
 import { Command, Option } from 'commander';
-import { BACKENDS, formatBackendReport, listNamedSubnets, listSpaces, maxGenome, minGenome, subnetCost } from '../engine';
-import { archArg, positiveInt, spaceArg } from './args';
+import { BACKENDS, formatBackendReport, listNamedSubnets, listSpaces, maxGenome, minGenome, resolveGenome, subnetCost, type Genome } from '../engine';
+import { archArg, positiveInt, readJson, spaceArg } from './args';
 import { createCliContext, type CliIo } from './context';
-import { userMessage } from './errors';
+import { CliError, userMessage } from './errors';
 import { fx } from './format';
 import { registerTrainCommands } from './train';
 import { registerServeCommand } from './serve';
@@ -84,15 +84,26 @@ export function buildProgram(io: CliIo): Command {
     .command('flops')
     .description('MFLOPs (millions of MACs, the paper\'s convention) and parameters of a subnet')
     .requiredOption('--space <id|file.json>', 'search space id (see `alphanet spaces`) or a JSON file')
-    .requiredOption('--arch <name|file.json>', 'min, max, a named subnet (e.g. alphanet-a0) or a genome JSON file')
+    .option('--arch <name|file.json>', 'min, max, a named subnet (e.g. alphanet-a0) or a genome JSON file')
+    .option('--archs <file.json>', 'a JSON file holding a list of genomes: prints one JSON array of {mflops, params, macs}')
     .option('--classes <n>', 'classifier outputs (default: the space\'s)', positiveInt('--classes'))
-    .action((opts: { space: string; arch: string; classes?: number }) => {
+    .action((opts: { space: string; arch?: string; archs?: string; classes?: number }) => {
       const space = spaceArg(opts.space);
-      const genome = archArg(space, opts.arch);
-      const c = subnetCost(space, genome, opts.classes);
-      const result = { mflops: Number(fx(c.mflops, 4)), params: c.params };
-      // Always `{mflops, params}` as one JSON line (with or without --json), so scripts can rely on it.
-      io.out(`${JSON.stringify(result)}\n`);
+      const cost = (genome: Genome) => {
+        const c = subnetCost(space, genome, opts.classes);
+        return { mflops: Number(fx(c.mflops, 4)), params: c.params, macs: c.macs };
+      };
+      if (opts.archs !== undefined) {
+        // Many genomes in one call (the PyTorch engine's parity tests check hundreds against these numbers).
+        if (opts.arch !== undefined) throw new CliError('give --arch or --archs, not both');
+        const list = readJson(opts.archs, 'architectures');
+        if (!Array.isArray(list)) throw new CliError(`${opts.archs}: expected a JSON array of genomes`);
+        io.out(`${JSON.stringify(list.map((g) => cost(resolveGenome(space, g))))}\n`);
+        return;
+      }
+      if (opts.arch === undefined) throw new CliError('--arch (or --archs) is required');
+      // Always `{mflops, params, macs}` as one JSON line (with or without --json), so scripts can rely on it.
+      io.out(`${JSON.stringify(cost(archArg(space, opts.arch)))}\n`);
     });
 
   registerDatasetCommands(program, ctx);
