@@ -18,7 +18,7 @@ import { API_METHODS, type EventTopic } from './ipc/protocol';
 import { buildAppMenu } from './menu';
 import { contentSecurityPolicy } from './security/csp';
 import { createWorkbenchService, type WorkbenchService } from './service';
-import { spawnUtilityRunner, spawnUtilitySearchRunner } from './utility-runner';
+import { spawnUtilityEngineWorker, spawnUtilityRunner, spawnUtilitySearchRunner } from './utility-runner';
 
 // electron-vite's dev server sets ELECTRON_RENDERER_URL; a packaged app must never load from a URL taken from the
 // environment, so it is honoured only when running unpackaged.
@@ -83,6 +83,7 @@ function createService(): WorkbenchService {
     mode: 'electron',
     spawnRunner: spawnUtilityRunner,
     spawnSearchRunner: spawnUtilitySearchRunner,
+    spawnEngineWorker: spawnUtilityEngineWorker,
     openExternal: (url) => shell.openExternal(url),
     revealPath: (path) => {
       shell.showItemInFolder(path);

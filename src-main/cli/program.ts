@@ -5,7 +5,7 @@
  * no command file imports it.
  */
 import { Command, Option } from 'commander';
-import { BACKENDS, formatBackendReport, listNamedSubnets, listSpaces, maxGenome, minGenome, resolveGenome, subnetCost, type Genome } from '../engine';
+import { BACKENDS, listNamedSubnets, listSpaces, maxGenome, minGenome, resolveGenome, subnetCost, type Genome } from '../engine';
 import { archArg, positiveInt, readJson, spaceArg } from './args';
 import { createCliContext, type CliIo } from './context';
 import { CliError, userMessage } from './errors';
@@ -39,11 +39,8 @@ export function buildProgram(io: CliIo): Command {
     .command('doctor')
     .description('show which TF.js backend the engine uses, its version, SIMD/threads, and why higher rungs were skipped')
     .action(async () => {
-      const home = ctx.home();
-      const report = await ctx.backend(home);
-      ctx.print({ ...report, home, node: process.versions.node, platform: `${process.platform}-${process.arch}` }, () =>
-        [formatBackendReport(report), `home:      ${home}`, `node:      ${process.versions.node} (${process.platform}-${process.arch})`].join('\n'),
-      );
+      const r = await ctx.engine('doctor', {});
+      ctx.print(r, () => r.text);
     });
 
   program

@@ -27,9 +27,11 @@ import { getRun, lastRunEventId, listCheckpoints, listEpochMetrics, listRunEvent
 import type { SearchManager, SpawnSearchRunner } from '../search/manager';
 import { RunManager, type SpawnRunner } from '../train/manager';
 import type { RunnerToParent } from '../train/messages';
-import { probeBackendInChild } from './backend-probe';
+import type { SpawnWorker } from '../jobs/worker-client';
+import { probeBackend } from './backend-probe';
 import { checkConfig, datasetFacts } from './config-check';
 import { DataJobs } from './data-jobs';
+import { EngineWorker } from './engine-worker';
 import { ApiError, requireAbsolute, toApiError, type ApiStatus } from './errors';
 import { runPresets } from './presets';
 import { createSearchService } from './search-service';
@@ -54,7 +56,7 @@ export interface WorkbenchServiceOptions {
   openExternal?: (url: string) => void | Promise<void>;
   /** A native save dialog for `runs.saveConfig(config, null)`; resolves to the chosen path or null. */
   saveDialog?: (defaultName: string) => Promise<string | null>;
-  /** The backend report of `app.info`. Default: `alphanet doctor` in a child process, once (backend-probe.ts). */
+  /** The backend report of `app.info`. Default: the engine worker's `doctor`, once (backend-probe.ts). */
   probeBackend?: () => Promise<AppInfo['backend']>;
   /** Start runs queued by other processes too, as the app does (default true). */
   adoptQueued?: boolean;
@@ -63,10 +65,11 @@ export interface WorkbenchServiceOptions {
   /** How search runners start. Default: a Node child process (`forkSearchRunner`); the desktop app passes a
    * `utilityProcess`-based one. */
   spawnSearchRunner?: SpawnSearchRunner;
-  /** Extra environment of the CLI children that evaluate and export subnets (e.g. `ALPHANET_BACKEND`); default none. */
+  /** Extra environment of the engine worker, which evaluates and exports subnets (e.g. `ALPHANET_BACKEND`); default none. */
   childEnv?: NodeJS.ProcessEnv;
-  /** Where the built CLI is (default: out/main/cli.js, found by cli-child.ts). */
-  cliPath?: () => string;
+  /** How the engine worker starts. Default: a Node child process (engine-worker.ts `forkEngineWorker`); the desktop
+   * app passes a `utilityProcess`-based one. */
+  spawnEngineWorker?: SpawnWorker;
 }
 
 export interface WorkbenchService {
@@ -99,6 +102,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   const db = o.db ?? openHomeDatabase(home);
   const events = new EventEmitter<ServiceEvents>();
   const manager = new RunManager({ home, db, spawn: o.spawnRunner, adoptQueued: o.adoptQueued ?? true });
+  const engine = new EngineWorker({ home, spawn: o.spawnEngineWorker, env: o.childEnv });
   const jobs = new DataJobs({ home, db, emit: (e) => events.emit('datasets.job', e), workerPath: o.dataWorkerPath });
   /** The last progress message's ETA of each run training here (seconds). */
   const eta = new Map<number, number>();
@@ -184,8 +188,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     guarded,
     spawnSearchRunner: o.spawnSearchRunner,
     adoptQueued: o.adoptQueued ?? true,
-    childEnv: o.childEnv,
-    cliPath: o.cliPath,
+    engine,
   });
   const check = (config: Record<string, unknown>) =>
     checkConfig(config, (name) => {
@@ -204,7 +207,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
 
   const handlers: ApiHandlers = {
     'app.info': async () => {
-      backend ??= (o.probeBackend ?? (() => probeBackendInChild(home)))();
+      backend ??= (o.probeBackend ?? (() => probeBackend(engine)))();
       return {
         name: productName,
         version,
@@ -340,6 +343,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       }
       await jobs.close();
       search.close();
+      engine.close();
       manager.close();
       events.removeAllListeners();
       if (ownsDb) db.close();
