@@ -25,6 +25,7 @@ import {
 } from '../engine';
 import { resolveHomeDir } from '../app-paths';
 import { SettingsError, readSettings } from '../settings';
+import { StoreError } from '../store/db';
 import { registerTrainCommands } from './train';
 import { registerServeCommand } from './serve';
 import { registerDatasetCommands } from './datasets';
@@ -175,7 +176,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       // Help and version exit 0; usage errors were already printed by commander.
       return err.exitCode ?? 2;
     }
-    if (e instanceof SpaceError || e instanceof CliError || e instanceof BackendError || e instanceof SettingsError) {
+    if (e instanceof SpaceError || e instanceof CliError || e instanceof BackendError || e instanceof SettingsError || e instanceof StoreError) {
       io.err(`alphanet: ${(e as Error).message}\n`);
       return 1;
     }
