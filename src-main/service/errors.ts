@@ -5,7 +5,7 @@
  */
 import { ZodError } from 'zod';
 import { DatasetError } from '../data/types';
-import { SpaceError } from '../engine/spaces/schema';
+import { SpaceError } from '../engine/core';
 import type { ApiErrorInfo } from '../ipc/api-types';
 import { ApiArgsError, issuePath } from '../ipc/api-schemas';
 import { isAbsolute } from 'node:path';

@@ -6,9 +6,7 @@
  * field says why. A config that fails validation is refused with one line per bad field, naming it.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend-names';
-import { SearchSpaceSchema, formatIssues, type SearchSpace } from '../engine/spaces/schema';
-import { getSpace } from '../engine/spaces/registry';
+import { BACKENDS, SearchSpaceSchema, formatIssues, type SearchSpace, getSpace } from '../engine/core';
 
 const int = z.number().int();
 const posInt = int.positive();

@@ -32,6 +32,7 @@ import {
   type SandwichMember,
   type SearchSpace,
   type SupernetOps,
+  resetStats,
 } from '../engine';
 import type { Db } from '../store/db';
 import {
@@ -50,7 +51,6 @@ import { baseLr, configSpace, type TrainConfig } from './config';
 import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainState } from './checkpoint';
 import type { Batch, BatchStream, TrainingData } from './data-source';
 import type { EpochReport, Progress } from './messages';
-import { resetStats } from '../search/evaluate';
 import { NesterovSgd } from './optimizer';
 import { learningRate, type LrSchedule } from './schedule';
 
