@@ -76,7 +76,7 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command();
   program
     .name('alphanet')
-    .description('AlphaNet Workbench engine: search spaces, FLOPs, backends (training, datasets, search and export follow).')
+    .description('AlphaNet Workbench: datasets, supernet training, subnet search under FLOPs/latency budgets, Pareto fronts, export.')
     .option('--home <dir>', 'data directory (default: $ALPHANET_HOME, else the desktop app\'s per-user directory)')
     .option('--json', 'print JSON instead of text')
     .addOption(new Option('--backend <name>', 'force a TF.js backend (default: the best that loads; env ALPHANET_BACKEND)').choices(['auto', ...BACKENDS]))

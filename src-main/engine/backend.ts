@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs';
 import { defaultOpsMode, type OpsMode } from './ops';
 import { BACKENDS, BackendError, parseBackendChoice, type BackendChoice } from './core/backend-names';
 
-
 export interface BackendAttempt {
   backend: BackendChoice;
   ok: boolean;
