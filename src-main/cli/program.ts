@@ -52,17 +52,17 @@ function spaceArg(idOrFile: string): SearchSpace {
   return idOrFile.endsWith('.json') ? loadSpaceFile(idOrFile) : getSpace(idOrFile);
 }
 
+function readJsonFile(path: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CliError(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
 /** An architecture: `min`, `max`, a registered name, or a JSON file holding a genome. */
 function archArg(space: SearchSpace, arch: string): ReturnType<typeof resolveGenome> {
-  if (arch.endsWith('.json')) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(arch, 'utf8'));
-    } catch (e) {
-      throw new CliError(`cannot read architecture ${arch}: ${(e as Error).message}`);
-    }
-    return resolveGenome(space, json);
-  }
+  if (arch.endsWith('.json')) return resolveGenome(space, readJsonFile(arch, 'architecture'));
   return resolveGenome(space, arch);
 }
 
@@ -76,7 +76,7 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command();
   program
     .name('alphanet')
-    .description('AlphaNet Workbench engine: search spaces, FLOPs, backends (training, datasets, search and export follow).')
+    .description('AlphaNet Workbench: datasets, supernet training, subnet search under FLOPs/latency budgets, Pareto fronts, export.')
     .option('--home <dir>', 'data directory (default: $ALPHANET_HOME, else the desktop app\'s per-user directory)')
     .option('--json', 'print JSON instead of text')
     .addOption(new Option('--backend <name>', 'force a TF.js backend (default: the best that loads; env ALPHANET_BACKEND)').choices(['auto', ...BACKENDS]))
@@ -137,19 +137,30 @@ export function buildProgram(io: CliIo): Command {
     .command('flops')
     .description('MFLOPs (millions of MACs, the paper\'s convention) and parameters of a subnet')
     .requiredOption('--space <id|file.json>', 'search space id (see `alphanet spaces`) or a JSON file')
-    .requiredOption('--arch <name|file.json>', 'min, max, a named subnet (e.g. alphanet-a0) or a genome JSON file')
+    .option('--arch <name|file.json>', 'min, max, a named subnet (e.g. alphanet-a0) or a genome JSON file')
+    .option('--archs <file.json>', 'a JSON file holding a list of genomes: prints one JSON array of {mflops, params, macs}')
     .option('--classes <n>', 'classifier outputs (default: the space\'s)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new CliError(`--classes must be a positive integer, got '${v}'`);
       return n;
     })
-    .action((opts: { space: string; arch: string; classes?: number }) => {
+    .action((opts: { space: string; arch?: string; archs?: string; classes?: number }) => {
       const space = spaceArg(opts.space);
-      const genome = archArg(space, opts.arch);
-      const c = subnetCost(space, genome, opts.classes);
-      const result = { mflops: Number(fmt(c.mflops, 4)), params: c.params };
-      // Always `{mflops, params}` as one JSON line (with or without --json), so scripts can rely on it.
-      io.out(`${JSON.stringify(result)}\n`);
+      const cost = (genome: ReturnType<typeof resolveGenome>) => {
+        const c = subnetCost(space, genome, opts.classes);
+        return { mflops: Number(fmt(c.mflops, 4)), params: c.params, macs: c.macs };
+      };
+      if (opts.archs !== undefined) {
+        // Many genomes in one call (the PyTorch engine's parity tests check hundreds against these numbers).
+        if (opts.arch !== undefined) throw new CliError('give --arch or --archs, not both');
+        const list = readJsonFile(opts.archs, 'architectures');
+        if (!Array.isArray(list)) throw new CliError(`${opts.archs}: expected a JSON array of genomes`);
+        io.out(`${JSON.stringify(list.map((g) => cost(resolveGenome(space, g))))}\n`);
+        return;
+      }
+      if (opts.arch === undefined) throw new CliError('--arch (or --archs) is required');
+      // Always `{mflops, params, macs}` as one JSON line (with or without --json), so scripts can rely on it.
+      io.out(`${JSON.stringify(cost(archArg(space, opts.arch)))}\n`);
     });
 
   registerDatasetCommands(program, { io, globals });

@@ -13,12 +13,13 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('alphanet flops', () => {
-  it('prints {mflops, params} as JSON for a named subnet', async () => {
+  it('prints {mflops, params, macs} as JSON for a named subnet', async () => {
     const r = await run(['flops', '--space', 'alphanet-imagenet', '--arch', 'alphanet-a0']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j)).toEqual(['mflops', 'params']);
+    expect(Object.keys(j)).toEqual(['mflops', 'params', 'macs']);
     expect(j.mflops).toBeCloseTo(203.39, 1);
+    expect(j.macs / 1e6).toBeCloseTo(j.mflops, 4);
     expect(j.params / 1e6).toBeCloseTo(8.95, 1);
   });
   it('reads a genome file (reference snake_case) and a user space file', async () => {
@@ -29,6 +30,20 @@ describe('alphanet flops', () => {
     expect(JSON.parse(r.out).mflops).toBeCloseTo(443.53, 1);
     const r2 = await run(['flops', '--space', 'alphanet-cifar32', '--arch', 'max']);
     expect(JSON.parse(r2.out).mflops).toBeCloseTo(25.29, 1);
+  });
+  it('--archs costs a list of genomes in one call, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const list = join(dir, 'archs.json');
+    const one = async (arch: string) => JSON.parse((await run(['flops', '--space', 'alphanet-cifar32', '--arch', arch])).out);
+    const [lo, hi] = [await one('min'), await one('max')];
+    const genome = (f: (xs: number[]) => number) => ({ resolution: f([24, 28, 32]), width: [[16, 24], [16, 24], [24, 32], [40, 48], [64, 80], [80, 96], [512, 640]].map(f), depth: [[1, 2], [1, 2], [1, 2, 3], [1, 2], [1, 2]].map(f), kernelSize: [3, 3, 3, 3, 3].map((k) => f([k, k + 2])), expandRatio: [[1], [3, 4], [3, 4, 6], [3, 4, 6], [4, 6]].map(f) });
+    writeFileSync(list, JSON.stringify([genome((xs) => xs[xs.length - 1]), genome((xs) => xs[0])]));
+    const r = await run(['flops', '--space', 'alphanet-cifar32', '--archs', list]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([hi, lo]);
+    const r2 = await run(['flops', '--space', 'alphanet-cifar32', '--archs', list, '--arch', 'min']);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toMatch(/not both/);
   });
   it('explains bad input and exits non-zero', async () => {
     const r = await run(['flops', '--space', 'alphanet-imagenet', '--arch', 'alphanet-z9']);
