@@ -31,7 +31,7 @@ describe('runner process with data-parallel workers', () => {
     expect(listCheckpoints(m.db, run.id)[0].step).toBe(4);
     // Resume with one worker (and without the fault): the step-4 checkpoint passes its hash check and the run ends.
     const row = getRun(m.db, run.id);
-    m.db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify({ ...row.config, workers: 1, debug: undefined }), run.id);
+    m.db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify({ ...(row.config as object), workers: 1, debug: undefined }), run.id);
     m.resume(run.id);
     const done = await m.waitFor(run.id);
     expect(done).toMatchObject({ status: 'finished', step: 6, error: null });
