@@ -7,12 +7,12 @@
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resolveHomeDir } from '../app-paths';
 import { readSettings } from '../settings';
 import { startServer } from '../server/server';
 import { createWorkbenchService } from '../service';
 import { findBuilt } from '../service/built-paths';
-import { CliError, type CliIo } from './program';
+import type { CliContext } from './context';
+import { CliError } from './errors';
 
 const portArg = (v: string): number => {
   const n = Number(v);
@@ -34,7 +34,8 @@ function nextSignal(signals: NodeJS.Signals[]): Promise<NodeJS.Signals> {
   });
 }
 
-export function registerServeCommand(program: Command, io: CliIo): void {
+export function registerServeCommand(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
   program
     .command('serve')
     .description('serve the workbench to a browser on 127.0.0.1 (prints the URL with its access token); Ctrl-C pauses running runs and stops')
@@ -45,7 +46,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .action(async (o: { port?: number; allowFolder?: string[] }) => {
-      const home = resolveHomeDir({ home: program.opts<{ home?: string }>().home }, io.env);
+      const home = ctx.home();
       for (const f of o.allowFolder ?? []) if (!isAbsolute(f)) throw new CliError(`--allow-folder must be an absolute path, got '${f}'`);
       const allowedFolders = o.allowFolder?.map((f) => resolve(f)) ?? readSettings(home).allowedFolders ?? [home, homedir()];
       let staticDir: string;

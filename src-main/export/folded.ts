@@ -7,8 +7,8 @@
  * per output channel (only floating-point rounding differs; the fold is done in float64). Weights keep the engine's
  * layouts: conv [k,k,Cin,Cout] (HWIO), depthwise [k,k,C,1], pointwise and dense [Cin,Cout].
  */
-import type { StaticSubnet } from '../engine/calibration';
-import { subnetPlan, type BlockPlan } from '../engine/spaces/plan';
+import type { StaticSubnet } from '../engine';
+import { subnetPlan, type BlockPlan } from '../engine/core';
 
 export interface FoldedConv {
   kind: 'conv' | 'depthwise' | 'pointwise';
@@ -38,7 +38,7 @@ export interface FoldedBlock {
   se?: { reduce: FoldedDense; expand: FoldedDense };
   project: FoldedConv;
   shortcutPool: boolean;
-  /** True when the pool's input is odd-sized: pad 1 on every side, count the padding (spec §3.2). */
+  /** True when the pool's input is odd-sized: pad 1 on every side, count the padding (METHOD.md §3.2). */
   shortcutPoolPad: boolean;
   shortcut?: FoldedConv;
 }

@@ -4,7 +4,7 @@
  * process, validated on receipt in both directions.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend-names';
+import { BACKENDS } from '../engine/core';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
 import { DEFAULT_EVOLUTION_CONFIG } from './evolution';
 

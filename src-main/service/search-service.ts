@@ -1,5 +1,5 @@
 /**
- * The service's subnet, search, export and comparison methods (issue 7): `subnets.*`, `searches.*`,
+ * The service's subnet, search, export and comparison methods: `subnets.*`, `searches.*`,
  * `exports.start`, `compare.runs`, and the `searches.event` topic.
  *
  * Nothing here imports TF.js (the Electron main process must not load it; test/unit/train/main-imports.test.ts).
@@ -13,9 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { findDataset } from '../data/store';
-import { subnetCost } from '../engine/flops';
-import { minGenome } from '../engine/spaces/genome';
-import type { SearchSpace } from '../engine/spaces/schema';
+import { subnetCost, minGenome, type SearchSpace } from '../engine/core';
 import type { ApiHandlers } from '../ipc/api-schemas';
 import type { FrontInfo, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';
 import { BudgetError, checkBudget, type Budget } from '../search/evolution';

@@ -1,22 +1,20 @@
 /**
  * The run configuration: one zod schema holding every training default, with its unit, in one place.
  *
- * The paper's values (spec §2.1) are for 360 epochs of ImageNet at a global batch of 2048 on 64 GPUs. A workbench run
+ * The paper's values (METHOD.md §2.1) are for 360 epochs of ImageNet at a global batch of 2048 on 64 GPUs. A workbench run
  * is a few thousand images for tens of epochs at batch 64 on a laptop CPU, so a few defaults are scaled; each such
  * field says why. A config that fails validation is refused with one line per bad field, naming it.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend-names';
+import { BACKENDS, SearchSpaceSchema, formatIssues, type SearchSpace, getSpace } from '../engine/core';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
-import { SearchSpaceSchema, formatIssues, type SearchSpace } from '../engine/spaces/schema';
-import { getSpace } from '../engine/spaces/registry';
 
 const int = z.number().int();
 const posInt = int.positive();
 const nonNeg = z.number().nonnegative();
 const rate = z.number().min(0).lt(1);
 
-/** How the non-max sandwich members learn (spec §1.4, §1.6); `members[0]`, the max subnet, always uses the labels. */
+/** How the non-max sandwich members learn (METHOD.md §1.4, §1.6); `members[0]`, the max subnet, always uses the labels. */
 export const DistillationSchema = z
   .discriminatedUnion('kind', [
     z.strictObject({
@@ -62,7 +60,7 @@ export const OptimizerSchema = z.strictObject({
    * for runs of 10–50 epochs one epoch is a similar share without wasting a short run on warmup.
    */
   warmupEpochs: nonNeg.default(1),
-  /** Warmup starts at this fraction of the base LR (default 0.001, spec §2.1). */
+  /** Warmup starts at this fraction of the base LR (default 0.001, METHOD.md §2.1). */
   warmupStartFactor: z.number().positive().max(1).default(0.001),
   /**
    * L2 weight decay λ, coupled through the gradient (default 5e-5; none on BN parameters and biases). The paper
@@ -70,7 +68,7 @@ export const OptimizerSchema = z.strictObject({
    * the 5e-4 common for CIFAR ResNets, because inplace distillation already regularises the smaller subnets.
    */
   weightDecay: nonNeg.default(5e-5),
-  /** Clip every gradient entry to [−c, c] before weight decay is added (default 1.0, spec §2 step 6); 0 = off. */
+  /** Clip every gradient entry to [−c, c] before weight decay is added (default 1.0, METHOD.md §2 step 5); 0 = off. */
   gradClipValue: nonNeg.default(1.0),
 });
 
@@ -125,7 +123,7 @@ export const TrainConfigSchema = z
     /** Seed of weight init, data order, subnet sampling and drop masks (default 0, the paper's). */
     seed: int.min(0).max(2 ** 31 - 1).default(0),
     distillation: DistillationSchema.default({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 }),
-    /** Sandwich members per step (default 4: max, 2 random, min — spec §2). */
+    /** Sandwich members per step (default 4: max, 2 random, min — METHOD.md §2). */
     subnetsPerStep: int.min(2).max(16).default(4),
     /** The last member is the min subnet (default true). */
     sandwichRule: z.boolean().default(true),
@@ -134,7 +132,7 @@ export const TrainConfigSchema = z
     labelSmoothing: rate.default(0.1),
     /** Dropout before the classifier, max subnet only (default 0.2). */
     dropout: rate.default(0.2),
-    /** Drop-connect base rate on the last stages' identity blocks, max subnet only (default 0.2, spec §2.2). */
+    /** Drop-connect base rate on the last stages' identity blocks, max subnet only (default 0.2, METHOD.md §2.2). */
     dropConnect: rate.default(0.2),
     /** Training-time augmentation of the loader (default true). */
     augment: z.boolean().default(true),
@@ -151,15 +149,30 @@ export const TrainConfigSchema = z
         flushEverySeconds: z.number().positive().default(5),
       })
       .default({ flushEverySteps: 10, flushEverySeconds: 5 }),
+    /**
+     * Data-parallel workers (default `auto`: every core this run may use; docs/TRAINING.md). Each is a thread with its
+     * own backend and supernet replica training an equal shard of every batch, so the batch must divide by it.
+     * Only the speed depends on it, not the config: a checkpoint taken with N workers resumes with any M.
+     */
+    workers: z.union([z.literal('auto'), posInt.max(256)]).default('auto'),
     /** TF.js backend (default `auto`: the best that loads, see engine/backend.ts). */
     backend: z.enum(['auto', ...BACKENDS]).default('auto'),
     /**
      * Fault injection for tests: poison the gradients with NaN at these global steps (1-based), once each per
      * process. Never set by the app or the CLI.
      */
-    debug: z.strictObject({ nanAtSteps: z.array(posInt).default([]) }).optional(),
+    debug: z
+      .strictObject({
+        nanAtSteps: z.array(posInt).default([]),
+        /** Data-parallel worker 1 dies (exits mid-step) at these global steps (1-based), once each per process. */
+        workerExitAtSteps: z.array(posInt).default([]),
+      })
+      .optional(),
   })
   .superRefine((c, ctx) => {
+    if (typeof c.workers === 'number' && c.batchSize % c.workers !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['workers'], message: `batchSize (${c.batchSize}) must divide into ${c.workers} equal shards` });
+    }
     if (c.optimizer.warmupEpochs > c.epochs) {
       ctx.addIssue({ code: 'custom', path: ['optimizer', 'warmupEpochs'], message: `must not exceed epochs (${c.epochs}), got ${c.optimizer.warmupEpochs}` });
     }

@@ -28,6 +28,8 @@ export const ProgressSchema = z.strictObject({
   losses: z.array(MemberLoss),
   lr: z.number(),
   imagesPerSec: z.number(),
+  /** Data-parallel workers sharing each batch (images/s per worker = imagesPerSec / workers). */
+  workers: z.number().int().positive().optional(),
   /** Seconds to the end of training at the recent speed (validation not included). */
   etaSec: z.number(),
   /** Share of distilled samples where α₋ won (adaptive-alpha only). */
@@ -48,7 +50,7 @@ export const EpochSchema = z.strictObject({
   /**
    * Per validated subnet (`min`, `max`, `random-1`…): top-1 and mean cross-entropy on val after BN recalibration
    * (`valTop1`, `valLoss`) and before it, with the supernet's running statistics as training leaves them
-   * (`valTop1Before`, `valLossBefore`; spec §4).
+   * (`valTop1Before`, `valLossBefore`; METHOD.md §4).
    */
   subnets: z.array(
     z.strictObject({ subnet: z.string(), mflops: z.number(), valTop1: z.number(), valLoss: z.number(), valTop1Before: z.number(), valLossBefore: z.number() }),

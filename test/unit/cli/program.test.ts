@@ -13,12 +13,13 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('alphanet flops', () => {
-  it('prints {mflops, params} as JSON for a named subnet', async () => {
+  it('prints {mflops, params, macs} as JSON for a named subnet', async () => {
     const r = await run(['flops', '--space', 'alphanet-imagenet', '--arch', 'alphanet-a0']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(Object.keys(j)).toEqual(['mflops', 'params']);
+    expect(Object.keys(j)).toEqual(['mflops', 'params', 'macs']);
     expect(j.mflops).toBeCloseTo(203.39, 1);
+    expect(j.macs / 1e6).toBeCloseTo(j.mflops, 4);
     expect(j.params / 1e6).toBeCloseTo(8.95, 1);
   });
   it('reads a genome file (reference snake_case) and a user space file', async () => {
@@ -29,6 +30,20 @@ describe('alphanet flops', () => {
     expect(JSON.parse(r.out).mflops).toBeCloseTo(443.53, 1);
     const r2 = await run(['flops', '--space', 'alphanet-cifar32', '--arch', 'max']);
     expect(JSON.parse(r2.out).mflops).toBeCloseTo(25.29, 1);
+  });
+  it('--archs costs a list of genomes in one call, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const list = join(dir, 'archs.json');
+    const one = async (arch: string) => JSON.parse((await run(['flops', '--space', 'alphanet-cifar32', '--arch', arch])).out);
+    const [lo, hi] = [await one('min'), await one('max')];
+    const genome = (f: (xs: number[]) => number) => ({ resolution: f([24, 28, 32]), width: [[16, 24], [16, 24], [24, 32], [40, 48], [64, 80], [80, 96], [512, 640]].map(f), depth: [[1, 2], [1, 2], [1, 2, 3], [1, 2], [1, 2]].map(f), kernelSize: [3, 3, 3, 3, 3].map((k) => f([k, k + 2])), expandRatio: [[1], [3, 4], [3, 4, 6], [3, 4, 6], [4, 6]].map(f) });
+    writeFileSync(list, JSON.stringify([genome((xs) => xs[xs.length - 1]), genome((xs) => xs[0])]));
+    const r = await run(['flops', '--space', 'alphanet-cifar32', '--archs', list]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([hi, lo]);
+    const r2 = await run(['flops', '--space', 'alphanet-cifar32', '--archs', list, '--arch', 'min']);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toMatch(/not both/);
   });
   it('explains bad input and exits non-zero', async () => {
     const r = await run(['flops', '--space', 'alphanet-imagenet', '--arch', 'alphanet-z9']);
@@ -110,6 +125,20 @@ describe('help', () => {
       const r = await run([...cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/Usage: alphanet/);
+    }
+  });
+  it('the top-level help describes the commands that exist, and each of them has --help', async () => {
+    const r = await run(['--help']);
+    expect(r.out).not.toMatch(/follow/);
+    const commands = [...r.out.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(commands).toEqual(['doctor', 'spaces', 'flops', 'datasets', 'train', 'runs', 'evaluate', 'search', 'front', 'export', 'latency', 'serve']);
+    // The program's description names what is there (it once said training, datasets, search and export "follow").
+    const description = r.out.split('\n\n')[1].replace(/\s+/g, ' ');
+    for (const what of ['datasets', 'training', 'search', 'export', 'serve']) expect(description).toContain(what);
+    for (const c of commands) {
+      const sub = await run([c, '--help']);
+      expect(sub.code).toBe(0);
+      expect(sub.out).toMatch(new RegExp(`Usage: alphanet ${c}`));
     }
   });
 });

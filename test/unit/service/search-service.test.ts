@@ -11,8 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { tempDir } from '../../../src-main/data/synthetic';
-import { subnetCost } from '../../../src-main/engine/flops';
-import { maxGenome, minGenome } from '../../../src-main/engine/spaces/genome';
+import { subnetCost, maxGenome, minGenome } from '../../../src-main/engine/core';
 import type { ApiArgs, ApiResult } from '../../../src-main/ipc/api-schemas';
 import type { SearchEvent, SearchSummary, SubnetEvaluation } from '../../../src-main/ipc/api-types';
 import type { ApiMethod } from '../../../src-main/ipc/protocol';

@@ -1,9 +1,9 @@
 /**
- * Genomes: sampling (min, max, uniform random with a seeded RNG — spec §3.3), validation against a space, the
+ * Genomes: sampling (min, max, uniform random with a seeded RNG — METHOD.md §3.3), validation against a space, the
  * canonical JSON form and a stable short ID.
  */
 import { createHash } from 'node:crypto';
-import type { Rng } from '../rng';
+import type { Rng } from './rng';
 import { GenomeSchema, SpaceError, formatIssues, type Genome, type SearchSpace } from './schema';
 
 /** The choice list of every width gene, in gene order: [first_conv, stages…, last_conv]. */
