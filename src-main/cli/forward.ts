@@ -12,9 +12,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { Supernet, calibrateBn, type BackendReport, type BnStats, createOps, getSpace, initBackend, parseBackendChoice, parseSearchSpace, resolveGenome } from '../engine';
+import { Supernet, calibrateBn, type BackendReport, type BnStats, createOps, getSpace, parseSearchSpace, resolveGenome } from '../engine';
 import { readCheckpointFile, writeFileDurable } from '../train/checkpoint';
-import { CliError, type CliIo } from './program';
+import type { CliContext } from './context';
+import { CliError } from './errors';
+import { readJson } from './args';
 
 interface RawInput {
   path: string;
@@ -91,21 +93,16 @@ async function forwardOne(req: Request, report: BackendReport): Promise<{ out: s
   }
 }
 
-export function registerForwardCommand(program: Command, io: CliIo, backend: () => string | undefined): void {
+export function registerForwardCommand(program: Command, ctx: CliContext): void {
   program
     .command('forward')
     .description('logits of a subnet of a checkpoint on raw float32 inputs (parity checks of other engines); see docs/TORCH.md')
     .argument('<request.json>', '{space, arch, numClasses?, weights, input: {path, shape}, calibration?: {path, shape}, out}')
     .action(async (requestPath: string) => {
-      let parsed: Request | Request[];
-      try {
-        parsed = JSON.parse(readFileSync(requestPath, 'utf8'));
-      } catch (e) {
-        throw new CliError(`cannot read request ${requestPath}: ${(e as Error).message}`);
-      }
-      const report = await initBackend({ force: parseBackendChoice(backend() || io.env.ALPHANET_BACKEND), env: io.env });
+      const parsed = readJson(requestPath, 'request') as Request | Request[];
+      const report = await ctx.backend(ctx.home());
       const results = [];
       for (const req of Array.isArray(parsed) ? parsed : [parsed]) results.push(await forwardOne(req, report));
-      io.out(`${JSON.stringify(Array.isArray(parsed) ? results : results[0])}\n`);
+      ctx.io.out(`${JSON.stringify(Array.isArray(parsed) ? results : results[0])}\n`);
     });
 }
