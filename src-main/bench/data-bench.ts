@@ -1,6 +1,6 @@
 /**
- * Data benchmark (issue 4 targets): import time of a 60,000-image 28×28 IDX set (gzipped, as MNIST ships), of a
- * 50,000-image CIFAR-10 folder and of the same as a .tar.gz, of 10,000 small JPEGs in class folders; the demo set's
+ * Data benchmark, against the data pipeline's targets: import time of a 60,000-image 28×28 IDX set (gzipped, as
+ * MNIST ships), of a 50,000-image CIFAR-10 folder and of the same as a .tar.gz, of 10,000 small JPEGs in class folders; the demo set's
  * generation; and loader ms per augmented 64-image batch, against the ≈ 2.8 s a wasm training sandwich step takes
  * at batch 64 on the 32×32 space (target: the loader ≥ 5× faster than training consumes). The synthetic files are
  * written byte-exactly per each format's spec in a temporary folder, which is removed afterwards.

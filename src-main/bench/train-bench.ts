@@ -1,5 +1,6 @@
 /**
- * Trainer throughput against the bare sandwich step (issue 3: the full trainer should keep ≥ 90 % of it).
+ * Trainer throughput against the bare sandwich step (the full trainer — metrics, events, checkpoints,
+ * progress — should keep ≥ 90 % of its throughput).
  *
  * - bare: the engine benchmark's sandwich step — `sandwichGradients` of max + 2 random + min on one fixed random
  *   batch, gradients disposed; no data, no optimizer, no bookkeeping;

@@ -1,5 +1,5 @@
 /**
- * Datasets (issue 4): import of IDX, CIFAR-10/100 and image folders, the built-in demo set, splits, validation of
+ * Datasets: import of IDX, CIFAR-10/100 and image folders, the built-in demo set, splits, validation of
  * bad input, statistics, sample grids, and the batch loaders the trainer consumes. docs/DATASETS.md describes it.
  * Plain Node: nothing here imports `electron`.
  */

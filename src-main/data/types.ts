@@ -1,4 +1,4 @@
-/** Shared types and the error class of the datasets module (issue 4). */
+/** Shared types and the error class of the datasets module (src-main/data). */
 
 export const DATASET_FORMATS = ['idx', 'cifar10', 'cifar100', 'folder', 'demo'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];

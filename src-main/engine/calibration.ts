@@ -1,5 +1,5 @@
 /**
- * BN recalibration and static subnet extraction (spec §4).
+ * BN recalibration and static subnet extraction (METHOD.md §4).
  *
  * Calibration resets every BN of a subnet and runs forward passes in training mode over N batches; the running mean
  * is the plain average of the per-batch means and the running variance the plain average of the per-batch

@@ -1,5 +1,5 @@
 /**
- * Analytic MACs and parameter counts (spec §6): MACs of every executed conv, (C_in/groups)·k²·C_out·H_out·W_out, and
+ * Analytic MACs and parameter counts (METHOD.md §6): MACs of every executed conv, (C_in/groups)·k²·C_out·H_out·W_out, and
  * of every linear, in·out; reported in millions as "MFLOPs" like the paper. SE convs and the feature-mix conv count
  * at 1×1, the shortcut conv at the block's output size and only when channels differ. BN, activations, biases, the
  * SE multiply, residual adds, pools and the input resize are not counted.

@@ -1,36 +1,36 @@
 /**
- * Training losses (spec §1): the adaptive α-divergence KD loss of AlphaNet (`AdaptiveLossSoft`, facebookresearch/AlphaNet
- * `loss_ops.py`), its fixed-α building block, and the baselines of spec §1.6 (label-smoothed cross-entropy for the max
+ * Training losses (METHOD.md §1): the adaptive α-divergence KD loss of AlphaNet (`AdaptiveLossSoft`, facebookresearch/AlphaNet
+ * `loss_ops.py`), its fixed-α building block, and the baselines of METHOD.md §1.6 (label-smoothed cross-entropy for the max
  * subnet, AttentiveNAS soft cross-entropy, plain KL).
  *
  * Conventions shared by every function here:
- * - Logits are `[batch, classes]` float32; softmax is over the class axis with no temperature (spec §1.1).
+ * - Logits are `[batch, classes]` float32; softmax is over the class axis with no temperature (METHOD.md §1.1).
  * - The student comes first and the teacher second, as in `AdaptiveLossSoft(output, target)`: q = softmax(student),
- *   p = softmax(teacher) (spec §1.1).
- * - The teacher is detached (spec §1.1, §1.5). TF.js has no stop-gradient op, so every KD loss is a `tf.customGrad` op
+ *   p = softmax(teacher) (METHOD.md §1.1).
+ * - The teacher is detached (METHOD.md §1.1, §1.5). TF.js has no stop-gradient op, so every KD loss is a `tf.customGrad` op
  *   whose only input is the student; the teacher is captured by closure. The tape therefore has no edge into the
  *   teacher at all: `tf.variableGrads` returns no gradient for variables that only feed the teacher, and no backward
  *   work is spent on the teacher's graph (which, in the sandwich rule, is the whole max subnet).
  * - Everything is computed in log space from `logSoftmax`, which is finite for any finite logits, so logits of ±100
- *   (where float32 softmax underflows to exact zeros) give finite values and gradients (spec §1.5).
- * - The KD values are reduced with the batch mean (spec §1.4 step 3).
+ *   (where float32 softmax underflows to exact zeros) give finite values and gradients (METHOD.md §1.5).
+ * - The KD values are reduced with the batch mean (METHOD.md §1.4 step 3).
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** |α| below this picks the α→0 branch and |α−1| below it the α→1 branch, as in `f_divergence` (spec §1.2). */
+/** |α| below this picks the α→0 branch and |α−1| below it the α→1 branch, as in `f_divergence` (METHOD.md §1.2). */
 export const ALPHA_BRANCH_TOLERANCE = 1e-3;
 
-/** Options of the adaptive loss (spec §1.4). Every field is optional; see {@link DEFAULT_ADAPTIVE_ALPHA}. */
+/** Options of the adaptive loss (METHOD.md §1.4). Every field is optional; see {@link DEFAULT_ADAPTIVE_ALPHA}. */
 export interface AdaptiveAlphaOptions {
-  /** α₋. Default −1 (spec §1.4). 0 is a legal value here and selects the KL(q‖p) branch (unlike the reference). */
+  /** α₋. Default −1 (METHOD.md §1.4). 0 is a legal value here and selects the KL(q‖p) branch (unlike the reference). */
   alphaMin?: number;
-  /** α₊. Default +1 (spec §1.4). */
+  /** α₊. Default +1 (METHOD.md §1.4). */
   alphaMax?: number;
-  /** β, the importance-weight clip `iw_clip`. Default 5 (spec §1.4). Must be > 0; `Infinity` turns clipping off. */
+  /** β, the importance-weight clip `iw_clip`. Default 5 (METHOD.md §1.4). Must be > 0; `Infinity` turns clipping off. */
   clip?: number;
 }
 
-/** The constructor and training-config defaults: α₋ = −1, α₊ = 1, β = 5 (spec §1.4). */
+/** The constructor and training-config defaults: α₋ = −1, α₊ = 1, β = 5 (METHOD.md §1.4). */
 export const DEFAULT_ADAPTIVE_ALPHA: Readonly<Required<AdaptiveAlphaOptions>> = Object.freeze({
   alphaMin: -1,
   alphaMax: 1,
@@ -39,7 +39,7 @@ export const DEFAULT_ADAPTIVE_ALPHA: Readonly<Required<AdaptiveAlphaOptions>> = 
 
 /** What {@link adaptiveAlphaDivergenceWithStats} returns; the caller owns (and must dispose) all three scalars. */
 export interface AdaptiveAlphaResult {
-  /** mean over the batch of the selected surrogate S (spec §1.3–1.4): the differentiable training loss. */
+  /** mean over the batch of the selected surrogate S (METHOD.md §1.3–1.4): the differentiable training loss. */
   loss: tf.Scalar;
   /** Fraction of samples whose α₋ divergence was strictly larger, i.e. where α₋ was used. Not differentiable. */
   alphaMinShare: tf.Scalar;
@@ -87,7 +87,7 @@ interface LogProbs {
   q: tf.Tensor2D;
   /** p = exp(log p). */
   p: tf.Tensor2D;
-  /** log r = log p − log q, the log importance ratio (spec §1.5), never the literal p/q that can be 0/0. */
+  /** log r = log p − log q, the log importance ratio (METHOD.md §1.5), never the literal p/q that can be 0/0. */
   logr: tf.Tensor2D;
 }
 
@@ -98,13 +98,13 @@ function logProbs(student: tf.Tensor2D, teacher: tf.Tensor2D): LogProbs {
 }
 
 interface AlphaTerms {
-  /** Per-sample D_α [B] with the clipped weight, used only for the selection (spec §1.3). */
+  /** Per-sample D_α [B] with the clipped weight, used only for the selection (METHOD.md §1.3). */
   div: tf.Tensor1D;
-  /** c = q·ρ [B, K], the frozen weight of the surrogate S_α = −Σ c log q (spec §1.3). */
+  /** c = q·ρ [B, K], the frozen weight of the surrogate S_α = −Σ c log q (METHOD.md §1.3). */
   c: tf.Tensor2D;
 }
 
-/** D_α and c = q·ρ for one α, with the three branches of the table in spec §1.2, computed in log space (spec §1.5). */
+/** D_α and c = q·ρ for one α, with the three branches of the table in METHOD.md §1.2, computed in log space (METHOD.md §1.5). */
 function alphaTerms(lp: LogProbs, alpha: number, logBeta: number): AlphaTerms {
   if (Math.abs(alpha) < ALPHA_BRANCH_TOLERANCE) {
     // α→0: KL(q‖p). r is clipped at β, so log r_c = min(log r, log β); f = −log r_c, ρ = log r_c − 1.
@@ -115,7 +115,7 @@ function alphaTerms(lp: LogProbs, alpha: number, logBeta: number): AlphaTerms {
     };
   }
   if (Math.abs(alpha - 1) < ALPHA_BRANCH_TOLERANCE) {
-    // α→1: KL(p‖q), never clipped (spec §1.2). D = Σ p(log p − log q) is 0 where p underflows (p = 0, log r finite),
+    // α→1: KL(p‖q), never clipped (METHOD.md §1.2). D = Σ p(log p − log q) is 0 where p underflows (p = 0, log r finite),
     // where the literal p·log(p/q) would be 0·log 0 = NaN. ρ = r, so c = q·r = p exactly.
     return { div: tf.sum(tf.mul(lp.p, lp.logr), 1), c: lp.p };
   }
@@ -123,7 +123,7 @@ function alphaTerms(lp: LogProbs, alpha: number, logBeta: number): AlphaTerms {
   const k = 1 / (alpha * (alpha - 1)); // f_base
   const t = tf.minimum(tf.mul(lp.logr, alpha), logBeta);
   // D = k Σ q (w − 1), written with expm1 so that w ≈ 1 (p ≈ q) does not cancel: for p = q exactly this gives exactly
-  // 0 where k(Σ q w − 1) gives ±k·ulp, which could break the tie D₋ = D₊ = 0 the wrong way (spec §1.4: ties → α₊).
+  // 0 where k(Σ q w − 1) gives ±k·ulp, which could break the tie D₋ = D₊ = 0 the wrong way (METHOD.md §1.4: ties → α₊).
   const div: tf.Tensor1D = tf.mul(tf.sum(tf.mul(lp.q, tf.expm1(t)), 1), k);
   // ρ = w/α + f_base.
   const c: tf.Tensor2D = tf.mul(lp.q, tf.add(tf.div(tf.exp(t), alpha), k));
@@ -136,7 +136,7 @@ function surrogate(c: tf.Tensor2D, logq: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * ∂(mean S)/∂z for frozen c: per sample −(c − q Σc) (spec §1.3), divided by B for the batch mean, times the upstream
+ * ∂(mean S)/∂z for frozen c: per sample −(c − q Σc) (METHOD.md §1.3), divided by B for the batch mean, times the upstream
  * gradient `dyScale` (a scalar or a one-element tensor).
  */
 function surrogateGrad(c: tf.Tensor2D, q: tf.Tensor2D, dyScale: tf.Tensor): tf.Tensor2D {
@@ -165,7 +165,7 @@ function adaptiveForward(student: tf.Tensor2D, teacher: tf.Tensor2D, o: Required
   const logBeta = Math.log(o.clip);
   const lo = alphaTerms(lp, o.alphaMin, logBeta);
   const hi = alphaTerms(lp, o.alphaMax, logBeta);
-  // Strictly greater picks α₋; a tie (e.g. identical teacher and student, both 0) goes to α₊ (spec §1.4 step 2).
+  // Strictly greater picks α₋; a tie (e.g. identical teacher and student, both 0) goes to α₊ (METHOD.md §1.4 step 2).
   const selMin = tf.greater(lo.div, hi.div) as tf.Tensor1D;
   // Select c before forming S, so only the selected surrogate is reduced; `where` broadcasts the [B,1] condition.
   const c = tf.where(tf.expandDims(selMin, 1), lo.c, hi.c) as tf.Tensor2D;
@@ -205,7 +205,7 @@ function checkClip(clip: number, fn: string): void {
 
 function resolveAdaptive(opts: AdaptiveAlphaOptions | undefined, fn: string): Required<AdaptiveAlphaOptions> {
   // Explicit `undefined` fields fall back to the default; an explicit 0 does not (unlike `alpha_min or
-  // self.alpha_min` in the reference, spec §1.5, which silently replaces 0.0).
+  // self.alpha_min` in the reference, METHOD.md §1.5, which silently replaces 0.0).
   const o: Required<AdaptiveAlphaOptions> = {
     alphaMin: opts?.alphaMin ?? DEFAULT_ADAPTIVE_ALPHA.alphaMin,
     alphaMax: opts?.alphaMax ?? DEFAULT_ADAPTIVE_ALPHA.alphaMax,
@@ -223,13 +223,13 @@ function toArray(t: tf.Tensor): number[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Adaptive α-divergence (spec §1.4).
+// Adaptive α-divergence (METHOD.md §1.4).
 
 /**
- * The adaptive α-divergence loss with its statistics, in one pass (spec §1.4).
+ * The adaptive α-divergence loss with its statistics, in one pass (METHOD.md §1.4).
  *
  * `loss` is the value `AdaptiveLossSoft` returns: the batch mean of the selected surrogate
- * S = −Σ sg(q·ρ) log q (spec §1.3), which can be negative and is not a divergence (spec §1.5). Its gradient with respect
+ * S = −Σ sg(q·ρ) log q (METHOD.md §1.3), which can be negative and is not a divergence (METHOD.md §1.5). Its gradient with respect
  * to the student logits is dy·(−(c − q·Σc))/B with c = q·ρ of the α picked per sample; the teacher gets no gradient.
  * `alphaMinShare` and `selectedDivergence` come from the same forward computation and are constants to autodiff.
  *
@@ -239,7 +239,7 @@ function toArray(t: tf.Tensor): number[] {
  *
  * @param studentLogits z_s [B, K] (q = softmax).
  * @param teacherLogits z_t [B, K] (p = softmax); detached.
- * @param opts α₋ (default −1), α₊ (default 1), β (default 5), spec §1.4.
+ * @param opts α₋ (default −1), α₊ (default 1), β (default 5), METHOD.md §1.4.
  * @returns three scalars the caller owns.
  */
 export function adaptiveAlphaDivergenceWithStats(
@@ -272,13 +272,13 @@ export function adaptiveAlphaDivergenceWithStats(
 }
 
 /**
- * The adaptive α-divergence KD loss of AlphaNet (spec §1.4): per sample, the surrogate of α₋ where the clipped D_{α₋}
+ * The adaptive α-divergence KD loss of AlphaNet (METHOD.md §1.4): per sample, the surrogate of α₋ where the clipped D_{α₋}
  * is strictly greater than D_{α₊}, else that of α₊; batch mean. Value and gradient as in
  * {@link adaptiveAlphaDivergenceWithStats}, whose `loss` this is.
  *
  * @param studentLogits z_s [B, K].
  * @param teacherLogits z_t [B, K]; detached (no gradient).
- * @param opts α₋ (default −1), α₊ (default 1), β (default 5), spec §1.4. An explicit alphaMin of 0 is honoured.
+ * @param opts α₋ (default −1), α₊ (default 1), β (default 5), METHOD.md §1.4. An explicit alphaMin of 0 is honoured.
  */
 export function adaptiveAlphaDivergence(
   studentLogits: tf.Tensor2D,
@@ -289,7 +289,7 @@ export function adaptiveAlphaDivergence(
 }
 
 /**
- * Everything about one adaptive evaluation as plain numbers (spec §1.4, §1.7): per-sample divergences, the selection
+ * Everything about one adaptive evaluation as plain numbers (METHOD.md §1.4, §1.7): per-sample divergences, the selection
  * and the surrogate. Not differentiable; synchronously downloads (`dataSync`).
  *
  * @param opts α₋ (default −1), α₊ (default 1), β (default 5).
@@ -321,16 +321,16 @@ export function adaptiveAlphaDivergenceDetail(
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Fixed α (spec §1.2–1.3).
+// Fixed α (METHOD.md §1.2–1.3).
 
 /**
- * The fixed-α surrogate loss: batch mean of S_α = −Σ sg(q·ρ) log q (spec §1.3), whose gradient −(c − qΣc)/B is the
+ * The fixed-α surrogate loss: batch mean of S_α = −Σ sg(q·ρ) log q (METHOD.md §1.3), whose gradient −(c − qΣc)/B is the
  * gradient of mean D_α with the importance weight clipped at β (with β = ∞ it is exactly ∇ mean D_α). The branch
- * follows spec §1.2: |α| < 1e-3 → KL(q‖p) with r clipped, |α−1| < 1e-3 → KL(p‖q) unclipped, else the clipped power.
+ * follows METHOD.md §1.2: |α| < 1e-3 → KL(q‖p) with r clipped, |α−1| < 1e-3 → KL(p‖q) unclipped, else the clipped power.
  * The teacher is detached.
  *
  * @param alpha α, any finite number (0 and 1 select the limit branches).
- * @param clip β, default 5 (`AdaptiveLossSoft`'s default, spec §1.4; `f_divergence` alone defaults to 1e3). `Infinity`
+ * @param clip β, default 5 (`AdaptiveLossSoft`'s default, METHOD.md §1.4; `f_divergence` alone defaults to 1e3). `Infinity`
  *   disables clipping, in which case very unequal logits can overflow r^α.
  */
 export function alphaDivergence(
@@ -358,7 +358,7 @@ export function alphaDivergence(
 }
 
 /**
- * Fixed-α values as plain numbers: per-sample surrogate S_α and clipped divergence D_α (spec §1.2–1.3). Not
+ * Fixed-α values as plain numbers: per-sample surrogate S_α and clipped divergence D_α (METHOD.md §1.2–1.3). Not
  * differentiable; synchronously downloads.
  *
  * @param clip β, default 5.
@@ -389,7 +389,7 @@ export function alphaDivergenceDetail(
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Baselines (spec §1.6).
+// Baselines (METHOD.md §1.6).
 
 /** A KD loss whose gradient with respect to the student logits is (q − p)/B · dy and whose teacher is detached. */
 function softTargetLoss(
@@ -414,7 +414,7 @@ function softTargetLoss(
 }
 
 /**
- * AttentiveNAS KD (`KLLossSoft` with T = 1, spec §1.6): batch mean of −Σ p log q, cross-entropy with the teacher's
+ * AttentiveNAS KD (`KLLossSoft` with T = 1, METHOD.md §1.6): batch mean of −Σ p log q, cross-entropy with the teacher's
  * soft targets. Gradient (q − p)/B; the teacher is detached.
  */
 export function softCrossEntropy(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D): tf.Scalar {
@@ -423,7 +423,7 @@ export function softCrossEntropy(studentLogits: tf.Tensor2D, teacherLogits: tf.T
 }
 
 /**
- * KL(p‖q) = Σ p (log p − log q), batch mean (spec §1.2 α→1, §1.6). Same gradient as {@link softCrossEntropy}
+ * KL(p‖q) = Σ p (log p − log q), batch mean (METHOD.md §1.2 α→1, §1.6). Same gradient as {@link softCrossEntropy}
  * ((q − p)/B; they differ by the constant H(p)); the teacher is detached. Computed as p·(log p − log q) with both logs
  * from logSoftmax, so p = 0 contributes 0 rather than 0·log 0 = NaN.
  */
@@ -433,14 +433,14 @@ export function klDivergence(studentLogits: tf.Tensor2D, teacherLogits: tf.Tenso
 }
 
 /**
- * Label-smoothed cross-entropy, the max subnet's loss (AN `CrossEntropyLossSmooth`, spec §1.6): batch mean of
+ * Label-smoothed cross-entropy, the max subnet's loss (the reference's `CrossEntropyLossSmooth`, METHOD.md §1.6): batch mean of
  * −Σ_k t_k log_softmax(z)_k with t = one_hot·(1−ε) + ε/K. Differentiated by ordinary autodiff.
  *
  * @param logits [B, K].
  * @param labels [B] integer class ids in [0, K) (int32 tensor or array). Array labels are range-checked; a tensor's
  *   are not (that would need a synchronous download), and an out-of-range id gives an all-ε/K target.
  * @param numClasses K; must equal the logits' class axis.
- * @param epsilon ε, default 0.1 (spec §1.6).
+ * @param epsilon ε, default 0.1 (METHOD.md §1.6).
  */
 export function labelSmoothedCrossEntropy(
   logits: tf.Tensor2D,

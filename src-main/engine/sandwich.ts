@@ -1,5 +1,5 @@
 /**
- * One sandwich-rule step's gradients (spec §2, AlphaNet `train_alphanet.py` `train_epoch`):
+ * One sandwich-rule step's gradients (METHOD.md §2, AlphaNet `train_alphanet.py` `train_epoch`):
  *   1. the max subnet, with dropout and drop-connect on, against the labels (label-smoothed CE, ε = 0.1);
  *   2. its logits, detached, are the teacher;
  *   3. the other subnets (uniform random ones, then the min subnet last) without regularisation, distilled from the
@@ -19,7 +19,7 @@ import {
   softCrossEntropy,
 } from './losses';
 
-/** How the non-max subnets learn (spec §1.4, §1.6). */
+/** How the non-max subnets learn (METHOD.md §1.4, §1.6). */
 export type Distillation =
   /** AlphaNet (default): per-sample max of D_{α₋}, D_{α₊} with clipping β. */
   | { kind: 'adaptive-alpha'; alphaMin: number; alphaMax: number; clip: number }
@@ -38,7 +38,7 @@ export interface SandwichMember {
 }
 
 /**
- * The subnets of one step: max, then `n − 2` uniform random subnets, then min (spec §2 step 5; n ≥ 2, default 4).
+ * The subnets of one step: max, then `n − 2` uniform random subnets, then min (METHOD.md §2 step 1; n ≥ 2, default 4).
  * Without the sandwich rule the last one is random too.
  */
 export function sandwichMembers(space: SearchSpace, rng: Rng, n = 4, sandwichRule = true): SandwichMember[] {
@@ -52,7 +52,7 @@ export function sandwichMembers(space: SearchSpace, rng: Rng, n = 4, sandwichRul
 }
 
 export interface SandwichOptions {
-  /** Label smoothing ε of the max subnet's loss (default 0.1, spec §2.1). */
+  /** Label smoothing ε of the max subnet's loss (default 0.1, METHOD.md §2.1). */
   labelSmoothing?: number;
   distillation: Distillation;
   /** Regularisation of the max subnet: dropout and drop-connect base rates (the paper: 0.2 and 0.2), and the RNG. */
@@ -61,7 +61,7 @@ export interface SandwichOptions {
 
 export interface MemberResult {
   role: SandwichRole;
-  /** The loss this member contributed (the surrogate S for α losses, spec §1.5). */
+  /** The loss this member contributed (the surrogate S for α losses, METHOD.md §1.5). */
   loss: number;
   /** Adaptive α only: share of samples where α₋ won, and the mean selected divergence. */
   alphaMinShare?: number;

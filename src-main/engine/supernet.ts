@@ -1,12 +1,12 @@
 /**
- * The weight-sharing supernet in TF.js (spec §3.2–3.4).
+ * The weight-sharing supernet in TF.js (METHOD.md §3.2–3.4).
  *
  * Every weight is allocated once at its maximum size; a subnet's forward slices the first channels of each tensor
  * and centre-crops depthwise kernels, inside the gradient tape, so gradients reach exactly the sliced parts. The layer
  * shapes come from `subnetPlan`, the same plan the FLOPs counter reads.
  *
  * Batch norm: during training every BN normalises with the batch statistics of the sliced channels (the reference's
- * DynamicBatchNorm2d is always in training mode and its running buffers are never updated, spec §3.4). For evaluation,
+ * DynamicBatchNorm2d is always in training mode and its running buffers are never updated, METHOD.md §3.4). For evaluation,
  * statistics are recalibrated per subnet (`calibration.ts`) and passed in as `bn: { kind: 'running', stats }`.
  *
  * Deviation from the reference: inputs are resized to the subnet's resolution with bilinear interpolation
@@ -36,7 +36,7 @@ export interface ForwardOptions {
     /** `tensors`: the same statistics already on the backend (a static subnet keeps them), skipping the upload. */
     | { kind: 'running'; stats: BnStats; tensors?: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }> };
   /**
-   * Regularisation of the max subnet (spec §2.2): dropout before the classifier and drop-connect on identity
+   * Regularisation of the max subnet (METHOD.md §2.2): dropout before the classifier and drop-connect on identity
    * blocks of the last stages. `rng` draws the masks' seeds so a seeded run repeats. Off when absent.
    */
   regularize?: { dropout: number; dropConnect: number; rng: Rng };
@@ -52,12 +52,12 @@ export interface SupernetOptions {
   seed?: number;
 }
 
-/** h-sigmoid(x) = relu6(x + 3) / 6 (spec §3.2, SE gate). */
+/** h-sigmoid(x) = relu6(x + 3) / 6 (METHOD.md §3.2, SE gate). */
 const hsigmoid = (x: tf.Tensor) => tf.div(tf.relu6(tf.add(x, 3)), 6);
 
 /**
  * Parameter names. BN parameters contain `.bn.`, biases end in `.b`; training applies no weight decay to either
- * (spec §2.1).
+ * (METHOD.md §2.1).
  */
 export function isNoDecayParam(name: string): boolean {
   return name.includes('.bn.') || name.endsWith('.b');
@@ -88,7 +88,7 @@ export class Supernet {
   }
 
   /**
-   * PyTorch's default init (spec §2.1): weights and biases U(±1/√fan_in) with fan_in of the *max* weight
+   * PyTorch's default init (METHOD.md §2.1): weights and biases U(±1/√fan_in) with fan_in of the *max* weight
    * (kaiming-uniform with a = √5), BN γ = 1 and β = 0, then the last BN γ of every block set to 0.
    */
   private allocate(rng: Rng): void {
@@ -152,7 +152,7 @@ export class Supernet {
     return tf.slice(v, new Array(size.length).fill(0), size);
   }
 
-  /** The centre k×k crop of a depthwise kernel, first c channels (spec §3.4). */
+  /** The centre k×k crop of a depthwise kernel, first c channels (METHOD.md §3.4). */
   sliceKernel(name: string, k: number, c: number): tf.Tensor4D {
     const v = this.param(name);
     const off = (v.shape[0] - k) / 2;

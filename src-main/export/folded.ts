@@ -38,7 +38,7 @@ export interface FoldedBlock {
   se?: { reduce: FoldedDense; expand: FoldedDense };
   project: FoldedConv;
   shortcutPool: boolean;
-  /** True when the pool's input is odd-sized: pad 1 on every side, count the padding (spec §3.2). */
+  /** True when the pool's input is odd-sized: pad 1 on every side, count the padding (METHOD.md §3.2). */
   shortcutPoolPad: boolean;
   shortcut?: FoldedConv;
 }

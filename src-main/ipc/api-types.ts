@@ -207,7 +207,7 @@ export interface SpaceInfo {
   space: Record<string, unknown>;
 }
 
-// ---- subnets, searches, export, comparison (issue 7) ---------------------------------------------------------
+// ---- subnets, searches, export, comparison ----------------------------------------------------------------------
 
 /** A subnet's genes as the engine stores them (engine `Genome`): `width` has n + 2 entries [first conv, stage 1 … n,
  * last conv]; `depth`, `kernelSize` and `expandRatio` have n, one per stage. */

@@ -1,12 +1,12 @@
 /**
- * Evaluation of one subnet of a trained supernet (spec §4): BN recalibration on the given calibration batches, then
+ * Evaluation of one subnet of a trained supernet (METHOD.md §4): BN recalibration on the given calibration batches, then
  * accuracy and cross-entropy on the given evaluation batches in eval mode with the calibrated running statistics,
- * plus analytic MFLOPs and parameters (spec §6).
+ * plus analytic MFLOPs and parameters (METHOD.md §6).
  *
  * The accuracy *before* calibration is measured as well, so a user sees what calibration buys. "Before" is, by
  * default, eval mode with the reset statistics (mean 0, variance 1): exactly what the reference's static subnet
  * computes after `reset_running_stats` if nobody calibrates it (its supernet BN buffers are never updated in
- * training, spec §3.4). `before: 'batch'` instead normalises every eval batch with its own statistics (the training
+ * training, METHOD.md §3.4). `before: 'batch'` instead normalises every eval batch with its own statistics (the training
  * forward), which depends on the eval batch size.
  *
  * Deterministic: given the same weights and batches, the results repeat bit for bit on one backend (no random ops).
@@ -28,7 +28,7 @@ export interface LabelledBatch {
 }
 
 export interface EvaluateOptions {
-  /** Calibration batches: the first N batches of the (augmented) training loader in the reference (spec §4). */
+  /** Calibration batches: the first N batches of the (augmented) training loader in the reference (METHOD.md §4). */
   calibration: Iterable<tf.Tensor4D>;
   /** Evaluation batches (the search-validation split, or the test split on request). */
   evaluation: Iterable<LabelledBatch>;

@@ -1,13 +1,13 @@
 /**
- * Evolutionary search under budgets (spec §5, AlphaNet `parallel_supernet_evo_search.py`), with its quirks fixed,
+ * Evolutionary search under budgets (METHOD.md §5, AlphaNet `parallel_supernet_evo_search.py`), with its quirks fixed,
  * and a random-search baseline that shares the same machinery.
  *
- * Algorithm (spec §5.2):
+ * Algorithm (METHOD.md §5.2):
  *   generation 0: the min subnet (when it is within the budget) + uniform random subnets, rejection-sampled within
  *                 the budget, `populationSize` in all;
  *   generations 1…G: `mutateSize` mutated and `crossoverSize` crossed-over children of parents drawn uniformly from
  *                 the parent pool; every child is redrawn until it is within the budget.
- * Fixed quirks (spec §5.3): every candidate is evaluated (no ⌊len/world⌋·world truncation); the last generation is
+ * Fixed quirks (METHOD.md §5.3): every candidate is evaluated (no ⌊len/world⌋·world truncation); the last generation is
  * evaluated too (G + 1 populations in all: P + G·(M + C) candidates); the archive — every evaluated subnet, keyed by
  * genome ID — is reported through `onEvaluated` as it grows.
  *
@@ -45,17 +45,17 @@ export type Objective = 'mflops' | 'latency';
 
 /** Settings of the evolutionary search. Defaults are sized for small data (32×32 spaces, a few s per evaluation). */
 export interface EvolutionConfig {
-  /** Initial population (spec: 512 "default", 4 shipped). Default 16. */
+  /** Initial population (the reference: 512 "default", 4 shipped; METHOD.md §5.1). Default 16. */
   populationSize: number;
   /** Mutated children per generation. Default 8. */
   mutateSize: number;
   /** Crossed-over children per generation. Default 8. */
   crossoverSize: number;
-  /** Per-gene mutation probability (spec: 0.2). Default 0.2. */
+  /** Per-gene mutation probability (the reference: 0.2). Default 0.2. */
   mutateProb: number;
-  /** Per-gene probability of taking the second parent's gene in crossover (spec: 0.5). Default 0.5. */
+  /** Per-gene probability of taking the second parent's gene in crossover (the reference: 0.5). Default 0.5. */
   crossoverProb: number;
-  /** Generations after the initial population (spec's evo_iter). Default 10 → 16 + 10·16 = 176 evaluations. */
+  /** Generations after the initial population (the reference's evo_iter). Default 10 → 16 + 10·16 = 176 evaluations. */
   generations: number;
   /** Seed of every random draw. Default 0. */
   seed: number;

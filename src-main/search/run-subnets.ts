@@ -1,7 +1,8 @@
 /**
- * Subnets of a trained run (issue 5): load a run's checkpoint into a supernet, name a subnet, evaluate it with BN
+ * Subnets of a trained run: load a run's checkpoint into a supernet, name a subnet, evaluate it with BN
  * recalibration through the run's evaluation cache (SQLite, `store/search.ts`), and export it with provenance.
- * Plain Node; the CLI, the search runner and (later) the app call these.
+ * Loads TF.js, so only the CLI and the search runner call these; the app reaches them through a child process,
+ * never from Electron main.
  *
  *   const run = await loadRun(home, db, 3);                        // latest good checkpoint (or 'best')
  *   const { genome } = resolveSubnet(run, 'random:7');

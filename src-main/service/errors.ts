@@ -5,6 +5,7 @@
  */
 import { ZodError } from 'zod';
 import { DatasetError } from '../data/types';
+import { BackendError } from '../engine/backend-names';
 import { SpaceError } from '../engine/spaces/schema';
 import type { ApiErrorInfo } from '../ipc/api-types';
 import { ApiArgsError, issuePath } from '../ipc/api-schemas';
@@ -18,6 +19,7 @@ import { EvaluationNotFoundError, SearchNotFoundError } from '../store/search';
 import { CheckpointError } from '../train/checkpoint';
 import { ConfigError } from '../train/config';
 import { RunManagerError } from '../train/manager';
+import { SettingsError } from '../settings';
 
 /** 400: the input or the request is refused; 404: the object does not exist; 500: a failure on our side. */
 export type ApiStatus = 400 | 404 | 500;
@@ -32,6 +34,17 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+const USER_ERRORS = [ConfigError, DatasetError, RunManagerError, StoreError, SpaceError, SearchManagerError, BudgetError, RunSubnetError, CheckpointError, BackendError, SettingsError];
+
+/**
+ * Whether `e` is one of the modules' own error classes, whose message is written for the user (a bad config, a
+ * missing run, an impossible budget, a broken settings file, …) rather than a bug or an environment failure. The one
+ * list behind the service's 400s, the CLI's one-line refusals (cli/errors.ts) and the engine worker's input errors.
+ */
+export function isUserError(e: unknown): e is Error {
+  return USER_ERRORS.some((C) => e instanceof C);
 }
 
 export interface MappedError {
@@ -54,19 +67,7 @@ export function toApiError(e: unknown): MappedError {
     return info(400, field ? `${field}: ${issue.message}` : (issue?.message ?? e.message), field || undefined);
   }
   if (e instanceof RunNotFoundError || e instanceof SearchNotFoundError || e instanceof EvaluationNotFoundError) return info(404, e.message);
-  if (
-    e instanceof ConfigError ||
-    e instanceof DatasetError ||
-    e instanceof RunManagerError ||
-    e instanceof StoreError ||
-    e instanceof SpaceError ||
-    e instanceof SearchManagerError ||
-    e instanceof BudgetError ||
-    e instanceof RunSubnetError ||
-    e instanceof CheckpointError
-  ) {
-    return info(400, e.message);
-  }
+  if (isUserError(e)) return info(400, e.message);
   const message = e instanceof Error ? e.message : String(e);
   return info(500, message || 'internal error');
 }

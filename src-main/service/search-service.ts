@@ -1,5 +1,5 @@
 /**
- * The service's subnet, search, export and comparison methods (issue 7): `subnets.*`, `searches.*`,
+ * The service's subnet, search, export and comparison methods: `subnets.*`, `searches.*`,
  * `exports.start`, `compare.runs`, and the `searches.event` topic.
  *
  * Nothing here imports TF.js (the Electron main process must not load it; test/unit/train/main-imports.test.ts).

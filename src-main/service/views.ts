@@ -106,7 +106,7 @@ export function calibrationOf(epochs: readonly EpochMetric[]): RunDetail['calibr
   return epochs.filter((e) => e.epoch === last).map((e) => ({ subnet: e.subnet, before: e.valTop1Before, after: e.valTop1 }));
 }
 
-// ---- subnets, searches, fronts (issue 7) ------------------------------------------------------------------------
+// ---- subnets, searches, fronts -----------------------------------------------------------------------------------
 
 /** Names of a space's genome entries as the API shows them: `first` (stem), the stages' own names, `last` (head). */
 export function stageNamesOf(space: Pick<SearchSpace, 'stages'>): string[] {

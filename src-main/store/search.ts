@@ -544,8 +544,10 @@ export function listRunFronts(db: Db, runId: number): FrontRow[] {
 }
 
 /**
- * Offers one evaluation to a run-level front, incrementally: the stored front is loaded, the point inserted
- * (O(log n)), and the row rewritten with its hypervolume against `ref`. Returns whether the point joined the front.
+ * Offers one evaluation to a run-level front: the stored front of n points is parsed and rebuilt (n insertions,
+ * O(n log n)), the point inserted, and the whole row rewritten with its hypervolume against `ref` (O(n)). Fronts are
+ * small (tens of points), so this costs far less than the evaluation it records. Returns whether the point joined
+ * the front.
  * Call inside the transaction that stored the evaluation.
  */
 export function offerToRunFront(db: Db, scope: RunFrontScope, point: { evaluationId: number; genomeId: string; accuracy: number; cost: number }, ref: ReferencePoint): boolean {

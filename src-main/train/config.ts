@@ -1,7 +1,7 @@
 /**
  * The run configuration: one zod schema holding every training default, with its unit, in one place.
  *
- * The paper's values (spec §2.1) are for 360 epochs of ImageNet at a global batch of 2048 on 64 GPUs. A workbench run
+ * The paper's values (METHOD.md §2.1) are for 360 epochs of ImageNet at a global batch of 2048 on 64 GPUs. A workbench run
  * is a few thousand images for tens of epochs at batch 64 on a laptop CPU, so a few defaults are scaled; each such
  * field says why. A config that fails validation is refused with one line per bad field, naming it.
  */
@@ -15,7 +15,7 @@ const posInt = int.positive();
 const nonNeg = z.number().nonnegative();
 const rate = z.number().min(0).lt(1);
 
-/** How the non-max sandwich members learn (spec §1.4, §1.6); `members[0]`, the max subnet, always uses the labels. */
+/** How the non-max sandwich members learn (METHOD.md §1.4, §1.6); `members[0]`, the max subnet, always uses the labels. */
 export const DistillationSchema = z
   .discriminatedUnion('kind', [
     z.strictObject({
@@ -61,7 +61,7 @@ export const OptimizerSchema = z.strictObject({
    * for runs of 10–50 epochs one epoch is a similar share without wasting a short run on warmup.
    */
   warmupEpochs: nonNeg.default(1),
-  /** Warmup starts at this fraction of the base LR (default 0.001, spec §2.1). */
+  /** Warmup starts at this fraction of the base LR (default 0.001, METHOD.md §2.1). */
   warmupStartFactor: z.number().positive().max(1).default(0.001),
   /**
    * L2 weight decay λ, coupled through the gradient (default 5e-5; none on BN parameters and biases). The paper
@@ -69,7 +69,7 @@ export const OptimizerSchema = z.strictObject({
    * the 5e-4 common for CIFAR ResNets, because inplace distillation already regularises the smaller subnets.
    */
   weightDecay: nonNeg.default(5e-5),
-  /** Clip every gradient entry to [−c, c] before weight decay is added (default 1.0, spec §2 step 6); 0 = off. */
+  /** Clip every gradient entry to [−c, c] before weight decay is added (default 1.0, METHOD.md §2 step 5); 0 = off. */
   gradClipValue: nonNeg.default(1.0),
 });
 
@@ -124,7 +124,7 @@ export const TrainConfigSchema = z
     /** Seed of weight init, data order, subnet sampling and drop masks (default 0, the paper's). */
     seed: int.min(0).max(2 ** 31 - 1).default(0),
     distillation: DistillationSchema.default({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 }),
-    /** Sandwich members per step (default 4: max, 2 random, min — spec §2). */
+    /** Sandwich members per step (default 4: max, 2 random, min — METHOD.md §2). */
     subnetsPerStep: int.min(2).max(16).default(4),
     /** The last member is the min subnet (default true). */
     sandwichRule: z.boolean().default(true),
@@ -133,7 +133,7 @@ export const TrainConfigSchema = z
     labelSmoothing: rate.default(0.1),
     /** Dropout before the classifier, max subnet only (default 0.2). */
     dropout: rate.default(0.2),
-    /** Drop-connect base rate on the last stages' identity blocks, max subnet only (default 0.2, spec §2.2). */
+    /** Drop-connect base rate on the last stages' identity blocks, max subnet only (default 0.2, METHOD.md §2.2). */
     dropConnect: rate.default(0.2),
     /** Training-time augmentation of the loader (default true). */
     augment: z.boolean().default(true),

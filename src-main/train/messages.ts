@@ -48,7 +48,7 @@ export const EpochSchema = z.strictObject({
   /**
    * Per validated subnet (`min`, `max`, `random-1`…): top-1 and mean cross-entropy on val after BN recalibration
    * (`valTop1`, `valLoss`) and before it, with the supernet's running statistics as training leaves them
-   * (`valTop1Before`, `valLossBefore`; spec §4).
+   * (`valTop1Before`, `valLossBefore`; METHOD.md §4).
    */
   subnets: z.array(
     z.strictObject({ subnet: z.string(), mflops: z.number(), valTop1: z.number(), valLoss: z.number(), valTop1Before: z.number(), valLossBefore: z.number() }),

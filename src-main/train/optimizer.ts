@@ -1,5 +1,5 @@
 /**
- * SGD with (Nesterov) momentum and coupled L2 weight decay, with PyTorch's semantics (spec §2.1, `torch.optim.SGD`):
+ * SGD with (Nesterov) momentum and coupled L2 weight decay, with PyTorch's semantics (METHOD.md §2.1, `torch.optim.SGD`):
  *
  *   d ← g + λ·w                 (λ = 0 for BN parameters and biases: `isNoDecayParam`)
  *   v ← μ·v + d                 (v starts at 0, so the first step has v = d, as PyTorch's clone)
@@ -7,7 +7,7 @@
  *
  * `g` is the already value-clipped gradient: weight decay is added after clipping. The momentum buffers are keyed by
  * the parameter's short name, not by its position in a gradient list: the sandwich members differ in depth from step
- * to step, so a positional key (what `tf.train.momentum` uses) would mix up buffers (notes/tfjs.md). A parameter
+ * to step, so a positional key (what `tf.train.momentum` uses) would mix up buffers (METHOD.md §2.1). A parameter
  * with no gradient this step is skipped entirely — neither decayed nor moved — as PyTorch skips `grad is None`.
  */
 import * as tf from '@tensorflow/tfjs';

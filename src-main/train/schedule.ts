@@ -1,5 +1,5 @@
 /**
- * The learning rate, stepped per iteration (spec §2.1, AttentiveNAS `solver/lr_scheduler.py` `warmup_cosine_lr`):
+ * The learning rate, stepped per iteration (METHOD.md §2.1, AttentiveNAS `solver/lr_scheduler.py` `warmup_cosine_lr`):
  *
  *   lr(t) = base · w(t) · ½(1 + cos(π t / T_max)),  w(t) = f·(1 − t/T_w) + t/T_w for t < T_w, else 1,
  *

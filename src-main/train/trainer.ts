@@ -1,5 +1,5 @@
 /**
- * The training loop (spec §2), meant to be read top to bottom: `Trainer.run()` is the whole story, the methods below
+ * The training loop (METHOD.md §2), meant to be read top to bottom: `Trainer.run()` is the whole story, the methods below
  * it are its steps. Per step:
  *   1. sample the sandwich members with the run's RNG (max, random…, min);
  *   2. summed gradients of all members on one batch (engine `sandwichGradients`);
@@ -373,10 +373,10 @@ export class Trainer {
   }
 
   /**
-   * Validation (spec §4) of each subnet on the val split (or its first `validation.maxImages`), twice per batch:
+   * Validation (METHOD.md §4) of each subnet on the val split (or its first `validation.maxImages`), twice per batch:
    * - *after* BN recalibration: the subnet's statistics recalibrated on fixed training batches (the score);
    * - *before* it: the supernet's running BN statistics as training leaves them. Training never updates them (every
-   *   BN normalises with batch statistics; the reference's BN momentum is 0, spec §2.1), so they are the initial
+   *   BN normalises with batch statistics; the reference's BN momentum is 0, METHOD.md §2.1), so they are the initial
    *   mean 0 and variance 1 — what recalibration replaces, and what a subnet is worth without it.
    * The val split is read once for all subnets. Returns the run's score: mean calibrated top-1 of min and max.
    */

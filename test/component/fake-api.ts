@@ -2,7 +2,7 @@
  * An in-memory WorkbenchApi for component tests: two datasets, a few runs, one preset and one space, and a
  * `runs.check` that refuses what the engine would refuse for the fields the tests touch (a non-positive or
  * fractional epoch count, a non-list of stage widths) and prices a space by its widths, so edits move the MFLOPs.
- * Subnets, searches, exports and comparisons (issue 7) keep to the contract's rules the pages rely on: a search
+ * Subnets, searches, exports and comparisons keep to the contract's rules the pages rely on: a search
  * refuses a budget no subnet meets at `budget.mflopsMax`, an export refuses a relative or missing `dir`, a
  * comparison takes 2–4 runs. Pushed events are sent with `emitRun` / `emitJob` / `emitSearch`.
  */

@@ -1,6 +1,6 @@
 /**
- * Issue 7 end to end in Chromium against the real served mode (`alphanet serve`, out/main/cli.js): two tiny runs on
- * the demo set, one with adaptive α and one with KL distillation (started through the API: the run form has its own
+ * Search, Pareto explorer, export and Compare end to end in Chromium against the real served mode (`alphanet serve`,
+ * out/main/cli.js): two tiny runs on the demo set, one with adaptive α and one with KL distillation (started through the API: the run form has its own
  * e2e in served.test.ts), each searched from the Search page under a MFLOPs budget; then the Pareto explorer (a point
  * hovered with the mouse shows its tooltip, a click opens the panel), an export of that subnet in both formats whose
  * files are loaded here (TF.js `loadLayersModel`, onnxruntime-node), and the Compare page with two fronts.

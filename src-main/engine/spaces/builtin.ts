@@ -24,7 +24,7 @@ import slimmableCifar32 from '../../../resources/spaces/slimmable-cifar32.json';
 import namedSubnets from '../../../resources/spaces/named-subnets.json';
 
 /**
- * The paper's search space, exactly (spec §3.1; AlphaNet `configs/train_alphanet_models.yml`): 4.4e11 subnets from
+ * The paper's search space, exactly (METHOD.md §3.1; AlphaNet `configs/train_alphanet_models.yml`): 4.4e11 subnets from
  * 203 to 1939 MFLOPs.
  */
 export const ALPHANET_IMAGENET = alphanetImagenet as SearchSpaceInput;
@@ -52,7 +52,7 @@ export interface NamedSubnet {
 }
 
 /**
- * The published AlphaNet models (spec §7): facebookresearch/AlphaNet README.md, archs from
+ * The published AlphaNet models (METHOD.md §7): facebookresearch/AlphaNet README.md, archs from
  * configs/eval_alphanet_models.yml.
  */
 export const NAMED_SUBNETS: NamedSubnet[] = namedSubnets;

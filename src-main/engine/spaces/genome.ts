@@ -1,5 +1,5 @@
 /**
- * Genomes: sampling (min, max, uniform random with a seeded RNG — spec §3.3), validation against a space, the
+ * Genomes: sampling (min, max, uniform random with a seeded RNG — METHOD.md §3.3), validation against a space, the
  * canonical JSON form and a stable short ID.
  */
 import { createHash } from 'node:crypto';

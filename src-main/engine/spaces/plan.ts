@@ -1,8 +1,8 @@
 /**
  * The layer plan of a subnet: every block's channels, kernel, stride and spatial sizes, derived once from a space
- * and a genome by the rules of spec §3.2. The forward pass, the FLOPs counter, static extraction and export all read
+ * and a genome by the rules of METHOD.md §3.2. The forward pass, the FLOPs counter, static extraction and export all read
  * this plan, so they cannot disagree about shapes. `supernetShape` gives the maximum (allocated) size of every
- * physical layer, from which every subnet's weights are sliced (spec §3.4).
+ * physical layer, from which every subnet's weights are sliced (METHOD.md §3.4).
  */
 import type { Genome, SearchSpace, StageSpec } from './schema';
 
@@ -13,7 +13,7 @@ export function makeDivisible(v: number, divisor = 8, minValue = 1): number {
   return nv;
 }
 
-/** Output size of a conv with symmetric padding k//2 (PyTorch convention, spec §3.2). */
+/** Output size of a conv with symmetric padding k//2 (PyTorch convention, METHOD.md §3.2). */
 export function convOutSize(size: number, kernel: number, stride: number): number {
   const pad = Math.floor(kernel / 2);
   return Math.floor((size + 2 * pad - kernel) / stride) + 1;
@@ -32,11 +32,11 @@ function maxMid(st: StageSpec, ins: number[]): number {
   return maxOf(st.expandRatio) > 1 ? makeDivisible(Math.round(maxOf(ins) * maxOf(st.expandRatio)), 8) : maxOf(ins);
 }
 
-/** SE middle channels: make_divisible(c_mid // 4, 8) (spec §3.2). */
+/** SE middle channels: make_divisible(c_mid // 4, 8) (METHOD.md §3.2). */
 const seChannels = (cMid: number) => makeDivisible(Math.floor(cMid / 4), 8);
 
 /**
- * Allocated SE channels: the reference's make_divisible(max_mid // 4, 8) (spec §3.4) — except that make_divisible is
+ * Allocated SE channels: the reference's make_divisible(max_mid // 4, 8) (METHOD.md §3.4) — except that make_divisible is
  * not monotonic below 8 (make_divisible(2) = 9 > make_divisible(6) = 8), so with tiny widths a smaller subnet could
  * ask for more SE channels than that; we allocate the largest any subnet uses (identical for every built-in space).
  */
@@ -60,7 +60,7 @@ export interface BlockPlan {
   cOut: number;
   kernel: number;
   stride: 1 | 2;
-  /** False in stages whose largest expand ratio is 1 (no expand conv; spec §3.2 mb1). */
+  /** False in stages whose largest expand ratio is 1 (no expand conv; METHOD.md §3.2 mb1). */
   hasExpand: boolean;
   /** SE middle channels, 0 when the stage has no SE. */
   cSe: number;
@@ -71,7 +71,7 @@ export interface BlockPlan {
   shortcutConv: boolean;
   /**
    * Drop-connect rate relative to the base rate: globalIndex / total blocks on identity blocks of the last
-   * `dropConnectLastStages` stages, 0 elsewhere (spec §2.2: rate = 0.2 · idx / 37 on ImageNet).
+   * `dropConnectLastStages` stages, 0 elsewhere (METHOD.md §2.2: rate = 0.2 · idx / 37 on ImageNet).
    */
   dropConnectScale: number;
 }
@@ -164,7 +164,7 @@ export interface SupernetShape {
 }
 
 
-/** The maximum size of every physical layer: what the supernet allocates (spec §3.4). */
+/** The maximum size of every physical layer: what the supernet allocates (METHOD.md §3.4). */
 export function supernetShape(space: SearchSpace, numClasses = space.numClasses): SupernetShape {
   const blocks: BlockShape[] = [];
   let inChoices = space.firstConv.width;

@@ -1,9 +1,9 @@
 /**
  * Search spaces and genomes as data, validated by one schema.
  *
- * A search space is the paper's `supernet_config` (spec §3.1) in camelCase JSON: a first conv, a list of
+ * A search space is the paper's `supernet_config` (METHOD.md §3.1) in camelCase JSON: a first conv, a list of
  * MobileNetV3-style MB stages, and a v3 head. Width, kernel and expand ratio are chosen once per stage and shared by
- * every active block of that stage; depth keeps the first d blocks (spec §3.1).
+ * every active block of that stage; depth keeps the first d blocks (METHOD.md §3.1).
  *
  * A genome (an architecture, one subnet) has the paper's gene layout:
  * `width` = [first_conv, stage 1 … stage n, last_conv], and one `depth`, `kernelSize`, `expandRatio` per stage.
@@ -26,7 +26,7 @@ export const StageSchema = z.strictObject({
   depth: choices,
   /** Depthwise kernel choices (odd); smaller kernels are the centre crop of the largest. */
   kernelSize: choices.refine((ks) => ks.every((k) => k % 2 === 1), 'kernel sizes must be odd'),
-  /** Expand-ratio choices; a stage whose largest ratio is 1 has no expand conv (spec §3.2, mb1). */
+  /** Expand-ratio choices; a stage whose largest ratio is 1 has no expand conv (METHOD.md §3.2, mb1). */
   expandRatio: choices,
   /** Stride of the stage's first block (1 or 2). */
   stride: z.union([z.literal(1), z.literal(2)]),
@@ -53,7 +53,7 @@ export const SearchSpaceSchema = z
       stride: z.union([z.literal(1), z.literal(2)]),
     }),
     stages: z.array(StageSchema).min(1),
-    /** Feature-mix (last_conv) width choices, `c_last` in spec §3.2. */
+    /** Feature-mix (last_conv) width choices, `c_last` in METHOD.md §3.2. */
     lastConv: z.strictObject({ width: choices }),
     /** The v3 head expands the last stage's width by this factor before pooling (the paper: 6). */
     headExpand: positiveInt.default(6),

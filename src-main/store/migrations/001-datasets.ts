@@ -1,5 +1,5 @@
 /**
- * Imported datasets (issue 4; src-main/data). One row per dataset; the pixels live in `<home>/datasets/<id>/` as
+ * Imported datasets (src-main/data). One row per dataset; the pixels live in `<home>/datasets/<id>/` as
  * uint8 files. List-valued fields are JSON text: they are read and written whole, never queried into.
  * `content_hash` is UNIQUE: the same content imported twice is the same dataset.
  */

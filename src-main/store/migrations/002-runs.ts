@@ -1,5 +1,5 @@
 /**
- * Training runs, their metrics, events and checkpoints (issue 3). docs/STORE.md describes every column.
+ * Training runs, their metrics, events and checkpoints (src-main/train). docs/STORE.md describes every column.
  *
  * Status transitions are enforced here, by a trigger, so no writer (the runner, the app, the CLI, a future bug) can
  * move a run along an edge that is not in the lifecycle:

@@ -1,5 +1,5 @@
 /**
- * Search and evaluated subnets (issue 5). docs/SEARCH.md ("Storage") describes every table.
+ * Searches and evaluated subnets (src-main/search). docs/SEARCH.md ("Storage") describes every table.
  *
  * - `devices`: latency device fingerprints, by a short id (the sha256 of the fingerprint's JSON), so an evaluation's
  *   latency says which machine and backend measured or predicted it.

@@ -1,5 +1,5 @@
 /**
- * Pinned subnets (issue 7): the user pins an evaluated subnet in the Pareto explorer to keep it on top of lists and
+ * Pinned subnets: the user pins an evaluated subnet in the Pareto explorer to keep it on top of lists and
  * draw it apart. A flag on the evaluation itself, so a pin follows the subnet wherever it is listed (every search
  * that reached it, the run's front) and goes away with the run (the evaluations cascade from `runs`).
  */

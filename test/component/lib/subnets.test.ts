@@ -93,7 +93,7 @@ describe('search events', () => {
   });
 });
 
-describe('routes of issue 7', () => {
+describe('routes of the subnet, search, explorer and compare pages', () => {
   it('parse and print search, explorer and compare addresses', () => {
     expect(parseHash('#/search')).toEqual({ page: 'search', runId: null, searchId: null });
     expect(parseHash('#/search/3/12')).toEqual({ page: 'search', runId: 3, searchId: 12 });

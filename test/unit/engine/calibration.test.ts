@@ -1,5 +1,5 @@
 /**
- * BN recalibration (spec §4: reset, then the plain average of per-batch means and unbiased variances) and static
+ * BN recalibration (METHOD.md §4: reset, then the plain average of per-batch means and unbiased variances) and static
  * subnet extraction (copied weights + calibrated BN give the supernet path's eval output).
  */
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
- * FLOPs (MACs) and parameters against the published numbers (spec §6/§7; fixture copied from
- * shared/spec/alphanet-space.json) and against the independent count in spec §6's table.
+ * FLOPs (MACs) and parameters against the published numbers (METHOD.md §6/§7; test/fixtures/alphanet-space.json) and
+ * against the independent count in the table of METHOD.md §6.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { Rng } from '../../../src-main/engine/rng';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../../fixtures/alphanet-space.json'), 'utf8'));
 const keyToName: Record<string, string> = { a0: 'alphanet-a0', a1: 'alphanet-a1', a2: 'alphanet-a2', a3: 'alphanet-a3', a4: 'alphanet-a4', a5: 'alphanet-a5', a5_1: 'alphanet-a5-base', a6: 'alphanet-a6' };
-// spec §6 table ("ours", M MACs / params M), an independent count.
+// The independent count of METHOD.md §6 (M MACs, M params), not derived from this code.
 const specCount: Record<string, [number, number]> = {
   'alphanet-a0': [203.39, 8.95], 'alphanet-a1': [279.24, 9.45], 'alphanet-a2': [316.73, 11.15], 'alphanet-a3': [356.52, 12.78],
   'alphanet-a4': [443.53, 11.81], 'alphanet-a5': [491.48, 12.97], 'alphanet-a5-base': [594.79, 12.4], 'alphanet-a6': [709.01, 15.15],
@@ -31,7 +31,7 @@ describe('FLOPs of the published AlphaNet models', () => {
       expect(c.mparams).toBeCloseTo(specCount[name][1], 1);
     });
   }
-  it('min and max subnets match spec §3.1', () => {
+  it('min and max subnets match METHOD.md §3.1', () => {
     expect(subnetCost(space, minGenome(space)).mflops).toBeCloseTo(203.39, 1);
     expect(subnetCost(space, maxGenome(space)).mflops).toBeCloseTo(1939.34, 1);
   });

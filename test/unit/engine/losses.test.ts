@@ -1,13 +1,13 @@
 /**
- * Losses of spec §1 (src-main/engine/losses.ts).
+ * Losses of METHOD.md §1 (src-main/engine/losses.ts).
  *
- * Reference values: test/fixtures/alpha-div-vectors.json, an unchanged copy of shared/spec/alpha-div-vectors.json. Its
- * float64 values were produced by an independent numpy implementation of facebookresearch/AlphaNet `loss_ops.py`
- * (`f_divergence` + `AdaptiveLossSoft`), whose gradient was checked against finite differences (spec §1.7). Label
+ * Reference values: test/fixtures/alpha-div-vectors.json (see test/fixtures/README.md). Its float64 values were
+ * produced by an independent numpy implementation of facebookresearch/AlphaNet `loss_ops.py`
+ * (`f_divergence` + `AdaptiveLossSoft`), whose gradient was checked against finite differences (METHOD.md §1.7). Label
  * smoothing is checked against a value computed by hand below, and gradients that the fixture does not hold against
  * finite differences.
  *
- * Everything runs on the CPU backend in float32. Fixture tolerance (spec §1.7: "about 1e-5 relative"):
+ * Everything runs on the CPU backend in float32. Fixture tolerance (about 1e-5 relative, METHOD.md §1.7):
  * |actual − expected| ≤ max(1e-5·|expected|, 1e-6). Every case passes it with the log-space formulation; no case needs a
  * looser bound (the worst, the gradient of the β = 1e3 case, uses about a tenth of it).
  */
@@ -103,7 +103,7 @@ beforeAll(async () => {
   await tf.ready();
 });
 
-describe('adaptive α-divergence against the fixture (spec §1.4, §1.7)', () => {
+describe('adaptive α-divergence against the fixture (METHOD.md §1.4, §1.7)', () => {
   it('the fixture has the expected layout', () => {
     expect(fixture.cases.length).toBeGreaterThanOrEqual(7);
     for (const c of fixture.cases) {
@@ -164,12 +164,12 @@ describe('adaptive α-divergence against the fixture (spec §1.4, §1.7)', () =>
         });
       });
 
-      it('KL(p‖q) and soft cross-entropy (spec §1.6), values and gradient', () => {
+      it('KL(p‖q) and soft cross-entropy (METHOD.md §1.6), values and gradient', () => {
         withCase(c, (s, t) => {
           expectClose(scalar(() => klDivergence(s, t)), E.kl_teacher_student_mean, 'kl_teacher_student_mean');
           expectClose(alphaDivergenceDetail(s, t, 1).divergencePerSample, E.kl_teacher_student_per_sample, 'kl per sample (α = 1)');
           expectClose(scalar(() => softCrossEntropy(s, t)), E.ce_teacher_student_mean, 'ce_teacher_student_mean');
-          // α = 1: S = −Σ p log q is exactly the soft cross-entropy (spec §1.3).
+          // α = 1: S = −Σ p log q is exactly the soft cross-entropy (METHOD.md §1.3).
           expectClose(scalar(() => alphaDivergence(s, t, 1)), E.ce_teacher_student_mean, 'alphaDivergence(α = 1)');
           const want = E.grad_kl_mean_student_logits.flat();
           expectClose(gradData((x) => klDivergence(x, t), s), want, 'grad KL');
@@ -179,7 +179,7 @@ describe('adaptive α-divergence against the fixture (spec §1.4, §1.7)', () =>
     });
   }
 
-  it('defaults are α₋ = −1, α₊ = 1, β = 5 (spec §1.4): no options reproduces the default_scale1 case', () => {
+  it('defaults are α₋ = −1, α₊ = 1, β = 5 (METHOD.md §1.4): no options reproduces the default_scale1 case', () => {
     expect(DEFAULT_ADAPTIVE_ALPHA).toEqual({ alphaMin: -1, alphaMax: 1, clip: 5 });
     const c = fixture.cases.find((x) => x.name === 'default_scale1')!;
     expect([c.alpha_min, c.alpha_max, c.iw_clip]).toEqual([-1, 1, 5]);
@@ -190,7 +190,7 @@ describe('adaptive α-divergence against the fixture (spec §1.4, §1.7)', () =>
     });
   });
 
-  it('alphaMin = 0 is honoured, not replaced by the default (unlike the reference, spec §1.5)', () => {
+  it('alphaMin = 0 is honoured, not replaced by the default (unlike the reference, METHOD.md §1.5)', () => {
     const c = fixture.cases.find((x) => x.alpha_min === 0)!;
     withCase(c, (s, t) => {
       const zero = scalar(() => adaptiveAlphaDivergence(s, t, { alphaMin: 0, alphaMax: 1, clip: c.iw_clip }));
@@ -200,7 +200,7 @@ describe('adaptive α-divergence against the fixture (spec §1.4, §1.7)', () =>
     });
   });
 
-  it('α within 1e-3 of 0 or 1 takes the limit branch (spec §1.2)', () => {
+  it('α within 1e-3 of 0 or 1 takes the limit branch (METHOD.md §1.2)', () => {
     const c = fixture.cases[0];
     withCase(c, (s, t) => {
       for (const [a, limit] of [[5e-4, 0], [-5e-4, 0], [1 + 5e-4, 1], [1 - 5e-4, 1]] as const) {
@@ -227,7 +227,7 @@ describe('adaptive α-divergence against the fixture (spec §1.4, §1.7)', () =>
   });
 });
 
-describe('the teacher is detached (spec §1.1, §1.5)', () => {
+describe('the teacher is detached (METHOD.md §1.1, §1.5)', () => {
   const c = fixture.cases[0];
   const losses: [string, (s: tf.Tensor2D, t: tf.Tensor2D) => tf.Scalar][] = [
     ['adaptive', (s, t) => adaptiveAlphaDivergence(s, t)],
@@ -283,7 +283,7 @@ function extremeLogits(rng: Rng, batch: number, classes: number, scale: number, 
   });
 }
 
-describe('no NaN or Inf at extreme logits (spec §1.5)', () => {
+describe('no NaN or Inf at extreme logits (METHOD.md §1.5)', () => {
   const kinds = ['uniform', 'signs', 'peaked'] as const;
   const pairs: [number, number, number][] = [
     [-1, 1, 5], [0, 1, 5], [-1, 0.5, 5], [-0.5, 0.5, 5], [-0.5, 1, 5], [-1, 2, 5], [-1, 1, 1e3], [0, 2, 1e3], [-1, 1, 1],
@@ -365,7 +365,7 @@ describe('gradients against finite differences', () => {
   const teacher = small(1.5);
 
   for (const alpha of [-2, -1, -0.5, 0, 0.5, 1, 2]) {
-    it(`fixed α = ${alpha}, clip off (β = 1e30): ∇ mean S_α = ∇ mean D_α (spec §1.3)`, () => {
+    it(`fixed α = ${alpha}, clip off (β = 1e30): ∇ mean S_α = ∇ mean D_α (METHOD.md §1.3)`, () => {
       const t = tf.tensor2d(teacher);
       const meanD = (z: number[][]) => tf.tidy(() => alphaDivergenceDetail(tf.tensor2d(z), t, alpha, 1e30).divergenceMean);
       const fd = finiteDiff(meanD, student);
@@ -377,7 +377,7 @@ describe('gradients against finite differences', () => {
     });
   }
 
-  it('adaptive, clip off: ∇ mean S = ∇ mean max(D₋, D₊) where the selection is stable (spec §1.7 check 3)', () => {
+  it('adaptive, clip off: ∇ mean S = ∇ mean max(D₋, D₊) where the selection is stable (the third check of METHOD.md §1.7)', () => {
     const t = tf.tensor2d(teacher);
     const o = { alphaMin: -1, alphaMax: 1, clip: 1e30 };
     const s = tf.tensor2d(student);
@@ -404,7 +404,7 @@ describe('gradients against finite differences', () => {
   });
 });
 
-describe('label-smoothed cross-entropy (spec §1.6)', () => {
+describe('label-smoothed cross-entropy (METHOD.md §1.6)', () => {
   const z = [
     [2.0, -1.0, 0.5, 0.0],
     [-0.3, 0.8, 1.7, -2.2],

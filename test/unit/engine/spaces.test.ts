@@ -28,7 +28,7 @@ describe('registry', () => {
       'alphanet-a0', 'alphanet-a1', 'alphanet-a2', 'alphanet-a3', 'alphanet-a4', 'alphanet-a5', 'alphanet-a5-base', 'alphanet-a6',
     ]);
   });
-  it('alphanet-imagenet is exactly spec §3.1 (min = A0, max as listed, 4.40e11 subnets)', () => {
+  it('alphanet-imagenet is exactly METHOD.md §3.1 (min = A0, max as listed, 4.40e11 subnets)', () => {
     const s = getSpace('alphanet-imagenet');
     expect(minGenome(s)).toEqual(resolveGenome(s, 'alphanet-a0'));
     expect(maxGenome(s)).toEqual({ resolution: 288, width: [24, 24, 32, 40, 72, 128, 216, 224, 1984], depth: [2, 5, 6, 6, 8, 8, 2], kernelSize: [5, 5, 5, 5, 5, 5, 5], expandRatio: [1, 6, 6, 6, 6, 6, 6] });
@@ -37,7 +37,7 @@ describe('registry', () => {
     expect(n).toBe(440301256704);
     expect(s.stages.filter((st) => st.se).map((st) => st.name)).toEqual(['mb3', 'mb5', 'mb6', 'mb7']);
   });
-  it('allocates the max sizes of spec §3.4', () => {
+  it('allocates the max sizes of METHOD.md §3.4', () => {
     const sh = supernetShape(getSpace('alphanet-imagenet'));
     expect(sh.blocks.length).toBe(37);
     const mb2 = sh.blocks.filter((b) => b.stage === 1);

@@ -1,4 +1,4 @@
-/** The run config: defaults in one place, errors that name the field, and the LR schedule formula (spec §2.1). */
+/** The run config: defaults in one place, errors that name the field, and the LR schedule formula (METHOD.md §2.1). */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, baseLr, configSpace, parseTrainConfig } from '../../../src-main/train/config';
 import { learningRate } from '../../../src-main/train/schedule';
@@ -58,7 +58,7 @@ describe('training config', () => {
   });
 });
 
-describe('LR schedule (warmup × cosine per iteration, spec §2.1)', () => {
+describe('LR schedule (warmup × cosine per iteration, METHOD.md §2.1)', () => {
   const s = { base: 0.8, totalSteps: 225_000, warmupSteps: 3125 };
   it('matches the formula at hand-computed points', () => {
     // t = 0: 0.8 · 0.001 · ½(1 + cos 0) = 0.0008
