@@ -10,8 +10,8 @@
  * on the space, so one model serves every genome of it. `decode` inverts `encode` exactly and refuses a vector
  * that no genome encodes to (tested over every space in the registry).
  */
-import { widthChoices } from '../../engine/spaces/genome';
-import type { Genome, SearchSpace } from '../../engine/spaces/schema';
+import { widthChoices } from '../../engine/core/genome';
+import type { Genome, SearchSpace } from '../../engine/core/schema';
 
 export interface GenomeEncoder {
   spaceId: string;

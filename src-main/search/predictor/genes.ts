@@ -7,8 +7,8 @@
  * writes a genome without knowing what the values mean. The encoding, gene importance and the explorer's parallel
  * coordinates all use this list, so their axes agree.
  */
-import { widthChoices } from '../../engine/spaces/genome';
-import type { Genome, SearchSpace } from '../../engine/spaces/schema';
+import { widthChoices } from '../../engine/core/genome';
+import type { Genome, SearchSpace } from '../../engine/core/schema';
 
 export type GeneKind = 'resolution' | 'width' | 'depth' | 'kernelSize' | 'expandRatio';
 

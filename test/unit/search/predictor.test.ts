@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../../../src-main/engine/rng';
-import { genomeId, maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
-import { getSpace, listNamedSubnets, listSpaces } from '../../../src-main/engine/spaces/registry';
-import type { Genome, SearchSpace } from '../../../src-main/engine/spaces/schema';
+import { Rng } from '../../../src-main/engine/core/rng';
+import { genomeId, maxGenome, minGenome, randomGenome } from '../../../src-main/engine/core/genome';
+import { getSpace, listNamedSubnets, listSpaces } from '../../../src-main/engine/core/registry';
+import type { Genome, SearchSpace } from '../../../src-main/engine/core/schema';
 import { buildPredictor, sizeSteps } from '../../../src-main/search/predictor/build';
 import { fitMlp, initMlp } from '../../../src-main/search/predictor/fit';
 import {
