@@ -7,16 +7,27 @@
  * of kind `input` naming the input field at fault; the worker reports both as `input` errors.
  */
 import { resolve } from 'node:path';
-import { formatBackendReport, initBackend, maxGenome, parseBackendChoice, resolveGenome, type BackendReport, type Genome, type SearchSpace } from '../engine';
-import { getSpace, loadSpaceFile } from '../engine/spaces/registry';
-import { extractStatic } from '../engine/calibration';
-import { Rng } from '../engine/rng';
-import { genomeId, randomGenome } from '../engine/spaces/genome';
-import { Supernet } from '../engine/supernet';
+import {
+  Rng,
+  Supernet,
+  extractStatic,
+  formatBackendReport,
+  genomeId,
+  getSpace,
+  initBackend,
+  loadSpaceFile,
+  maxGenome,
+  parseBackendChoice,
+  randomGenome,
+  resetStats,
+  resolveGenome,
+  type BackendReport,
+  type Genome,
+  type SearchSpace,
+} from '../engine';
 import type { OpHandlers } from '../jobs/worker-host';
 import { WorkerError } from '../jobs/worker-protocol';
 import type { LatencyTableInfo } from '../ipc/api-types';
-import { resetStats } from '../search/evaluate';
 import { latencyErrorReport, measureLatency, predictLatency, type LatencyTable } from '../search/latency';
 import { buildAndSaveLatencyTable, findLatencyTable } from '../search/latency-tables';
 import {

@@ -9,7 +9,7 @@
  * provenance, a latency report) is checked as an object and kept whole.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend-names';
+import { BACKENDS } from '../engine/core';
 import type { ArchJson, ProvenanceJson } from '../export';
 import type { LatencyTableInfo } from '../ipc/api-types';
 import type { DeviceFingerprint, LatencyErrorReport, LatencyTable, Timing } from '../search/latency';

@@ -8,13 +8,11 @@
  * owns; this process checks what it can without TF.js (run, checkpoint, dataset, budget, destination: refused naming
  * the field before the worker is asked), reads the store and maps rows to the API's DTOs (views.ts).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { findDataset } from '../data/store';
-import { subnetCost } from '../engine/flops';
-import { minGenome } from '../engine/spaces/genome';
-import type { SearchSpace } from '../engine/spaces/schema';
+import { subnetCost, minGenome, type SearchSpace } from '../engine/core';
 import type { ApiHandlers } from '../ipc/api-schemas';
 import type { FrontInfo, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';
 import { BudgetError, checkBudget, type Budget } from '../search/evolution';
@@ -38,7 +36,7 @@ import {
 import { configSpace, parseTrainConfig } from '../train/config';
 import type { EngineWorker } from './engine-worker';
 import { budgetTable, configDiff, frontOf, frontScope, mflopsReference } from './compare';
-import { ApiError, requireAbsolute } from './errors';
+import { ApiError } from './errors';
 import { frontOfMessage, frontOfRow, searchSummary, stageNamesOf, subnetEvaluation } from './views';
 
 type SearchMethods = 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
@@ -59,6 +57,10 @@ export interface SearchServiceOptions {
   adoptQueued: boolean;
   /** The engine worker that evaluates, exports and builds latency tables (the service owns and closes it). */
   engine: EngineWorker;
+  /** Refuses a relative path, and in the served mode one outside the allowed folders (index.ts, folders.ts). */
+  allowPath: (path: string, field: string, what: 'read' | 'write') => void;
+  /** Records a path this service wrote, which `app.revealPath` may then show. */
+  remember: (path: string) => unknown;
 }
 
 export interface SearchService {
@@ -239,7 +241,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
 
     'exports.start': async (req) => {
       if (!req.formats.length) throw new ApiError(400, 'formats: choose at least one format (tfjs, onnx)', 'formats');
-      requireAbsolute(req.dir, 'dir');
+      o.allowPath(req.dir, 'dir', 'write');
       let ev: EvaluationRow;
       try {
         ev = getEvaluation(db, req.evaluationId);
@@ -258,11 +260,8 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
         if (!statSync(dir).isDirectory()) throw new ApiError(400, `dir: ${dir} is a file, not a folder`, 'dir');
         if (readdirSync(dir).length) throw new ApiError(400, `dir: ${dir} is not empty; choose a new or empty folder (an export never overwrites files)`, 'dir');
       }
-      try {
-        mkdirSync(dirname(dir), { recursive: true });
-      } catch (e) {
-        throw new ApiError(400, `dir: cannot create ${dirname(dir)}: ${(e as Error).message}`, 'dir');
-      }
+      // The folder itself may be new, but not its parent: an export creates one folder, never a chain of them.
+      if (!existsSync(dirname(dir)) || !statSync(dirname(dir)).isDirectory()) throw new ApiError(400, `dir: no folder ${dirname(dir)} to create ${basename(dir)} in`, 'dir');
       // Written into a hidden sibling first and moved into place whole: a failed export leaves no half a model.
       const tmp = join(dirname(dir), `.${basename(dir)}.export-${randomBytes(4).toString('hex')}`);
       const format = req.formats.includes('tfjs') && req.formats.includes('onnx') ? 'both' : req.formats[0];
@@ -270,6 +269,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
         const out = await engine.run('export', { runId: req.runId, subnet: String(ev.id), format, out: tmp }, { what: `exporting evaluation ${ev.id}`, field: 'evaluationId' });
         if (existsSync(dir)) rmdirSync(dir); // empty (checked above); rmdir refuses if something arrived since
         renameSync(tmp, dir);
+        o.remember(dir);
         return { dir, files: out.files.map((f) => ({ path: f, bytes: statSync(join(dir, f)).size })), provenance: out.provenance as unknown as Record<string, unknown> };
       } finally {
         rmSync(tmp, { recursive: true, force: true });
