@@ -108,7 +108,9 @@ export class WorkerClient<T extends OpTable> {
         try {
           p.resolve(await this.run(p));
         } catch (e) {
-          p.reject(e instanceof WorkerError ? e : new WorkerError({ kind: 'failed', message: (e as Error)?.message ?? String(e) }));
+          // A worker killed by `close` reports its exit: say why it went.
+          if (this.closed) p.reject(new WorkerError({ kind: 'closed', message: `${this.o.name} was closed` }));
+          else p.reject(e instanceof WorkerError ? e : new WorkerError({ kind: 'failed', message: (e as Error)?.message ?? String(e) }));
         }
       }
     } finally {
@@ -170,6 +172,8 @@ export class WorkerClient<T extends OpTable> {
       const ms = p.opts.timeoutMs ?? this.o.timeoutMs ?? 30 * 60_000;
       const timer = setTimeout(() => {
         settle(() => reject(new WorkerError({ kind: 'timeout', message: `${this.o.name}: '${p.op}' took longer than ${Math.round(ms / 1000)} s and was stopped` })));
+        // Dead from now on, for the requests behind this one too: they get a fresh worker.
+        live.exited ??= `${this.o.name} was stopped after a timeout`;
         live.handle.kill();
       }, ms);
       live.abort = (e) => settle(() => reject(e));
