@@ -5,8 +5,7 @@
  */
 import { ZodError } from 'zod';
 import { DatasetError } from '../data/types';
-import { BackendError } from '../engine/backend-names';
-import { SpaceError } from '../engine/spaces/schema';
+import { BackendError, SpaceError } from '../engine/core';
 import type { ApiErrorInfo } from '../ipc/api-types';
 import { ApiArgsError, issuePath } from '../ipc/api-schemas';
 import { isAbsolute } from 'node:path';
