@@ -18,6 +18,7 @@ import { registerEvaluateCommand } from './evaluate';
 import { registerExportCommand } from './export';
 import { registerFrontCommand } from './front';
 import { registerLatencyCommand } from './latency';
+import { registerForwardCommand } from './forward';
 
 export type { CliIo } from './context';
 
@@ -113,6 +114,7 @@ export function buildProgram(io: CliIo): Command {
   registerFrontCommand(program, ctx);
   registerExportCommand(program, ctx);
   registerLatencyCommand(program, ctx);
+  registerForwardCommand(program, ctx);
   registerServeCommand(program, ctx);
   return program;
 }
