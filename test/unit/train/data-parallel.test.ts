@@ -8,14 +8,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {
-  initBackend,
-  createOps,
-  Rng,
-  Supernet,
-  sandwichGradients,
-  sandwichMembers,
-} from '../../../src-main/engine/index';
+import { initBackend } from '../../../src-main/engine/backend';
+import { createOps } from '../../../src-main/engine/ops';
+import { Rng } from '../../../src-main/engine/core/rng';
+import { Supernet } from '../../../src-main/engine/supernet';
+import { sandwichGradients, sandwichMembers } from '../../../src-main/engine/sandwich';
 import { listCheckpoints, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
 import { DataParallel, DataParallelError, averageMembers, resolveWorkers } from '../../../src-main/train/data-parallel';
 import { weightsHash } from '../../../src-main/train/shard-worker';
