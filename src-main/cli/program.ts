@@ -33,6 +33,7 @@ import { registerEvaluateCommand } from './evaluate';
 import { registerExportCommand } from './export';
 import { registerFrontCommand } from './front';
 import { registerLatencyCommand } from './latency';
+import { registerClusterCommands } from './clusters';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -170,6 +171,7 @@ export function buildProgram(io: CliIo): Command {
   registerFrontCommand(program, io);
   registerExportCommand(program, io);
   registerLatencyCommand(program, io);
+  registerClusterCommands(program, io);
   registerServeCommand(program, io);
   return program;
 }

@@ -14,6 +14,7 @@ import { SearchManagerError } from '../search/manager';
 import { RunSubnetError } from '../search/run-info';
 import { StoreError } from '../store/db';
 import { RunNotFoundError } from '../store/runs';
+import { ClusterNotFoundError } from '../store/clusters';
 import { EvaluationNotFoundError, SearchNotFoundError } from '../store/search';
 import { CheckpointError } from '../train/checkpoint';
 import { ConfigError } from '../train/config';
@@ -53,7 +54,7 @@ export function toApiError(e: unknown): MappedError {
     const field = issue ? issuePath(issue.path) : '';
     return info(400, field ? `${field}: ${issue.message}` : (issue?.message ?? e.message), field || undefined);
   }
-  if (e instanceof RunNotFoundError || e instanceof SearchNotFoundError || e instanceof EvaluationNotFoundError) return info(404, e.message);
+  if (e instanceof RunNotFoundError || e instanceof SearchNotFoundError || e instanceof EvaluationNotFoundError || e instanceof ClusterNotFoundError) return info(404, e.message);
   if (
     e instanceof ConfigError ||
     e instanceof DatasetError ||

@@ -33,6 +33,7 @@ import { DataJobs } from './data-jobs';
 import { ApiError, requireAbsolute, toApiError, type ApiStatus } from './errors';
 import { runPresets } from './presets';
 import { createSearchService } from './search-service';
+import { createClusterHandlers } from './clusters-service';
 import { bestMaxTop1, calibrationOf, checkpointInfo, epochPoint, eventInfo, progressPoint, runSummary, stepPoint } from './views';
 
 export interface WorkbenchServiceOptions {
@@ -313,6 +314,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       return target;
     },
     ...search.handlers,
+    ...createClusterHandlers({ db }),
   };
 
   return {
