@@ -54,6 +54,7 @@ export default defineConfig({
           cli: here('src-main/cli/main.ts'),
           bench: here('src-main/bench/main.ts'),
           runner: here('src-main/train/runner-main.ts'),
+          'train-worker': here('src-main/train/shard-worker-main.ts'),
           'data-worker': here('src-main/service/data-worker.ts'),
           'search-runner': here('src-main/search/search-runner-main.ts'),
         },

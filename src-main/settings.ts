@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BACKENDS } from './engine/backend';
-import { formatIssues } from './engine/spaces/schema';
+import { BACKENDS, formatIssues } from './engine/core';
 
 export const SettingsSchema = z.strictObject({
   /** Force a TF.js backend (`auto`, the default, walks the ladder). */

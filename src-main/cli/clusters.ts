@@ -4,13 +4,12 @@
  * one fails, naming precisely what is missing.
  */
 import type { Command } from 'commander';
-import { resolveHomeDir } from '../app-paths';
-import { StoreError, openHomeDatabase, type Db } from '../store/db';
 import { addCluster, getCluster, listClusters, removeCluster } from '../store/clusters';
 import type { ClusterProfile } from '../store/cluster-profile';
 import { checkCluster } from '../jobs/slurm/check';
-import { CliError, type CliIo } from './program';
-import { nonNegInt } from './train';
+import { nonNegInt } from './args';
+import type { CliContext } from './context';
+import { CliError } from './errors';
 
 interface AddOptions {
   local?: boolean;
@@ -36,20 +35,8 @@ export function formatCluster(c: ClusterProfile): string {
   ].join('\n');
 }
 
-export function registerClusterCommands(program: Command, io: CliIo): void {
-  const globals = () => program.opts<{ home?: string; json?: boolean }>();
-  const print = (value: unknown, text: () => string) => io.out(globals().json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-  const withDb = async <T>(fn: (db: Db) => T | Promise<T>): Promise<T> => {
-    const db = openHomeDatabase(resolveHomeDir({ home: globals().home }, io.env));
-    try {
-      return await fn(db);
-    } catch (e) {
-      if (e instanceof StoreError) throw new CliError(e.message);
-      throw e;
-    } finally {
-      db.close();
-    }
-  };
+export function registerClusterCommands(program: Command, ctx: CliContext): void {
+  const { print, withDb } = ctx;
 
   const cl = program.command('clusters').description('Slurm cluster profiles: add, list, test, remove (docs/CLUSTER.md)');
 
@@ -105,7 +92,7 @@ export function registerClusterCommands(program: Command, io: CliIo): void {
     .argument('<name>')
     .action(async (name: string) => {
       const c = await withDb((db) => getCluster(db, name));
-      const checks = await checkCluster(c, io.env);
+      const checks = await checkCluster(c, ctx.io.env);
       const ok = checks.every((k) => k.ok) && checks.length > 0;
       print({ cluster: c.name, ok, checks }, () => [...checks.map((k) => `${k.ok ? 'ok  ' : 'FAIL'}  ${k.name}: ${k.detail}`), ...(ok ? [`${c.name} is ready`] : [])].join('\n'));
       if (!ok) throw new CliError(`cluster ${c.name} is not ready: ${checks.filter((k) => !k.ok).map((k) => k.name).join(', ')} failed`);

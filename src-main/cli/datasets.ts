@@ -1,12 +1,10 @@
 /**
- * `alphanet datasets …`: import, list, show, remove, re-split, and create the built-in demo set. Registered by
- * `buildProgram` (program.ts); same conventions: text by default, JSON with the global `--json`, data directory
- * from `--home` / ALPHANET_HOME / the app's default.
+ * `alphanet datasets …`: import, list, show, remove, re-split, and create the built-in demo set. Same conventions
+ * as every command (context.ts): text by default, JSON with the global `--json`, data directory from `--home` /
+ * ALPHANET_HOME / the app's default.
  */
-import { Command, Option } from 'commander';
-import { resolveHomeDir } from '../app-paths';
+import { Option, type Command } from 'commander';
 import {
-  DatasetError,
   IMPORT_FORMATS,
   MAX_FOLDER_SIZE,
   MIN_FOLDER_SIZE,
@@ -22,22 +20,9 @@ import {
   type ImportFormat,
   type ImportProgress,
 } from '../data';
-import { openHomeDatabase, type Db } from '../store/db';
-import { CliError, type CliIo } from './program';
-
-export interface DatasetCommandContext {
-  io: CliIo;
-  /** The program's global options. */
-  globals: () => { home?: string; json?: boolean };
-}
-
-const num = (name: string, lo: number, hi: number, integer: boolean) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n))) {
-    throw new CliError(`${name} must be ${integer ? 'an integer' : 'a number'} from ${lo} to ${hi}, got '${v}'`);
-  }
-  return n;
-};
+import type { Db } from '../store/db';
+import { boundedNumber as num } from './args';
+import type { CliContext } from './context';
 
 const shape = (d: DatasetInfo) => `${d.height}×${d.width}×${d.channels}`;
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
@@ -68,23 +53,10 @@ export function formatDataset(d: DatasetInfo): string {
   ].join('\n');
 }
 
-export function registerDatasetCommands(program: Command, ctx: DatasetCommandContext): void {
-  const { io } = ctx;
-  const json = () => Boolean(ctx.globals().json);
-  const print = (value: unknown, text: () => string) => io.out(json() ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-  /** Runs `fn` with the home directory and its database, turning dataset errors into CLI errors. */
-  const withDb = async <T>(fn: (home: string, db: Db) => T | Promise<T>): Promise<T> => {
-    const home = resolveHomeDir({ home: ctx.globals().home }, io.env);
-    const db = openHomeDatabase(home);
-    try {
-      return await fn(home, db);
-    } catch (e) {
-      if (e instanceof DatasetError) throw new CliError(e.message);
-      throw e;
-    } finally {
-      db.close();
-    }
-  };
+export function registerDatasetCommands(program: Command, ctx: CliContext): void {
+  const { io, json, print } = ctx;
+  /** Runs `fn` with the home directory and its database. */
+  const withDb = <T>(fn: (home: string, db: Db) => T | Promise<T>): Promise<T> => ctx.withDb((db, home) => fn(home, db));
 
   const ds = program.command('datasets').description('import, list, show and remove datasets');
 

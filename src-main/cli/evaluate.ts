@@ -6,12 +6,12 @@
 import { Option, type Command } from 'commander';
 import { createRunEvaluator, evaluationSettings, loadRun, lutSource, measureSource, resolveSubnet } from '../search/run-subnets';
 import { findLatencyTable } from '../search/latency-tables';
-import type { CliIo } from './program';
-import { evaluationLine, idArg, runCommandContext } from './search';
-import { nonNegInt, positiveInt } from './train';
+import { idArg, nonNegInt, positiveInt } from './args';
+import type { CliContext } from './context';
+import { evaluationLine } from './format';
 
-export function registerEvaluateCommand(program: Command, io: CliIo): void {
-  const ctx = runCommandContext(program, io);
+export function registerEvaluateCommand(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
   program
     .command('evaluate')
     .description('evaluate a subnet of a trained run with BN recalibration (cached per run: asked again, the stored answer is reused)')

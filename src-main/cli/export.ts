@@ -10,12 +10,11 @@ import { getRun, listCheckpoints } from '../store/runs';
 import { findLatencyTable } from '../search/latency-tables';
 import { evaluationBySpec, exportRunSubnet, evaluationSettings, loadRun, lutSource, resolveSubnet, RunSubnetError, type CheckpointChoice } from '../search/run-subnets';
 import type { ExportFormat } from '../export';
-import type { CliIo } from './program';
-import { evaluationLine, idArg, runCommandContext } from './search';
-import { nonNegInt, positiveInt } from './train';
+import { idArg, nonNegInt, positiveInt } from './args';
+import type { CliContext } from './context';
+import { evaluationLine } from './format';
 
-export function registerExportCommand(program: Command, io: CliIo): void {
-  const ctx = runCommandContext(program, io);
+export function registerExportCommand(program: Command, ctx: CliContext): void {
   program
     .command('export')
     .description('export a subnet of a trained run to TF.js and/or ONNX, with arch.json and provenance.json')

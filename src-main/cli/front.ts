@@ -7,9 +7,9 @@ import { Option, type Command } from 'commander';
 import { StoreError } from '../store/db';
 import { getRun } from '../store/runs';
 import { findSearchFront, getSearch, listRunFronts, type FrontRow } from '../store/search';
-import type { CliIo } from './program';
-import { CliError } from './program';
-import { frontTable, runCommandContext } from './search';
+import type { CliContext } from './context';
+import { CliError } from './errors';
+import { frontTable } from './format';
 
 /** `3` / `run:3` → a run; `search:3` / `s3` → a search. */
 export function parseFrontTarget(v: string): { kind: 'run' | 'search'; id: number } {
@@ -18,8 +18,7 @@ export function parseFrontTarget(v: string): { kind: 'run' | 'search'; id: numbe
   return { kind: m[2] ? 'search' : 'run', id: Number(m[3]) };
 }
 
-export function registerFrontCommand(program: Command, io: CliIo): void {
-  const ctx = runCommandContext(program, io);
+export function registerFrontCommand(program: Command, ctx: CliContext): void {
   program
     .command('front')
     .description('the Pareto front (accuracy vs MFLOPs or latency) of a run or a search, with hypervolume and reference point')

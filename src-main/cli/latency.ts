@@ -11,18 +11,25 @@
  * A run target uses the run's space and classifier size (the weights do not change latency).
  */
 import { Option, type Command } from 'commander';
-import { getSpace, loadSpaceFile, maxGenome, resolveGenome, type Genome, type SearchSpace } from '../engine';
-import { extractStatic } from '../engine/calibration';
-import { Rng } from '../engine/rng';
-import { randomGenome, genomeId } from '../engine/spaces/genome';
-import { Supernet } from '../engine/supernet';
-import { resetStats } from '../search/evaluate';
+import {
+  maxGenome,
+  resolveGenome,
+  type Genome,
+  type SearchSpace,
+  extractStatic,
+  Rng,
+  randomGenome,
+  genomeId,
+  Supernet,
+  resetStats,
+} from '../engine';
 import { latencyErrorReport, measureLatency, predictLatency, type ErrorStats, type LatencyErrorReport, type LatencyTable } from '../search/latency';
 import { buildAndSaveLatencyTable, findLatencyTable } from '../search/latency-tables';
 import { activeOps, resolveSubnet, runInfo } from '../search/run-subnets';
-import { CliError, type CliIo } from './program';
-import { runCommandContext } from './search';
-import { pct, positiveInt } from './train';
+import { positiveInt, spaceArg } from './args';
+import type { CliContext } from './context';
+import { CliError } from './errors';
+import { pct } from './format';
 import type { LatencyTableInfo } from '../ipc/api-types';
 
 const pctErr = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -59,8 +66,8 @@ function reportLines(r: LatencyErrorReport): string[] {
   ];
 }
 
-export function registerLatencyCommand(program: Command, io: CliIo): void {
-  const ctx = runCommandContext(program, io);
+export function registerLatencyCommand(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
   program
     .command('latency')
     .description('measure subnet latency on this machine; build and check the per-machine latency lookup table')
@@ -91,7 +98,7 @@ export function registerLatencyCommand(program: Command, io: CliIo): void {
             numClasses = info.numClasses;
             named = (spec) => resolveSubnet({ db, run: info.run, space }, spec).genome;
           } else {
-            space = target.endsWith('.json') ? loadSpaceFile(target) : getSpace(target);
+            space = spaceArg(target);
             numClasses = space.numClasses;
             named = (spec) => {
               const m = /^random(?::(\d+))?$/.exec(spec.trim());

@@ -1,93 +1,21 @@
 /**
  * `alphanet search <run> …` and `alphanet search list|show|pause|resume|cancel`: evolutionary (or random) search over
  * a trained run's subnets in a search runner process, with progress and ETA on stderr; Ctrl-C pauses it, `search
- * resume` continues it (also after a crash) from its saved state. Also the helpers the other run-level commands
- * (evaluate, front, export, latency) share.
+ * resume` continues it (also after a crash) from its saved state.
  */
 import { Option, type Command } from 'commander';
-import { initBackend, parseBackendChoice, type BackendReport } from '../engine';
-import { resolveHomeDir } from '../app-paths';
-import { readSettings } from '../settings';
-import { openHomeDatabase, type Db } from '../store/db';
-import { SEARCH_STATUSES, findSearchFront, getEvaluation, listSearches, type EvaluationRow, type FrontRow, type SearchRow, type SearchStatus } from '../store/search';
-import { BudgetError, DEFAULT_EVOLUTION_CONFIG, checkBudget, type Budget } from '../search/evolution';
+import { type Db } from '../store/db';
+import { SEARCH_STATUSES, findSearchFront, listSearches, type SearchRow, type SearchStatus } from '../store/search';
+import { DEFAULT_EVOLUTION_CONFIG, checkBudget, type Budget } from '../search/evolution';
 import { findLatencyTable } from '../search/latency-tables';
 import { latencyPredictor } from '../search/latency';
-import { SearchManager, SearchManagerError } from '../search/manager';
+import { SearchManager } from '../search/manager';
 import type { SearchRequestInput, SearchRunnerToParent } from '../search/messages';
-import { RunSubnetError, activeOps, runInfo } from '../search/run-subnets';
-import { CheckpointError } from '../train/checkpoint';
-import { CliError, type CliIo } from './program';
-import { duration, nonNegInt, number, pct, positiveInt, userErrors } from './train';
-
-/** Errors of the search modules are the user's to read too: one line, exit code 1. */
-export function searchUserErrors<T>(fn: () => Promise<T>): Promise<T> {
-  return userErrors(async () => {
-    try {
-      return await fn();
-    } catch (e) {
-      if (e instanceof RunSubnetError || e instanceof SearchManagerError || e instanceof BudgetError || e instanceof CheckpointError) throw new CliError(e.message);
-      throw e;
-    }
-  });
-}
-
-/** What every run-level command needs: the home, its database, the backend, output. */
-export function runCommandContext(program: Command, io: CliIo) {
-  const globals = () => program.opts<{ home?: string; json?: boolean; backend?: string }>();
-  const home = () => resolveHomeDir({ home: globals().home }, io.env);
-  const json = () => Boolean(globals().json);
-  const print = (value: unknown, text: () => string) => io.out(json() ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-  const backendRequest = (h: string) => parseBackendChoice(globals().backend || io.env.ALPHANET_BACKEND || readSettings(h).backend);
-  const backend = (h: string): Promise<BackendReport> => initBackend({ force: backendRequest(h), env: io.env });
-  /** Runs `fn` with the home's database open; user errors become one line. */
-  const withDb = <T>(fn: (db: Db, home: string) => Promise<T>): Promise<T> =>
-    searchUserErrors(async () => {
-      const h = home();
-      const db = openHomeDatabase(h);
-      try {
-        return await fn(db, h);
-      } finally {
-        db.close();
-      }
-    });
-  /** A SearchManager over the home's database for one command (no runner of its own is started). */
-  const withManager = <T>(fn: (m: SearchManager, db: Db) => T | Promise<T>): Promise<T> =>
-    withDb(async (db, h) => {
-      const m = new SearchManager({ home: h, db });
-      try {
-        return await fn(m, db);
-      } finally {
-        m.close();
-      }
-    });
-  return { globals, home, json, print, backend, backendRequest, withDb, withManager };
-}
-
-export const idArg = (what: string) => positiveInt(what);
-
-const fx = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
-
-/** One evaluation in a line: accuracy (and before calibration), loss, MFLOPs, params, latency. */
-export function evaluationLine(e: EvaluationRow): string {
-  const before = e.before ? ` (before BN calibration ${pct(e.before.accuracy)})` : '';
-  const lat = e.latency ? `, ${fx(e.latency.ms)} ms (${e.latency.method}, batch ${e.latency.batch})` : '';
-  return `top-1 ${pct(e.accuracy)}${before} on ${e.split} (${e.images} images), loss ${fx(e.loss, 3)}, ${fx(e.mflops)} MFLOPs, ${fx(e.mparams, 3)} M params${lat}`;
-}
-
-/** A front as a table, with its hypervolume and reference point. */
-export function frontTable(db: Db, f: FrontRow): string {
-  const unit = f.objective === 'latency' ? 'ms' : 'MFLOPs';
-  const rows = f.points.map((p, i) => {
-    const e = getEvaluation(db, p.data!.evaluationId);
-    return `${String(i + 1).padStart(4)}  ${String(e.id).padStart(6)}  ${e.genomeId}  ${pct(e.accuracy).padStart(6)}  ${fx(p.cost).padStart(9)}  ${fx(e.mparams, 3).padStart(8)}`;
-  });
-  return [
-    `${'rank'.padStart(4)}  ${'eval'.padStart(6)}  ${'subnet'.padEnd(12)}  ${'top-1'.padStart(6)}  ${unit.padStart(9)}  ${'M params'.padStart(8)}`,
-    ...rows,
-    `${f.points.length} on the front of ${f.offered} offered; hypervolume ${f.hypervolume.toPrecision(5)} (${unit} × accuracy) against the reference point (${unit} ${fx(f.reference.costRef, 3)}, top-1 ${pct(f.reference.accRef)})`,
-  ].join('\n');
-}
+import { activeOps, runInfo } from '../search/run-subnets';
+import { idArg, nonNegInt, number, positiveInt } from './args';
+import type { CliContext } from './context';
+import { CliError } from './errors';
+import { duration, evaluationLine, frontTable, fx, pct } from './format';
 
 function formatSearch(s: SearchRow): string {
   const budget = Object.entries(s.budget as Budget).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
@@ -114,8 +42,18 @@ export function formatSearchMessage(m: SearchRunnerToParent): string | undefined
   }
 }
 
-export function registerSearchCommands(program: Command, io: CliIo): void {
-  const ctx = runCommandContext(program, io);
+export function registerSearchCommands(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
+  /** A SearchManager over the home's database for one command (no runner of its own is started). */
+  const withManager = <T>(fn: (m: SearchManager, db: Db) => T | Promise<T>): Promise<T> =>
+    ctx.withDb(async (db, h) => {
+      const m = new SearchManager({ home: h, db });
+      try {
+        return await fn(m, db);
+      } finally {
+        m.close();
+      }
+    });
 
   /** Runs `searchId` in the foreground: progress on stderr until it stops; Ctrl-C pauses it. Then the summary. */
   const watch = async (m: SearchManager, searchId: number): Promise<void> => {
@@ -195,41 +133,40 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
           checkpoint?: 'latest' | 'best';
           name?: string;
         },
-      ) =>
-        searchUserErrors(async () => {
-          const h = ctx.home();
-          if (o.evaluations !== undefined && o.kind !== 'random') throw new CliError('--evaluations goes with --kind random (an evolutionary search makes P + G·(M + C) evaluations)');
-          const budget: Budget = { mflopsMin: o.mflopsMin, mflopsMax: o.mflopsMax, mparamsMax: o.paramsMax, latencyMaxMs: o.latencyMax };
-          const request: SearchRequestInput = {
-            runId,
-            kind: o.kind,
-            name: o.name,
-            config: { populationSize: o.population, mutateSize: o.mutate, crossoverSize: o.crossover, mutateProb: o.mutateProb, crossoverProb: o.crossoverProb, generations: o.generations, seed: o.seed },
-            evaluations: o.evaluations,
-            budget: Object.fromEntries(Object.entries(budget).filter(([, v]) => v !== undefined)),
-            objective: o.objective,
-            split: o.split,
-            calibrationBatches: o.calibrationBatches,
-            checkpoint: o.checkpoint,
-            backend: ctx.backendRequest(h) ?? 'auto',
-          };
-          const m = new SearchManager({ home: h });
-          try {
-            if (o.objective === 'latency' || o.latencyMax !== undefined) {
-              // Checked here, before queueing, so a missing table or an impossible latency budget is one clear line.
-              const info = await runInfo(h, m.db, runId);
-              await ctx.backend(h);
-              const lut = findLatencyTable(h, info.space, info.numClasses, activeOps());
-              if (!lut) throw new CliError(`no latency table for space '${info.space.id}' on this machine and backend yet; build it with \`alphanet latency ${runId} --build-table\``);
-              checkBudget(info.space, request.budget as Budget, info.numClasses, latencyPredictor(lut.table, info.space));
-            }
-            const s = await m.enqueue(request);
-            io.err(`search ${s.id} '${s.name}' queued: ${s.total} evaluations on run ${runId} (home ${h})\n`);
-            await watch(m, s.id);
-          } finally {
-            m.close();
+      ) => {
+        const h = ctx.home();
+        if (o.evaluations !== undefined && o.kind !== 'random') throw new CliError('--evaluations goes with --kind random (an evolutionary search makes P + G·(M + C) evaluations)');
+        const budget: Budget = { mflopsMin: o.mflopsMin, mflopsMax: o.mflopsMax, mparamsMax: o.paramsMax, latencyMaxMs: o.latencyMax };
+        const request: SearchRequestInput = {
+          runId,
+          kind: o.kind,
+          name: o.name,
+          config: { populationSize: o.population, mutateSize: o.mutate, crossoverSize: o.crossover, mutateProb: o.mutateProb, crossoverProb: o.crossoverProb, generations: o.generations, seed: o.seed },
+          evaluations: o.evaluations,
+          budget: Object.fromEntries(Object.entries(budget).filter(([, v]) => v !== undefined)),
+          objective: o.objective,
+          split: o.split,
+          calibrationBatches: o.calibrationBatches,
+          checkpoint: o.checkpoint,
+          backend: ctx.backendRequest(h) ?? 'auto',
+        };
+        const m = new SearchManager({ home: h });
+        try {
+          if (o.objective === 'latency' || o.latencyMax !== undefined) {
+            // Checked here, before queueing, so a missing table or an impossible latency budget is one clear line.
+            const info = await runInfo(h, m.db, runId);
+            await ctx.backend(h);
+            const lut = findLatencyTable(h, info.space, info.numClasses, activeOps());
+            if (!lut) throw new CliError(`no latency table for space '${info.space.id}' on this machine and backend yet; build it with \`alphanet latency ${runId} --build-table\``);
+            checkBudget(info.space, request.budget as Budget, info.numClasses, latencyPredictor(lut.table, info.space));
           }
-        }),
+          const s = await m.enqueue(request);
+          io.err(`search ${s.id} '${s.name}' queued: ${s.total} evaluations on run ${runId} (home ${h})\n`);
+          await watch(m, s.id);
+        } finally {
+          m.close();
+        }
+      },
     );
 
   search
@@ -256,7 +193,7 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
     .description('a search: settings, status, its front and its last evaluations')
     .argument('<id>', 'search id', idArg('search id'))
     .action(async (id: number) =>
-      ctx.withManager((m, db) => {
+      withManager((m, db) => {
         const s = m.get(id);
         const members = m.members(id);
         const front = m.front(id);
@@ -276,7 +213,7 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
     .description('ask a running search to stop before its next evaluation (it becomes paused)')
     .argument('<id>', 'search id', idArg('search id'))
     .action(async (id: number) =>
-      ctx.withManager((m) => {
+      withManager((m) => {
         m.pause(id);
         ctx.print({ id, requested: 'pause' }, () => `search ${id}: pause requested; it stops before its next evaluation`);
       }),
@@ -287,7 +224,7 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
     .description('cancel a queued, paused or running search')
     .argument('<id>', 'search id', idArg('search id'))
     .action(async (id: number) =>
-      ctx.withManager((m) => {
+      withManager((m) => {
         const s = m.cancel(id);
         ctx.print(s, () => (s.status === 'cancelled' ? `search ${id}: cancelled` : `search ${id}: cancel requested; it stops before its next evaluation`));
       }),
@@ -297,16 +234,14 @@ export function registerSearchCommands(program: Command, io: CliIo): void {
     .command('resume')
     .description('continue a paused or failed search from its saved state, in the foreground')
     .argument('<id>', 'search id', idArg('search id'))
-    .action(async (id: number) =>
-      searchUserErrors(async () => {
-        const m = new SearchManager({ home: ctx.home() });
-        try {
-          const s = m.resume(id);
-          io.err(`search ${id} '${s.name}' resuming at ${s.evaluations}/${s.total}\n`);
-          await watch(m, id);
-        } finally {
-          m.close();
-        }
-      }),
-    );
+    .action(async (id: number) => {
+      const m = new SearchManager({ home: ctx.home() });
+      try {
+        const s = m.resume(id);
+        io.err(`search ${id} '${s.name}' resuming at ${s.evaluations}/${s.total}\n`);
+        await watch(m, id);
+      } finally {
+        m.close();
+      }
+    });
 }

@@ -6,11 +6,11 @@
  */
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { resolveHomeDir } from '../app-paths';
 import { startServer } from '../server/server';
 import { createWorkbenchService } from '../service';
 import { findBuilt } from '../service/built-paths';
-import { CliError, type CliIo } from './program';
+import type { CliContext } from './context';
+import { CliError } from './errors';
 
 const portArg = (v: string): number => {
   const n = Number(v);
@@ -32,13 +32,14 @@ function nextSignal(signals: NodeJS.Signals[]): Promise<NodeJS.Signals> {
   });
 }
 
-export function registerServeCommand(program: Command, io: CliIo): void {
+export function registerServeCommand(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
   program
     .command('serve')
     .description('serve the workbench to a browser on 127.0.0.1 (prints the URL with its access token); Ctrl-C pauses running runs and stops')
     .option('--port <n>', 'TCP port (default 0: a free one)', portArg)
     .action(async (o: { port?: number }) => {
-      const home = resolveHomeDir({ home: program.opts<{ home?: string }>().home }, io.env);
+      const home = ctx.home();
       let staticDir: string;
       try {
         staticDir = dirname(findBuilt('../renderer/index.html', { what: 'the built renderer' }));

@@ -3,63 +3,14 @@
  * pause, resume, cancel and delete runs. Runs live in the home's SQLite database, so the desktop app sees the same
  * runs, and `runs pause|cancel` reach a run trained by another process (through the run's `control` column).
  */
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { parseBackendChoice } from '../engine';
-import { resolveHomeDir } from '../app-paths';
-import { readSettings } from '../settings';
-import { StoreError } from '../store/db';
 import { RUN_STATUSES, getRun, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow, type RunStatus } from '../store/runs';
-import { ConfigError } from '../train/config';
-import { RunManager, RunManagerError } from '../train/manager';
+import { RunManager } from '../train/manager';
 import type { RunnerToParent } from '../train/messages';
-import { CliError, type CliIo } from './program';
-
-export const positiveInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} must be a positive integer, got '${v}'`);
-  return n;
-};
-export const nonNegInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag} must be a non-negative integer, got '${v}'`);
-  return n;
-};
-export const number = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CliError(`${flag} must be a number, got '${v}'`);
-  return n;
-};
-const runIdArg = (v: string) => positiveInt('run id')(v);
-
-function readJson(path: string, what: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new CliError(`cannot read ${what} ${path}: ${(e as Error).message}`);
-  }
-}
-
-/** Errors of the training modules are the user's to read: reported without a stack, exit code 1. */
-export async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ConfigError || e instanceof RunManagerError || e instanceof StoreError || (e as Error)?.name === 'DatasetError') {
-      throw new CliError((e as Error).message);
-    }
-    throw e;
-  }
-}
-
-export const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
-export const duration = (s: number) => {
-  if (!Number.isFinite(s)) return '?';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = Math.round(s % 60);
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
-};
+import { idArg, nonNegInt, number, positiveInt, readJson } from './args';
+import type { CliContext } from './context';
+import { CliError } from './errors';
+import { duration, pct } from './format';
 
 /** One line per progress / epoch / event message. */
 export function formatRunnerMessage(m: RunnerToParent): string | undefined {
@@ -95,14 +46,21 @@ function formatRun(r: RunRow): string {
   return `run ${r.id} '${r.name}': ${r.status}, step ${r.step}/${r.totalSteps ?? '?'}, epoch ${r.epoch}${r.bestMetric !== null ? `, best ${pct(r.bestMetric)}` : ''}${r.error ? `\n  error: ${r.error}` : ''}`;
 }
 
-export function registerTrainCommands(program: Command, io: CliIo): void {
-  const globals = () => program.opts<{ home?: string; json?: boolean; backend?: string }>();
-  const home = () => resolveHomeDir({ home: globals().home }, io.env);
-  const print = (json: unknown, text: () => string) => io.out(globals().json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+export function registerTrainCommands(program: Command, ctx: CliContext): void {
+  const { io, print } = ctx;
+  /** Runs `fn` with a RunManager over the home's database (it starts no runner unless asked to). */
+  const withRuns = async <T>(fn: (m: RunManager) => T | Promise<T>): Promise<T> => {
+    const m = new RunManager({ home: ctx.home() });
+    try {
+      return await fn(m);
+    } finally {
+      m.close();
+    }
+  };
 
   /** Trains `runId` in the foreground: progress lines until it stops; Ctrl-C pauses it with a checkpoint. */
   const watch = async (m: RunManager, runId: number): Promise<RunRow> => {
-    const quiet = globals().json;
+    const quiet = ctx.json();
     m.on('message', (id, msg) => {
       if (id !== runId || quiet) return;
       const line = formatRunnerMessage(msg);
@@ -154,33 +112,28 @@ export function registerTrainCommands(program: Command, io: CliIo): void {
     .option('--alpha <a>', 'the fixed α of --distillation alpha', number('--alpha'))
     .option('--lr <x>', 'base learning rate (default 0.1·max(1, ⌊batch/256⌋))', number('--lr'))
     .option('--name <name>', 'run name')
-    .action(async (file: string | undefined, o: { space?: string; dataset?: string; epochs?: number; batchSize?: number; stepsPerEpoch?: number; seed?: number; distillation?: string; alpha?: number; lr?: number; name?: string }) =>
-      userErrors(async () => {
-        const cfg = (file ? readJson(file, 'config') : {}) as Record<string, unknown>;
-        if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new CliError(`config ${file} must be a JSON object`);
-        if (o.space) cfg.space = o.space.endsWith('.json') ? readJson(o.space, 'search space') : o.space;
-        if (o.dataset) cfg.dataset = o.dataset;
-        if (o.epochs !== undefined) cfg.epochs = o.epochs;
-        if (o.batchSize !== undefined) cfg.batchSize = o.batchSize;
-        if (o.stepsPerEpoch !== undefined) cfg.stepsPerEpoch = o.stepsPerEpoch;
-        if (o.seed !== undefined) cfg.seed = o.seed;
-        if (o.name) cfg.name = o.name;
-        if (o.distillation) cfg.distillation = o.distillation === 'alpha' ? { kind: 'alpha', alpha: o.alpha } : { kind: o.distillation };
-        else if (o.alpha !== undefined) throw new CliError('--alpha goes with --distillation alpha');
-        if (o.lr !== undefined) cfg.optimizer = { ...((cfg.optimizer as object) ?? {}), lr: o.lr };
-        const h = home();
-        const backend = parseBackendChoice(globals().backend || io.env.ALPHANET_BACKEND || readSettings(h).backend);
-        if (backend) cfg.backend = backend;
-        const m = new RunManager({ home: h });
-        try {
-          const run = await m.enqueue(cfg);
-          if (!globals().json) io.out(`run ${run.id} '${run.name}' queued: ${run.totalSteps} steps (home ${h})\n`);
-          finish(m, await watch(m, run.id));
-        } finally {
-          m.close();
-        }
-      }),
-    );
+    .action(async (file: string | undefined, o: { space?: string; dataset?: string; epochs?: number; batchSize?: number; stepsPerEpoch?: number; seed?: number; distillation?: string; alpha?: number; lr?: number; name?: string }) => {
+      const cfg = (file ? readJson(file, 'config') : {}) as Record<string, unknown>;
+      if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new CliError(`config ${file} must be a JSON object`);
+      if (o.space) cfg.space = o.space.endsWith('.json') ? readJson(o.space, 'search space') : o.space;
+      if (o.dataset) cfg.dataset = o.dataset;
+      if (o.epochs !== undefined) cfg.epochs = o.epochs;
+      if (o.batchSize !== undefined) cfg.batchSize = o.batchSize;
+      if (o.stepsPerEpoch !== undefined) cfg.stepsPerEpoch = o.stepsPerEpoch;
+      if (o.seed !== undefined) cfg.seed = o.seed;
+      if (o.name) cfg.name = o.name;
+      if (o.distillation) cfg.distillation = o.distillation === 'alpha' ? { kind: 'alpha', alpha: o.alpha } : { kind: o.distillation };
+      else if (o.alpha !== undefined) throw new CliError('--alpha goes with --distillation alpha');
+      if (o.lr !== undefined) cfg.optimizer = { ...((cfg.optimizer as object) ?? {}), lr: o.lr };
+      const h = ctx.home();
+      const backend = ctx.backendRequest(h);
+      if (backend) cfg.backend = backend;
+      await withRuns(async (m) => {
+        const run = await m.enqueue(cfg);
+        if (!ctx.json()) io.out(`run ${run.id} '${run.name}' queued: ${run.totalSteps} steps (home ${h})\n`);
+        finish(m, await watch(m, run.id));
+      });
+    });
 
   const runs = program.command('runs').description('list, inspect, pause, resume, cancel and delete training runs');
 
@@ -189,123 +142,93 @@ export function registerTrainCommands(program: Command, io: CliIo): void {
     .description('all runs, oldest first')
     .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES))
     .action(async (o: { status?: RunStatus }) =>
-      userErrors(async () => {
-        const m = new RunManager({ home: home() });
-        try {
-          const rows = listRuns(m.db, o.status ? { status: [o.status] } : {});
-          print(rows, () =>
-            rows.length
-              ? [
-                  `${'id'.padStart(4)}  ${'status'.padEnd(9)}  ${'step'.padStart(11)}  ${'best'.padStart(6)}  ${'created'.padEnd(19)}  name`,
-                  ...rows.map((r) => `${String(r.id).padStart(4)}  ${r.status.padEnd(9)}  ${`${r.step}/${r.totalSteps ?? '?'}`.padStart(11)}  ${pct(r.bestMetric).padStart(6)}  ${r.createdAt.slice(0, 19).replace('T', ' ')}  ${r.name}`),
-                ].join('\n')
-              : 'no runs yet (start one with `alphanet train`)',
-          );
-        } finally {
-          m.close();
-        }
+      withRuns(async (m) => {
+        const rows = listRuns(m.db, o.status ? { status: [o.status] } : {});
+        print(rows, () =>
+          rows.length
+            ? [
+                `${'id'.padStart(4)}  ${'status'.padEnd(9)}  ${'step'.padStart(11)}  ${'best'.padStart(6)}  ${'created'.padEnd(19)}  name`,
+                ...rows.map((r) => `${String(r.id).padStart(4)}  ${r.status.padEnd(9)}  ${`${r.step}/${r.totalSteps ?? '?'}`.padStart(11)}  ${pct(r.bestMetric).padStart(6)}  ${r.createdAt.slice(0, 19).replace('T', ' ')}  ${r.name}`),
+              ].join('\n')
+            : 'no runs yet (start one with `alphanet train`)',
+        );
       }),
     );
 
   runs
     .command('show')
     .description('a run: config, status, validation per epoch, recent events and checkpoints')
-    .argument('<id>', 'run id', runIdArg)
+    .argument('<id>', 'run id', idArg('run id'))
     .action(async (id: number) =>
-      userErrors(async () => {
-        const m = new RunManager({ home: home() });
-        try {
-          const r = getRun(m.db, id);
-          const epochs = listEpochMetrics(m.db, id);
-          const events = listRunEvents(m.db, id);
-          const checkpoints = listCheckpoints(m.db, id);
-          const steps = listStepMetrics(m.db, id);
-          const last = steps.at(-1);
-          print({ run: r, epochs, events, checkpoints, lastStep: last ?? null }, () => {
-            const byEpoch = new Map<number, string[]>();
-            for (const e of epochs) byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), `${e.subnet} ${pct(e.valTop1)}`]);
-            return [
-              formatRun(r),
-              `  space ${r.spaceId}, dataset ${r.datasetName}, seed ${r.seed}, backend ${r.backend ?? '–'}, app ${r.appVersion}`,
-              `  created ${r.createdAt}${r.startedAt ? `, started ${r.startedAt}` : ''}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}`,
-              ...(last ? [`  last step ${last.step}: loss ${last.loss?.toFixed(3)}, lr ${last.lr.toPrecision(3)}, ${last.imagesPerSec?.toFixed(1)} img/s`] : []),
-              'validation (BN-calibrated top-1):',
-              ...(byEpoch.size ? [...byEpoch].map(([e, xs]) => `  epoch ${e + 1}: ${xs.join(', ')}`) : ['  none yet']),
-              'checkpoints:',
-              ...(checkpoints.length ? checkpoints.map((c) => `  step ${c.step} (epoch ${c.epoch})${c.isBest ? ' best' : ''}  ${(c.bytes / 2 ** 20).toFixed(1)} MiB  ${c.path}`) : ['  none']),
-              'events (last 10):',
-              ...events.slice(-10).map((e) => `  ${e.time.slice(0, 19).replace('T', ' ')}  ${e.kind.padEnd(10)} ${e.message}`),
-              `config: ${JSON.stringify(r.config)}`,
-            ].join('\n');
-          });
-        } finally {
-          m.close();
-        }
+      withRuns(async (m) => {
+        const r = getRun(m.db, id);
+        const epochs = listEpochMetrics(m.db, id);
+        const events = listRunEvents(m.db, id);
+        const checkpoints = listCheckpoints(m.db, id);
+        const steps = listStepMetrics(m.db, id);
+        const last = steps.at(-1);
+        print({ run: r, epochs, events, checkpoints, lastStep: last ?? null }, () => {
+          const byEpoch = new Map<number, string[]>();
+          for (const e of epochs) byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), `${e.subnet} ${pct(e.valTop1)}`]);
+          return [
+            formatRun(r),
+            `  space ${r.spaceId}, dataset ${r.datasetName}, seed ${r.seed}, backend ${r.backend ?? '–'}, app ${r.appVersion}`,
+            `  created ${r.createdAt}${r.startedAt ? `, started ${r.startedAt}` : ''}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}`,
+            ...(last ? [`  last step ${last.step}: loss ${last.loss?.toFixed(3)}, lr ${last.lr.toPrecision(3)}, ${last.imagesPerSec?.toFixed(1)} img/s`] : []),
+            'validation (BN-calibrated top-1):',
+            ...(byEpoch.size ? [...byEpoch].map(([e, xs]) => `  epoch ${e + 1}: ${xs.join(', ')}`) : ['  none yet']),
+            'checkpoints:',
+            ...(checkpoints.length ? checkpoints.map((c) => `  step ${c.step} (epoch ${c.epoch})${c.isBest ? ' best' : ''}  ${(c.bytes / 2 ** 20).toFixed(1)} MiB  ${c.path}`) : ['  none']),
+            'events (last 10):',
+            ...events.slice(-10).map((e) => `  ${e.time.slice(0, 19).replace('T', ' ')}  ${e.kind.padEnd(10)} ${e.message}`),
+            `config: ${JSON.stringify(r.config)}`,
+          ].join('\n');
+        });
       }),
     );
 
   runs
     .command('pause')
     .description('ask a running run to checkpoint and stop (it becomes paused)')
-    .argument('<id>', 'run id', runIdArg)
+    .argument('<id>', 'run id', idArg('run id'))
     .action(async (id: number) =>
-      userErrors(async () => {
-        const m = new RunManager({ home: home() });
-        try {
-          m.pause(id);
-          print({ id, requested: 'pause' }, () => `run ${id}: pause requested; it checkpoints and stops after its current step`);
-        } finally {
-          m.close();
-        }
+      withRuns(async (m) => {
+        m.pause(id);
+        print({ id, requested: 'pause' }, () => `run ${id}: pause requested; it checkpoints and stops after its current step`);
       }),
     );
 
   runs
     .command('cancel')
     .description('cancel a queued, paused or running run')
-    .argument('<id>', 'run id', runIdArg)
+    .argument('<id>', 'run id', idArg('run id'))
     .action(async (id: number) =>
-      userErrors(async () => {
-        const m = new RunManager({ home: home() });
-        try {
-          const r = m.cancel(id);
-          print(r, () => (r.status === 'cancelled' ? `run ${id}: cancelled` : `run ${id}: cancel requested; it stops after its current step`));
-        } finally {
-          m.close();
-        }
+      withRuns(async (m) => {
+        const r = m.cancel(id);
+        print(r, () => (r.status === 'cancelled' ? `run ${id}: cancelled` : `run ${id}: cancel requested; it stops after its current step`));
       }),
     );
 
   runs
     .command('resume')
     .description('continue a paused or failed run from its newest good checkpoint, in the foreground')
-    .argument('<id>', 'run id', runIdArg)
+    .argument('<id>', 'run id', idArg('run id'))
     .action(async (id: number) =>
-      userErrors(async () => {
-        const m = new RunManager({ home: home() });
-        try {
-          const r = m.resume(id);
-          if (!globals().json) io.out(`run ${id} '${r.name}' resuming at step ${r.step}\n`);
-          finish(m, await watch(m, id));
-        } finally {
-          m.close();
-        }
+      withRuns(async (m) => {
+        const r = m.resume(id);
+        if (!ctx.json()) io.out(`run ${id} '${r.name}' resuming at step ${r.step}\n`);
+        finish(m, await watch(m, id));
       }),
     );
 
   runs
     .command('delete')
     .description('delete a run that is not running, with its metrics, events and checkpoint files')
-    .argument('<id>', 'run id', runIdArg)
+    .argument('<id>', 'run id', idArg('run id'))
     .action(async (id: number) =>
-      userErrors(async () => {
-        const m = new RunManager({ home: home() });
-        try {
-          m.delete(id);
-          print({ id, deleted: true }, () => `run ${id}: deleted`);
-        } finally {
-          m.close();
-        }
+      withRuns(async (m) => {
+        m.delete(id);
+        print({ id, deleted: true }, () => `run ${id}: deleted`);
       }),
     );
 }

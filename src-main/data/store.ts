@@ -11,10 +11,23 @@
  * failure at any point leaves neither a row nor files.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
-import { Rng } from '../engine/rng';
+import { Rng } from '../engine/core';
 import {
   DatasetError,
   type AugmentPolicy,

@@ -4,7 +4,7 @@
  * process, validated on receipt in both directions.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend-names';
+import { BACKENDS } from '../engine/core';
 import { DEFAULT_EVOLUTION_CONFIG } from './evolution';
 
 const int = z.number().int();

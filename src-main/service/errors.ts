@@ -5,7 +5,7 @@
  */
 import { ZodError } from 'zod';
 import { DatasetError } from '../data/types';
-import { SpaceError } from '../engine/spaces/schema';
+import { BackendError, SpaceError } from '../engine/core';
 import type { ApiErrorInfo } from '../ipc/api-types';
 import { ApiArgsError, issuePath } from '../ipc/api-schemas';
 import { isAbsolute } from 'node:path';
@@ -15,10 +15,13 @@ import { RunSubnetError } from '../search/run-info';
 import { StoreError } from '../store/db';
 import { RunNotFoundError } from '../store/runs';
 import { ClusterNotFoundError } from '../store/clusters';
+import { SlurmError } from '../jobs/slurm/scheduler';
+import { ClusterShellError } from '../jobs/slurm/shell';
 import { EvaluationNotFoundError, SearchNotFoundError } from '../store/search';
 import { CheckpointError } from '../train/checkpoint';
 import { ConfigError } from '../train/config';
 import { RunManagerError } from '../train/manager';
+import { SettingsError } from '../settings';
 
 /** 400: the input or the request is refused; 404: the object does not exist; 500: a failure on our side. */
 export type ApiStatus = 400 | 404 | 500;
@@ -33,6 +36,17 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+const USER_ERRORS = [ConfigError, DatasetError, RunManagerError, StoreError, SpaceError, SearchManagerError, BudgetError, RunSubnetError, CheckpointError, BackendError, SettingsError, SlurmError, ClusterShellError];
+
+/**
+ * Whether `e` is one of the modules' own error classes, whose message is written for the user (a bad config, a
+ * missing run, an impossible budget, a broken settings file, …) rather than a bug or an environment failure. The one
+ * list behind the service's 400s, the CLI's one-line refusals (cli/errors.ts) and the engine worker's input errors.
+ */
+export function isUserError(e: unknown): e is Error {
+  return USER_ERRORS.some((C) => e instanceof C);
 }
 
 export interface MappedError {
@@ -55,19 +69,7 @@ export function toApiError(e: unknown): MappedError {
     return info(400, field ? `${field}: ${issue.message}` : (issue?.message ?? e.message), field || undefined);
   }
   if (e instanceof RunNotFoundError || e instanceof SearchNotFoundError || e instanceof EvaluationNotFoundError || e instanceof ClusterNotFoundError) return info(404, e.message);
-  if (
-    e instanceof ConfigError ||
-    e instanceof DatasetError ||
-    e instanceof RunManagerError ||
-    e instanceof StoreError ||
-    e instanceof SpaceError ||
-    e instanceof SearchManagerError ||
-    e instanceof BudgetError ||
-    e instanceof RunSubnetError ||
-    e instanceof CheckpointError
-  ) {
-    return info(400, e.message);
-  }
+  if (isUserError(e)) return info(400, e.message);
   const message = e instanceof Error ? e.message : String(e);
   return info(500, message || 'internal error');
 }

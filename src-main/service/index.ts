@@ -16,14 +16,23 @@ import { DEMO_SOURCE } from '../data/demo';
 import { findDataset, listDatasets, removeDataset } from '../data/store';
 import { sampleGrid } from '../data/samples';
 import { writeJsonAtomic } from '../export/files';
-import { listSpaces } from '../engine/spaces/registry';
+import { listSpaces } from '../engine/core';
 import type { AppInfo, DatasetInfo, RunEvent, RunSummary } from '../ipc/api-types';
 import type { ApiArgs, ApiHandlers, ApiResult, ServiceEvents } from '../ipc/api-schemas';
 import { isAllowedExternalUrl } from '../ipc/external-links';
 import type { ApiMethod } from '../ipc/protocol';
 import type { ApiReply } from '../ipc/reply';
 import { openHomeDatabase, type Db } from '../store/db';
-import { getRun, lastRunEventId, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow } from '../store/runs';
+import {
+  getRun,
+  lastRunEventId,
+  listCheckpoints,
+  listEpochMetrics,
+  listRunEvents,
+  listRuns,
+  listStepMetrics,
+  type RunRow,
+} from '../store/runs';
 import type { SearchManager, SpawnSearchRunner } from '../search/manager';
 import { RunManager, type SpawnRunner } from '../train/manager';
 import type { RunnerToParent } from '../train/messages';
@@ -34,7 +43,16 @@ import { ApiError, requireAbsolute, toApiError, type ApiStatus } from './errors'
 import { runPresets } from './presets';
 import { createSearchService } from './search-service';
 import { createClusterHandlers } from './clusters-service';
-import { bestMaxTop1, calibrationOf, checkpointInfo, epochPoint, eventInfo, progressPoint, runSummary, stepPoint } from './views';
+import {
+  bestMaxTop1,
+  calibrationOf,
+  checkpointInfo,
+  epochPoint,
+  eventInfo,
+  progressPoint,
+  runSummary,
+  stepPoint,
+} from './views';
 
 export interface WorkbenchServiceOptions {
   /** The data directory (database, datasets, runs). */

@@ -6,9 +6,7 @@
  * field says why. A config that fails validation is refused with one line per bad field, naming it.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend-names';
-import { SearchSpaceSchema, formatIssues, type SearchSpace } from '../engine/spaces/schema';
-import { getSpace } from '../engine/spaces/registry';
+import { BACKENDS, SearchSpaceSchema, formatIssues, type SearchSpace, getSpace } from '../engine/core';
 
 const int = z.number().int();
 const posInt = int.positive();
@@ -150,15 +148,30 @@ export const TrainConfigSchema = z
         flushEverySeconds: z.number().positive().default(5),
       })
       .default({ flushEverySteps: 10, flushEverySeconds: 5 }),
+    /**
+     * Data-parallel workers (default `auto`: every core this run may use; docs/TRAINING.md). Each is a thread with its
+     * own backend and supernet replica training an equal shard of every batch, so the batch must divide by it.
+     * Only the speed depends on it, not the config: a checkpoint taken with N workers resumes with any M.
+     */
+    workers: z.union([z.literal('auto'), posInt.max(256)]).default('auto'),
     /** TF.js backend (default `auto`: the best that loads, see engine/backend.ts). */
     backend: z.enum(['auto', ...BACKENDS]).default('auto'),
     /**
      * Fault injection for tests: poison the gradients with NaN at these global steps (1-based), once each per
      * process. Never set by the app or the CLI.
      */
-    debug: z.strictObject({ nanAtSteps: z.array(posInt).default([]) }).optional(),
+    debug: z
+      .strictObject({
+        nanAtSteps: z.array(posInt).default([]),
+        /** Data-parallel worker 1 dies (exits mid-step) at these global steps (1-based), once each per process. */
+        workerExitAtSteps: z.array(posInt).default([]),
+      })
+      .optional(),
   })
   .superRefine((c, ctx) => {
+    if (typeof c.workers === 'number' && c.batchSize % c.workers !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['workers'], message: `batchSize (${c.batchSize}) must divide into ${c.workers} equal shards` });
+    }
     if (c.optimizer.warmupEpochs > c.epochs) {
       ctx.addIssue({ code: 'custom', path: ['optimizer', 'warmupEpochs'], message: `must not exceed epochs (${c.epochs}), got ${c.optimizer.warmupEpochs}` });
     }

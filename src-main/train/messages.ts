@@ -28,6 +28,8 @@ export const ProgressSchema = z.strictObject({
   losses: z.array(MemberLoss),
   lr: z.number(),
   imagesPerSec: z.number(),
+  /** Data-parallel workers sharing each batch (images/s per worker = imagesPerSec / workers). */
+  workers: z.number().int().positive().optional(),
   /** Seconds to the end of training at the recent speed (validation not included). */
   etaSec: z.number(),
   /** Share of distilled samples where α₋ won (adaptive-alpha only). */

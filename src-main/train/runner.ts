@@ -12,6 +12,8 @@ import { datasetSource, resolveDataset } from './dataset-source';
 import { ParentToRunnerSchema, type RunnerToParent } from './messages';
 import { runDir } from './paths';
 import { Trainer } from './trainer';
+import { DataParallel, resolveWorkers, trainWorkerPath } from './data-parallel';
+import { configSpace } from './config';
 import type { ChildTransport } from './transport';
 
 /** How often the runner looks at the run's `control` column (a pause or cancel from another process), ms. */
@@ -60,6 +62,7 @@ async function runOne(home: string, runId: number, resume: boolean, ipcRequest: 
     setJobRuntime(db, 'runs', runId, { backend: backend.chosen, pid: process.pid });
     const info = await resolveDataset(home, db, run.datasetId ?? config.dataset);
     const data = datasetSource(home, info, { batchSize: config.batchSize, seed: config.seed, augment: config.augment });
+    const workers = resolveWorkers(config, { cores: coresFor(), backend: backend.chosen });
     let lastPoll = 0;
     let dbRequest: 'pause' | 'cancel' | null = null;
     const store = db;
@@ -87,9 +90,21 @@ async function runOne(home: string, runId: number, resume: boolean, ipcRequest: 
       onEvent: (e) => send({ type: 'event', runId, ...e }),
     });
     let outcome;
+    let parallel: DataParallel | undefined;
     try {
+      if (workers > 1) {
+        parallel = trainer.parallel = await DataParallel.start({
+          workers,
+          workerPath: trainWorkerPath(),
+          net: trainer.net,
+          space: configSpace(config),
+          backend: backend.chosen,
+          opsMode: backend.opsMode,
+        });
+      }
       outcome = await trainer.run();
     } finally {
+      await parallel?.close();
       trainer.dispose();
     }
     step = outcome.step;
@@ -111,4 +126,10 @@ async function runOne(home: string, runId: number, resume: boolean, ipcRequest: 
   } finally {
     db?.close();
   }
+}
+
+/** The cores this runner may use: `ALPHANET_JOB_CORES` (set by the job queue that started it), else every core. */
+function coresFor(): number | undefined {
+  const n = Number(process.env.ALPHANET_JOB_CORES);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

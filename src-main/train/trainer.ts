@@ -32,6 +32,7 @@ import {
   type SandwichMember,
   type SearchSpace,
   type SupernetOps,
+  resetStats,
 } from '../engine';
 import type { Db } from '../store/db';
 import {
@@ -49,8 +50,8 @@ import {
 import { baseLr, configSpace, type TrainConfig } from './config';
 import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainState } from './checkpoint';
 import type { Batch, BatchStream, TrainingData } from './data-source';
+import type { DataParallel } from './data-parallel';
 import type { EpochReport, Progress } from './messages';
-import { resetStats } from '../search/evaluate';
 import { NesterovSgd } from './optimizer';
 import { learningRate, type LrSchedule } from './schedule';
 
@@ -102,6 +103,12 @@ export class Trainer {
   readonly net: Supernet;
   readonly optimizer: NesterovSgd;
   readonly config: TrainConfig;
+  /**
+   * Data-parallel workers (data-parallel.ts): each step's gradients are the mean over equal shards of the batch, one
+   * per worker. Unset: the whole batch on this thread. Whoever sets it (after construction: the pool copies this
+   * trainer's supernet layout) starts and closes it.
+   */
+  parallel?: DataParallel;
   private readonly o: TrainerOptions;
   private readonly schedule: LrSchedule;
   readonly stepsPerEpoch: number;
@@ -111,6 +118,7 @@ export class Trainer {
   private regularizeRng: Rng;
   private readonly valSubnets: ValSubnet[];
   private readonly firedNan = new Set<number>();
+  private readonly firedWorkerExit = new Set<number>();
   private metricBuffer: StepMetric[] = [];
   private lastFlush = performance.now();
   private lastCheckpointStep = -1;
@@ -158,6 +166,11 @@ export class Trainer {
     for (const f of readdirSync(this.checkpointDir)) if (f.startsWith('.') && f.includes('.tmp-')) rmSync(join(this.checkpointDir, f), { force: true });
   }
 
+  /** Data-parallel workers training each step (1: this thread alone). */
+  get workers(): number {
+    return this.parallel?.workers ?? 1;
+  }
+
   get checkpointDir(): string {
     return join(this.o.runDir, 'checkpoints');
   }
@@ -167,7 +180,8 @@ export class Trainer {
     const c = this.config;
     if (this.o.resume) await this.restoreLatest('resume');
     else await this.checkpoint(); // step 0: the NaN guard always has something to roll back to
-    this.event(this.o.resume ? 'resume' : 'start', this.o.resume ? `resumed at step ${this.state.step}` : `started: ${this.totalSteps} steps`);
+    const on = this.workers > 1 ? ` on ${this.workers} workers` : '';
+    this.event(this.o.resume ? 'resume' : 'start', this.o.resume ? `resumed at step ${this.state.step}${on}` : `started: ${this.totalSteps} steps${on}`);
     this.window.t0 = performance.now();
 
     while (this.state.epoch < c.epochs) {
@@ -211,7 +225,7 @@ export class Trainer {
           tf.dispose([batch.x, batch.y]);
           return request;
         }
-        const ok = this.step(batch);
+        const ok = await this.step(batch);
         if (!ok) {
           if (this.config.nan.policy === 'stop') throw new TrainingError(`non-finite loss or gradient at step ${this.state.step + 1}; stopping (nan.policy = stop)`);
           await this.rollback();
@@ -233,20 +247,25 @@ export class Trainer {
   }
 
   /** One optimizer step on one batch. Returns false (and changes nothing) when a loss or gradient is non-finite. */
-  private step(batch: Batch): boolean {
+  private async step(batch: Batch): Promise<boolean> {
     const t0 = performance.now();
     const c = this.config;
     const members: SandwichMember[] = sandwichMembers(this.space, this.samplingRng, c.subnetsPerStep, c.sandwichRule);
     const lr = learningRate(this.schedule, this.state.step) * this.state.lrScale;
     const labels = batch.y.dtype === 'int32' ? batch.y : (tf.cast(batch.y, 'int32') as tf.Tensor1D);
+    if (this.parallel && c.debug?.workerExitAtSteps.includes(this.state.step + 1) && !this.firedWorkerExit.has(this.state.step + 1)) {
+      this.firedWorkerExit.add(this.state.step + 1); // test hook, once per process: a worker dies in this step
+      this.parallel.crashNextStep = true;
+    }
     let r;
     const ts = performance.now();
     try {
-      r = sandwichGradients(this.net, batch.x, labels, members, {
+      const opts = {
         labelSmoothing: c.labelSmoothing,
         distillation: c.distillation,
         regularize: { dropout: c.dropout, dropConnect: c.dropConnect, rng: this.regularizeRng },
-      });
+      };
+      r = this.parallel ? await this.parallel.gradients(this.net, batch.x, labels, members, opts) : sandwichGradients(this.net, batch.x, labels, members, opts);
     } finally {
       tf.dispose([batch.x, batch.y, labels]);
     }
@@ -345,6 +364,7 @@ export class Trainer {
       losses,
       lr,
       imagesPerSec: elapsed > 0 ? w.images / elapsed : 0,
+      workers: this.workers,
       etaSec: stepSec * (this.totalSteps - this.state.step),
       alphaMinShare: w.alpha.length ? w.alpha.reduce((a, b) => a + b, 0) / w.alpha.length : null,
       clippedShare: w.entries ? w.clipped / w.entries : 0,

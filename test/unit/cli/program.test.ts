@@ -127,4 +127,18 @@ describe('help', () => {
       expect(r.out).toMatch(/Usage: alphanet/);
     }
   });
+  it('the top-level help describes the commands that exist, and each of them has --help', async () => {
+    const r = await run(['--help']);
+    expect(r.out).not.toMatch(/follow/);
+    const commands = [...r.out.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(commands).toEqual(['doctor', 'spaces', 'flops', 'datasets', 'train', 'runs', 'evaluate', 'search', 'front', 'export', 'latency', 'serve']);
+    // The program's description names what is there (it once said training, datasets, search and export "follow").
+    const description = r.out.split('\n\n')[1].replace(/\s+/g, ' ');
+    for (const what of ['datasets', 'training', 'search', 'export', 'serve']) expect(description).toContain(what);
+    for (const c of commands) {
+      const sub = await run([c, '--help']);
+      expect(sub.code).toBe(0);
+      expect(sub.out).toMatch(new RegExp(`Usage: alphanet ${c}`));
+    }
+  });
 });

@@ -1,0 +1,121 @@
+/**
+ * One data-parallel training worker (a `worker_threads` thread; entry `shard-worker-main.ts` → out/main/train-worker.js).
+ * It holds its own TF.js backend (its own WASM instance: one WASM thread each, threads being unsupported in Node, so
+ * N workers on N cores do not oversubscribe) and a replica of the supernet, and computes the sandwich gradients of
+ * its shard of each batch. It keeps no training state of its own: before every step it loads the leader's current
+ * weights from shared memory (when they changed), so replicas cannot drift and a checkpoint taken with N workers
+ * resumes with any M. The leader (data-parallel.ts) owns the optimizer, checkpoints and everything else.
+ *
+ * Protocol (typed in data-parallel.ts): `init` → `ready`; `step` → `done` (gradients written into the worker's
+ * shared slot, not sent) or `failed`. Everything bulky travels through SharedArrayBuffers named in the messages.
+ */
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, Supernet, createOps, initBackend, sandwichGradients } from '../engine';
+import type { ShardInit, ShardStep, WorkerReply } from './data-parallel';
+
+export interface ShardPort {
+  postMessage(m: WorkerReply): void;
+  on(event: 'message', f: (m: unknown) => void): void;
+}
+
+/** SHA-256 of the parameters' float32 bytes in layout order: how tests check that replicas hold the same weights. */
+export function weightsHash(arrays: Iterable<Float32Array>): string {
+  const h = createHash('sha256');
+  for (const a of arrays) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return h.digest('hex');
+}
+
+export function serveShardWorker(port: ShardPort): void {
+  let net: Supernet | undefined;
+  let init: ShardInit | undefined;
+  let weightsVersion = -1;
+  let peakBytes = 0;
+  const reply = (m: WorkerReply) => port.postMessage(m);
+
+  const start = async (m: ShardInit) => {
+    await initBackend({ force: m.backend });
+    init = m;
+    net = new Supernet({ space: m.space, ops: createOps(m.opsMode), numClasses: m.numClasses, seed: 0 });
+    // The layout is the leader's parameter order; a replica built differently would mix up every gradient.
+    const mine = [...net.params].map(([name, v]) => `${name}:${v.shape.join('x')}`);
+    const theirs = m.layout.map((p) => `${p.name}:${p.shape.join('x')}`);
+    if (mine.join(',') !== theirs.join(',')) throw new Error(`replica parameters differ from the leader's (${mine.length} vs ${theirs.length})`);
+  };
+
+  const step = (m: ShardStep): WorkerReply => {
+    if (!net || !init) throw new Error('step before init');
+    const layout = init.layout;
+    const weights = new Float32Array(m.weights);
+    if (m.weightsVersion !== weightsVersion) {
+      for (const p of layout) {
+        const v = net.params.get(p.name)!;
+        // slice(): a copy, so the tensor never aliases memory the leader rewrites.
+        tf.tidy(() => v.assign(tf.tensor(weights.slice(p.offset, p.offset + p.size), p.shape)));
+      }
+      weightsVersion = m.weightsVersion;
+    }
+    const [h, w, c] = m.imageShape;
+    const n = m.images;
+    const x = tf.tensor4d(new Float32Array(m.x, 0, n * h * w * c).slice(), [n, h, w, c]);
+    const y = tf.tensor1d(new Int32Array(m.y, 0, n).slice(), 'int32');
+    let r;
+    try {
+      r = sandwichGradients(net, x, y, m.members, {
+        labelSmoothing: m.labelSmoothing,
+        distillation: m.distillation,
+        ...(m.regularize ? { regularize: { dropout: m.regularize.dropout, dropConnect: m.regularize.dropConnect, rng: Rng.fromSeeds(m.regularize.seed, m.shard) } } : {}),
+      });
+    } finally {
+      tf.dispose([x, y]);
+    }
+    if (m.crash) process.exit(70); // test hook: in a worker thread this ends the thread, mid-step
+    const grads = new Float32Array(m.grads);
+    const present = new Uint8Array(m.present);
+    try {
+      layout.forEach((p, i) => {
+        const g = r.grads.get(p.name);
+        present[i] = g ? 1 : 0;
+        if (g) grads.set(g.dataSync() as Float32Array, p.offset);
+      });
+    } finally {
+      tf.dispose([...r.grads.values()]);
+    }
+    const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+    // The WASM heap only grows; its size is this worker's high-water mark (tf.memory() counts live tensor bytes).
+    const heap = wasmHeapBytes();
+    peakBytes = Math.max(peakBytes, heap ?? mem.numBytes);
+    return {
+      type: 'done',
+      id: m.id,
+      members: r.members,
+      numTensors: mem.numTensors,
+      peakBytes,
+      // The weights this replica trained the step with, read back from its own variables.
+      ...(m.hash ? { hash: weightsHash(layout.map((p) => net!.params.get(p.name)!.dataSync() as Float32Array)) } : {}),
+    };
+  };
+
+  port.on('message', (raw) => {
+    const m = raw as ShardInit | ShardStep;
+    if (m.type === 'init') {
+      start(m).then(
+        () => reply({ type: 'ready', shard: m.shard }),
+        (e: unknown) => reply({ type: 'failed', id: -1, message: (e as Error)?.message ?? String(e) }),
+      );
+      return;
+    }
+    try {
+      reply(step(m));
+    } catch (e) {
+      reply({ type: 'failed', id: m.id, message: (e as Error)?.message ?? String(e) });
+    }
+  });
+}
+
+/** Size of the WASM backend's memory, when that is the backend (its high-water mark: WASM memory never shrinks). */
+export function wasmHeapBytes(): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return b.wasm?.HEAPU8?.byteLength;
+}
