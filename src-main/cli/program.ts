@@ -18,6 +18,7 @@ import { registerEvaluateCommand } from './evaluate';
 import { registerExportCommand } from './export';
 import { registerFrontCommand } from './front';
 import { registerLatencyCommand } from './latency';
+import { registerForwardCommand } from './forward';
 import { registerClusterCommands } from './clusters';
 
 export type { CliIo } from './context';
@@ -114,6 +115,7 @@ export function buildProgram(io: CliIo): Command {
   registerFrontCommand(program, ctx);
   registerExportCommand(program, ctx);
   registerLatencyCommand(program, ctx);
+  registerForwardCommand(program, ctx);
   registerClusterCommands(program, ctx);
   registerServeCommand(program, ctx);
   return program;
