@@ -4,13 +4,16 @@
  * this file, then the built-in default.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { BACKENDS, formatIssues } from './engine/core';
 
 export const SettingsSchema = z.strictObject({
   /** Force a TF.js backend (`auto`, the default, walks the ladder). */
   backend: z.enum(['auto', ...BACKENDS]).default('auto'),
+  /** The folders the served mode (`alphanet serve`) may read and write; default the data directory and the home
+   * folder (service/folders.ts). */
+  allowedFolders: z.array(z.string().refine(isAbsolute, 'must be an absolute path')).optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

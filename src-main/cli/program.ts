@@ -10,6 +10,7 @@ import { archArg, positiveInt, readJson, spaceArg } from './args';
 import { createCliContext, type CliIo } from './context';
 import { CliError, userMessage } from './errors';
 import { fx } from './format';
+import { escapeControlChars } from '../text';
 import { registerTrainCommands } from './train';
 import { registerServeCommand } from './serve';
 import { registerDatasetCommands } from './datasets';
@@ -122,7 +123,10 @@ export function buildProgram(io: CliIo): Command {
 }
 
 /** Runs the CLI; resolves to the process exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  // Names come from users and files: whatever control characters older data holds are shown escaped, never sent to
+  // the terminal raw (issue 16; JSON output is unchanged, \uXXXX being JSON's own escape).
+  const io: CliIo = { ...rawIo, out: (s) => rawIo.out(escapeControlChars(s)), err: (s) => rawIo.err(escapeControlChars(s)) };
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });

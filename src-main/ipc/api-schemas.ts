@@ -11,6 +11,7 @@ import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, SPLITS, type SplitNam
 import { BudgetSchema, EvolutionConfigSchema } from '../search/messages';
 import { ClusterProfileInputSchema } from '../store/cluster-profile';
 import type { WorkbenchApi } from './api-types';
+import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
 import { API_METHODS, type ApiMethod, type EVENT_TOPICS, type EventTopic } from './protocol';
 
 // ---- types derived from the contract ---------------------------------------------------------------------------
@@ -53,6 +54,8 @@ const id = z.number().int().positive();
 /** A subnet named as `subnets.evaluate` takes it: a name, or a genome as JSON text (a few hundred characters). */
 const MAX_SUBNET = 16_384;
 const objective = z.enum(['mflops', 'latency']);
+/** A dataset or search name: one printable line. */
+const name = (max: number) => z.string().min(1).max(max).refine((s) => !hasControlChars(s), CONTROL_CHARS_MESSAGE);
 
 const a = <const T extends readonly Arg[]>(...args: T): T => args;
 
@@ -79,7 +82,7 @@ export const API_ARGS = {
     z.strictObject({
       path,
       format: z.enum(IMPORT_FORMATS).optional(),
-      name: z.string().min(1).max(MAX_ID).optional(),
+      name: name(MAX_ID).optional(),
       valFraction: z.number().min(0).lt(1).optional(),
       size: imageSize.optional(),
       channels: imageChannels.optional(),
@@ -98,7 +101,7 @@ export const API_ARGS = {
   'runs.resume': a(['id', runId]),
   'runs.cancel': a(['id', runId]),
   'runs.delete': a(['id', runId]),
-  'runs.saveConfig': a(['config', config], ['path', path.nullable()]),
+  'runs.saveConfig': a(['config', config], ['path', path.nullable()], ['opts', z.strictObject({ overwrite: z.boolean() })]),
   'subnets.list': a(['runId', runId]),
   'subnets.evaluate': a([
     'req',
@@ -117,7 +120,7 @@ export const API_ARGS = {
     'req',
     z.strictObject({
       runId,
-      name: z.string().min(1).max(200).optional(),
+      name: name(200).optional(),
       kind: z.enum(['evolution', 'random']).optional(),
       objective: objective.optional(),
       budget: BudgetSchema.optional(),
