@@ -1,5 +1,5 @@
 """Search spaces, genomes, the layer plan and the analytic cost — a line-by-line port of the TypeScript engine's
-`src-main/engine/spaces/{schema,genome,plan}.ts` and `flops.ts` (docs/METHOD.md).
+`src-main/engine/core/{schema,genome,plan,flops}.ts` (docs/METHOD.md).
 
 The built-in spaces and named subnets are not defined here: they are read from the workbench's
 `resources/spaces/*.json`, the files the TypeScript registry bundles, so the two engines share one source of truth.
