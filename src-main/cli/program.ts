@@ -18,6 +18,7 @@ import { registerSearchCommands } from './search';
 import { registerEvaluateCommand } from './evaluate';
 import { registerExportCommand } from './export';
 import { registerFrontCommand } from './front';
+import { registerPredictorCommand } from './predictor';
 import { registerLatencyCommand } from './latency';
 import { registerForwardCommand } from './forward';
 import { registerClusterCommands } from './clusters';
@@ -114,6 +115,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvaluateCommand(program, ctx);
   registerSearchCommands(program, ctx);
   registerFrontCommand(program, ctx);
+  registerPredictorCommand(program, ctx);
   registerExportCommand(program, ctx);
   registerLatencyCommand(program, ctx);
   registerForwardCommand(program, ctx);

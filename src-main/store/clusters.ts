@@ -1,5 +1,5 @@
 /**
- * Repository functions for cluster profiles (migration 006; fields and validation in cluster-profile.ts).
+ * Repository functions for cluster profiles (migration 007; fields and validation in cluster-profile.ts).
  */
 import type { Db } from './db';
 import { StoreError } from './db';

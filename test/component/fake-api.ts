@@ -73,6 +73,7 @@ export function run(id: number, name: string, over: Partial<RunSummary> = {}): R
     step: 10,
     totalSteps: 10,
     epoch: 1,
+    epochs: 1,
     progress: 1,
     etaSec: null,
     bestAccuracy: 0.5,

@@ -82,7 +82,7 @@ describe('clusters table', () => {
   });
   it('the migration adds the table to a database of the previous schema', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'alphanet-store-')), 'alphanet.db');
-    databaseAtVersion(path, 5).close();
+    databaseAtVersion(path, 6).close();
     const db = openDatabase(path);
     expect(listClusters(db)).toEqual([]);
     db.close();
