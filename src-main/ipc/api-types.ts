@@ -105,6 +105,8 @@ export interface RunSummary {
   /** `adaptive-alpha`, `kl`, `alpha`, `none`. */
   distillation: string;
   backend: string | null;
+  /** Data-parallel workers (= cores) it trains with while running, last trained with otherwise; null before it ran. */
+  workers: number | null;
   step: number;
   totalSteps: number | null;
   epoch: number;

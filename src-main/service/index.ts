@@ -8,6 +8,7 @@
  * Callers validate arguments with `ipc/api-schemas.ts` first; `run` then calls the handler and maps any error to
  * `{ message, field? }` with a status (errors.ts).
  */
+import { jobCores } from '../settings';
 import { existsSync, statSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { dirname, isAbsolute } from 'node:path';
@@ -98,7 +99,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   const ownsDb = !o.db;
   const db = o.db ?? openHomeDatabase(home);
   const events = new EventEmitter<ServiceEvents>();
-  const manager = new RunManager({ home, db, spawn: o.spawnRunner, adoptQueued: o.adoptQueued ?? true });
+  const manager = new RunManager({ home, db, spawn: o.spawnRunner, adoptQueued: o.adoptQueued ?? true, cores: jobCores(home) });
   const jobs = new DataJobs({ home, db, emit: (e) => events.emit('datasets.job', e), workerPath: o.dataWorkerPath });
   /** The last progress message's ETA of each run training here (seconds). */
   const eta = new Map<number, number>();
