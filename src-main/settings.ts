@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BACKENDS } from './engine/backend';
+import { BACKENDS } from './engine/backend-names';
 import { formatIssues } from './engine/spaces/schema';
 
 export const SettingsSchema = z.strictObject({
