@@ -136,7 +136,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => lockDown(contents));
 
   void app.whenReady().then(() => {
-    const csp = contentSecurityPolicy({ dev: devServerUrl !== undefined });
+    const csp = contentSecurityPolicy({ dev: devServerUrl !== undefined, header: true });
     // The header covers the dev server; `file:` pages get no headers, so index.html carries the same policy.
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });

@@ -4,10 +4,9 @@
  * this file, then the built-in default.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { BACKENDS } from './engine/backend-names';
-import { formatIssues } from './engine/spaces/schema';
+import { BACKENDS, formatIssues } from './engine/core';
 
 export const SettingsSchema = z.strictObject({
   /** Force a TF.js backend (`auto`, the default, walks the ladder). */
@@ -17,6 +16,9 @@ export const SettingsSchema = z.strictObject({
    * machine). A run holds one per data-parallel worker, a search one. Environment: ALPHANET_JOB_CORES.
    */
   jobCores: z.union([z.literal('auto'), z.number().int().positive().max(1024)]).default('auto'),
+  /** The folders the served mode (`alphanet serve`) may read and write; default the data directory and the home
+   * folder (service/folders.ts). */
+  allowedFolders: z.array(z.string().refine(isAbsolute, 'must be an absolute path')).optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

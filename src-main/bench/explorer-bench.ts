@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { Rng } from '../engine/rng';
+import { Rng } from '../engine/core';
 import { quantile } from '../search/latency';
 import { findChromium, launchChromium, serveStatic, type Browser } from './chromium';
 

@@ -9,17 +9,33 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendChoice } from '../engine/backend';
-import { createOps, defaultOpsMode, type SupernetOps } from '../engine/ops';
-import { Rng } from '../engine/rng';
-import { Supernet } from '../engine/supernet';
-import { getSpace } from '../engine/spaces/registry';
-import type { SearchSpace } from '../engine/spaces/schema';
-import { maxGenome, minGenome, randomGenome } from '../engine/spaces/genome';
-import { subnetCost } from '../engine/flops';
-import { evaluateSubnet, resetStats, type LabelledBatch } from '../search/evaluate';
-import { extractStatic } from '../engine/calibration';
-import { buildLatencyTable, errorSummary, latencyErrorReport, measureInterleaved, type DeviceFingerprint, type LatencyTable } from '../search/latency';
+import {
+  initBackend,
+  type BackendChoice,
+  createOps,
+  defaultOpsMode,
+  type SupernetOps,
+  Rng,
+  Supernet,
+  getSpace,
+  type SearchSpace,
+  maxGenome,
+  minGenome,
+  randomGenome,
+  subnetCost,
+  evaluateSubnet,
+  resetStats,
+  type LabelledBatch,
+  extractStatic,
+} from '../engine';
+import {
+  buildLatencyTable,
+  errorSummary,
+  latencyErrorReport,
+  measureInterleaved,
+  type DeviceFingerprint,
+  type LatencyTable,
+} from '../search/latency';
 
 export interface SearchBenchOptions {
   /** Backend to force (default 'wasm', this project's default where tfjs-node is absent). */

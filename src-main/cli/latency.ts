@@ -11,12 +11,18 @@
  * A run target uses the run's space and classifier size (the weights do not change latency).
  */
 import { Option, type Command } from 'commander';
-import { maxGenome, resolveGenome, type Genome, type SearchSpace } from '../engine';
-import { extractStatic } from '../engine/calibration';
-import { Rng } from '../engine/rng';
-import { randomGenome, genomeId } from '../engine/spaces/genome';
-import { Supernet } from '../engine/supernet';
-import { resetStats } from '../search/evaluate';
+import {
+  maxGenome,
+  resolveGenome,
+  type Genome,
+  type SearchSpace,
+  extractStatic,
+  Rng,
+  randomGenome,
+  genomeId,
+  Supernet,
+  resetStats,
+} from '../engine';
 import { latencyErrorReport, measureLatency, predictLatency, type ErrorStats, type LatencyErrorReport, type LatencyTable } from '../search/latency';
 import { buildAndSaveLatencyTable, findLatencyTable } from '../search/latency-tables';
 import { activeOps, resolveSubnet, runInfo } from '../search/run-subnets';

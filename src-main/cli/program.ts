@@ -11,6 +11,7 @@ import { createCliContext, type CliIo } from './context';
 import { CliError, userMessage } from './errors';
 import { fx } from './format';
 import { formatParallelReport, parallelReport } from './doctor';
+import { escapeControlChars } from '../text';
 import { registerTrainCommands } from './train';
 import { registerServeCommand } from './serve';
 import { registerDatasetCommands } from './datasets';
@@ -19,6 +20,7 @@ import { registerEvaluateCommand } from './evaluate';
 import { registerExportCommand } from './export';
 import { registerFrontCommand } from './front';
 import { registerLatencyCommand } from './latency';
+import { registerForwardCommand } from './forward';
 
 export type { CliIo } from './context';
 
@@ -120,12 +122,16 @@ export function buildProgram(io: CliIo): Command {
   registerFrontCommand(program, ctx);
   registerExportCommand(program, ctx);
   registerLatencyCommand(program, ctx);
+  registerForwardCommand(program, ctx);
   registerServeCommand(program, ctx);
   return program;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  // Names come from users and files: whatever control characters older data holds are shown escaped, never sent to
+  // the terminal raw (issue 16; JSON output is unchanged, \uXXXX being JSON's own escape).
+  const io: CliIo = { ...rawIo, out: (s) => rawIo.out(escapeControlChars(s)), err: (s) => rawIo.err(escapeControlChars(s)) };
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });

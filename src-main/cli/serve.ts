@@ -4,8 +4,10 @@
  * stdout (tests and scripts parse it), and on SIGINT/SIGTERM pauses the runs it trains — each checkpoints, as when
  * the desktop app quits — and stops. A second signal leaves at once.
  */
-import { dirname } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { readSettings } from '../settings';
 import { startServer } from '../server/server';
 import { createWorkbenchService } from '../service';
 import { findBuilt } from '../service/built-paths';
@@ -38,15 +40,22 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
     .command('serve')
     .description('serve the workbench to a browser on 127.0.0.1 (prints the URL with its access token); Ctrl-C pauses running runs and stops')
     .option('--port <n>', 'TCP port (default 0: a free one)', portArg)
-    .action(async (o: { port?: number }) => {
+    .option(
+      '--allow-folder <dir>',
+      'a folder whose files the browser may import, save configs or export into (repeatable; default: settings.json "allowedFolders", else the data directory and your home folder)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(async (o: { port?: number; allowFolder?: string[] }) => {
       const home = ctx.home();
+      for (const f of o.allowFolder ?? []) if (!isAbsolute(f)) throw new CliError(`--allow-folder must be an absolute path, got '${f}'`);
+      const allowedFolders = o.allowFolder?.map((f) => resolve(f)) ?? readSettings(home).allowedFolders ?? [home, homedir()];
       let staticDir: string;
       try {
         staticDir = dirname(findBuilt('../renderer/index.html', { what: 'the built renderer' }));
       } catch (e) {
         throw new CliError((e as Error).message);
       }
-      const service = createWorkbenchService({ home, mode: 'served' });
+      const service = createWorkbenchService({ home, mode: 'served', allowedFolders });
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer({ service, staticDir, port: o.port ?? 0 });
@@ -56,7 +65,7 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
         throw new CliError(err.code === 'EADDRINUSE' ? `port ${o.port} is in use; pick another with --port, or 0 for a free one` : err.message);
       }
       io.out(`serving at ${server.url}\n`);
-      io.err(`data directory: ${home}\nCtrl-C pauses running runs (with a checkpoint) and stops the server.\n`);
+      io.err(`data directory: ${home}\nfiles: the browser may read and write only in ${allowedFolders.join(', ')}\nCtrl-C pauses running runs (with a checkpoint) and stops the server.\n`);
       const signal = await nextSignal(['SIGINT', 'SIGTERM']);
       const again = () => process.exit(130);
       process.once('SIGINT', again);

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
-import { Rng } from '../engine/rng';
+import { Rng } from '../engine/core';
 import { datasetDir, getDataset, removeDataset, storeDataset } from './store';
 import type { DatasetInfo, DecodedDataset, RawSplit } from './types';
 

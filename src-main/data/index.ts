@@ -4,7 +4,7 @@
  * Plain Node: nothing here imports `electron`.
  */
 export * from './types';
-export { Rng, permutation } from '../engine/rng';
+export { Rng, permutation } from '../engine/core';
 export {
   DEFAULT_VAL_FRACTION,
   DEFAULT_VAL_SEED,
@@ -25,7 +25,15 @@ export {
   type StoreResult,
 } from './store';
 export { DEMO_CLASSES, DEMO_COUNTS, DEMO_SOURCE, ensureDemoDataset, generateDemo } from './demo';
-export { calibrationBatches, clearCalibrationCache, createLoader, type Batch, type CalibrationOptions, type Loader, type LoaderOptions } from './loader';
+export {
+  calibrationBatches,
+  clearCalibrationCache,
+  createLoader,
+  type Batch,
+  type CalibrationOptions,
+  type Loader,
+  type LoaderOptions,
+} from './loader';
 export { detectFormat, importDataset, type ImportOptions, type ImportResult } from './import';
 export { openSource, parseTar, type Source, type SourceFile } from './source';
 export { parseIdx } from './formats/idx';

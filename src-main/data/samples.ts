@@ -1,6 +1,6 @@
 /** What the UI and `alphanet datasets show` display about a dataset: sample thumbnails per class and a histogram. */
 import { PNG } from 'pngjs';
-import { Rng } from '../engine/rng';
+import { Rng } from '../engine/core';
 import { readStoredImages, splitLabels } from './store';
 import { SPLITS, type DatasetInfo, type SplitName } from './types';
 

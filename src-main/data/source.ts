@@ -33,14 +33,32 @@ export const isJunk = (rel: string): boolean => rel.split('/').some((p) => p.sta
 
 export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
-/** Gunzips `b` when it is gzip data, naming `display` if it is corrupt or cut short. */
-export function maybeGunzip(b: Buffer, display: string): Buffer {
+/**
+ * Largest file or archive an import reads, and largest a gzip file may unpack to (bytes): 1 GiB is six times the
+ * biggest dataset archive this app imports (CIFAR-100, ~170 MB unpacked; EMNIST's largest IDX file is ~550 MB), and
+ * small enough that a hostile file (a gzip bomb unpacks ~1000× its size) cannot exhaust memory (issue 16).
+ */
+export const MAX_UNPACKED_BYTES = 1 << 30;
+
+const mib = (n: number) => `${Math.round(n / (1 << 20))} MiB`;
+
+/** Gunzips `b` when it is gzip data, naming `display` if it is corrupt, cut short, or unpacks to over `maxBytes`. */
+export function maybeGunzip(b: Buffer, display: string, maxBytes = MAX_UNPACKED_BYTES): Buffer {
   if (!isGzip(b)) return b;
   try {
-    return gunzipSync(b);
+    // zlib stops inflating at the cap (ERR_BUFFER_TOO_LARGE) instead of allocating whatever the stream asks for.
+    return gunzipSync(b, { maxOutputLength: maxBytes });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw new DatasetError(`${display}: unpacks to more than ${mib(maxBytes)}, the most an import reads; not a dataset this app can import`);
+    }
     throw new DatasetError(`${display}: cannot decompress (${(e as Error).message}); the file is damaged or truncated`);
   }
+}
+
+/** Refuses a file over {@link MAX_UNPACKED_BYTES} before reading it. */
+function checkSize(size: number, display: string): void {
+  if (size > MAX_UNPACKED_BYTES) throw new DatasetError(`${display}: ${mib(size)} is more than ${mib(MAX_UNPACKED_BYTES)}, the most an import reads`);
 }
 
 function walk(root: string, dir: string, out: SourceFile[], depth: number): void {
@@ -75,6 +93,7 @@ function walk(root: string, dir: string, out: SourceFile[], depth: number): void
         size,
         display: abs,
         read() {
+          checkSize(size, abs);
           try {
             return readFileSync(abs);
           } catch (err) {
@@ -161,6 +180,7 @@ export function openSource(path: string): Source {
     return { path: abs, kind: 'folder', files, stem: basename(abs) };
   }
   if (!ARCHIVE_RE.test(abs)) throw new DatasetError(`${abs}: expected a folder or a .tar.gz / .tgz / .tar archive`);
+  checkSize(st.size, abs);
   let raw: Buffer;
   try {
     raw = readFileSync(abs);

@@ -11,10 +11,24 @@
  * failure at any point leaves neither a row nor files.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
-import { Rng } from '../engine/rng';
+import { Rng } from '../engine/core';
+import { CONTROL_CHARS_MESSAGE, escapeControlChars, hasControlChars, replaceControlChars } from '../text';
 import {
   DatasetError,
   type AugmentPolicy,
@@ -259,13 +273,14 @@ export interface StoreResult {
 function chooseName(db: Db, requested: string | undefined, fallback: string, hashOwner?: string): string {
   if (requested !== undefined) {
     const name = requested.trim();
-    if (!name || name.length > 100) throw new DatasetError(`dataset name must be 1–100 characters, got '${requested}'`);
+    if (!name || name.length > 100) throw new DatasetError(`dataset name must be 1–100 characters, got '${escapeControlChars(requested)}'`);
+    if (hasControlChars(name)) throw new DatasetError(`dataset name '${escapeControlChars(name)}' ${CONTROL_CHARS_MESSAGE}`);
     if (ID_RE.test(name)) throw new DatasetError(`dataset name '${name}' looks like a dataset id; choose another`);
     const taken = db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: string } | undefined;
     if (taken && taken.id !== hashOwner) throw new DatasetError(`a dataset named '${name}' already exists (${taken.id}); choose another --name or remove it first`);
     return name;
   }
-  const base = fallback.replace(/\s+/g, '-').slice(0, 90) || 'dataset';
+  const base = replaceControlChars(fallback).replace(/\s+/g, '-').slice(0, 90) || 'dataset';
   for (let i = 1; ; i++) {
     const name = i === 1 ? base : `${base}-${i}`;
     if (!db.prepare('SELECT 1 FROM datasets WHERE name = ?').get(name)) return name;

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { Rng } from '../engine/rng';
+import { Rng } from '../engine/core';
 
 export const tempDir = (prefix = 'alphanet-data-'): string => mkdtempSync(join(tmpdir(), prefix));
 

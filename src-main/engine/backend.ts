@@ -10,9 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { defaultOpsMode, type OpsMode } from './ops';
-import { BACKENDS, BackendError, parseBackendChoice, type BackendChoice } from './backend-names';
-
-export { BACKENDS, BackendError, parseBackendChoice, type BackendChoice } from './backend-names';
+import { BACKENDS, BackendError, parseBackendChoice, type BackendChoice } from './core/backend-names';
 
 export interface BackendAttempt {
   backend: BackendChoice;

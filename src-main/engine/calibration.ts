@@ -11,8 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Supernet, type BnStats } from './supernet';
-import type { Genome, SearchSpace } from './spaces/schema';
-import { subnetPlan } from './spaces/plan';
+import type { Genome, SearchSpace } from './core/schema';
+import { subnetPlan } from './core/plan';
 
 export interface CalibrationResult {
   stats: BnStats;

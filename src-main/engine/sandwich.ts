@@ -8,10 +8,10 @@
  * Clipping, weight decay and the optimizer step belong to the trainer.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from './rng';
+import type { Rng } from './core/rng';
 import type { Supernet } from './supernet';
-import type { Genome, SearchSpace } from './spaces/schema';
-import { maxGenome, minGenome, randomGenome } from './spaces/genome';
+import type { Genome, SearchSpace } from './core/schema';
+import { maxGenome, minGenome, randomGenome } from './core/genome';
 import {
   adaptiveAlphaDivergenceWithStats,
   alphaDivergence,

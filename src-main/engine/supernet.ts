@@ -14,11 +14,11 @@
  * (tensorflow/tfjs#1668). It matters only when a subnet's resolution differs from the data's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from './rng';
+import { Rng } from './core/rng';
 import type { SupernetOps } from './ops';
-import type { Genome, SearchSpace } from './spaces/schema';
-import { subnetPlan, supernetShape, type BlockPlan, type SubnetPlan, type SupernetShape } from './spaces/plan';
-import { canonicalGenomeJson, validateGenome } from './spaces/genome';
+import type { Genome, SearchSpace } from './core/schema';
+import { subnetPlan, supernetShape, type BlockPlan, type SubnetPlan, type SupernetShape } from './core/plan';
+import { canonicalGenomeJson, validateGenome } from './core/genome';
 
 /** Per-BN statistics of one subnet, sliced to its channels: name → mean and (unbiased, calibrated) variance. */
 export type BnStats = Map<string, { mean: Float32Array; variance: Float32Array }>;

@@ -1,22 +1,41 @@
-/** Atomic file writes for exports: a reader never sees a half-written model file. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+/** Atomic file writes for exports and saved configs: a reader never sees a half-written file. */
+import { chmodSync, linkSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-/** Writes to a temporary file in the same folder, then renames it over the target (atomic on one filesystem). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+export interface AtomicWriteOptions {
+  /** Default true: replace a file already at `path`. False: fail with EEXIST instead, atomically (the temporary file
+   * is hard-linked to the name, which the OS refuses when the name is taken, even by a file created meanwhile). */
+  overwrite?: boolean;
+  /** Default true: create the parent folders. */
+  mkdir?: boolean;
+}
+
+/**
+ * Writes to a temporary file in the same folder, then renames it over the target (atomic on one filesystem). A file
+ * that is replaced keeps its permission bits (a config saved over a 600 file stays 600). On any failure (a full disk
+ * included) the temporary file is removed and the target is as it was.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+  if (opts.mkdir ?? true) mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  let mode: number | undefined;
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch {
+    mode = undefined; // no file there yet: the process's default mode
+  }
   try {
     writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
+    if (mode !== undefined) chmodSync(tmp, mode);
+    if (opts.overwrite ?? true) renameSync(tmp, path);
+    else linkSync(tmp, path);
+  } finally {
     rmSync(tmp, { force: true });
-    throw e;
   }
 }
 
 /** JSON with two-space indentation and a final newline. */
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+export function writeJsonAtomic(path: string, value: unknown, opts: AtomicWriteOptions = {}): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, opts);
 }

@@ -7,8 +7,8 @@
  * per output channel (only floating-point rounding differs; the fold is done in float64). Weights keep the engine's
  * layouts: conv [k,k,Cin,Cout] (HWIO), depthwise [k,k,C,1], pointwise and dense [Cin,Cout].
  */
-import type { StaticSubnet } from '../engine/calibration';
-import { subnetPlan, type BlockPlan } from '../engine/spaces/plan';
+import type { StaticSubnet } from '../engine';
+import { subnetPlan, type BlockPlan } from '../engine/core';
 
 export interface FoldedConv {
   kind: 'conv' | 'depthwise' | 'pointwise';

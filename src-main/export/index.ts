@@ -10,11 +10,8 @@
  */
 import { join } from 'node:path';
 import { version as appVersion } from '../../package.json';
-import type { StaticSubnet } from '../engine/calibration';
-import { subnetCost } from '../engine/flops';
-import { canonicalGenomeJson, genomeId } from '../engine/spaces/genome';
-import { subnetPlan } from '../engine/spaces/plan';
-import type { Genome, SearchSpace } from '../engine/spaces/schema';
+import type { StaticSubnet } from '../engine';
+import { subnetCost, canonicalGenomeJson, genomeId, subnetPlan, type Genome, type SearchSpace } from '../engine/core';
 import type { DeviceFingerprint } from '../search/latency';
 import { foldSubnet } from './folded';
 import { writeFileAtomic, writeJsonAtomic } from './files';
@@ -39,7 +36,7 @@ export interface ProvenanceInput {
     split: string;
     images?: number;
     loss?: number;
-    /** Accuracy before BN calibration (see search/evaluate.ts). */
+    /** Accuracy before BN calibration (see engine/evaluate.ts). */
     beforeCalibration?: number;
   };
   calibration?: { batches: number; images: number; batchSize?: number; seed?: number; split?: string };

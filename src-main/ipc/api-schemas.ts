@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, SPLITS, type SplitName } from '../data/types';
 import { BudgetSchema, EvolutionConfigSchema } from '../search/messages';
 import type { WorkbenchApi } from './api-types';
+import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
 import { API_METHODS, type ApiMethod, type EVENT_TOPICS, type EventTopic } from './protocol';
 
 // ---- types derived from the contract ---------------------------------------------------------------------------
@@ -51,6 +52,8 @@ const id = z.number().int().positive();
 /** A subnet named as `subnets.evaluate` takes it: a name, or a genome as JSON text (a few hundred characters). */
 const MAX_SUBNET = 16_384;
 const objective = z.enum(['mflops', 'latency']);
+/** A dataset or search name: one printable line. */
+const name = (max: number) => z.string().min(1).max(max).refine((s) => !hasControlChars(s), CONTROL_CHARS_MESSAGE);
 
 const a = <const T extends readonly Arg[]>(...args: T): T => args;
 
@@ -77,7 +80,7 @@ export const API_ARGS = {
     z.strictObject({
       path,
       format: z.enum(IMPORT_FORMATS).optional(),
-      name: z.string().min(1).max(MAX_ID).optional(),
+      name: name(MAX_ID).optional(),
       valFraction: z.number().min(0).lt(1).optional(),
       size: imageSize.optional(),
       channels: imageChannels.optional(),
@@ -96,7 +99,7 @@ export const API_ARGS = {
   'runs.resume': a(['id', runId]),
   'runs.cancel': a(['id', runId]),
   'runs.delete': a(['id', runId]),
-  'runs.saveConfig': a(['config', config], ['path', path.nullable()]),
+  'runs.saveConfig': a(['config', config], ['path', path.nullable()], ['opts', z.strictObject({ overwrite: z.boolean() })]),
   'subnets.list': a(['runId', runId]),
   'subnets.evaluate': a([
     'req',
@@ -115,7 +118,7 @@ export const API_ARGS = {
     'req',
     z.strictObject({
       runId,
-      name: z.string().min(1).max(200).optional(),
+      name: name(200).optional(),
       kind: z.enum(['evolution', 'random']).optional(),
       objective: objective.optional(),
       budget: BudgetSchema.optional(),

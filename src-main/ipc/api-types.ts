@@ -415,8 +415,12 @@ export interface WorkbenchApi {
     cancel(id: number): Promise<void>;
     /** Deletes a run that is not running, with its files. */
     delete(id: number): Promise<void>;
-    /** Writes a config as JSON to `path` (served mode) or a save dialog's choice (Electron, when path is null). */
-    saveConfig(config: Record<string, unknown>, path: string | null): Promise<string | null>;
+    /**
+     * Writes a config as JSON to `path` (served mode) or a save dialog's choice (Electron, when path is null; the
+     * dialog asks before replacing a file). A file already at `path` is replaced only with `overwrite: true`, and
+     * keeps its permissions. Resolves to the path written, or null when the dialog was cancelled.
+     */
+    saveConfig(config: Record<string, unknown>, path: string | null, opts: { overwrite: boolean }): Promise<string | null>;
     onEvent(cb: (e: RunEvent) => void): Unsubscribe;
   };
   subnets: {

@@ -25,10 +25,20 @@
  * candidates are drawn before any of them is evaluated; the state after every evaluation therefore determines the
  * rest of the search exactly. Restoring it continues to the same final archive as an uninterrupted run.
  */
-import { Rng, type RngState } from '../engine/rng';
-import { subnetCost } from '../engine/flops';
-import { canonicalGenomeJson, genomeId, minGenome, maxGenome, randomGenome, validateGenome, widthChoices } from '../engine/spaces/genome';
-import type { Genome, SearchSpace } from '../engine/spaces/schema';
+import {
+  Rng,
+  type RngState,
+  subnetCost,
+  canonicalGenomeJson,
+  genomeId,
+  minGenome,
+  maxGenome,
+  randomGenome,
+  validateGenome,
+  widthChoices,
+  type Genome,
+  type SearchSpace,
+} from '../engine/core';
 import { ParetoFront, paretoLayers, type FrontPoint } from './pareto';
 
 /** Budgets, any combination. Bounds are inclusive. */

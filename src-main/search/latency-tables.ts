@@ -8,10 +8,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SupernetOps } from '../engine/ops';
-import type { SearchSpace } from '../engine/spaces/schema';
+import type { SupernetOps } from '../engine';
+import type { SearchSpace } from '../engine/core';
 import { deviceIdOf } from '../store/search';
-import { buildLatencyTable, deviceFingerprint, loadLatencyTable, saveLatencyTable, type BuildTableOptions, type DeviceFingerprint, type LatencyTable } from './latency';
+import {
+  buildLatencyTable,
+  deviceFingerprint,
+  loadLatencyTable,
+  saveLatencyTable,
+  type BuildTableOptions,
+  type DeviceFingerprint,
+  type LatencyTable,
+} from './latency';
 
 export const latencyTableDir = (home: string): string => join(home, 'latency');
 

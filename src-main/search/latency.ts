@@ -38,16 +38,28 @@ import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
-import { extractStatic, type StaticSubnet } from '../engine/calibration';
-import { activeBackend } from '../engine/backend';
-import type { SupernetOps } from '../engine/ops';
-import { Rng } from '../engine/rng';
-import { Supernet } from '../engine/supernet';
-import { genomeId, maxGenome, minGenome, randomGenome } from '../engine/spaces/genome';
-import { convOutSize, makeDivisible, subnetPlan, type BlockPlan, type SubnetPlan } from '../engine/spaces/plan';
-import { GenomeSchema, type Genome, type SearchSpace } from '../engine/spaces/schema';
+import {
+  extractStatic,
+  type StaticSubnet,
+  activeBackend,
+  type SupernetOps,
+  Rng,
+  Supernet,
+  genomeId,
+  maxGenome,
+  minGenome,
+  randomGenome,
+  convOutSize,
+  makeDivisible,
+  subnetPlan,
+  type BlockPlan,
+  type SubnetPlan,
+  GenomeSchema,
+  type Genome,
+  type SearchSpace,
+  resetStats,
+} from '../engine';
 import { writeJsonAtomic } from '../export/files';
-import { resetStats } from './evaluate';
 
 const DeviceFingerprintSchema = z.object({
   cpuModel: z.string(),

@@ -46,7 +46,7 @@ import {
   type SearchRow,
   type SearchStatus,
 } from '../store/search';
-import { formatIssues } from '../engine/spaces/schema';
+import { formatIssues } from '../engine/core';
 import { JobQueue, type JobKind } from '../jobs/job-manager';
 import { defaultRunnerPath, forkRunner, type RunnerHandle } from '../train/manager';
 import { version as appVersion } from '../../package.json';

@@ -4,7 +4,8 @@
  * process, validated on receipt in both directions.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend-names';
+import { BACKENDS } from '../engine/core';
+import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
 import { DEFAULT_EVOLUTION_CONFIG } from './evolution';
 
 const int = z.number().int();
@@ -47,7 +48,7 @@ export const SearchRequestSchema = z
   .strictObject({
     runId: int.positive(),
     /** Display name (default `<kind> of run <id>`). */
-    name: z.string().min(1).max(200).optional(),
+    name: z.string().min(1).max(200).refine((s) => !hasControlChars(s), CONTROL_CHARS_MESSAGE).optional(),
     /** `evolution` (default) or `random` (the baseline). */
     kind: z.enum(['evolution', 'random']).default('evolution'),
     config: EvolutionConfigSchema.default({}),

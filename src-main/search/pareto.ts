@@ -16,7 +16,7 @@
  * (cost, acc) with cost ≤ costRef, acc ≥ accRef that some front point dominates) is computed exactly as a sum of
  * rectangles over the sorted front.
  */
-import { Rng } from '../engine/rng';
+import { Rng } from '../engine/core';
 
 export interface FrontPoint<T = unknown> {
   /** A unique key (a genome ID). */

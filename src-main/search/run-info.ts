@@ -5,7 +5,7 @@
  * evaluates) re-exports them.
  */
 import type { DatasetInfo } from '../data/types';
-import type { SearchSpace } from '../engine/spaces/schema';
+import type { SearchSpace } from '../engine/core';
 import type { Db } from '../store/db';
 import { getRun, type RunRow } from '../store/runs';
 import type { EvalSplit } from '../store/search';

@@ -15,15 +15,27 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend } from '../engine/backend';
-import { calibrateBn, extractStatic, type StaticSubnet } from '../engine/calibration';
-import { subnetCost } from '../engine/flops';
-import { createOps, defaultOpsMode, type SupernetOps } from '../engine/ops';
-import { Rng } from '../engine/rng';
-import { resolveGenome } from '../engine/spaces/registry';
-import { genomeId, maxGenome, randomGenome } from '../engine/spaces/genome';
-import type { Genome, SearchSpace } from '../engine/spaces/schema';
-import { Supernet } from '../engine/supernet';
+import {
+  activeBackend,
+  calibrateBn,
+  extractStatic,
+  type StaticSubnet,
+  subnetCost,
+  createOps,
+  defaultOpsMode,
+  type SupernetOps,
+  Rng,
+  resolveGenome,
+  genomeId,
+  maxGenome,
+  randomGenome,
+  type Genome,
+  type SearchSpace,
+  Supernet,
+  evaluateSubnet,
+  resetStats,
+  type LabelledBatch,
+} from '../engine';
 import { calibrationBatches, createLoader, type DatasetInfo } from '../data';
 import { version as appVersion } from '../../package.json';
 import type { Db } from '../store/db';
@@ -44,9 +56,14 @@ import {
 import { CheckpointError, readCheckpointFile } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
 import { exportSubnet, type ExportFormat, type ExportResult } from '../export';
-import { evaluateSubnet, resetStats, type LabelledBatch } from './evaluate';
 import type { Objective } from './evolution';
-import { deviceFingerprint, measureLatency, predictLatency, type DeviceFingerprint, type LatencyTable } from './latency';
+import {
+  deviceFingerprint,
+  measureLatency,
+  predictLatency,
+  type DeviceFingerprint,
+  type LatencyTable,
+} from './latency';
 import type { ReferencePoint } from './pareto';
 import { RunSubnetError, evaluationSettings, runInfo, type EvaluationSettings } from './run-info';
 

@@ -84,25 +84,37 @@ const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
 const sendError = (res: ServerResponse, status: number, message: string, field?: string): void =>
   sendJson(res, status, { ok: false, error: field ? { message, field } : { message } } satisfies ApiReply);
 
+/**
+ * The request body as text, at most {@link MAX_BODY_BYTES}. A body over the limit is refused with a 413 whether its
+ * size was declared (Content-Length) or not (chunked): the rest is read and dropped rather than the socket destroyed,
+ * so the client gets the answer instead of a connection reset, and the connection is closed after it.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolveBody, reject) => {
+    const tooBig = () => new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-      reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
+      req.resume();
+      reject(tooBig());
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
+      if (over) return;
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        reject(tooBig());
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (!over) resolveBody(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
@@ -112,7 +124,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const token = o.token ?? randomBytes(32).toString('base64url');
   const root = resolve(o.staticDir);
   if (!existsSync(join(root, 'index.html'))) throw new Error(`no built renderer in ${root} (index.html missing); run \`npm run build\` first`);
-  const csp = contentSecurityPolicy();
+  const csp = contentSecurityPolicy({ header: true });
   let port = 0;
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
@@ -142,6 +154,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       'Content-Length': statSync(file).size,
       'Content-Security-Policy': csp,
       'X-Content-Type-Options': 'nosniff',
+      // No other site may frame the page (clickjacking); frame-ancestors in the CSP says it too, for newer browsers.
+      'X-Frame-Options': 'DENY',
       // The page's URL carries the token: never send it on as a referrer.
       'Referrer-Policy': 'no-referrer',
       'Cache-Control': file.endsWith('.html') ? 'no-store' : 'no-cache',
@@ -160,7 +174,11 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       const text = await readBody(req);
       body = JSON.parse(text);
     } catch (e) {
-      if (e instanceof HttpError) return sendError(res, e.status, e.message);
+      if (e instanceof HttpError) {
+        // Whatever of the body is still coming is not wanted: close the connection once the answer is sent.
+        if (e.status === 413) res.setHeader('Connection', 'close');
+        return sendError(res, e.status, e.message);
+      }
       return sendError(res, 400, `the body is not JSON: ${(e as Error).message}`);
     }
     if (typeof body !== 'object' || body === null || !Array.isArray((body as { args?: unknown }).args)) {

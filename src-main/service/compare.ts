@@ -3,9 +3,7 @@
  * the config diff over dotted keys, and best accuracy under MFLOPs budgets. No database, no TF.js: the service
  * passes rows in.
  */
-import { subnetCost } from '../engine/flops';
-import { maxGenome } from '../engine/spaces/genome';
-import type { SearchSpace } from '../engine/spaces/schema';
+import { subnetCost, maxGenome, type SearchSpace } from '../engine/core';
 import type { FrontInfo } from '../ipc/api-types';
 import { ParetoFront, type ReferencePoint } from '../search/pareto';
 import type { EvaluationRow } from '../store/search';

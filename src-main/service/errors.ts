@@ -5,8 +5,7 @@
  */
 import { ZodError } from 'zod';
 import { DatasetError } from '../data/types';
-import { BackendError } from '../engine/backend-names';
-import { SpaceError } from '../engine/spaces/schema';
+import { BackendError, SpaceError } from '../engine/core';
 import type { ApiErrorInfo } from '../ipc/api-types';
 import { ApiArgsError, issuePath } from '../ipc/api-schemas';
 import { isAbsolute } from 'node:path';
@@ -21,8 +20,11 @@ import { ConfigError } from '../train/config';
 import { RunManagerError } from '../train/manager';
 import { SettingsError } from '../settings';
 
-/** 400: the input or the request is refused; 404: the object does not exist; 500: a failure on our side. */
-export type ApiStatus = 400 | 404 | 500;
+/**
+ * 400: the input or the request is refused; 403: a path outside the folders the served mode may touch; 404: the
+ * object does not exist; 507: the disk is full; 500: a failure on our side (a bug).
+ */
+export type ApiStatus = 400 | 403 | 404 | 500 | 507;
 
 /** An error the service raises on purpose, with its status and the offending field (dotted path), if any. */
 export class ApiError extends Error {
@@ -68,8 +70,44 @@ export function toApiError(e: unknown): MappedError {
   }
   if (e instanceof RunNotFoundError || e instanceof SearchNotFoundError || e instanceof EvaluationNotFoundError) return info(404, e.message);
   if (isUserError(e)) return info(400, e.message);
+  const fs = fileSystemError(e);
+  if (fs) return info(fs.status, fs.message);
   const message = e instanceof Error ? e.message : String(e);
   return info(500, message || 'internal error');
+}
+
+/** File-system failures by errno code: what happened, in words, and the status. */
+const FS_ERRORS: Record<string, [ApiStatus, string]> = {
+  ENOSPC: [507, 'no space left on the device'],
+  EDQUOT: [507, 'the disk quota is exhausted'],
+  EACCES: [400, 'permission denied'],
+  EPERM: [400, 'operation not permitted'],
+  EROFS: [400, 'the filesystem is read-only'],
+  ENOENT: [400, 'a file or folder it needs does not exist (removed meanwhile?)'],
+  ENOTDIR: [400, 'a file is where a folder should be'],
+  EISDIR: [400, 'a folder is where a file should be'],
+  EEXIST: [400, 'a file or folder of that name is already there'],
+  ENOTEMPTY: [400, 'the folder is not empty'],
+  ENAMETOOLONG: [400, 'a file name is too long'],
+  ELOOP: [400, 'too many symbolic links'],
+  EMFILE: [400, 'too many open files; try again'],
+  ENFILE: [400, 'too many open files; try again'],
+  EBUSY: [400, 'a file is busy; try again'],
+  EIO: [400, 'an input/output error on the disk'],
+  EXDEV: [400, 'a move across filesystems is not possible'],
+};
+
+/**
+ * A Node file-system error (errno code and syscall) as a status and a message that names no path: Node's own message
+ * carries the paths it touched (temp names inside the data directory, or files outside the folders the served mode
+ * may name), which are none of a caller's business. A 4xx, not a 500: the environment refused, nothing is broken.
+ */
+export function fileSystemError(e: unknown): { status: ApiStatus; message: string } | null {
+  const err = e as NodeJS.ErrnoException | null;
+  if (!(err instanceof Error) || typeof err.code !== 'string') return null;
+  const known = FS_ERRORS[err.code];
+  if (!known) return typeof err.syscall === 'string' ? { status: 400, message: `file-system error ${err.code} (${err.syscall})` } : null;
+  return { status: known[0], message: `${known[1]} (${err.code}${err.syscall ? `, ${err.syscall}` : ''})` };
 }
 
 /** Refuses a relative path: paths name files on the machine that runs main, whatever the renderer's working folder. */

@@ -10,21 +10,31 @@
  */
 import { jobCores } from '../settings';
 import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { EventEmitter } from 'node:events';
-import { dirname, isAbsolute } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { productName, version } from '../../package.json';
 import { DEMO_SOURCE } from '../data/demo';
 import { findDataset, listDatasets, removeDataset } from '../data/store';
 import { sampleGrid } from '../data/samples';
 import { writeJsonAtomic } from '../export/files';
-import { listSpaces } from '../engine/spaces/registry';
+import { listSpaces } from '../engine/core';
 import type { AppInfo, DatasetInfo, RunEvent, RunSummary } from '../ipc/api-types';
 import type { ApiArgs, ApiHandlers, ApiResult, ServiceEvents } from '../ipc/api-schemas';
 import { isAllowedExternalUrl } from '../ipc/external-links';
 import type { ApiMethod } from '../ipc/protocol';
 import type { ApiReply } from '../ipc/reply';
 import { openHomeDatabase, type Db } from '../store/db';
-import { getRun, lastRunEventId, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow } from '../store/runs';
+import {
+  getRun,
+  lastRunEventId,
+  listCheckpoints,
+  listEpochMetrics,
+  listRunEvents,
+  listRuns,
+  listStepMetrics,
+  type RunRow,
+} from '../store/runs';
 import type { SearchManager, SpawnSearchRunner } from '../search/manager';
 import { RunManager, type SpawnRunner } from '../train/manager';
 import type { RunnerToParent } from '../train/messages';
@@ -32,9 +42,19 @@ import { probeBackendInChild } from './backend-probe';
 import { checkConfig, datasetFacts } from './config-check';
 import { DataJobs } from './data-jobs';
 import { ApiError, requireAbsolute, toApiError, type ApiStatus } from './errors';
+import { FolderPolicy, isInside, realPathOfPrefix } from './folders';
 import { runPresets } from './presets';
 import { createSearchService } from './search-service';
-import { bestMaxTop1, calibrationOf, checkpointInfo, epochPoint, eventInfo, progressPoint, runSummary, stepPoint } from './views';
+import {
+  bestMaxTop1,
+  calibrationOf,
+  checkpointInfo,
+  epochPoint,
+  eventInfo,
+  progressPoint,
+  runSummary,
+  stepPoint,
+} from './views';
 
 export interface WorkbenchServiceOptions {
   /** The data directory (database, datasets, runs). */
@@ -68,6 +88,12 @@ export interface WorkbenchServiceOptions {
   childEnv?: NodeJS.ProcessEnv;
   /** Where the built CLI is (default: out/main/cli.js, found by cli-child.ts). */
   cliPath?: () => string;
+  /**
+   * The folders whose files the API may read or write (`datasets.import`, `runs.saveConfig`, `exports.start`;
+   * folders.ts). Default: in the served mode the data directory and the user's home folder; in the desktop app no
+   * limit (its user picks paths in native dialogs).
+   */
+  allowedFolders?: readonly string[] | null;
 }
 
 export interface WorkbenchService {
@@ -101,6 +127,27 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   const events = new EventEmitter<ServiceEvents>();
   const manager = new RunManager({ home, db, spawn: o.spawnRunner, adoptQueued: o.adoptQueued ?? true, cores: jobCores(home) });
   const jobs = new DataJobs({ home, db, emit: (e) => events.emit('datasets.job', e), workerPath: o.dataWorkerPath });
+  const folders = (o.allowedFolders !== undefined ? o.allowedFolders : o.mode === 'served' ? [home, homedir()] : null)?.length
+    ? new FolderPolicy(o.allowedFolders ?? [home, homedir()])
+    : null;
+  /** Refuses a path outside the allowed folders (served mode), before anything looks at it. */
+  const allowPath = (path: string, field: string, what: 'read' | 'write') => {
+    requireAbsolute(path, field);
+    folders?.require(path, field, what);
+  };
+  /**
+   * What `app.revealPath` may show: the data directory, and the files and folders this service wrote or was handed
+   * by a native dialog in this session (exports, saved configs, picked paths) — not any path a page names.
+   */
+  const revealable = new Set<string>();
+  const mayReveal = (path: string) => {
+    const real = realPathOfPrefix(path);
+    return isInside(real, realPathOfPrefix(home)) || revealable.has(real);
+  };
+  const remember = (path: string | null) => {
+    if (path !== null) revealable.add(realPathOfPrefix(resolve(path)));
+    return path;
+  };
   /** The last progress message's ETA of each run training here (seconds). */
   const eta = new Map<number, number>();
   let backend: Promise<AppInfo['backend']> | undefined;
@@ -187,6 +234,8 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     adoptQueued: o.adoptQueued ?? true,
     childEnv: o.childEnv,
     cliPath: o.cliPath,
+    allowPath,
+    remember,
   });
   const check = (config: Record<string, unknown>) =>
     checkConfig(config, (name) => {
@@ -221,8 +270,8 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       await o.openExternal(url);
       return true;
     },
-    'app.revealPath': async (path) => (o.revealPath && isAbsolute(path) && existsSync(path) ? o.revealPath(path) : false),
-    'app.pickPath': async (opts) => (o.pickPath ? o.pickPath(opts) : null),
+    'app.revealPath': async (path) => (o.revealPath && isAbsolute(path) && mayReveal(path) && existsSync(path) ? o.revealPath(path) : false),
+    'app.pickPath': async (opts) => remember(o.pickPath ? await o.pickPath(opts) : null),
 
     'datasets.list': async () => listDatasets(db),
     'datasets.get': async (id) => getDatasetOr404(id),
@@ -232,7 +281,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       return { datasetId: info.id, split, classNames: info.classNames, images: grid.classes.map((c) => c.thumbnails) };
     },
     'datasets.import': async (req) => {
-      requireAbsolute(req.path, 'path');
+      allowPath(req.path, 'path', 'read');
       if (!existsSync(req.path)) throw new ApiError(400, `path: no file or folder at ${req.path}`, 'path');
       const started = jobs.start({ kind: 'import', path: req.path, format: req.format, name: req.name, valFraction: req.valFraction, size: req.size, channels: req.channels });
       started.done.catch(() => undefined); // reported as a `datasets.job` error event
@@ -298,20 +347,30 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       eta.delete(id);
       emitRun({ type: 'deleted', runId: id });
     },
-    'runs.saveConfig': async (config, path) => {
+    'runs.saveConfig': async (config, path, { overwrite }) => {
       const normalized = requireValid(config);
       let target = path;
       if (target === null) {
         if (!o.saveDialog) throw new ApiError(400, 'path: type the path of the file to write (no save dialog in the browser)', 'path');
         target = await o.saveDialog(`${String(normalized.name ?? 'run-config').replace(/[^\w.-]+/g, '-')}.json`);
         if (target === null) return null;
+        overwrite = true; // the native dialog asked the user before choosing an existing file
       }
-      requireAbsolute(target, 'path');
+      allowPath(target, 'path', 'write');
       const dir = dirname(target);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiError(400, `path: no folder ${dir} to write into`, 'path');
-      if (existsSync(target) && statSync(target).isDirectory()) throw new ApiError(400, `path: ${target} is a folder`, 'path');
-      writeJsonAtomic(target, normalized);
-      return target;
+      if (existsSync(target)) {
+        if (statSync(target).isDirectory()) throw new ApiError(400, `path: ${target} is a folder`, 'path');
+        if (!overwrite) throw new ApiError(400, `path: ${target} already exists; choose another name, or say to overwrite it`, 'path');
+      }
+      try {
+        writeJsonAtomic(target, normalized, { overwrite, mkdir: false });
+      } catch (e) {
+        // Created by someone else between the check and the write: still not ours to replace.
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ApiError(400, `path: ${target} already exists; choose another name, or say to overwrite it`, 'path');
+        throw e;
+      }
+      return remember(target);
     },
     ...search.handlers,
   };

@@ -9,14 +9,12 @@
  * any child starts), reads the store and maps rows to the API's DTOs (views.ts).
  */
 import { jobCores } from '../settings';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { findDataset } from '../data/store';
-import { subnetCost } from '../engine/flops';
-import { minGenome } from '../engine/spaces/genome';
-import type { SearchSpace } from '../engine/spaces/schema';
+import { subnetCost, minGenome, type SearchSpace } from '../engine/core';
 import type { ApiHandlers } from '../ipc/api-schemas';
 import type { FrontInfo, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';
 import { BudgetError, checkBudget, type Budget } from '../search/evolution';
@@ -40,7 +38,7 @@ import {
 import { configSpace, parseTrainConfig } from '../train/config';
 import { CliJobs } from './cli-child';
 import { budgetTable, configDiff, frontOf, frontScope, mflopsReference } from './compare';
-import { ApiError, requireAbsolute } from './errors';
+import { ApiError } from './errors';
 import { frontOfMessage, frontOfRow, searchSummary, stageNamesOf, subnetEvaluation } from './views';
 
 type SearchMethods = 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
@@ -63,6 +61,10 @@ export interface SearchServiceOptions {
   childEnv?: NodeJS.ProcessEnv;
   /** Where the built CLI is (default out/main/cli.js, cli-child.ts). */
   cliPath?: () => string;
+  /** Refuses a relative path, and in the served mode one outside the allowed folders (index.ts, folders.ts). */
+  allowPath: (path: string, field: string, what: 'read' | 'write') => void;
+  /** Records a path this service wrote, which `app.revealPath` may then show. */
+  remember: (path: string) => unknown;
 }
 
 export interface SearchService {
@@ -267,7 +269,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
 
     'exports.start': async (req) => {
       if (!req.formats.length) throw new ApiError(400, 'formats: choose at least one format (tfjs, onnx)', 'formats');
-      requireAbsolute(req.dir, 'dir');
+      o.allowPath(req.dir, 'dir', 'write');
       let ev: EvaluationRow;
       try {
         ev = getEvaluation(db, req.evaluationId);
@@ -286,11 +288,8 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
         if (!statSync(dir).isDirectory()) throw new ApiError(400, `dir: ${dir} is a file, not a folder`, 'dir');
         if (readdirSync(dir).length) throw new ApiError(400, `dir: ${dir} is not empty; choose a new or empty folder (an export never overwrites files)`, 'dir');
       }
-      try {
-        mkdirSync(dirname(dir), { recursive: true });
-      } catch (e) {
-        throw new ApiError(400, `dir: cannot create ${dirname(dir)}: ${(e as Error).message}`, 'dir');
-      }
+      // The folder itself may be new, but not its parent: an export creates one folder, never a chain of them.
+      if (!existsSync(dirname(dir)) || !statSync(dirname(dir)).isDirectory()) throw new ApiError(400, `dir: no folder ${dirname(dir)} to create ${basename(dir)} in`, 'dir');
       // Written into a hidden sibling first and moved into place whole: a failed export leaves no half a model.
       const tmp = join(dirname(dir), `.${basename(dir)}.export-${randomBytes(4).toString('hex')}`);
       const format = req.formats.includes('tfjs') && req.formats.includes('onnx') ? 'both' : req.formats[0];
@@ -299,6 +298,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
         const out = childOutput(ExportOutputSchema, await cli.run(['export', String(req.runId), String(ev.id), '--format', format, '--out', tmp], what, 'evaluationId'), what);
         if (existsSync(dir)) rmdirSync(dir); // empty (checked above); rmdir refuses if something arrived since
         renameSync(tmp, dir);
+        o.remember(dir);
         return { dir, files: out.files.map((f) => ({ path: f, bytes: statSync(join(dir, f)).size })), provenance: out.provenance };
       } finally {
         rmSync(tmp, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import type {
   SearchSummary,
   SubnetEvaluation,
 } from '../ipc/api-types';
-import type { SearchSpace } from '../engine/spaces/schema';
+import type { SearchSpace } from '../engine/core';
 import type { Progress } from '../train/messages';
 import type { CheckpointRow, EpochMetric, RunEvent, RunRow, StepMetric } from '../store/runs';
 import type { EvaluationRow, FrontRow, SearchRow } from '../store/search';

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { RngState } from '../engine/rng';
+import type { RngState } from '../engine/core';
 import type { TrainConfig } from './config';
 
 const MAGIC = Buffer.from('ANCKPT01', 'ascii');

@@ -6,9 +6,8 @@
  * field says why. A config that fails validation is refused with one line per bad field, naming it.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../engine/backend-names';
-import { SearchSpaceSchema, formatIssues, type SearchSpace } from '../engine/spaces/schema';
-import { getSpace } from '../engine/spaces/registry';
+import { BACKENDS, SearchSpaceSchema, formatIssues, type SearchSpace, getSpace } from '../engine/core';
+import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
 
 const int = z.number().int();
 const posInt = int.positive();
@@ -110,7 +109,7 @@ export const NanSchema = z.strictObject({
 export const TrainConfigSchema = z
   .strictObject({
     /** Display name (default: `<space>-<dataset>-<distillation>`). */
-    name: z.string().min(1).max(200).optional(),
+    name: z.string().min(1).max(200).refine((s) => !hasControlChars(s), CONTROL_CHARS_MESSAGE).optional(),
     /** Search space: a registered id (default `alphanet-cifar32`) or an inline space object. */
     space: z.union([z.string().min(1), z.looseObject({})]).default('alphanet-cifar32'),
     /** Dataset id or name (default `demo`, the built-in demo dataset). */

@@ -11,7 +11,7 @@
  * with no gradient this step is skipped entirely — neither decayed nor moved — as PyTorch skips `grad is None`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { isNoDecayParam } from '../engine/supernet';
+import { isNoDecayParam } from '../engine';
 
 export interface SgdOptions {
   /** μ (default 0.9). */

@@ -32,6 +32,7 @@ import {
   type SandwichMember,
   type SearchSpace,
   type SupernetOps,
+  resetStats,
 } from '../engine';
 import type { Db } from '../store/db';
 import {
@@ -51,7 +52,6 @@ import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainSta
 import type { Batch, BatchStream, TrainingData } from './data-source';
 import type { DataParallel } from './data-parallel';
 import type { EpochReport, Progress } from './messages';
-import { resetStats } from '../search/evaluate';
 import { NesterovSgd } from './optimizer';
 import { learningRate, type LrSchedule } from './schedule';
 

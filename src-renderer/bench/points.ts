@@ -5,7 +5,7 @@
  * it, params and latency roughly proportional to cost, and a few percent never timed (latency null). Only the
  * shapes matter here (density, overlap, a front of a few dozen points), not realism of the numbers.
  */
-import { Rng } from '../../src-main/engine/rng';
+import { Rng } from '../../src-main/engine/core/rng';
 import type { ExplorerPoint, SeriesDef } from '../lib/pareto/types';
 
 export const BENCH_SERIES: SeriesDef[] = [

@@ -51,13 +51,19 @@ interface Decoded {
 /** Decodes one file, or throws an error naming it and saying why. */
 export function decodeImage(buf: Buffer, display: string): Decoded {
   if (isPng(buf)) {
+    // The size the header declares, checked before decoding: pngjs allocates width × height × 4 bytes up front, so a
+    // small file declaring a huge image (a PNG bomb) would exhaust memory before any check after decoding ran.
+    if (buf.length >= 24 && buf.toString('latin1', 12, 16) === 'IHDR') {
+      const w = buf.readUInt32BE(16);
+      const h = buf.readUInt32BE(20);
+      if (w * h > MAX_MEGAPIXELS * 1e6) throw new DatasetError(`${display}: its header declares ${w}×${h} pixels, more than ${MAX_MEGAPIXELS} megapixels`);
+    }
     let p;
     try {
       p = PNG.sync.read(buf);
     } catch (e) {
       throw new DatasetError(`${display}: cannot decode PNG (${(e as Error).message}); the file is damaged or truncated`);
     }
-    if (p.width * p.height > MAX_MEGAPIXELS * 1e6) throw new DatasetError(`${display}: ${p.width}×${p.height} is larger than ${MAX_MEGAPIXELS} megapixels`);
     return { data: p.data, width: p.width, height: p.height, stride: 4, grey: !p.color };
   }
   if (isJpeg(buf)) {

@@ -103,6 +103,9 @@ describe('NewRun', () => {
     await fireEvent.input(screen.getByLabelText('Save config to'), { target: { value: '/tmp/run.json' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Save config' }));
     expect(await screen.findByText('Saved to /tmp/run.json')).toBeTruthy();
-    expect(fake.api.runs.saveConfig).toHaveBeenCalledWith(expect.objectContaining({ epochs: 3 }), '/tmp/run.json');
+    expect(fake.api.runs.saveConfig).toHaveBeenCalledWith(expect.objectContaining({ epochs: 3 }), '/tmp/run.json', { overwrite: false });
+    await fireEvent.click(screen.getByLabelText('Replace an existing file'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Save config' }));
+    expect(fake.api.runs.saveConfig).toHaveBeenLastCalledWith(expect.objectContaining({ epochs: 3 }), '/tmp/run.json', { overwrite: true });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 import { frontIndices, stepVertices } from '../../../src-renderer/lib/pareto/front';
 
 interface P {

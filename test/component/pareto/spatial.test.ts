@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 import { KdTree } from '../../../src-renderer/lib/pareto/spatial';
 
 function bruteNearest(xs: number[], ys: number[], x: number, y: number, sx: number, sy: number, maxDist: number, accept?: (i: number) => boolean): number {

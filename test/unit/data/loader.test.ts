@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { truncateSync } from 'node:fs';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core';
 import { imageDataUrl } from '../../../src-main/data/samples';
 import { PNG } from 'pngjs';
 import { openHomeDatabase, type Db } from '../../../src-main/store/db';

@@ -5,12 +5,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createOps } from '../../../src-main/engine/ops';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 import { Supernet } from '../../../src-main/engine/supernet';
 import { calibrateBn, extractStatic } from '../../../src-main/engine/calibration';
-import { getSpace } from '../../../src-main/engine/spaces/registry';
-import { maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
-import { subnetCost } from '../../../src-main/engine/flops';
+import { getSpace } from '../../../src-main/engine/core/registry';
+import { maxGenome, minGenome, randomGenome } from '../../../src-main/engine/core/genome';
+import { subnetCost } from '../../../src-main/engine/core/flops';
 import { TINY } from './tiny-space';
 
 beforeAll(async () => {

@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { subnetCost } from '../../../src-main/engine/flops';
-import { getNamedSubnet, getSpace, listSpaces } from '../../../src-main/engine/spaces/registry';
-import { maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
-import { Rng } from '../../../src-main/engine/rng';
+import { subnetCost } from '../../../src-main/engine/core/flops';
+import { getNamedSubnet, getSpace, listSpaces } from '../../../src-main/engine/core/registry';
+import { maxGenome, minGenome, randomGenome } from '../../../src-main/engine/core/genome';
+import { Rng } from '../../../src-main/engine/core/rng';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../../fixtures/alphanet-space.json'), 'utf8'));
 const keyToName: Record<string, string> = { a0: 'alphanet-a0', a1: 'alphanet-a1', a2: 'alphanet-a2', a3: 'alphanet-a3', a4: 'alphanet-a4', a5: 'alphanet-a5', a5_1: 'alphanet-a5-base', a6: 'alphanet-a6' };

@@ -27,7 +27,7 @@ import {
   softCrossEntropy,
   type AdaptiveAlphaOptions,
 } from '../../../src-main/engine/losses';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 
 interface Case {
   name: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createOps, defaultOpsMode, type SupernetOps } from '../../../src-main/engine/ops';
 import { wasmKernelsReady } from '../../../src-main/engine/ops/wasm-kernels';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 
 const TOL = 1e-4;
 

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 import {
   ALPHANET_CIFAR32,
-} from '../../../src-main/engine/spaces/builtin';
+} from '../../../src-main/engine/core/builtin';
 import {
   canonicalGenomeJson,
   genomeErrors,
@@ -16,10 +16,16 @@ import {
   normalizeGenomeInput,
   randomGenome,
   validateGenome,
-} from '../../../src-main/engine/spaces/genome';
-import { getSpace, listNamedSubnets, listSpaces, loadSpaceFile, resolveGenome } from '../../../src-main/engine/spaces/registry';
-import { SpaceError, parseSearchSpace } from '../../../src-main/engine/spaces/schema';
-import { makeDivisible, subnetPlan, supernetShape } from '../../../src-main/engine/spaces/plan';
+} from '../../../src-main/engine/core/genome';
+import {
+  getSpace,
+  listNamedSubnets,
+  listSpaces,
+  loadSpaceFile,
+  resolveGenome,
+} from '../../../src-main/engine/core/registry';
+import { SpaceError, parseSearchSpace } from '../../../src-main/engine/core/schema';
+import { makeDivisible, subnetPlan, supernetShape } from '../../../src-main/engine/core/plan';
 
 describe('registry', () => {
   it('holds the paper space, the small-data spaces and a slimmable space', () => {

@@ -7,13 +7,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createOps } from '../../../src-main/engine/ops';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 import { Supernet, type LayerHook } from '../../../src-main/engine/supernet';
-import { listSpaces } from '../../../src-main/engine/spaces/registry';
-import { maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
-import type { Genome, SearchSpace } from '../../../src-main/engine/spaces/schema';
+import { listSpaces } from '../../../src-main/engine/core/registry';
+import { maxGenome, minGenome, randomGenome } from '../../../src-main/engine/core/genome';
+import type { Genome, SearchSpace } from '../../../src-main/engine/core/schema';
 import { TINY } from './tiny-space';
-import { subnetCost } from '../../../src-main/engine/flops';
+import { subnetCost } from '../../../src-main/engine/core/flops';
 
 const SLOW = process.env.ALPHANET_SLOW_TESTS === '1';
 

@@ -1,5 +1,5 @@
 /** A tiny search space for fast tests, with every feature of the real ones. */
-import { parseSearchSpace, type SearchSpace } from '../../../src-main/engine/spaces/schema';
+import { parseSearchSpace, type SearchSpace } from '../../../src-main/engine/core/schema';
 
 /** Stride 2 on odd sizes (9 → 5, 7 → 4), SE, an expand-1 stage, widening shortcuts, kernels 3/5, two depths. */
 export const TINY: SearchSpace = parseSearchSpace({

@@ -9,13 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createOps } from '../../../src-main/engine/ops';
-import { Rng } from '../../../src-main/engine/rng';
-import { Supernet } from '../../../src-main/engine/supernet';
-import { calibrateBn, extractStatic } from '../../../src-main/engine/calibration';
-import { genomeId, maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
-import { subnetCost } from '../../../src-main/engine/flops';
-import type { Genome } from '../../../src-main/engine/spaces/schema';
+import {
+  createOps,
+  Rng,
+  Supernet,
+  calibrateBn,
+  extractStatic,
+  genomeId,
+  maxGenome,
+  minGenome,
+  randomGenome,
+  subnetCost,
+  type Genome,
+} from '../../../src-main/engine';
 import { decodeOnnxModel, exportSubnet, loadTfjsModel } from '../../../src-main/export';
 import { TINY } from '../engine/tiny-space';
 

@@ -38,7 +38,7 @@ describe('API_METHODS and API_ARGS', () => {
     expect(parseApiArgs('datasets.samples', ['ds-1', { split: 'val', perClass: 4 }])).toEqual(['ds-1', { split: 'val', perClass: 4 }]);
     expect(parseApiArgs('datasets.import', [{ path: '/data/mnist', format: 'idx' }])).toEqual([{ path: '/data/mnist', format: 'idx' }]);
     expect(parseApiArgs('datasets.import', [{ path: '/data/pets', size: 224, channels: 3 }])).toEqual([{ path: '/data/pets', size: 224, channels: 3 }]);
-    expect(parseApiArgs('runs.saveConfig', [{ epochs: 1 }, null])).toEqual([{ epochs: 1 }, null]);
+    expect(parseApiArgs('runs.saveConfig', [{ epochs: 1 }, null, { overwrite: false }])).toEqual([{ epochs: 1 }, null, { overwrite: false }]);
     expect(parseApiArgs('runs.pause', [3])).toEqual([3]);
     expect(parseApiArgs('subnets.evaluate', [{ runId: 2, subnet: 'random:3', split: 'test', latency: false }])).toEqual([{ runId: 2, subnet: 'random:3', split: 'test', latency: false }]);
     expect(parseApiArgs('subnets.pin', [5, true])).toEqual([5, true]);
@@ -67,7 +67,7 @@ describe('API_METHODS and API_ARGS', () => {
     ['runs.cancel', [-1], /argument 'id': Too small/, 'id'],
     ['runs.start', [[1, 2]], /argument 'config'/, 'config'],
     ['runs.check', [null], /argument 'config'/, 'config'],
-    ['runs.saveConfig', [{}], /expected 2 arguments \(config, path\), got 1/, undefined],
+    ['runs.saveConfig', [{}], /expected 3 arguments \(config, path, opts\), got 1/, undefined],
     ['app.pickPath', [{ title: 'x', directory: 'yes' }], /argument 'opts\.directory'/, 'opts.directory'],
     ['app.openExternal', ['x'.repeat(5000)], /argument 'url': Too big/, 'url'],
     ['subnets.front', [1, 'params'], /argument 'objective'/, 'objective'],

@@ -4,11 +4,18 @@
  * baseline, the latency objective and progress.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src-main/engine/rng';
-import { getSpace } from '../../../src-main/engine/spaces/registry';
-import { genomeId, maxGenome, minGenome, validateGenome, widthChoices } from '../../../src-main/engine/spaces/genome';
-import { subnetCost } from '../../../src-main/engine/flops';
-import { parseSearchSpace, type Genome } from '../../../src-main/engine/spaces/schema';
+import {
+  Rng,
+  getSpace,
+  genomeId,
+  maxGenome,
+  minGenome,
+  validateGenome,
+  widthChoices,
+  subnetCost,
+  parseSearchSpace,
+  type Genome,
+} from '../../../src-main/engine/core';
 import {
   BudgetError,
   crossoverGenomes,

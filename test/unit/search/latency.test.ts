@@ -10,12 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createOps } from '../../../src-main/engine/ops';
-import { Rng } from '../../../src-main/engine/rng';
-import { Supernet } from '../../../src-main/engine/supernet';
-import { extractStatic } from '../../../src-main/engine/calibration';
-import { genomeId, maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
-import { subnetPlan } from '../../../src-main/engine/spaces/plan';
+import {
+  createOps,
+  Rng,
+  Supernet,
+  extractStatic,
+  genomeId,
+  maxGenome,
+  minGenome,
+  randomGenome,
+  subnetPlan,
+  resetStats,
+} from '../../../src-main/engine';
 import {
   buildLatencyTable,
   coverGenomes,
@@ -37,7 +43,6 @@ import {
   subnetKeys,
   type LatencyTable,
 } from '../../../src-main/search/latency';
-import { resetStats } from '../../../src-main/search/evaluate';
 import { TINY } from '../engine/tiny-space';
 
 const ops = createOps('portable');

@@ -1,6 +1,6 @@
 /** The incremental front and its hypervolume against brute force on random point sets (seeded property tests). */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core';
 import { ParetoFront, dominates, hypervolume, paretoLayers, type FrontPoint } from '../../../src-main/search/pareto';
 
 /** O(n²): a point is on the front iff nothing dominates it and no earlier point equals it (stable ties). */

@@ -9,15 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../src-main/engine/backend';
-import { calibrateBn } from '../../../src-main/engine/calibration';
-import { Rng } from '../../../src-main/engine/rng';
-import { genomeId, maxGenome, minGenome, randomGenome } from '../../../src-main/engine/spaces/genome';
+import {
+  initBackend,
+  calibrateBn,
+  Rng,
+  genomeId,
+  maxGenome,
+  minGenome,
+  randomGenome,
+  evaluateSubnet,
+} from '../../../src-main/engine';
 import { openHomeDatabase, type Db } from '../../../src-main/store/db';
 import { listCheckpoints } from '../../../src-main/store/runs';
 import { findDevice, findRunFront, listEvaluations } from '../../../src-main/store/search';
 import { sha256 } from '../../../src-main/train/checkpoint';
-import { evaluateSubnet } from '../../../src-main/search/evaluate';
 import { hypervolume } from '../../../src-main/search/pareto';
 import { ParetoFront } from '../../../src-main/search/pareto';
 import {

@@ -14,15 +14,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createOps } from '../../../src-main/engine/ops';
-import { initBackend } from '../../../src-main/engine/backend';
-import { Rng } from '../../../src-main/engine/rng';
-import { Supernet } from '../../../src-main/engine/supernet';
-import { sandwichGradients, sandwichMembers } from '../../../src-main/engine/sandwich';
-import { maxGenome } from '../../../src-main/engine/spaces/genome';
-import { subnetCost } from '../../../src-main/engine/flops';
-import type { Genome } from '../../../src-main/engine/spaces/schema';
-import { evaluateSubnet, type LabelledBatch } from '../../../src-main/search/evaluate';
+import {
+  createOps,
+  initBackend,
+  Rng,
+  Supernet,
+  sandwichGradients,
+  sandwichMembers,
+  maxGenome,
+  subnetCost,
+  type Genome,
+  evaluateSubnet,
+  type LabelledBatch,
+} from '../../../src-main/engine';
 import { runEvolutionSearch, runRandomSearch } from '../../../src-main/search/evolution';
 import { hypervolume } from '../../../src-main/search/pareto';
 import { TINY } from '../engine/tiny-space';

@@ -1,3 +1,7 @@
+/**
+ * The policy string: the source page's <meta> is the same string, and the dev server's differs only in style-src. What
+ * the policy refuses is checked in Chromium on the built renderer (test/e2e/csp.test.ts).
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy } from '../../../src-main/security/csp';
@@ -19,16 +23,6 @@ describe('contentSecurityPolicy', () => {
     const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/.exec(html);
     expect(meta, 'index.html has no CSP <meta>').not.toBeNull();
     expect(meta![1]).toBe(contentSecurityPolicy());
-  });
-
-  it('production: scripts and styles from the app only, no inline, eval or wasm', () => {
-    const p = parse(contentSecurityPolicy());
-    expect(p.get('default-src')).toEqual(["'self'"]);
-    expect(p.get('script-src')).toEqual(["'self'"]);
-    expect(p.get('style-src')).toEqual(["'self'"]);
-    expect(p.get('img-src')).toEqual(["'self'", 'data:']);
-    expect(p.get('connect-src')).toEqual(["'self'"]);
-    expect(p.get('object-src')).toEqual(["'none'"]);
   });
 
   it("dev: only style-src gains 'unsafe-inline'", () => {

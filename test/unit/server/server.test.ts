@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { tempDir } from '../../../src-main/data/synthetic';
@@ -51,7 +52,7 @@ beforeAll(async () => {
   mkdirSync(join(staticDir, 'assets'));
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(join(parent, 'secret.txt'), 'TOP-SECRET');
-  svc = createWorkbenchService({ home: tempDir('alphanet-serve-home-'), mode: 'served', adoptQueued: false, probeBackend: async () => ({ name: 'cpu', detail: 'test' }) });
+  svc = createWorkbenchService({ home: tempDir('alphanet-serve-home-'), mode: 'served', adoptQueued: false, probeBackend: async () => ({ name: 'cpu', detail: 'test' }), allowedFolders: [tmpdir()] });
   srv = await startServer({ service: svc, staticDir });
 });
 afterAll(async () => {
@@ -137,7 +138,7 @@ describe('static files', () => {
     const index = await http('GET', '/?token=whatever');
     expect(index.status).toBe(200);
     expect(index.body).toContain('<title>t</title>');
-    expect(index.headers['content-security-policy']).toBe(contentSecurityPolicy());
+    expect(index.headers['content-security-policy']).toBe(contentSecurityPolicy({ header: true }));
     expect(index.headers['content-security-policy']).toContain("connect-src 'self'");
     expect(index.headers['referrer-policy']).toBe('no-referrer');
     const js = await http('GET', '/assets/app.js');
@@ -218,7 +219,7 @@ describe('alphanet serve', () => {
     const [, port, token] = m!;
     const page = await fetch(`http://127.0.0.1:${port}/?token=${token}`);
     expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toBe(contentSecurityPolicy());
+    expect(page.headers.get('content-security-policy')).toBe(contentSecurityPolicy({ header: true }));
     expect(await page.text()).toMatch(/<script type="module"[^>]* src="\/?\.?\/?assets\//);
     const info = await fetch(`http://127.0.0.1:${port}/api/app.info`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{"args":[]}' });
     expect(await info.json()).toMatchObject({ ok: true, result: { dataDir: home, mode: 'served' } });
@@ -226,5 +227,35 @@ describe('alphanet serve', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(err).toMatch(/SIGTERM: pausing running runs and stopping…\nstopped/);
+  });
+});
+
+describe('issue 16: limits and headers', () => {
+  it('answers 413 to a chunked body over the limit (no Content-Length), and stays up', async () => {
+    const r = await new Promise<Reply>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: srv.port, method: 'POST', path: '/api/runs.check', headers: { host: `127.0.0.1:${srv.port}`, authorization: `Bearer ${srv.token}`, 'content-type': 'application/json' } },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+      const chunk = 'x'.repeat(64 * 1024);
+      req.write('{"args": [{"name": "');
+      // Written without waiting: the server may answer (and close) before the body ends.
+      for (let i = 0; i < 24; i++) req.write(chunk);
+      req.end('"}]}');
+    });
+    expect(r.status).toBe(413);
+    expect(JSON.parse(r.body).error.message).toMatch(/over 1048576 bytes/);
+    expect((await call('runs.list', { args: [] })).status).toBe(200);
+  });
+
+  it('forbids framing the page: frame-ancestors in the CSP header and X-Frame-Options', async () => {
+    const index = await http('GET', '/');
+    expect(index.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(index.headers['x-frame-options']).toBe('DENY');
   });
 });

@@ -8,10 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { tempDir } from '../../../src-main/data/synthetic';
-import { subnetCost } from '../../../src-main/engine/flops';
-import { maxGenome, minGenome } from '../../../src-main/engine/spaces/genome';
+import { subnetCost, maxGenome, minGenome } from '../../../src-main/engine/core';
 import type { ApiArgs, ApiResult } from '../../../src-main/ipc/api-schemas';
 import type { SearchEvent, SearchSummary, SubnetEvaluation } from '../../../src-main/ipc/api-types';
 import type { ApiMethod } from '../../../src-main/ipc/protocol';
@@ -80,6 +80,7 @@ beforeAll(async () => {
     spawnSearchRunner: () => forkSearchRunner(SEARCH_RUNNER, { env: { ...process.env, ALPHANET_BACKEND: 'wasm' } }),
     childEnv: { ALPHANET_BACKEND: 'wasm' },
     probeBackend: async () => ({ name: 'wasm', detail: 'injected by the test' }),
+    allowedFolders: [home, tmpdir()],
   });
 }, 120_000);
 afterAll(async () => {
@@ -238,6 +239,8 @@ describe('exports', () => {
       [{ runId: runA, evaluationId: ev, formats: [], dir: join(full, 'x') }, 'formats'],
       [{ runId: runB, evaluationId: ev, formats: ['onnx'], dir: join(full, 'y') }, 'evaluationId'],
       [{ runId: runA, evaluationId: 999_999, formats: ['onnx'], dir: join(full, 'z') }, 'evaluationId'],
+      // An export creates its folder, never the folders above it (issue 16).
+      [{ runId: runA, evaluationId: ev, formats: ['onnx'], dir: join(full, 'no', 'such', 'out') }, 'dir'],
     ];
     for (const [req, field] of cases) {
       const r = await call('exports.start', req);
@@ -246,6 +249,12 @@ describe('exports', () => {
     }
     expect(readFileSync(join(full, 'keep.txt'), 'utf8')).toBe('mine');
     expect(existsSync(join(full, 'x'))).toBe(false);
+    expect(existsSync(join(full, 'no'))).toBe(false);
+    // Outside the served mode's allowed folders: 403, and the path is not repeated back.
+    const outside = await call('exports.start', { runId: runA, evaluationId: ev, formats: ['onnx'], dir: '/proc/alphanet-export' });
+    expect(outside.status).toBe(403);
+    expect(outside.error?.field).toBe('dir');
+    expect(outside.error?.message).not.toContain('/proc');
   });
 });
 

@@ -7,12 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pngFile, tempDir, writeIdxSet, writeTree } from '../../../src-main/data/synthetic';
-import { subnetCost } from '../../../src-main/engine/flops';
-import { maxGenome, minGenome } from '../../../src-main/engine/spaces/genome';
-import { getSpace } from '../../../src-main/engine/spaces/registry';
-import { BACKENDS } from '../../../src-main/engine/backend';
+import { subnetCost, maxGenome, minGenome, getSpace, BACKENDS } from '../../../src-main/engine';
 import type { DatasetJobEvent, RunEvent, RunSummary } from '../../../src-main/ipc/api-types';
 import { createWorkbenchService, type WorkbenchService } from '../../../src-main/service';
 import { probeBackendInChild } from '../../../src-main/service/backend-probe';
@@ -59,6 +57,7 @@ beforeAll(() => {
     spawnRunner: spawnWasmRunner,
     probeBackend: async () => ({ name: 'wasm', detail: 'injected by the test' }),
     openExternal: (url) => void opened.push(url),
+    allowedFolders: [home, tmpdir()],
   });
 });
 afterAll(async () => {
@@ -261,11 +260,11 @@ describe('runs', () => {
 
   it('saves a valid config as JSON with every default (path given in the served mode), refuses otherwise', async () => {
     const target = join(tempDir(), 'my-run.json');
-    expect(await svc.handlers['runs.saveConfig']({ epochs: 3 }, target)).toBe(target);
+    expect(await svc.handlers['runs.saveConfig']({ epochs: 3 }, target, { overwrite: false })).toBe(target);
     expect(JSON.parse(readFileSync(target, 'utf8'))).toMatchObject({ epochs: 3, batchSize: 64, optimizer: { nesterov: true } });
-    await expect(svc.handlers['runs.saveConfig']({ epochs: 3 }, null)).rejects.toMatchObject({ field: 'path' });
-    await expect(svc.handlers['runs.saveConfig']({ epochs: 0 }, target)).rejects.toMatchObject({ field: 'epochs' });
-    await expect(svc.handlers['runs.saveConfig']({}, join(home, 'no', 'such', 'dir.json'))).rejects.toBeInstanceOf(ApiError);
+    await expect(svc.handlers['runs.saveConfig']({ epochs: 3 }, null, { overwrite: false })).rejects.toMatchObject({ field: 'path' });
+    await expect(svc.handlers['runs.saveConfig']({ epochs: 0 }, target, { overwrite: true })).rejects.toMatchObject({ field: 'epochs' });
+    await expect(svc.handlers['runs.saveConfig']({}, join(home, 'no', 'such', 'dir.json'), { overwrite: false })).rejects.toBeInstanceOf(ApiError);
   });
 
   it('saves through the dialog in the desktop mode, and a cancelled dialog writes nothing', async () => {
@@ -273,8 +272,8 @@ describe('runs', () => {
     const answers = [join(dir, 'chosen.json'), null];
     const names: string[] = [];
     const s = createWorkbenchService({ home, db: svc.db, mode: 'electron', adoptQueued: false, saveDialog: async (n) => (names.push(n), answers.shift() ?? null) });
-    expect(await s.handlers['runs.saveConfig']({ name: 'my run' }, null)).toBe(join(dir, 'chosen.json'));
-    expect(await s.handlers['runs.saveConfig']({}, null)).toBeNull();
+    expect(await s.handlers['runs.saveConfig']({ name: 'my run' }, null, { overwrite: false })).toBe(join(dir, 'chosen.json'));
+    expect(await s.handlers['runs.saveConfig']({}, null, { overwrite: false })).toBeNull();
     expect(names).toEqual(['my-run.json', 'run-config.json']);
     await s.close({ pauseRuns: false });
   });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src-main/engine/backend';
 import { createOps } from '../../../src-main/engine/ops';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 import { Supernet } from '../../../src-main/engine/supernet';
 import { sandwichGradients, sandwichMembers } from '../../../src-main/engine/sandwich';
 import { listCheckpoints, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';

@@ -85,8 +85,11 @@ describe('the Electron main process imports no TF.js', () => {
   it('finds TF.js where it is: the runner, and a module that only re-exports it', () => {
     const runner = tfPackages(reachedPackages(src('train/runner.ts')).packages);
     expect(runner.map(([p]) => p)).toContain('@tensorflow/tfjs');
-    // engine/backend.ts re-exports the tfjs-free names but imports tfjs itself.
-    expect(valueImports(src('engine/backend.ts'))).toEqual(expect.arrayContaining(['@tensorflow/tfjs', './backend-names']));
+    // engine/backend.ts uses the tfjs-free names of the core but imports tfjs itself.
+    expect(valueImports(src('engine/backend.ts'))).toEqual(expect.arrayContaining(['@tensorflow/tfjs', './core/backend-names']));
+    // The TF.js entry re-exports the core; the core entry reaches no TF.js.
+    expect(tfPackages(reachedPackages(src('engine/index.ts')).packages).map(([p]) => p)).toContain('@tensorflow/tfjs');
+    expect(tfPackages(reachedPackages(src('engine/core/index.ts')).packages)).toEqual([]);
   });
 
   it('skips type-only imports and exports and dynamic imports, keeps every other form', () => {

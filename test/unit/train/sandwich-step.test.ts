@@ -12,12 +12,18 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { createOps } from '../../../src-main/engine/ops';
-import { Rng } from '../../../src-main/engine/rng';
-import { Supernet } from '../../../src-main/engine/supernet';
-import { sandwichGradients, sandwichMembers, type Distillation, type SandwichMember } from '../../../src-main/engine/sandwich';
-import { randomGenome, validateGenome } from '../../../src-main/engine/spaces/genome';
-import type { Genome } from '../../../src-main/engine/spaces/schema';
+import {
+  createOps,
+  Rng,
+  Supernet,
+  sandwichGradients,
+  sandwichMembers,
+  randomGenome,
+  validateGenome,
+  type Distillation,
+  type SandwichMember,
+  type Genome,
+} from '../../../src-main/engine';
 import { TINY } from '../engine/tiny-space';
 
 const K = TINY.numClasses;

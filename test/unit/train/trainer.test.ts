@@ -7,15 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createOps } from '../../../src-main/engine/ops';
-import { initBackend } from '../../../src-main/engine/backend';
+import { createOps, initBackend, evaluateSubnet, type Genome } from '../../../src-main/engine';
 import { listCheckpoints, listEpochMetrics, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
 import { Trainer, TrainingError, type TrainerOptions } from '../../../src-main/train/trainer';
 import { learningRate } from '../../../src-main/train/schedule';
 import type { TrainConfig } from '../../../src-main/train/config';
 import { EpochSchema, type EpochReport, type Progress } from '../../../src-main/train/messages';
-import { evaluateSubnet } from '../../../src-main/search/evaluate';
-import type { Genome } from '../../../src-main/engine/spaces/schema';
 import { newRun, scratch, syntheticData, tinyConfig } from './fixtures';
 
 beforeAll(async () => {

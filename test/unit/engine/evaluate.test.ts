@@ -2,13 +2,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createOps } from '../../../src-main/engine/ops';
-import { Rng } from '../../../src-main/engine/rng';
+import { Rng } from '../../../src-main/engine/core/rng';
 import { Supernet } from '../../../src-main/engine/supernet';
 import { calibrateBn } from '../../../src-main/engine/calibration';
-import { genomeId, randomGenome } from '../../../src-main/engine/spaces/genome';
-import { subnetCost } from '../../../src-main/engine/flops';
-import { evaluateSubnet, resetStats } from '../../../src-main/search/evaluate';
-import { TINY } from '../engine/tiny-space';
+import { genomeId, randomGenome } from '../../../src-main/engine/core/genome';
+import { subnetCost } from '../../../src-main/engine/core/flops';
+import { evaluateSubnet, resetStats } from '../../../src-main/engine/evaluate';
+import { TINY } from './tiny-space';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -13,12 +13,12 @@
  * Batches are read, never disposed: the caller owns them (a data loader may reuse them across subnets).
  */
 import * as tf from '@tensorflow/tfjs';
-import { calibrateBn } from '../engine/calibration';
-import { subnetCost } from '../engine/flops';
-import { labelSmoothedCrossEntropy } from '../engine/losses';
-import type { BnStats, ForwardOptions, Supernet } from '../engine/supernet';
-import { genomeId, validateGenome } from '../engine/spaces/genome';
-import type { Genome } from '../engine/spaces/schema';
+import { calibrateBn } from './calibration';
+import { subnetCost } from './core/flops';
+import { labelSmoothedCrossEntropy } from './losses';
+import type { BnStats, ForwardOptions, Supernet } from './supernet';
+import { genomeId, validateGenome } from './core/genome';
+import type { Genome } from './core/schema';
 
 export interface LabelledBatch {
   /** [N,H,W,C] images (any H = W; resized to the subnet's resolution by the forward). */

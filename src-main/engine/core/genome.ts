@@ -3,7 +3,7 @@
  * canonical JSON form and a stable short ID.
  */
 import { createHash } from 'node:crypto';
-import type { Rng } from '../rng';
+import type { Rng } from './rng';
 import { GenomeSchema, SpaceError, formatIssues, type Genome, type SearchSpace } from './schema';
 
 /** The choice list of every width gene, in gene order: [first_conv, stages…, last_conv]. */

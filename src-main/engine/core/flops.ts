@@ -6,8 +6,8 @@
  *
  * Parameters are the effective count: conv/linear weights, BN γ and β, SE and classifier biases.
  */
-import type { Genome, SearchSpace } from './spaces/schema';
-import { subnetPlan, type SubnetPlan } from './spaces/plan';
+import type { Genome, SearchSpace } from './schema';
+import { subnetPlan, type SubnetPlan } from './plan';
 
 export interface Cost {
   /** Millions of multiply-accumulates at batch 1. */

@@ -1,7 +1,7 @@
 /**
  * The names of the backend ladder's rungs (`backend.ts`), without TF.js: configs, settings and messages validate a
  * backend name in processes that never compute — the Electron main process above all, which must not load TF.js
- * (about half a second and its memory) just to check a string. `backend.ts` re-exports all of this.
+ * (about half a second and its memory) just to check a string.
  */
 
 /** The rungs, best first: libtensorflow with CUDA, libtensorflow on the CPU, WASM, plain JavaScript. */

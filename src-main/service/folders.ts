@@ -1,0 +1,66 @@
+/**
+ * The folders the served mode may read and write (issue 16). A browser tab that holds the token can call every API
+ * method; without a limit, `runs.saveConfig`, `exports.start` and `datasets.import` would let it write or probe any
+ * path the user can. The served mode therefore only touches paths inside the allowed folders — a setting
+ * (`allowedFolders` in settings.json, or `alphanet serve --allow-folder`), by default the data directory and the
+ * user's home folder — and a refusal names no path: it does not even say whether the path exists.
+ *
+ * Paths are compared after resolving symbolic links of the part that exists, so a link inside an allowed folder that
+ * points outside it does not open the way out.
+ */
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ApiError } from './errors';
+
+/** `path` with the symbolic links of its longest existing prefix resolved (the rest appended as written). */
+export function realPathOfPrefix(path: string): string {
+  const abs = resolve(path);
+  const rest: string[] = [];
+  let cur = abs;
+  for (;;) {
+    try {
+      return rest.length ? join(realpathSync(cur), ...rest.reverse()) : realpathSync(cur);
+    } catch {
+      const up = dirname(cur);
+      if (up === cur) return abs;
+      rest.push(cur.slice(up.length).replace(/^[\\/]+/, ''));
+      cur = up;
+    }
+  }
+}
+
+/** True when `path` is `root` or inside it (both already resolved). */
+export function isInside(path: string, root: string): boolean {
+  const r = relative(root, path);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r) && r.split(sep)[0] !== '..');
+}
+
+export class FolderPolicy {
+  private readonly roots: string[];
+
+  /** @param roots absolute folders; each is resolved once here (a root that does not exist yet still counts). */
+  constructor(roots: readonly string[]) {
+    this.roots = roots.map((r) => realPathOfPrefix(r));
+  }
+
+  /** The allowed folders, resolved. */
+  get folders(): readonly string[] {
+    return this.roots;
+  }
+
+  allows(path: string): boolean {
+    const real = realPathOfPrefix(path);
+    return this.roots.some((root) => isInside(real, root));
+  }
+
+  /** Refuses (403, at `field`) a path outside every allowed folder, without naming it. */
+  require(path: string, field: string, what: 'read' | 'write'): void {
+    if (!this.allows(path)) {
+      throw new ApiError(
+        403,
+        `${field}: outside the folders this served workbench may ${what} (the data directory and the home folder unless settings.json's "allowedFolders" or \`alphanet serve --allow-folder\` says otherwise)`,
+        field,
+      );
+    }
+  }
+}
