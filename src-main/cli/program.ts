@@ -19,6 +19,7 @@ import { registerSearchCommands } from './search';
 import { registerEvaluateCommand } from './evaluate';
 import { registerExportCommand } from './export';
 import { registerFrontCommand } from './front';
+import { registerPredictorCommand } from './predictor';
 import { registerLatencyCommand } from './latency';
 import { registerForwardCommand } from './forward';
 
@@ -120,6 +121,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvaluateCommand(program, ctx);
   registerSearchCommands(program, ctx);
   registerFrontCommand(program, ctx);
+  registerPredictorCommand(program, ctx);
   registerExportCommand(program, ctx);
   registerLatencyCommand(program, ctx);
   registerForwardCommand(program, ctx);

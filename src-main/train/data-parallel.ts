@@ -358,7 +358,12 @@ export function averageMembers(shards: MemberResult[][]): MemberResult[] {
   };
   return shards[0].map((m, i) => {
     const share = mean((s) => s.alphaMinShare, i);
-    const div = mean((s) => s.selectedDivergence, i);
-    return { role: m.role, loss: mean((s) => s.loss, i)!, ...(share !== undefined ? { alphaMinShare: share, selectedDivergence: div! } : {}) };
+    const div = mean((s) => s.divergence, i);
+    return {
+      role: m.role,
+      loss: mean((s) => s.loss, i)!,
+      ...(share !== undefined ? { alphaMinShare: share } : {}),
+      ...(div !== undefined ? { divergence: div } : {}),
+    };
   });
 }
