@@ -57,7 +57,7 @@ export interface JobTransitionFields {
   finishedAt?: string | null;
   control?: null;
   wantsResume?: boolean;
-  /** Cores the job holds while it runs (migration 007). */
+  /** Cores the job holds while it runs (migration 008). */
   cores?: number;
 }
 

@@ -8,7 +8,8 @@ import { sql as search } from './003-search';
 import { sql as pins } from './004-pins';
 import { sql as valBefore } from './005-val-before';
 import { sql as predictors } from './006-predictors';
-import { sql as jobCores } from './007-job-cores';
+import { sql as clusters } from './007-clusters';
+import { sql as jobCores } from './008-job-cores';
 
 export interface Migration {
   name: string;
@@ -22,5 +23,6 @@ export const MIGRATIONS: Migration[] = [
   { name: '004-pins', sql: pins },
   { name: '005-val-before', sql: valBefore },
   { name: '006-predictors', sql: predictors },
-  { name: '007-job-cores', sql: jobCores },
+  { name: '007-clusters', sql: clusters },
+  { name: '008-job-cores', sql: jobCores },
 ];

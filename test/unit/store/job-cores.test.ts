@@ -1,5 +1,5 @@
 /**
- * Cores a job holds (migration 007): a version-6 database upgrades with its rows kept and `cores` NULL (the queue
+ * Cores a job holds (migration 008): a version-7 database upgrades with its rows kept and `cores` NULL (the queue
  * counts one); the queue's claim and the runner's correction round-trip; the listing of running jobs spans both job
  * tables; a count below one is refused in SQL.
  */
@@ -16,10 +16,10 @@ import { databaseAtVersion } from './old-db';
 const dir = () => mkdtempSync(join(tmpdir(), 'store-job-cores-'));
 
 describe('job cores', () => {
-  it('upgrades a version-6 database: old rows kept with cores null; claims and runtime updates set it; both tables listed', () => {
+  it('upgrades a version-7 database: old rows kept with cores null; claims and runtime updates set it; both tables listed', () => {
     const path = join(dir(), 'alphanet.db');
-    const idx = MIGRATIONS.findIndex((m) => m.name === '007-job-cores');
-    expect(idx).toBe(6);
+    const idx = MIGRATIONS.findIndex((m) => m.name === '008-job-cores');
+    expect(idx).toBe(7);
     const old = databaseAtVersion(path, idx);
     old.prepare(`INSERT INTO runs (name, config, space_id, dataset_name, seed, app_version, status, pid, created_at, updated_at) VALUES ('old', '{}', 's', 'd', 0, 't', 'running', 7, 't', 't')`).run();
     old.close();

@@ -1,5 +1,5 @@
 /**
- * Data-parallel training (issue 13) with the built worker threads (out/main/train-worker.js) on the tiny space:
+ * Data-parallel training (docs/METHOD.md §2) with the built worker threads (out/main/train-worker.js) on the tiny space:
  * the N-worker gradient against the mean of the same shards' gradients computed one after another here; same seed
  * and N → bit-identical weights, replicas holding the leader's weights at every step (hashes); a worker that dies
  * fails the run with a clear error and leaves checkpoints a new trainer resumes from with another worker count.
