@@ -62,10 +62,14 @@ const VALID: { [M in ApiMethod]: unknown[] } = {
   'searches.cancel': [3],
   'exports.start': [{ runId: 7, evaluationId: 3, formats: ['onnx'], dir: '/tmp/out' }],
   'compare.runs': [[7, 8]],
+  'clusters.list': [],
+  'clusters.add': [{ name: 'fuzz', transport: 'local', runDir: '/tmp/fuzz-cluster' }, false],
+  'clusters.remove': ['fuzz'],
+  'clusters.test': ['fuzz'],
 };
 
 /** Methods that write (a file, a row, a process) when their arguments are valid: such calls are not sent. */
-const WRITES = new Set<ApiMethod>(['datasets.import', 'datasets.createDemo', 'datasets.delete', 'runs.start', 'runs.pause', 'runs.resume', 'runs.cancel', 'runs.delete', 'runs.saveConfig', 'subnets.evaluate', 'subnets.pin', 'latency.build', 'searches.start', 'searches.pause', 'searches.resume', 'searches.cancel', 'exports.start', 'app.openExternal', 'app.revealPath', 'app.pickPath']);
+const WRITES = new Set<ApiMethod>(['datasets.import', 'datasets.createDemo', 'datasets.delete', 'runs.start', 'runs.pause', 'runs.resume', 'runs.cancel', 'runs.delete', 'runs.saveConfig', 'subnets.evaluate', 'subnets.pin', 'latency.build', 'searches.start', 'searches.pause', 'searches.resume', 'searches.cancel', 'exports.start', 'app.openExternal', 'app.revealPath', 'app.pickPath', 'clusters.add', 'clusters.remove', 'clusters.test']);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
