@@ -10,6 +10,7 @@ import { archArg, positiveInt, readJson, spaceArg } from './args';
 import { createCliContext, type CliIo } from './context';
 import { CliError, userMessage } from './errors';
 import { fx } from './format';
+import { formatParallelReport, parallelReport } from './doctor';
 import { escapeControlChars } from '../text';
 import { registerTrainCommands } from './train';
 import { registerServeCommand } from './serve';
@@ -41,10 +42,11 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('doctor')
-    .description('show which TF.js backend the engine uses, its version, SIMD/threads, and why higher rungs were skipped')
+    .description('show which TF.js backend the engine uses, its version, SIMD/threads, why higher rungs were skipped, the cores jobs may use and the latest training speed per worker')
     .action(async () => {
       const r = await ctx.engine('doctor', {});
-      ctx.print(r, () => r.text);
+      const parallel = parallelReport(r.home, r.chosen, io.env);
+      ctx.print({ ...r, parallel }, () => [r.text, ...formatParallelReport(parallel), `home:      ${r.home}`, `node:      ${r.node} (${r.platform})`].join('\n'));
     });
 
   program

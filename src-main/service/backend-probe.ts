@@ -10,7 +10,7 @@ import type { EngineWorker } from './engine-worker';
 export const PROBE_TIMEOUT_MS = 60_000;
 
 /**
- * The chosen backend with `alphanet doctor`'s text as the detail. Never rejects: a failing probe becomes
+ * The chosen backend with the backend part of `alphanet doctor`'s text (ladder, versions, SIMD/threads) as the detail. Never rejects: a failing probe becomes
  * `{ name: 'unknown', detail: <why> }`.
  */
 export async function probeBackend(engine: EngineWorker): Promise<AppInfo['backend']> {

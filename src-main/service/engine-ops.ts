@@ -114,7 +114,7 @@ export function engineHandlers(o: { env: NodeJS.ProcessEnv }): OpHandlers<Engine
     doctor: async (i) => {
       const report = await backend(i);
       const [node, platform] = [process.versions.node, `${process.platform}-${process.arch}`];
-      return { ...report, home: i.home, node, platform, text: [formatBackendReport(report), `home:      ${i.home}`, `node:      ${node} (${platform})`].join('\n') };
+      return { ...report, home: i.home, node, platform, text: formatBackendReport(report) };
     },
 
     evaluate: (i, ctx) =>

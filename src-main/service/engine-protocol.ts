@@ -75,7 +75,7 @@ export const ENGINE_OPS = {
       home: z.string(),
       node: z.string(),
       platform: z.string(),
-      /** The report in words, as `alphanet doctor` prints it. */
+      /** The backend report in words, as `alphanet doctor` prints it first. */
       text: z.string(),
     }),
   },

@@ -8,6 +8,7 @@
  * owns; this process checks what it can without TF.js (run, checkpoint, dataset, budget, destination: refused naming
  * the field before the worker is asked), reads the store and maps rows to the API's DTOs (views.ts).
  */
+import { jobCores } from '../settings';
 import { existsSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -84,7 +85,7 @@ interface RunSpace {
 
 export function createSearchService(o: SearchServiceOptions): SearchService {
   const { home, db, emit, guarded } = o;
-  const manager = new SearchManager({ home, db, spawn: o.spawnSearchRunner, adoptQueued: o.adoptQueued });
+  const manager = new SearchManager({ home, db, spawn: o.spawnSearchRunner, adoptQueued: o.adoptQueued, cores: jobCores(home) });
   const { engine } = o;
   const spaces = new Map<number, RunSpace>();
 
