@@ -10,6 +10,7 @@
  * - Arguments are plain JSON; main validates every one with zod before any handler runs.
  */
 import type { DatasetInfo, ImportFormat, ImportProgress, SplitName } from '../data/types';
+import type { ClusterCheck, ClusterProfile, ClusterProfileInput } from '../store/cluster-profile';
 
 /** What the app reports about itself: shown in the renderer's status line. */
 export interface AppInfo {
@@ -38,6 +39,7 @@ export interface ApiErrorInfo {
 // ---- datasets --------------------------------------------------------------------------------------------------
 
 export type { DatasetInfo, ImportFormat, ImportProgress, SplitName };
+export type { ClusterCheck, ClusterProfile, ClusterProfileInput };
 
 /** A page of thumbnails: `perClass` images of each class as PNG data URLs. */
 export interface DatasetSamples {
@@ -107,7 +109,10 @@ export interface RunSummary {
   backend: string | null;
   step: number;
   totalSteps: number | null;
+  /** 0-based epoch the run is in (equals `epochs` once training has ended); show it with `displayEpoch`. */
   epoch: number;
+  /** Configured epochs, or null if the config has none. */
+  epochs: number | null;
   /** step / totalSteps in [0, 1]; 1 for a finished run. */
   progress: number;
   /** Seconds to the end at the recent speed, while running; null otherwise. */
@@ -124,8 +129,11 @@ export interface RunStepPoint {
   step: number;
   epoch: number;
   lr: number;
-  /** Loss of each sandwich member by role (`max`, `random-1`…, `min`). */
-  losses: { role: string; loss: number | null }[];
+  /**
+   * Each sandwich member by role (`max`, `random-1`…, `min`): its training loss (for α losses the surrogate, which can
+   * be negative) and, for distilled members, the divergence to the teacher (never negative; absent for `none`).
+   */
+  losses: { role: string; loss: number | null; divergence?: number }[];
   alphaMinShare: number | null;
   clippedShare: number | null;
   nonfinite: number;
@@ -456,5 +464,16 @@ export interface WorkbenchApi {
   };
   compare: {
     runs(ids: number[]): Promise<RunComparison>;
+  };
+  /** Slurm cluster profiles (docs/CLUSTER.md), the same ones `alphanet clusters` manages. */
+  clusters: {
+    list(): Promise<ClusterProfile[]>;
+    /** Validates and saves a profile; rejects naming the field (`profile.runDir`), or when the name is taken and
+     * `replace` is false. Nothing is contacted: `test` does that. */
+    add(profile: ClusterProfileInput, replace: boolean): Promise<ClusterProfile>;
+    remove(name: string): Promise<void>;
+    /** Runs every check of the profile (login, Slurm commands, job options, run directory, Python); never rejects
+     * for a failing check: each says what is missing. */
+    test(name: string): Promise<ClusterCheck[]>;
   };
 }

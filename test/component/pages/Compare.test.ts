@@ -1,32 +1,10 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Compare from '../../../src-renderer/pages/Compare.svelte';
+import { inertCanvas } from '../canvas';
 import { evaluation, fakeApi, run } from '../fake-api';
 
-/**
- * jsdom has no canvas. The training curves (ECharts) need a context object to draw into, so every canvas gets one
- * that accepts any call and draws nothing; the page's text (legends, tables) is what these tests read.
- */
-function inertContext(): CanvasRenderingContext2D {
-  const fn = () => ({ width: 0, actualBoundingBoxAscent: 0, actualBoundingBoxDescent: 0 });
-  const store: Record<string | symbol, unknown> = {};
-  return new Proxy(store, {
-    get: (t, k) => (k in t ? t[k] : k === 'canvas' ? document.createElement('canvas') : fn),
-    set: (t, k, v) => {
-      t[k] = v;
-      return true;
-    },
-  }) as unknown as CanvasRenderingContext2D;
-}
-
-beforeEach(() => {
-  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => inertContext() as never);
-  // jsdom lays nothing out, so ECharts warns that its box is 0 × 0; other warnings still show.
-  const warn = console.warn.bind(console);
-  vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
-    if (!String(args[0]).startsWith("[ECharts] Can't get DOM width or height")) warn(...args);
-  });
-});
+beforeEach(inertCanvas);
 afterEach(() => {
   vi.restoreAllMocks();
   window.location.hash = '';
