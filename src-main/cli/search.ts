@@ -3,6 +3,7 @@
  * a trained run's subnets in a search runner process, with progress and ETA on stderr; Ctrl-C pauses it, `search
  * resume` continues it (also after a crash) from its saved state.
  */
+import { jobCores } from '../settings';
 import { Option, type Command } from 'commander';
 import { type Db } from '../store/db';
 import { SEARCH_STATUSES, findSearchFront, listSearches, type SearchRow, type SearchStatus } from '../store/search';
@@ -47,7 +48,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
   /** A SearchManager over the home's database for one command (no runner of its own is started). */
   const withManager = <T>(fn: (m: SearchManager, db: Db) => T | Promise<T>): Promise<T> =>
     ctx.withDb(async (db, h) => {
-      const m = new SearchManager({ home: h, db });
+      const m = new SearchManager({ home: h, db, cores: jobCores(h, io.env) });
       try {
         return await fn(m, db);
       } finally {
@@ -156,7 +157,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           checkpoint: o.checkpoint,
           backend: ctx.backendRequest(h) ?? 'auto',
         };
-        const m = new SearchManager({ home: h });
+        const m = new SearchManager({ home: h, cores: jobCores(h, io.env) });
         try {
           if (o.objective === 'latency' || o.latencyMax !== undefined) {
             // Checked here, before queueing, so a missing table or an impossible latency budget is one clear line.
@@ -241,7 +242,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .description('continue a paused or failed search from its saved state, in the foreground')
     .argument('<id>', 'search id', idArg('search id'))
     .action(async (id: number) => {
-      const m = new SearchManager({ home: ctx.home() });
+      const m = new SearchManager({ home: ctx.home(), cores: jobCores(ctx.home(), io.env) });
       try {
         const s = m.resume(id);
         io.err(`search ${id} '${s.name}' resuming at ${s.evaluations}/${s.total}\n`);
