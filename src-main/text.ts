@@ -1,5 +1,5 @@
 /**
- * Control characters in user-given names (issue 16). A name with an escape sequence or a bidirectional override,
+ * Control characters in user-given names. A name with an escape sequence or a bidirectional override,
  * printed raw by `alphanet datasets list`, could rewrite the user's terminal or disguise itself. Names are refused at
  * every entry (API schemas, run configs, imports), and the CLI escapes any that older data still holds. A leaf
  * module (no imports), so every layer may use it.

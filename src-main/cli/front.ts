@@ -10,7 +10,23 @@ import { findSearchFront, listRunFronts, type FrontRow } from '../store/fronts';
 import { getSearch } from '../store/searches';
 import type { CliContext } from './context';
 import { CliError } from './errors';
-import { frontTable } from './format';
+import { frontTable, fx, pct } from './format';
+import { runGeneImportance, type RunImportance } from '../search/predictor-views';
+
+/** Gene importance as a table: share of variance (with a bar) and the mean predicted top-1 at each value. */
+export function importanceText(runId: number, r: RunImportance): string {
+  const p = r.predictor;
+  const w = Math.max(...r.importance.genes.map((g) => g.label.length), 4);
+  return [
+    `run ${runId}: which genes drive accuracy (predictor ${p.id}, held-out Kendall τ ${p.metrics.kendallTau === null ? '–' : p.metrics.kendallTau.toFixed(3)}; main effects over ${r.importance.samples} uniform random subnets)`,
+    ...(p.stale ? [`  note: the predictor is stale (the run has a newer checkpoint); rebuild with \`alphanet predictor ${runId} --build\``] : []),
+    `  ${'gene'.padEnd(w)}  share   ${''.padEnd(20)}  mean predicted top-1 per value`,
+    ...r.importance.genes.map(
+      (g) => `  ${g.label.padEnd(w)}  ${pct(g.importance).padStart(6)}  ${'█'.repeat(Math.round(20 * g.importance)).padEnd(20)}  ${g.marginal.map((m) => `${m.value}: ${fx(100 * m.mean, 1)}`).join('  ')}`,
+    ),
+    `  main effects explain ${pct(r.importance.mainEffects)} of the predicted variance (the rest: interactions); prediction sd ${fx(100 * Math.sqrt(r.importance.variance), 2)} points`,
+  ].join('\n');
+}
 
 /** `3` / `run:3` → a run; `search:3` / `s3` → a search. */
 export function parseFrontTarget(v: string): { kind: 'run' | 'search'; id: number } {
@@ -26,8 +42,15 @@ export function registerFrontCommand(program: Command, ctx: CliContext): void {
     .argument('<run|search>', 'a run id (3 or run:3) or a search id (search:3)', parseFrontTarget)
     .addOption(new Option('--objective <o>', 'run fronts: mflops (default) or latency').choices(['mflops', 'latency']))
     .addOption(new Option('--split <split>', 'run fronts: val (default) or test').choices(['val', 'test']))
-    .action(async (target: { kind: 'run' | 'search'; id: number }, o: { objective?: 'mflops' | 'latency'; split?: 'val' | 'test' }) =>
+    .option('--importance', 'runs: which genes drive accuracy — fANOVA-style variance shares from the run\'s accuracy predictor')
+    .action(async (target: { kind: 'run' | 'search'; id: number }, o: { objective?: 'mflops' | 'latency'; split?: 'val' | 'test'; importance?: boolean }) =>
       ctx.withDb(async (db) => {
+        if (o.importance) {
+          if (target.kind !== 'run') throw new CliError('--importance needs a run (its accuracy predictor), not a search');
+          const r = runGeneImportance(db, target.id, { split: o.split });
+          ctx.print(r, () => importanceText(target.id, r));
+          return;
+        }
         let front: FrontRow | undefined;
         let others: FrontRow[] = [];
         if (target.kind === 'search') {

@@ -18,6 +18,7 @@ import { registerSearchCommands } from './search';
 import { registerEvaluateCommand } from './evaluate';
 import { registerExportCommand } from './export';
 import { registerFrontCommand } from './front';
+import { registerPredictorCommand } from './predictor';
 import { registerLatencyCommand } from './latency';
 import { registerForwardCommand } from './forward';
 
@@ -113,6 +114,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvaluateCommand(program, ctx);
   registerSearchCommands(program, ctx);
   registerFrontCommand(program, ctx);
+  registerPredictorCommand(program, ctx);
   registerExportCommand(program, ctx);
   registerLatencyCommand(program, ctx);
   registerForwardCommand(program, ctx);
@@ -123,7 +125,8 @@ export function buildProgram(io: CliIo): Command {
 /** Runs the CLI; resolves to the process exit code. */
 export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   // Names come from users and files: whatever control characters older data holds are shown escaped, never sent to
-  // the terminal raw (issue 16; JSON output is unchanged, \uXXXX being JSON's own escape).
+  // the terminal raw, where an escape sequence could rewrite the screen (JSON output is unchanged, \uXXXX being
+  // JSON's own escape).
   const io: CliIo = { ...rawIo, out: (s) => rawIo.out(escapeControlChars(s)), err: (s) => rawIo.err(escapeControlChars(s)) };
   const program = buildProgram(io);
   try {

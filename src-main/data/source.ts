@@ -36,7 +36,7 @@ export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f
 /**
  * Largest file or archive an import reads, and largest a gzip file may unpack to (bytes): 1 GiB is six times the
  * biggest dataset archive this app imports (CIFAR-100, ~170 MB unpacked; EMNIST's largest IDX file is ~550 MB), and
- * small enough that a hostile file (a gzip bomb unpacks ~1000× its size) cannot exhaust memory (issue 16).
+ * small enough that a hostile file (a gzip bomb unpacks ~1000× its size) cannot exhaust memory.
  */
 export const MAX_UNPACKED_BYTES = 1 << 30;
 

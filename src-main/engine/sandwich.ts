@@ -15,6 +15,8 @@ import { maxGenome, minGenome, randomGenome } from './core/genome';
 import {
   adaptiveAlphaDivergenceWithStats,
   alphaDivergence,
+  alphaDivergenceDetail,
+  klDivergence,
   labelSmoothedCrossEntropy,
   softCrossEntropy,
 } from './losses';
@@ -63,9 +65,14 @@ export interface MemberResult {
   role: SandwichRole;
   /** The loss this member contributed (the surrogate S for α losses, METHOD.md §1.5). */
   loss: number;
-  /** Adaptive α only: share of samples where α₋ won, and the mean selected divergence. */
+  /** Adaptive α only: share of samples where α₋ won. */
   alphaMinShare?: number;
-  selectedDivergence?: number;
+  /**
+   * Distilled members of a KD loss: the batch-mean divergence to the teacher that the loss drives down, never negative
+   * (unlike the α surrogate in `loss`): the selected clipped D for adaptive α (METHOD.md §1.4), the clipped D_α for a
+   * fixed α, KL(p‖q) for KL. Absent for the teacher and for `none`.
+   */
+  divergence?: number;
 }
 
 export interface SandwichResult {
@@ -84,7 +91,7 @@ export function sandwichGradients(
 ): SandwichResult {
   const eps = opts.labelSmoothing ?? 0.1;
   const grads = new Map<string, tf.Tensor>();
-  const scalars: { role: SandwichRole; loss: tf.Scalar; share?: tf.Scalar; div?: tf.Scalar }[] = [];
+  const scalars: { role: SandwichRole; loss: tf.Scalar; share?: tf.Scalar; div?: tf.Scalar | number }[] = [];
   let teacher: tf.Tensor2D | undefined;
   const vars = [...net.params.values()];
 
@@ -106,7 +113,8 @@ export function sandwichGradients(
     members.forEach((m, i) => {
       const isTeacher = i === 0;
       let share: tf.Scalar | undefined;
-      let div: tf.Scalar | undefined;
+      let div: tf.Scalar | number | undefined;
+      let student: tf.Tensor2D | undefined;
       const { value, grads: g } = tf.variableGrads(() => {
         const logits = net.forward(x, m.genome, isTeacher && opts.regularize ? { regularize: opts.regularize } : {});
         if (isTeacher) {
@@ -123,20 +131,29 @@ export function sandwichGradients(
             return r.loss;
           }
           case 'kl':
+            student = tf.keep(logits);
             return softCrossEntropy(logits, teacher!);
           case 'alpha':
+            student = tf.keep(logits);
             return alphaDivergence(logits, teacher!, d.alpha, d.clip);
           case 'none':
             return labelSmoothedCrossEntropy(logits, labels, net.numClasses, eps);
         }
       }, vars);
       accumulate(g);
+      if (student) {
+        // Off the tape: the logged divergence of KL and fixed-α losses, whose training value is not that number.
+        const d = opts.distillation;
+        div = d.kind === 'alpha' ? alphaDivergenceDetail(student, teacher!, d.alpha, d.clip).divergenceMean : klDivergence(student, teacher!).dataSync()[0];
+        student.dispose();
+      }
       scalars.push({ role: m.role, loss: value, share, div });
     });
     const members_ = scalars.map((s) => ({
       role: s.role,
       loss: s.loss.dataSync()[0],
-      ...(s.share ? { alphaMinShare: s.share.dataSync()[0], selectedDivergence: s.div!.dataSync()[0] } : {}),
+      ...(s.share ? { alphaMinShare: s.share.dataSync()[0] } : {}),
+      ...(s.div === undefined ? {} : { divergence: typeof s.div === 'number' ? s.div : s.div.dataSync()[0] }),
     }));
     return { grads, members: members_ };
   } catch (e) {
@@ -144,6 +161,6 @@ export function sandwichGradients(
     throw e;
   } finally {
     teacher?.dispose();
-    for (const s of scalars) tf.dispose([s.loss, s.share, s.div].filter((t): t is tf.Scalar => t !== undefined));
+    for (const s of scalars) tf.dispose([s.loss, s.share, s.div].filter((t): t is tf.Scalar => t instanceof tf.Tensor));
   }
 }

@@ -107,7 +107,10 @@ export interface RunSummary {
   backend: string | null;
   step: number;
   totalSteps: number | null;
+  /** 0-based epoch the run is in (equals `epochs` once training has ended); show it with `displayEpoch`. */
   epoch: number;
+  /** Configured epochs, or null if the config has none. */
+  epochs: number | null;
   /** step / totalSteps in [0, 1]; 1 for a finished run. */
   progress: number;
   /** Seconds to the end at the recent speed, while running; null otherwise. */
@@ -124,8 +127,11 @@ export interface RunStepPoint {
   step: number;
   epoch: number;
   lr: number;
-  /** Loss of each sandwich member by role (`max`, `random-1`…, `min`). */
-  losses: { role: string; loss: number | null }[];
+  /**
+   * Each sandwich member by role (`max`, `random-1`…, `min`): its training loss (for α losses the surrogate, which can
+   * be negative) and, for distilled members, the divergence to the teacher (never negative; absent for `none`).
+   */
+  losses: { role: string; loss: number | null; divergence?: number }[];
   alphaMinShare: number | null;
   clippedShare: number | null;
   nonfinite: number;

@@ -1,5 +1,5 @@
 /**
- * The folders the served mode may read and write (issue 16). A browser tab that holds the token can call every API
+ * The folders the served mode may read and write. A browser tab that holds the token can call every API
  * method; without a limit, `runs.saveConfig`, `exports.start` and `datasets.import` would let it write or probe any
  * path the user can. The served mode therefore only touches paths inside the allowed folders — a setting
  * (`allowedFolders` in settings.json, or `alphanet serve --allow-folder`), by default the data directory and the

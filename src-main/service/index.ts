@@ -43,6 +43,7 @@ import { DataJobs } from './data-jobs';
 import { ApiError, requireAbsolute, toApiError, type ApiStatus } from './errors';
 import { FolderPolicy, isInside, realPathOfPrefix } from './folders';
 import { runPresets } from './presets';
+import { watchForeignRuns } from './run-watcher';
 import { createSearchService } from './search-service';
 import {
   bestMaxTop1,
@@ -78,6 +79,8 @@ export interface WorkbenchServiceOptions {
   probeBackend?: () => Promise<AppInfo['backend']>;
   /** Start runs queued by other processes too, as the app does (default true). */
   adoptQueued?: boolean;
+  /** How often runs trained by other processes are looked up in the store for live updates (ms, default 2000). */
+  foreignRunPollMs?: number;
   /** Where the dataset worker is (default: out/main/data-worker.js, found by data-jobs.ts). */
   dataWorkerPath?: () => string;
   /** How search runners start. Default: a Node child process (`forkSearchRunner`); the desktop app passes a
@@ -152,11 +155,13 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   let backend: Promise<AppInfo['backend']> | undefined;
 
   const emitRun = (e: RunEvent) => events.emit('runs.event', e);
-  const summary = (r: RunRow): RunSummary => runSummary(r, bestMaxTop1(listEpochMetrics(db, r.id)), eta.get(r.id) ?? null);
+  const summary = (r: RunRow): RunSummary =>
+    runSummary(r, bestMaxTop1(listEpochMetrics(db, r.id)), eta.get(r.id) ?? (r.status === 'running' && !lastEventId.has(r.id) ? foreign.eta(r) : null));
   const emitStatus = (id: number) => emitRun({ type: 'status', run: summary(getRun(db, id)) });
 
   /** Per run training here: the id of the newest stored event already pushed. */
   const lastEventId = new Map<number, number>();
+  const foreign = watchForeignRuns({ db, isLocal: (id) => lastEventId.has(id), emit: emitRun, summary, intervalMs: o.foreignRunPollMs });
   /**
    * Pushes the run's stored events not pushed yet. The runner writes events to the store itself (some, such as
    * checkpoints, without a message), so the store is the one complete source; any runner message triggers a look.
@@ -399,6 +404,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       }
       await jobs.close();
       search.close();
+      foreign.close();
       manager.close();
       events.removeAllListeners();
       if (ownsDb) db.close();

@@ -34,6 +34,25 @@ function distillationOf(config: unknown): string {
   return typeof d?.kind === 'string' ? d.kind : 'adaptive-alpha';
 }
 
+/** The configured number of epochs, or null for a config without one. */
+function epochsOf(config: unknown): number | null {
+  const e = (config as { epochs?: unknown } | null)?.epochs;
+  return typeof e === 'number' ? e : null;
+}
+
+/**
+ * Seconds to the end of training from the wall times of the last stored steps: their mean time per step times the
+ * steps left. For runs trained by another process, which send this one no progress messages. Validation pauses inside
+ * the window count, so the estimate is honest about a run's real pace. Null with fewer than two steps.
+ */
+export function etaFromStepTimes(rows: readonly { step: number; time: string }[], totalSteps: number | null): number | null {
+  if (rows.length < 2 || !totalSteps) return null;
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  const perStep = (Date.parse(last.time) - Date.parse(first.time)) / 1000 / (last.step - first.step);
+  return Number.isFinite(perStep) && perStep >= 0 ? perStep * Math.max(0, totalSteps - last.step) : null;
+}
+
 /**
  * @param bestMaxTop1 best validation top-1 of the max subnet so far (from the epoch metrics), or null.
  * @param etaSec the last progress message's ETA while the run trains here, else null.
@@ -52,6 +71,7 @@ export function runSummary(r: RunRow, bestMaxTop1: number | null, etaSec: number
     step: r.step,
     totalSteps: r.totalSteps,
     epoch: r.epoch,
+    epochs: epochsOf(r.config),
     progress,
     etaSec: r.status === 'running' ? etaSec : null,
     bestAccuracy: bestMaxTop1,
@@ -69,12 +89,16 @@ export function bestMaxTop1(epochs: readonly Pick<EpochMetric, 'subnet' | 'valTo
 }
 
 /** A step's point, from its stored metrics or (with `nonfinite` renamed) a live progress message. */
-export function stepPoint(s: Pick<StepMetric, 'step' | 'epoch' | 'lr' | 'alphaMinShare' | 'clippedShare' | 'nonfinite' | 'imagesPerSec'> & { losses: readonly { role: string; loss: number | null }[] }): RunStepPoint {
+export function stepPoint(
+  s: Pick<StepMetric, 'step' | 'epoch' | 'lr' | 'alphaMinShare' | 'clippedShare' | 'nonfinite' | 'imagesPerSec'> & {
+    losses: readonly { role: string; loss: number | null; divergence?: number | null }[];
+  },
+): RunStepPoint {
   return {
     step: s.step,
     epoch: s.epoch,
     lr: s.lr,
-    losses: numberRoles(s.losses).map((l) => ({ role: l.role, loss: l.loss })),
+    losses: numberRoles(s.losses).map((l) => ({ role: l.role, loss: l.loss, ...(typeof l.divergence === 'number' ? { divergence: l.divergence } : {}) })),
     alphaMinShare: s.alphaMinShare,
     clippedShare: s.clippedShare,
     nonfinite: s.nonfinite,

@@ -82,7 +82,7 @@ export function schemaVersion(db: Db): number {
 /**
  * Applies every migration above the database's version, atomically with the version bump. The version is read
  * inside an IMMEDIATE transaction (which takes the write lock first): two processes opening a brand-new data
- * directory at once would otherwise both read version 0 and the second would fail on `CREATE TABLE` (issue 16).
+ * directory at once would otherwise both read version 0 and the second would fail on `CREATE TABLE`.
  * The second one now waits for the lock (busy_timeout), then reads the version the first one left, and does nothing.
  */
 export function migrate(db: Db): void {

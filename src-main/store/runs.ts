@@ -174,8 +174,8 @@ export interface StepMetric {
   lr: number;
   /** Sum of the members' losses. */
   loss: number | null;
-  /** Per sandwich member: role, loss and genome id. */
-  losses: { role: string; loss: number; arch?: string }[];
+  /** Per sandwich member: role, loss, genome id and, for distilled members, the divergence to the teacher. */
+  losses: { role: string; loss: number; arch?: string; divergence?: number | null }[];
   alphaMinShare: number | null;
   clippedShare: number | null;
   nonfinite: number;
@@ -195,8 +195,9 @@ export function insertStepMetrics(db: Db, runId: number, rows: StepMetric[]): vo
   }
 }
 
-export function listStepMetrics(db: Db, runId: number): StepMetric[] {
-  const rows = db.prepare('SELECT * FROM step_metrics WHERE run_id = ? ORDER BY step').all(runId) as Record<string, unknown>[];
+/** The run's step metrics in step order; with `afterStep`, only the steps after it (a watcher's new rows). */
+export function listStepMetrics(db: Db, runId: number, afterStep = -1): StepMetric[] {
+  const rows = db.prepare('SELECT * FROM step_metrics WHERE run_id = ? AND step > ? ORDER BY step').all(runId, afterStep) as Record<string, unknown>[];
   return rows.map((r) => ({
     step: r.step as number,
     epoch: r.epoch as number,
@@ -210,6 +211,12 @@ export function listStepMetrics(db: Db, runId: number): StepMetric[] {
     stepMs: r.step_ms as number,
     imagesPerSec: r.images_per_sec as number | null,
   }));
+}
+
+/** Step number and wall time of the run's last `n` stored steps, oldest first (for an ETA from the store). */
+export function recentStepTimes(db: Db, runId: number, n: number): { step: number; time: string }[] {
+  const rows = db.prepare('SELECT step, time FROM step_metrics WHERE run_id = ? ORDER BY step DESC LIMIT ?').all(runId, n) as { step: number; time: string }[];
+  return rows.reverse();
 }
 
 /** One validated subnet after an epoch (docs/STORE.md, `epoch_metrics`). */

@@ -1,5 +1,5 @@
 /**
- * Data-parallel sandwich steps (issue 13): the leader — the trainer's own thread, which keeps the weights, the
+ * Data-parallel sandwich steps (docs/METHOD.md §2): the leader — the trainer's own thread, which keeps the weights, the
  * optimizer, checkpoints and the NaN guard — plus N − 1 worker threads (shard-worker.ts), each with its own TF.js
  * backend and supernet replica. Per step:
  *   1. the leader writes its current weights into a SharedArrayBuffer (when they changed since the last step) and
@@ -389,7 +389,12 @@ export function averageMembers(shards: MemberResult[][]): MemberResult[] {
   };
   return shards[0].map((m, i) => {
     const share = mean((s) => s.alphaMinShare, i);
-    const div = mean((s) => s.selectedDivergence, i);
-    return { role: m.role, loss: mean((s) => s.loss, i)!, ...(share !== undefined ? { alphaMinShare: share, selectedDivergence: div! } : {}) };
+    const div = mean((s) => s.divergence, i);
+    return {
+      role: m.role,
+      loss: mean((s) => s.loss, i)!,
+      ...(share !== undefined ? { alphaMinShare: share } : {}),
+      ...(div !== undefined ? { divergence: div } : {}),
+    };
   });
 }

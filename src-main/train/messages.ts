@@ -14,8 +14,11 @@ export const ParentToRunnerSchema = z.discriminatedUnion('type', [
 ]);
 export type ParentToRunner = z.infer<typeof ParentToRunnerSchema>;
 
-/** `arch`: the member's genome id (engine `genomeId`). */
-const MemberLoss = z.strictObject({ role: z.string(), loss: z.number().nullable(), arch: z.string().optional() });
+/**
+ * `arch`: the member's genome id (engine `genomeId`); `divergence`: a distilled member's divergence to the teacher
+ * (engine `MemberResult.divergence`; null when not finite).
+ */
+const MemberLoss = z.strictObject({ role: z.string(), loss: z.number().nullable(), arch: z.string().optional(), divergence: z.number().nullable().optional() });
 
 export const ProgressSchema = z.strictObject({
   type: z.literal('progress'),

@@ -319,7 +319,12 @@ export class Trainer {
       time: now(),
       lr,
       loss: r.members.reduce((a, m) => a + m.loss, 0),
-      losses: r.members.map((m, i) => ({ role: m.role, loss: m.loss, arch: genomeId(this.space.id, members[i].genome) })),
+      losses: r.members.map((m, i) => ({
+        role: m.role,
+        loss: m.loss,
+        arch: genomeId(this.space.id, members[i].genome),
+        ...(m.divergence === undefined ? {} : { divergence: m.divergence }),
+      })),
       alphaMinShare: alphaShare,
       clippedShare: this.window.entries ? this.window.clipped / this.window.entries : 0,
       nonfinite: this.nonFinite,

@@ -80,3 +80,12 @@ export function applyRunEvent(runs: readonly RunSummary[], e: RunEvent): RunSumm
       return [...runs];
   }
 }
+
+/**
+ * The 1-based epoch a run is in, as the CLI prints it (`ep 1` during the first epoch); the store's epoch is 0-based and
+ * reaches `epochs` once training ends, so it is capped there.
+ */
+export function displayEpoch(r: Pick<RunSummary, 'epoch' | 'epochs'>): string {
+  const e = r.epochs ? Math.min(r.epoch + 1, r.epochs) : r.epoch + 1;
+  return r.epochs ? `${e} / ${r.epochs}` : String(e);
+}

@@ -25,7 +25,8 @@ import type {
   SubnetEvaluation,
   WorkbenchApi,
 } from '../../src-main/ipc/api-types';
-import { frontIndices } from '../../src-renderer/lib/pareto/front';
+import { budgetTable, frontOf } from '../../src-main/service/compare';
+import type { EvaluationRow } from '../../src-main/store/search';
 import { INFO } from './app-info';
 
 export { INFO };
@@ -71,6 +72,7 @@ export function run(id: number, name: string, over: Partial<RunSummary> = {}): R
     step: 10,
     totalSteps: 10,
     epoch: 1,
+    epochs: 1,
     progress: 1,
     etaSec: null,
     bestAccuracy: 0.5,
@@ -235,16 +237,16 @@ export function fakeApi(
     if (!r) throw new Error(`no run ${id}`);
     return r;
   };
-  /** The front and its hypervolume against (costRef, 0); costRef defaults to the largest cost of `evals`. */
-  const front = (evals: SubnetEvaluation[], cost: (e: SubnetEvaluation) => number, ref?: number) => {
+  /**
+   * The MFLOPs front of the val evaluations and its hypervolume against (costRef, 0), computed by the service's own
+   * code (service/compare.ts `frontOf`, over search/pareto.ts), so pages show what the product computes; costRef
+   * defaults to the largest cost of `evals` (the service uses the space's max subnet, which the fake has no space
+   * for). `frontOf` reads an evaluation's id, accuracy and the cost given here, which an API evaluation has too.
+   */
+  const front = (evals: SubnetEvaluation[], ref?: number) => {
     const val = evals.filter((e) => e.split === 'val');
-    const idx = frontIndices(val, cost, (e) => e.accuracy);
-    const costRef = ref ?? Math.max(...val.map(cost));
-    const points = idx.map((i) => ({ evaluationId: val[i]!.id, accuracy: val[i]!.accuracy, cost: cost(val[i]!) }));
-    // Area dominated by the front against (costRef, 0): the staircase integral.
-    let hv = 0;
-    points.forEach((p, k) => (hv += ((points[k + 1]?.cost ?? costRef) - p.cost) * p.accuracy));
-    return { objective: 'mflops' as const, evaluationIds: points.map((p) => p.evaluationId), points, hypervolume: hv, reference: { costRef, accRef: 0 } };
+    const costRef = ref ?? Math.max(...val.map((e) => e.mflops));
+    return frontOf(val as unknown as EvaluationRow[], 'mflops', (e) => e.mflops, { costRef, accRef: 0 });
   };
   const runSubs = new Set<(e: RunEvent) => void>();
   const jobSubs = new Set<(e: DatasetJobEvent) => void>();
@@ -325,7 +327,7 @@ export function fakeApi(
       }),
       front: vi.fn(async (runId: number) => {
         const evals = evaluations.filter((e) => e.runId === runId);
-        return evals.length ? front(evals, (e) => e.mflops) : null;
+        return evals.length ? front(evals) : null;
       }),
     },
     latency: {
@@ -386,7 +388,7 @@ export function fakeApi(
         const costRef = Math.max(0, ...evaluations.filter((e) => ids.includes(e.runId)).map((e) => e.mflops));
         const fronts = rs.map((r) => {
           const evals = evaluations.filter((e) => e.runId === r.id);
-          return evals.length ? front(evals, (e) => e.mflops, costRef) : null;
+          return evals.length ? front(evals, costRef) : null;
         });
         return {
           runs: rs,
@@ -394,14 +396,8 @@ export function fakeApi(
           metrics: rs.map(() => ({ steps: [], epochs: [] })),
           fronts,
           reference: { costRef, accRef: 0 },
-          budgets: [5, 10].map((mflopsMax) => ({
-            mflopsMax,
-            best: rs.map((r) => {
-              const fit = evaluations.filter((e) => e.runId === r.id && e.split === 'val' && e.mflops <= mflopsMax);
-              const b = fit.sort((a, c) => c.accuracy - a.accuracy)[0];
-              return b ? { accuracy: b.accuracy, evaluationId: b.id } : null;
-            }),
-          })),
+          // Two budgets, 5 and 10 MFLOPs, by the service's own table.
+          budgets: budgetTable(fronts, 5, 10, 2),
         };
       }),
     },

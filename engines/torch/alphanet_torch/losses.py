@@ -1,10 +1,10 @@
-"""Training losses (spec §1), as `src-main/engine/losses.ts`.
+"""Training losses (METHOD.md §1), as `src-main/engine/losses.ts`.
 
 Conventions (the same as the TypeScript engine): logits [batch, classes]; the student comes first and the teacher
 second, q = softmax(student), p = softmax(teacher); the teacher is detached; everything is computed in log space from
-log_softmax, so logits of ±100 give finite values and gradients (spec §1.5); batch mean.
+log_softmax, so logits of ±100 give finite values and gradients (METHOD.md §1.5); batch mean.
 
-The α losses return the reference's surrogate S = −Σ sg(q·ρ) log q (spec §1.3), whose gradient with respect to the
+The α losses return the reference's surrogate S = −Σ sg(q·ρ) log q (METHOD.md §1.3), whose gradient with respect to the
 student logits is −(c − q·Σc)/B with c = q·ρ: here that falls out of autograd because c is detached.
 """
 import math
@@ -31,7 +31,7 @@ def _check_clip(clip: float, fn: str) -> None:
 
 
 def _alpha_terms(logq, q, p, logr, alpha: float, log_beta: float):
-    """Per-sample clipped D_α [B] and c = q·ρ [B, K] (detached), the three branches of spec §1.2."""
+    """Per-sample clipped D_α [B] and c = q·ρ [B, K] (detached), the three branches of METHOD.md §1.2."""
     if abs(alpha) < ALPHA_BRANCH_TOLERANCE:
         logrc = torch.clamp(logr, max=log_beta)
         return -(q * logrc).sum(1), q * (logrc - 1)
@@ -51,7 +51,7 @@ def _log_probs(student, teacher):
 
 
 def adaptive_alpha_divergence_with_stats(student, teacher, alpha_min=-1.0, alpha_max=1.0, clip=5.0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """AlphaNet's adaptive loss (spec §1.4): per sample the surrogate of α₋ where the clipped D_{α₋} is strictly
+    """AlphaNet's adaptive loss (METHOD.md §1.4): per sample the surrogate of α₋ where the clipped D_{α₋} is strictly
     greater than D_{α₊} (ties go to α₊), else α₊'s; batch mean. Returns (loss, share of samples using α₋, mean
     selected divergence); only the loss is differentiable."""
     fn = "adaptive_alpha_divergence"
@@ -92,7 +92,7 @@ def adaptive_alpha_divergence_detail(student, teacher, alpha_min=-1.0, alpha_max
 
 
 def alpha_divergence(student, teacher, alpha: float, clip: float = 5.0) -> torch.Tensor:
-    """The fixed-α surrogate (spec §1.2–1.3), batch mean; |α| < 1e-3 and |α−1| < 1e-3 take the limit branches."""
+    """The fixed-α surrogate (METHOD.md §1.2–1.3), batch mean; |α| < 1e-3 and |α−1| < 1e-3 take the limit branches."""
     _check_pair(student, teacher, "alpha_divergence")
     _check_clip(clip, "alpha_divergence")
     logq, q, p, logr = _log_probs(student, teacher)

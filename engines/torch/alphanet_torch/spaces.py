@@ -1,5 +1,5 @@
 """Search spaces, genomes, the layer plan and the analytic cost — a line-by-line port of the TypeScript engine's
-`src-main/engine/spaces/{schema,genome,plan}.ts` and `flops.ts` (docs/METHOD.md).
+`src-main/engine/core/{schema,genome,plan,flops}.ts` (docs/METHOD.md).
 
 The built-in spaces and named subnets are not defined here: they are read from the workbench's
 `resources/spaces/*.json`, the files the TypeScript registry bundles, so the two engines share one source of truth.
@@ -282,7 +282,7 @@ def _max_se(st: dict, ins: List[int]) -> int:
 
 
 def subnet_plan(space: dict, g: dict, num_classes: Optional[int] = None) -> dict:
-    """Every block's channels, kernel, stride and sizes for one subnet (spec §3.2), as `subnetPlan`."""
+    """Every block's channels, kernel, stride and sizes for one subnet (METHOD.md §3.2), as `subnetPlan`."""
     num_classes = num_classes or space["numClasses"]
     total_blocks = sum(s["depth"][-1] for s in space["stages"])
     drop_stages = len(space["stages"]) - space["dropConnectLastStages"]
@@ -323,7 +323,7 @@ def subnet_plan(space: dict, g: dict, num_classes: Optional[int] = None) -> dict
 
 
 def supernet_shape(space: dict, num_classes: Optional[int] = None) -> dict:
-    """The maximum (allocated) size of every physical layer (spec §3.4), as `supernetShape`."""
+    """The maximum (allocated) size of every physical layer (METHOD.md §3.4), as `supernetShape`."""
     num_classes = num_classes or space["numClasses"]
     blocks = []
     in_choices = space["firstConv"]["width"]
@@ -348,7 +348,7 @@ def supernet_shape(space: dict, num_classes: Optional[int] = None) -> dict:
 
 
 def cost(space: dict, g: dict, num_classes: Optional[int] = None) -> dict:
-    """MACs and parameters of a subnet (spec §6), term for term as `macTerms` in flops.ts."""
+    """MACs and parameters of a subnet (METHOD.md §6), term for term as `macTerms` in flops.ts."""
     p = subnet_plan(space, g, num_classes)
     macs = params = 0
     f, h = p["first"], p["head"]

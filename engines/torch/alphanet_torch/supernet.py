@@ -1,4 +1,4 @@
-"""The weight-sharing supernet in PyTorch, as `src-main/engine/supernet.ts` (spec §3.2–3.4, docs/METHOD.md).
+"""The weight-sharing supernet in PyTorch, as `src-main/engine/supernet.ts` (docs/METHOD.md §3.2–3.4).
 
 Every weight is allocated once at its maximum size (`supernet_shape`); a subnet's forward takes the first channels of
 each tensor and the centre k×k crop of the depthwise kernels, so autograd sends gradients exactly to those slices.
@@ -25,7 +25,7 @@ from .spaces import canonical_genome_json, subnet_plan, supernet_shape, validate
 
 
 def is_no_decay_param(name: str) -> bool:
-    """BN parameters and biases get no weight decay (spec §2.1), the same rule as `isNoDecayParam`."""
+    """BN parameters and biases get no weight decay (METHOD.md §2.1), the same rule as `isNoDecayParam`."""
     return ".bn." in name or name.endswith(".b")
 
 
@@ -38,7 +38,7 @@ def hsigmoid(x):
 
 
 class Regularize:
-    """Dropout and drop-connect of the max subnet (spec §2.2) with masks drawn from `generator`, so a run repeats
+    """Dropout and drop-connect of the max subnet (METHOD.md §2.2) with masks drawn from `generator`, so a run repeats
     and a test can replay each rank's masks."""
 
     def __init__(self, dropout: float, drop_connect: float, generator: torch.Generator):
@@ -78,7 +78,7 @@ class Supernet(nn.Module):
         self.p[name] = param
 
     def _allocate(self, seed: int) -> None:
-        """PyTorch's default init (spec §2.1): U(±1/√fan_in) with fan_in of the max weight; BN γ = 1, β = 0; the last
+        """PyTorch's default init (METHOD.md §2.1): U(±1/√fan_in) with fan_in of the max weight; BN γ = 1, β = 0; the last
         BN γ of every block 0 (its residual branch starts as the identity)."""
         gen = torch.Generator().manual_seed(seed)
 
@@ -222,7 +222,7 @@ class Supernet(nn.Module):
 
 @torch.no_grad()
 def calibrate_bn(net: Supernet, genome: dict, batches: Iterable[torch.Tensor]) -> Dict[str, tuple]:
-    """BN recalibration (spec §4): training-mode forwards over the batches; running mean = plain average of the batch
+    """BN recalibration (METHOD.md §4): training-mode forwards over the batches; running mean = plain average of the batch
     means, running variance = plain average of the unbiased batch variances (n/(n−1), n = B·H·W) — PyTorch's
     cumulative average (momentum None), as `calibrateBn`. Accumulated in float64."""
     sums: Dict[str, list] = {}

@@ -93,7 +93,7 @@ def fd_grad(f, x, h=1e-5):
 
 def test_gradients_against_finite_differences():
     """Label-smoothed CE, KL and, with no clipping (β = ∞), the α losses whose surrogate gradient then is exactly the
-    gradient of the mean divergence (spec §1.3), in float64."""
+    gradient of the mean divergence (METHOD.md §1.3), in float64."""
     gen = torch.Generator().manual_seed(3)
     s = torch.randn(5, 7, generator=gen, dtype=torch.float64) * 2
     t = torch.randn(5, 7, generator=gen, dtype=torch.float64) * 2

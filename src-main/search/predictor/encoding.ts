@@ -5,7 +5,7 @@
  *   [resolution one-hot] [one-hot per width gene] then per stage: [depth one-hot]
  *     [kernel one-hot][expand one-hot] for each layer slot 0 … maxDepth−1, all zeros for a slot the depth leaves out.
  *
- * Kernel and expand are chosen per stage (spec §3.1), but repeating them per *active layer* lets the regressor see
+ * Kernel and expand are chosen per stage (METHOD.md §3.1), but repeating them per *active layer* lets the regressor see
  * that a stage's kernel matters more when the stage is deeper (OFA encodes per layer too). The length depends only
  * on the space, so one model serves every genome of it. `decode` inverts `encode` exactly and refuses a vector
  * that no genome encodes to (tested over every space in the registry).

@@ -1,5 +1,5 @@
 /**
- * The genes of a search space as a flat list, in the reference predictor's feature order (spec §3.1: resolution,
+ * The genes of a search space as a flat list, in the reference predictor's feature order (METHOD.md §3.1: resolution,
  * widths, then per stage depth, kernel, expand — AttentiveNAS#6 asks for that order to be fixed and documented).
  *
  * A gene is one free choice: resolution, one width entry (or, in `multiplier` width mode, the one shared width

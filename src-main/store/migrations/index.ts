@@ -7,6 +7,7 @@ import { sql as runs } from './002-runs';
 import { sql as search } from './003-search';
 import { sql as pins } from './004-pins';
 import { sql as valBefore } from './005-val-before';
+import { sql as predictors } from './006-predictors';
 
 export interface Migration {
   name: string;
@@ -19,4 +20,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '003-search', sql: search },
   { name: '004-pins', sql: pins },
   { name: '005-val-before', sql: valBefore },
+  { name: '006-predictors', sql: predictors },
 ];

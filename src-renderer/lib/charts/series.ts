@@ -15,17 +15,37 @@ function roleOrder(a: string, b: string): number {
   return rank(a) - rank(b);
 }
 
-/** The loss of each sandwich member over steps, one series per role. */
+/**
+ * One series per sandwich member over steps: the max subnet's loss (label-smoothed CE) and, for each distilled member,
+ * its divergence to the max subnet where the step recorded one. Not the α surrogate the optimiser sees: that value can
+ * be negative and reads as nonsense on a chart (it stays in the metrics export). Members without a divergence
+ * (distillation `none`, runs recorded before it was logged) plot their loss.
+ */
 export function lossSeries(steps: RunStepPoint[]): Series[] {
   const byRole = new Map<string, [number, number | null][]>();
   for (const p of steps) {
-    for (const { role, loss } of p.losses) {
+    for (const { role, loss, divergence } of p.losses) {
       let pts = byRole.get(role);
       if (!pts) byRole.set(role, (pts = []));
-      pts.push([p.step, loss]);
+      pts.push([p.step, divergence ?? loss]);
     }
   }
   return [...byRole.keys()].sort(roleOrder).map((name) => ({ name, points: byRole.get(name) ?? [] }));
+}
+
+/** What the loss chart plots for a run distilled with `distillation` (the run summary's kind), as its title. */
+export function lossChartTitle(distillation: string): string {
+  const max = 'max subnet: label-smoothed cross-entropy';
+  switch (distillation) {
+    case 'adaptive-alpha':
+      return `Training loss — ${max}; others: the selected α-divergence to it (the larger of D_α₋ and D_α₊; not the surrogate)`;
+    case 'alpha':
+      return `Training loss — ${max}; others: the clipped α-divergence to it (not the surrogate)`;
+    case 'kl':
+      return `Training loss — ${max}; others: KL divergence to it`;
+    default:
+      return `Training loss — ${max}; others: cross-entropy on the labels (no distillation)`;
+  }
 }
 
 /** One value of each step point as a series. */

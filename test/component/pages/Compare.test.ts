@@ -1,32 +1,10 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Compare from '../../../src-renderer/pages/Compare.svelte';
+import { inertCanvas } from '../canvas';
 import { evaluation, fakeApi, run } from '../fake-api';
 
-/**
- * jsdom has no canvas. The training curves (ECharts) need a context object to draw into, so every canvas gets one
- * that accepts any call and draws nothing; the page's text (legends, tables) is what these tests read.
- */
-function inertContext(): CanvasRenderingContext2D {
-  const fn = () => ({ width: 0, actualBoundingBoxAscent: 0, actualBoundingBoxDescent: 0 });
-  const store: Record<string | symbol, unknown> = {};
-  return new Proxy(store, {
-    get: (t, k) => (k in t ? t[k] : k === 'canvas' ? document.createElement('canvas') : fn),
-    set: (t, k, v) => {
-      t[k] = v;
-      return true;
-    },
-  }) as unknown as CanvasRenderingContext2D;
-}
-
-beforeEach(() => {
-  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => inertContext() as never);
-  // jsdom lays nothing out, so ECharts warns that its box is 0 × 0; other warnings still show.
-  const warn = console.warn.bind(console);
-  vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
-    if (!String(args[0]).startsWith("[ECharts] Can't get DOM width or height")) warn(...args);
-  });
-});
+beforeEach(inertCanvas);
 afterEach(() => {
   vi.restoreAllMocks();
   window.location.hash = '';
@@ -82,13 +60,20 @@ describe('Compare page', () => {
         evaluation(1, 1, { accuracy: 0.5, mflops: 3 }),
         evaluation(2, 1, { accuracy: 0.6, mflops: 8 }),
         evaluation(3, 2, { accuracy: 0.55, mflops: 4 }),
+        // Dominated by evaluation 1 (cheaper and better): not on run 1's front, adds nothing to its hypervolume.
+        evaluation(4, 1, { accuracy: 0.45, mflops: 5 }),
+        // A test-split evaluation: fronts are drawn over val only.
+        evaluation(5, 2, { accuracy: 0.9, mflops: 2, split: 'test' }),
       ],
     });
     render(Compare, { api: fake.api, runIds: [1, 2] });
     const legend = await screen.findByRole('list', { name: 'Runs compared' });
     expect(within(legend).getAllByRole('link').map((a) => a.textContent)).toEqual(['alpha run · adaptive α', 'kl run · KL']);
     expect(fake.api.compare.runs).toHaveBeenCalledWith([1, 2]);
-    // Two series on one chart, each with its hypervolume (fake: the staircase area against the largest cost, 8).
+    // Two series on one chart, each with its hypervolume as the service's code computes it (the fake builds its fronts
+    // with service/compare.ts) against the reference (8 MFLOPs, 0 %). By hand: run 1's front is (3, 50 %), (8, 60 %),
+    // so (8 − 3) × 0.5 + (8 − 8) × 0.6 = 2.5 (with the dominated (5, 45 %) wrongly kept it would be 2.35); run 2's is
+    // (4, 55 %): (8 − 4) × 0.55 = 2.2 (with the test-split point wrongly counted, (8 − 2) × 0.9 = 5.4).
     const chartLegend = screen.getByRole('list', { name: 'Legend' });
     expect(within(chartLegend).getAllByRole('listitem').map((li) => li.querySelector('span:not([aria-hidden])')?.textContent)).toEqual([
       'alpha run · adaptive α · HV 2.5',

@@ -41,7 +41,8 @@ describe('Pareto explorer page', () => {
     await setup();
     const plot = screen.getByRole('group', { name: /Subnets of alpha run/ });
     expect(plot.getAttribute('aria-label')).toMatch(/for 3 subnets; 2 on the front/);
-    // Fake hypervolume: (5 − 3) MFLOPs × 50 % from e1 up to the reference at e2's cost.
+    // The hypervolume the service's code computes (the fake builds fronts with service/compare.ts); by hand:
+    // (5 − 3) MFLOPs × 50 % from e1 up to the reference at e2's cost.
     await waitFor(() => expect(screen.getByTestId('run-hv').textContent).toBe('1'));
     await fireEvent.input(screen.getByLabelText('MFLOPs up to'), { target: { value: '4' } });
     expect(plot.getAttribute('aria-label')).toMatch(/for 3 subnets, 2 within the budget/);

@@ -1,5 +1,5 @@
 /**
- * The test harnesses themselves (issue 15): a real single-node Slurm cluster runs a trivial two-task job to
+ * The test harnesses themselves: a real single-node Slurm cluster runs a trivial two-task job to
  * completion, the test sshd lets `ssh -F <config> <alias>` reach that cluster's commands, and a dead test's leftover
  * cluster directory is cleaned up. Slow suite (starts daemons): ALPHANET_SLOW_TESTS=1, where a machine without
  * slurm-wlm, munge or openssh-server fails instead of skipping.

@@ -1,5 +1,5 @@
 /**
- * A real single-node Slurm cluster for tests (issue 15), in a temp directory: its own munged (own key and socket),
+ * A real single-node Slurm cluster for tests (cluster submission), in a temp directory: its own munged (own key and socket),
  * slurmctld and slurmd (ProctrackType=proctrack/linuxproc, TaskPlugin=task/none: no cgroups needed, so it runs in a
  * container as root), one node with this machine's cores, a `debug` partition, on free ports. Nothing under /etc is
  * touched and nothing is shared with another cluster, so two test files may each start one.

@@ -1,5 +1,5 @@
 /**
- * A test sshd on 127.0.0.1 (issue 15: the SSH path to a cluster's login node), with a host key and a client key made
+ * A test sshd on 127.0.0.1 (the SSH path to a cluster's login node), with a host key and a client key made
  * for the test in a temp directory, public-key login only, for the current user. It writes an ssh client config
  * (`Host <alias>` → 127.0.0.1:<port>, that key, a known_hosts of its own), so the code under test runs the user's
  * ordinary `ssh -F <config> <alias>` exactly as it would against a real login node, and nothing in ~/.ssh is read

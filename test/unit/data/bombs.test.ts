@@ -1,5 +1,5 @@
 /**
- * Unbounded inputs (issue 16): a gzip stream unpacks to at most a cap, a file or archive over the cap is refused
+ * Unbounded inputs: a gzip stream unpacks to at most a cap, a file or archive over the cap is refused
  * before it is read, and a PNG's declared size is checked before it is decoded — each with one clear error.
  */
 import { truncateSync, writeFileSync } from 'node:fs';

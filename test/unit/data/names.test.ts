@@ -1,4 +1,4 @@
-/** Control characters in names (issue 16): refused wherever a name enters, escaped wherever an old one is printed. */
+/** Control characters in names: refused wherever a name enters, escaped wherever an old one is printed. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src-main/cli/program';

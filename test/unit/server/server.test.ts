@@ -230,7 +230,7 @@ describe('alphanet serve', () => {
   });
 });
 
-describe('issue 16: limits and headers', () => {
+describe('limits and headers', () => {
   it('answers 413 to a chunked body over the limit (no Content-Length), and stays up', async () => {
     const r = await new Promise<Reply>((resolve, reject) => {
       const req = request(

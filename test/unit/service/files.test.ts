@@ -1,5 +1,5 @@
 /**
- * Files the API writes and reads (issue 16): a saved config never replaces a file unless asked, and keeps its mode;
+ * Files the API writes and reads: a saved config never replaces a file unless asked, and keeps its mode;
  * the served mode touches only the allowed folders and its refusals name no path outside them; `app.revealPath`
  * shows only the data directory and what this session wrote or was handed; file-system failures are 4xx answers
  * that name no path, never a 500.

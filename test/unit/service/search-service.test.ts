@@ -240,7 +240,7 @@ describe('exports', () => {
       [{ runId: runA, evaluationId: ev, formats: [], dir: join(full, 'x') }, 'formats'],
       [{ runId: runB, evaluationId: ev, formats: ['onnx'], dir: join(full, 'y') }, 'evaluationId'],
       [{ runId: runA, evaluationId: 999_999, formats: ['onnx'], dir: join(full, 'z') }, 'evaluationId'],
-      // An export creates its folder, never the folders above it (issue 16).
+      // An export creates its folder, never the folders above it.
       [{ runId: runA, evaluationId: ev, formats: ['onnx'], dir: join(full, 'no', 'such', 'out') }, 'dir'],
     ];
     for (const [req, field] of cases) {

@@ -1,5 +1,5 @@
 /**
- * Opening the store (issue 16): several processes opening a brand-new data directory at once all succeed (the schema
+ * Opening the store: several processes opening a brand-new data directory at once all succeed (the schema
  * migration takes the write lock before it reads the version), and a data directory that cannot be created or
  * written is one line of error, not a stack trace.
  */

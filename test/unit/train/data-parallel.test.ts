@@ -1,5 +1,5 @@
 /**
- * Data-parallel training (issue 13) with the built worker threads (out/main/train-worker.js) on the tiny space:
+ * Data-parallel training (docs/METHOD.md §2) with the built worker threads (out/main/train-worker.js) on the tiny space:
  * the N-worker gradient against the mean of the same shards' gradients computed one after another here; same seed
  * and N → bit-identical weights, replicas holding the leader's weights at every step (hashes); a worker that dies
  * fails the run with a clear error and leaves checkpoints a new trainer resumes from with another worker count.
@@ -60,12 +60,16 @@ describe('resolveWorkers', () => {
     expect(() => resolveWorkers({ workers: 2, batchSize: 64 }, { backend: 'tensorflow' })).toThrow(/wasm or cpu backend/);
   });
 
-  it('averages member losses and α shares over shards', () => {
+  it('averages member losses, α shares and divergences over shards', () => {
     const m = averageMembers([
-      [{ role: 'max', loss: 1 }, { role: 'min', loss: 2, alphaMinShare: 0.5, selectedDivergence: 1 }],
-      [{ role: 'max', loss: 3 }, { role: 'min', loss: 4, alphaMinShare: 0.25, selectedDivergence: 3 }],
+      [{ role: 'max', loss: 1 }, { role: 'min', loss: 2, alphaMinShare: 0.5, divergence: 1 }, { role: 'random', loss: 1, divergence: 0.5 }],
+      [{ role: 'max', loss: 3 }, { role: 'min', loss: 4, alphaMinShare: 0.25, divergence: 3 }, { role: 'random', loss: 2, divergence: 1.5 }],
     ]);
-    expect(m).toEqual([{ role: 'max', loss: 2 }, { role: 'min', loss: 3, alphaMinShare: 0.375, selectedDivergence: 2 }]);
+    expect(m).toEqual([
+      { role: 'max', loss: 2 },
+      { role: 'min', loss: 3, alphaMinShare: 0.375, divergence: 2 },
+      { role: 'random', loss: 1.5, divergence: 1 },
+    ]);
   });
 });
 

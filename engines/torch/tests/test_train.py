@@ -1,0 +1,150 @@
+"""The training loop in one process: the run directory's JSON lines, checkpoints the workbench can read, pause and
+resume bit-identical to an uninterrupted run, the optimizer and LR schedule against hand-computed values, bad setups."""
+import json
+import math
+import os
+
+import pytest
+import torch
+
+from rundir import lines, make_run_dir
+from alphanet_torch import checkpoint as C
+from alphanet_torch.optim import NesterovSgd, learning_rate
+from alphanet_torch.train import Trainer, TrainError, main
+
+
+def final_weights(run_dir):
+    path = sorted(os.listdir(os.path.join(run_dir, "checkpoints")))[-1]
+    return C.read(os.path.join(run_dir, "checkpoints", path))
+
+
+def test_a_run_writes_progress_epochs_and_checkpoints(tmp_path):
+    run = make_run_dir(tmp_path / "run")
+    assert main([run, "--device", "cpu"]) == 0
+    msgs = lines(run)
+    kinds = [m["type"] for m in msgs]
+    assert kinds[0] == "event" and msgs[0]["kind"] == "start"
+    assert kinds.count("progress") == 6 and kinds.count("epoch") == 2
+    assert msgs[-1] == {"type": "done", "runId": 7, "status": "finished", "step": 6}
+    p = [m for m in msgs if m["type"] == "progress"]
+    assert [m["step"] for m in p] == [1, 2, 3, 4, 5, 6]
+    assert [l["role"] for l in p[0]["losses"]] == ["max", "random", "random", "min"]
+    assert all(math.isfinite(l["loss"]) for m in p for l in m["losses"])
+    assert p[0]["lr"] == pytest.approx(0.1 * 0.001 * 1.0)  # lr(0) = base · f · ½(1 + cos 0)
+    assert 0 <= p[0]["alphaMinShare"] <= 1
+    e = [m for m in msgs if m["type"] == "epoch"]
+    assert [s["subnet"] for s in e[0]["subnets"]] == ["min", "max", "random-1"]
+    assert all(0 <= s["valTop1"] <= 1 and s["valLoss"] > 0 for s in e[0]["subnets"])
+    ck = [m for m in msgs if m["type"] == "checkpoint"]
+    assert ck[0]["step"] == 0 and ck[-1]["step"] == 6
+    header, weights, momentum = C.read(ck[-1]["path"])
+    assert header["state"]["step"] == 6 and header["state"]["epoch"] == 2 and header["runId"] == 7
+    assert set(momentum) <= set(weights) and momentum
+    # keepLast 2 plus the best
+    assert 2 <= len(os.listdir(os.path.join(run, "checkpoints"))) <= 3
+
+
+def test_pause_then_resume_equals_an_uninterrupted_run(tmp_path):
+    a = make_run_dir(tmp_path / "a")
+    assert main([a, "--device", "cpu"]) == 0
+    b = make_run_dir(tmp_path / "b")
+    t = Trainer(b, "cpu")
+    orig = t.control
+    calls = {"n": 0}
+
+    def pause_at_step_4():
+        calls["n"] += 1
+        return "pause" if t.state["step"] == 4 else orig()
+    t.control = pause_at_step_4
+    assert t.run() == "paused"
+    assert lines(b)[-1]["status"] == "paused"
+    assert main([b, "--device", "cpu", "--resume"]) == 0
+    ha, wa, ma = final_weights(a)
+    hb, wb, mb = final_weights(b)
+    for n in wa:
+        assert (wa[n] == wb[n]).all(), n
+    for n in ma:
+        assert (ma[n] == mb[n]).all(), n
+    la = [m["losses"] for m in lines(a) if m["type"] == "progress"]
+    lb = [m["losses"] for m in lines(b) if m["type"] == "progress"]
+    assert la == lb
+
+
+def test_control_file_cancels(tmp_path):
+    run = make_run_dir(tmp_path / "run")
+    with open(os.path.join(run, "control"), "w") as f:
+        f.write("cancel\n")
+    assert main([run, "--device", "cpu"]) == 0
+    assert lines(run)[-1]["status"] == "cancelled"
+
+
+def test_bad_setups_get_one_line(tmp_path, capsys):
+    run = make_run_dir(tmp_path / "run", batchSize=7)
+    assert Trainer(run, "cpu")  # one rank: any batch
+    os.environ["WORLD_SIZE"] = "2"
+    try:
+        with pytest.raises(TrainError, match="does not split over 2 ranks"):
+            Trainer(run, "cpu")
+    finally:
+        del os.environ["WORLD_SIZE"]
+    if not torch.cuda.is_available():
+        assert main([run, "--device", "cuda"]) == 2
+        assert "sees no CUDA device" in capsys.readouterr().err
+    assert main([str(tmp_path / "missing")]) == 2
+    assert "cannot read the run config" in capsys.readouterr().err
+    run2 = make_run_dir(tmp_path / "run2")
+    assert main([run2, "--resume", "--device", "cpu"]) == 2
+    assert "no readable checkpoint" in capsys.readouterr().err
+
+
+def test_nan_rolls_back_and_halves_the_lr(tmp_path):
+    run = make_run_dir(tmp_path / "run", epochs=1)
+    t = Trainer(run, "cpu")
+    t.save()
+    real = t.opt.step
+    poisoned = {"done": False}
+
+    def step(lr, clip):
+        return real(lr, clip)
+    t.opt.step = step
+    import alphanet_torch.train as T
+    orig = T.sandwich_backward
+
+    def poison(*a, **k):
+        r = orig(*a, **k)
+        if t.state["step"] == 2 and not poisoned["done"]:
+            poisoned["done"] = True
+            next(iter(t.net.p.values())).grad.view(-1)[0] = float("nan")
+        return r
+    T.sandwich_backward = poison
+    try:
+        assert t.run() == "finished"
+    finally:
+        T.sandwich_backward = orig
+    kinds = [(m["type"], m.get("kind")) for m in lines(run)]
+    assert ("event", "nan") in kinds and ("event", "rollback") in kinds
+    assert t.state["lrScale"] == 0.5 and t.state["rollbacks"] == 1
+
+
+def test_nesterov_sgd_and_schedule_by_hand():
+    w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    b = torch.nn.Parameter(torch.tensor([0.5]))
+    opt = NesterovSgd({"layer.w": w, "layer.b": b}, momentum=0.9, nesterov=True, weight_decay=0.1)
+    w.grad = torch.tensor([2.0, 0.5])
+    b.grad = torch.tensor([1.0])
+    share = opt.step(lr=0.1, clip_value=1.0)
+    # clip: g = [1, 0.5]; d = g + 0.1·w = [1.1, 0.3]; v = d; w −= 0.1·(d + 0.9·v) = 0.1·1.9·d
+    assert w.detach().tolist() == pytest.approx([1 - 0.19 * 1.1, -2 - 0.19 * 0.3])
+    assert b.detach().tolist() == pytest.approx([0.5 - 0.19 * 1.0])  # bias: no decay
+    assert share == pytest.approx(1 / 3)
+    w.grad = torch.tensor([0.0, 0.0])
+    b.grad = None  # skipped: its buffer stays
+    w0 = w.detach().clone()
+    opt.step(lr=0.1)
+    d = 0.1 * w0  # g = 0
+    v = 0.9 * torch.tensor([1.1, 0.3]) + d
+    assert w.detach().tolist() == pytest.approx((w0 - 0.1 * (d + 0.9 * v)).tolist())
+    assert b.detach().tolist() == pytest.approx([0.5 - 0.19])
+    assert learning_rate(0.1, 0, 100, 10) == pytest.approx(0.1 * 0.001)
+    assert learning_rate(0.1, 5, 100, 10) == pytest.approx(0.1 * (0.001 * 0.5 + 0.5) * 0.5 * (1 + math.cos(math.pi * 5 / 100)))
+    assert learning_rate(0.1, 100, 100, 10) == pytest.approx(0.0)

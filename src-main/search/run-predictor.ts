@@ -1,0 +1,98 @@
+/**
+ * A run's accuracy predictor (issue 18, docs/SEARCH.md "Accuracy predictor"): gathers the run's evaluated subnets of
+ * one checkpoint, split and calibration setting (the evaluation cache), evaluates uniform random subnets first when
+ * there are fewer than asked for, trains the MLP on them with a held-out part (predictor/build.ts) and stores it
+ * (store/predictors.ts). Loads TF.js: the CLI and runner processes only; the app reaches it through a child process.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng, genomeId, randomGenome, type Genome } from '../engine';
+import { version as appVersion } from '../../package.json';
+import { savePredictor, toPredictorMetrics, type PredictorRow } from '../store/predictors';
+import { listEvaluations, type EvaluationRow } from '../store/search';
+import { buildPredictor, type BuildOptions, type Sample } from './predictor/build';
+import type { EvaluationSettings } from './run-info';
+import { createRunEvaluator, type LoadedRun } from './run-subnets';
+
+export type PredictorProgress =
+  | { phase: 'sample'; done: number; total: number; genomeId: string; accuracy: number; cached: boolean }
+  | { phase: 'fit'; fit: number; fits: number; trainSize: number; epoch: number; epochs: number };
+
+export interface RunPredictorOptions extends Omit<BuildOptions, 'onProgress'> {
+  /** Train on at least this many evaluated subnets, evaluating uniform random ones first if the run has fewer. */
+  samples?: number;
+  /** Seed of the random subnets drawn (default 0) and of the split and fit (the build's `seed`). */
+  seed?: number;
+  onProgress?: (p: PredictorProgress) => void;
+  /** Stops sampling before the next evaluation (what was evaluated stays cached). */
+  signal?: AbortSignal;
+}
+
+export interface RunPredictorResult {
+  predictor: PredictorRow;
+  /** Subnets evaluated for this build. */
+  sampled: number;
+}
+
+/** The evaluations a predictor of this checkpoint and settings learns from, one per genome, oldest first. */
+export function predictorEvaluations(r: Pick<LoadedRun, 'db' | 'run' | 'checkpoint'>, s: EvaluationSettings): EvaluationRow[] {
+  return listEvaluations(r.db, r.run.id, { split: s.split, checkpointSha256: r.checkpoint.sha256 }).filter(
+    (e) => e.calibrationBatches === s.calibrationBatches && e.calibrationBatchSize === s.calibrationBatchSize && e.calibrationSeed === s.calibrationSeed,
+  );
+}
+
+export async function buildRunPredictor(r: LoadedRun, settings: EvaluationSettings, opts: RunPredictorOptions = {}): Promise<RunPredictorResult> {
+  const seed = opts.seed ?? 0;
+  let rows = predictorEvaluations(r, settings);
+  const want = opts.samples ?? 0;
+  let sampled = 0;
+  if (rows.length < want) {
+    const seen = new Set(rows.map((e) => e.genomeId));
+    const ev = createRunEvaluator(r, settings);
+    const rng = new Rng(seed);
+    try {
+      // Bounded: a tiny space may hold fewer subnets than asked for.
+      for (let tries = 0; seen.size < want && tries < 50 * want; tries++) {
+        if (opts.signal?.aborted) break;
+        const g = randomGenome(r.space, rng);
+        const id = genomeId(r.space.id, g);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const { row, cached } = await ev.evaluate(g);
+        if (!cached) sampled++;
+        opts.onProgress?.({ phase: 'sample', done: seen.size, total: want, genomeId: id, accuracy: row.accuracy, cached });
+      }
+    } finally {
+      ev.dispose();
+    }
+    rows = predictorEvaluations(r, settings);
+  }
+  const samples: Sample[] = rows.map((e) => ({ genome: e.genome as Genome, accuracy: e.accuracy, ref: e.id }));
+  const built = await buildPredictor(r.space, samples, {
+    ...opts,
+    seed,
+    onProgress: (p) => opts.onProgress?.({ phase: 'fit', ...p }),
+  });
+  const predictor = savePredictor(r.db, {
+    runId: r.run.id,
+    checkpointSha256: r.checkpoint.sha256,
+    checkpointStep: r.checkpoint.step,
+    split: settings.split,
+    calibrationBatches: settings.calibrationBatches,
+    calibrationBatchSize: settings.calibrationBatchSize,
+    calibrationSeed: settings.calibrationSeed,
+    spaceId: r.space.id,
+    layout: built.model.mlp.layout,
+    weights: built.model.mlp.params,
+    trainSize: built.trainSize,
+    metrics: toPredictorMetrics(built.metrics),
+    sizeTable: built.sizeTable.map((row) => ({ trainSize: row.trainSize, ...toPredictorMetrics(row) })),
+    heldOut: built.heldOut.map((h) => ({ evaluationId: h.ref as number, measured: h.measured, predicted: h.predicted })),
+    fit: { ...built.fit, seed: built.seed },
+    trainLoss: Number.isFinite(built.trainLoss) ? built.trainLoss : null,
+    fitMs: built.fitMs,
+    sampled,
+    backend: tf.getBackend(),
+    appVersion,
+  });
+  return { predictor, sampled };
+}

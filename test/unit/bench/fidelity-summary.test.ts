@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { engineAgreement, formatStudy, pairedGaps, spread, summarise, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
+
+// Three seeds of KL and adaptive α on one cell per engine; expected values worked out by hand below.
+const rec = (engine: string, loss: string, seed: number, top1: number, extra: Partial<StudyRecord> = {}): StudyRecord => ({
+  engine,
+  dataset: 'demo',
+  epochs: 3,
+  loss,
+  seed,
+  subnet: 'min',
+  top1,
+  ...extra,
+});
+const records: StudyRecord[] = [
+  rec('local', 'kl', 0, 0.7),
+  rec('local', 'kl', 1, 0.72),
+  rec('local', 'kl', 2, 0.74),
+  rec('local', 'adaptive-alpha', 0, 0.6, { alphaMinShare: 0.5, divergence: 0.2 }),
+  rec('local', 'adaptive-alpha', 1, 0.66, { alphaMinShare: 0.3, divergence: 0.4 }),
+  rec('local', 'adaptive-alpha', 2, 0.66, { alphaMinShare: 0.4, divergence: null }),
+  rec('torch', 'kl', 0, 0.71),
+  rec('torch', 'kl', 1, 0.73),
+  rec('torch', 'kl', 2, 0.75),
+  rec('torch', 'adaptive-alpha', 0, 0.65),
+  rec('torch', 'adaptive-alpha', 1, 0.67),
+  rec('torch', 'adaptive-alpha', 2, 0.69),
+];
+
+describe('fidelity study summary', () => {
+  it('spread: mean, range and sample standard deviation', () => {
+    const s = spread([1, 2, 6]);
+    expect(s.mean).toBe(3);
+    expect(s.range).toBe(5);
+    expect(s.std).toBeCloseTo(Math.sqrt((4 + 1 + 9) / 2), 12);
+    expect(spread([4]).std).toBe(0);
+    expect(() => spread([])).toThrow(/no values/);
+  });
+
+  it('summarises each cell over seeds, ignoring missing statistics', () => {
+    const cells = summarise(records);
+    expect(cells).toHaveLength(4);
+    const ad = cells.find((c) => c.engine === 'local' && c.loss === 'adaptive-alpha')!;
+    expect(ad.top1.mean).toBeCloseTo(0.64, 12);
+    expect(ad.top1.min).toBe(0.6);
+    expect(ad.alphaMinShare!.mean).toBeCloseTo(0.4, 12);
+    expect(ad.divergence!.n).toBe(2); // seed 2 recorded no divergence
+    expect(ad.divergence!.mean).toBeCloseTo(0.3, 12);
+    expect(cells.find((c) => c.loss === 'kl')!.alphaMinShare).toBeNull();
+  });
+
+  it('refuses a seed recorded twice in one cell', () => {
+    expect(() => summarise([...records, rec('local', 'kl', 0, 0.1)])).toThrow(/seed recorded twice/);
+  });
+
+  it('pairs KL and adaptive α by seed', () => {
+    const gaps = pairedGaps([...records, rec('local', 'kl', 7, 0.9)]); // seed 7 has no adaptive partner
+    const local = gaps.find((g) => g.engine === 'local')!;
+    expect(local.seeds).toEqual([0, 1, 2]);
+    expect(local.perSeed.map((x) => Number(x.toFixed(10)))).toEqual([0.1, 0.06, 0.08]);
+    expect(local.gap.mean).toBeCloseTo(0.08, 12);
+    expect(local.gap.range).toBeCloseTo(0.04, 12);
+    const torch = gaps.find((g) => g.engine === 'torch')!;
+    expect(torch.perSeed.map((x) => Number(x.toFixed(10)))).toEqual([0.06, 0.06, 0.06]);
+  });
+
+  it('engines agree when their mean gaps differ by no more than the larger seed range', () => {
+    const [a] = engineAgreement(pairedGaps(records));
+    expect(a.difference).toBeCloseTo(0.02, 12); // 0.08 vs 0.06
+    expect(a.tolerance).toBeCloseTo(0.04, 12); // local's range; torch's is 0
+    expect(a.agree).toBe(true);
+    // Move torch's adaptive runs down by 5 points: its gap becomes 0.11, 0.03 away from local's 0.08 (> 0.04? no: 0.03 ≤ 0.04).
+    const shifted = records.map((r) => (r.engine === 'torch' && r.loss === 'adaptive-alpha' ? { ...r, top1: r.top1 - 0.05 } : r));
+    expect(engineAgreement(pairedGaps(shifted))[0].agree).toBe(true);
+    // By 10 points: gap 0.16, 0.08 away from local's — outside the spread.
+    const far = records.map((r) => (r.engine === 'torch' && r.loss === 'adaptive-alpha' ? { ...r, top1: r.top1 - 0.1 } : r));
+    const [f] = engineAgreement(pairedGaps(far));
+    expect(f.difference).toBeCloseTo(0.08, 12);
+    expect(f.agree).toBe(false);
+  });
+
+  it('formats the three tables', () => {
+    const md = formatStudy(records);
+    expect(md).toContain('| local | demo | 3 | adaptive-alpha | min | 3 | 64.0 ± 3.5 (60.0–66.0) | 40.0 % | 0.300 |');
+    expect(md).toContain('| local | demo | 3 | min | 8.0 ± 2.0 (6.0–10.0) | 10.0, 6.0, 8.0 |');
+    expect(md).toContain('| demo | 3 | min | 8.0 | 6.0 | 2.0 | 4.0 | yes |');
+  });
+});

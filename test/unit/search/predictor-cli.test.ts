@@ -1,0 +1,126 @@
+/**
+ * A run's accuracy predictor end to end on a briefly trained tiny run (in-process `runCli`, wasm): `predictor
+ * --build` samples and evaluates random subnets into the cache, trains, stores and reports held-out τ/ρ/RMSE and the
+ * training-size table; `--info` reads it back; a newer checkpoint makes it stale; `front --importance` ranks genes
+ * with it; the predicted-vs-measured view (no TF.js) agrees with the stored held-out predictions; bad input gives one
+ * line and exit code 1.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src-main/cli/program';
+import { openHomeDatabase } from '../../../src-main/store/db';
+import { insertCheckpoint, listCheckpoints } from '../../../src-main/store/runs';
+import { listEvaluations } from '../../../src-main/store/search';
+import { findRunPredictor, listPredictors } from '../../../src-main/store/predictors';
+import { runPredictorView } from '../../../src-main/search/predictor-views';
+import { trainTinyRun } from './run-fixture';
+
+let home: string;
+
+async function cli(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runCli(['--home', home, ...args], { out: (s) => (out += s), err: (s) => (err += s), env: { ALPHANET_BACKEND: 'wasm' } });
+  return { code, out, err };
+}
+
+async function fails(args: string[], re: RegExp) {
+  const r = await cli(args);
+  expect(r.code, `${args.join(' ')}: ${r.out}`).toBe(1);
+  expect(r.out).toBe('');
+  expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
+  expect(r.err).toMatch(re);
+}
+
+beforeAll(async () => {
+  ({ home } = await trainTinyRun('predictor-cli-'));
+});
+
+describe('alphanet predictor', () => {
+  it('refuses what it cannot do in one line', async () => {
+    await fails(['predictor', '1'], /run 1 has no accuracy predictor on val yet; build one with `alphanet predictor 1 --build`/);
+    await fails(['front', '1', '--importance'], /run 1 has no accuracy predictor on val yet/);
+    await fails(['predictor', '7', '--build'], /no run with id 7/);
+    await fails(['predictor', '1', '--build', '--info'], /give --build or --info, not both/);
+    await fails(['predictor', '1', '--build', '--samples', '0'], /--samples must be a positive integer, got '0'/);
+  });
+
+  it('builds from sampled subnets, reports held-out metrics and the size table, and stores it', async () => {
+    const b = await cli(['predictor', '1', '--build', '--samples', '60', '--held-out', '12', '--epochs', '30', '--seed', '2']);
+    expect(b.code, b.err).toBe(0);
+    // Progress: every sampled evaluation and the fits, on stderr.
+    expect(b.err).toMatch(/^sample 60\/60: [0-9a-f]{12} top-1 [\d.]+%$/m);
+    expect(b.err).toMatch(/^fit 2\/2 on 48 subnets: epoch 30\/30$/m);
+    expect(b.out).toMatch(/^run 1: accuracy predictor 1 on val, checkpoint step 12 \(sha256 [0-9a-f]{12}…\), space tiny-test/);
+    expect(b.out).toMatch(/trained on 48 evaluated subnets \(60 random ones evaluated for it\), 12 held out/);
+    expect(b.out).toMatch(/held out: Kendall τ -?[\d.]+, Spearman ρ -?[\d.]+, RMSE [\d.]+ points of top-1/);
+    expect(b.out).toMatch(/^\s+25\s+τ .*\n\s+48\s+τ /m);
+    expect(b.out).not.toMatch(/STALE/);
+
+    const db = openHomeDatabase(home);
+    try {
+      const evals = listEvaluations(db, 1, { split: 'val' });
+      expect(evals).toHaveLength(60);
+      const p = findRunPredictor(db, 1)!;
+      expect(p).toMatchObject({ trainSize: 48, sampled: 60, spaceId: 'tiny-test', stale: false, split: 'val', calibrationBatches: 1, calibrationBatchSize: 8 });
+      expect(p.heldOut).toHaveLength(12);
+      // The held-out subnets are evaluations of the run, with their measured accuracy.
+      const byId = new Map(evals.map((e) => [e.id, e]));
+      for (const h of p.heldOut) expect(h.measured).toBe(byId.get(h.evaluationId)!.accuracy);
+      // The plain-JS view predicts what the TF.js build predicted for them.
+      const view = runPredictorView(db, 1);
+      expect(view.points).toHaveLength(60);
+      expect(view.points.filter((x) => x.heldOut)).toHaveLength(12);
+      for (const h of p.heldOut) expect(view.points.find((x) => x.evaluationId === h.evaluationId)!.predicted).toBeCloseTo(h.predicted, 5);
+    } finally {
+      db.close();
+    }
+
+    const info = await cli(['--json', 'predictor', '1', '--info']);
+    expect(info.code, info.err).toBe(0);
+    const j = JSON.parse(info.out).predictor;
+    expect(j).toMatchObject({ id: 1, runId: 1, trainSize: 48, metrics: { n: 12 }, stale: false, fit: { epochs: 30, seed: 2, learningRate: 1e-3, weightDecay: 1e-4 } });
+    expect(j.weights).toBeUndefined();
+    expect(j.sizeTable.map((r: { trainSize: number }) => r.trainSize)).toEqual([25, 48]);
+
+    // A rebuild on the same checkpoint replaces it and evaluates nothing new.
+    const again = await cli(['--json', 'predictor', '1', '--build', '--samples', '60', '--held-out', '12', '--epochs', '5']);
+    expect(again.code, again.err).toBe(0);
+    expect(again.err).not.toMatch(/^sample/m);
+    expect(JSON.parse(again.out).predictor).toMatchObject({ sampled: 0, trainSize: 48, fit: { epochs: 5 } });
+    const db2 = openHomeDatabase(home);
+    try {
+      expect(listPredictors(db2, 1)).toHaveLength(1);
+    } finally {
+      db2.close();
+    }
+  });
+
+  it('ranks the genes with the predictor', async () => {
+    const r = await cli(['--json', 'front', '1', '--importance']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    // tiny-test: resolution, 5 widths, 3 depths, 3 kernels, 2 expands (mb1's single ratio is not a gene).
+    expect(j.importance.genes).toHaveLength(14);
+    expect(j.importance.mainEffects).toBeGreaterThan(0);
+    for (const g of j.importance.genes) expect(g.importance).toBeGreaterThanOrEqual(0);
+    const t = await cli(['front', '1', '--importance']);
+    expect(t.out).toMatch(/^run 1: which genes drive accuracy \(predictor 1, held-out Kendall τ/);
+    expect(t.out).toMatch(/^\s+res\s+[\d.]+%\s+█*\s+7: [\d.]+\s+9: [\d.]+$/m);
+    await fails(['front', 'search:1', '--importance'], /--importance needs a run/);
+  });
+
+  it('is stale once the run has a newer checkpoint', async () => {
+    const db = openHomeDatabase(home);
+    try {
+      const ck = listCheckpoints(db, 1)[0];
+      insertCheckpoint(db, { runId: 1, step: ck.step + 1, epoch: ck.epoch, path: `${ck.path}.next`, sha256: 'f'.repeat(64), bytes: ck.bytes });
+    } finally {
+      db.close();
+    }
+    const info = await cli(['predictor', '1']);
+    expect(info.code, info.err).toBe(0);
+    expect(info.out).toMatch(/STALE: the run has a newer checkpoint \(sha256 ffffffffffff…\); rebuild with `alphanet predictor 1 --build`/);
+    const imp = await cli(['front', '1', '--importance']);
+    expect(imp.out).toMatch(/note: the predictor is stale/);
+  });
+});
