@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, genomeId, randomGenome, type Genome } from '../engine';
 import { version as appVersion } from '../../package.json';
 import { savePredictor, toPredictorMetrics, type PredictorRow } from '../store/predictors';
-import { listEvaluations, type EvaluationRow } from '../store/search';
+import { listEvaluations, type EvaluationRow } from '../store/evaluations';
 import { buildPredictor, type BuildOptions, type Sample } from './predictor/build';
 import type { EvaluationSettings } from './run-info';
 import { createRunEvaluator, type LoadedRun } from './run-subnets';
