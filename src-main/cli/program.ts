@@ -21,6 +21,7 @@ import { registerFrontCommand } from './front';
 import { registerPredictorCommand } from './predictor';
 import { registerLatencyCommand } from './latency';
 import { registerForwardCommand } from './forward';
+import { registerClusterCommands } from './clusters';
 
 export type { CliIo } from './context';
 
@@ -28,7 +29,7 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command();
   program
     .name('alphanet')
-    .description('AlphaNet Workbench: datasets, supernet training, subnet evaluation and search, Pareto fronts, latency tables, export, and the workbench in a browser (serve).')
+    .description('AlphaNet Workbench: datasets, supernet training, subnet evaluation and search, Pareto fronts, latency tables, export, Slurm cluster profiles, and the workbench in a browser (serve).')
     .option('--home <dir>', 'data directory (default: $ALPHANET_HOME, else the desktop app\'s per-user directory)')
     .option('--json', 'print JSON instead of text')
     .addOption(new Option('--backend <name>', 'force a TF.js backend (default: the best that loads; env ALPHANET_BACKEND)').choices(['auto', ...BACKENDS]))
@@ -118,6 +119,7 @@ export function buildProgram(io: CliIo): Command {
   registerExportCommand(program, ctx);
   registerLatencyCommand(program, ctx);
   registerForwardCommand(program, ctx);
+  registerClusterCommands(program, ctx);
   registerServeCommand(program, ctx);
   return program;
 }

@@ -216,7 +216,9 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
     .action(async (id: number) =>
       withRuns(async (m) => {
         const r = m.resume(id);
-        if (!ctx.json()) io.out(`run ${id} '${r.name}' resuming at step ${r.step}\n`);
+        // Where it resumes is the runner's to say (its `resume` event): the newest good checkpoint, which after a
+        // crash is behind the step the run had reached.
+        if (!ctx.json()) io.out(`run ${id} '${r.name}': resuming from its newest good checkpoint\n`);
         finish(m, await watch(m, id));
       }),
     );

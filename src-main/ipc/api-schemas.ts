@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, SPLITS, type SplitName } from '../data/types';
 import { BudgetSchema, EvolutionConfigSchema } from '../search/messages';
+import { ClusterProfileInputSchema } from '../store/cluster-profile';
 import type { WorkbenchApi } from './api-types';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
 import { API_METHODS, type ApiMethod, type EVENT_TOPICS, type EventTopic } from './protocol';
@@ -47,6 +48,7 @@ const path = z.string().min(1).max(MAX_PATH);
 /** Image folders: side of the stored square images (the importer's own bounds) and forced channels. */
 const imageSize = z.number().int().min(MIN_FOLDER_SIZE).max(MAX_FOLDER_SIZE);
 const imageChannels = z.union([z.literal(1), z.literal(3)]);
+const clusterName = z.string().min(1).max(64);
 /** Evaluation and search ids. */
 const id = z.number().int().positive();
 /** A subnet named as `subnets.evaluate` takes it: a name, or a genome as JSON text (a few hundred characters). */
@@ -132,6 +134,11 @@ export const API_ARGS = {
   // An empty `formats` is the service's to refuse (field `formats`, as the export form names it).
   'exports.start': a(['req', z.strictObject({ runId, evaluationId: id, formats: z.array(z.enum(['tfjs', 'onnx'])).max(2), dir: path })]),
   'compare.runs': a(['ids', z.array(runId).min(2).max(4)]),
+  'clusters.list': a(),
+  // The profile's own schema (store/cluster-profile.ts): field errors name `profile.<field>`.
+  'clusters.add': a(['profile', ClusterProfileInputSchema], ['replace', z.boolean()]),
+  'clusters.remove': a(['name', clusterName]),
+  'clusters.test': a(['name', clusterName]),
 } as const satisfies Record<ApiMethod, readonly Arg[]>;
 
 // Compile-time: every schema's output fits the method's parameters (a wrong entry makes `Mismatched` non-never).
@@ -170,10 +177,11 @@ export function isApiMethod(name: string): name is ApiMethod {
  */
 export function parseApiArgs<M extends ApiMethod>(method: M, args: unknown): ApiArgs<M> {
   const spec: readonly Arg[] = API_ARGS[method];
-  if (!Array.isArray(args)) throw new ApiArgsError(method, undefined, `${method}: the arguments must be a list`);
+  // A list of the wrong shape or length is the field `args` (the whole argument list), so every refusal names one.
+  if (!Array.isArray(args)) throw new ApiArgsError(method, 'args', `${method}: the arguments must be a list`);
   if (args.length !== spec.length) {
     const names = spec.map(([n]) => n).join(', ');
-    throw new ApiArgsError(method, undefined, `${method}: expected ${spec.length} argument${spec.length === 1 ? '' : 's'}${names ? ` (${names})` : ''}, got ${args.length}`);
+    throw new ApiArgsError(method, 'args', `${method}: expected ${spec.length} argument${spec.length === 1 ? '' : 's'}${names ? ` (${names})` : ''}, got ${args.length}`);
   }
   const out = spec.map(([name, schema], i) => {
     const r = schema.safeParse(args[i]);

@@ -10,6 +10,7 @@
  * - Arguments are plain JSON; main validates every one with zod before any handler runs.
  */
 import type { DatasetInfo, ImportFormat, ImportProgress, SplitName } from '../data/types';
+import type { ClusterCheck, ClusterProfile, ClusterProfileInput } from '../store/cluster-profile';
 
 /** What the app reports about itself: shown in the renderer's status line. */
 export interface AppInfo {
@@ -38,6 +39,7 @@ export interface ApiErrorInfo {
 // ---- datasets --------------------------------------------------------------------------------------------------
 
 export type { DatasetInfo, ImportFormat, ImportProgress, SplitName };
+export type { ClusterCheck, ClusterProfile, ClusterProfileInput };
 
 /** A page of thumbnails: `perClass` images of each class as PNG data URLs. */
 export interface DatasetSamples {
@@ -462,5 +464,16 @@ export interface WorkbenchApi {
   };
   compare: {
     runs(ids: number[]): Promise<RunComparison>;
+  };
+  /** Slurm cluster profiles (docs/CLUSTER.md), the same ones `alphanet clusters` manages. */
+  clusters: {
+    list(): Promise<ClusterProfile[]>;
+    /** Validates and saves a profile; rejects naming the field (`profile.runDir`), or when the name is taken and
+     * `replace` is false. Nothing is contacted: `test` does that. */
+    add(profile: ClusterProfileInput, replace: boolean): Promise<ClusterProfile>;
+    remove(name: string): Promise<void>;
+    /** Runs every check of the profile (login, Slurm commands, job options, run directory, Python); never rejects
+     * for a failing check: each says what is missing. */
+    test(name: string): Promise<ClusterCheck[]>;
   };
 }

@@ -56,6 +56,10 @@ export const API_METHODS = [
   'searches.cancel',
   'exports.start',
   'compare.runs',
+  'clusters.list',
+  'clusters.add',
+  'clusters.remove',
+  'clusters.test',
 ] as const satisfies readonly MethodPath[];
 export type ApiMethod = (typeof API_METHODS)[number];
 

@@ -16,6 +16,9 @@ import { StoreError } from '../store/db';
 import { RunNotFoundError } from '../store/runs';
 import { EvaluationNotFoundError } from '../store/evaluations';
 import { SearchNotFoundError } from '../store/searches';
+import { ClusterNotFoundError } from '../store/clusters';
+import { SlurmError } from '../jobs/slurm/scheduler';
+import { ClusterShellError } from '../jobs/slurm/shell';
 import { CheckpointError } from '../train/checkpoint';
 import { ConfigError } from '../train/config';
 import { RunManagerError } from '../train/manager';
@@ -39,7 +42,7 @@ export class ApiError extends Error {
   }
 }
 
-const USER_ERRORS = [ConfigError, DatasetError, RunManagerError, StoreError, SpaceError, SearchManagerError, BudgetError, RunSubnetError, CheckpointError, BackendError, SettingsError];
+const USER_ERRORS = [ConfigError, DatasetError, RunManagerError, StoreError, SpaceError, SearchManagerError, BudgetError, RunSubnetError, CheckpointError, BackendError, SettingsError, SlurmError, ClusterShellError];
 
 /**
  * Whether `e` is one of the modules' own error classes, whose message is written for the user (a bad config, a
@@ -69,7 +72,7 @@ export function toApiError(e: unknown): MappedError {
     const field = issue ? issuePath(issue.path) : '';
     return info(400, field ? `${field}: ${issue.message}` : (issue?.message ?? e.message), field || undefined);
   }
-  if (e instanceof RunNotFoundError || e instanceof SearchNotFoundError || e instanceof EvaluationNotFoundError) return info(404, e.message);
+  if (e instanceof RunNotFoundError || e instanceof SearchNotFoundError || e instanceof EvaluationNotFoundError || e instanceof ClusterNotFoundError) return info(404, e.message);
   if (isUserError(e)) return info(400, e.message);
   const fs = fileSystemError(e);
   if (fs) return info(fs.status, fs.message);

@@ -45,6 +45,7 @@ import { FolderPolicy, isInside, realPathOfPrefix } from './folders';
 import { runPresets } from './presets';
 import { watchForeignRuns } from './run-watcher';
 import { createSearchService } from './search-service';
+import { createClusterHandlers } from './clusters-service';
 import {
   bestMaxTop1,
   calibrationOf,
@@ -377,6 +378,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       return remember(target);
     },
     ...search.handlers,
+    ...createClusterHandlers({ db }),
   };
 
   return {

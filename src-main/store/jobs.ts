@@ -144,8 +144,14 @@ export function failJob(db: Db, table: JobTable, id: number, error: string): boo
   return moved;
 }
 
-/** Deletes a job that is not running (its child rows go by cascade); `job` is its row, read by the caller. */
+/**
+ * Deletes a job that is not running (its child rows go by cascade); `job` is its row, read by the caller. The status
+ * is checked again by the DELETE itself: another process may have started the job since the caller read the row
+ * (issue 16), and a running job's runner would then write into rows that no longer exist.
+ */
 export function deleteStoppedJob(db: Db, table: JobTable, job: { id: number; status: JobStatus }): void {
-  if (job.status === 'running') throw new StoreError(`${jobNoun(table)} ${job.id} is running; pause or cancel it first`);
-  db.prepare(`DELETE FROM ${tableName(table)} WHERE id = ?`).run(job.id);
+  const refuse = () => new StoreError(`${jobNoun(table)} ${job.id} is running; pause or cancel it first`);
+  if (job.status === 'running') throw refuse();
+  const r = db.prepare(`DELETE FROM ${tableName(table)} WHERE id = ? AND status != 'running'`).run(job.id);
+  if (r.changes === 0 && db.prepare(`SELECT 1 FROM ${tableName(table)} WHERE id = ?`).get(job.id)) throw refuse();
 }

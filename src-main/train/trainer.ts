@@ -38,6 +38,7 @@ import type { Db } from '../store/db';
 import {
   addRunEvent,
   deleteCheckpointRow,
+  getRun,
   insertCheckpoint,
   insertEpochMetrics,
   insertStepMetrics,
@@ -178,10 +179,16 @@ export class Trainer {
   /** The whole run. */
   async run(): Promise<TrainOutcome> {
     const c = this.config;
+    // The step the run had reached (its last progress write), before the checkpoint rewinds it: after a crash the two
+    // differ, and the steps between them are trained again. Said once, here (issue 16: the CLI used to announce the
+    // progress step as where training resumes).
+    const reached = this.o.resume ? getRun(this.o.db, this.o.runId).step : 0;
     if (this.o.resume) await this.restoreLatest('resume');
     else await this.checkpoint(); // step 0: the NaN guard always has something to roll back to
     const on = this.workers > 1 ? ` on ${this.workers} workers` : '';
-    this.event(this.o.resume ? 'resume' : 'start', this.o.resume ? `resumed at step ${this.state.step}${on}` : `started: ${this.totalSteps} steps${on}`);
+    const redone = reached - this.state.step;
+    const again = redone > 0 ? `; steps ${this.state.step + 1}–${reached} are trained again` : '';
+    this.event(this.o.resume ? 'resume' : 'start', this.o.resume ? `resumed at step ${this.state.step} (its newest good checkpoint)${again}${on}` : `started: ${this.totalSteps} steps${on}`);
     this.window.t0 = performance.now();
 
     while (this.state.epoch < c.epochs) {

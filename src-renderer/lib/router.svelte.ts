@@ -1,6 +1,6 @@
 /**
  * Hash routing: the pages live at `#/datasets`, `#/datasets/<id>`, `#/new`, `#/runs`, `#/runs/<id>`,
- * `#/search[/<runId>[/<searchId>]]`, `#/explorer[/<runId>[/<searchId>]]` and `#/compare[/<id>,<id>…]`. Hash routes
+ * `#/search[/<runId>[/<searchId>]]`, `#/explorer[/<runId>[/<searchId>]]`, `#/compare[/<id>,<id>…]` and `#/settings`. Hash routes
  * work the same from `file:` (the packaged app) and from the served mode's single page, and need no server routes.
  */
 
@@ -15,6 +15,7 @@ export type Route =
   | { page: 'explorer'; runId: number | null; searchId: number | null }
   /** Runs side by side, in the order given (none: choose them). */
   | { page: 'compare'; runIds: number[] }
+  | { page: 'settings' }
   | { page: 'not-found'; hash: string };
 
 const isId = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s);
@@ -26,6 +27,7 @@ export function parseHash(hash: string): Route {
   if (!head || (head === 'datasets' && parts.length === 1)) return { page: 'datasets', datasetId: null };
   if (head === 'datasets' && arg && parts.length === 2) return { page: 'datasets', datasetId: arg };
   if (head === 'new' && parts.length === 1) return { page: 'new' };
+  if (head === 'settings' && parts.length === 1) return { page: 'settings' };
   if (head === 'runs' && parts.length === 1) return { page: 'runs' };
   if (head === 'runs' && arg && parts.length === 2 && /^\d+$/.test(arg)) return { page: 'run', runId: Number(arg) };
   if ((head === 'search' || head === 'explorer') && parts.length <= 3 && parts.slice(1).every(isId)) {
@@ -45,6 +47,8 @@ export function hrefOf(route: Exclude<Route, { page: 'not-found' }>): string {
       return route.datasetId ? `#/datasets/${encodeURIComponent(route.datasetId)}` : '#/datasets';
     case 'new':
       return '#/new';
+    case 'settings':
+      return '#/settings';
     case 'runs':
       return '#/runs';
     case 'run':

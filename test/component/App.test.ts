@@ -14,7 +14,7 @@ describe('App', () => {
     window.api = fakeApi().api;
     render(App);
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['Datasets', 'New run', 'Runs', 'Search', 'Pareto explorer', 'Compare']);
+    expect([...nav.querySelectorAll('a')].map((a) => a.textContent)).toEqual(['Datasets', 'New run', 'Runs', 'Search', 'Pareto explorer', 'Compare', 'Settings']);
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Datasets');
     const status = await screen.findByText(/^AlphaNet Workbench 0\.1\.0/);
     expect(status.textContent).toBe(`AlphaNet Workbench 0.1.0 · served by Node 20.20.2 · backend wasm · data in ${INFO.dataDir}`);

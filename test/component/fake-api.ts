@@ -27,6 +27,7 @@ import type {
 } from '../../src-main/ipc/api-types';
 import { budgetTable, frontOf } from '../../src-main/service/compare';
 import type { EvaluationRow } from '../../src-main/store/evaluations';
+import { parseClusterProfile, type ClusterProfile } from '../../src-main/store/cluster-profile';
 import { INFO } from './app-info';
 
 export { INFO };
@@ -224,8 +225,9 @@ export interface Fake {
 }
 
 export function fakeApi(
-  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[]; latencyTable?: LatencyTableInfo | null } = {},
+  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[]; latencyTable?: LatencyTableInfo | null; clusters?: ClusterProfile[] } = {},
 ): Fake {
+  let clusters = opts.clusters ?? [];
   let latencyTable = opts.latencyTable ?? null;
   let datasets = opts.datasets ?? [dataset('ds-demo', 'demo'), dataset('ds-digits', 'digits', { channels: 1, format: 'idx' })];
   let runs = opts.runs ?? [];
@@ -378,6 +380,31 @@ export function fakeApi(
           { path: `${req.dir}/provenance.json`, bytes: 900 },
         ];
         return { dir: req.dir, files, provenance: { runId: req.runId, evaluationId: req.evaluationId, appVersion: '0.1.0' } };
+      }),
+    },
+    clusters: {
+      list: vi.fn(async () => clusters.map((c) => ({ ...c }))),
+      // The real validation (Node-free), so a bad field is refused as the service refuses it.
+      add: vi.fn(async (input, replace: boolean) => {
+        const r = parseClusterProfile(input);
+        if (!r.ok) throw fieldError(`profile.${r.field}`, r.message);
+        if (!replace && clusters.some((c) => c.name === r.profile.name)) throw fieldError('profile.name', `a cluster named '${r.profile.name}' exists already`);
+        const saved: ClusterProfile = { ...r.profile, createdAt: '2026-12-03T04:00:00.000Z' };
+        clusters = [...clusters.filter((c) => c.name !== saved.name), saved].sort((a, b) => a.name.localeCompare(b.name));
+        return saved;
+      }),
+      remove: vi.fn(async (n: string) => {
+        clusters = clusters.filter((c) => c.name !== n);
+      }),
+      // A login node whose name contains "unreachable" fails the first check, as ssh would.
+      test: vi.fn(async (n: string) => {
+        const c = clusters.find((x) => x.name === n);
+        if (!c) throw new Error(`no cluster named '${n}'`);
+        if (c.sshHost?.includes('unreachable')) return [{ name: `ssh login to ${c.sshHost}`, ok: false, detail: `ssh cannot resolve ${c.sshHost}` }];
+        return [
+          { name: `ssh login to ${c.sshHost}`, ok: true, detail: 'logged in as me@login1' },
+          { name: 'Slurm commands', ok: true, detail: 'sbatch, squeue, scontrol, scancel' },
+        ];
       }),
     },
     compare: {

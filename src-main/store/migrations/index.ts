@@ -8,6 +8,7 @@ import { sql as search } from './003-search';
 import { sql as pins } from './004-pins';
 import { sql as valBefore } from './005-val-before';
 import { sql as predictors } from './006-predictors';
+import { sql as clusters } from './007-clusters';
 
 export interface Migration {
   name: string;
@@ -21,4 +22,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '004-pins', sql: pins },
   { name: '005-val-before', sql: valBefore },
   { name: '006-predictors', sql: predictors },
+  { name: '007-clusters', sql: clusters },
 ];

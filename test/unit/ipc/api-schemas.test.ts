@@ -19,6 +19,7 @@ const EXPECTED = {
   searches: ['list', 'get', 'start', 'pause', 'resume', 'cancel'],
   exports: ['start'],
   compare: ['runs'],
+  clusters: ['list', 'add', 'remove', 'test'],
 } as const satisfies { [N in keyof WorkbenchApi]: readonly Exclude<keyof WorkbenchApi[N], `on${string}`>[] };
 // Compile-time: the hand list has every method of the type (a missing one makes this assignment fail).
 type Missing = { [N in keyof WorkbenchApi]: Exclude<Exclude<keyof WorkbenchApi[N], `on${string}`>, (typeof EXPECTED)[N][number]> }[keyof WorkbenchApi];
@@ -47,13 +48,18 @@ describe('API_METHODS and API_ARGS', () => {
     expect(parseApiArgs('searches.start', [start])).toEqual([start]);
     expect(parseApiArgs('exports.start', [{ runId: 1, evaluationId: 3, formats: ['tfjs', 'onnx'], dir: '/tmp/x' }])).toEqual([{ runId: 1, evaluationId: 3, formats: ['tfjs', 'onnx'], dir: '/tmp/x' }]);
     expect(parseApiArgs('compare.runs', [[1, 2, 3]])).toEqual([[1, 2, 3]]);
+    // Defaults of the profile schema are filled in (the store saves the parsed profile).
+    expect(parseApiArgs('clusters.add', [{ name: 'c1', transport: 'local', runDir: '/scratch/me' }, false])).toEqual([
+      { name: 'c1', transport: 'local', runDir: '/scratch/me', gpusPerNode: 0, pythonSetup: '', python: 'python3' },
+      false,
+    ]);
     expect(isApiMethod('runs.start')).toBe(true);
     expect(isApiMethod('runs.__proto__')).toBe(false);
   });
 
   const refused: [ApiMethod, unknown, RegExp, string | undefined][] = [
-    ['app.info', [1], /app\.info: expected 0 arguments, got 1/, undefined],
-    ['datasets.get', [], /datasets\.get: expected 1 argument \(id\), got 0/, undefined],
+    ['app.info', [1], /app\.info: expected 0 arguments, got 1/, 'args'],
+    ['datasets.get', [], /datasets\.get: expected 1 argument \(id\), got 0/, 'args'],
     ['datasets.get', [42], /argument 'id': Invalid input: expected string/, 'id'],
     ['datasets.samples', ['ds', { split: 'train', perClass: 1000 }], /argument 'opts\.perClass': Too big/, 'opts.perClass'],
     ['datasets.samples', ['ds', { split: 'holdout', perClass: 2 }], /argument 'opts\.split'/, 'opts.split'],
@@ -67,7 +73,7 @@ describe('API_METHODS and API_ARGS', () => {
     ['runs.cancel', [-1], /argument 'id': Too small/, 'id'],
     ['runs.start', [[1, 2]], /argument 'config'/, 'config'],
     ['runs.check', [null], /argument 'config'/, 'config'],
-    ['runs.saveConfig', [{}], /expected 3 arguments \(config, path, opts\), got 1/, undefined],
+    ['runs.saveConfig', [{}], /expected 3 arguments \(config, path, opts\), got 1/, 'args'],
     ['app.pickPath', [{ title: 'x', directory: 'yes' }], /argument 'opts\.directory'/, 'opts.directory'],
     ['app.openExternal', ['x'.repeat(5000)], /argument 'url': Too big/, 'url'],
     ['subnets.front', [1, 'params'], /argument 'objective'/, 'objective'],
@@ -78,6 +84,11 @@ describe('API_METHODS and API_ARGS', () => {
     ['exports.start', [{ runId: 1, evaluationId: 2, formats: ['h5'], dir: '/x' }], /argument 'req\.formats\.0'/, 'req.formats.0'],
     ['compare.runs', [[1]], /argument 'ids': Too small/, 'ids'],
     ['compare.runs', [[1, 2, 3, 4, 5]], /argument 'ids': Too big/, 'ids'],
+    ['clusters.add', [{ name: 'c', transport: 'ssh', runDir: '/x' }, false], /argument 'profile\.sshHost': an ssh profile needs a host/, 'profile.sshHost'],
+    ['clusters.add', [{ name: 'c', transport: 'local', runDir: 'relative' }, false], /argument 'profile\.runDir': an absolute path/, 'profile.runDir'],
+    ['clusters.add', [{ name: 'c', transport: 'ssh', sshHost: '-oProxyCommand=x', runDir: '/x' }, false], /argument 'profile\.sshHost'/, 'profile.sshHost'],
+    ['clusters.add', [{ name: 'c', transport: 'local', runDir: '/x', partition: 'gpu;rm' }, false], /argument 'profile\.partition'/, 'profile.partition'],
+    ['clusters.test', [''], /argument 'name': Too small/, 'name'],
   ];
   it.each(refused)('%s refuses %j naming the argument', (method, args, message, field) => {
     let err: unknown;
