@@ -53,6 +53,7 @@ export default defineConfig({
           index: here('src-main/index.ts'),
           cli: here('src-main/cli/main.ts'),
           bench: here('src-main/bench/main.ts'),
+          study: here('src-main/bench/study-main.ts'),
           runner: here('src-main/train/runner-main.ts'),
           'train-worker': here('src-main/train/shard-worker-main.ts'),
           'data-worker': here('src-main/service/data-worker.ts'),

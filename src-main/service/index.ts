@@ -8,6 +8,7 @@
  * Callers validate arguments with `ipc/api-schemas.ts` first; `run` then calls the handler and maps any error to
  * `{ message, field? }` with a status (errors.ts).
  */
+import { jobCores } from '../settings';
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { EventEmitter } from 'node:events';
@@ -128,7 +129,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   const ownsDb = !o.db;
   const db = o.db ?? openHomeDatabase(home);
   const events = new EventEmitter<ServiceEvents>();
-  const manager = new RunManager({ home, db, spawn: o.spawnRunner, adoptQueued: o.adoptQueued ?? true });
+  const manager = new RunManager({ home, db, spawn: o.spawnRunner, adoptQueued: o.adoptQueued ?? true, cores: jobCores(home) });
   const jobs = new DataJobs({ home, db, emit: (e) => events.emit('datasets.job', e), workerPath: o.dataWorkerPath });
   const folders = (o.allowedFolders !== undefined ? o.allowedFolders : o.mode === 'served' ? [home, homedir()] : null)?.length
     ? new FolderPolicy(o.allowedFolders ?? [home, homedir()])

@@ -8,6 +8,7 @@
  * checks what it can without TF.js (run, checkpoint, dataset, budget, destination: refused naming the field before
  * any child starts), reads the store and maps rows to the API's DTOs (views.ts).
  */
+import { jobCores } from '../settings';
 import { existsSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -106,7 +107,7 @@ interface RunSpace {
 
 export function createSearchService(o: SearchServiceOptions): SearchService {
   const { home, db, emit, guarded } = o;
-  const manager = new SearchManager({ home, db, spawn: o.spawnSearchRunner, adoptQueued: o.adoptQueued });
+  const manager = new SearchManager({ home, db, spawn: o.spawnSearchRunner, adoptQueued: o.adoptQueued, cores: jobCores(home) });
   const cli = new CliJobs({ home, env: o.childEnv, cliPath: o.cliPath });
   const spaces = new Map<number, RunSpace>();
 
