@@ -3,6 +3,6 @@
  * the desktop app with `utilityProcess.fork`; either way it speaks only through `childTransport()`.
  */
 import { childTransport } from './transport';
-import { serveRunner } from './runner';
+import { serveRunner } from './run-runner';
 
 serveRunner(childTransport());
