@@ -21,6 +21,7 @@ import { registerFrontCommand } from './front';
 import { registerPredictorCommand } from './predictor';
 import { registerLatencyCommand } from './latency';
 import { registerForwardCommand } from './forward';
+import { formatTorchReport, torchReport } from '../jobs/python';
 import { registerClusterCommands } from './clusters';
 
 export type { CliIo } from './context';
@@ -41,12 +42,14 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('doctor')
-    .description('show which TF.js backend the engine uses, its version, SIMD/threads, and why higher rungs were skipped')
+    .description('show which TF.js backend the engine uses, its version, SIMD/threads, why higher rungs were skipped, and the PyTorch engine (python, torch, CUDA or CPU, NCCL/gloo)')
     .action(async () => {
       const home = ctx.home();
       const report = await ctx.backend(home);
-      ctx.print({ ...report, home, node: process.versions.node, platform: `${process.platform}-${process.arch}` }, () =>
-        [formatBackendReport(report), `home:      ${home}`, `node:      ${process.versions.node} (${process.platform}-${process.arch})`].join('\n'),
+      // The PyTorch engine (docs/TORCH.md): python, torch, CUDA devices or CPU, NCCL/gloo.
+      const torch = torchReport(ctx.io.env);
+      ctx.print({ ...report, home, node: process.versions.node, platform: `${process.platform}-${process.arch}`, torch }, () =>
+        [formatBackendReport(report), `home:      ${home}`, `node:      ${process.versions.node} (${process.platform}-${process.arch})`, formatTorchReport(torch)].join('\n'),
       );
     });
 
