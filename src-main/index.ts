@@ -6,8 +6,7 @@
  * runners, and subnet evaluation, export and the backend report run the CLI in a child process.
  */
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { BrowserWindow, Menu, app, dialog, ipcMain, session, shell, type WebContents } from 'electron';
+import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, session, shell, type WebContents } from 'electron';
 import { resolveHomeDir } from './app-paths';
 import { argsParser } from './ipc/api-schemas';
 import { isAppUrl } from './ipc/app-url';
@@ -16,15 +15,21 @@ import { isAllowedExternalUrl } from './ipc/external-links';
 import { guardHandler } from './ipc/guard';
 import { API_METHODS, type EventTopic } from './ipc/protocol';
 import { buildAppMenu } from './menu';
+import { APP_SCHEME, APP_URL, appResponse } from './security/app-protocol';
 import { contentSecurityPolicy } from './security/csp';
 import { createWorkbenchService, type WorkbenchService } from './service';
-import { spawnUtilityRunner, spawnUtilitySearchRunner } from './utility-runner';
+import { spawnUtilityEngineWorker, spawnUtilityRunner, spawnUtilitySearchRunner } from './utility-runner';
 
 // electron-vite's dev server sets ELECTRON_RENDERER_URL; a packaged app must never load from a URL taken from the
 // environment, so it is honoured only when running unpackaged.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
-/** The one page the windows may show; navigation and IPC are both checked against it. */
-const appUrl = devServerUrl ?? pathToFileURL(join(__dirname, '../renderer/index.html')).href;
+/** The one page the windows may show; navigation and IPC are both checked against it. The built renderer is served
+ * by the app's own scheme (security/app-protocol.ts), not from file://. */
+const appUrl = devServerUrl ?? APP_URL;
+const rendererDir = join(__dirname, '../renderer');
+
+// Before the app is ready: `app:` is a standard (relative URLs, an origin of its own) and secure scheme (like https:).
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 /** The CLI honours ALPHANET_HOME too, so both see the same data; otherwise Electron's userData. */
 const dataDir = resolveHomeDir({}, process.env, () => app.getPath('userData'));
@@ -83,6 +88,7 @@ function createService(): WorkbenchService {
     mode: 'electron',
     spawnRunner: spawnUtilityRunner,
     spawnSearchRunner: spawnUtilitySearchRunner,
+    spawnEngineWorker: spawnUtilityEngineWorker,
     openExternal: (url) => shell.openExternal(url),
     revealPath: (path) => {
       shell.showItemInFolder(path);
@@ -137,7 +143,12 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     const csp = contentSecurityPolicy({ dev: devServerUrl !== undefined, header: true });
-    // The header covers the dev server; `file:` pages get no headers, so index.html carries the same policy.
+    // The renderer's files, with the CSP and framing headers, from the renderer folder only.
+    protocol.handle(APP_SCHEME, (request) => {
+      const r = appResponse(request.url, rendererDir, csp);
+      return new Response(r.body, { status: r.status, headers: r.headers });
+    });
+    // The header covers the dev server too; index.html also carries the policy in a <meta> (without frame-ancestors).
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
     });

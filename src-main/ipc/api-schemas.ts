@@ -177,10 +177,11 @@ export function isApiMethod(name: string): name is ApiMethod {
  */
 export function parseApiArgs<M extends ApiMethod>(method: M, args: unknown): ApiArgs<M> {
   const spec: readonly Arg[] = API_ARGS[method];
-  if (!Array.isArray(args)) throw new ApiArgsError(method, undefined, `${method}: the arguments must be a list`);
+  // A list of the wrong shape or length is the field `args` (the whole argument list), so every refusal names one.
+  if (!Array.isArray(args)) throw new ApiArgsError(method, 'args', `${method}: the arguments must be a list`);
   if (args.length !== spec.length) {
     const names = spec.map(([n]) => n).join(', ');
-    throw new ApiArgsError(method, undefined, `${method}: expected ${spec.length} argument${spec.length === 1 ? '' : 's'}${names ? ` (${names})` : ''}, got ${args.length}`);
+    throw new ApiArgsError(method, 'args', `${method}: expected ${spec.length} argument${spec.length === 1 ? '' : 's'}${names ? ` (${names})` : ''}, got ${args.length}`);
   }
   const out = spec.map(([name, schema], i) => {
     const r = schema.safeParse(args[i]);

@@ -7,7 +7,8 @@
  * True when `candidate` is the app's page `appUrl` or a location within that same app:
  * - for an http(s) app URL (the dev server): same origin (scheme, host and port), compared on parsed URLs, never by
  *   string prefix, so `http://localhost:5173.evil.com` does not pass;
- * - for a `file:` app URL (the packaged app): the very same file, whatever its query or fragment, since every
+ * - for an `app:` app URL (the app's own scheme): the same host;
+ * - for a `file:` app URL (no longer used by the app): the very same file, whatever its query or fragment, since every
  *   `file:` URL shares one opaque origin and an origin check would let any local file through.
  * Unparseable input, and any other scheme (`data:`, `javascript:`, `about:blank`, ...), is refused.
  */
@@ -26,6 +27,9 @@ export function isAppUrl(candidate: string | undefined, appUrl: string): boolean
     return c.protocol === 'file:' && c.host === app.host && decoded(c.pathname) === decoded(app.pathname);
   }
   if (app.protocol === 'http:' || app.protocol === 'https:') return c.origin === app.origin;
+  // The app's own scheme (security/app-protocol.ts, `app://workbench/`): same scheme and host. Compared on the parsed
+  // parts, since Node gives non-special schemes the origin 'null'.
+  if (app.protocol === 'app:') return c.protocol === app.protocol && c.host === app.host && c.host !== '';
   return false;
 }
 

@@ -37,6 +37,8 @@ export interface TorchRunOptions {
   config: TrainConfig;
   dataset: DatasetInfo;
   resume: boolean;
+  /** Cores the job queue gave this run: threads per rank = cores / ranks (else torch's default). */
+  cores?: number;
   /** The runner's pause/cancel request (IPC or the row's control column). */
   control: () => 'pause' | 'cancel' | null;
   send: (m: RunnerToParent) => void;
@@ -151,7 +153,7 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
 
   const args = ['-m', 'alphanet_torch.torchrun', '--standalone', `--nproc_per_node=${ranks}`, '-m', 'alphanet_torch.train', o.runDir,
     '--device', o.config.gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])];
-  const cores = Number(env.ALPHANET_JOB_CORES);
+  const cores = o.cores ?? Number(env.ALPHANET_JOB_CORES);
   const threads = Number.isInteger(cores) && cores > 0 ? Math.max(1, Math.floor(cores / ranks)) : 0;
   if (threads) args.push('--threads', String(threads));
   const child = spawn(report.python!, args, {

@@ -12,33 +12,21 @@
  * Static files come only from the renderer folder (traversal refused) with the app's Content-Security-Policy.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiArgsError, isApiMethod, parseApiArgs } from '../ipc/api-schemas';
 import { API_PATH_PREFIX, EVENTS_PATH, EVENT_TOPICS, TOKEN_QUERY, type EventTopic } from '../ipc/protocol';
 import type { ApiReply } from '../ipc/reply';
 import { contentSecurityPolicy } from '../security/csp';
+import { resolveStaticFile, staticHeaders } from '../security/static-files';
 import type { WorkbenchService } from '../service';
 
 /** Largest request body accepted (bytes): a run config with an inline space is a few KiB. */
 export const MAX_BODY_BYTES = 1 << 20;
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json; charset=utf-8',
-};
 
 export interface ServeOptions {
   service: WorkbenchService;
@@ -139,29 +127,11 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const serveStatic = (req: IncomingMessage, res: ServerResponse, pathname: string): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, `${req.method} is not allowed here`);
-    let rel: string;
-    try {
-      rel = decodeURIComponent(pathname);
-    } catch {
-      return sendError(res, 400, 'malformed path');
-    }
-    if (rel === '/') rel = '/index.html';
-    const file = resolve(root, `.${rel}`);
-    if (rel.includes('\0') || (file !== root && !file.startsWith(root + sep))) return sendError(res, 403, 'refused: path outside the app');
-    if (!existsSync(file) || !statSync(file).isFile()) return sendError(res, 404, `not found: ${pathname}`);
-    res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'Content-Length': statSync(file).size,
-      'Content-Security-Policy': csp,
-      'X-Content-Type-Options': 'nosniff',
-      // No other site may frame the page (clickjacking); frame-ancestors in the CSP says it too, for newer browsers.
-      'X-Frame-Options': 'DENY',
-      // The page's URL carries the token: never send it on as a referrer.
-      'Referrer-Policy': 'no-referrer',
-      'Cache-Control': file.endsWith('.html') ? 'no-store' : 'no-cache',
-    });
+    const f = resolveStaticFile(root, pathname);
+    if (!f.ok) return sendError(res, f.status, f.message);
+    res.writeHead(200, staticHeaders(f, csp));
     if (req.method === 'HEAD') return void res.end();
-    createReadStream(file).pipe(res);
+    createReadStream(f.file).pipe(res);
   };
 
   const serveApi = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
@@ -179,10 +149,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         if (e.status === 413) res.setHeader('Connection', 'close');
         return sendError(res, e.status, e.message);
       }
-      return sendError(res, 400, `the body is not JSON: ${(e as Error).message}`);
+      return sendError(res, 400, `the body is not JSON: ${(e as Error).message}`, 'body');
     }
     if (typeof body !== 'object' || body === null || !Array.isArray((body as { args?: unknown }).args)) {
-      return sendError(res, 400, 'the body must be {"args": [...]}');
+      return sendError(res, 400, 'the body must be {"args": [...]}', 'args');
     }
     let args;
     try {

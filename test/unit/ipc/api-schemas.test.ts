@@ -58,8 +58,8 @@ describe('API_METHODS and API_ARGS', () => {
   });
 
   const refused: [ApiMethod, unknown, RegExp, string | undefined][] = [
-    ['app.info', [1], /app\.info: expected 0 arguments, got 1/, undefined],
-    ['datasets.get', [], /datasets\.get: expected 1 argument \(id\), got 0/, undefined],
+    ['app.info', [1], /app\.info: expected 0 arguments, got 1/, 'args'],
+    ['datasets.get', [], /datasets\.get: expected 1 argument \(id\), got 0/, 'args'],
     ['datasets.get', [42], /argument 'id': Invalid input: expected string/, 'id'],
     ['datasets.samples', ['ds', { split: 'train', perClass: 1000 }], /argument 'opts\.perClass': Too big/, 'opts.perClass'],
     ['datasets.samples', ['ds', { split: 'holdout', perClass: 2 }], /argument 'opts\.split'/, 'opts.split'],
@@ -73,7 +73,7 @@ describe('API_METHODS and API_ARGS', () => {
     ['runs.cancel', [-1], /argument 'id': Too small/, 'id'],
     ['runs.start', [[1, 2]], /argument 'config'/, 'config'],
     ['runs.check', [null], /argument 'config'/, 'config'],
-    ['runs.saveConfig', [{}], /expected 3 arguments \(config, path, opts\), got 1/, undefined],
+    ['runs.saveConfig', [{}], /expected 3 arguments \(config, path, opts\), got 1/, 'args'],
     ['app.pickPath', [{ title: 'x', directory: 'yes' }], /argument 'opts\.directory'/, 'opts.directory'],
     ['app.openExternal', ['x'.repeat(5000)], /argument 'url': Too big/, 'url'],
     ['subnets.front', [1, 'params'], /argument 'objective'/, 'objective'],

@@ -129,6 +129,15 @@ describe.each(TABLES)('job columns of $table', ({ table, noun, mk, get }) => {
     deleteStoppedJob(db, table, { id, status: 'cancelled' });
     expect(() => get(db, id)).toThrow(/no (run|search) with id/);
   });
+
+  it('does not delete a job another process started after the caller read its row (issue 16)', () => {
+    const db = open();
+    const id = mk(db);
+    const stale = { id, status: get(db, id).status }; // queued, as the caller saw it
+    transitionJob(db, table, id, 'running'); // meanwhile, another process claims and starts it
+    expect(() => deleteStoppedJob(db, table, stale)).toThrow(new RegExp(`${noun} ${id} is running`));
+    expect(get(db, id).status).toBe('running');
+  });
 });
 
 describe('job table allow-list', () => {

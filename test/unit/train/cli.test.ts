@@ -104,9 +104,12 @@ describe('alphanet train (CLI)', () => {
     const paused = getRun(db, 1);
     expect(paused.status).toBe('paused');
     expect(listCheckpoints(db, 1)[0].step).toBe(paused.step);
+    // As after a crash (issue 16): the run had reached 3 steps past its last checkpoint, which are trained again.
+    db.prepare('UPDATE runs SET step = ?, status = ? WHERE id = 1').run(paused.step + 3, 'failed');
     const res = await cli(['--home', home, 'runs', 'resume', '1']);
     expect(res.code, res.err).toBe(0);
-    expect(res.out).toMatch(new RegExp(`resuming at step ${paused.step}`));
+    expect(res.out.match(/at step \d+/g)).toEqual([`at step ${paused.step}`]);
+    expect(res.out).toContain(`resume: resumed at step ${paused.step} (its newest good checkpoint); steps ${paused.step + 1}–${paused.step + 3} are trained again`);
     expect(getRun(db, 1).status).toBe('finished');
     expect(paused.step).toBeLessThan(40);
     expect(listStepMetrics(db, 1).map((x) => x.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
