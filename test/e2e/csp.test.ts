@@ -96,6 +96,7 @@ describe('Content-Security-Policy of the built renderer', () => {
     for (const [name, sources] of inMeta) expect(inHeader.get(name), name).toEqual(sources);
     expect([...inHeader.keys()].filter((n) => !inMeta.has(n))).toEqual(['frame-ancestors']);
     expect(inHeader.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
     // The built page is the file on disk, and its assets come with the same header.
     expect(html).toBe(readFileSync(path.join(ROOT, 'index.html'), 'utf8'));
     const assets = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((m) => m[1]!);
