@@ -3,6 +3,7 @@
  * a trained run's subnets in a search runner process, with progress and ETA on stderr; Ctrl-C pauses it, `search
  * resume` continues it (also after a crash) from its saved state.
  */
+import { jobCores } from '../settings';
 import { Option, type Command } from 'commander';
 import { type Db } from '../store/db';
 import { SEARCH_STATUSES, findSearchFront, listSearches, type SearchRow, type SearchStatus } from '../store/search';
@@ -30,7 +31,7 @@ function formatSearch(s: SearchRow): string {
 export function formatSearchMessage(m: SearchRunnerToParent): string | undefined {
   switch (m.type) {
     case 'evaluated':
-      return `  #${m.position + 1} ${m.genomeId} (${m.origin}, gen ${m.generation}) top-1 ${pct(m.accuracy)}, ${fx(m.mflops)} MFLOPs${m.latencyMs !== null ? `, ${fx(m.latencyMs)} ms` : ''}${m.cached ? ' [cached]' : ''}`;
+      return `  #${m.position + 1} ${m.genomeId} (${m.origin}, gen ${m.generation}) top-1 ${pct(m.accuracy)}${m.predicted !== undefined ? ` (predicted ${pct(m.predicted)})` : ''}, ${fx(m.mflops)} MFLOPs${m.latencyMs !== null ? `, ${fx(m.latencyMs)} ms` : ''}${m.cached ? ' [cached]' : ''}`;
     case 'progress':
       return `search ${m.searchId}: ${m.evaluations}/${m.total} evaluated, generation ${m.generation}, front ${m.frontSize}${m.best ? `, best ${pct(m.best.accuracy)} at ${fx(m.best.cost)}` : ''}, ETA ${m.etaMs === null ? '?' : duration(m.etaMs / 1000)}`;
     case 'event':
@@ -47,7 +48,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
   /** A SearchManager over the home's database for one command (no runner of its own is started). */
   const withManager = <T>(fn: (m: SearchManager, db: Db) => T | Promise<T>): Promise<T> =>
     ctx.withDb(async (db, h) => {
-      const m = new SearchManager({ home: h, db });
+      const m = new SearchManager({ home: h, db, cores: jobCores(h, io.env) });
       try {
         return await fn(m, db);
       } finally {
@@ -109,6 +110,8 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .addOption(new Option('--split <split>', 'split the accuracy is measured on (default val; test leaks into the choice)').choices(['val', 'test']))
     .option('--calibration-batches <n>', 'BN calibration batches (default: the run\'s validation setting)', positiveInt('--calibration-batches'))
     .addOption(new Option('--checkpoint <which>', 'checkpoint to search (default latest)').choices(['latest', 'best']))
+    .option('--predictor', 'predictor-guided: score --screen × the candidates per generation with the run\'s accuracy predictor (`alphanet predictor <run> --build`) and evaluate the most promising; refitted after every generation')
+    .option('--screen <n>', 'with --predictor: candidates scored per real evaluation (default 8)', positiveInt('--screen'))
     .option('--name <name>', 'search name')
     .action(
       async (
@@ -132,16 +135,20 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches?: number;
           checkpoint?: 'latest' | 'best';
           name?: string;
+          predictor?: boolean;
+          screen?: number;
         },
       ) => {
         const h = ctx.home();
+        if (o.screen !== undefined && !o.predictor) throw new CliError('--screen goes with --predictor');
+        if (o.predictor && o.kind === 'random') throw new CliError('--predictor guides the evolutionary search, not --kind random');
         if (o.evaluations !== undefined && o.kind !== 'random') throw new CliError('--evaluations goes with --kind random (an evolutionary search makes P + G·(M + C) evaluations)');
         const budget: Budget = { mflopsMin: o.mflopsMin, mflopsMax: o.mflopsMax, mparamsMax: o.paramsMax, latencyMaxMs: o.latencyMax };
         const request: SearchRequestInput = {
           runId,
           kind: o.kind,
           name: o.name,
-          config: { populationSize: o.population, mutateSize: o.mutate, crossoverSize: o.crossover, mutateProb: o.mutateProb, crossoverProb: o.crossoverProb, generations: o.generations, seed: o.seed },
+          config: { populationSize: o.population, mutateSize: o.mutate, crossoverSize: o.crossover, mutateProb: o.mutateProb, crossoverProb: o.crossoverProb, generations: o.generations, seed: o.seed, ...(o.predictor ? { screen: o.screen ?? 8 } : {}) },
           evaluations: o.evaluations,
           budget: Object.fromEntries(Object.entries(budget).filter(([, v]) => v !== undefined)),
           objective: o.objective,
@@ -150,7 +157,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           checkpoint: o.checkpoint,
           backend: ctx.backendRequest(h) ?? 'auto',
         };
-        const m = new SearchManager({ home: h });
+        const m = new SearchManager({ home: h, cores: jobCores(h, io.env) });
         try {
           if (o.objective === 'latency' || o.latencyMax !== undefined) {
             // Checked here, before queueing, so a missing table or an impossible latency budget is one clear line.
@@ -235,7 +242,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .description('continue a paused or failed search from its saved state, in the foreground')
     .argument('<id>', 'search id', idArg('search id'))
     .action(async (id: number) => {
-      const m = new SearchManager({ home: ctx.home() });
+      const m = new SearchManager({ home: ctx.home(), cores: jobCores(ctx.home(), io.env) });
       try {
         const s = m.resume(id);
         io.err(`search ${id} '${s.name}' resuming at ${s.evaluations}/${s.total}\n`);

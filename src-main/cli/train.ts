@@ -3,6 +3,7 @@
  * pause, resume, cancel and delete runs. Runs live in the home's SQLite database, so the desktop app sees the same
  * runs, and `runs pause|cancel` reach a run trained by another process (through the run's `control` column).
  */
+import { jobCores } from '../settings';
 import { Option, type Command } from 'commander';
 import { RUN_STATUSES, getRun, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow, type RunStatus } from '../store/runs';
 import { RunManager } from '../train/manager';
@@ -19,7 +20,8 @@ export function formatRunnerMessage(m: RunnerToParent): string | undefined {
       const losses = m.losses.map((l) => `${l.role === 'random' ? 'r' : l.role} ${l.loss === null ? 'nan' : l.loss.toFixed(3)}`).join(' ');
       const alpha = m.alphaMinShare === null ? '' : ` | α₋ ${pct(m.alphaMinShare)}`;
       const bad = m.nonFinite ? ` | non-finite ${m.nonFinite}, rollbacks ${m.rollbacks}` : '';
-      return `step ${m.step}/${m.totalSteps} ep ${m.epoch + 1} | loss ${losses} | lr ${m.lr.toPrecision(3)} | ${m.imagesPerSec.toFixed(1)} img/s${alpha} | clip ${pct(m.clippedShare)}${bad} | ETA ${duration(m.etaSec)}`;
+      const workers = m.workers && m.workers > 1 ? ` (${m.workers} workers, ${(m.imagesPerSec / m.workers).toFixed(1)} each)` : '';
+      return `step ${m.step}/${m.totalSteps} ep ${m.epoch + 1} | loss ${losses} | lr ${m.lr.toPrecision(3)} | ${m.imagesPerSec.toFixed(1)} img/s${workers}${alpha} | clip ${pct(m.clippedShare)}${bad} | ETA ${duration(m.etaSec)}`;
     }
     case 'epoch':
       return `epoch ${m.epoch + 1} validation (BN-calibrated top-1): ${m.subnets.map((s) => `${s.subnet} ${pct(s.valTop1)} (${s.mflops.toFixed(2)} MFLOPs)`).join(', ')} [${m.seconds.toFixed(1)} s]`;
@@ -50,7 +52,7 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
   const { io, print } = ctx;
   /** Runs `fn` with a RunManager over the home's database (it starts no runner unless asked to). */
   const withRuns = async <T>(fn: (m: RunManager) => T | Promise<T>): Promise<T> => {
-    const m = new RunManager({ home: ctx.home() });
+    const m = new RunManager({ home: ctx.home(), cores: jobCores(ctx.home(), ctx.io.env) });
     try {
       return await fn(m);
     } finally {
@@ -147,8 +149,12 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
         print(rows, () =>
           rows.length
             ? [
-                `${'id'.padStart(4)}  ${'status'.padEnd(9)}  ${'step'.padStart(11)}  ${'best'.padStart(6)}  ${'created'.padEnd(19)}  name`,
-                ...rows.map((r) => `${String(r.id).padStart(4)}  ${r.status.padEnd(9)}  ${`${r.step}/${r.totalSteps ?? '?'}`.padStart(11)}  ${pct(r.bestMetric).padStart(6)}  ${r.createdAt.slice(0, 19).replace('T', ' ')}  ${r.name}`),
+                `${'id'.padStart(4)}  ${'status'.padEnd(9)}  ${'step'.padStart(11)}  ${'workers'.padStart(7)}  ${'best'.padStart(6)}  ${'created'.padEnd(19)}  name`,
+                // Workers: the cores the run holds while running, what it last trained with otherwise.
+                ...rows.map(
+                  (r) =>
+                    `${String(r.id).padStart(4)}  ${r.status.padEnd(9)}  ${`${r.step}/${r.totalSteps ?? '?'}`.padStart(11)}  ${String(r.cores ?? '-').padStart(7)}  ${pct(r.bestMetric).padStart(6)}  ${r.createdAt.slice(0, 19).replace('T', ' ')}  ${r.name}`,
+                ),
               ].join('\n')
             : 'no runs yet (start one with `alphanet train`)',
         );

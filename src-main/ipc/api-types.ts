@@ -107,6 +107,8 @@ export interface RunSummary {
   /** `adaptive-alpha`, `kl`, `alpha`, `none`. */
   distillation: string;
   backend: string | null;
+  /** Data-parallel workers (= cores) it trains with while running, last trained with otherwise; null before it ran. */
+  workers: number | null;
   step: number;
   totalSteps: number | null;
   /** 0-based epoch the run is in (equals `epochs` once training has ended); show it with `displayEpoch`. */

@@ -4,9 +4,11 @@
  *
  * - a queue: jobs this manager was asked to run (`add`, `resume`), and, with `adoptQueued`, queued or resumable
  *   jobs of other processes sharing the database;
- * - slots: at most `maxConcurrent` jobs of the table run at once, counting live jobs of *other* processes, so a CLI
- *   and the app do not oversubscribe the CPU; while another process holds the slots, the queue looks again every
- *   `pollMs`;
+ * - cores: the jobs of every table hold at most `cores` cores between them (settings `jobCores`; default every
+ *   core), counting live jobs of *other* processes, so a CLI and the app do not oversubscribe the CPU. A job takes
+ *   what its kind asks for (`JobKind.cores`: a run one per data-parallel worker, a search one), first come first
+ *   served; one that asks for more than the whole budget runs alone. `maxConcurrent` optionally caps how many jobs
+ *   of the table run at once. While other processes hold the cores, the queue looks again every `pollMs`;
  * - claim: `queued|paused|failed → running`, atomically in the store, so two managers never start the same job;
  * - spawn: one runner process per job; a runner that cannot start fails its job with the reason;
  * - relay: every message of the runner goes to the manager's `relay` (which validates it and emits its events);
@@ -22,7 +24,8 @@
  */
 import type { Db } from '../store/db';
 import { openHomeDatabase } from '../store/db';
-import { jobNoun, now, setJobControl, setJobRuntime, setJobWantsResume, transitionJob, type JobStatus, type JobTable } from '../store/jobs';
+import { availableParallelism } from 'node:os';
+import { jobNoun, listRunningJobs, now, setJobControl, setJobRuntime, setJobWantsResume, transitionJob, type JobStatus, type JobTable } from '../store/jobs';
 import { pidAlive, type RunnerHandle } from './runner-process';
 
 /** What the queue reads of a job's row (a run's and a search's rows have these columns and more). */
@@ -45,7 +48,9 @@ export interface JobQueueOptions<Start extends object> {
   home: string;
   /** Default: the home's database, opened here (and closed by `close`). */
   db?: Db;
-  /** Jobs of this table running at once across every process sharing the database (default 1). */
+  /** Cores the jobs of every table may hold at once, across every process sharing the database (default: every core). */
+  cores?: number;
+  /** At most this many jobs of this table at once, across processes (default: as many as the cores hold). */
   maxConcurrent?: number;
   spawn?: () => RunnerHandle<Start | JobControlMessage>;
   /** Start queued jobs of other processes too (the app: true; the CLI: false, it runs what it queued). Default false. */
@@ -67,8 +72,13 @@ export interface JobKind<Row extends JobRow, Start extends object> {
   list(db: Db, status: JobStatus[]): Row[];
   /** The default runner, when the options give no `spawn`. */
   defaultSpawn(): RunnerHandle<Start | JobControlMessage>;
-  /** The message that starts job `id` in a fresh runner (`resume`: it ran before). */
-  startMessage(home: string, id: number, resume: boolean): Start;
+  /** The message that starts job `id` in a fresh runner (`resume`: it ran before) holding `cores` cores. */
+  startMessage(home: string, id: number, resume: boolean, cores: number): Start;
+  /**
+   * The cores job `row` would hold with `free` (≥ 1) cores free (default 1). More than `free`: it waits for them,
+   * unless nothing else runs.
+   */
+  cores?(row: Row, free: number): number;
   /** One raw message from a job's runner: validate it and emit the manager's events. */
   relay(id: number, raw: unknown): void;
   /** The job's row after each status change the queue sees (start, end, cancel while queued/paused). */
@@ -81,6 +91,7 @@ export class JobQueue<Row extends JobRow, Start extends object> {
   readonly home: string;
   readonly db: Db;
   readonly maxConcurrent: number;
+  readonly cores: number;
   private readonly kind: JobKind<Row, Start>;
   private readonly noun: string;
   private readonly ownsDb: boolean;
@@ -99,8 +110,12 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     this.kind = kind;
     this.noun = jobNoun(kind.table);
     this.home = o.home;
-    this.maxConcurrent = o.maxConcurrent ?? 1;
-    if (!Number.isInteger(this.maxConcurrent) || this.maxConcurrent < 1) throw new kind.error(`maxConcurrent must be a positive integer, got ${o.maxConcurrent}`);
+    this.maxConcurrent = o.maxConcurrent ?? Infinity;
+    if (this.maxConcurrent !== Infinity && (!Number.isInteger(this.maxConcurrent) || this.maxConcurrent < 1)) {
+      throw new kind.error(`maxConcurrent must be a positive integer, got ${o.maxConcurrent}`);
+    }
+    this.cores = o.cores ?? Math.max(1, availableParallelism());
+    if (!Number.isInteger(this.cores) || this.cores < 1) throw new kind.error(`cores must be a positive integer, got ${o.cores}`);
     this.ownsDb = !o.db;
     this.db = o.db ?? openHomeDatabase(o.home);
     this.spawn = o.spawn ?? (() => kind.defaultSpawn());
@@ -186,20 +201,33 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     if (this.closed) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    const elsewhere = this.kind.list(this.db, ['running']).filter((r) => !this.active.has(r.id) && pidAlive(r.pid)).length;
-    let free = this.maxConcurrent - this.active.size - elsewhere;
+    // Every live job holds cores, whichever table and process it belongs to; a row claimed here carries our pid.
+    const running = listRunningJobs(this.db).filter((j) => (j.table === this.kind.table && this.active.has(j.id)) || pidAlive(j.pid));
+    let used = running.reduce((a, j) => a + (j.cores ?? 1), 0);
+    let mine = running.filter((j) => j.table === this.kind.table).length;
     const candidates = this.kind
       .list(this.db, ['queued', 'paused', 'failed'])
       .filter((r) => this.pending.has(r.id) || (this.adoptQueued && (r.status === 'queued' || r.wantsResume)));
+    let waiting = false;
     for (const r of candidates) {
-      if (free <= 0) break;
       if (r.status !== 'queued' && !r.wantsResume) continue;
-      if (this.start(r)) free--;
+      const free = this.cores - used;
+      const want = free >= 1 ? Math.max(1, Math.floor(this.kind.cores?.(r, free) ?? 1)) : Infinity;
+      // First come, first served: a job that does not fit yet keeps its place (and those behind it wait).
+      if (mine >= this.maxConcurrent || (want > free && used > 0)) {
+        waiting = true;
+        break;
+      }
+      const cores = Number.isFinite(want) ? want : 1;
+      if (this.start(r, cores)) {
+        used += cores;
+        mine++;
+      }
     }
-    if (candidates.length && free <= 0) this.timer = setTimeout(() => this.pump(), this.pollMs);
+    if (waiting) this.timer = setTimeout(() => this.pump(), this.pollMs);
   }
 
-  private start(r: Row): boolean {
+  private start(r: Row, cores: number): boolean {
     const { table } = this.kind;
     const resume = r.status !== 'queued';
     const claimed = transitionJob(
@@ -207,7 +235,7 @@ export class JobQueue<Row extends JobRow, Start extends object> {
       table,
       r.id,
       'running',
-      { pid: process.pid, startedAt: r.startedAt ?? now(), finishedAt: null, control: null, wantsResume: false, error: null },
+      { pid: process.pid, startedAt: r.startedAt ?? now(), finishedAt: null, control: null, wantsResume: false, error: null, cores },
       [r.status],
     );
     this.pending.delete(r.id);
@@ -240,7 +268,7 @@ export class JobQueue<Row extends JobRow, Start extends object> {
       this.settle(r.id);
       this.pump();
     });
-    child.send(this.kind.startMessage(this.home, r.id, resume));
+    child.send(this.kind.startMessage(this.home, r.id, resume, cores));
     return true;
   }
 

@@ -8,7 +8,7 @@
  *
  * - `enqueue(request)` validates a {@link SearchRequest} (zod), checks the budget against the run's space (an
  *   impossible budget throws a `BudgetError` naming the space's range before anything is stored), pins the run's
- *   checkpoint and stores a `queued` search; it starts when a slot is free (`maxConcurrent`, default 1, counting
+ *   checkpoint and stores a `queued` search; it starts when a core is free (`cores`, default every core, counting
  *   running searches of other processes sharing the database).
  * - The runner saves the engine's `SearchState` after every evaluation. `pause` stops it before the next evaluation
  *   (`paused`); `resume` continues from the state; a runner that dies (crash, kill -9) leaves the search `failed`
@@ -64,6 +64,7 @@ import {
   type SearchRunnerToParent,
 } from './messages';
 import { evaluationSettings, runInfo } from './run-info';
+import { checkScreenPredictor } from './predictor-views';
 
 /** The parent's handle on one search runner process. */
 export type SearchRunnerHandle = RunnerHandle<ParentToSearchRunner>;
@@ -88,7 +89,9 @@ export interface SearchManagerOptions {
   home: string;
   /** Default: the home's database, opened here (and closed by `close`). */
   db?: Db;
-  /** Searches running at once across every process sharing the database (default 1). */
+  /** Cores all jobs (runs and searches) may hold at once, across processes (default every core; a search holds one). */
+  cores?: number;
+  /** At most this many searches at once, across processes (default: as many as the cores hold). */
   maxConcurrent?: number;
   /** How runners start (default: `forkSearchRunner()`). */
   spawn?: SpawnSearchRunner;
@@ -169,6 +172,7 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
     const ck = rows.find((c) => existsSync(c.path));
     if (!ck) throw new SearchManagerError(`run ${req.runId} has no ${req.checkpoint === 'best' ? 'best ' : ''}checkpoint${rows.length ? ' file left' : ''} to search; train it first`);
     const settings = evaluationSettings(info, { split: req.split, calibrationBatches: req.calibrationBatches, calibrationBatchSize: req.calibrationBatchSize, calibrationSeed: req.calibrationSeed });
+    if (config.screen !== undefined) checkScreenPredictor(this.db, req.runId, settings.split, ck);
     const total = req.kind === 'random' ? (req.evaluations ?? evolutionEvaluations(config)) : evolutionEvaluations(config);
     const s = createSearch(this.db, {
       runId: req.runId,

@@ -66,6 +66,7 @@ export function runSummary(r: RunRow, bestMaxTop1: number | null, etaSec: number
     spaceId: r.spaceId,
     distillation: distillationOf(r.config),
     backend: r.backend,
+    workers: r.cores,
     step: r.step,
     totalSteps: r.totalSteps,
     epoch: r.epoch,

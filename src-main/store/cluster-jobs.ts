@@ -1,5 +1,5 @@
 /**
- * Repository functions for jobs submitted to Slurm clusters (migration 008, docs/STORE.md "cluster_jobs").
+ * Repository functions for jobs submitted to Slurm clusters (migration 009, docs/STORE.md "cluster_jobs").
  */
 import type { Db } from './db';
 import { StoreError } from './db';

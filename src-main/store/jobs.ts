@@ -57,6 +57,8 @@ export interface JobTransitionFields {
   finishedAt?: string | null;
   control?: null;
   wantsResume?: boolean;
+  /** Cores the job holds while it runs (migration 008). */
+  cores?: number;
 }
 
 const TRANSITION_COLUMNS: Record<keyof JobTransitionFields, string> = {
@@ -67,6 +69,7 @@ const TRANSITION_COLUMNS: Record<keyof JobTransitionFields, string> = {
   finishedAt: 'finished_at',
   control: 'control',
   wantsResume: 'wants_resume',
+  cores: 'cores',
 };
 
 /**
@@ -116,10 +119,11 @@ export function setJobWantsResume(db: Db, table: JobTable, id: number, v: boolea
  * Records what a runner learned when it started: the backend it chose and its pid (each left as is when omitted),
  * and a heartbeat. The parent records the pid alone right after spawning (`{ pid }`).
  */
-export function setJobRuntime(db: Db, table: JobTable, id: number, r: { backend?: string; pid?: number }): void {
-  db.prepare(`UPDATE ${tableName(table)} SET backend = COALESCE(?, backend), pid = COALESCE(?, pid), heartbeat_at = ?, updated_at = ? WHERE id = ?`).run(
+export function setJobRuntime(db: Db, table: JobTable, id: number, r: { backend?: string; pid?: number; cores?: number }): void {
+  db.prepare(`UPDATE ${tableName(table)} SET backend = COALESCE(?, backend), pid = COALESCE(?, pid), cores = COALESCE(?, cores), heartbeat_at = ?, updated_at = ? WHERE id = ?`).run(
     r.backend ?? null,
     r.pid ?? null,
+    r.cores ?? null,
     now(),
     now(),
     id,
@@ -154,4 +158,19 @@ export function deleteStoppedJob(db: Db, table: JobTable, job: { id: number; sta
   if (job.status === 'running') throw refuse();
   const r = db.prepare(`DELETE FROM ${tableName(table)} WHERE id = ? AND status != 'running'`).run(job.id);
   if (r.changes === 0 && db.prepare(`SELECT 1 FROM ${tableName(table)} WHERE id = ?`).get(job.id)) throw refuse();
+}
+
+/** A running job of any table, as the job queue counts cores: its pid and the cores it holds (null: one). */
+export interface RunningJob {
+  table: JobTable;
+  id: number;
+  pid: number | null;
+  cores: number | null;
+}
+
+/** Every `running` job of every job table: the cores all processes sharing the database hold between them. */
+export function listRunningJobs(db: Db): RunningJob[] {
+  return (Object.keys(JOB_TABLES) as JobTable[]).flatMap((table) =>
+    (db.prepare(`SELECT id, pid, cores FROM ${tableName(table)} WHERE status = 'running' ORDER BY id`).all() as Omit<RunningJob, 'table'>[]).map((r) => ({ table, ...r })),
+  );
 }

@@ -37,6 +37,8 @@ export interface RunRow {
   control: 'pause' | 'cancel' | null;
   wantsResume: boolean;
   backend: string | null;
+  /** Cores (data-parallel workers) it trains or last trained with; null before it first ran. */
+  cores: number | null;
   seed: number;
   appVersion: string;
   createdAt: string;
@@ -63,6 +65,7 @@ interface RawRun {
   control: 'pause' | 'cancel' | null;
   wants_resume: number;
   backend: string | null;
+  cores: number | null;
   seed: number;
   app_version: string;
   created_at: string;
@@ -89,6 +92,7 @@ const toRun = (r: RawRun): RunRow => ({
   control: r.control,
   wantsResume: r.wants_resume === 1,
   backend: r.backend,
+  cores: r.cores,
   seed: r.seed,
   appVersion: r.app_version,
   createdAt: r.created_at,
@@ -374,4 +378,25 @@ export function listCheckpoints(db: Db, runId: number): CheckpointRow[] {
 
 export function deleteCheckpointRow(db: Db, id: number): void {
   db.prepare('DELETE FROM checkpoints WHERE id = ?').run(id);
+}
+
+/** The speed of the newest training step any run recorded, with the workers (cores) that run holds or last held. */
+export interface LatestStepSpeed {
+  runId: number;
+  name: string;
+  step: number;
+  workers: number | null;
+  imagesPerSec: number;
+}
+
+/** The newest step metric with a speed over all runs (`alphanet doctor` shows it per worker); undefined: none yet. */
+export function latestStepSpeed(db: Db): LatestStepSpeed | undefined {
+  const r = db
+    .prepare(
+      `SELECT r.id AS runId, r.name AS name, m.step AS step, r.cores AS workers, m.images_per_sec AS imagesPerSec
+         FROM step_metrics m JOIN runs r ON r.id = m.run_id
+        WHERE m.images_per_sec IS NOT NULL ORDER BY m.time DESC, m.step DESC LIMIT 1`,
+    )
+    .get() as LatestStepSpeed | undefined;
+  return r;
 }

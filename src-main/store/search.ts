@@ -265,6 +265,8 @@ export interface SearchRow extends SearchInput {
   wantsResume: boolean;
   /** Backend it ran on last. */
   backend: string | null;
+  /** Cores it holds while running (one: candidates are evaluated one after another); null before it first ran. */
+  cores: number | null;
   evaluations: number;
   elapsedMs: number;
   etaMs: number | null;
@@ -300,6 +302,7 @@ const toSearch = (r: Record<string, unknown>): SearchRow => ({
   control: r.control as 'pause' | 'cancel' | null,
   wantsResume: r.wants_resume === 1,
   backend: r.backend as string | null,
+  cores: r.cores as number | null,
   evaluations: r.evaluations as number,
   elapsedMs: r.elapsed_ms as number,
   etaMs: r.eta_ms as number | null,

@@ -16,7 +16,6 @@
  * is then broken and every later step fails too, so the run fails cleanly and can be resumed.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
@@ -33,7 +32,6 @@ import {
   type SearchSpace,
   type Supernet,
 } from '../engine';
-import type { TrainConfig } from './config';
 
 /** Where a parameter sits in the shared weight and gradient buffers (float32 elements). */
 export interface ParamSlot {
@@ -93,35 +91,6 @@ export interface WorkerStats {
   /** High-water mark of its memory (the WASM heap on wasm), bytes. */
   peakBytes: number;
   hash?: string;
-}
-
-/** The cores this machine offers. */
-export function machineCores(): number {
-  return Math.max(1, availableParallelism());
-}
-
-/**
- * Smallest shard `auto` makes, in images: each shard normalises with its own batch statistics, which grow noisy
- * below ~8 images (the reference trains 32 per GPU). An explicit `workers` may go lower.
- */
-export const MIN_AUTO_SHARD = 8;
-
-/**
- * How many data-parallel workers a run uses: its `workers` setting (`auto` = every core it may use, `cores`, as long
- * as the batch divides into equal shards of at least MIN_AUTO_SHARD images). Native TensorFlow backends already use
- * every core themselves and train with one. Throws when an explicit count does not divide the batch.
- */
-export function resolveWorkers(c: Pick<TrainConfig, 'workers' | 'batchSize'>, opts: { cores?: number; backend?: string } = {}): number {
-  const cores = Math.max(1, opts.cores ?? machineCores());
-  const native = opts.backend !== undefined && opts.backend !== 'wasm' && opts.backend !== 'cpu';
-  if (c.workers === 'auto') {
-    if (native) return 1;
-    for (let n = Math.min(cores, Math.floor(c.batchSize / MIN_AUTO_SHARD)); n > 1; n--) if (c.batchSize % n === 0) return n;
-    return 1;
-  }
-  if (c.batchSize % c.workers !== 0) throw new DataParallelError(`workers: ${c.workers} workers need a batch size divisible by ${c.workers}, got ${c.batchSize}`);
-  if (native && c.workers > 1) throw new DataParallelError(`workers: ${c.workers} workers need the wasm or cpu backend (the '${opts.backend}' backend uses every core by itself)`);
-  return c.workers;
 }
 
 /**

@@ -2,8 +2,10 @@
  * The parent side of training: a queue of runs, each trained in its own runner process.
  *
  * - `enqueue` validates a config and stores a `queued` run; `resume` queues a paused (or crashed) run again.
- * - At most `maxConcurrent` runs train at once (default 1) — counting live runs of *other* processes sharing the
- *   database, so a CLI and the app do not oversubscribe the CPU; the next queued run starts by itself.
+ * - Runs hold cores, one per data-parallel worker, out of a budget shared with searches (`cores`, settings `jobCores`,
+ *   default every core) — counting live jobs of *other* processes sharing the database, so a CLI and the app do not
+ *   oversubscribe the CPU; a run with `workers: auto` takes the cores free when it starts (two runs queued together on
+ *   two cores: the first takes both; `workers: 1` each: side by side). The next queued run starts by itself.
  * - The manager claims a run (`queued|paused|failed → running`, atomically), forks the runner, relays its typed
  *   messages as events, and when the runner exits checks the row: a run still `running` then means the runner died
  *   without a final status (crash, out of memory, kill -9), and it becomes `failed` with the reason.
@@ -27,6 +29,7 @@ import { configSpace, defaultRunName, parseTrainConfig, type TrainConfig } from 
 import { resolveDataset } from './resolve-dataset';
 import { RunnerToParentSchema, type ParentToRunner, type RunnerToParent } from './messages';
 import { runDir } from './paths';
+import { resolveWorkers } from './workers';
 import { version as appVersion } from '../../package.json';
 
 export { pidAlive, pipeRunnerOutput, stderrTail } from '../jobs/runner-process';
@@ -60,7 +63,9 @@ export interface RunManagerOptions {
   home: string;
   /** Default: the home's database, opened here (and closed by `close`). */
   db?: Db;
-  /** Runs training at once across every process sharing the database (default 1). */
+  /** Cores all jobs (runs and searches) may hold at once, across processes (default every core). */
+  cores?: number;
+  /** At most this many runs at once, across processes (default: as many as the cores hold). */
   maxConcurrent?: number;
   /** How runners start (default: `forkRunner(defaultRunnerPath())`). */
   spawn?: SpawnRunner;
@@ -94,7 +99,17 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       get: getRun,
       list: (db, status) => listRuns(db, { status }),
       defaultSpawn: () => forkRunner(defaultRunnerPath()),
-      startMessage: (home, runId, resume) => ({ type: 'start', home, runId, resume }),
+      startMessage: (home, runId, resume, cores) => ({ type: 'start', home, runId, resume, cores }),
+      // One core per data-parallel worker: `auto` takes what is free now, an explicit count waits for its cores.
+      cores: (row, free) => {
+        let c: TrainConfig;
+        try {
+          c = parseTrainConfig(row.config, `config of run ${row.id}`);
+        } catch {
+          return 1; // its runner fails it with the reason
+        }
+        return c.workers === 'auto' ? resolveWorkers(c, { cores: free }) : c.workers;
+      },
       relay: (runId, raw) => {
         const m = RunnerToParentSchema.safeParse(raw);
         this.emit('message', runId, m.success ? m.data : { type: 'error', message: `malformed message from the runner: ${JSON.stringify(raw).slice(0, 200)}` });

@@ -6,7 +6,14 @@ import { z } from 'zod';
 
 export const ParentToRunnerSchema = z.discriminatedUnion('type', [
   /** Train run `runId` of the database in `home` (the row holds the config). `resume`: continue from its checkpoint. */
-  z.strictObject({ type: z.literal('start'), home: z.string().min(1), runId: z.number().int().positive(), resume: z.boolean() }),
+  z.strictObject({
+    type: z.literal('start'),
+    home: z.string().min(1),
+    runId: z.number().int().positive(),
+    resume: z.boolean(),
+    /** Cores the queue gave the run: at most this many data-parallel workers (default: every core). */
+    cores: z.number().int().positive().optional(),
+  }),
   /** Stop after the current step with a checkpoint; the run becomes `paused`. */
   z.strictObject({ type: z.literal('pause') }),
   /** Stop after the current step; the run becomes `cancelled`. */

@@ -12,7 +12,8 @@ import { datasetSource, resolveDataset } from './dataset-source';
 import { ParentToRunnerSchema, type RunnerToParent } from './messages';
 import { runDir } from './paths';
 import { Trainer } from './trainer';
-import { DataParallel, resolveWorkers, trainWorkerPath } from './data-parallel';
+import { DataParallel, trainWorkerPath } from './data-parallel';
+import { resolveWorkers } from './workers';
 import { configSpace } from './config';
 import type { ChildTransport } from './transport';
 
@@ -42,7 +43,7 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
       return;
     }
     started = true;
-    void runOne(msg.home, msg.runId, msg.resume, () => request, send).then(
+    void runOne(msg.home, msg.runId, msg.resume, msg.cores, () => request, send).then(
       () => t.drain().then(() => exit(0)),
       () => t.drain().then(() => exit(1)),
     );
@@ -50,7 +51,7 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
   send({ type: 'ready', pid: process.pid });
 }
 
-async function runOne(home: string, runId: number, resume: boolean, ipcRequest: () => 'pause' | 'cancel' | null, send: (m: RunnerToParent) => void): Promise<void> {
+async function runOne(home: string, runId: number, resume: boolean, cores: number | undefined, ipcRequest: () => 'pause' | 'cancel' | null, send: (m: RunnerToParent) => void): Promise<void> {
   let db: Db | undefined;
   let step = 0;
   try {
@@ -62,7 +63,9 @@ async function runOne(home: string, runId: number, resume: boolean, ipcRequest: 
     setJobRuntime(db, 'runs', runId, { backend: backend.chosen, pid: process.pid });
     const info = await resolveDataset(home, db, run.datasetId ?? config.dataset);
     const data = datasetSource(home, info, { batchSize: config.batchSize, seed: config.seed, augment: config.augment });
-    const workers = resolveWorkers(config, { cores: coresFor(), backend: backend.chosen });
+    const workers = resolveWorkers(config, { cores, backend: backend.chosen });
+    // What the run really holds (fewer than the queue gave when the batch does not split further): the queue counts it.
+    setJobRuntime(db, 'runs', runId, { cores: workers });
     let lastPoll = 0;
     let dbRequest: 'pause' | 'cancel' | null = null;
     const store = db;
@@ -126,10 +129,4 @@ async function runOne(home: string, runId: number, resume: boolean, ipcRequest: 
   } finally {
     db?.close();
   }
-}
-
-/** The cores this runner may use: `ALPHANET_JOB_CORES` (set by the job queue that started it), else every core. */
-function coresFor(): number | undefined {
-  const n = Number(process.env.ALPHANET_JOB_CORES);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

@@ -15,7 +15,7 @@ export const canResume = (r: RunSummary): boolean => r.status === 'paused' || r.
 export const canCancel = (r: RunSummary): boolean => ACTIVE_STATUSES.has(r.status);
 export const canDelete = (r: RunSummary): boolean => r.status !== 'running';
 
-export type SortKey = 'name' | 'status' | 'progress' | 'etaSec' | 'bestAccuracy' | 'distillation' | 'datasetName' | 'createdAt';
+export type SortKey = 'name' | 'status' | 'progress' | 'workers' | 'etaSec' | 'bestAccuracy' | 'distillation' | 'datasetName' | 'createdAt';
 export interface SortState {
   key: SortKey;
   dir: 'asc' | 'desc';

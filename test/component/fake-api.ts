@@ -70,6 +70,7 @@ export function run(id: number, name: string, over: Partial<RunSummary> = {}): R
     spaceId: 'tiny',
     distillation: 'adaptive-alpha',
     backend: 'wasm',
+    workers: 1,
     step: 10,
     totalSteps: 10,
     epoch: 1,

@@ -9,7 +9,8 @@ import { sql as pins } from './004-pins';
 import { sql as valBefore } from './005-val-before';
 import { sql as predictors } from './006-predictors';
 import { sql as clusters } from './007-clusters';
-import { sql as clusterJobs } from './008-cluster-jobs';
+import { sql as jobCores } from './008-job-cores';
+import { sql as clusterJobs } from './009-cluster-jobs';
 
 export interface Migration {
   name: string;
@@ -24,5 +25,6 @@ export const MIGRATIONS: Migration[] = [
   { name: '005-val-before', sql: valBefore },
   { name: '006-predictors', sql: predictors },
   { name: '007-clusters', sql: clusters },
-  { name: '008-cluster-jobs', sql: clusterJobs },
+  { name: '008-job-cores', sql: jobCores },
+  { name: '009-cluster-jobs', sql: clusterJobs },
 ];

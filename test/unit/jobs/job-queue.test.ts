@@ -49,7 +49,7 @@ afterAll(() => {
   for (const c of children) c.kill();
 });
 
-function setup(o: { maxConcurrent?: number; adoptQueued?: boolean; pollMs?: number; spawn?: () => FakeRunner; db?: Db } = {}) {
+function setup(o: { maxConcurrent?: number; cores?: number; want?: (row: RunRow, free: number) => number; adoptQueued?: boolean; pollMs?: number; spawn?: () => FakeRunner; db?: Db } = {}) {
   const db = o.db ?? openDatabase(join(mkdtempSync(join(tmpdir(), 'job-queue-')), 'alphanet.db'));
   const runners: FakeRunner[] = [];
   const relayed: [number, unknown][] = [];
@@ -71,8 +71,9 @@ function setup(o: { maxConcurrent?: number; adoptQueued?: boolean; pollMs?: numb
     relay: (id, raw) => relayed.push([id, raw]),
     status: (row) => statuses.push([row.id, row.status]),
     note: (_db, row, k, message) => notes.push([row.id, k, message]),
+    ...(o.want ? { cores: o.want } : {}),
   };
-  const q = new JobQueue(kind, { home: '/nowhere', db, maxConcurrent: o.maxConcurrent, adoptQueued: o.adoptQueued, pollMs: o.pollMs, spawn: o.spawn });
+  const q = new JobQueue(kind, { home: '/nowhere', db, maxConcurrent: o.maxConcurrent, cores: o.cores ?? 2, adoptQueued: o.adoptQueued, pollMs: o.pollMs, spawn: o.spawn });
   const mk = () => createRun(db, { name: 'r', config: {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' }).id;
   return { db, q, runners, relayed, statuses, notes, mk };
 }
@@ -213,8 +214,62 @@ describe('JobQueue', () => {
     app.q.close();
   });
 
-  it('refuses a bad maxConcurrent with the manager error, before opening anything', () => {
+  it('refuses a bad maxConcurrent or cores with the manager error, before opening anything', () => {
     expect(() => setup({ maxConcurrent: 0 })).toThrow(new FakeError('maxConcurrent must be a positive integer, got 0'));
     expect(() => setup({ maxConcurrent: 1.5 })).toThrow(FakeError);
+    expect(() => setup({ cores: 0 })).toThrow(new FakeError('cores must be a positive integer, got 0'));
+  });
+
+  it('fills a budget of cores: 1-core jobs side by side; a bigger one waits its turn for free cores (first come, first served)', async () => {
+    // The job's config names the cores it wants ("auto": what is free).
+    const want = (row: RunRow, free: number) => ((row.config as { cores?: number }).cores ?? free);
+    const { db, q, runners, mk } = setup({ cores: 2, want, pollMs: 20 });
+    const make = (cores?: number) => createRun(db, { name: 'r', config: cores ? { cores } : {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' }).id;
+    const [a, b, c, d] = [make(1), make(1), make(2), make(1)];
+    for (const id of [a, b, c, d]) q.add(id);
+    expect(q.activeIds).toEqual([a, b]); // two 1-core jobs side by side on two cores
+    expect([getRun(db, a).cores, getRun(db, b).cores]).toEqual([1, 1]);
+    const end = (i: number, id: number) => {
+      transitionJob(db, 'runs', id, 'finished', { pid: null }, ['running']);
+      runners[i].exit(0);
+    };
+    end(0, a);
+    expect(getRun(db, c).status).toBe('queued'); // one core free, it wants two: d (behind it) waits too
+    expect(getRun(db, d).status).toBe('queued');
+    end(1, b);
+    expect(q.activeIds).toEqual([c]);
+    expect(getRun(db, c).cores).toBe(2);
+    end(2, c);
+    expect(q.activeIds).toEqual([d]);
+    // "auto" takes every free core; one asking for more than the whole budget runs alone rather than never.
+    const e = make();
+    const f = make(3);
+    q.add(e);
+    expect(getRun(db, e)).toMatchObject({ status: 'running', cores: 1 }); // d holds the other core
+    q.add(f);
+    end(3, d);
+    expect(getRun(db, f).status).toBe('queued');
+    end(4, e);
+    expect(getRun(db, f)).toMatchObject({ status: 'running', cores: 3 });
+    q.close();
+  });
+
+  it('counts the cores of every job table and process: a search running elsewhere holds one', async () => {
+    const { db, q, mk } = setup({ cores: 2, want: () => 2, pollMs: 20 });
+    const search = db
+      .prepare(
+        `INSERT INTO searches (run_id, name, kind, config, budget, objective, split, calibration_batches, calibration_batch_size, calibration_seed,
+           checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, total, app_version, status, created_at, updated_at)
+         VALUES (?, 's', 'evolution', '{}', '{}', 'mflops', 'val', 1, 1, 0, '/x', 'h', 0, 'auto', 1, 't', 'queued', 't', 't')`,
+      )
+      .run(mk()).lastInsertRowid as number;
+    transitionJob(db, 'searches', search, 'running', { pid: otherProcess(), cores: 1 });
+    const run = mk();
+    q.add(run);
+    expect(getRun(db, run).status).toBe('queued');
+    transitionJob(db, 'searches', search, 'finished', { pid: null });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(getRun(db, run)).toMatchObject({ status: 'running', cores: 2 });
+    q.close();
   });
 });

@@ -1,10 +1,10 @@
 /**
  * The service's subnet, search, export and comparison methods on two briefly trained tiny runs in one home
- * (adaptive α and KL, the comparison the Compare page exists for): evaluation in a CLI child answering from the cache
+ * (adaptive α and KL, the comparison the Compare page exists for): evaluation in the engine worker answering from the cache
  * the second time, pins, a search started → `searches.event` status/evaluated/front → finished with its front, field
  * errors before anything starts, an export in both formats with provenance, the comparison against one shared
  * reference, and deleting a run with searches (refused while one runs, cascading after). Needs the build
- * (out/main/{cli,runner,search-runner,data-worker}.js): `npx electron-vite build`.
+ * (out/main/{engine-worker,runner,search-runner,data-worker}.js): `npx electron-vite build`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

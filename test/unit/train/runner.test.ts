@@ -57,8 +57,8 @@ const progressSteps = (m: RunManager, runId: number, cb: (step: number) => void)
   });
 
 describe('run lifecycle through the manager', () => {
-  it('queues a second run until the first is done (one at a time), then starts it by itself', async () => {
-    const m = new RunManager({ home: SHARED, spawn: spawnWasmRunner });
+  it('with one core for jobs: queues a second run until the first is done, then starts it by itself', async () => {
+    const m = new RunManager({ home: SHARED, spawn: spawnWasmRunner, cores: 1 });
     const a = await m.enqueue(tinyDemoConfig({ stepsPerEpoch: 2, validation: { calibrationBatches: 1, calibrationBatchSize: 8, randomSubnets: 0, maxImages: 16 } }));
     const b = await m.enqueue(tinyDemoConfig({ stepsPerEpoch: 2, seed: 1, validation: { calibrationBatches: 1, calibrationBatchSize: 8, randomSubnets: 0, maxImages: 16 } }));
     expect(getRun(m.db, a.id).status).toBe('running');
