@@ -13,7 +13,7 @@ import { BACKENDS } from '../engine/core';
 import type { ArchJson, ProvenanceJson } from '../export';
 import type { LatencyTableInfo } from '../ipc/api-types';
 import type { DeviceFingerprint, LatencyErrorReport, LatencyTable, Timing } from '../search/latency';
-import type { EvaluationRow } from '../store/search';
+import type { EvaluationRow } from '../store/evaluations';
 
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();

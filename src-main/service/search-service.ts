@@ -24,16 +24,14 @@ import type { Db } from '../store/db';
 import { getRun, listCheckpoints, type RunRow } from '../store/runs';
 import {
   EvaluationNotFoundError,
-  findRunFront,
-  findSearchFront,
   getEvaluation,
-  getSearch,
   listEvaluations,
   pinnedEvaluationIds,
   setEvaluationPinned,
   type EvaluationRow,
-  type SearchRow,
-} from '../store/search';
+} from '../store/evaluations';
+import { findRunFront, findSearchFront } from '../store/fronts';
+import { getSearch, type SearchRow } from '../store/searches';
 import { configSpace, parseTrainConfig } from '../train/config';
 import type { EngineWorker } from './engine-worker';
 import { budgetTable, configDiff, frontOf, frontScope, mflopsReference } from './compare';
