@@ -6,7 +6,8 @@
 import { jobCores } from '../settings';
 import { Option, type Command } from 'commander';
 import { type Db } from '../store/db';
-import { SEARCH_STATUSES, findSearchFront, listSearches, type SearchRow, type SearchStatus } from '../store/search';
+import { SEARCH_STATUSES, listSearches, type SearchRow, type SearchStatus } from '../store/searches';
+import { findSearchFront } from '../store/fronts';
 import { DEFAULT_EVOLUTION_CONFIG, checkBudget, type Budget } from '../search/evolution';
 import { findLatencyTable } from '../search/latency-tables';
 import { latencyPredictor } from '../search/latency';
@@ -31,7 +32,7 @@ function formatSearch(s: SearchRow): string {
 export function formatSearchMessage(m: SearchRunnerToParent): string | undefined {
   switch (m.type) {
     case 'evaluated':
-      return `  #${m.position + 1} ${m.genomeId} (${m.origin}, gen ${m.generation}) top-1 ${pct(m.accuracy)}, ${fx(m.mflops)} MFLOPs${m.latencyMs !== null ? `, ${fx(m.latencyMs)} ms` : ''}${m.cached ? ' [cached]' : ''}`;
+      return `  #${m.position + 1} ${m.genomeId} (${m.origin}, gen ${m.generation}) top-1 ${pct(m.accuracy)}${m.predicted !== undefined ? ` (predicted ${pct(m.predicted)})` : ''}, ${fx(m.mflops)} MFLOPs${m.latencyMs !== null ? `, ${fx(m.latencyMs)} ms` : ''}${m.cached ? ' [cached]' : ''}`;
     case 'progress':
       return `search ${m.searchId}: ${m.evaluations}/${m.total} evaluated, generation ${m.generation}, front ${m.frontSize}${m.best ? `, best ${pct(m.best.accuracy)} at ${fx(m.best.cost)}` : ''}, ETA ${m.etaMs === null ? '?' : duration(m.etaMs / 1000)}`;
     case 'event':
@@ -110,6 +111,8 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .addOption(new Option('--split <split>', 'split the accuracy is measured on (default val; test leaks into the choice)').choices(['val', 'test']))
     .option('--calibration-batches <n>', 'BN calibration batches (default: the run\'s validation setting)', positiveInt('--calibration-batches'))
     .addOption(new Option('--checkpoint <which>', 'checkpoint to search (default latest)').choices(['latest', 'best']))
+    .option('--predictor', 'predictor-guided: score --screen × the candidates per generation with the run\'s accuracy predictor (`alphanet predictor <run> --build`) and evaluate the most promising; refitted after every generation')
+    .option('--screen <n>', 'with --predictor: candidates scored per real evaluation (default 8)', positiveInt('--screen'))
     .option('--name <name>', 'search name')
     .action(
       async (
@@ -133,16 +136,20 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches?: number;
           checkpoint?: 'latest' | 'best';
           name?: string;
+          predictor?: boolean;
+          screen?: number;
         },
       ) => {
         const h = ctx.home();
+        if (o.screen !== undefined && !o.predictor) throw new CliError('--screen goes with --predictor');
+        if (o.predictor && o.kind === 'random') throw new CliError('--predictor guides the evolutionary search, not --kind random');
         if (o.evaluations !== undefined && o.kind !== 'random') throw new CliError('--evaluations goes with --kind random (an evolutionary search makes P + G·(M + C) evaluations)');
         const budget: Budget = { mflopsMin: o.mflopsMin, mflopsMax: o.mflopsMax, mparamsMax: o.paramsMax, latencyMaxMs: o.latencyMax };
         const request: SearchRequestInput = {
           runId,
           kind: o.kind,
           name: o.name,
-          config: { populationSize: o.population, mutateSize: o.mutate, crossoverSize: o.crossover, mutateProb: o.mutateProb, crossoverProb: o.crossoverProb, generations: o.generations, seed: o.seed },
+          config: { populationSize: o.population, mutateSize: o.mutate, crossoverSize: o.crossover, mutateProb: o.mutateProb, crossoverProb: o.crossoverProb, generations: o.generations, seed: o.seed, ...(o.predictor ? { screen: o.screen ?? 8 } : {}) },
           evaluations: o.evaluations,
           budget: Object.fromEntries(Object.entries(budget).filter(([, v]) => v !== undefined)),
           objective: o.objective,

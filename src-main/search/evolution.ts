@@ -39,7 +39,7 @@ import {
   type Genome,
   type SearchSpace,
 } from '../engine/core';
-import { ParetoFront, paretoLayers, type FrontPoint } from './pareto';
+import { ParetoFront, hypervolume, paretoLayers, type FrontPoint } from './pareto';
 
 /** Budgets, any combination. Bounds are inclusive. */
 export interface Budget {
@@ -71,6 +71,12 @@ export interface EvolutionConfig {
   seed: number;
   /** Tries to draw one candidate within the budget before giving up (or falling back). Default 2000. */
   maxTries: number;
+  /**
+   * Predictor-guided search (issue 18): draw `screen` × as many candidates per generation, score them with the
+   * accuracy predictor (`SearchOptions.predictor`) and evaluate only the generation's usual number, chosen by
+   * predicted hypervolume improvement. Absent: plain evolution. Evolution only.
+   */
+  screen?: number;
 }
 
 export const DEFAULT_EVOLUTION_CONFIG: EvolutionConfig = {
@@ -103,6 +109,18 @@ export interface Candidate {
   origin: CandidateOrigin;
   /** Parent genome IDs (mutation: one, crossover: two). */
   parents?: string[];
+  /** Predictor-guided search: the accuracy the predictor gave it when it was chosen (never a measurement). */
+  predicted?: number;
+}
+
+/**
+ * The accuracy predictor a guided search screens candidates with. Predictions are in the evaluator's accuracy unit;
+ * they only choose what to evaluate — the archive, the front and everything reported hold measured accuracies.
+ */
+export interface AccuracyScreen {
+  predict(genomes: Genome[]): ArrayLike<number>;
+  /** Before each generation after the first: learn from the real evaluations so far (awaited). */
+  refit?(archive: readonly ArchiveEntry[]): Promise<void>;
 }
 
 export interface ArchiveEntry {
@@ -119,6 +137,8 @@ export interface ArchiveEntry {
   index: number;
   origin: CandidateOrigin;
   parents?: string[];
+  /** Predictor-guided search: the predicted accuracy that chose it (`accuracy` is the measured one). */
+  predicted?: number;
   /** Evaluation wall time in ms. */
   ms: number;
   /** Everything the evaluator returned. */
@@ -176,6 +196,8 @@ export interface SearchOptions {
   /** Default 'mflops'. 'latency' needs `latencyPredictor`. */
   objective?: Objective;
   latencyPredictor?: LatencyPredictor;
+  /** Needed when `config.screen` is set: the accuracy predictor that screens candidates. */
+  predictor?: AccuracyScreen;
   /** A state from `onEvaluated` / a previous outcome: continue it (its settings win over the ones given here). */
   resume?: SearchState;
   /** Stops before the next evaluation; the outcome then has `done: false` and a resumable state. */
@@ -302,6 +324,7 @@ interface Ctx {
   state: SearchState;
   rng: Rng;
   evaluated: Map<string, ArchiveEntry>;
+  predictor?: AccuracyScreen;
 }
 
 function costsOf(ctx: Ctx, g: Genome) {
@@ -357,11 +380,15 @@ function drawGeneration(ctx: Ctx): Candidate[] {
     for (let i = 0; i < n; i++) out.push(take({ genome: drawRandomOrThrow(ctx, used), origin: 'random' }));
     return out;
   }
+  // Predictor-guided: draw `screen` × the candidates, keep the usual number (the predictor chooses).
+  const factor = cfg.screen ?? 1;
   if (state.generation === 0) {
     const min = minGenome(space);
     if (inBudget(ctx, min)) out.push(take({ genome: min, origin: 'min' }));
-    while (out.length < cfg.populationSize) out.push(take({ genome: drawRandomOrThrow(ctx, used), origin: 'random' }));
-    return out;
+    const want = cfg.populationSize - out.length;
+    const pool: Candidate[] = [];
+    for (let i = 0; i < want * factor; i++) pool.push(take({ genome: drawRandomOrThrow(ctx, used), origin: 'random' }));
+    return [...out, ...(factor > 1 ? screenCandidates(ctx, pool, want) : pool)];
   }
   const pool = parentPool(ctx);
   const fresh = (g: Genome, parents: Genome[]) => {
@@ -382,9 +409,55 @@ function drawGeneration(ctx: Ctx): Candidate[] {
     }
     return { genome: drawRandomOrThrow(ctx, used), origin: 'random-fallback' };
   };
-  for (let i = 0; i < cfg.mutateSize; i++) out.push(take(breed('mutate')));
-  for (let i = 0; i < cfg.crossoverSize; i++) out.push(take(breed('crossover')));
-  return out;
+  for (let i = 0; i < cfg.mutateSize * factor; i++) out.push(take(breed('mutate')));
+  for (let i = 0; i < cfg.crossoverSize * factor; i++) out.push(take(breed('crossover')));
+  return factor > 1 ? screenCandidates(ctx, out, cfg.mutateSize + cfg.crossoverSize) : out;
+}
+
+/**
+ * Chooses `k` of the pool by predicted hypervolume improvement, greedily: each pick is the candidate whose
+ * (predicted accuracy, cost) point adds the most hypervolume to the archive's measured points plus the picks so
+ * far (the reference box spans all of them), so the picks spread along the front instead of crowding at the
+ * largest subnets. Candidates predicted to be dominated come last, nearest to the front first. Pool order breaks
+ * ties, so the choice is deterministic.
+ */
+function screenCandidates(ctx: Ctx, pool: Candidate[], k: number): Candidate[] {
+  if (!ctx.predictor) throw new Error('a predictor-guided search needs an accuracy predictor');
+  const predicted = ctx.predictor.predict(pool.map((c) => c.genome));
+  if (predicted.length !== pool.length) throw new Error(`the accuracy predictor returned ${predicted.length} predictions for ${pool.length} candidates`);
+  const pts = pool.map((c, i) => {
+    const costs = costsOf(ctx, c.genome);
+    const p = Number(predicted[i]);
+    if (!Number.isFinite(p)) throw new Error(`the accuracy predictor returned no finite accuracy for candidate ${i}`);
+    return { c, accuracy: p, cost: ctx.state.objective === 'latency' ? costs.latencyMs! : costs.mflops };
+  });
+  const current: { accuracy: number; cost: number }[] = ctx.state.archive.map((e) => ({ accuracy: e.accuracy, cost: e.cost }));
+  const all = [...current, ...pts];
+  const ref = {
+    costRef: Math.max(...all.map((p) => p.cost)) * (1 + 1e-6) + 1e-9,
+    accRef: Math.min(...all.map((p) => p.accuracy)) - 1e-6,
+  };
+  const chosen: Candidate[] = [];
+  const left = pts.slice();
+  let hv = hypervolume(current, ref);
+  while (chosen.length < k && left.length) {
+    let best = 0;
+    let bestScore = -Infinity;
+    left.forEach((p, i) => {
+      const gain = hypervolume([...current, p], ref) - hv;
+      // Dominated: how far below the best accuracy at no higher cost (negative, so nearer is better).
+      const score = gain > 0 ? gain : -current.reduce((g, q) => (q.cost <= p.cost ? Math.max(g, q.accuracy - p.accuracy) : g), 0);
+      if (score > bestScore) {
+        bestScore = score;
+        best = i;
+      }
+    });
+    const [p] = left.splice(best, 1);
+    current.push(p);
+    hv = hypervolume(current, ref);
+    chosen.push({ ...p.c, predicted: p.accuracy });
+  }
+  return chosen;
 }
 
 /** Pareto layers of the archive until ≥ populationSize subnets (ties broken by evaluation order). */
@@ -404,10 +477,11 @@ function totalEvaluations(s: SearchState): number {
 }
 
 function validateConfig(c: EvolutionConfig): void {
-  const ints: (keyof EvolutionConfig)[] = ['populationSize', 'mutateSize', 'crossoverSize', 'generations', 'maxTries'];
+  const ints: (keyof Omit<EvolutionConfig, 'screen'>)[] = ['populationSize', 'mutateSize', 'crossoverSize', 'generations', 'maxTries'];
   for (const k of ints) if (!Number.isInteger(c[k]) || c[k] < 0) throw new Error(`${k} must be an integer ≥ 0, got ${c[k]}`);
   if (c.populationSize < 1) throw new Error('populationSize must be ≥ 1');
   if (c.maxTries < 1) throw new Error('maxTries must be ≥ 1');
+  if (c.screen !== undefined && (!Number.isInteger(c.screen) || c.screen < 2)) throw new Error(`screen must be an integer ≥ 2, got ${c.screen}`);
   for (const k of ['mutateProb', 'crossoverProb'] as const) if (!(c[k] >= 0 && c[k] <= 1)) throw new Error(`${k} must be in [0, 1], got ${c[k]}`);
 }
 
@@ -442,8 +516,12 @@ async function runSearch(kind: SearchKind, opts: SearchOptions, targetEvaluation
   if (state.objective === 'latency' && !opts.latencyPredictor) throw new Error("objective 'latency' needs a latency predictor");
   const latency = opts.latencyPredictor;
   checkBudget(opts.space, state.budget, state.numClasses, latency);
+  if (state.config.screen !== undefined) {
+    if (kind !== 'evolution') throw new Error('predictor screening (screen) is for the evolutionary search');
+    if (!opts.predictor) throw new Error('a predictor-guided search (screen) needs an accuracy predictor');
+  }
 
-  const ctx: Ctx = { space: opts.space, numClasses: state.numClasses, latency, state, rng: new Rng(state.rng), evaluated: new Map() };
+  const ctx: Ctx = { space: opts.space, numClasses: state.numClasses, latency, state, rng: new Rng(state.rng), evaluated: new Map(), predictor: opts.predictor };
   const front = new ParetoFront<ArchiveEntry>();
   for (const e of state.archive) {
     ctx.evaluated.set(e.id, e);
@@ -477,6 +555,8 @@ async function runSearch(kind: SearchKind, opts: SearchOptions, targetEvaluation
         state.done = true;
         break;
       }
+      // Guided: the predictor learns from every real evaluation so far before it screens the next generation.
+      if (next > 0 && state.config.screen !== undefined) await opts.predictor!.refit?.(state.archive);
       state.generation = next;
       state.population = drawGeneration(ctx);
       state.cursor = 0;
@@ -518,6 +598,7 @@ async function runSearch(kind: SearchKind, opts: SearchOptions, targetEvaluation
       index: state.archive.length,
       origin: cand.origin,
       ...(cand.parents ? { parents: cand.parents } : {}),
+      ...(cand.predicted !== undefined ? { predicted: cand.predicted } : {}),
       ms,
       result,
     };

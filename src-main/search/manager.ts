@@ -37,15 +37,14 @@ import { listCheckpoints } from '../store/runs';
 import {
   createSearch,
   deleteSearch,
-  findSearchFront,
   getSearch,
   listSearches,
   listSearchMembers,
-  type FrontRow,
   type SearchMember,
   type SearchRow,
   type SearchStatus,
-} from '../store/search';
+} from '../store/searches';
+import { findSearchFront, type FrontRow } from '../store/fronts';
 import { formatIssues } from '../engine/core';
 import { JobQueue, type JobKind } from '../jobs/job-manager';
 import { defaultRunnerPath, forkRunner, type RunnerHandle } from '../train/manager';
@@ -64,6 +63,7 @@ import {
   type SearchRunnerToParent,
 } from './messages';
 import { evaluationSettings, runInfo } from './run-info';
+import { checkScreenPredictor } from './predictor-views';
 
 /** The parent's handle on one search runner process. */
 export type SearchRunnerHandle = RunnerHandle<ParentToSearchRunner>;
@@ -171,6 +171,7 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
     const ck = rows.find((c) => existsSync(c.path));
     if (!ck) throw new SearchManagerError(`run ${req.runId} has no ${req.checkpoint === 'best' ? 'best ' : ''}checkpoint${rows.length ? ' file left' : ''} to search; train it first`);
     const settings = evaluationSettings(info, { split: req.split, calibrationBatches: req.calibrationBatches, calibrationBatchSize: req.calibrationBatchSize, calibrationSeed: req.calibrationSeed });
+    if (config.screen !== undefined) checkScreenPredictor(this.db, req.runId, settings.split, ck);
     const total = req.kind === 'random' ? (req.evaluations ?? evolutionEvaluations(config)) : evolutionEvaluations(config);
     const s = createSearch(this.db, {
       runId: req.runId,

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { BACKENDS } from '../engine/core';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
-import { DEFAULT_EVOLUTION_CONFIG } from './evolution';
+import { DEFAULT_EVOLUTION_CONFIG, type EvolutionConfig } from './evolution';
 
 const int = z.number().int();
 const nonNegInt = int.nonnegative();
@@ -31,6 +31,11 @@ export const EvolutionConfigSchema = z.strictObject({
   seed: nonNegInt.optional(),
   /** Draws per candidate before falling back (default 2000). */
   maxTries: int.min(1).optional(),
+  /**
+   * Predictor-guided search: score `screen` × the candidates per generation with the run's accuracy predictor and
+   * evaluate only the usual number (absent: plain evolution). Needs a predictor of the searched checkpoint.
+   */
+  screen: int.min(2).max(64).optional(),
 });
 
 /** Budgets, any combination, inclusive bounds. */
@@ -69,6 +74,9 @@ export const SearchRequestSchema = z
     backend: z.enum(['auto', ...BACKENDS]).default('auto'),
   })
   .superRefine((r, ctx) => {
+    if (r.kind === 'random' && r.config.screen !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['config', 'screen'], message: 'predictor screening is for the evolutionary search' });
+    }
     if (r.kind === 'evolution' && r.evaluations !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['evaluations'], message: 'is for random search; an evolutionary search makes P + G·(M + C) evaluations' });
     }
@@ -81,7 +89,7 @@ export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 export type SearchRequestInput = z.input<typeof SearchRequestSchema>;
 
 /** The resolved evolution config of a request. */
-export function resolvedConfig(r: Pick<SearchRequest, 'config'>): typeof DEFAULT_EVOLUTION_CONFIG {
+export function resolvedConfig(r: Pick<SearchRequest, 'config'>): EvolutionConfig {
   const given = Object.fromEntries(Object.entries(r.config).filter(([, v]) => v !== undefined));
   return { ...DEFAULT_EVOLUTION_CONFIG, ...given };
 }
@@ -127,7 +135,10 @@ export const SearchEvaluatedSchema = z.strictObject({
   generation: int,
   origin: z.enum(['min', 'random', 'mutate', 'crossover', 'random-fallback']),
   parents: z.array(z.string()).optional(),
+  /** Measured top-1 (always: a predicted accuracy is never reported as this). */
   accuracy: z.number(),
+  /** Predictor-guided search: what the predictor said when it chose this subnet. */
+  predicted: z.number().optional(),
   loss: z.number(),
   mflops: z.number(),
   mparams: z.number(),

@@ -6,8 +6,8 @@
  */
 import type { Db } from '../store/db';
 import { getRun } from '../store/runs';
-import { getRunPredictor, type PredictorWithStatus } from '../store/predictors';
-import { listEvaluations, type EvalSplit } from '../store/search';
+import { PredictorNotFoundError, findRunPredictor, getRunPredictor, type PredictorWithStatus } from '../store/predictors';
+import { listEvaluations, type EvalSplit } from '../store/evaluations';
 import { configSpace, parseTrainConfig } from '../train/config';
 import type { Genome, SearchSpace } from '../engine/core';
 import { geneImportance, genomeScorer, type ImportanceReport, type PredictorModel } from './predictor';
@@ -71,4 +71,19 @@ export function runGeneImportance(db: Db, runId: number, opts: { split?: EvalSpl
   const space = runSpace(db, runId);
   const importance = geneImportance(space, genomeScorer(space, predictorModel(p)), { samples: opts.samples, seed: opts.seed });
   return { predictor: predictorSummary(p), importance };
+}
+
+/**
+ * A predictor-guided search screens with the run's predictor of the checkpoint it evaluates; refuses (one line, before
+ * anything is queued) when there is none.
+ */
+export function checkScreenPredictor(db: Db, runId: number, split: EvalSplit, ck: { sha256: string; step: number }): PredictorWithStatus {
+  const p = findRunPredictor(db, runId, split);
+  if (!p || p.checkpointSha256 !== ck.sha256) {
+    throw new PredictorNotFoundError(
+      `a predictor-guided search needs run ${runId}'s accuracy predictor of the checkpoint it searches (step ${ck.step}, ${split})` +
+        `${p ? `; the run's predictor is of step ${p.checkpointStep}` : ''}; build it with \`alphanet predictor ${runId} --build\``,
+    );
+  }
+  return p;
 }

@@ -8,8 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, genomeId, randomGenome, type Genome } from '../engine';
 import { version as appVersion } from '../../package.json';
 import { savePredictor, toPredictorMetrics, type PredictorRow } from '../store/predictors';
-import { listEvaluations, type EvaluationRow } from '../store/search';
+import { listEvaluations, type EvaluationRow } from '../store/evaluations';
+import type { AccuracyScreen } from './evolution';
+import { genomeEncoder, genomeScorer } from './predictor';
 import { buildPredictor, type BuildOptions, type Sample } from './predictor/build';
+import { fitMlp } from './predictor/fit';
+import { predictorModel } from './predictor-views';
 import type { EvaluationSettings } from './run-info';
 import { createRunEvaluator, type LoadedRun } from './run-subnets';
 
@@ -95,4 +99,38 @@ export async function buildRunPredictor(r: LoadedRun, settings: EvaluationSettin
     appVersion,
   });
   return { predictor, sampled };
+}
+
+/**
+ * The screen of a predictor-guided search over a loaded run: scores with the stored predictor, and before every later
+ * generation refits a fresh MLP (same layout and recipe, same seed, at most 100 epochs) on every evaluation of the
+ * checkpoint in the cache — the search's own real evaluations included. The stored predictor (and its held-out
+ * metrics) is left as it was. A fresh fit, not a warm start, so a resumed search refits to the same weights.
+ */
+export function runAccuracyScreen(
+  r: LoadedRun,
+  settings: EvaluationSettings,
+  stored: PredictorRow,
+  opts: { onRefit?: (info: { samples: number; ms: number }) => void } = {},
+): AccuracyScreen {
+  const encoder = genomeEncoder(r.space);
+  let score = genomeScorer(r.space, predictorModel(stored), encoder);
+  const fit = stored.fit as { epochs?: number; batchSize?: number; learningRate?: number; weightDecay?: number; seed?: number };
+  return {
+    predict: (gs) => score(gs),
+    refit: async () => {
+      const rows = predictorEvaluations(r, settings);
+      const t0 = performance.now();
+      const { mlp } = await fitMlp(encoder.encodeMany(rows.map((e) => e.genome as Genome)), rows.map((e) => e.accuracy), encoder.length, {
+        hidden: stored.layout.hidden,
+        epochs: Math.min(fit.epochs ?? 100, 100),
+        batchSize: fit.batchSize,
+        learningRate: fit.learningRate,
+        weightDecay: fit.weightDecay,
+        seed: fit.seed,
+      });
+      score = genomeScorer(r.space, { spaceId: r.space.id, mlp }, encoder);
+      opts.onRefit?.({ samples: rows.length, ms: performance.now() - t0 });
+    },
+  };
 }

@@ -15,21 +15,23 @@ import {
   getSearch,
   readSearchControl,
   readSearchState,
-  saveSearchFront,
   saveSearchProgress,
   setSearchControl,
   setSearchRuntime,
   transitionSearch,
-  type FrontData,
   type SearchRow,
-} from '../store/search';
+} from '../store/searches';
+import { saveSearchFront, type FrontData } from '../store/fronts';
 import type { ChildTransport } from '../train/transport';
 import { runEvolutionSearch, runRandomSearch, type Budget, type EvolutionConfig, type SearchOptions, type SearchState } from './evolution';
 import { findLatencyTable } from './latency-tables';
 import { latencyPredictor } from './latency';
 import { ParentToSearchRunnerSchema, type SearchRunnerToParent } from './messages';
+import { frontRecord } from './fronts';
 import { ParetoFront } from './pareto';
 import { createRunEvaluator, evaluationSettings, loadRun, lutSource, referencePoint, RunSubnetError } from './run-subnets';
+import { runAccuracyScreen } from './run-predictor';
+import { checkScreenPredictor } from './predictor-views';
 
 /** How often the runner looks at the search's `control` column (a pause or cancel from another process), ms. */
 const CONTROL_POLL_MS = 1000;
@@ -101,6 +103,14 @@ export async function runSearchJob(
       const settings = evaluationSettings(run, { split: s.split, calibrationBatches: s.calibrationBatches, calibrationBatchSize: s.calibrationBatchSize, calibrationSeed: s.calibrationSeed });
       const latency = lut ? lutSource(store, lut.table) : undefined;
       const evaluator = createRunEvaluator(run, settings, latency ? { latency } : {});
+      // Predictor-guided: the run's predictor of the pinned checkpoint screens, refitted on the cache every generation.
+      const screen = (s.config as Partial<EvolutionConfig>).screen;
+      const predictor =
+        screen !== undefined
+          ? runAccuracyScreen(run, settings, checkScreenPredictor(store, s.runId, s.split, { sha256: s.checkpointSha256, step: s.checkpointStep }), {
+              onRefit: (r) => send({ type: 'event', searchId, kind: 'predictor', message: `predictor refitted on ${r.samples} evaluated subnets in ${(r.ms / 1000).toFixed(1)} s` }),
+            })
+          : undefined;
       const ref = referencePoint(run.space, run.numClasses, s.objective, lut?.table);
       // A latency front is one device's: the table's.
       const deviceId = s.objective === 'latency' && latency ? latency.deviceId : null;
@@ -108,6 +118,7 @@ export async function runSearchJob(
         const outcome = await searchWithRecording(store, s, run.space, {
           numClasses: run.numClasses,
           latencyPredictor: lut ? latencyPredictor(lut.table, run.space) : undefined,
+          predictor,
           evaluate: async (g) => {
             const { row, cached } = await evaluator.evaluate(g);
             return { accuracy: row.accuracy, loss: row.loss, evaluationId: row.id, cached };
@@ -147,6 +158,7 @@ export async function runSearchJob(
 interface RecordingOptions {
   numClasses: number;
   latencyPredictor: SearchOptions['latencyPredictor'];
+  predictor?: SearchOptions['predictor'];
   evaluate: SearchOptions['evaluate'];
   ref: { costRef: number; accRef: number };
   deviceId: string | null;
@@ -191,6 +203,7 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
     budget: s.budget as Budget,
     objective: s.objective,
     latencyPredictor: o.latencyPredictor,
+    ...(o.predictor ? { predictor: o.predictor } : {}),
     ...(saved ? { resume: saved } : {}),
     signal: abort.signal,
     onEvaluated: async (entry, state) => {
@@ -208,7 +221,7 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
           cached,
         });
         saveSearchProgress(db, s.id, { state, evaluations: n, total: s.total, elapsedMs: state.elapsedMs, etaMs: (state.elapsedMs / n) * Math.max(0, s.total - n) });
-        saveSearchFront(db, s, front, o.ref, o.deviceId);
+        saveSearchFront(db, s, frontRecord(front, o.ref), o.deviceId);
       })();
       o.onCount(n);
       o.send({
@@ -222,6 +235,7 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
         origin: entry.origin,
         ...(entry.parents ? { parents: entry.parents } : {}),
         accuracy: entry.accuracy,
+        ...(entry.predicted !== undefined ? { predicted: entry.predicted } : {}),
         loss: entry.result.loss as number,
         mflops: entry.mflops,
         mparams: entry.mparams,
@@ -240,7 +254,7 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
   if (outcome.done) {
     db.transaction(() => {
       saveSearchProgress(db, s.id, { state: outcome.state, evaluations: outcome.archive.length, total: s.total, elapsedMs: outcome.state.elapsedMs, etaMs: 0 });
-      saveSearchFront(db, s, front, o.ref, o.deviceId);
+      saveSearchFront(db, s, frontRecord(front, o.ref), o.deviceId);
     })();
   }
   return outcome;

@@ -1,4 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { recordsOfRun } from '../../../src-main/bench/fidelity';
+import { openHomeDatabase } from '../../../src-main/store/db';
+import { createRun, insertEpochMetrics, insertStepMetrics, type StepMetric } from '../../../src-main/store/runs';
 import { engineAgreement, formatStudy, pairedGaps, spread, summarise, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
 
 // Three seeds of KL and adaptive α on one cell per engine; expected values worked out by hand below.
@@ -69,7 +75,7 @@ describe('fidelity study summary', () => {
     expect(a.difference).toBeCloseTo(0.02, 12); // 0.08 vs 0.06
     expect(a.tolerance).toBeCloseTo(0.04, 12); // local's range; torch's is 0
     expect(a.agree).toBe(true);
-    // Move torch's adaptive runs down by 5 points: its gap becomes 0.11, 0.03 away from local's 0.08 (> 0.04? no: 0.03 ≤ 0.04).
+    // Torch's adaptive runs 5 points lower: its gap becomes 0.11, 0.03 from local's 0.08 — within the 0.04 spread.
     const shifted = records.map((r) => (r.engine === 'torch' && r.loss === 'adaptive-alpha' ? { ...r, top1: r.top1 - 0.05 } : r));
     expect(engineAgreement(pairedGaps(shifted))[0].agree).toBe(true);
     // By 10 points: gap 0.16, 0.08 away from local's — outside the spread.
@@ -84,5 +90,44 @@ describe('fidelity study summary', () => {
     expect(md).toContain('| local | demo | 3 | adaptive-alpha | min | 3 | 64.0 ± 3.5 (60.0–66.0) | 40.0 % | 0.300 |');
     expect(md).toContain('| local | demo | 3 | min | 8.0 ± 2.0 (6.0–10.0) | 10.0, 6.0, 8.0 |');
     expect(md).toContain('| demo | 3 | min | 8.0 | 6.0 | 2.0 | 4.0 | yes |');
+  });
+});
+
+describe('fidelity study: records of a finished run', () => {
+  it('one record per subnet of the last validation, with the α share over all steps and the last epoch\'s divergences', () => {
+    const home = mkdtempSync(join(tmpdir(), 'fidelity-'));
+    const db = openHomeDatabase(home);
+    const r = createRun(db, { name: 'r', config: {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' });
+    const step = (n: number, epoch: number, share: number, minDiv: number, randDivs: number[]): StepMetric => ({
+      step: n,
+      epoch,
+      time: '2026-12-03T00:00:00.000Z',
+      lr: 0.1,
+      loss: 1,
+      losses: [{ role: 'max', loss: 2 }, ...randDivs.map((d) => ({ role: 'random', loss: -0.1, divergence: d })), { role: 'min', loss: -0.2, divergence: minDiv }],
+      alphaMinShare: share,
+      clippedShare: 0,
+      nonfinite: 0,
+      stepMs: 1,
+      imagesPerSec: 1,
+    });
+    insertStepMetrics(db, r.id, [step(1, 0, 0.2, 9, [9, 9]), step(2, 1, 0.4, 0.5, [0.25, 0.75]), step(3, 1, 0.6, 1.5, [1.25, 0.75])]);
+    const val = (epoch: number, subnet: string, valTop1: number) => ({ epoch, step: epoch * 2 + 1, subnet, genome: {}, mflops: 1, valTop1, valLoss: 1, valTop1Before: null, valLossBefore: null, valImages: 8, time: 't' });
+    insertEpochMetrics(db, r.id, [val(0, 'max', 0.1), val(0, 'min', 0.1), val(1, 'max', 0.8), val(1, 'min', 0.6), val(1, 'random-1', 0.7)]);
+    db.close();
+
+    const recs = recordsOfRun(home, r.id, { engine: 'local', dataset: 'demo', epochs: 2, loss: 'adaptive-alpha', seed: 3 });
+    expect(recs.map((x) => [x.subnet, x.top1])).toEqual([
+      ['max', 0.8],
+      ['min', 0.6],
+      ['random-1', 0.7],
+    ]);
+    for (const x of recs) {
+      expect(x.alphaMinShare).toBeCloseTo(0.4, 12); // (0.2 + 0.4 + 0.6) / 3
+      expect(x).toMatchObject({ engine: 'local', dataset: 'demo', epochs: 2, loss: 'adaptive-alpha', seed: 3 });
+    }
+    expect(recs[0].divergence).toBeNull(); // the teacher
+    expect(recs[1].divergence).toBeCloseTo(1, 12); // min member, last epoch: (0.5 + 1.5) / 2
+    expect(recs[2].divergence).toBeCloseTo(0.75, 12); // random members, last epoch: (0.25 + 0.75 + 1.25 + 0.75) / 4
   });
 });

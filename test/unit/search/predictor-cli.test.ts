@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src-main/cli/program';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { insertCheckpoint, listCheckpoints } from '../../../src-main/store/runs';
-import { listEvaluations } from '../../../src-main/store/search';
+import { listEvaluations } from '../../../src-main/store/evaluations';
 import { findRunPredictor, listPredictors } from '../../../src-main/store/predictors';
 import { runPredictorView } from '../../../src-main/search/predictor-views';
 import { trainTinyRun } from './run-fixture';
@@ -107,6 +107,33 @@ describe('alphanet predictor', () => {
     expect(t.out).toMatch(/^run 1: which genes drive accuracy \(predictor 1, held-out Kendall τ/);
     expect(t.out).toMatch(/^\s+res\s+[\d.]+%\s+█*\s+7: [\d.]+\s+9: [\d.]+$/m);
     await fails(['front', 'search:1', '--importance'], /--importance needs a run/);
+  });
+
+  it('guides a search: real evaluations only, predictions shown apart, refitted every generation', async () => {
+    await fails(['search', '1', '--predictor', '--split', 'test'], /a predictor-guided search needs run 1's accuracy predictor of the checkpoint it searches \(step 12, test\); build it with `alphanet predictor 1 --build`/);
+    await fails(['search', '1', '--screen', '4'], /--screen goes with --predictor/);
+    await fails(['search', '1', '--predictor', '--kind', 'random'], /--predictor guides the evolutionary search/);
+    const r = await cli(['--json', 'search', '1', '--predictor', '--screen', '4', '--population', '4', '--mutate', '2', '--crossover', '2', '--generations', '2', '--seed', '5']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^\s+#2 [0-9a-f]{12} \(random, gen 0\) top-1 [\d.]+% \(predicted [\d.]+%\)/m);
+    expect(r.err.match(/predictor: predictor refitted on \d+ evaluated subnets/g)).toHaveLength(2);
+    const out = JSON.parse(r.out);
+    expect(out.search).toMatchObject({ status: 'finished', evaluations: 12, total: 12, config: { screen: 4 } });
+    const db = openHomeDatabase(home);
+    try {
+      const state = JSON.parse((db.prepare('SELECT state FROM searches WHERE id = ?').get(out.search.id) as { state: string }).state);
+      const byId = new Map(listEvaluations(db, 1).map((e) => [e.id, e]));
+      expect(state.archive).toHaveLength(12);
+      for (const e of state.archive) {
+        // The archive's accuracy is the evaluation's measured one; the prediction is kept apart.
+        expect(e.accuracy).toBe(byId.get(e.result.evaluationId)!.accuracy);
+        if (e.origin !== 'min') expect(typeof e.predicted).toBe('number');
+      }
+      const front = JSON.parse((db.prepare('SELECT points FROM pareto_fronts WHERE search_id = ?').get(out.search.id) as { points: string }).points);
+      for (const p of front.points) expect(p.accuracy).toBe(byId.get(p.data.evaluationId)!.accuracy);
+    } finally {
+      db.close();
+    }
   });
 
   it('is stale once the run has a newer checkpoint', async () => {

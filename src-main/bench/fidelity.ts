@@ -1,0 +1,178 @@
+/**
+ * `npm run study -- fidelity`: the fidelity study of docs/FIDELITY.md. Trains the grid datasets × schedules × losses ×
+ * seeds × engines with the real CLI (`alphanet train`, one process per run, exactly what a user runs), reads each
+ * finished run's last validation (BN-recalibrated top-1 of min, max and the fixed random subnets) and its step metrics
+ * (α₋ share, divergence of the distilled members) from the study's data directory, and prints the summary tables.
+ *
+ * Every finished run is appended to the results file (temp name + rename) before the next starts, and cells already
+ * there are skipped, so a study that is stopped resumes where it was; a run that fails is reported and the study
+ * goes on. Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { openHomeDatabase } from '../store/db';
+import { findDataset } from '../data/store';
+import { listEpochMetrics, listStepMetrics } from '../store/runs';
+import { formatStudy, type StudyRecord } from './fidelity-summary';
+
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+/** The study's losses by label, as `alphanet train` flags. */
+export const STUDY_LOSSES: Record<string, string[]> = {
+  'adaptive-alpha': ['--distillation', 'adaptive-alpha'],
+  kl: ['--distillation', 'kl'],
+  'alpha-1': ['--distillation', 'alpha', '--alpha', '-1'],
+  'alpha+1': ['--distillation', 'alpha', '--alpha', '1'],
+  none: ['--distillation', 'none'],
+};
+
+export interface FidelityOptions {
+  /** The built CLI (default out/main/cli.js). */
+  cli: string;
+  /** Data directory of the study's runs and datasets. */
+  home: string;
+  /** Results file (JSON array of StudyRecord). */
+  out: string;
+  datasets: string[];
+  epochs: number[];
+  seeds: number[];
+  losses: string[];
+  engines: string[];
+  /** Optional cap on steps per epoch (shorter schedules for a quick look); recorded in the run names. */
+  stepsPerEpoch?: number;
+  batchSize?: number;
+  log?: (line: string) => void;
+}
+
+/** Spaces the study trains on each dataset: the product's defaults for that input size. */
+const SPACE_OF: Record<string, string> = { demo: 'alphanet-cifar32', 'fashion-mnist': 'alphanet-mnist28' };
+
+export function readResults(file: string): StudyRecord[] {
+  if (!existsSync(file)) return [];
+  const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  if (!Array.isArray(data)) throw new Error(`${file}: not a study results file (expected a JSON array)`);
+  return data as StudyRecord[];
+}
+
+function writeResults(file: string, records: StudyRecord[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(records, null, 1)}\n`);
+  renameSync(tmp, file);
+}
+
+function cli(o: FidelityOptions, args: string[]): { ok: boolean; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [o.cli, '--home', o.home, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
+}
+
+/** Makes sure the study's data directory has `name`, creating or importing it. */
+function ensureDataset(o: FidelityOptions, name: string): void {
+  const db = openHomeDatabase(o.home);
+  try {
+    if (findDataset(db, name)) return;
+  } finally {
+    db.close();
+  }
+  const r =
+    name === 'demo'
+      ? cli(o, ['datasets', 'demo'])
+      : name === 'fashion-mnist'
+        ? existsSync(FASHION_MNIST_DIR)
+          ? cli(o, ['datasets', 'import', FASHION_MNIST_DIR, '--name', 'fashion-mnist'])
+          : { ok: false, stdout: '', stderr: `${FASHION_MNIST_DIR} is missing: apt-get install dataset-fashion-mnist` }
+        : { ok: false, stdout: '', stderr: `unknown study dataset '${name}' (demo or fashion-mnist)` };
+  if (!r.ok) throw new Error(`dataset ${name}: ${r.stderr}`);
+}
+
+const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+
+/**
+ * The records of one finished run: one per validated subnet of its last validation, with the run's mean α₋ share and
+ * each subnet's sandwich counterpart's mean divergence over the last epoch (min ↔ min member, random-k ↔ the random
+ * members; the max subnet is the teacher and has none).
+ */
+export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord, 'subnet' | 'top1' | 'alphaMinShare' | 'divergence'>): StudyRecord[] {
+  const db = openHomeDatabase(home);
+  try {
+    const epochs = listEpochMetrics(db, runId);
+    if (!epochs.length) throw new Error(`run ${runId} has no validation`);
+    const last = Math.max(...epochs.map((e) => e.epoch));
+    const steps = listStepMetrics(db, runId);
+    const lastEpochSteps = steps.filter((s) => s.epoch === last);
+    const share = mean(steps.flatMap((s) => (s.alphaMinShare === null ? [] : [s.alphaMinShare])));
+    const divergence = (role: string) => mean(lastEpochSteps.flatMap((s) => s.losses.filter((l) => l.role === role && typeof l.divergence === 'number').map((l) => l.divergence as number)));
+    return epochs
+      .filter((e) => e.epoch === last)
+      .map((e) => ({
+        ...cell,
+        subnet: e.subnet,
+        top1: e.valTop1,
+        alphaMinShare: share,
+        divergence: e.subnet === 'max' ? null : divergence(e.subnet === 'min' ? 'min' : 'random'),
+      }));
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs every cell not yet in the results file; returns all records. */
+export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  for (const l of o.losses) if (!STUDY_LOSSES[l]) throw new Error(`unknown loss '${l}' (one of ${Object.keys(STUDY_LOSSES).join(', ')})`);
+  mkdirSync(o.home, { recursive: true });
+  let records = readResults(o.out);
+  const done = new Set(records.map((r) => JSON.stringify([r.engine, r.dataset, r.epochs, r.loss, r.seed])));
+  for (const dataset of o.datasets) {
+    ensureDataset(o, dataset);
+    for (const epochs of o.epochs) {
+      for (const seed of o.seeds) {
+        for (const loss of o.losses) {
+          for (const engine of o.engines) {
+            const key = JSON.stringify([engine, dataset, epochs, loss, seed]);
+            if (done.has(key)) continue;
+            const name = `fidelity ${engine} ${dataset} ${epochs}ep ${loss} seed ${seed}${o.stepsPerEpoch ? ` ${o.stepsPerEpoch} steps/ep` : ''}`;
+            const args = ['--json', 'train', '--name', name, '--dataset', dataset, '--space', SPACE_OF[dataset] ?? 'alphanet-cifar32', '--epochs', String(epochs), '--seed', String(seed), ...STUDY_LOSSES[loss]];
+            if (engine !== 'local') args.push('--engine', engine);
+            if (o.stepsPerEpoch) args.push('--steps-per-epoch', String(o.stepsPerEpoch));
+            if (o.batchSize) args.push('--batch-size', String(o.batchSize));
+            const t0 = performance.now();
+            log(`${name}: training…`);
+            const r = cli(o, args);
+            let rows: StudyRecord[];
+            try {
+              if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
+              // `alphanet --json train` prints { run, lastValidation }.
+              rows = recordsOfRun(o.home, (JSON.parse(r.stdout) as { run: { id: number } }).run.id, { engine, dataset, epochs, loss, seed });
+            } catch (e) {
+              log(`${name}: failed: ${e instanceof Error ? e.message : String(e)}`);
+              continue;
+            }
+            records = [...records, ...rows];
+            writeResults(o.out, records);
+            done.add(key);
+            const top = (s: string) => rows.find((x) => x.subnet === s)?.top1;
+            log(`${name}: min ${((top('min') ?? NaN) * 100).toFixed(1)} %, max ${((top('max') ?? NaN) * 100).toFixed(1)} % in ${Math.round((performance.now() - t0) / 1000)} s`);
+          }
+        }
+      }
+    }
+  }
+  return records;
+}
+
+/** Default options, resolved against the working directory. */
+export function fidelityDefaults(): FidelityOptions {
+  return {
+    cli: resolve('out/main/cli.js'),
+    home: resolve('study-home'),
+    out: resolve('docs/fidelity/results.json'),
+    datasets: ['demo', 'fashion-mnist'],
+    epochs: [1, 3, 10],
+    seeds: [0, 1, 2],
+    losses: Object.keys(STUDY_LOSSES),
+    engines: ['local'],
+  };
+}
+
