@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, genomeId, randomGenome, type Genome } from '../engine';
 import { version as appVersion } from '../../package.json';
 import { savePredictor, toPredictorMetrics, type PredictorRow } from '../store/predictors';
-import { listEvaluations, type EvaluationRow } from '../store/search';
+import { listEvaluations, type EvaluationRow } from '../store/evaluations';
 import type { AccuracyScreen } from './evolution';
 import { genomeEncoder, genomeScorer } from './predictor';
 import { buildPredictor, type BuildOptions, type Sample } from './predictor/build';

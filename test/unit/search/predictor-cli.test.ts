@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src-main/cli/program';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { insertCheckpoint, listCheckpoints } from '../../../src-main/store/runs';
-import { listEvaluations } from '../../../src-main/store/search';
+import { listEvaluations } from '../../../src-main/store/evaluations';
 import { findRunPredictor, listPredictors } from '../../../src-main/store/predictors';
 import { runPredictorView } from '../../../src-main/search/predictor-views';
 import { trainTinyRun } from './run-fixture';
