@@ -2,7 +2,7 @@
  * Kill storms (issue 16; slow suite, ALPHANET_SLOW_TESTS=1, which CI sets). The built CLI trains, searches, imports
  * and exports in its own process group; SIGKILL hits the whole group (the CLI and its runner) at random moments, and
  * the work is then resumed (`runs resume`, `search resume`) or retried (the same import or export again), KILLS times
- * for each kind of work. After every kill: `PRAGMA integrity_check` is ok. At the end: no job is left `running`, no
+ * for each kind of work — training both on one thread and on two data-parallel worker threads (issue 13). After every kill: `PRAGMA integrity_check` is ok. At the end: no job is left `running`, no
  * temporary file or half dataset stays, and every training run resumed through the storm ends with the same weights
  * (hash of every tensor of its final checkpoint) as an uninterrupted run with the same seed.
  *
@@ -110,9 +110,10 @@ function weightsHash(runId: number): string {
   }
 }
 
-const configFile = () => {
-  const f = join(home, 'storm-config.json');
-  writeFileSync(f, JSON.stringify(tinyDemoConfig({ name: 'storm', seed: 7, epochs: 2, stepsPerEpoch: 12, workers: 1, checkpoint: { everySteps: 3, keepLast: 2 } })));
+/** The storm's run config; `workers` 2 trains data-parallel (issue 13: worker threads in the runner). */
+const configFile = (workers = 1) => {
+  const f = join(home, `storm-config-${workers}.json`);
+  writeFileSync(f, JSON.stringify(tinyDemoConfig({ name: `storm-w${workers}`, seed: 7, epochs: 2, stepsPerEpoch: 12, workers, checkpoint: { everySteps: 3, keepLast: 2 } })));
   return f;
 };
 
@@ -128,7 +129,13 @@ describe.skipIf(!slow)('kill storms', () => {
     reference = { runId: 1, hash: weightsHash(1) };
   }, 300_000);
 
-  it(`training: ${KILLS} kills, each resumed; same weights as uninterrupted`, async () => {
+  it.each([1, 2])(`training on %i worker(s): ${KILLS} kills, each resumed; same weights as uninterrupted`, async (workers) => {
+    let expected = reference.hash;
+    if (workers !== 1) {
+      const r = await run(['train', configFile(workers)]);
+      expect(r.code, r.err).toBe(0);
+      expected = weightsHash(query<{ n: number }>('SELECT MAX(id) AS n FROM runs').n);
+    }
     let kills = 0;
     const finished: number[] = [];
     let runId = 0;
@@ -136,7 +143,7 @@ describe.skipIf(!slow)('kill storms', () => {
       let outcome: 'killed' | 'finished';
       if (runId === 0 || status('runs', runId) === 'finished') {
         const before = query<{ n: number }>('SELECT MAX(id) AS n FROM runs').n;
-        outcome = await startAndKill(['train', configFile()], () => status('runs', before + 1) === 'running', 1500);
+        outcome = await startAndKill(['train', configFile(workers)], () => status('runs', before + 1) === 'running', 1500);
         runId = before + 1;
       } else {
         outcome = await startAndKill(['runs', 'resume', String(runId)], () => status('runs', runId) === 'running', 1500);
@@ -150,9 +157,9 @@ describe.skipIf(!slow)('kill storms', () => {
       expect(r.code, r.err).toBe(0);
       finished.push(runId);
     }
-    for (const id of finished) expect(weightsHash(id), `run ${id}`).toBe(reference.hash);
+    for (const id of finished) expect(weightsHash(id), `run ${id}`).toBe(expected);
     expect(query('SELECT COUNT(*) AS n FROM runs WHERE status = ?', 'running')).toEqual({ n: 0 });
-    console.log(`training storm: ${kills} kills; ${finished.length} run(s) resumed to the end, weights equal to the uninterrupted run's`);
+    console.log(`training storm (${workers} worker${workers > 1 ? 's' : ''}): ${kills} kills; ${finished.length} run(s) resumed to the end, weights equal to the uninterrupted run's`);
   }, 900_000);
 
   it(`search: ${KILLS} kills, each resumed; it finishes`, async () => {
