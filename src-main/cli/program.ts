@@ -22,6 +22,7 @@ import { registerFrontCommand } from './front';
 import { registerPredictorCommand } from './predictor';
 import { registerLatencyCommand } from './latency';
 import { registerForwardCommand } from './forward';
+import { formatTorchReport, torchReport } from '../jobs/python';
 import { registerClusterCommands } from './clusters';
 
 export type { CliIo } from './context';
@@ -42,11 +43,13 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('doctor')
-    .description('show which TF.js backend the engine uses, its version, SIMD/threads, why higher rungs were skipped, the cores jobs may use and the latest training speed per worker')
+    .description('show which TF.js backend the engine uses, its version, SIMD/threads, why higher rungs were skipped, the cores jobs may use, the latest training speed per worker, and the PyTorch engine (python, torch, CUDA or CPU, NCCL/gloo)')
     .action(async () => {
       const r = await ctx.engine('doctor', {});
       const parallel = parallelReport(r.home, r.chosen, io.env);
-      ctx.print({ ...r, parallel }, () => [r.text, ...formatParallelReport(parallel), `home:      ${r.home}`, `node:      ${r.node} (${r.platform})`].join('\n'));
+      // The PyTorch engine (docs/TORCH.md): python, torch, CUDA devices or CPU, NCCL/gloo.
+      const torch = torchReport(io.env);
+      ctx.print({ ...r, parallel, torch }, () => [r.text, ...formatParallelReport(parallel), `home:      ${r.home}`, `node:      ${r.node} (${r.platform})`, formatTorchReport(torch)].join('\n'));
     });
 
   program

@@ -4,5 +4,7 @@
  */
 import { childTransport } from './transport';
 import { serveRunner } from './run-runner';
+import { runTorch } from './torch-run';
 
-serveRunner(childTransport());
+// The runner takes the torch engine's process driver as an argument, so its tests can run without one.
+serveRunner(childTransport(), undefined, runTorch);

@@ -83,7 +83,8 @@ describe.skipIf(unavailable !== null)('search, explore, export and compare in Ch
   beforeAll(async () => {
     app = await openServedApp('alphanet-search-flow-');
     ({ home, served, page, problems } = app);
-    exportDir = path.join(home, 'exported', 'subnet');
+    // A new folder in an existing one: an export creates its own folder, never a chain of parents.
+    exportDir = path.join(home, 'exported-subnet');
   });
 
   afterAll(async () => {
@@ -126,7 +127,7 @@ describe.skipIf(unavailable !== null)('search, explore, export and compare in Ch
     expect(await page.getByTestId('search-progress').textContent()).toBe('100 %');
     expect(await page.getByTestId('search-hv').textContent()).toMatch(/^\d/);
     await pageShot(page, 'page-search');
-    // A latency objective asks the service (a CLI child) for this machine's table: none yet, so it offers to build
+    // A latency objective asks the service (the engine worker) for this machine's table: none yet, so it offers to build
     // one and the start waits for it.
     await page.getByRole('radio', { name: /^Latency/ }).check();
     const table = page.getByRole('group', { name: 'Latency table' });

@@ -28,7 +28,7 @@ const src = (p: string) => join(SRC, p);
  * of src-main (a module belongs to the longest one that contains it) or top-level files.
  */
 export const LAYERS: readonly { name: string; members: readonly string[] }[] = [
-  { name: 'leaf helpers', members: ['text.ts', 'atomic-files.ts', 'fs-errors.ts', 'app-paths.ts', 'security'] },
+  { name: 'leaf helpers', members: ['text.ts', 'atomic-files.ts', 'fs-errors.ts', 'process-alive.ts', 'app-paths.ts', 'security'] },
   { name: 'engine core (no TF.js)', members: ['engine/core'] },
   { name: 'engine (TF.js)', members: ['engine'] },
   { name: 'data and store (all SQL)', members: ['data', 'store', 'settings.ts'] },
@@ -186,7 +186,7 @@ export function layerViolations(edges: readonly Edge[]): string[] {
     unitEdges.get(a)!.add(b);
   }
   for (const cycle of cycles(unitEdges)) out.push(`folder cycle: ${cycle.join(' ↔ ')}`);
-  return out;
+  return [...new Set(out)];
 }
 
 /** Strongly connected components of more than one node (Tarjan). */
