@@ -74,7 +74,7 @@ export function registerPredictorCommand(program: Command, ctx: CliContext): voi
               signal: stop.signal,
               onProgress: (p) => {
                 if (p.phase === 'sample') io.err(`sample ${p.done}/${p.total}: ${p.genomeId} top-1 ${fx(100 * p.accuracy, 1)}%${p.cached ? ' [cached]' : ''}\n`);
-                else if (p.epoch === p.epochs || p.epoch === 1) {
+                else if (p.epoch === 1 || p.epoch === p.epochs || p.epoch % Math.max(1, Math.round(p.epochs / 10)) === 0) {
                   const line = `fit ${p.fit}/${p.fits} on ${p.trainSize} subnets: epoch ${p.epoch}/${p.epochs}`;
                   if (line !== lastFit) io.err(`${line}\n`);
                   lastFit = line;

@@ -73,16 +73,25 @@ export class CliJobs {
    * A user-facing failure (the CLI's `alphanet: <message>`, exit code 1) rejects with a 400 {@link ApiError} carrying
    * that message (prefixed `<field>: `) and `field`; anything else (a crash, a timeout, unreadable output) with a 500 naming `what`.
    */
-  run(args: string[], what: string, field?: string): Promise<unknown> {
+  run(args: string[], what: string, field?: string, opts: { onStderrLine?: (line: string) => void } = {}): Promise<unknown> {
     const cli = (this.o.cliPath ?? defaultCliPath)();
-    const job = this.chain.then(() => this.exec(cli, args, what, field));
+    const job = this.chain.then(() => this.exec(cli, args, what, field, opts.onStderrLine));
     this.chain = job.catch(() => undefined);
     return job;
   }
 
-  private async exec(cli: string, args: string[], what: string, field?: string): Promise<unknown> {
+  private async exec(cli: string, args: string[], what: string, field?: string, onStderrLine?: (line: string) => void): Promise<unknown> {
     if (this.closed) throw new ApiError(500, 'the service is shutting down');
     const r = execCli(cli, this.o.home, ['--json', ...args], { env: this.o.env, timeoutMs: CLI_JOB_TIMEOUT_MS });
+    if (onStderrLine) {
+      // Progress as it comes (execFile still buffers the whole stderr for the result).
+      let partial = '';
+      r.child.stderr?.on('data', (chunk: Buffer | string) => {
+        const lines = (partial + String(chunk)).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) onStderrLine(l);
+      });
+    }
     this.running.add(r.child);
     const { code, stdout, stderr, error } = await r.done;
     this.running.delete(r.child);

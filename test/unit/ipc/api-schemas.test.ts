@@ -15,6 +15,7 @@ const EXPECTED = {
   spaces: ['list'],
   runs: ['list', 'get', 'metrics', 'presets', 'check', 'start', 'pause', 'resume', 'cancel', 'delete', 'saveConfig'],
   subnets: ['list', 'evaluate', 'pin', 'front'],
+  predictor: ['get', 'importance', 'build', 'genes'],
   latency: ['table', 'build'],
   searches: ['list', 'get', 'start', 'pause', 'resume', 'cancel'],
   exports: ['start'],
