@@ -1,7 +1,7 @@
 /**
  * Build of the three parts (`npx electron-vite build`):
- * - main: out/main/{index,cli,bench}.js, CommonJS (package.json has no "type": "module"), dependencies left as
- *   require()s of node_modules;
+ * - main: out/main/{index,cli,bench,runner,search-runner,data-worker,engine-worker}.js, CommonJS (package.json has
+ *   no "type": "module"), dependencies left as require()s of node_modules;
  * - preload: out/preload/preload.js, CommonJS and self-contained, as a sandboxed preload must be;
  * - renderer: src-renderer → out/renderer.
  */
@@ -58,6 +58,7 @@ export default defineConfig({
           'train-worker': here('src-main/train/shard-worker-main.ts'),
           'data-worker': here('src-main/service/data-worker.ts'),
           'search-runner': here('src-main/search/search-runner-main.ts'),
+          'engine-worker': here('src-main/service/engine-worker-main.ts'),
         },
       },
     },

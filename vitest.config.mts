@@ -28,6 +28,8 @@ export default defineConfig({
           name: 'component',
           environment: 'jsdom',
           include: ['test/component/**/*.test.ts'],
+          // vitest's 5 s default is too short for a page test on a loaded 2-core machine (first render + ECharts).
+          testTimeout: 20_000,
         },
       },
       {

@@ -18,7 +18,7 @@ import { buildAppMenu } from './menu';
 import { APP_SCHEME, APP_URL, appResponse } from './security/app-protocol';
 import { contentSecurityPolicy } from './security/csp';
 import { createWorkbenchService, type WorkbenchService } from './service';
-import { spawnUtilityRunner, spawnUtilitySearchRunner } from './utility-runner';
+import { spawnUtilityEngineWorker, spawnUtilityRunner, spawnUtilitySearchRunner } from './utility-runner';
 
 // electron-vite's dev server sets ELECTRON_RENDERER_URL; a packaged app must never load from a URL taken from the
 // environment, so it is honoured only when running unpackaged.
@@ -88,6 +88,7 @@ function createService(): WorkbenchService {
     mode: 'electron',
     spawnRunner: spawnUtilityRunner,
     spawnSearchRunner: spawnUtilitySearchRunner,
+    spawnEngineWorker: spawnUtilityEngineWorker,
     openExternal: (url) => shell.openExternal(url),
     revealPath: (path) => {
       shell.showItemInFolder(path);

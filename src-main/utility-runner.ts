@@ -1,5 +1,5 @@
 /**
- * The desktop app's way to start runner processes — training runners and search runners — as Electron
+ * The desktop app's way to start runner processes — training runners, search runners and the engine worker — as Electron
  * `utilityProcess`es (Node children that Electron manages, the recommended replacement for `child_process.fork` in
  * the main process), behind the managers' `RunnerHandle`. Imported only by index.ts: it needs `electron`.
  */
@@ -7,6 +7,8 @@ import { utilityProcess } from 'electron';
 import { pipeRunnerOutput } from './jobs/runner-process';
 import type { SpawnSearchRunner } from './search/manager';
 import { defaultSearchRunnerPath } from './search/manager';
+import type { SpawnWorker } from './jobs/worker-client';
+import { defaultEngineWorkerPath } from './service/engine-worker';
 import type { RunnerHandle, SpawnRunner } from './train/manager';
 import { defaultRunnerPath } from './train/manager';
 
@@ -31,3 +33,5 @@ function spawnUtility<Out extends object>(path: string, serviceName: string): Ru
 export const spawnUtilityRunner: SpawnRunner = () => spawnUtility(defaultRunnerPath(), 'AlphaNet training runner');
 
 export const spawnUtilitySearchRunner: SpawnSearchRunner = () => spawnUtility(defaultSearchRunnerPath(), 'AlphaNet search runner');
+
+export const spawnUtilityEngineWorker: SpawnWorker = () => spawnUtility(defaultEngineWorkerPath(), 'AlphaNet engine worker');

@@ -4,14 +4,11 @@
  * run in SQLite; asking again reuses the stored evaluation and says so.
  */
 import { Option, type Command } from 'commander';
-import { createRunEvaluator, evaluationSettings, loadRun, lutSource, measureSource, resolveSubnet } from '../search/run-subnets';
-import { findLatencyTable } from '../search/latency-tables';
 import { idArg, nonNegInt, positiveInt } from './args';
 import type { CliContext } from './context';
 import { evaluationLine } from './format';
 
 export function registerEvaluateCommand(program: Command, ctx: CliContext): void {
-  const { io } = ctx;
   program
     .command('evaluate')
     .description('evaluate a subnet of a trained run with BN recalibration (cached per run: asked again, the stored answer is reused)')
@@ -22,33 +19,16 @@ export function registerEvaluateCommand(program: Command, ctx: CliContext): void
     .option('--seed <n>', 'seed of the calibration images (default: the run\'s seed)', nonNegInt('--seed'))
     .addOption(new Option('--checkpoint <which>', 'checkpoint (default latest)').choices(['latest', 'best']))
     .addOption(new Option('--latency <how>', 'latency: lut (this machine\'s table), measure (batch 1, on this backend) or none; default lut when a table exists, else measure').choices(['lut', 'measure', 'none']))
-    .action(async (runId: number, spec: string, o: { split?: 'val' | 'test'; calibrationBatches?: number; seed?: number; checkpoint?: 'latest' | 'best'; latency?: 'lut' | 'measure' | 'none' }) =>
-      ctx.withDb(async (db, h) => {
-        await ctx.backend(h);
-        const run = await loadRun(h, db, runId, { checkpoint: o.checkpoint });
-        try {
-          const subnet = resolveSubnet(run, spec);
-          const settings = evaluationSettings(run, { split: o.split, calibrationBatches: o.calibrationBatches, calibrationSeed: o.seed });
-          const lut = o.latency === 'measure' || o.latency === 'none' ? undefined : findLatencyTable(h, run.space, run.numClasses, run.ops);
-          if (o.latency === 'lut' && !lut) io.err(`note: no latency table for this machine yet (\`alphanet latency ${runId} --build-table\`); no latency\n`);
-          const latency = lut ? lutSource(db, lut.table) : o.latency === undefined || o.latency === 'measure' ? measureSource(db, run.ops) : undefined;
-          const ev = createRunEvaluator(run, settings, { latency });
-          try {
-            const { row, cached } = await ev.evaluate(subnet.genome);
-            ctx.print({ runId, subnet: { label: subnet.label, genomeId: subnet.genomeId }, cached, checkpoint: run.checkpoint, evaluation: row }, () =>
-              [
-                `run ${runId}, subnet ${subnet.label} (${row.genomeId}): evaluation ${row.id}${cached ? `, reused from the cache (evaluated ${row.createdAt})` : ', new'}`,
-                `  ${evaluationLine(row)}`,
-                `  BN calibration: ${row.calibrationBatches} × ${row.calibrationBatchSize} augmented train images (seed ${row.calibrationSeed}); checkpoint step ${row.checkpointStep} (sha256 ${row.checkpointSha256.slice(0, 12)}…)`,
-                ...run.skipped.map((m) => `  note: skipped a checkpoint: ${m}`),
-              ].join('\n'),
-            );
-          } finally {
-            ev.dispose();
-          }
-        } finally {
-          run.dispose();
-        }
-      }),
-    );
+    .action(async (runId: number, subnet: string, o: { split?: 'val' | 'test'; calibrationBatches?: number; seed?: number; checkpoint?: 'latest' | 'best'; latency?: 'lut' | 'measure' | 'none' }) => {
+      const r = await ctx.engine('evaluate', { runId, subnet, ...o });
+      const row = r.evaluation;
+      ctx.print(r, () =>
+        [
+          `run ${runId}, subnet ${r.subnet.label} (${row.genomeId}): evaluation ${row.id}${r.cached ? `, reused from the cache (evaluated ${row.createdAt})` : ', new'}`,
+          `  ${evaluationLine(row)}`,
+          `  BN calibration: ${row.calibrationBatches} × ${row.calibrationBatchSize} augmented train images (seed ${row.calibrationSeed}); checkpoint step ${row.checkpointStep} (sha256 ${row.checkpointSha256.slice(0, 12)}…)`,
+          ...r.skipped.map((m) => `  note: skipped a checkpoint: ${m}`),
+        ].join('\n'),
+      );
+    });
 }

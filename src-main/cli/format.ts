@@ -3,7 +3,8 @@
  * as a table. (Each command's own layouts stay in its file.)
  */
 import type { Db } from '../store/db';
-import { getEvaluation, type EvaluationRow, type FrontRow } from '../store/search';
+import { getEvaluation, type EvaluationRow } from '../store/evaluations';
+import { type FrontRow } from '../store/fronts';
 
 /** `x` with `d` decimals; a non-finite value as is (`NaN`, `Infinity`). */
 export const fx = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));

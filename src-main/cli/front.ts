@@ -6,7 +6,8 @@
 import { Option, type Command } from 'commander';
 import { StoreError } from '../store/db';
 import { getRun } from '../store/runs';
-import { findSearchFront, getSearch, listRunFronts, type FrontRow } from '../store/search';
+import { findSearchFront, listRunFronts, type FrontRow } from '../store/fronts';
+import { getSearch } from '../store/searches';
 import type { CliContext } from './context';
 import { CliError } from './errors';
 import { frontTable, fx, pct } from './format';

@@ -11,46 +11,18 @@
  * A run target uses the run's space and classifier size (the weights do not change latency).
  */
 import { Option, type Command } from 'commander';
-import {
-  maxGenome,
-  resolveGenome,
-  type Genome,
-  type SearchSpace,
-  extractStatic,
-  Rng,
-  randomGenome,
-  genomeId,
-  Supernet,
-  resetStats,
-} from '../engine';
-import { latencyErrorReport, measureLatency, predictLatency, type ErrorStats, type LatencyErrorReport, type LatencyTable } from '../search/latency';
-import { buildAndSaveLatencyTable, findLatencyTable } from '../search/latency-tables';
-import { activeOps, resolveSubnet, runInfo } from '../search/run-subnets';
-import { positiveInt, spaceArg } from './args';
+import type { ErrorStats, LatencyErrorReport } from '../search/latency';
+import { positiveInt } from './args';
 import type { CliContext } from './context';
-import { CliError } from './errors';
 import { pct } from './format';
-import type { LatencyTableInfo } from '../ipc/api-types';
 
 const pctErr = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 const errLine = (r: ErrorStats) => `median ${pctErr(r.medianRelError)}, p90 ${pctErr(r.p90RelError)}, mean ${pctErr(r.meanRelError)}, max ${pctErr(r.maxRelError)}`;
 
-function heldOutLine(t: LatencyTable): string {
-  if (!t.heldOut) return 'held-out error: not recorded (the table predates it; --build-table records it)';
-  return `held-out error (${t.heldOut.rows.length} random subnets measured whole during the build, used for neither entries nor fit): ${errLine(t.heldOut)} (goal: median ≤ 10 %)`;
-}
-
-/** The table's summary as the app shows it (`LatencyTableInfo` in ipc/api-types.ts). */
-function tableInfo(t: LatencyTable, path: string): LatencyTableInfo {
-  return {
-    path,
-    device: `${t.device.cpuModel} ×${t.device.cpuCount}, ${t.device.backend} (${t.device.opsMode}), tfjs ${t.device.tfjsVersion}`,
-    createdAt: t.createdAt,
-    buildSeconds: t.buildMs / 1000,
-    entries: Object.keys(t.entries).length,
-    heldOut: t.heldOut ? { subnets: t.heldOut.rows.length, medianRelError: t.heldOut.medianRelError, p90RelError: t.heldOut.p90RelError, maxRelError: t.heldOut.maxRelError } : null,
-  };
+function heldOutLine(h: (ErrorStats & { subnets: number }) | null): string {
+  if (!h) return 'held-out error: not recorded (the table predates it; --build-table records it)';
+  return `held-out error (${h.subnets} random subnets measured whole during the build, used for neither entries nor fit): ${errLine(h)} (goal: median ≤ 10 %)`;
 }
 
 function reportLines(r: LatencyErrorReport): string[] {
@@ -67,7 +39,6 @@ function reportLines(r: LatencyErrorReport): string[] {
 }
 
 export function registerLatencyCommand(program: Command, ctx: CliContext): void {
-  const { io } = ctx;
   program
     .command('latency')
     .description('measure subnet latency on this machine; build and check the per-machine latency lookup table')
@@ -85,103 +56,41 @@ export function registerLatencyCommand(program: Command, ctx: CliContext): void 
       async (
         target: string,
         o: { buildTable?: boolean; info?: boolean; subnet?: string; batch?: number; warmup?: number; repeats?: number; reportSubnets?: number; statistic?: 'median' | 'min'; clock?: 'wall' | 'cpu' },
-      ) =>
-        ctx.withDb(async (db, h) => {
-          const backend = await ctx.backend(h);
-          const ops = activeOps();
-          let space: SearchSpace;
-          let numClasses: number;
-          let named: (spec: string) => Genome;
-          if (/^\d+$/.test(target)) {
-            const info = await runInfo(h, db, Number(target));
-            space = info.space;
-            numClasses = info.numClasses;
-            named = (spec) => resolveSubnet({ db, run: info.run, space }, spec).genome;
-          } else {
-            space = spaceArg(target);
-            numClasses = space.numClasses;
-            named = (spec) => {
-              const m = /^random(?::(\d+))?$/.exec(spec.trim());
-              if (m) return randomGenome(space, new Rng(Number(m[1] ?? 0)));
-              if (!spec.trim().startsWith('{')) return resolveGenome(space, spec);
-              try {
-                return resolveGenome(space, JSON.parse(spec));
-              } catch (e) {
-                throw new CliError(`--subnet: ${(e as Error).message}`);
-              }
-            };
-          }
-          const timing = { warmup: o.warmup, repeats: o.repeats };
-          const device = `${backend.chosen} (${ops.mode} ops)`;
-
-          if (o.subnet !== undefined) {
-            const g = named(o.subnet);
-            const net = new Supernet({ space, ops, numClasses });
-            const s = extractStatic(net, g, resetStats(net, g));
-            net.dispose();
-            try {
-              const batches = o.batch && o.batch > 1 ? [1, o.batch] : [1];
-              const rows = measureLatency(s, { batchSizes: batches, ...timing });
-              const lut = findLatencyTable(h, space, numClasses, ops);
-              const predicted = lut ? predictLatency(lut.table, space, g) : null;
-              ctx.print({ space: space.id, genomeId: genomeId(space.id, g), backend: backend.chosen, measurements: rows, predictedMs: predicted, table: lut?.path ?? null }, () =>
-                [
-                  `subnet ${genomeId(space.id, g)} of ${space.id} on ${device}:`,
-                  ...rows.map((r) => `  batch ${String(r.batch).padStart(3)}: median ${r.medianMs.toFixed(2)} ms (min ${r.minMs.toFixed(2)}, max ${r.maxMs.toFixed(2)}, ${r.repeats} runs)`),
-                  predicted !== null ? `  lookup table predicts ${predicted.toFixed(2)} ms at batch ${lut!.table.batch}` : '  no lookup table for this machine yet (--build-table)',
-                ].join('\n'),
-              );
-            } finally {
-              s.dispose();
-            }
-            return;
-          }
-
-          let built = false;
-          let lut = findLatencyTable(h, space, numClasses, ops, o.batch ?? 1);
-          if (o.info && !o.buildTable) {
-            const info = lut ? tableInfo(lut.table, lut.path) : null;
-            ctx.print({ info }, () =>
-              info
-                ? [`latency table for ${space.id} on ${info.device}, built ${info.createdAt} in ${info.buildSeconds.toFixed(1)} s: ${info.entries} entries`, `  ${info.path}`, heldOutLine(lut!.table)].join('\n')
-                : `no latency table for space '${space.id}' on this machine and backend (${device}) yet`,
-            );
-            return;
-          }
-          if (o.buildTable) {
-            const t0 = performance.now();
-            let lastPct = -1;
-            lut = buildAndSaveLatencyTable(h, space, ops, {
-              numClasses,
-              batch: o.batch ?? 1,
-              ...timing,
-              statistic: o.statistic,
-              clock: o.clock,
-              heldOutSubnets: o.reportSubnets ?? 20,
-              onProgress: (done, total) => {
-                const p = Math.floor((100 * done) / total / 10) * 10;
-                if (p !== lastPct) io.err(`latency table: round ${done}/${total}\n`);
-                lastPct = p;
-              },
-            });
-            built = true;
-            io.err(`latency table built in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${lut.path}\n`);
-          }
-          if (!lut) throw new CliError(`no latency table for space '${space.id}' on this machine and backend (${device}) yet; build it with \`alphanet latency ${target} --build-table\``);
-          const report = latencyErrorReport(lut.table, space, ops, { subnets: o.reportSubnets ?? 20, ...timing });
-          const t = lut.table;
-          const maxMs = predictLatency(t, space, maxGenome(space));
-          const info = tableInfo(t, lut.path);
-          ctx.print({ built, path: lut.path, device: t.device, entries: info.entries, buildMs: t.buildMs, scale: t.scale, overheadMs: t.overheadMs, heldOut: t.heldOut ?? null, info, report }, () =>
+      ) => {
+        const timing = { warmup: o.warmup, repeats: o.repeats };
+        if (o.subnet !== undefined) {
+          const r = await ctx.engine('latency.measure', { target, subnet: o.subnet, batch: o.batch, ...timing });
+          ctx.print(r, () =>
             [
-              `latency table for ${space.id} (${numClasses} classes, batch ${t.batch}) on ${info.device}${built ? ', just built' : ''}`,
-              `  ${lut!.path}`,
-              `  ${info.entries} entries, ${t.statistic} of ${t.repeats} runs, ${t.clock} clock, built in ${(t.buildMs / 1000).toFixed(1)} s; prediction = ${t.scale.toFixed(3)} · Σ entries ${t.overheadMs >= 0 ? '+' : '−'} ${Math.abs(t.overheadMs).toFixed(2)} ms; max subnet ${maxMs.toFixed(2)} ms`,
-              heldOutLine(t),
-              ...reportLines(report),
-              `  re-measured within 10 %: ${pct(report.rows.filter((r) => r.relError <= 0.1).length / report.rows.length)} of the subnets`,
+              `subnet ${r.genomeId} of ${r.space} on ${r.device}:`,
+              ...r.measurements.map((m) => `  batch ${String(m.batch).padStart(3)}: median ${m.medianMs.toFixed(2)} ms (min ${m.minMs.toFixed(2)}, max ${m.maxMs.toFixed(2)}, ${m.repeats} runs)`),
+              r.predictedMs !== null ? `  lookup table predicts ${r.predictedMs.toFixed(2)} ms at batch ${r.tableBatch}` : '  no lookup table for this machine yet (--build-table)',
             ].join('\n'),
           );
-        }),
+          return;
+        }
+        if (o.info && !o.buildTable) {
+          const r = await ctx.engine('latency.info', { target, batch: o.batch });
+          const info = r.info;
+          ctx.print(r, () =>
+            info
+              ? [`latency table for ${r.space} on ${info.device}, built ${info.createdAt} in ${info.buildSeconds.toFixed(1)} s: ${info.entries} entries`, `  ${info.path}`, heldOutLine(r.heldOut)].join('\n')
+              : `no latency table for space '${r.space}' on this machine and backend (${r.device}) yet`,
+          );
+          return;
+        }
+        const r = await ctx.engine('latency.check', { target, build: Boolean(o.buildTable), batch: o.batch, ...timing, reportSubnets: o.reportSubnets, statistic: o.statistic, clock: o.clock });
+        const h = r.heldOut;
+        ctx.print(r, () =>
+          [
+            `latency table for ${r.space} (${r.numClasses} classes, batch ${r.batch}) on ${r.info.device}${r.built ? ', just built' : ''}`,
+            `  ${r.path}`,
+            `  ${r.entries} entries, ${r.statistic} of ${r.repeats} runs, ${r.clock} clock, built in ${(r.buildMs / 1000).toFixed(1)} s; prediction = ${r.scale.toFixed(3)} · Σ entries ${r.overheadMs >= 0 ? '+' : '−'} ${Math.abs(r.overheadMs).toFixed(2)} ms; max subnet ${r.maxMs.toFixed(2)} ms`,
+            heldOutLine(h ? { ...h, subnets: h.rows.length } : null),
+            ...reportLines(r.report),
+            `  re-measured within 10 %: ${pct(r.report.rows.filter((x) => x.relError <= 0.1).length / r.report.rows.length)} of the subnets`,
+          ].join('\n'),
+        );
+      },
     );
 }

@@ -5,7 +5,7 @@
  * no command file imports it.
  */
 import { Command, Option } from 'commander';
-import { BACKENDS, formatBackendReport, listNamedSubnets, listSpaces, maxGenome, minGenome, resolveGenome, subnetCost, type Genome } from '../engine';
+import { BACKENDS, listNamedSubnets, listSpaces, maxGenome, minGenome, resolveGenome, subnetCost, type Genome } from '../engine';
 import { archArg, positiveInt, readJson, spaceArg } from './args';
 import { createCliContext, type CliIo } from './context';
 import { CliError, userMessage } from './errors';
@@ -22,6 +22,7 @@ import { registerFrontCommand } from './front';
 import { registerPredictorCommand } from './predictor';
 import { registerLatencyCommand } from './latency';
 import { registerForwardCommand } from './forward';
+import { formatTorchReport, torchReport } from '../jobs/python';
 import { registerClusterCommands } from './clusters';
 
 export type { CliIo } from './context';
@@ -42,19 +43,13 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('doctor')
-    .description('show which TF.js backend the engine uses, its version, SIMD/threads, why higher rungs were skipped, the cores jobs may use and the latest training speed per worker')
+    .description('show which TF.js backend the engine uses, its version, SIMD/threads, why higher rungs were skipped, the cores jobs may use, the latest training speed per worker, and the PyTorch engine (python, torch, CUDA or CPU, NCCL/gloo)')
     .action(async () => {
-      const home = ctx.home();
-      const report = await ctx.backend(home);
-      const parallel = parallelReport(home, report.chosen, io.env);
-      ctx.print({ ...report, home, node: process.versions.node, platform: `${process.platform}-${process.arch}`, parallel }, () =>
-        [
-          formatBackendReport(report),
-          ...formatParallelReport(parallel),
-          `home:      ${home}`,
-          `node:      ${process.versions.node} (${process.platform}-${process.arch})`,
-        ].join('\n'),
-      );
+      const r = await ctx.engine('doctor', {});
+      const parallel = parallelReport(r.home, r.chosen, io.env);
+      // The PyTorch engine (docs/TORCH.md): python, torch, CUDA devices or CPU, NCCL/gloo.
+      const torch = torchReport(io.env);
+      ctx.print({ ...r, parallel, torch }, () => [r.text, ...formatParallelReport(parallel), `home:      ${r.home}`, `node:      ${r.node} (${r.platform})`, formatTorchReport(torch)].join('\n'));
     });
 
   program

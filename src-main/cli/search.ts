@@ -6,7 +6,8 @@
 import { jobCores } from '../settings';
 import { Option, type Command } from 'commander';
 import { type Db } from '../store/db';
-import { SEARCH_STATUSES, findSearchFront, listSearches, type SearchRow, type SearchStatus } from '../store/search';
+import { SEARCH_STATUSES, listSearches, type SearchRow, type SearchStatus } from '../store/searches';
+import { findSearchFront } from '../store/fronts';
 import { DEFAULT_EVOLUTION_CONFIG, checkBudget, type Budget } from '../search/evolution';
 import { findLatencyTable } from '../search/latency-tables';
 import { latencyPredictor } from '../search/latency';

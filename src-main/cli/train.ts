@@ -12,6 +12,7 @@ import { idArg, nonNegInt, number, positiveInt, readJson } from './args';
 import type { CliContext } from './context';
 import { CliError } from './errors';
 import { duration, pct } from './format';
+import { torchReport, torchRunProblem } from '../jobs/python';
 
 /** One line per progress / epoch / event message. */
 export function formatRunnerMessage(m: RunnerToParent): string | undefined {
@@ -114,7 +115,10 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
     .option('--alpha <a>', 'the fixed α of --distillation alpha', number('--alpha'))
     .option('--lr <x>', 'base learning rate (default 0.1·max(1, ⌊batch/256⌋))', number('--lr'))
     .option('--name <name>', 'run name')
-    .action(async (file: string | undefined, o: { space?: string; dataset?: string; epochs?: number; batchSize?: number; stepsPerEpoch?: number; seed?: number; distillation?: string; alpha?: number; lr?: number; name?: string }) => {
+    .addOption(new Option('--engine <engine>', 'local (TF.js in a runner process, default) or torch (the PyTorch engine through torchrun; docs/TORCH.md)').choices(['local', 'torch']))
+    .option('--gpus <n>', 'torch engine: GPUs, one rank each (default 0: the CPU)', nonNegInt('--gpus'))
+    .option('--ranks <n>', 'torch engine on the CPU: data-parallel ranks (default 1)', positiveInt('--ranks'))
+    .action(async (file: string | undefined, o: { space?: string; dataset?: string; epochs?: number; batchSize?: number; stepsPerEpoch?: number; seed?: number; distillation?: string; alpha?: number; lr?: number; name?: string; engine?: 'local' | 'torch'; gpus?: number; ranks?: number }) => {
       const cfg = (file ? readJson(file, 'config') : {}) as Record<string, unknown>;
       if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new CliError(`config ${file} must be a JSON object`);
       if (o.space) cfg.space = o.space.endsWith('.json') ? readJson(o.space, 'search space') : o.space;
@@ -127,6 +131,15 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
       if (o.distillation) cfg.distillation = o.distillation === 'alpha' ? { kind: 'alpha', alpha: o.alpha } : { kind: o.distillation };
       else if (o.alpha !== undefined) throw new CliError('--alpha goes with --distillation alpha');
       if (o.lr !== undefined) cfg.optimizer = { ...((cfg.optimizer as object) ?? {}), lr: o.lr };
+      if (o.engine) cfg.engine = o.engine;
+      if (o.gpus !== undefined) cfg.gpus = o.gpus;
+      if (o.ranks !== undefined) cfg.ranks = o.ranks;
+      if ((o.gpus !== undefined || o.ranks !== undefined) && cfg.engine === undefined) cfg.engine = 'torch';
+      if (cfg.engine === 'torch') {
+        // One clear line before anything is queued: no python, no torch, no CUDA when GPUs were asked for.
+        const problem = torchRunProblem(torchReport(io.env), typeof cfg.gpus === 'number' ? cfg.gpus : 0);
+        if (problem) throw new CliError(`torch engine: ${problem}`);
+      }
       const h = ctx.home();
       const backend = ctx.backendRequest(h);
       if (backend) cfg.backend = backend;

@@ -3,6 +3,12 @@ import { chmodSync, linkSync, mkdirSync, renameSync, rmSync, statSync, writeFile
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+/** An export that could not be written; its message says why and that the output folder was left as it was. (Here,
+ * in the TF.js-free part of export/, so that the service's error mapping can name it without loading TF.js.) */
+export class ExportError extends Error {
+  override name = 'ExportError';
+}
+
 export interface AtomicWriteOptions {
   /** Default true: replace a file already at `path`. False: fail with EEXIST instead, atomically (the temporary file
    * is hard-linked to the name, which the OS refuses when the name is taken, even by a file created meanwhile). */

@@ -6,19 +6,26 @@
  *   <outDir>/provenance.json
  *   <outDir>/tfjs/model.json, tfjs/group1-shard1of1.bin   (format 'tfjs' or 'both')
  *   <outDir>/model.onnx                                    (format 'onnx' or 'both')
- * Every file is written atomically; provenance.json is written last.
+ * Every file is written into a hidden sibling folder first and moved into `outDir` only once all are written: a
+ * failure (a full disk, say) leaves `outDir` as it was, and is an {@link ExportError} of one line saying so.
  */
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { describeFsError } from '../fs-errors';
 import { version as appVersion } from '../../package.json';
 import type { StaticSubnet } from '../engine';
 import { subnetCost, canonicalGenomeJson, genomeId, subnetPlan, type Genome, type SearchSpace } from '../engine/core';
 import type { DeviceFingerprint } from '../search/latency';
 import { foldSubnet } from './folded';
-import { writeFileAtomic, writeJsonAtomic } from './files';
+import { ExportError, writeFileAtomic, writeJsonAtomic } from './files';
+
+export { ExportError } from './files';
 import { buildOnnxModel, ONNX_OPSET } from './onnx';
 import { buildTfjsModel, saveTfjsModel } from './tfjs';
 
 export type ExportFormat = 'tfjs' | 'onnx' | 'both';
+
 
 /** What the caller knows about the subnet's history; everything here lands in provenance.json. */
 export interface ProvenanceInput {
@@ -140,6 +147,26 @@ export interface ExportResult {
 /** Writes the chosen formats plus arch.json and provenance.json; see the module comment. */
 export async function exportSubnet(s: StaticSubnet, opts: ExportOptions): Promise<ExportResult> {
   if (!['tfjs', 'onnx', 'both'].includes(opts.format)) throw new Error(`unknown export format '${String(opts.format)}'; use tfjs, onnx or both`);
+  const outDir = opts.outDir;
+  const work = join(dirname(outDir), `.${basename(outDir)}.export-${randomBytes(4).toString('hex')}`);
+  try {
+    const r = await writeExport(s, { ...opts, outDir: work });
+    // Same filesystem: each move is a rename, which needs no space; the previous files of those names are replaced.
+    for (const f of r.files) {
+      mkdirSync(dirname(join(outDir, f)), { recursive: true });
+      renameSync(join(work, f), join(outDir, f));
+    }
+    return { ...r, outDir };
+  } catch (e) {
+    const cause = describeFsError(e)?.message;
+    if (cause) throw new ExportError(`export not written: ${cause}; ${outDir} is as it was`);
+    throw e;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function writeExport(s: StaticSubnet, opts: ExportOptions): Promise<ExportResult> {
   const folded = foldSubnet(s);
   const arch = archJson(s, opts.space);
   const pv = opts.provenance ?? {};

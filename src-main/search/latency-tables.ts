@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SupernetOps } from '../engine';
 import type { SearchSpace } from '../engine/core';
-import { deviceIdOf } from '../store/search';
+import { deviceIdOf } from './latency';
 import {
   buildLatencyTable,
   deviceFingerprint,

@@ -34,6 +34,7 @@
  *   machine's drift since the build, which on a shared VM reaches ±10–25 % for minutes (docs/BENCHMARKS.md) and
  *   which it reports separately as `speed`.
  */
+import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -94,6 +95,12 @@ export function deviceFingerprint(ops: SupernetOps): DeviceFingerprint {
 export function sameDevice(a: DeviceFingerprint, b: DeviceFingerprint): boolean {
   const keys: (keyof DeviceFingerprint)[] = ['cpuModel', 'cpuCount', 'platform', 'arch', 'backend', 'tfjsVersion', 'opsMode'];
   return keys.every((k) => a[k] === b[k]);
+}
+
+/** A short, stable id of a device fingerprint: the first 16 hex digits of the sha256 of its sorted-key JSON. */
+export function deviceIdOf(fingerprint: object): string {
+  const sorted = Object.fromEntries(Object.entries(fingerprint).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
 }
 
 /**

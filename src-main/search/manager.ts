@@ -37,15 +37,14 @@ import { listCheckpoints } from '../store/runs';
 import {
   createSearch,
   deleteSearch,
-  findSearchFront,
   getSearch,
   listSearches,
   listSearchMembers,
-  type FrontRow,
   type SearchMember,
   type SearchRow,
   type SearchStatus,
-} from '../store/search';
+} from '../store/searches';
+import { findSearchFront, type FrontRow } from '../store/fronts';
 import { formatIssues } from '../engine/core';
 import { JobQueue, type JobKind } from '../jobs/job-manager';
 import { defaultRunnerPath, forkRunner, type RunnerHandle } from '../train/manager';

@@ -7,7 +7,7 @@
 import type { Db } from '../store/db';
 import { getRun } from '../store/runs';
 import { PredictorNotFoundError, findRunPredictor, getRunPredictor, type PredictorWithStatus } from '../store/predictors';
-import { listEvaluations, type EvalSplit } from '../store/search';
+import { listEvaluations, type EvalSplit } from '../store/evaluations';
 import { configSpace, parseTrainConfig } from '../train/config';
 import type { Genome, SearchSpace } from '../engine/core';
 import { geneImportance, genomeScorer, type ImportanceReport, type PredictorModel } from './predictor';

@@ -8,7 +8,7 @@ import type { DatasetInfo } from '../data/types';
 import type { SearchSpace } from '../engine/core';
 import type { Db } from '../store/db';
 import { getRun, type RunRow } from '../store/runs';
-import type { EvalSplit } from '../store/search';
+import type { EvalSplit } from '../store/evaluations';
 import { configSpace, parseTrainConfig, type TrainConfig } from '../train/config';
 import { resolveDataset } from '../train/resolve-dataset';
 

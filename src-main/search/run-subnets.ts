@@ -1,6 +1,6 @@
 /**
  * Subnets of a trained run: load a run's checkpoint into a supernet, name a subnet, evaluate it with BN
- * recalibration through the run's evaluation cache (SQLite, `store/search.ts`), and export it with provenance.
+ * recalibration through the run's evaluation cache (SQLite, `store/evaluations.ts`), and export it with provenance.
  * Loads TF.js, so only the CLI and the search runner call these; the app reaches them through a child process,
  * never from Electron main.
  *
@@ -42,23 +42,23 @@ import type { Db } from '../store/db';
 import { listCheckpoints, type RunRow } from '../store/runs';
 import {
   EvaluationNotFoundError,
-  findDevice,
   findEvaluation,
   getEvaluation,
   insertEvaluation,
   listEvaluations,
-  offerToRunFront,
   setEvaluationLatency,
-  upsertDevice,
   type EvaluationLatency,
   type EvaluationRow,
-} from '../store/search';
+} from '../store/evaluations';
+import { findDevice, upsertDevice } from '../store/devices';
+import { offerToRunFront } from './fronts';
 import { CheckpointError, readCheckpointFile } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
 import { exportSubnet, type ExportFormat, type ExportResult } from '../export';
 import type { Objective } from './evolution';
 import {
   deviceFingerprint,
+  deviceIdOf,
   measureLatency,
   predictLatency,
   type DeviceFingerprint,
@@ -259,13 +259,13 @@ export type LatencySource =
 
 /** A LUT source for a loaded table (records its device). */
 export function lutSource(db: Db, table: LatencyTable): LatencySource {
-  return { kind: 'lut', table, deviceId: upsertDevice(db, table.device) };
+  return { kind: 'lut', table, deviceId: upsertDevice(db, deviceIdOf(table.device), table.device) };
 }
 
 /** Direct measurement at `batch` on the active backend (median of `repeats`, default 10, after 3 warm-ups). */
 export function measureSource(db: Db, ops: SupernetOps, batch = 1): LatencySource {
   const device = deviceFingerprint(ops);
-  return { kind: 'measure', batch, device, deviceId: upsertDevice(db, device) };
+  return { kind: 'measure', batch, device, deviceId: upsertDevice(db, deviceIdOf(device), device) };
 }
 
 /** The latency of a static subnet (median ms) as the source gives it. */

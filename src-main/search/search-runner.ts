@@ -15,19 +15,19 @@ import {
   getSearch,
   readSearchControl,
   readSearchState,
-  saveSearchFront,
   saveSearchProgress,
   setSearchControl,
   setSearchRuntime,
   transitionSearch,
-  type FrontData,
   type SearchRow,
-} from '../store/search';
+} from '../store/searches';
+import { saveSearchFront, type FrontData } from '../store/fronts';
 import type { ChildTransport } from '../train/transport';
 import { runEvolutionSearch, runRandomSearch, type Budget, type EvolutionConfig, type SearchOptions, type SearchState } from './evolution';
 import { findLatencyTable } from './latency-tables';
 import { latencyPredictor } from './latency';
 import { ParentToSearchRunnerSchema, type SearchRunnerToParent } from './messages';
+import { frontRecord } from './fronts';
 import { ParetoFront } from './pareto';
 import { createRunEvaluator, evaluationSettings, loadRun, lutSource, referencePoint, RunSubnetError } from './run-subnets';
 import { runAccuracyScreen } from './run-predictor';
@@ -221,7 +221,7 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
           cached,
         });
         saveSearchProgress(db, s.id, { state, evaluations: n, total: s.total, elapsedMs: state.elapsedMs, etaMs: (state.elapsedMs / n) * Math.max(0, s.total - n) });
-        saveSearchFront(db, s, front, o.ref, o.deviceId);
+        saveSearchFront(db, s, frontRecord(front, o.ref), o.deviceId);
       })();
       o.onCount(n);
       o.send({
@@ -254,7 +254,7 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
   if (outcome.done) {
     db.transaction(() => {
       saveSearchProgress(db, s.id, { state: outcome.state, evaluations: outcome.archive.length, total: s.total, elapsedMs: outcome.state.elapsedMs, etaMs: 0 });
-      saveSearchFront(db, s, front, o.ref, o.deviceId);
+      saveSearchFront(db, s, frontRecord(front, o.ref), o.deviceId);
     })();
   }
   return outcome;

@@ -1,7 +1,7 @@
 /**
- * The renderer's Content-Security-Policy, in one place. Main sends it as a response header and
- * src-renderer/index.html carries the same string in a <meta> (a unit test keeps the two equal), because
- * `file:` pages, as in the packaged app, get no response headers to hook.
+ * The renderer's Content-Security-Policy, in one place. The app's `app://` protocol and the served mode send it as a
+ * response header (with frame-ancestors); src-renderer/index.html carries the rest in a <meta> (a unit test keeps
+ * the two equal), so a copy of the page opened without headers, such as a `file:` page, still enforces it.
  */
 
 /** What the production renderer may load: its own bundle, nothing inline, no eval, no WebAssembly (TF.js runs in

@@ -6,7 +6,7 @@
 import { subnetCost, maxGenome, type SearchSpace } from '../engine/core';
 import type { FrontInfo } from '../ipc/api-types';
 import { ParetoFront, type ReferencePoint } from '../search/pareto';
-import type { EvaluationRow } from '../store/search';
+import type { EvaluationRow } from '../store/evaluations';
 
 /**
  * The evaluations a run's front is drawn over: those on `split` made on the run's newest evaluated checkpoint (the

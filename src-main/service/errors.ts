@@ -4,6 +4,8 @@
  * desktop app and in a browser.
  */
 import { ZodError } from 'zod';
+import { describeFsError } from '../fs-errors';
+import { ExportError } from '../export/files';
 import { DatasetError } from '../data/types';
 import { BackendError, SpaceError } from '../engine/core';
 import type { ApiErrorInfo } from '../ipc/api-types';
@@ -14,10 +16,11 @@ import { SearchManagerError } from '../search/manager';
 import { RunSubnetError } from '../search/run-info';
 import { StoreError } from '../store/db';
 import { RunNotFoundError } from '../store/runs';
+import { EvaluationNotFoundError } from '../store/evaluations';
+import { SearchNotFoundError } from '../store/searches';
 import { ClusterNotFoundError } from '../store/clusters';
 import { SlurmError } from '../jobs/slurm/scheduler';
 import { ClusterShellError } from '../jobs/slurm/shell';
-import { EvaluationNotFoundError, SearchNotFoundError } from '../store/search';
 import { CheckpointError } from '../train/checkpoint';
 import { ConfigError } from '../train/config';
 import { RunManagerError } from '../train/manager';
@@ -41,7 +44,7 @@ export class ApiError extends Error {
   }
 }
 
-const USER_ERRORS = [ConfigError, DatasetError, RunManagerError, StoreError, SpaceError, SearchManagerError, BudgetError, RunSubnetError, CheckpointError, BackendError, SettingsError, SlurmError, ClusterShellError];
+const USER_ERRORS = [ExportError, ConfigError, DatasetError, RunManagerError, StoreError, SpaceError, SearchManagerError, BudgetError, RunSubnetError, CheckpointError, BackendError, SettingsError, SlurmError, ClusterShellError];
 
 /**
  * Whether `e` is one of the modules' own error classes, whose message is written for the user (a bad config, a
@@ -62,6 +65,17 @@ export interface MappedError {
  * the user (400, or 404 for a missing run); anything else is a bug or an environment failure (500), reported by its
  * message only: stacks stay in the main process's log.
  */
+/**
+ * A Node file-system error (errno code and syscall) as a status and a message that names no path: Node's own message
+ * carries the paths it touched (temp names inside the data directory, or files outside the folders the served mode
+ * may name), which are none of a caller's business. A 4xx (507 for a full disk), not a 500: the environment refused,
+ * nothing is broken.
+ */
+export function fileSystemError(e: unknown): { status: ApiStatus; message: string } | null {
+  const d = describeFsError(e);
+  return d && { status: d.diskFull ? 507 : 400, message: d.message };
+}
+
 export function toApiError(e: unknown): MappedError {
   const info = (status: ApiStatus, message: string, field?: string): MappedError => ({ status, error: field ? { message, field } : { message } });
   if (e instanceof ApiError) return info(e.status, e.message, e.field);
@@ -79,39 +93,6 @@ export function toApiError(e: unknown): MappedError {
   return info(500, message || 'internal error');
 }
 
-/** File-system failures by errno code: what happened, in words, and the status. */
-const FS_ERRORS: Record<string, [ApiStatus, string]> = {
-  ENOSPC: [507, 'no space left on the device'],
-  EDQUOT: [507, 'the disk quota is exhausted'],
-  EACCES: [400, 'permission denied'],
-  EPERM: [400, 'operation not permitted'],
-  EROFS: [400, 'the filesystem is read-only'],
-  ENOENT: [400, 'a file or folder it needs does not exist (removed meanwhile?)'],
-  ENOTDIR: [400, 'a file is where a folder should be'],
-  EISDIR: [400, 'a folder is where a file should be'],
-  EEXIST: [400, 'a file or folder of that name is already there'],
-  ENOTEMPTY: [400, 'the folder is not empty'],
-  ENAMETOOLONG: [400, 'a file name is too long'],
-  ELOOP: [400, 'too many symbolic links'],
-  EMFILE: [400, 'too many open files; try again'],
-  ENFILE: [400, 'too many open files; try again'],
-  EBUSY: [400, 'a file is busy; try again'],
-  EIO: [400, 'an input/output error on the disk'],
-  EXDEV: [400, 'a move across filesystems is not possible'],
-};
-
-/**
- * A Node file-system error (errno code and syscall) as a status and a message that names no path: Node's own message
- * carries the paths it touched (temp names inside the data directory, or files outside the folders the served mode
- * may name), which are none of a caller's business. A 4xx, not a 500: the environment refused, nothing is broken.
- */
-export function fileSystemError(e: unknown): { status: ApiStatus; message: string } | null {
-  const err = e as NodeJS.ErrnoException | null;
-  if (!(err instanceof Error) || typeof err.code !== 'string') return null;
-  const known = FS_ERRORS[err.code];
-  if (!known) return typeof err.syscall === 'string' ? { status: 400, message: `file-system error ${err.code} (${err.syscall})` } : null;
-  return { status: known[0], message: `${known[1]} (${err.code}${err.syscall ? `, ${err.syscall}` : ''})` };
-}
 
 /** Refuses a relative path: paths name files on the machine that runs main, whatever the renderer's working folder. */
 export function requireAbsolute(path: string, field: string): void {

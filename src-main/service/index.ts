@@ -38,9 +38,11 @@ import {
 import type { SearchManager, SpawnSearchRunner } from '../search/manager';
 import { RunManager, type SpawnRunner } from '../train/manager';
 import type { RunnerToParent } from '../train/messages';
-import { probeBackendInChild } from './backend-probe';
+import type { SpawnWorker } from '../jobs/worker-client';
+import { probeBackend } from './backend-probe';
 import { checkConfig, datasetFacts } from './config-check';
 import { DataJobs } from './data-jobs';
+import { EngineWorker } from './engine-worker';
 import { ApiError, requireAbsolute, toApiError, type ApiStatus } from './errors';
 import { FolderPolicy, isInside, realPathOfPrefix } from './folders';
 import { runPresets } from './presets';
@@ -77,7 +79,7 @@ export interface WorkbenchServiceOptions {
   openExternal?: (url: string) => void | Promise<void>;
   /** A native save dialog for `runs.saveConfig(config, null)`; resolves to the chosen path or null. */
   saveDialog?: (defaultName: string) => Promise<string | null>;
-  /** The backend report of `app.info`. Default: `alphanet doctor` in a child process, once (backend-probe.ts). */
+  /** The backend report of `app.info`. Default: the engine worker's `doctor`, once (backend-probe.ts). */
   probeBackend?: () => Promise<AppInfo['backend']>;
   /** Start runs queued by other processes too, as the app does (default true). */
   adoptQueued?: boolean;
@@ -88,10 +90,11 @@ export interface WorkbenchServiceOptions {
   /** How search runners start. Default: a Node child process (`forkSearchRunner`); the desktop app passes a
    * `utilityProcess`-based one. */
   spawnSearchRunner?: SpawnSearchRunner;
-  /** Extra environment of the CLI children that evaluate and export subnets (e.g. `ALPHANET_BACKEND`); default none. */
+  /** Extra environment of the engine worker, which evaluates and exports subnets (e.g. `ALPHANET_BACKEND`); default none. */
   childEnv?: NodeJS.ProcessEnv;
-  /** Where the built CLI is (default: out/main/cli.js, found by cli-child.ts). */
-  cliPath?: () => string;
+  /** How the engine worker starts. Default: a Node child process (engine-worker.ts `forkEngineWorker`); the desktop
+   * app passes a `utilityProcess`-based one. */
+  spawnEngineWorker?: SpawnWorker;
   /**
    * The folders whose files the API may read or write (`datasets.import`, `runs.saveConfig`, `exports.start`;
    * folders.ts). Default: in the served mode the data directory and the user's home folder; in the desktop app no
@@ -130,6 +133,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   const db = o.db ?? openHomeDatabase(home);
   const events = new EventEmitter<ServiceEvents>();
   const manager = new RunManager({ home, db, spawn: o.spawnRunner, adoptQueued: o.adoptQueued ?? true, cores: jobCores(home) });
+  const engine = new EngineWorker({ home, spawn: o.spawnEngineWorker, env: o.childEnv });
   const jobs = new DataJobs({ home, db, emit: (e) => events.emit('datasets.job', e), workerPath: o.dataWorkerPath });
   const folders = (o.allowedFolders !== undefined ? o.allowedFolders : o.mode === 'served' ? [home, homedir()] : null)?.length
     ? new FolderPolicy(o.allowedFolders ?? [home, homedir()])
@@ -239,8 +243,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     guarded,
     spawnSearchRunner: o.spawnSearchRunner,
     adoptQueued: o.adoptQueued ?? true,
-    childEnv: o.childEnv,
-    cliPath: o.cliPath,
+    engine,
     allowPath,
     remember,
   });
@@ -261,7 +264,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
 
   const handlers: ApiHandlers = {
     'app.info': async () => {
-      backend ??= (o.probeBackend ?? (() => probeBackendInChild(home)))();
+      backend ??= (o.probeBackend ?? (() => probeBackend(engine)))();
       return {
         name: productName,
         version,
@@ -408,6 +411,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
       }
       await jobs.close();
       search.close();
+      engine.close();
       foreign.close();
       manager.close();
       events.removeAllListeners();

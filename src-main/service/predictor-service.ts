@@ -1,10 +1,9 @@
 /**
  * The `predictor.*` methods (docs/SEARCH.md, "Accuracy predictor"): a run's stored predictor with predicted vs
  * measured top-1, gene importance and the gene values of its subnets are computed here from SQLite with the MLP's
- * plain-JS forward pass (no TF.js in this process); a build runs `alphanet predictor --build` in the CLI child, whose
- * stderr progress lines become `predictor.event`s.
+ * plain-JS forward pass (no TF.js in this process); a build is the engine worker's `predictor.build`, whose progress
+ * lines become `predictor.event`s.
  */
-import { z } from 'zod';
 import type { Genome } from '../engine/core';
 import type { ApiHandlers, EventPayload } from '../ipc/api-schemas';
 import type { PredictorInfo, PredictorView } from '../ipc/api-types';
@@ -13,15 +12,15 @@ import { predictorSummary, runGeneImportance, runPredictorView, runSpace, type P
 import type { Db } from '../store/db';
 import { findRunPredictor } from '../store/predictors';
 import { getRun } from '../store/runs';
-import { listEvaluations } from '../store/search';
-import type { CliJobs } from './cli-child';
+import { listEvaluations } from '../store/evaluations';
+import type { EngineWorker } from './engine-worker';
 import { ApiError } from './errors';
 
 type PredictorMethods = 'predictor.get' | 'predictor.importance' | 'predictor.build' | 'predictor.genes';
 
 export interface PredictorServiceOptions {
   db: Db;
-  cli: CliJobs;
+  engine: EngineWorker;
   emit: (e: EventPayload<'predictor.event'>) => void;
   /** Throws unless the run has a checkpoint to evaluate (the search service's check). */
   requireTrained: (runId: number, what: string) => void;
@@ -45,10 +44,7 @@ export function predictorInfo(p: PredictorSummary): PredictorInfo {
   };
 }
 
-/** `alphanet predictor --build --json` prints `{predictor: {id, …}}`; the rest is read back from the store. */
-const BuildOutputSchema = z.object({ predictor: z.object({ id: z.number().int() }) });
-
-/** The build's stderr lines (cli/predictor.ts) as progress. */
+/** The build's progress lines (search/run-predictor.ts `predictorProgressLine`) as events. */
 export function parsePredictorProgress(line: string): EventPayload<'predictor.event'>['progress'] | null {
   let m = /^sample (\d+)\/(\d+):/.exec(line);
   if (m) return { phase: 'sample', done: Number(m[1]), total: Number(m[2]) };
@@ -82,16 +78,14 @@ export function createPredictorHandlers(o: PredictorServiceOptions): Pick<ApiHan
     'predictor.build': async (runId, opts) => {
       o.requireTrained(runId, 'build its accuracy predictor');
       const what = `building the accuracy predictor of run ${runId}`;
-      const args = ['predictor', '--build', '--samples', String(opts.samples ?? 100), '--', String(runId)];
-      const out = BuildOutputSchema.safeParse(
-        await o.cli.run(args, what, 'runId', {
-          onStderrLine: (line) => {
-            const progress = parsePredictorProgress(line);
-            if (progress) o.emit({ runId, progress });
-          },
-        }),
-      );
-      if (!out.success) throw new ApiError(500, `${what}: unexpected output from the CLI`);
+      await o.engine.run('predictor.build', { runId, samples: opts.samples ?? 100 }, {
+        what,
+        field: 'runId',
+        onProgress: (p) => {
+          const progress = parsePredictorProgress(p.message);
+          if (progress) o.emit({ runId, progress });
+        },
+      });
       const v = view(runId);
       if (!v) throw new ApiError(500, `${what}: the CLI stored no predictor`);
       return v;

@@ -3,16 +3,15 @@
  * `exports.start`, `compare.runs`, and the `searches.event` topic.
  *
  * Nothing here imports TF.js (the Electron main process must not load it; test/unit/train/main-imports.test.ts).
- * Evaluation and export run the built CLI in a child process, one at a time (cli-child.ts: `alphanet evaluate|export
- * … --json`), and searches run in search runner processes under a `SearchManager` this module owns; this process
- * checks what it can without TF.js (run, checkpoint, dataset, budget, destination: refused naming the field before
- * any child starts), reads the store and maps rows to the API's DTOs (views.ts).
+ * Evaluation, export and the latency table run in the engine worker, one request at a time (engine-worker.ts, typed
+ * messages of engine-protocol.ts), and searches run in search runner processes under a `SearchManager` this module
+ * owns; this process checks what it can without TF.js (run, checkpoint, dataset, budget, destination: refused naming
+ * the field before the worker is asked), reads the store and maps rows to the API's DTOs (views.ts).
  */
 import { jobCores } from '../settings';
 import { existsSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
 import { findDataset } from '../data/store';
 import { subnetCost, minGenome, type SearchSpace } from '../engine/core';
 import type { ApiHandlers } from '../ipc/api-schemas';
@@ -26,18 +25,16 @@ import type { Db } from '../store/db';
 import { getRun, listCheckpoints, type RunRow } from '../store/runs';
 import {
   EvaluationNotFoundError,
-  findRunFront,
-  findSearchFront,
   getEvaluation,
-  getSearch,
   listEvaluations,
   pinnedEvaluationIds,
   setEvaluationPinned,
   type EvaluationRow,
-  type SearchRow,
-} from '../store/search';
+} from '../store/evaluations';
+import { findRunFront, findSearchFront } from '../store/fronts';
+import { getSearch, type SearchRow } from '../store/searches';
 import { configSpace, parseTrainConfig } from '../train/config';
-import { CliJobs } from './cli-child';
+import type { EngineWorker } from './engine-worker';
 import { budgetTable, configDiff, frontOf, frontScope, mflopsReference } from './compare';
 import { ApiError } from './errors';
 import { frontOfMessage, frontOfRow, searchSummary, stageNamesOf, subnetEvaluation } from './views';
@@ -60,10 +57,8 @@ export interface SearchServiceOptions {
   spawnSearchRunner?: SpawnSearchRunner;
   /** Start searches queued by other processes too. */
   adoptQueued: boolean;
-  /** Extra environment of the evaluation/export children (e.g. `ALPHANET_BACKEND`); default none. */
-  childEnv?: NodeJS.ProcessEnv;
-  /** Where the built CLI is (default out/main/cli.js, cli-child.ts). */
-  cliPath?: () => string;
+  /** The engine worker that evaluates, exports and builds latency tables (the service owns and closes it). */
+  engine: EngineWorker;
   /** Refuses a relative path, and in the served mode one outside the allowed folders (index.ts, folders.ts). */
   allowPath: (path: string, field: string, what: 'read' | 'write') => void;
   /** Records a path this service wrote, which `app.revealPath` may then show. */
@@ -77,29 +72,8 @@ export interface SearchService {
   checkRunDeletable(runId: number): void;
   /** Forgets what is cached about a deleted run. */
   forgetRun(runId: number): void;
-  /** Stops the evaluation/export children and the manager's scheduling (runners keep their searches; see close). */
+  /** Stops the manager's scheduling (runners keep their searches; see close). The service closes the engine worker. */
   close(): void;
-}
-
-/** What this process needs of the `evaluate` / `export` commands' JSON (cli/evaluate.ts, cli/export.ts). */
-const EvaluateOutputSchema = z.object({ evaluation: z.object({ id: z.number().int() }), cached: z.boolean() });
-const ExportOutputSchema = z.object({ files: z.array(z.string()), provenance: z.record(z.string(), z.unknown()) });
-const LatencyInfoSchema = z.object({
-  path: z.string(),
-  device: z.string(),
-  createdAt: z.string(),
-  buildSeconds: z.number(),
-  entries: z.number().int(),
-  heldOut: z.object({ subnets: z.number().int(), medianRelError: z.number(), p90RelError: z.number(), maxRelError: z.number() }).nullable(),
-});
-/** `latency --info` and `latency --build-table` (cli/latency.ts) both print the summary as `info`. */
-const LatencyOutputSchema = z.object({ info: LatencyInfoSchema.nullable() });
-
-/** The JSON a child printed, checked: output that does not fit is a failure on our side (500), not the user's. */
-function childOutput<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new ApiError(500, `${what}: unexpected output from the CLI (${r.error.issues[0]?.message ?? 'malformed'})`);
-  return r.data;
 }
 
 /** A run's space facts, cached per run (a run's config never changes). */
@@ -113,7 +87,7 @@ interface RunSpace {
 export function createSearchService(o: SearchServiceOptions): SearchService {
   const { home, db, emit, guarded } = o;
   const manager = new SearchManager({ home, db, spawn: o.spawnSearchRunner, adoptQueued: o.adoptQueued, cores: jobCores(home) });
-  const cli = new CliJobs({ home, env: o.childEnv, cliPath: o.cliPath });
+  const { engine } = o;
   const spaces = new Map<number, RunSpace>();
 
   const spaceOf = (runId: number): RunSpace => {
@@ -185,7 +159,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
   manager.pump();
 
   const handlers: SearchService['handlers'] = {
-    ...createPredictorHandlers({ db, cli, emit: o.emitPredictor, requireTrained: (runId, what) => requireTrained(runId, what) }),
+    ...createPredictorHandlers({ db, engine, emit: o.emitPredictor, requireTrained: (runId, what) => requireTrained(runId, what) }),
     'subnets.list': async (runId) => {
       getRun(db, runId);
       const pins = pinnedEvaluationIds(db, runId);
@@ -195,12 +169,13 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
     'subnets.evaluate': async (req) => {
       requireTrained(req.runId, 'evaluate its subnets');
       await infoOf(req.runId);
-      // The name is resolved in the child (run-subnets.ts `resolveSubnet` lives with TF.js): what the child refuses
-      // once the run, its checkpoint and its dataset passed here is the name's fault, reported at `subnet`. `--`
-      // keeps a name that starts with '-' from reading as an option.
-      const args = ['evaluate', '--split', req.split ?? 'val', ...(req.latency === false ? ['--latency', 'none'] : []), '--', String(req.runId), req.subnet];
-      const what = `evaluating a subnet of run ${req.runId}`;
-      const out = childOutput(EvaluateOutputSchema, await cli.run(args, what, 'subnet'), what);
+      // The name is resolved in the worker (run-subnets.ts `resolveSubnet` lives with TF.js): what the worker refuses
+      // once the run, its checkpoint and its dataset passed here is the name's fault, reported at `subnet`.
+      const out = await engine.run(
+        'evaluate',
+        { runId: req.runId, subnet: req.subnet, split: req.split ?? 'val', ...(req.latency === false ? { latency: 'none' as const } : {}) },
+        { what: `evaluating a subnet of run ${req.runId}`, field: 'subnet' },
+      );
       return view(getEvaluation(db, out.evaluation.id));
     },
     'subnets.pin': async (evaluationId, pinned) => {
@@ -214,17 +189,13 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
 
     'latency.table': async (runId) => {
       getRun(db, runId);
-      // The table's file name carries the device fingerprint, which needs TF.js: the child finds it.
-      const what = `reading the latency table of run ${runId}`;
-      return childOutput(LatencyOutputSchema, await cli.run(['latency', '--info', '--', String(runId)], what, 'runId'), what).info;
+      // The table's file name carries the device fingerprint, which needs TF.js: the worker finds it.
+      return (await engine.run('latency.info', { target: String(runId) }, { what: `reading the latency table of run ${runId}`, field: 'runId' })).info;
     },
     'latency.build': async (runId) => {
       getRun(db, runId);
       await infoOf(runId);
-      const what = `building the latency table of run ${runId}`;
-      const out = childOutput(LatencyOutputSchema, await cli.run(['latency', '--build-table', '--', String(runId)], what, 'runId'), what);
-      if (!out.info) throw new ApiError(500, `${what}: the CLI printed no table`);
-      return out.info;
+      return (await engine.run('latency.check', { target: String(runId), build: true }, { what: `building the latency table of run ${runId}`, field: 'runId' })).info;
     },
 
     'searches.list': async (runId) => {
@@ -298,12 +269,11 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
       const tmp = join(dirname(dir), `.${basename(dir)}.export-${randomBytes(4).toString('hex')}`);
       const format = req.formats.includes('tfjs') && req.formats.includes('onnx') ? 'both' : req.formats[0];
       try {
-        const what = `exporting evaluation ${ev.id}`;
-        const out = childOutput(ExportOutputSchema, await cli.run(['export', String(req.runId), String(ev.id), '--format', format, '--out', tmp], what, 'evaluationId'), what);
+        const out = await engine.run('export', { runId: req.runId, subnet: String(ev.id), format, out: tmp }, { what: `exporting evaluation ${ev.id}`, field: 'evaluationId' });
         if (existsSync(dir)) rmdirSync(dir); // empty (checked above); rmdir refuses if something arrived since
         renameSync(tmp, dir);
         o.remember(dir);
-        return { dir, files: out.files.map((f) => ({ path: f, bytes: statSync(join(dir, f)).size })), provenance: out.provenance };
+        return { dir, files: out.files.map((f) => ({ path: f, bytes: statSync(join(dir, f)).size })), provenance: out.provenance as unknown as Record<string, unknown> };
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
@@ -341,7 +311,6 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
       spaces.delete(runId);
     },
     close() {
-      cli.close();
       manager.close();
     },
   };

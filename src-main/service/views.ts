@@ -17,7 +17,9 @@ import type {
 import type { SearchSpace } from '../engine/core';
 import type { Progress } from '../train/messages';
 import type { CheckpointRow, EpochMetric, RunEvent, RunRow, StepMetric } from '../store/runs';
-import type { EvaluationRow, FrontRow, SearchRow } from '../store/search';
+import type { EvaluationRow } from '../store/evaluations';
+import type { FrontRow } from '../store/fronts';
+import type { SearchRow } from '../store/searches';
 import type { SearchFrontMessage } from '../search/messages';
 
 /** Sandwich roles as the API names them: `max`, `random-1`, `random-2`…, `min` (the runner sends plain `random`). */

@@ -7,7 +7,7 @@
 import type { Db } from './db';
 import { StoreError } from './db';
 import { listCheckpoints } from './runs';
-import type { EvalSplit } from './search';
+import type { EvalSplit } from './evaluations';
 
 export interface PredictorMetrics {
   n: number;

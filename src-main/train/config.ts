@@ -158,6 +158,15 @@ export const TrainConfigSchema = z
     /** TF.js backend (default `auto`: the best that loads, see engine/backend.ts). */
     backend: z.enum(['auto', ...BACKENDS]).default('auto'),
     /**
+     * Which engine trains (default `local`: TF.js in the runner process). `torch`: the PyTorch engine of
+     * engines/torch, launched with torchrun from the runner, its progress streamed into the store (docs/TORCH.md).
+     */
+    engine: z.enum(['local', 'torch']).default('local'),
+    /** torch engine: GPUs to train on, one DDP rank each (default 0: the CPU). */
+    gpus: int.min(0).max(64).default(0),
+    /** torch engine on the CPU: DDP ranks (processes; default 1). With GPUs the ranks are the GPUs. */
+    ranks: posInt.max(64).optional(),
+    /**
      * Fault injection for tests: poison the gradients with NaN at these global steps (1-based), once each per
      * process. Never set by the app or the CLI.
      */
@@ -170,6 +179,13 @@ export const TrainConfigSchema = z
       .optional(),
   })
   .superRefine((c, ctx) => {
+    const torchRanks = c.gpus > 0 ? c.gpus : (c.ranks ?? 1);
+    if (c.engine === 'torch' && c.batchSize % torchRanks !== 0) {
+      ctx.addIssue({ code: 'custom', path: [c.gpus > 0 ? 'gpus' : 'ranks'], message: `batchSize (${c.batchSize}) must divide over ${torchRanks} torch ranks` });
+    }
+    if (c.engine === 'local' && (c.gpus > 0 || c.ranks !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.gpus > 0 ? 'gpus' : 'ranks'], message: "gpus and ranks are settings of engine 'torch'" });
+    }
     if (typeof c.workers === 'number' && c.batchSize % c.workers !== 0) {
       ctx.addIssue({ code: 'custom', path: ['workers'], message: `batchSize (${c.batchSize}) must divide into ${c.workers} equal shards` });
     }

@@ -4,5 +4,7 @@
  */
 import { childTransport } from './transport';
 import { serveRunner } from './runner';
+import { runTorch } from '../jobs/torch-run';
 
-serveRunner(childTransport());
+// The entry point sits above every layer, so it hands train/ the torch engine's process driver (jobs/).
+serveRunner(childTransport(), undefined, runTorch);

@@ -7,7 +7,8 @@ import { createOps, initBackend } from '../engine';
 import { openHomeDatabase, type Db } from '../store/db';
 import { endJob, failJob, setJobRuntime } from '../store/jobs';
 import { addRunEvent, getRun, readRunControl } from '../store/runs';
-import { parseTrainConfig } from './config';
+import { parseTrainConfig, type TrainConfig } from './config';
+import type { DatasetInfo } from '../data/types';
 import { datasetSource, resolveDataset } from './dataset-source';
 import { ParentToRunnerSchema, type RunnerToParent } from './messages';
 import { runDir } from './paths';
@@ -20,7 +21,25 @@ import type { ChildTransport } from './transport';
 /** How often the runner looks at the run's `control` column (a pause or cancel from another process), ms. */
 const CONTROL_POLL_MS = 1000;
 
-export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c)): void {
+/**
+ * Trains a run on the PyTorch engine (config `engine: 'torch'`): src-main/jobs/torch-run.ts, handed in by the runner's
+ * entry point (runner-main.ts) because it starts processes, a layer above train/.
+ */
+export type TorchRunner = (o: {
+  db: Db;
+  home: string;
+  runId: number;
+  runDir: string;
+  config: TrainConfig;
+  dataset: DatasetInfo;
+  resume: boolean;
+  /** The cores the job queue gave this run (threads per rank = cores / ranks). */
+  cores?: number;
+  control: () => 'pause' | 'cancel' | null;
+  send: (m: RunnerToParent) => void;
+}) => Promise<{ status: 'finished' | 'paused' | 'cancelled'; step: number }>;
+
+export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c), torch?: TorchRunner): void {
   let request: 'pause' | 'cancel' | null = null;
   let started = false;
   const send = (m: RunnerToParent) => t.send(m);
@@ -43,7 +62,7 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
       return;
     }
     started = true;
-    void runOne(msg.home, msg.runId, msg.resume, msg.cores, () => request, send).then(
+    void runOne(msg.home, msg.runId, msg.resume, msg.cores, () => request, send, torch).then(
       () => t.drain().then(() => exit(0)),
       () => t.drain().then(() => exit(1)),
     );
@@ -51,7 +70,7 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
   send({ type: 'ready', pid: process.pid });
 }
 
-async function runOne(home: string, runId: number, resume: boolean, cores: number | undefined, ipcRequest: () => 'pause' | 'cancel' | null, send: (m: RunnerToParent) => void): Promise<void> {
+async function runOne(home: string, runId: number, resume: boolean, cores: number | undefined, ipcRequest: () => 'pause' | 'cancel' | null, send: (m: RunnerToParent) => void, torch?: TorchRunner): Promise<void> {
   let db: Db | undefined;
   let step = 0;
   try {
@@ -59,6 +78,40 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
     const run = getRun(db, runId);
     if (run.status !== 'running') throw new Error(`run ${runId} is ${run.status}, not running: the parent must claim it first`);
     const config = parseTrainConfig(run.config, `config of run ${runId}`);
+    if (config.engine === 'torch') {
+      if (!torch) throw new Error('this runner was started without the torch engine');
+      const store = db;
+      let lastPoll = 0;
+      let dbRequest: 'pause' | 'cancel' | null = null;
+      const dataset = await resolveDataset(home, db, run.datasetId ?? config.dataset);
+      const outcome = await torch({
+        db,
+        home,
+        runId,
+        runDir: runDir(home, runId),
+        config,
+        dataset,
+        resume,
+        cores,
+        control: () => {
+          const t = Date.now();
+          if (t - lastPoll >= CONTROL_POLL_MS) {
+            lastPoll = t;
+            dbRequest = readRunControl(store, runId);
+          }
+          return ipcRequest() === 'cancel' || dbRequest === 'cancel' ? 'cancel' : (ipcRequest() ?? dbRequest);
+        },
+        send: (m) => {
+          if (m.type === 'progress') step = m.step;
+          send(m);
+        },
+      });
+      step = outcome.step;
+      endJob(db, 'runs', runId, outcome.status);
+      addRunEvent(db, runId, { kind: outcome.status === 'finished' ? 'finish' : outcome.status === 'paused' ? 'pause' : 'cancel', step, message: `${outcome.status} on the torch engine: ${step} steps` });
+      send({ type: 'done', runId, status: outcome.status, step });
+      return;
+    }
     const backend = await initBackend({ force: config.backend === 'auto' ? undefined : config.backend });
     setJobRuntime(db, 'runs', runId, { backend: backend.chosen, pid: process.pid });
     const info = await resolveDataset(home, db, run.datasetId ?? config.dataset);

@@ -49,6 +49,7 @@ import {
   type StepMetric,
 } from '../store/runs';
 import { baseLr, configSpace, type TrainConfig } from './config';
+import { describeFsError } from '../fs-errors';
 import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainState } from './checkpoint';
 import type { Batch, BatchStream, TrainingData } from './data-source';
 import type { DataParallel } from './data-parallel';
@@ -492,7 +493,19 @@ export class Trainer {
     const path = join(this.checkpointDir, `step-${String(s.step).padStart(8, '0')}-e${s.epoch}.ckpt`);
     const weights = await this.net.exportWeights();
     const momentum = await this.optimizer.exportState();
-    const { sha256, bytes } = writeCheckpointFile(path, { runId: this.o.runId, state: s, config: this.config, weights, momentum });
+    let written: { sha256: string; bytes: number };
+    try {
+      written = writeCheckpointFile(path, { runId: this.o.runId, state: s, config: this.config, weights, momentum });
+    } catch (e) {
+      // A full disk (or any write failure): the file is written under a temporary name and renamed only when whole,
+      // so nothing of this checkpoint remains, and the earlier ones and the store are untouched. Said in one line.
+      const prev = listCheckpoints(this.o.db, this.o.runId)[0];
+      const cause = describeFsError(e)?.message ?? (e as Error).message.split('\n')[0];
+      throw new CheckpointError(
+        `checkpoint at step ${s.step} not written: ${cause}; ${prev ? `the previous checkpoint (step ${prev.step}) is intact` : 'no earlier checkpoint exists'} — free some space and resume the run`,
+      );
+    }
+    const { sha256, bytes } = written;
     // A checkpoint rewritten at the same step (after a rollback or resume) replaces the older row.
     const db = this.o.db;
     db.transaction(() => {

@@ -28,7 +28,7 @@ import type {
   WorkbenchApi,
 } from '../../src-main/ipc/api-types';
 import { budgetTable, frontOf } from '../../src-main/service/compare';
-import type { EvaluationRow } from '../../src-main/store/search';
+import type { EvaluationRow } from '../../src-main/store/evaluations';
 import { parseClusterProfile, type ClusterProfile } from '../../src-main/store/cluster-profile';
 import { INFO } from './app-info';
 

@@ -1,16 +1,19 @@
 /**
- * The Content-Security-Policy as Chromium enforces it on the built renderer (out/renderer), in both ways the app is
- * delivered: served over HTTP by the served mode's own server (`startServer`, the header *and* the page's <meta>),
- * and opened as a `file:` page like the packaged app (the <meta> alone: file pages get no response headers). In
- * both, the app's own bundle runs and a script or style that the page did not load from itself is refused. (eval is
- * not tried: code that the test injects runs through the DevTools protocol, which the policy does not govern.)
+ * The Content-Security-Policy as Chromium enforces it on the built renderer (out/renderer): served over HTTP by the
+ * served mode's own server (`startServer`: the header *and* the page's <meta>), and opened as a `file:` page, which
+ * gets no response headers, so the <meta> alone must hold. In both, the app's own bundle runs and a script or style
+ * that the page did not load from itself is refused. (eval is not tried: code that the test injects runs through the
+ * DevTools protocol, which the policy does not govern.) And no page of another origin can frame the served page.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
+import { serveStatic } from '../../src-main/bench/chromium';
 import { tempDir } from '../../src-main/data/synthetic';
 import { startServer, type RunningServer } from '../../src-main/server/server';
 import { createWorkbenchService, type WorkbenchService } from '../../src-main/service';
@@ -49,6 +52,11 @@ function tryForbidden(page: Page): Promise<{ inlineScript: boolean; inlineStyle:
   })()`);
 }
 
+/** Directive name → sources of a policy string. */
+function directives(policy: string): Map<string, string[]> {
+  return new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).filter((p) => p[0]).map(([name, ...sources]) => [name!, sources]));
+}
+
 const NOTHING_RAN = { inlineScript: false, inlineStyle: false, dataScript: false };
 
 let home: string;
@@ -74,13 +82,21 @@ afterAll(async () => {
 });
 
 describe('Content-Security-Policy of the built renderer', () => {
-  it('the served page carries the same policy in its header and in its <meta>, and every static file has the header', async () => {
+  it("the served page's header is its <meta> plus frame-ancestors (which a <meta> cannot carry), on every file", async () => {
     const res = await fetch(`http://127.0.0.1:${srv.port}/`);
     expect(res.status).toBe(200);
     const header = res.headers.get('content-security-policy');
     const html = await res.text();
+    const meta = metaPolicy(html);
     expect(header).toBeTruthy();
-    expect(metaPolicy(html)).toBe(header);
+    expect(meta).toBeTruthy();
+    // Same directives with the same sources; the header adds only frame-ancestors, which browsers ignore in a <meta>.
+    const inHeader = directives(header!);
+    const inMeta = directives(meta!);
+    for (const [name, sources] of inMeta) expect(inHeader.get(name), name).toEqual(sources);
+    expect([...inHeader.keys()].filter((n) => !inMeta.has(n))).toEqual(['frame-ancestors']);
+    expect(inHeader.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
     // The built page is the file on disk, and its assets come with the same header.
     expect(html).toBe(readFileSync(path.join(ROOT, 'index.html'), 'utf8'));
     const assets = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((m) => m[1]!);
@@ -106,7 +122,43 @@ describe('Content-Security-Policy of the built renderer', () => {
     await page.close();
   });
 
-  it('as a file: page (the packaged app, no headers) the <meta> alone refuses the same', async () => {
+  it('served: a page of another origin cannot frame it (frame-ancestors, X-Frame-Options), where it could frame a page without them', async () => {
+    // The framing page: another origin on the same host (no CSP of its own), embedding the address it is given.
+    const parent = createServer((req, res) => {
+      const target = new URL(req.url ?? '/', 'http://x').searchParams.get('frame') ?? '';
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<!doctype html><iframe src="${target}" width="800" height="600"></iframe>`);
+    });
+    await new Promise<void>((r) => parent.listen(0, '127.0.0.1', r));
+    const plain = await serveStatic(ROOT);
+    const port = (s: { address(): unknown }) => (s.address() as AddressInfo).port;
+    /** Frames `url`; returns the frame's final URL and its headings once it has settled. */
+    const framed = async (url: string): Promise<{ url: string; h1: string[] }> => {
+      const { page } = await openPage(browser.context, `http://127.0.0.1:${port(parent)}/?frame=${encodeURIComponent(url)}`);
+      const frame = await (await page.waitForSelector('iframe')).contentFrame();
+      await frame!.waitForLoadState('load');
+      // A framed app draws its shell after loading: give it the time to show its heading (not a refused one).
+      if (!frame!.url().startsWith('chrome-error:')) await expect.poll(() => frame!.locator('h1').allTextContents(), { timeout: 5000 }).toContain('Datasets').catch(() => undefined);
+      const out = { url: frame!.url(), h1: await frame!.locator('h1').allTextContents() };
+      await page.close();
+      return out;
+    };
+    try {
+      // Chromium replaces a refused frame's document with its own error page.
+      const refused = await framed(`http://127.0.0.1:${srv.port}/`);
+      expect(refused.url).toMatch(/^chrome-error:/);
+      expect(refused.h1).not.toContain('Datasets');
+      // Control: the same built page from a plain static server (CSP without frame-ancestors) loads in the frame.
+      const allowed = await framed(`http://127.0.0.1:${port(plain)}/`);
+      expect(allowed.h1).toContain('Datasets');
+    } finally {
+      for (const s of [parent, plain]) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
+    }
+  });
+
+  it('as a file: page (no headers) the <meta> alone refuses the same', async () => {
     const { page } = await openPage(browser.context, pathToFileURL(path.join(ROOT, 'index.html')).href);
     await page.waitForLoadState('domcontentloaded');
     expect(await page.evaluate("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]')?.content")).toBe(

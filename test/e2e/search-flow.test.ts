@@ -126,7 +126,7 @@ describe.skipIf(unavailable !== null)('search, explore, export and compare in Ch
     expect(await page.getByTestId('search-progress').textContent()).toBe('100 %');
     expect(await page.getByTestId('search-hv').textContent()).toMatch(/^\d/);
     await pageShot(page, 'page-search');
-    // A latency objective asks the service (a CLI child) for this machine's table: none yet, so it offers to build
+    // A latency objective asks the service (the engine worker) for this machine's table: none yet, so it offers to build
     // one and the start waits for it.
     await page.getByRole('radio', { name: /^Latency/ }).check();
     const table = page.getByRole('group', { name: 'Latency table' });

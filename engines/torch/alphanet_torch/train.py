@@ -9,8 +9,9 @@ The run directory (docs/TORCH.md; the workbench writes it, a Slurm job can too):
     checkpoints/            step-<8 digits>-e<epoch>.ckpt, the workbench's ANCKPT01 format, written by rank 0 to a
                             temp name and renamed; the newest `checkpoint.keepLast` and the best are kept
     progress.jsonl          one JSON object per line, appended by rank 0: the workbench runner's messages
-                            (`progress`, `epoch`, `event`, `done`, src-main/train/messages.ts) plus `checkpoint`
-                            {step, epoch, path, sha256, bytes, metric?}
+                            (`progress`, `epoch`, `event`, `done`, src-main/train/messages.ts) plus `step` (every
+                            step: the store's step_metrics row) and `checkpoint` {step, epoch, path, sha256, bytes,
+                            metric?}; `epoch` subnets also carry `genome` and `valImages`
     control                 written by whoever controls the run: `pause` (checkpoint and stop) or `cancel` (stop);
                             rank 0 reads it between steps and broadcasts the decision. SIGINT/SIGTERM pause too.
 
@@ -104,6 +105,16 @@ def base_lr(cfg: dict) -> float:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
 
 
 class Trainer:
@@ -249,6 +260,11 @@ class Trainer:
         code = 0
         if self.rank == 0:
             req = self.stop_request
+            parent = os.environ.get("ALPHANET_PARENT_PID")
+            if parent and not _alive(int(parent)):
+                # The workbench process that tracks this run is gone (kill -9, a crash): stop with a checkpoint, so
+                # that `alphanet runs resume` continues from here instead of racing an orphan.
+                req = "pause"
             try:
                 with open(self.control_path, "r", encoding="utf-8") as f:
                     req = f.read().strip() or req
@@ -288,6 +304,7 @@ class Trainer:
                 self.emit({"type": "done", "status": "cancelled", "step": self.state["step"]})
                 return "cancelled"
             t = self.state["step"]
+            t_step = time.perf_counter()
             if os.environ.get("ALPHANET_TORCH_TEST_KILL_RANK") == str(self.rank) and str(t) == os.environ.get("ALPHANET_TORCH_TEST_KILL_STEP"):
                 os.kill(os.getpid(), signal.SIGKILL)  # test hook: a rank that dies mid-run (tests/test_distributed.py)
             epoch, batch = divmod(t, self.steps_per_epoch)
@@ -312,6 +329,14 @@ class Trainer:
             clipped = self.opt.step(lr, clip)
             self.state["step"] = t + 1
             self.state["epoch"], self.state["batch"] = divmod(t + 1, self.steps_per_epoch)
+            step_ms = (time.perf_counter() - t_step) * 1000
+            self.emit({"type": "step", "step": t + 1, "epoch": epoch, "lr": lr, "loss": sum(r["loss"] for r in res),
+                       "losses": [{"role": r["role"], "loss": r["loss"], "arch": genome_id(self.space["id"], m["genome"]),
+                                   **({"divergence": r["div"]} if r["div"] is not None else {})} for r, m in zip(res, members)],
+                       "alphaMinShare": (sum(r["share"] for r in res if r["share"] is not None) / max(1, sum(1 for r in res if r["share"] is not None)))
+                       if any(r["share"] is not None for r in res) else None,
+                       "clippedShare": clipped, "nonfinite": self.non_finite, "stepMs": step_ms,
+                       "imagesPerSec": b / (step_ms / 1000) if step_ms > 0 else None})
             window["images"] += b
             window["steps"] += 1
             window["clipped"] += clipped
@@ -360,7 +385,8 @@ class Trainer:
                 after = evaluate(self.net, g, stats, batches)
                 pre = evaluate(self.net, g, before, batches)
                 subnets.append({"subnet": name, "mflops": cost(self.space, g, self.num_classes)["mflops"], "valTop1": after["top1"],
-                                "valLoss": after["loss"], "valTop1Before": pre["top1"], "valLossBefore": pre["loss"]})
+                                "valLoss": after["loss"], "valTop1Before": pre["top1"], "valLossBefore": pre["loss"],
+                                "genome": g, "valImages": after["images"]})
             top = {s["subnet"]: s["valTop1"] for s in subnets}
             metric = (top["min"] + top["max"]) / 2
             self.emit({"type": "epoch", "epoch": epoch, "step": self.state["step"], "subnets": subnets, "seconds": time.perf_counter() - t0})

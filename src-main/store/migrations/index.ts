@@ -10,6 +10,7 @@ import { sql as valBefore } from './005-val-before';
 import { sql as predictors } from './006-predictors';
 import { sql as clusters } from './007-clusters';
 import { sql as jobCores } from './008-job-cores';
+import { sql as clusterJobs } from './009-cluster-jobs';
 
 export interface Migration {
   name: string;
@@ -25,4 +26,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '006-predictors', sql: predictors },
   { name: '007-clusters', sql: clusters },
   { name: '008-job-cores', sql: jobCores },
+  { name: '009-cluster-jobs', sql: clusterJobs },
 ];

@@ -151,8 +151,9 @@ describe('alphanet latency', () => {
     expect(meas.measurements.every((x: { medianMs: number }) => x.medianMs > 0)).toBe(true);
     expect(meas.predictedMs).toBeNull();
     await fails(['latency', '1'], /no latency table for space 'tiny-test' on this machine and backend \(wasm \(portable ops\)\) yet/);
-    // --info measures nothing and is not an error without a table (the app asks it).
-    expect(JSON.parse((await cli(['--json', 'latency', '1', '--info'])).out)).toEqual({ info: null });
+    // --info measures nothing and is not an error without a table (the app asks it, through the engine worker's
+    // `latency.info`, whose result object this is).
+    expect(JSON.parse((await cli(['--json', 'latency', '1', '--info'])).out)).toEqual({ info: null, space: 'tiny-test', device: 'wasm (portable ops)', heldOut: null });
     expect((await cli(['latency', '1', '--info'])).out).toMatch(/^no latency table for space 'tiny-test' on this machine and backend/);
     await fails(['latency', 'no-such-space'], /unknown search space 'no-such-space'/);
     const space = await cli(['latency', 'alphanet-cifar32', '--subnet', 'min', '--warmup', '1', '--repeats', '2']);

@@ -23,10 +23,10 @@ const FUSE_SENTINEL = Buffer.from('dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX');
 const EXECUTABLE = 'alphanet-workbench';
 /**
  * The built entry points the app loads at run time: main, the processes it starts (training runner, search runner,
- * dataset worker; the CLI, which the backend probe runs), the preload and the renderer. Every other file of out/ is
+ * dataset worker, engine worker; the CLI), the preload and the renderer. Every other file of out/ is
  * checked too, as found on disk.
  */
-const ENTRIES = ['index', 'runner', 'search-runner', 'data-worker', 'cli'].map((e) => `out/main/${e}.js`).concat('out/preload/preload.js', 'out/renderer/index.html');
+const ENTRIES = ['index', 'runner', 'search-runner', 'data-worker', 'engine-worker', 'cli'].map((e) => `out/main/${e}.js`).concat('out/preload/preload.js', 'out/renderer/index.html');
 /** A regression bound, not a target: today's archive is ~46 MB; source maps or the TF.js browser bundles would double it. */
 const MAX_ASAR_BYTES = 80e6;
 

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listSearchMembers, readSearchState, transitionSearch } from '../../../src-main/store/search';
+import { listSearchMembers, readSearchState, transitionSearch } from '../../../src-main/store/searches';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { BudgetError } from '../../../src-main/search/evolution';
 import { SearchManager, SearchManagerError, defaultSearchRunnerPath, forkSearchRunner, type SearchRunnerHandle } from '../../../src-main/search/manager';

@@ -4,7 +4,7 @@
  * the budget table.
  */
 import { describe, expect, it } from 'vitest';
-import type { EvaluationRow } from '../../../src-main/store/search';
+import type { EvaluationRow } from '../../../src-main/store/evaluations';
 import { budgetTable, configDiff, flattenConfig, frontOf, frontScope } from '../../../src-main/service/compare';
 
 let nextId = 1;

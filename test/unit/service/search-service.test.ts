@@ -1,10 +1,10 @@
 /**
  * The service's subnet, search, export and comparison methods on two briefly trained tiny runs in one home
- * (adaptive α and KL, the comparison the Compare page exists for): evaluation in a CLI child answering from the cache
+ * (adaptive α and KL, the comparison the Compare page exists for): evaluation in the engine worker answering from the cache
  * the second time, pins, a search started → `searches.event` status/evaluated/front → finished with its front, field
  * errors before anything starts, an export in both formats with provenance, the comparison against one shared
  * reference, and deleting a run with searches (refused while one runs, cascading after). Needs the build
- * (out/main/{cli,runner,search-runner,data-worker}.js): `npx electron-vite build`.
+ * (out/main/{engine-worker,runner,search-runner,data-worker}.js): `npx electron-vite build`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,8 @@ import type { ApiMethod } from '../../../src-main/ipc/protocol';
 import { hypervolume } from '../../../src-main/search/pareto';
 import { forkSearchRunner } from '../../../src-main/search/manager';
 import { createWorkbenchService, type WorkbenchService } from '../../../src-main/service';
-import { listEvaluations, listSearches } from '../../../src-main/store/search';
+import { listEvaluations } from '../../../src-main/store/evaluations';
+import { listSearches } from '../../../src-main/store/searches';
 import { RunManager } from '../../../src-main/train/manager';
 import { TINY } from '../engine/tiny-space';
 import { trainTinyRun } from '../search/run-fixture';

@@ -13,7 +13,8 @@ import { pngFile, tempDir, writeIdxSet, writeTree } from '../../../src-main/data
 import { subnetCost, maxGenome, minGenome, getSpace, BACKENDS } from '../../../src-main/engine';
 import type { DatasetJobEvent, RunEvent, RunSummary } from '../../../src-main/ipc/api-types';
 import { createWorkbenchService, type WorkbenchService } from '../../../src-main/service';
-import { probeBackendInChild } from '../../../src-main/service/backend-probe';
+import { probeBackend } from '../../../src-main/service/backend-probe';
+import { EngineWorker } from '../../../src-main/service/engine-worker';
 import { ApiError } from '../../../src-main/service/errors';
 import { TrainConfigSchema } from '../../../src-main/train/config';
 import { TINY } from '../engine/tiny-space';
@@ -78,10 +79,17 @@ describe('app', () => {
     expect(await svc.handlers['app.revealPath'](home)).toBe(false);
   });
 
-  it('probes the backend in a child process (alphanet doctor)', async () => {
-    const b = await probeBackendInChild(tempDir('alphanet-probe-'));
-    expect(BACKENDS as readonly string[]).toContain(b.name);
-    expect(b.detail).toMatch(/ladder:/);
+  it('probes the backend in the engine worker (doctor)', async () => {
+    const engine = new EngineWorker({ home: tempDir('alphanet-probe-') });
+    try {
+      const b = await probeBackend(engine);
+      expect(BACKENDS as readonly string[]).toContain(b.name);
+      expect(b.detail).toMatch(/ladder:/);
+      expect(engine.client.pid).toBeGreaterThan(0);
+      expect(engine.client.pid).not.toBe(process.pid);
+    } finally {
+      engine.close();
+    }
   });
 });
 

@@ -23,7 +23,7 @@ import {
   type JobTable,
 } from '../../../src-main/store/jobs';
 import { createRun, getRun } from '../../../src-main/store/runs';
-import { createSearch, getSearch } from '../../../src-main/store/search';
+import { createSearch, getSearch } from '../../../src-main/store/searches';
 
 const open = () => openDatabase(join(mkdtempSync(join(tmpdir(), 'store-jobs-')), 'alphanet.db'));
 const mkRun = (db: Db) => createRun(db, { name: 'r', config: { a: 1 }, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' }).id;

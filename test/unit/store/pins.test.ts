@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { openDatabase, schemaVersion } from '../../../src-main/store/db';
 import { MIGRATIONS } from '../../../src-main/store/migrations';
 import { deleteRun } from '../../../src-main/store/runs';
-import { EvaluationNotFoundError, getEvaluation, listEvaluations, pinnedEvaluationIds, setEvaluationPinned } from '../../../src-main/store/search';
+import {
+  EvaluationNotFoundError,
+  getEvaluation,
+  listEvaluations,
+  pinnedEvaluationIds,
+  setEvaluationPinned,
+} from '../../../src-main/store/evaluations';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'store-pins-'));
 

@@ -17,31 +17,34 @@ import {
   addSearchMember,
   createSearch,
   deleteSearch,
-  deviceIdOf,
-  findDevice,
-  findEvaluation,
-  findRunFront,
-  findSearchFront,
-  getEvaluation,
   getSearch,
-  insertEvaluation,
-  listEvaluations,
-  listRunFronts,
   listSearchMembers,
   listSearches,
-  offerToRunFront,
   readSearchControl,
   readSearchState,
-  saveSearchFront,
   saveSearchProgress,
-  setEvaluationLatency,
   setSearchControl,
   transitionSearch,
-  upsertDevice,
-  type EvaluationInput,
-  type FrontData,
   type SearchInput,
-} from '../../../src-main/store/search';
+} from '../../../src-main/store/searches';
+import { deviceIdOf } from '../../../src-main/search/latency';
+import { findDevice, upsertDevice } from '../../../src-main/store/devices';
+import {
+  findEvaluation,
+  getEvaluation,
+  insertEvaluation,
+  listEvaluations,
+  setEvaluationLatency,
+  type EvaluationInput,
+} from '../../../src-main/store/evaluations';
+import {
+  findRunFront,
+  findSearchFront,
+  listRunFronts,
+  saveSearchFront,
+  type FrontData,
+} from '../../../src-main/store/fronts';
+import { frontRecord, offerToRunFront } from '../../../src-main/search/fronts';
 import { JOB_STATUSES, JOB_TRANSITIONS } from '../../../src-main/store/jobs';
 import { ParetoFront, hypervolume } from '../../../src-main/search/pareto';
 
@@ -120,8 +123,8 @@ describe('search store', () => {
   it('round-trips an evaluation and finds it by exactly its cache key', () => {
     const db = open();
     const run = mkRun(db);
-    const dev = upsertDevice(db, { cpuModel: 'X', cpuCount: 2, backend: 'wasm' });
-    expect(upsertDevice(db, { backend: 'wasm', cpuCount: 2, cpuModel: 'X' })).toBe(dev); // key order does not matter
+    const dev = upsertDevice(db, deviceIdOf({ cpuModel: 'X', cpuCount: 2, backend: 'wasm' }), { cpuModel: 'X', cpuCount: 2, backend: 'wasm' });
+    expect(upsertDevice(db, deviceIdOf({ backend: 'wasm', cpuCount: 2, cpuModel: 'X' }), { backend: 'wasm', cpuCount: 2, cpuModel: 'X' })).toBe(dev); // key order does not matter
     expect(dev).toBe(deviceIdOf({ cpuModel: 'X', cpuCount: 2, backend: 'wasm' }));
     expect(findDevice(db, dev)).toEqual({ cpuModel: 'X', cpuCount: 2, backend: 'wasm' });
 
@@ -211,8 +214,8 @@ describe('search store', () => {
     const front = new ParetoFront<FrontData>();
     for (const e of evals) front.insert({ id: String(e.id), accuracy: e.accuracy, cost: e.mflops, data: { evaluationId: e.id, genomeId: e.genomeId } });
     const ref = { costRef: 10, accRef: 0 };
-    saveSearchFront(db, s, front, ref);
-    saveSearchFront(db, s, front, ref); // replaced, not duplicated
+    saveSearchFront(db, s, frontRecord(front, ref));
+    saveSearchFront(db, s, frontRecord(front, ref)); // replaced, not duplicated
     const stored = findSearchFront(db, s.id)!;
     expect(stored.points.map((p) => p.data!.evaluationId)).toEqual([evals[0].id, evals[1].id]);
     expect(stored.hypervolume).toBeCloseTo(hypervolume([evals[0], evals[1]].map((e) => ({ accuracy: e.accuracy, cost: e.mflops })), ref), 12);
@@ -251,7 +254,7 @@ describe('search store', () => {
     expect(f.hypervolume).toBeCloseTo(hypervolume(pts, ref), 12);
     expect(f.hypervolume).toBeCloseTo(2.5 * 0.45 + 1 * 0.5, 12);
     // Another checkpoint and a latency front on a device are separate fronts.
-    const dev = upsertDevice(db, { cpuModel: 'X' });
+    const dev = upsertDevice(db, deviceIdOf({ cpuModel: 'X' }), { cpuModel: 'X' });
     offerToRunFront(db, { ...scope, checkpointSha256: 'e'.repeat(64) }, { evaluationId: 9, genomeId: 'x', accuracy: 0.2, cost: 1 }, ref);
     offerToRunFront(db, { ...scope, objective: 'latency', deviceId: dev }, { evaluationId: 9, genomeId: 'x', accuracy: 0.2, cost: 1 }, ref);
     expect(listRunFronts(db, run)).toHaveLength(3);

@@ -1,0 +1,261 @@
+/**
+ * A training run on the PyTorch engine (config `engine: 'torch'`, docs/TORCH.md), driven from the ordinary training
+ * runner process: the run keeps its place in the one job queue, its row, pid, control column, stale detection and
+ * messages exactly as a local run; only the steps happen in `torchrun`'s processes.
+ *
+ * 1. Writes the run directory (`<home>/runs/<id>/`): config.json with the space inline, and dataset/ — the stored
+ *    uint8 arrays of the train (without the val images) and val splits plus index.json, readable without the
+ *    workbench. The checkpoints land in the same checkpoints/ folder a local run uses, in the same ANCKPT01 format.
+ * 2. Starts `python -m alphanet_torch.torchrun --standalone --nproc_per_node N -m alphanet_torch.train <dir>` (our
+ *    shim for torch 1.13's launcher) with PYTHONPATH on engines/torch and ALPHANET_PARENT_PID: if this runner dies
+ *    (kill -9), rank 0 pauses with a checkpoint instead of training on as an orphan.
+ * 3. Tails progress.jsonl and writes what it says into SQLite as the TF.js trainer would: step metrics (batched),
+ *    validation rows, events, checkpoint rows; relays progress/epoch/event messages to the parent.
+ * 4. Relays pause/cancel (the runner's control: IPC or the row's `control` column) through the run dir's `control`
+ *    file. The outcome is the `done` line; an exit without one (a rank died, out of memory) fails the run with the end
+ *    of its stderr, and the checkpoints written so far stay (resume continues from the newest).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Db } from '../store/db';
+import { setJobRuntime } from '../store/jobs';
+import { addRunEvent, deleteCheckpointRow, insertCheckpoint, insertEpochMetrics, insertStepMetrics, listCheckpoints, updateRunProgress, type RunEventKind, type StepMetric } from '../store/runs';
+import { loadSplit } from '../data/store';
+import type { DatasetInfo } from '../data/types';
+import type { TrainConfig } from '../train/config';
+import { configSpace } from '../train/config';
+import type { RunnerToParent } from '../train/messages';
+import { stderrTail } from './runner-process';
+import { torchReport, torchRunProblem } from './python';
+
+export interface TorchRunOptions {
+  db: Db;
+  home: string;
+  runId: number;
+  runDir: string;
+  config: TrainConfig;
+  dataset: DatasetInfo;
+  resume: boolean;
+  /** Cores the job queue gave this run: threads per rank = cores / ranks (else torch's default). */
+  cores?: number;
+  /** The runner's pause/cancel request (IPC or the row's control column). */
+  control: () => 'pause' | 'cancel' | null;
+  send: (m: RunnerToParent) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface TorchRunOutcome {
+  status: 'finished' | 'paused' | 'cancelled';
+  step: number;
+}
+
+export class TorchRunError extends Error {
+  override name = 'TorchRunError';
+}
+
+const EVENT_KINDS = new Set<RunEventKind>(['start', 'resume', 'nan', 'rollback', 'checkpoint-corrupt', 'validation']);
+
+/** Writes a file by temp name + rename; a full disk becomes one clear line. */
+function writeAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOSPC') throw new TorchRunError(`disk full writing the torch run directory (${path})`);
+    throw new TorchRunError(`cannot write ${path}: ${err.message}`);
+  }
+}
+
+/** The run directory's dataset/ (docs/TORCH.md): the stored arrays of train (without val) and val, and index.json. */
+export function writeRunDataset(home: string, info: DatasetInfo, dir: string): void {
+  const indexPath = join(dir, 'index.json');
+  if (existsSync(indexPath)) {
+    try {
+      const ix = JSON.parse(readFileSync(indexPath, 'utf8')) as { contentHash?: string; valSeed?: number; valFraction?: number };
+      if (ix.contentHash === info.contentHash && ix.valSeed === info.valSeed && ix.valFraction === info.valFraction) return;
+    } catch {
+      // rewritten below
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  const splits: Record<string, { images: string; labels: string; count: number }> = {};
+  for (const split of ['train', 'val'] as const) {
+    const s = loadSplit(home, info, split);
+    writeAtomic(join(dir, `${split}.images.u8`), s.images);
+    writeAtomic(join(dir, `${split}.labels.u16`), new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength));
+    splits[split] = { images: `${split}.images.u8`, labels: `${split}.labels.u16`, count: s.labels.length };
+  }
+  const index = {
+    name: info.name,
+    contentHash: info.contentHash,
+    valSeed: info.valSeed,
+    valFraction: info.valFraction,
+    height: info.height,
+    width: info.width,
+    channels: info.channels,
+    classNames: info.classNames,
+    mean: info.mean,
+    std: info.std,
+    augment: info.augment,
+    splits,
+  };
+  writeAtomic(indexPath, `${JSON.stringify(index, null, 1)}\n`);
+}
+
+/** The number of ranks a torch run starts: its GPUs, else its CPU ranks (default 1). */
+export function torchRanks(config: TrainConfig): number {
+  return config.gpus > 0 ? config.gpus : (config.ranks ?? 1);
+}
+
+/** Reads the lines appended to a file since `offset`; keeps a partial last line for the next call. */
+class LineTail {
+  private offset: number;
+  private rest = '';
+  constructor(private readonly path: string) {
+    this.offset = existsSync(path) ? statSync(path).size : 0;
+  }
+  read(): string[] {
+    if (!existsSync(this.path)) return [];
+    const fd = openSync(this.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= this.offset) return [];
+      const buf = Buffer.alloc(size - this.offset);
+      readSync(fd, buf, 0, buf.length, this.offset);
+      this.offset = size;
+      const text = this.rest + buf.toString('utf8');
+      const lines = text.split('\n');
+      this.rest = lines.pop() ?? '';
+      return lines.filter((l) => l.trim());
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
+  const env = o.env ?? process.env;
+  const report = torchReport(env);
+  const problem = torchRunProblem(report, o.config.gpus);
+  if (problem) throw new TorchRunError(problem);
+  const ranks = torchRanks(o.config);
+  mkdirSync(o.runDir, { recursive: true });
+  writeRunDataset(o.home, o.dataset, join(o.runDir, 'dataset'));
+  const space = configSpace(o.config);
+  writeAtomic(join(o.runDir, 'config.json'), `${JSON.stringify({ ...o.config, space, runId: o.runId, numClasses: o.dataset.classNames.length }, null, 1)}\n`);
+  const controlPath = join(o.runDir, 'control');
+  writeAtomic(controlPath, '');
+  const progressPath = join(o.runDir, 'progress.jsonl');
+  const tail = new LineTail(progressPath);
+
+  const args = ['-m', 'alphanet_torch.torchrun', '--standalone', `--nproc_per_node=${ranks}`, '-m', 'alphanet_torch.train', o.runDir,
+    '--device', o.config.gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])];
+  const cores = o.cores ?? Number(env.ALPHANET_JOB_CORES);
+  const threads = Number.isInteger(cores) && cores > 0 ? Math.max(1, Math.floor(cores / ranks)) : 0;
+  if (threads) args.push('--threads', String(threads));
+  const child = spawn(report.python!, args, {
+    cwd: o.runDir,
+    env: { ...env, PYTHONPATH: [report.engineDir, env.PYTHONPATH].filter(Boolean).join(':'), ALPHANET_PARENT_PID: String(process.pid), OMP_NUM_THREADS: String(threads || 1) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  setJobRuntime(o.db, 'runs', o.runId, { backend: `torch ${report.torch} (${o.config.gpus > 0 ? `${ranks} GPU` : `${ranks} CPU rank${ranks > 1 ? 's' : ''}`})`, pid: process.pid });
+  const errTail = stderrTail();
+  child.stderr.on('data', (d: Buffer) => errTail.add(d));
+  child.stdout.on('data', (d: Buffer) => errTail.add(d));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.on('error', (e) => errTail.add(Buffer.from(`cannot start ${report.python}: ${e.message}\n`)));
+
+  let done: { status: string; step: number; error?: string } | undefined;
+  let step = 0;
+  let requested: 'pause' | 'cancel' | null = null;
+  let stepRows: StepMetric[] = [];
+  const flush = () => {
+    if (!stepRows.length) return;
+    const rows = stepRows;
+    stepRows = [];
+    const last = rows[rows.length - 1];
+    o.db.transaction(() => {
+      insertStepMetrics(o.db, o.runId, rows);
+      updateRunProgress(o.db, o.runId, { step: last.step, epoch: last.epoch, totalSteps: undefined, pid: process.pid });
+    })();
+  };
+  const handle = (line: string) => {
+    let m: Record<string, unknown>;
+    try {
+      m = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return; // a torn line cannot happen (rank 0 appends whole lines); anything else is not ours
+    }
+    const now = new Date().toISOString();
+    switch (m.type) {
+      case 'step': {
+        step = m.step as number;
+        const { type: _t, runId: _r, ...row } = m;
+        stepRows.push({ ...(row as unknown as StepMetric), time: now });
+        break;
+      }
+      case 'progress': {
+        flush();
+        updateRunProgress(o.db, o.runId, { step: m.step as number, epoch: m.epoch as number, totalSteps: m.totalSteps as number, pid: process.pid });
+        o.send({ ...(m as object), runId: o.runId } as RunnerToParent);
+        break;
+      }
+      case 'epoch': {
+        flush();
+        const subnets = m.subnets as { subnet: string; mflops: number; valTop1: number; valLoss: number; valTop1Before: number; valLossBefore: number; genome: unknown; valImages: number }[];
+        insertEpochMetrics(o.db, o.runId, subnets.map((s) => ({ ...s, genome: s.genome as never, epoch: m.epoch as number, step: m.step as number, time: now })));
+        o.send({ type: 'epoch', runId: o.runId, epoch: m.epoch as number, step: m.step as number, seconds: m.seconds as number, subnets: subnets.map(({ genome: _g, valImages: _v, ...s }) => s) });
+        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+        const message = `epoch ${(m.epoch as number) + 1}: ${subnets.map((s) => `${s.subnet} ${pct(s.valTop1)} (before BN calibration ${pct(s.valTop1Before)})`).join(', ')}`;
+        addRunEvent(o.db, o.runId, { kind: 'validation', step: m.step as number, message });
+        o.send({ type: 'event', runId: o.runId, kind: 'validation', message, step: m.step as number });
+        break;
+      }
+      case 'event': {
+        const kind = EVENT_KINDS.has(m.kind as RunEventKind) ? (m.kind as RunEventKind) : 'validation';
+        addRunEvent(o.db, o.runId, { kind, message: `${m.message as string}`, step: m.step as number | undefined });
+        o.send({ type: 'event', runId: o.runId, kind: m.kind as string, message: m.message as string, ...(m.step !== undefined ? { step: m.step as number } : {}) });
+        break;
+      }
+      case 'checkpoint': {
+        flush();
+        const c = m as { step: number; epoch: number; path: string; sha256: string; bytes: number; metric?: number };
+        o.db.transaction(() => {
+          for (const old of listCheckpoints(o.db, o.runId)) if (old.path === c.path || !existsSync(old.path)) deleteCheckpointRow(o.db, old.id);
+          insertCheckpoint(o.db, { runId: o.runId, step: c.step, epoch: c.epoch, path: c.path, sha256: c.sha256, bytes: c.bytes, metric: c.metric });
+          addRunEvent(o.db, o.runId, { kind: 'checkpoint', step: c.step, message: `checkpoint at step ${c.step}`, data: { path: c.path, sha256: c.sha256, bytes: c.bytes, metric: c.metric ?? null } });
+          if (c.metric !== undefined) updateRunProgress(o.db, o.runId, { step: c.step, epoch: c.epoch, bestMetric: c.metric });
+        })();
+        break;
+      }
+      case 'done':
+        flush();
+        done = m as { status: string; step: number; error?: string };
+        break;
+    }
+  };
+
+  let finished = false;
+  const exit = exited.then((r) => {
+    finished = true;
+    return r;
+  });
+  while (!finished) {
+    await Promise.race([exit, new Promise((r) => setTimeout(r, 200))]);
+    for (const line of tail.read()) handle(line);
+    const req = o.control();
+    if (req && req !== requested && !finished) {
+      requested = req === 'cancel' || requested !== 'cancel' ? req : requested;
+      writeAtomic(controlPath, `${requested}\n`);
+    }
+  }
+  for (const line of tail.read()) handle(line);
+  flush();
+  const { code, signal } = await exit;
+  if (done && done.status !== 'failed' && code === 0) return { status: done.status as TorchRunOutcome['status'], step: done.step };
+  const why = done?.error ?? (errTail.lastLines(3) || `torchrun exited with ${signal ?? code}`);
+  throw new TorchRunError(`torch engine failed at step ${done?.step ?? step}: ${why.split('\n').pop()}`);
+}
