@@ -266,7 +266,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
       // The folder itself may be new, but not its parent: an export creates one folder, never a chain of them.
       if (!existsSync(dirname(dir)) || !statSync(dirname(dir)).isDirectory()) throw new ApiError(400, `dir: no folder ${dirname(dir)} to create ${basename(dir)} in`, 'dir');
       // Written into a hidden sibling first and moved into place whole: a failed export leaves no half a model.
-      const tmp = join(dirname(dir), `.${basename(dir)}.export-${randomBytes(4).toString('hex')}`);
+      const tmp = join(dirname(dir), `.${basename(dir)}.export-${process.pid}-${randomBytes(4).toString('hex')}`);
       const format = req.formats.includes('tfjs') && req.formats.includes('onnx') ? 'both' : req.formats[0];
       try {
         const out = await engine.run('export', { runId: req.runId, subnet: String(ev.id), format, out: tmp }, { what: `exporting evaluation ${ev.id}`, field: 'evaluationId' });

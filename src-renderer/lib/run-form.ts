@@ -128,6 +128,24 @@ export const FIELD_GROUPS: FieldGroup[] = [
     title: 'Backend',
     fields: [{ path: 'backend', label: 'TF.js backend', kind: 'select', options: BACKEND_OPTIONS }],
   },
+  {
+    id: 'engine',
+    title: 'Engine',
+    fields: [
+      {
+        path: 'engine',
+        label: 'Training engine',
+        kind: 'select',
+        help: 'torch: the PyTorch engine through torchrun, for GPUs (docs/TORCH.md); `alphanet doctor` shows what it finds.',
+        options: [
+          { value: 'local', label: 'local (TF.js on this machine)' },
+          { value: 'torch', label: 'torch (PyTorch, GPUs or CPU ranks)' },
+        ],
+      },
+      { path: 'gpus', label: 'GPUs', kind: 'int', unit: 'one rank each (torch; 0: the CPU)' },
+      { path: 'ranks', label: 'CPU ranks', kind: 'int', unit: 'processes (torch on the CPU)', optional: true, emptyMeans: '1' },
+    ],
+  },
 ];
 
 export type DistillationKind = 'adaptive-alpha' | 'kl' | 'alpha' | 'none';

@@ -122,6 +122,8 @@ const DEFAULTS = {
   distillation: { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 },
   optimizer: { momentum: 0.9, nesterov: true, warmupEpochs: 1 },
   backend: 'auto',
+  engine: 'local',
+  gpus: 0,
 };
 
 function fakeCheck(config: Record<string, unknown>): ConfigCheck {

@@ -84,6 +84,15 @@ describe('NewRun', () => {
     expect(sent?.['space']).toMatchObject({ id: 'tiny-custom', stages: [{ width: [8, 16] }, { width: [16, 48] }] });
   });
 
+  it('offers the torch engine with its GPUs and CPU ranks, sent with the config', async () => {
+    const { fake } = await setup();
+    const engine = screen.getByLabelText('Training engine') as HTMLSelectElement;
+    expect([...engine.options].map((o) => o.value)).toEqual(['local', 'torch']);
+    await fireEvent.change(engine, { target: { value: 'torch' } });
+    await fireEvent.input(screen.getByLabelText('GPUs'), { target: { value: '2' } });
+    await waitFor(() => expect(fake.api.runs.check).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'torch', gpus: 2 })));
+  });
+
   it('offers four distillations with one sentence each and shows the chosen one’s parameters', async () => {
     await setup();
     const group = screen.getByRole('radiogroup', { name: 'Distillation' });

@@ -118,3 +118,20 @@ describe('file-system errors', () => {
     expect(toApiError(full)).toEqual({ status: 507, error: { message: 'no space left on the device (ENOSPC, write)' } });
   });
 });
+
+describe('the allowed-folders setting', () => {
+  it('reads allowedFolders from settings.json (absolute paths only), and `alphanet serve` refuses a relative --allow-folder', async () => {
+    const { readSettings } = await import('../../../src-main/settings');
+    const { runCli } = await import('../../../src-main/cli/program');
+    const h = tempDir('alphanet-settings-');
+    expect(readSettings(h).allowedFolders).toBeUndefined();
+    writeFileSync(join(h, 'settings.json'), JSON.stringify({ allowedFolders: ['/srv/data', h] }));
+    expect(readSettings(h).allowedFolders).toEqual(['/srv/data', h]);
+    writeFileSync(join(h, 'settings.json'), JSON.stringify({ allowedFolders: ['relative/dir'] }));
+    expect(() => readSettings(h)).toThrow(/allowedFolders.*must be an absolute path/s);
+    let err = '';
+    const code = await runCli(['--home', h, 'serve', '--allow-folder', 'rel'], { out: () => undefined, err: (s) => (err += s), env: {} });
+    expect(code).toBe(1);
+    expect(err).toBe("alphanet: --allow-folder must be an absolute path, got 'rel'\n");
+  });
+});
