@@ -1,5 +1,5 @@
 /**
- * A run's accuracy predictor (issue 18, docs/SEARCH.md "Accuracy predictor"): gathers the run's evaluated subnets of
+ * A run's accuracy predictor (docs/SEARCH.md "Accuracy predictor"): gathers the run's evaluated subnets of
  * one checkpoint, split and calibration setting (the evaluation cache), evaluates uniform random subnets first when
  * there are fewer than asked for, trains the MLP on them with a held-out part (predictor/build.ts) and stores it
  * (store/predictors.ts). Loads TF.js: the CLI and runner processes only; the app reaches it through a child process.

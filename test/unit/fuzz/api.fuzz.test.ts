@@ -1,5 +1,5 @@
 /**
- * Fuzzed API calls (issue 16), with fast-check, over the served mode's real HTTP server and a real service on an
+ * Fuzzed API calls, with fast-check, over the served mode's real HTTP server and a real service on an
  * empty data directory. For every API method: argument lists generated from nothing (any JSON) and mutations of a
  * valid call (a leaf replaced, a key dropped or added, the list cut or lengthened, types swapped). Whatever the
  * schema refuses must be a 4xx naming a field, never a 500; the server must stay up; and nothing may be written (no
