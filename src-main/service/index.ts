@@ -237,6 +237,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     home,
     db,
     emit: (e) => events.emit('searches.event', e),
+    emitPredictor: (e) => events.emit('predictor.event', e),
     runSummary: summary,
     runMetrics,
     guarded,
