@@ -5,6 +5,8 @@
 import { childTransport } from './transport';
 import { serveRunner } from './runner';
 import { runTorch } from '../jobs/torch-run';
+import { runSlurm } from '../jobs/slurm/slurm-run';
 
-// The entry point sits above every layer, so it hands train/ the torch engine's process driver (jobs/).
-serveRunner(childTransport(), undefined, runTorch);
+// The entry point sits above every layer, so it hands train/ the torch engine's drivers (jobs/): torchrun here, or a
+// Slurm job.
+serveRunner(childTransport(), undefined, (o) => (o.config.engine === 'slurm' ? runSlurm(o) : runTorch(o)));
