@@ -72,6 +72,9 @@ function createWindow(): BrowserWindow {
       nodeIntegration: false,
       webSecurity: true,
       webviewTag: false,
+      // A middle click would otherwise open a link through a new-window path (electronegativity AUXCLICK_JS_CHECK);
+      // window opening is denied anyway (lockDown), this keeps the click from reaching it.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());

@@ -5,6 +5,8 @@
  * - data: dataset import times and loader throughput (src-main/bench/data-bench.ts);
  * - search: evaluated subnets per minute and the latency table's build time and error (search-bench.ts);
  * - train: images/s of the full trainer (data, logging, checkpoints) against the bare sandwich step (train-bench.ts);
+ * - parallel: the same with 1, 2, … data-parallel workers (speed-up, efficiency, trainer share, peak memory per
+ *   worker) and a 1,000-step tensor-leak check across the workers (parallel-bench.ts; not in the default parts: long);
  * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts).
  * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
@@ -35,6 +37,7 @@ import { runDataBench } from './data-bench';
 import { formatExplorerBench, runExplorerBench } from './explorer-bench';
 import { formatSearchBench, runSearchBench } from './search-bench';
 import { benchTrainer } from './train-bench';
+import { formatParallelBench, runParallelBench } from './parallel-bench';
 
 interface Row {
   backend: string;
@@ -115,16 +118,18 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('AlphaNet Workbench benchmark: engine, data, search, train, explorer')
+    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, explorer')
     .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train,explorer'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
     .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
     .option('--batch <n>', 'engine: batch size', (v) => Number(v), 64)
     .option('--cpu-batch <n>', 'engine: batch size on the pure-JS cpu backend', (v) => Number(v), 64)
     .option('--reps <n>', 'engine: timed repetitions after one warm-up (median reported; 1 on cpu)', (v) => Number(v), 3)
+    .option('--workers <list>', 'parallel: comma-separated worker counts (default 1, 2 and powers of two up to the cores)')
+    .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
     .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
-  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; json?: string }>();
+  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; leakSteps: number; json?: string }>();
   const parts = new Set(o.parts.split(','));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.versions.node}`;
   const out: Record<string, unknown> = { machine, date: new Date().toISOString() };
@@ -164,6 +169,11 @@ async function main() {
     console.log('\n## train');
     console.table([{ 'bare step img/s': r.bareImagesPerSec, 'trainer img/s': r.trainerImagesPerSec, 'trainer / bare': r.ratio, 'in sandwich step': r.sandwichShare, 'persistence share': r.persistShare, 'checkpoint ms': r.checkpointMs, 'checkpoint MiB': r.checkpointMiB }]);
     out.train = r;
+  }
+  if (parts.has('parallel')) {
+    const r = await runParallelBench({ space: o.space, batch: o.batch, workers: o.workers?.split(',').map(Number), leakSteps: o.leakSteps, verbose: true });
+    console.log(`\n## parallel — ${o.space}, batch ${o.batch}\n${formatParallelBench(r)}`);
+    out.parallel = r;
   }
   if (parts.has('explorer')) {
     const r = await runExplorerBench();

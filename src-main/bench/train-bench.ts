@@ -8,7 +8,8 @@
  *   the optimizer, progress messages, metrics batched into SQLite and a checkpoint every `checkpointEvery` steps
  *   (default 5, ten times the default config's rate, so the number is conservative). Timed from the end of its first
  *   step to the end of its last, so start-up and the end-of-run validation are not in it.
- * Both run in this process, one after the other, on the same backend and space.
+ * Both run in this process, one after the other, on the same backend and space. With `workers` N > 1 both use the
+ * same data-parallel pool (train/data-parallel.ts): this thread plus N − 1 worker threads, each on an equal shard.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ import { createRun } from '../store/runs';
 import { parseTrainConfig } from '../train/config';
 import { datasetSource } from '../train/dataset-source';
 import { Trainer } from '../train/trainer';
+import { DataParallel, trainWorkerPath } from '../train/data-parallel';
+import { wasmHeapBytes } from '../train/shard-worker';
 
 export interface TrainBenchOptions {
   /** Default `wasm`. */
@@ -33,6 +36,8 @@ export interface TrainBenchOptions {
   steps?: number;
   /** Trainer checkpoint interval in steps (default 5). */
   checkpointEvery?: number;
+  /** Data-parallel workers, this thread included (default 1). */
+  workers?: number;
   /** Progress line on stderr per measured step (default true). */
   verbose?: boolean;
 }
@@ -42,6 +47,9 @@ export interface TrainBenchResult {
   space: string;
   batch: number;
   steps: number;
+  workers: number;
+  /** Peak memory of each worker (this thread first): its WASM heap's size, which only grows; MiB. */
+  peakMiB: number[];
   /** Median ms of a bare sandwich step, and its images/s. */
   bareStepMs: number;
   bareImagesPerSec: number;
@@ -73,9 +81,18 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
   const steps = o.steps ?? 6;
   const log = (s: string) => (o.verbose ?? true) && process.stderr.write(`  train-bench ${s}\n`);
   const ops = createOps(report.opsMode);
+  const workers = o.workers ?? 1;
+  const peak: number[] = [];
+  const startPool = (n: Supernet) =>
+    DataParallel.start({ workers, workerPath: trainWorkerPath(), net: n, space, backend: report.chosen, opsMode: report.opsMode });
+  const notePeak = (pool?: DataParallel) => {
+    peak[0] = Math.max(peak[0] ?? 0, wasmHeapBytes() ?? 0);
+    for (const w of pool?.stats ?? []) peak[w.shard] = Math.max(peak[w.shard] ?? 0, w.peakBytes);
+  };
 
-  // Bare sandwich step.
+  // Bare sandwich step (the same pool of workers when N > 1).
   const net = new Supernet({ space, ops, seed: 0 });
+  const barePool = workers > 1 ? await startPool(net) : undefined;
   const res = space.resolutions[space.resolutions.length - 1];
   const x = tf.randomNormal([batch, res, res, space.inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % space.numClasses), 'int32');
@@ -83,15 +100,16 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
   const ms: number[] = [];
   for (let i = 0; i <= steps; i++) {
     const t0 = performance.now();
-    const r = sandwichGradients(net, x, labels, sandwichMembers(space, rng, 4, true), {
-      distillation: { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 },
-      regularize: { dropout: 0.2, dropConnect: 0.2, rng },
-    });
+    const members = sandwichMembers(space, rng, 4, true);
+    const opts = { distillation: { kind: 'adaptive-alpha' as const, alphaMin: -1, alphaMax: 1, clip: 5 }, regularize: { dropout: 0.2, dropConnect: 0.2, rng } };
+    const r = barePool ? await barePool.gradients(net, x, labels, members, opts) : sandwichGradients(net, x, labels, members, opts);
     tf.dispose([...r.grads.values()]);
     if (i > 0) ms.push(performance.now() - t0); // step 0 warms up kernels and the WASM heap
     log(`bare step ${i}: ${Math.round(performance.now() - t0)} ms`);
   }
   tf.dispose([x, labels]);
+  notePeak(barePool);
+  await barePool?.close();
   net.dispose();
   const bareStepMs = median(ms);
 
@@ -127,7 +145,14 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
         log(`trainer step ${p.step}: ${times.length > 1 ? Math.round(times[times.length - 1] - times[times.length - 2]) : '–'} ms`);
       },
     });
-    const out = await trainer.run();
+    if (workers > 1) trainer.parallel = await startPool(trainer.net);
+    let out;
+    try {
+      out = await trainer.run();
+      notePeak(trainer.parallel);
+    } finally {
+      await trainer.parallel?.close();
+    }
     const sandwichAtLast = out.sandwichMs; // no step after the last progress message
     trainer.dispose();
     const trainerImagesPerSec = (batch * (times.length - 1) * 1000) / (times[times.length - 1] - times[0]);
@@ -138,6 +163,8 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
       space: spaceId,
       batch,
       steps,
+      workers,
+      peakMiB: peak.map((b) => Math.round(b / 2 ** 20)),
       bareStepMs: Math.round(bareStepMs),
       bareImagesPerSec: Number(bareImagesPerSec.toFixed(2)),
       trainerImagesPerSec: Number(trainerImagesPerSec.toFixed(2)),

@@ -28,6 +28,7 @@ import {
 import { join } from 'node:path';
 import type { Db } from '../store/db';
 import { Rng } from '../engine/core';
+import { pidAlive, pidOfTempName } from '../process-alive';
 import { CONTROL_CHARS_MESSAGE, escapeControlChars, hasControlChars, replaceControlChars } from '../text';
 import {
   DatasetError,
@@ -558,7 +559,9 @@ export function cleanStaleTemp(home: string): void {
     if (!e.startsWith('.tmp-')) continue;
     const p = join(root, e);
     try {
-      if (Date.now() - statSync(p).mtimeMs > 3600_000) rmSync(p, { recursive: true, force: true });
+      // Its writer is gone (killed mid-import), or it is older than any import takes.
+      const pid = pidOfTempName(e, '.tmp-');
+      if ((pid !== null && pid !== process.pid && !pidAlive(pid)) || Date.now() - statSync(p).mtimeMs > 3600_000) rmSync(p, { recursive: true, force: true });
     } catch {
       // Raced with its owner finishing; nothing to do.
     }

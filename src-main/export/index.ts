@@ -10,9 +10,10 @@
  * failure (a full disk, say) leaves `outDir` as it was, and is an {@link ExportError} of one line saying so.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describeFsError } from '../fs-errors';
+import { pidAlive, pidOfTempName } from '../process-alive';
 import { version as appVersion } from '../../package.json';
 import type { StaticSubnet } from '../engine';
 import { subnetCost, canonicalGenomeJson, genomeId, subnetPlan, type Genome, type SearchSpace } from '../engine/core';
@@ -148,7 +149,9 @@ export interface ExportResult {
 export async function exportSubnet(s: StaticSubnet, opts: ExportOptions): Promise<ExportResult> {
   if (!['tfjs', 'onnx', 'both'].includes(opts.format)) throw new Error(`unknown export format '${String(opts.format)}'; use tfjs, onnx or both`);
   const outDir = opts.outDir;
-  const work = join(dirname(outDir), `.${basename(outDir)}.export-${randomBytes(4).toString('hex')}`);
+  const prefix = `.${basename(outDir)}.export-`;
+  removeStaleWork(dirname(outDir), prefix);
+  const work = join(dirname(outDir), `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const r = await writeExport(s, { ...opts, outDir: work });
     // Same filesystem: each move is a rename, which needs no space; the previous files of those names are replaced.
@@ -163,6 +166,20 @@ export async function exportSubnet(s: StaticSubnet, opts: ExportOptions): Promis
     throw e;
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Removes the hidden work folders of earlier exports to the same folder whose process is gone (killed mid-export). */
+function removeStaleWork(parent: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return; // no parent yet: nothing stale either
+  }
+  for (const n of names) {
+    const pid = pidOfTempName(n, prefix);
+    if (pid !== null && pid !== process.pid && !pidAlive(pid)) rmSync(join(parent, n), { recursive: true, force: true });
   }
 }
 

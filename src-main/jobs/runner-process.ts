@@ -3,7 +3,6 @@
  * one. The desktop app starts runners as Electron utilityProcesses instead (`utility-runner.ts`), behind the same
  * `RunnerHandle`.
  */
-import { readFileSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 
 /** The parent's handle on one runner process, whatever started it (`Out`: the messages it accepts). */
@@ -65,31 +64,5 @@ export function forkRunner<Out extends object>(runnerPath: string, opts: { env?:
   };
 }
 
-/**
- * Whether a process is alive. Signal 0 checks that the PID exists (EPERM: it exists under another user), but a
- * process that has exited and not yet been reaped by its parent — a zombie, common right after a crash where PID 1
- * (a container's shell, say) does not reap orphans quickly — still has its PID: on Linux its state in
- * /proc/<pid>/stat is then `Z` (or `X`), and it counts as gone, so a crashed runner's job can be resumed (issue 16).
- */
-export function pidAlive(pid: number | null): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  return !isZombie(pid);
-}
-
-/** True when /proc says `pid` is a zombie or dead; false where there is no /proc (other systems) or no such entry. */
-export function isZombie(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return false;
-  }
-  // `pid (comm) state …`: comm may hold spaces and parentheses, so the state follows the last ')'.
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state === 'Z' || state === 'X';
-}
+// Whether a process is alive (zombies count as gone): a leaf module, since data/ and export/ need it too.
+export { isZombie, pidAlive } from '../process-alive';

@@ -237,6 +237,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     home,
     db,
     emit: (e) => events.emit('searches.event', e),
+    emitPredictor: (e) => events.emit('predictor.event', e),
     runSummary: summary,
     runMetrics,
     guarded,
@@ -292,7 +293,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     'datasets.import': async (req) => {
       allowPath(req.path, 'path', 'read');
       if (!existsSync(req.path)) throw new ApiError(400, `path: no file or folder at ${req.path}`, 'path');
-      const started = jobs.start({ kind: 'import', path: req.path, format: req.format, name: req.name, valFraction: req.valFraction, size: req.size, channels: req.channels });
+      const started = jobs.start({ kind: 'import', path: req.path, format: req.format, name: req.name, valFraction: req.valFraction, size: req.size, channels: req.channels, within: folders ? [...folders.folders] : undefined });
       started.done.catch(() => undefined); // reported as a `datasets.job` error event
       return started.job;
     },

@@ -15,7 +15,8 @@ import { basename, dirname, join } from 'node:path';
 import { findDataset } from '../data/store';
 import { subnetCost, minGenome, type SearchSpace } from '../engine/core';
 import type { ApiHandlers } from '../ipc/api-schemas';
-import type { FrontInfo, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';
+import type { FrontInfo, PredictorEvent, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';
+import { createPredictorHandlers } from './predictor-service';
 import { BudgetError, checkBudget, type Budget } from '../search/evolution';
 import { SearchManager, type SpawnSearchRunner } from '../search/manager';
 import { SearchRequestSchema } from '../search/messages';
@@ -38,12 +39,14 @@ import { budgetTable, configDiff, frontOf, frontScope, mflopsReference } from '.
 import { ApiError } from './errors';
 import { frontOfMessage, frontOfRow, searchSummary, stageNamesOf, subnetEvaluation } from './views';
 
-type SearchMethods = 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
+type SearchMethods = 'predictor.get' | 'predictor.importance' | 'predictor.build' | 'predictor.genes' | 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
 
 export interface SearchServiceOptions {
   home: string;
   db: Db;
   emit: (e: SearchEvent) => void;
+  /** `predictor.event`: progress of predictor builds. */
+  emitPredictor: (e: PredictorEvent) => void;
   /** The runs part's summary of a run (the comparison shows the same rows as the runs table). */
   runSummary: (r: RunRow) => RunSummary;
   /** The runs part's training curves of a run. */
@@ -156,6 +159,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
   manager.pump();
 
   const handlers: SearchService['handlers'] = {
+    ...createPredictorHandlers({ db, engine, emit: o.emitPredictor, requireTrained: (runId, what) => requireTrained(runId, what) }),
     'subnets.list': async (runId) => {
       getRun(db, runId);
       const pins = pinnedEvaluationIds(db, runId);
@@ -262,7 +266,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
       // The folder itself may be new, but not its parent: an export creates one folder, never a chain of them.
       if (!existsSync(dirname(dir)) || !statSync(dirname(dir)).isDirectory()) throw new ApiError(400, `dir: no folder ${dirname(dir)} to create ${basename(dir)} in`, 'dir');
       // Written into a hidden sibling first and moved into place whole: a failed export leaves no half a model.
-      const tmp = join(dirname(dir), `.${basename(dir)}.export-${randomBytes(4).toString('hex')}`);
+      const tmp = join(dirname(dir), `.${basename(dir)}.export-${process.pid}-${randomBytes(4).toString('hex')}`);
       const format = req.formats.includes('tfjs') && req.formats.includes('onnx') ? 'both' : req.formats[0];
       try {
         const out = await engine.run('export', { runId: req.runId, subnet: String(ev.id), format, out: tmp }, { what: `exporting evaluation ${ev.id}`, field: 'evaluationId' });

@@ -94,12 +94,13 @@ export interface WorkerStats {
 }
 
 /**
- * The built worker script: `$ALPHANET_TRAIN_WORKER`, else next to the running bundle (out/main/runner.js), else the
- * repository's out/main/ (unit tests run from source). Found here rather than through the job queue's lookup, which
+ * The built worker script: `$ALPHANET_TRAIN_WORKER`, else next to the running bundle (out/main/runner.js) or its
+ * chunk folder, else the repository's out/main/ (unit tests run from source). Found here rather than through the job queue's lookup, which
  * belongs to a layer above training.
  */
 export function trainWorkerPath(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = [env.ALPHANET_TRAIN_WORKER, join(__dirname, 'train-worker.js'), join(__dirname, '..', '..', 'out', 'main', 'train-worker.js')];
+  // out/main/ itself, or its chunks/ folder when this module is a chunk shared by several bundles.
+  const candidates = [env.ALPHANET_TRAIN_WORKER, join(__dirname, 'train-worker.js'), join(__dirname, '..', 'train-worker.js'), join(__dirname, '..', '..', 'out', 'main', 'train-worker.js')];
   for (const c of candidates) if (c && existsSync(c)) return c;
   throw new DataParallelError(`the training worker (out/main/train-worker.js) is missing; run \`npm run build\` first (looked in: ${candidates.filter(Boolean).join(', ')})`);
 }

@@ -181,8 +181,8 @@ export class Trainer {
   async run(): Promise<TrainOutcome> {
     const c = this.config;
     // The step the run had reached (its last progress write), before the checkpoint rewinds it: after a crash the two
-    // differ, and the steps between them are trained again. Said once, here (issue 16: the CLI used to announce the
-    // progress step as where training resumes).
+    // differ, and the steps between them are trained again. Said once, here (the CLI used to announce the progress
+    // step as where training resumes, which was wrong after a crash).
     const reached = this.o.resume ? getRun(this.o.db, this.o.runId).step : 0;
     if (this.o.resume) await this.restoreLatest('resume');
     else await this.checkpoint(); // step 0: the NaN guard always has something to roll back to

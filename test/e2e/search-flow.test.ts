@@ -83,7 +83,8 @@ describe.skipIf(unavailable !== null)('search, explore, export and compare in Ch
   beforeAll(async () => {
     app = await openServedApp('alphanet-search-flow-');
     ({ home, served, page, problems } = app);
-    exportDir = path.join(home, 'exported', 'subnet');
+    // A new folder in an existing one: an export creates its own folder, never a chain of parents.
+    exportDir = path.join(home, 'exported-subnet');
   });
 
   afterAll(async () => {

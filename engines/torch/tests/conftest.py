@@ -16,3 +16,7 @@ SLOW = os.environ.get("ALPHANET_SLOW_TESTS") == "1"
 @pytest.fixture
 def repo():
     return REPO
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "workbench: compares against the workbench's built Node CLI (out/main/cli.js)")

@@ -83,6 +83,7 @@ def test_checkpoint_converts_both_ways(tmp_path):
         C.read(str(tmp_path / "bad.ckpt"))
 
 
+@pytest.mark.workbench
 @pytest.mark.parametrize("space_id", ["alphanet-cifar32", "alphanet-mnist28", "slimmable-cifar32"])
 def test_same_logits_in_both_engines(space_id, tmp_path):
     space, net = randomised(space_id, seed=3)
@@ -109,6 +110,7 @@ def test_same_logits_in_both_engines(space_id, tmp_path):
         assert b.abs().max().item() > 1e-2, "logits must not be trivially zero"
 
 
+@pytest.mark.workbench
 def test_same_calibrated_accuracy_on_a_small_split(tmp_path):
     """A supernet briefly trained on a separable toy split, so its accuracy is far from chance; both engines
     recalibrate BN on the same batches and classify the same 96 held-out images identically."""
@@ -142,6 +144,7 @@ def test_same_calibrated_accuracy_on_a_small_split(tmp_path):
 
 
 @pytest.mark.skipif(not SLOW, reason="ALPHANET_SLOW_TESTS=1: the paper's 224×224 space (a 60 MB checkpoint)")
+@pytest.mark.workbench
 def test_same_logits_imagenet_space(tmp_path):
     space, net = randomised("alphanet-imagenet", seed=2)
     ckpt = tmp_path / "w.ckpt"

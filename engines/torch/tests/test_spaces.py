@@ -15,6 +15,7 @@ from alphanet_torch import spaces as S
 SPACES = S.builtin_spaces()
 
 
+@pytest.mark.workbench
 def test_builtin_spaces_are_the_registry():
     ts = {s["id"]: s for s in cli("--json", "spaces")}
     assert set(ts) == set(SPACES)
@@ -25,6 +26,7 @@ def test_builtin_spaces_are_the_registry():
     assert [n["name"] for n in S.named_subnets()][:2] == ["alphanet-a0", "alphanet-a1"]
 
 
+@pytest.mark.workbench
 @pytest.mark.parametrize("space_id", sorted(SPACES))
 def test_flops_and_params_equal_the_workbench(space_id, tmp_path):
     space = SPACES[space_id]

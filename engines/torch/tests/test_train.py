@@ -25,6 +25,9 @@ def test_a_run_writes_progress_epochs_and_checkpoints(tmp_path):
     kinds = [m["type"] for m in msgs]
     assert kinds[0] == "event" and msgs[0]["kind"] == "start"
     assert kinds.count("progress") == 6 and kinds.count("epoch") == 2
+    steps = [m for m in msgs if m["type"] == "step"]  # one per step: the store's step_metrics rows
+    assert [m["step"] for m in steps] == [1, 2, 3, 4, 5, 6] and all(m["stepMs"] > 0 for m in steps)
+    assert [l.get("divergence") is not None for l in steps[0]["losses"]] == [False, True, True, True]
     assert msgs[-1] == {"type": "done", "runId": 7, "status": "finished", "step": 6}
     p = [m for m in msgs if m["type"] == "progress"]
     assert [m["step"] for m in p] == [1, 2, 3, 4, 5, 6]
@@ -34,6 +37,7 @@ def test_a_run_writes_progress_epochs_and_checkpoints(tmp_path):
     assert 0 <= p[0]["alphaMinShare"] <= 1
     e = [m for m in msgs if m["type"] == "epoch"]
     assert [s["subnet"] for s in e[0]["subnets"]] == ["min", "max", "random-1"]
+    assert e[0]["subnets"][0]["genome"]["resolution"] == 12 and e[0]["subnets"][0]["valImages"] == 24
     assert all(0 <= s["valTop1"] <= 1 and s["valLoss"] > 0 for s in e[0]["subnets"])
     ck = [m for m in msgs if m["type"] == "checkpoint"]
     assert ck[0]["step"] == 0 and ck[-1]["step"] == 6
@@ -148,3 +152,36 @@ def test_nesterov_sgd_and_schedule_by_hand():
     assert learning_rate(0.1, 0, 100, 10) == pytest.approx(0.1 * 0.001)
     assert learning_rate(0.1, 5, 100, 10) == pytest.approx(0.1 * (0.001 * 0.5 + 0.5) * 0.5 * (1 + math.cos(math.pi * 5 / 100)))
     assert learning_rate(0.1, 100, 100, 10) == pytest.approx(0.0)
+
+
+def test_a_run_whose_workbench_process_died_pauses_with_a_checkpoint(tmp_path, monkeypatch):
+    """kill -9 of the workbench runner that tracks a torch run: rank 0 notices its parent pid is gone and pauses."""
+    import subprocess
+    p = subprocess.Popen(["true"])
+    p.wait()  # a pid that no longer exists
+    run = make_run_dir(tmp_path / "run")
+    monkeypatch.setenv("ALPHANET_PARENT_PID", str(p.pid))
+    assert main([run, "--device", "cpu"]) == 0
+    assert lines(run)[-1]["status"] == "paused"
+    assert os.listdir(os.path.join(run, "checkpoints"))
+
+
+def test_a_full_disk_fails_the_run_with_one_line_and_keeps_the_last_checkpoint(tmp_path, monkeypatch, capsys):
+    import errno
+    run = make_run_dir(tmp_path / "run")
+    real = C.write_durable
+    calls = {"n": 0}
+
+    def full_after_first(path, data):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data)
+    monkeypatch.setattr(C, "write_durable", full_after_first)
+    assert main([run, "--device", "cpu"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "disk full writing checkpoint" in err[0] and "last good checkpoint is kept" in err[0]
+    done = lines(run)[-1]
+    assert done["status"] == "failed" and done["error"].startswith("disk full")
+    assert os.listdir(os.path.join(run, "checkpoints")) == ["step-00000000-e0.ckpt"]
+    C.read(os.path.join(run, "checkpoints", "step-00000000-e0.ckpt"))

@@ -122,7 +122,7 @@ describe.skipIf(!slow)('packaged layout (electron-builder --dir --linux, stand-i
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('flips the Electron fuses of electron-builder.yml in the packaged executable (issue 16)', () => {
+  it('flips the Electron fuses of electron-builder.yml in the packaged executable', () => {
     const exe = readFileSync(join(resources, '..', EXECUTABLE));
     const at = exe.indexOf(FUSE_SENTINEL) + FUSE_SENTINEL.length;
     const wire = String.fromCharCode(...exe.subarray(at + 2, at + 2 + exe[at + 1]));

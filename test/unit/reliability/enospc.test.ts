@@ -1,5 +1,5 @@
 /**
- * A full disk (issue 16), injected: `node:fs` is wrapped so that writes to files whose path matches `fault.match`
+ * A full disk, injected: `node:fs` is wrapped so that writes to files whose path matches `fault.match`
  * fail with ENOSPC, as the kernel would report them. A checkpoint, an export and an import that hit it must leave the
  * previous state intact (earlier checkpoints and their rows; the export folder's files; the datasets already
  * imported) with no temporary file left, and say so in one line.

@@ -118,3 +118,51 @@ describe('file-system errors', () => {
     expect(toApiError(full)).toEqual({ status: 507, error: { message: 'no space left on the device (ENOSPC, write)' } });
   });
 });
+
+describe('the allowed-folders setting', () => {
+  it('reads allowedFolders from settings.json (absolute paths only), and `alphanet serve` refuses a relative --allow-folder', async () => {
+    const { readSettings } = await import('../../../src-main/settings');
+    const { runCli } = await import('../../../src-main/cli/program');
+    const h = tempDir('alphanet-settings-');
+    expect(readSettings(h).allowedFolders).toBeUndefined();
+    writeFileSync(join(h, 'settings.json'), JSON.stringify({ allowedFolders: ['/srv/data', h] }));
+    expect(readSettings(h).allowedFolders).toEqual(['/srv/data', h]);
+    writeFileSync(join(h, 'settings.json'), JSON.stringify({ allowedFolders: ['relative/dir'] }));
+    expect(() => readSettings(h)).toThrow(/allowedFolders.*must be an absolute path/s);
+    let err = '';
+    const code = await runCli(['--home', h, 'serve', '--allow-folder', 'rel'], { out: () => undefined, err: (s) => (err += s), env: {} });
+    expect(code).toBe(1);
+    expect(err).toBe("alphanet: --allow-folder must be an absolute path, got 'rel'\n");
+  });
+});
+
+describe('imports in the served mode', () => {
+  it('do not follow a symbolic link out of the allowed folders, and the error names only the link', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const { writeIdxSet } = await import('../../../src-main/data/synthetic');
+    const allowed = tempDir('alphanet-allowed-');
+    const outside = tempDir('alphanet-outside-');
+    const set = writeIdxSet(join(allowed, 'set'), { nTrain: 20, nTest: 10, h: 4, w: 4 });
+    const secret = join(outside, 'secret-name-t10k-labels-idx1-ubyte');
+    writeFileSync(secret, readFileSync(join(set.dir, 't10k-labels-idx1-ubyte')));
+    const { rmSync } = await import('node:fs');
+    rmSync(join(set.dir, 't10k-labels-idx1-ubyte'));
+    symlinkSync(secret, join(set.dir, 't10k-labels-idx1-ubyte'));
+    const s = createWorkbenchService({ home: join(allowed, 'home'), mode: 'served', adoptQueued: false, probeBackend, allowedFolders: [allowed] });
+    try {
+      const error = new Promise<string>((resolve) =>
+        s.events.on('datasets.job', (e) => {
+          if (e.type === 'error') resolve(e.error.message);
+        }),
+      );
+      await s.handlers['datasets.import']({ path: set.dir });
+      const message = await error;
+      expect(message).toMatch(/^t10k-labels-idx1-ubyte in the folder being imported is a symbolic link that leads outside the folders this workbench may read/);
+      expect(message).not.toContain(outside);
+      expect(message).not.toContain('secret-name');
+      expect(await s.handlers['datasets.list']()).toEqual([]);
+    } finally {
+      await s.close({ pauseRuns: false });
+    }
+  });
+});
