@@ -3,10 +3,10 @@
  * the desktop app with `utilityProcess.fork`; either way it speaks only through `childTransport()`.
  */
 import { childTransport } from './transport';
-import { serveRunner } from './runner';
-import { runTorch } from '../jobs/torch-run';
-import { runSlurm } from '../jobs/slurm/slurm-run';
+import { serveRunner } from './run-runner';
+import { runTorch } from './torch-run';
+import { runSlurm } from './slurm/slurm-run';
 
-// The entry point sits above every layer, so it hands train/ the torch engine's drivers (jobs/): torchrun here, or a
-// Slurm job.
+// The runner takes the torch engine's drivers as an argument (torchrun here, or a Slurm job), so its tests can run
+// without one.
 serveRunner(childTransport(), undefined, (o) => (o.config.engine === 'slurm' ? runSlurm(o) : runTorch(o)));
