@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, SPLITS, type SplitName } from '../data/types';
-import { BudgetSchema, EvolutionConfigSchema } from '../search/messages';
+import { BudgetSchema, EvolutionConfigSchema } from '../jobs/search-messages';
 import { ClusterProfileInputSchema } from '../store/cluster-profile';
 import type { WorkbenchApi } from './api-types';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
@@ -117,7 +117,7 @@ export const API_ARGS = {
   'latency.build': a(['runId', runId]),
   'searches.list': a(['runId', runId.nullable()]),
   'searches.get': a(['id', id]),
-  // The shapes of the engine's own schemas (search/messages.ts); the service then parses the whole request with
+  // The shapes of the engine's own schemas (jobs/search-messages.ts); the service then parses the whole request with
   // `SearchRequestSchema` (defaults, cross-field rules) and checks the budget against the run's space, naming the
   // field inside the request (`budget.mflopsMax`).
   'searches.start': a([
