@@ -21,6 +21,16 @@ export type PredictorProgress =
   | { phase: 'sample'; done: number; total: number; genomeId: string; accuracy: number; cached: boolean }
   | { phase: 'fit'; fit: number; fits: number; trainSize: number; epoch: number; epochs: number };
 
+/**
+ * A build's progress as the line the CLI prints and the service parses (service/predictor-service.ts): every sampled
+ * evaluation, and each fit at its first and last epoch and every tenth in between (undefined for the other epochs).
+ */
+export function predictorProgressLine(p: PredictorProgress): string | undefined {
+  if (p.phase === 'sample') return `sample ${p.done}/${p.total}: ${p.genomeId} top-1 ${(100 * p.accuracy).toFixed(1)}%${p.cached ? ' [cached]' : ''}`;
+  if (p.epoch === 1 || p.epoch === p.epochs || p.epoch % Math.max(1, Math.round(p.epochs / 10)) === 0) return `fit ${p.fit}/${p.fits} on ${p.trainSize} subnets: epoch ${p.epoch}/${p.epochs}`;
+  return undefined;
+}
+
 export interface RunPredictorOptions extends Omit<BuildOptions, 'onProgress'> {
   /** Train on at least this many evaluated subnets, evaluating uniform random ones first if the run has fewer. */
   samples?: number;

@@ -33,6 +33,13 @@ import {
   type SearchSpace,
   type SupernetOps,
   resetStats,
+  baseLr,
+  configSpace,
+  type TrainConfig,
+  CheckpointError,
+  readCheckpointFile,
+  writeCheckpointFile,
+  type TrainState,
 } from '../engine';
 import type { Db } from '../store/db';
 import {
@@ -48,12 +55,10 @@ import {
   type RunEventKind,
   type StepMetric,
 } from '../store/runs';
-import { baseLr, configSpace, type TrainConfig } from './config';
 import { describeFsError } from '../fs-errors';
-import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainState } from './checkpoint';
 import type { Batch, BatchStream, TrainingData } from './data-source';
 import type { DataParallel } from './data-parallel';
-import type { EpochReport, Progress } from './messages';
+import type { EpochReport, Progress } from './progress';
 import { NesterovSgd } from './optimizer';
 import { learningRate, type LrSchedule } from './schedule';
 

@@ -15,11 +15,10 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeIdxSet } from '../../../src-main/data/synthetic';
-import { Rng } from '../../../src-main/engine/core';
+import { Rng, readCheckpointFile } from '../../../src-main/engine/core';
 import { findBuilt } from '../../../src-main/service/built-paths';
 import { openDatabase, type Db } from '../../../src-main/store/db';
 import { listCheckpoints } from '../../../src-main/store/runs';
-import { readCheckpointFile } from '../../../src-main/train/checkpoint';
 import { tinyDemoConfig } from '../train/runner-helpers';
 
 const slow = process.env.ALPHANET_SLOW_TESTS === '1';

@@ -11,13 +11,17 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getRun, listCheckpoints, listEpochMetrics, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
-import { RunManager, forkRunner, type SpawnRunner } from '../../../src-main/train/manager';
-import { parseTrainConfig } from '../../../src-main/train/config';
-import { readCheckpointFile } from '../../../src-main/train/checkpoint';
+import {
+  getRun,
+  listCheckpoints,
+  listEpochMetrics,
+  listRunEvents,
+  listStepMetrics,
+} from '../../../src-main/store/runs';
+import { RunManager, forkRunner, type SpawnRunner } from '../../../src-main/jobs/run-manager';
+import { parseTrainConfig, readCheckpointFile, Supernet, createOps } from '../../../src-main/engine';
 import { torchReport, torchRunProblem } from '../../../src-main/jobs/python';
-import { Supernet, createOps } from '../../../src-main/engine';
-import type { RunnerToParent } from '../../../src-main/train/messages';
+import type { RunnerToParent } from '../../../src-main/jobs/run-messages';
 import { requireRunner, tinyDemoConfig } from './runner-helpers';
 import { TINY } from '../engine/tiny-space';
 

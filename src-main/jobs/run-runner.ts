@@ -3,27 +3,26 @@
  * run to `running`), pick the backend, load the dataset, train, and write the final status itself. The child writes
  * all metrics to SQLite; the parent only relays messages and catches a child that died without a final status.
  */
-import { createOps, initBackend } from '../engine';
+import { createOps, initBackend, parseTrainConfig, configSpace, type TrainConfig } from '../engine';
 import { openHomeDatabase, type Db } from '../store/db';
 import { endJob, failJob, setJobRuntime } from '../store/jobs';
 import { addRunEvent, getRun, readRunControl } from '../store/runs';
-import { parseTrainConfig, type TrainConfig } from './config';
+import { datasetSource, resolveDataset } from '../train/dataset-source';
+import { ParentToRunnerSchema, type RunnerToParent } from './run-messages';
+import { runDir } from '../train/paths';
+import { Trainer } from '../train/trainer';
+import { DataParallel, trainWorkerPath } from '../train/data-parallel';
+import { resolveWorkers } from '../train/workers';
 import type { DatasetInfo } from '../data/types';
-import { datasetSource, resolveDataset } from './dataset-source';
-import { ParentToRunnerSchema, type RunnerToParent } from './messages';
-import { runDir } from './paths';
-import { Trainer } from './trainer';
-import { DataParallel, trainWorkerPath } from './data-parallel';
-import { resolveWorkers } from './workers';
-import { configSpace } from './config';
 import type { ChildTransport } from './transport';
 
 /** How often the runner looks at the run's `control` column (a pause or cancel from another process), ms. */
 const CONTROL_POLL_MS = 1000;
 
 /**
- * Trains a run on the PyTorch engine (config `engine: 'torch'`): src-main/jobs/torch-run.ts, handed in by the runner's
- * entry point (runner-main.ts) because it starts processes, a layer above train/.
+ * Trains a run on the PyTorch engine (config `engine: 'torch'`: src-main/jobs/torch-run.ts; `engine: 'slurm'`: the same
+ * engine in a cluster job, src-main/jobs/slurm/slurm-run.ts), handed in by the runner's entry point (runner-main.ts)
+ * because it starts processes or jobs, a layer above train/.
  */
 export type TorchRunner = (o: {
   db: Db;
@@ -78,8 +77,8 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
     const run = getRun(db, runId);
     if (run.status !== 'running') throw new Error(`run ${runId} is ${run.status}, not running: the parent must claim it first`);
     const config = parseTrainConfig(run.config, `config of run ${runId}`);
-    if (config.engine === 'torch') {
-      if (!torch) throw new Error('this runner was started without the torch engine');
+    if (config.engine !== 'local') {
+      if (!torch) throw new Error(`this runner was started without the ${config.engine} engine`);
       const store = db;
       let lastPoll = 0;
       let dbRequest: 'pause' | 'cancel' | null = null;
@@ -108,7 +107,7 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
       });
       step = outcome.step;
       endJob(db, 'runs', runId, outcome.status);
-      addRunEvent(db, runId, { kind: outcome.status === 'finished' ? 'finish' : outcome.status === 'paused' ? 'pause' : 'cancel', step, message: `${outcome.status} on the torch engine: ${step} steps` });
+      addRunEvent(db, runId, { kind: outcome.status === 'finished' ? 'finish' : outcome.status === 'paused' ? 'pause' : 'cancel', step, message: `${outcome.status} on the ${config.engine} engine: ${step} steps` });
       send({ type: 'done', runId, status: outcome.status, step });
       return;
     }
