@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Doyensec's Electronegativity over the app's code (issue 16): `node scripts/electronegativity.mjs`. The auditor is
+ * Doyensec's Electronegativity over the app's code, an audit of its Electron security settings: `node scripts/electronegativity.mjs`. The auditor is
  * run at a pinned version through `npm exec` (its own dependency tree: installed into the project, its old commander
  * would resolve to ours and fail). It scans a copy of src-main, src-renderer, package.json (from which it reads the
  * Electron version) and electron-builder.yml — not node_modules. Every HIGH or MEDIUM finding must be one of those

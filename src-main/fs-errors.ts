@@ -1,5 +1,5 @@
 /**
- * File-system failures in words (issue 16): the errno code of a Node error said as a user reads it, without the
+ * File-system failures in words: the errno code of a Node error said as a user reads it, without the
  * paths Node puts in its message (temporary names, folders outside what the caller may see). One table for the
  * service's answers (service/errors.ts), the trainer's checkpoints and the exports. A leaf module: every layer may use
  * it.

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
  * Whether a process is alive. Signal 0 checks that the PID exists (EPERM: it exists under another user), but a
  * process that has exited and not yet been reaped by its parent — a zombie, common right after a crash where PID 1
  * (a container's shell, say) does not reap orphans quickly — still has its PID: on Linux its state in
- * /proc/<pid>/stat is then `Z` (or `X`), and it counts as gone, so a crashed runner's job can be resumed (issue 16).
+ * /proc/<pid>/stat is then `Z` (or `X`), and it counts as gone, so a crashed runner's job can be resumed.
  */
 export function pidAlive(pid: number | null): boolean {
   if (!pid || pid <= 0) return false;

@@ -5,12 +5,12 @@
  */
 import { utilityProcess } from 'electron';
 import { pipeRunnerOutput } from './jobs/runner-process';
-import type { SpawnSearchRunner } from './search/manager';
-import { defaultSearchRunnerPath } from './search/manager';
+import type { SpawnSearchRunner } from './jobs/search-manager';
+import { defaultSearchRunnerPath } from './jobs/search-manager';
 import type { SpawnWorker } from './jobs/worker-client';
 import { defaultEngineWorkerPath } from './service/engine-worker';
-import type { RunnerHandle, SpawnRunner } from './train/manager';
-import { defaultRunnerPath } from './train/manager';
+import type { RunnerHandle, SpawnRunner } from './jobs/run-manager';
+import { defaultRunnerPath } from './jobs/run-manager';
 
 /** Starts the built entry at `path` as a utilityProcess named `serviceName` (shown in the OS task manager). */
 function spawnUtility<Out extends object>(path: string, serviceName: string): RunnerHandle<Out> {

@@ -15,11 +15,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, Supernet, createOps, getSpace, initBackend, sandwichGradients, sandwichMembers, type BackendChoice } from '../engine';
+import {
+  Rng,
+  Supernet,
+  createOps,
+  getSpace,
+  initBackend,
+  sandwichGradients,
+  sandwichMembers,
+  type BackendChoice,
+  parseTrainConfig,
+} from '../engine';
 import { ensureDemoDataset } from '../data';
 import { openHomeDatabase } from '../store/db';
 import { createRun } from '../store/runs';
-import { parseTrainConfig } from '../train/config';
 import { datasetSource } from '../train/dataset-source';
 import { Trainer } from '../train/trainer';
 import { DataParallel, trainWorkerPath } from '../train/data-parallel';

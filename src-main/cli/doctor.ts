@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { jobCores } from '../settings';
 import { openHomeDatabase } from '../store/db';
 import { latestStepSpeed, type LatestStepSpeed } from '../store/runs';
-import { TrainConfigSchema } from '../train/config';
+import { TrainConfigSchema } from '../engine/core';
 import { machineCores, resolveWorkers } from '../train/workers';
 
 export interface ParallelReport {

@@ -12,8 +12,18 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { Supernet, calibrateBn, type BackendReport, type BnStats, createOps, getSpace, parseSearchSpace, resolveGenome } from '../engine';
-import { readCheckpointFile, writeFileDurable } from '../train/checkpoint';
+import {
+  Supernet,
+  calibrateBn,
+  type BackendReport,
+  type BnStats,
+  createOps,
+  getSpace,
+  parseSearchSpace,
+  resolveGenome,
+  readCheckpointFile,
+  writeFileDurable,
+} from '../engine';
 import type { CliContext } from './context';
 import { CliError } from './errors';
 import { readJson } from './args';

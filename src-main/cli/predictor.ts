@@ -6,7 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { evaluationSettings, loadRun } from '../search/run-subnets';
-import { buildRunPredictor } from '../search/run-predictor';
+import { buildRunPredictor, predictorProgressLine } from '../search/run-predictor';
 import { predictorSummary, type PredictorSummary } from '../search/predictor-views';
 import { getRun } from '../store/runs';
 import { getRunPredictor } from '../store/predictors';
@@ -65,7 +65,6 @@ export function registerPredictorCommand(program: Command, ctx: CliContext): voi
           process.once('SIGINT', onSigint);
           try {
             const settings = evaluationSettings(run, { split: o.split });
-            let lastFit = '';
             await buildRunPredictor(run, settings, {
               samples: o.samples ?? 100,
               heldOut: o.heldOut,
@@ -73,12 +72,8 @@ export function registerPredictorCommand(program: Command, ctx: CliContext): voi
               seed: o.seed,
               signal: stop.signal,
               onProgress: (p) => {
-                if (p.phase === 'sample') io.err(`sample ${p.done}/${p.total}: ${p.genomeId} top-1 ${fx(100 * p.accuracy, 1)}%${p.cached ? ' [cached]' : ''}\n`);
-                else if (p.epoch === p.epochs || p.epoch === 1) {
-                  const line = `fit ${p.fit}/${p.fits} on ${p.trainSize} subnets: epoch ${p.epoch}/${p.epochs}`;
-                  if (line !== lastFit) io.err(`${line}\n`);
-                  lastFit = line;
-                }
+                const line = predictorProgressLine(p);
+                if (line) io.err(`${line}\n`);
               },
             });
             const p = predictorSummary(getRunPredictor(db, runId, settings.split));

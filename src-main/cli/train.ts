@@ -6,8 +6,8 @@
 import { jobCores } from '../settings';
 import { Option, type Command } from 'commander';
 import { RUN_STATUSES, getRun, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow, type RunStatus } from '../store/runs';
-import { RunManager } from '../train/manager';
-import type { RunnerToParent } from '../train/messages';
+import { RunManager } from '../jobs/run-manager';
+import type { RunnerToParent } from '../jobs/run-messages';
 import { idArg, nonNegInt, number, positiveInt, readJson } from './args';
 import type { CliContext } from './context';
 import { CliError } from './errors';

@@ -23,6 +23,8 @@ export interface ImportOptions {
   /** Seed of that split; default 0. */
   valSeed?: number;
   onProgress?: (p: ImportProgress) => void;
+  /** The folders the import may read (the served mode's allowed folders): a symbolic link out of them is refused. */
+  within?: readonly string[];
   /** Replaces the file writer (tests inject a failing one to simulate a full disk). */
   writer?: FileWriter;
 }
@@ -56,7 +58,7 @@ export async function importDataset(home: string, db: Db, path: string, opts: Im
   }
   cleanStaleTemp(home);
   opts.onProgress?.({ phase: 'read', done: 0, total: 1, etaSeconds: null });
-  const src = openSource(path);
+  const src = openSource(path, { within: opts.within });
   opts.onProgress?.({ phase: 'read', done: 1, total: 1, etaSeconds: 0 });
   const format = opts.format ?? detectFormat(src);
   // After detection too: a size asked for a CIFAR archive would otherwise be ignored without a word.

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { isInside, realPathOfPrefix } from '../path-within';
 import { DatasetError } from './types';
 
 export interface SourceFile {
@@ -61,7 +62,7 @@ function checkSize(size: number, display: string): void {
   if (size > MAX_UNPACKED_BYTES) throw new DatasetError(`${display}: ${mib(size)} is more than ${mib(MAX_UNPACKED_BYTES)}, the most an import reads`);
 }
 
-function walk(root: string, dir: string, out: SourceFile[], depth: number): void {
+function walk(root: string, dir: string, out: SourceFile[], depth: number, within?: readonly string[]): void {
   if (depth > 8) return;
   let entries;
   try {
@@ -77,6 +78,10 @@ function walk(root: string, dir: string, out: SourceFile[], depth: number): void
     let isDir = e.isDirectory();
     let isFile = e.isFile();
     if (e.isSymbolicLink()) {
+      // Confined (the served mode's allowed folders): a link out of them is refused, naming only the link.
+      if (within && !within.some((w) => isInside(realPathOfPrefix(abs), w))) {
+        throw new DatasetError(`${rel} in the folder being imported is a symbolic link that leads outside the folders this workbench may read; remove it, or import the folder it points to`);
+      }
       try {
         const st = statSync(abs);
         isDir = st.isDirectory();
@@ -85,7 +90,7 @@ function walk(root: string, dir: string, out: SourceFile[], depth: number): void
         throw new DatasetError(`cannot read ${abs}: ${(err as Error).message}`);
       }
     }
-    if (isDir) walk(root, rel, out, depth + 1);
+    if (isDir) walk(root, rel, out, depth + 1, within);
     else if (isFile) {
       const size = statSync(abs).size;
       out.push({
@@ -164,8 +169,11 @@ export function parseTar(tar: Buffer, display: string): { name: string; data: Bu
   throw new DatasetError(`${display}: truncated archive (no end-of-archive marker)`);
 }
 
-/** Opens a folder or archive as a {@link Source}. */
-export function openSource(path: string): Source {
+/**
+ * Opens a folder or archive as a {@link Source}. With `within` (resolved folders), symbolic links inside a folder
+ * that lead outside all of them are refused.
+ */
+export function openSource(path: string, opts: { within?: readonly string[] } = {}): Source {
   const abs = resolve(path);
   let st;
   try {
@@ -176,7 +184,7 @@ export function openSource(path: string): Source {
   }
   if (st.isDirectory()) {
     const files: SourceFile[] = [];
-    walk(abs, '', files, 0);
+    walk(abs, '', files, 0, opts.within?.map((w) => realPathOfPrefix(w)));
     return { path: abs, kind: 'folder', files, stem: basename(abs) };
   }
   if (!ARCHIVE_RE.test(abs)) throw new DatasetError(`${abs}: expected a folder or a .tar.gz / .tgz / .tar archive`);

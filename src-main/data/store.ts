@@ -559,7 +559,7 @@ export function cleanStaleTemp(home: string): void {
     if (!e.startsWith('.tmp-')) continue;
     const p = join(root, e);
     try {
-      // Its writer is gone (killed mid-import: issue 16's kill storms), or it is older than any import takes.
+      // Its writer is gone (killed mid-import), or it is older than any import takes.
       const pid = pidOfTempName(e, '.tmp-');
       if ((pid !== null && pid !== process.pid && !pidAlive(pid)) || Date.now() - statSync(p).mtimeMs > 3600_000) rmSync(p, { recursive: true, force: true });
     } catch {

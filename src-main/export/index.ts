@@ -17,11 +17,10 @@ import { pidAlive, pidOfTempName } from '../process-alive';
 import { version as appVersion } from '../../package.json';
 import type { StaticSubnet } from '../engine';
 import { subnetCost, canonicalGenomeJson, genomeId, subnetPlan, type Genome, type SearchSpace } from '../engine/core';
-import type { DeviceFingerprint } from '../search/latency';
 import { foldSubnet } from './folded';
-import { ExportError, writeFileAtomic, writeJsonAtomic } from './files';
+import { ExportError, writeFileAtomic, writeJsonAtomic } from '../atomic-files';
 
-export { ExportError } from './files';
+export { ExportError } from '../atomic-files';
 import { buildOnnxModel, ONNX_OPSET } from './onnx';
 import { buildTfjsModel, saveTfjsModel } from './tfjs';
 
@@ -48,7 +47,8 @@ export interface ProvenanceInput {
     beforeCalibration?: number;
   };
   calibration?: { batches: number; images: number; batchSize?: number; seed?: number; split?: string };
-  latency?: { ms: number; batch: number; method: 'measured' | 'lut'; device: DeviceFingerprint };
+  /** `device`: the machine's fingerprint (search/latency.ts `DeviceFingerprint`), recorded as given. */
+  latency?: { ms: number; batch: number; method: 'measured' | 'lut'; device: Readonly<Record<string, string | number | boolean | null>> };
   /** Seed of the search/evaluation that chose this subnet. */
   seed?: number;
   /** Default: the app's package.json version. */

@@ -23,7 +23,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { FoldedConv, FoldedDense, FoldedSubnet } from './folded';
-import { writeFileAtomic, writeJsonAtomic } from './files';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic-files';
 
 const SHARD_BYTES = 4 * 1024 * 1024;
 

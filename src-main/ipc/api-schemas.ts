@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, SPLITS, type SplitName } from '../data/types';
-import { BudgetSchema, EvolutionConfigSchema } from '../search/messages';
+import { BudgetSchema, EvolutionConfigSchema } from '../jobs/search-messages';
 import { ClusterProfileInputSchema } from '../store/cluster-profile';
 import type { WorkbenchApi } from './api-types';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
@@ -109,11 +109,15 @@ export const API_ARGS = {
   ]),
   'subnets.pin': a(['evaluationId', id], ['pinned', z.boolean()]),
   'subnets.front': a(['runId', runId], ['objective', objective]),
+  'predictor.get': a(['runId', runId]),
+  'predictor.importance': a(['runId', runId]),
+  'predictor.build': a(['runId', runId], ['opts', z.strictObject({ samples: z.number().int().min(12).max(10_000).optional() })]),
+  'predictor.genes': a(['runId', runId]),
   'latency.table': a(['runId', runId]),
   'latency.build': a(['runId', runId]),
   'searches.list': a(['runId', runId.nullable()]),
   'searches.get': a(['id', id]),
-  // The shapes of the engine's own schemas (search/messages.ts); the service then parses the whole request with
+  // The shapes of the engine's own schemas (jobs/search-messages.ts); the service then parses the whole request with
   // `SearchRequestSchema` (defaults, cross-field rules) and checks the budget against the run's space, naming the
   // field inside the request (`budget.mflopsMax`).
   'searches.start': a([

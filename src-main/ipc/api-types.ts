@@ -260,6 +260,71 @@ export interface SubnetEvaluation {
   pinned: boolean;
 }
 
+/** Held-out quality of an accuracy predictor (null: undefined, e.g. τ of constant accuracies). */
+export interface PredictorMetricsInfo {
+  /** Held-out subnets. */
+  n: number;
+  kendallTau: number | null;
+  spearmanRho: number | null;
+  /** Points of top-1. */
+  rmsePoints: number | null;
+}
+
+/** A run's stored accuracy predictor (docs/SEARCH.md, "Accuracy predictor"). */
+export interface PredictorInfo {
+  id: number;
+  runId: number;
+  split: 'val' | 'test';
+  checkpointStep: number;
+  checkpointSha256: string;
+  /** The run has a newer checkpoint than the one this predictor learned from. */
+  stale: boolean;
+  trainSize: number;
+  /** Random subnets evaluated for its build. */
+  sampled: number;
+  metrics: PredictorMetricsInfo;
+  /** Held-out metrics of fits on growing training prefixes; the last row is this predictor. */
+  sizeTable: (PredictorMetricsInfo & { trainSize: number })[];
+  fitMs: number;
+  backend: string | null;
+  createdAt: string;
+}
+
+/** The predictor and, for every evaluated subnet of its checkpoint, the measured and the predicted top-1. */
+export interface PredictorView {
+  predictor: PredictorInfo;
+  points: { evaluationId: number; genomeId: string; measured: number; predicted: number; heldOut: boolean }[];
+}
+
+/** One gene of a space, as an axis: its choice values and what it is. */
+export interface GeneAxis {
+  key: string;
+  label: string;
+  kind: 'resolution' | 'width' | 'depth' | 'kernelSize' | 'expandRatio';
+  values: number[];
+}
+
+/** The genes of a run's evaluated subnets (val split): every gene with a choice, and each subnet's values. */
+export interface SubnetGenes {
+  axes: GeneAxis[];
+  /** By genome id; `values` follow `axes`. */
+  points: { genomeId: string; values: number[] }[];
+}
+
+/** Which genes drive accuracy: fANOVA-style main-effect shares from the run's predictor. */
+export interface GeneImportanceInfo {
+  predictor: PredictorInfo;
+  genes: { key: string; label: string; kind: GeneAxis['kind']; importance: number; marginal: { value: number; mean: number }[] }[];
+  /** Σ shares: the variance main effects explain (the rest: interactions). */
+  mainEffects: number;
+}
+
+/** Progress of a predictor build (the `predictor.event` topic). */
+export interface PredictorEvent {
+  runId: number;
+  progress: { phase: 'sample'; done: number; total: number } | { phase: 'fit'; fit: number; fits: number; trainSize: number; epoch: number; epochs: number };
+}
+
 /** Budgets, any combination, inclusive bounds. */
 export interface SearchBudget {
   mflopsMin?: number;
@@ -442,6 +507,20 @@ export interface WorkbenchApi {
     pin(evaluationId: number, pinned: boolean): Promise<SubnetEvaluation>;
     /** The run's front over all its evaluations on the val split. */
     front(runId: number, objective: 'mflops' | 'latency'): Promise<FrontInfo | null>;
+  };
+  predictor: {
+    /** The run's accuracy predictor on val, with predicted vs measured for its checkpoint's subnets; null when none. */
+    get(runId: number): Promise<PredictorView | null>;
+    /** Gene importance from the run's predictor; null when it has none. */
+    importance(runId: number): Promise<GeneImportanceInfo | null>;
+    /**
+     * Builds (or rebuilds) it in a child process, first evaluating random subnets until `samples` (default 100) are
+     * evaluated; progress as `onEvent`. Minutes on the 32×32 space.
+     */
+    build(runId: number, opts: { samples?: number }): Promise<PredictorView>;
+    /** Every gene of the run's space with a choice, and the gene values of its evaluated subnets. */
+    genes(runId: number): Promise<SubnetGenes>;
+    onEvent(cb: (e: PredictorEvent) => void): Unsubscribe;
   };
   latency: {
     /** This machine's latency table for the run's space on the active backend, or null when none was built. */

@@ -46,6 +46,10 @@ export const API_METHODS = [
   'subnets.evaluate',
   'subnets.pin',
   'subnets.front',
+  'predictor.get',
+  'predictor.importance',
+  'predictor.build',
+  'predictor.genes',
   'latency.table',
   'latency.build',
   'searches.list',
@@ -68,6 +72,7 @@ export const EVENT_TOPICS = {
   'datasets.job': 'datasets.onJob',
   'runs.event': 'runs.onEvent',
   'searches.event': 'searches.onEvent',
+  'predictor.event': 'predictor.onEvent',
 } as const;
 export type EventTopic = keyof typeof EVENT_TOPICS;
 

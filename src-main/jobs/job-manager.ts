@@ -1,5 +1,5 @@
 /**
- * The machinery a job manager (training runs: `train/manager.ts`; searches: `search/manager.ts`) needs around its
+ * The machinery a job manager (training runs: `jobs/run-manager.ts`; searches: `jobs/search-manager.ts`) needs around its
  * job table, whatever the job computes:
  *
  * - a queue: jobs this manager was asked to run (`add`, `resume`), and, with `adoptQueued`, queued or resumable

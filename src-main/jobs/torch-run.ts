@@ -16,16 +16,36 @@
  *    of its stderr, and the checkpoints written so far stay (resume continues from the newest).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
 import { setJobRuntime } from '../store/jobs';
-import { addRunEvent, deleteCheckpointRow, insertCheckpoint, insertEpochMetrics, insertStepMetrics, listCheckpoints, updateRunProgress, type RunEventKind, type StepMetric } from '../store/runs';
+import {
+  addRunEvent,
+  deleteCheckpointRow,
+  insertCheckpoint,
+  insertEpochMetrics,
+  insertStepMetrics,
+  listCheckpoints,
+  updateRunProgress,
+  type RunEventKind,
+  type StepMetric,
+} from '../store/runs';
 import { loadSplit } from '../data/store';
 import type { DatasetInfo } from '../data/types';
-import type { TrainConfig } from '../train/config';
-import { configSpace } from '../train/config';
-import type { RunnerToParent } from '../train/messages';
+import { type TrainConfig, configSpace } from '../engine/core';
+import type { RunnerToParent } from './run-messages';
 import { stderrTail } from './runner-process';
 import { torchReport, torchRunProblem } from './python';
 

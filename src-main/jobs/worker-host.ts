@@ -1,7 +1,7 @@
 /**
  * The worker's side of worker-protocol.ts: listens on its parent channel, validates each request against the op
  * table, runs the handler, and answers with progress, the result or a typed error. Transport-agnostic (a Node fork's
- * IPC channel or an Electron utilityProcess's parentPort, train/transport.ts), so it is unit-tested in-process too.
+ * IPC channel or an Electron utilityProcess's parentPort, jobs/transport.ts), so it is unit-tested in-process too.
  */
 import { ZodError } from 'zod';
 import { ParentToWorkerSchema, WorkerError, inputError, resultIssue, type OpInput, type OpParsedInput, type OpResult, type OpTable, type WorkerErrorInfo, type WorkerProgress, type WorkerToParent } from './worker-protocol';

@@ -72,7 +72,7 @@ export interface EvolutionConfig {
   /** Tries to draw one candidate within the budget before giving up (or falling back). Default 2000. */
   maxTries: number;
   /**
-   * Predictor-guided search (issue 18): draw `screen` × as many candidates per generation, score them with the
+   * Predictor-guided search (docs/SEARCH.md "Accuracy predictor"): draw `screen` × as many candidates per generation, score them with the
    * accuracy predictor (`SearchOptions.predictor`) and evaluate only the generation's usual number, chosen by
    * predicted hypervolume improvement. Absent: plain evolution. Evolution only.
    */

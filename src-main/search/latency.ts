@@ -60,7 +60,7 @@ import {
   type SearchSpace,
   resetStats,
 } from '../engine';
-import { writeJsonAtomic } from '../export/files';
+import { writeJsonAtomic } from '../atomic-files';
 
 const DeviceFingerprintSchema = z.object({
   cpuModel: z.string(),

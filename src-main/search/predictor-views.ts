@@ -6,10 +6,14 @@
  */
 import type { Db } from '../store/db';
 import { getRun } from '../store/runs';
-import { PredictorNotFoundError, findRunPredictor, getRunPredictor, type PredictorWithStatus } from '../store/predictors';
+import {
+  PredictorNotFoundError,
+  findRunPredictor,
+  getRunPredictor,
+  type PredictorWithStatus,
+} from '../store/predictors';
 import { listEvaluations, type EvalSplit } from '../store/evaluations';
-import { configSpace, parseTrainConfig } from '../train/config';
-import type { Genome, SearchSpace } from '../engine/core';
+import { configSpace, parseTrainConfig, type Genome, type SearchSpace } from '../engine/core';
 import { geneImportance, genomeScorer, type ImportanceReport, type PredictorModel } from './predictor';
 
 export type PredictorSummary = Omit<PredictorWithStatus, 'weights'>;

@@ -5,12 +5,11 @@
  * evaluates) re-exports them.
  */
 import type { DatasetInfo } from '../data/types';
-import type { SearchSpace } from '../engine/core';
+import { type SearchSpace, configSpace, parseTrainConfig, type TrainConfig } from '../engine/core';
 import type { Db } from '../store/db';
 import { getRun, type RunRow } from '../store/runs';
 import type { EvalSplit } from '../store/evaluations';
-import { configSpace, parseTrainConfig, type TrainConfig } from '../train/config';
-import { resolveDataset } from '../train/resolve-dataset';
+import { resolveDataset } from '../data/resolve-dataset';
 
 /** A user-facing problem with a run or a subnet (unknown run, no checkpoint, bad subnet name, empty split). */
 export class RunSubnetError extends Error {

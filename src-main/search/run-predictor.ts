@@ -1,5 +1,5 @@
 /**
- * A run's accuracy predictor (issue 18, docs/SEARCH.md "Accuracy predictor"): gathers the run's evaluated subnets of
+ * A run's accuracy predictor (docs/SEARCH.md "Accuracy predictor"): gathers the run's evaluated subnets of
  * one checkpoint, split and calibration setting (the evaluation cache), evaluates uniform random subnets first when
  * there are fewer than asked for, trains the MLP on them with a held-out part (predictor/build.ts) and stores it
  * (store/predictors.ts). Loads TF.js: the CLI and runner processes only; the app reaches it through a child process.
@@ -20,6 +20,16 @@ import { createRunEvaluator, type LoadedRun } from './run-subnets';
 export type PredictorProgress =
   | { phase: 'sample'; done: number; total: number; genomeId: string; accuracy: number; cached: boolean }
   | { phase: 'fit'; fit: number; fits: number; trainSize: number; epoch: number; epochs: number };
+
+/**
+ * A build's progress as the line the CLI prints and the service parses (service/predictor-service.ts): every sampled
+ * evaluation, and each fit at its first and last epoch and every tenth in between (undefined for the other epochs).
+ */
+export function predictorProgressLine(p: PredictorProgress): string | undefined {
+  if (p.phase === 'sample') return `sample ${p.done}/${p.total}: ${p.genomeId} top-1 ${(100 * p.accuracy).toFixed(1)}%${p.cached ? ' [cached]' : ''}`;
+  if (p.epoch === 1 || p.epoch === p.epochs || p.epoch % Math.max(1, Math.round(p.epochs / 10)) === 0) return `fit ${p.fit}/${p.fits} on ${p.trainSize} subnets: epoch ${p.epoch}/${p.epochs}`;
+  return undefined;
+}
 
 export interface RunPredictorOptions extends Omit<BuildOptions, 'onProgress'> {
   /** Train on at least this many evaluated subnets, evaluating uniform random ones first if the run has fewer. */

@@ -35,6 +35,9 @@ import {
   evaluateSubnet,
   resetStats,
   type LabelledBatch,
+  CheckpointError,
+  readCheckpointFile,
+  type TrainConfig,
 } from '../engine';
 import { calibrationBatches, createLoader, type DatasetInfo } from '../data';
 import { version as appVersion } from '../../package.json';
@@ -52,8 +55,6 @@ import {
 } from '../store/evaluations';
 import { findDevice, upsertDevice } from '../store/devices';
 import { offerToRunFront } from './fronts';
-import { CheckpointError, readCheckpointFile } from '../train/checkpoint';
-import type { TrainConfig } from '../train/config';
 import { exportSubnet, type ExportFormat, type ExportResult } from '../export';
 import type { Objective } from './evolution';
 import {

@@ -1,5 +1,5 @@
 /**
- * The desktop app's own scheme (issue 16). The packaged app used to load `file://…/index.html`: every local file
+ * The desktop app's own scheme. The packaged app used to load `file://…/index.html`: every local file
  * shares that one opaque origin, a `file:` page gets no response headers (so the CSP could only be a `<meta>`, which
  * cannot say frame-ancestors), and Electron grants `file:` extra privileges. The page now loads from
  * `app://workbench/`, a standard, secure scheme whose handler (index.ts) serves only the renderer folder, through

@@ -1,6 +1,6 @@
 /**
  * Which file of the built renderer a request path names — one answer for the two places that serve the renderer:
- * the served mode's HTTP server and the desktop app's `app://` protocol (issue 16: the app no longer loads its page
+ * the served mode's HTTP server and the desktop app's `app://` protocol (the app does not load its page
  * from `file://`, where every local file shares one origin and no response headers can be set). Electron-free, so
  * both are unit-tested under Node. Refuses anything outside the renderer folder: `..` (also percent-encoded), NUL
  * bytes, malformed escapes.

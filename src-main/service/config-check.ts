@@ -1,15 +1,23 @@
 /**
- * `runs.check`: a run config input checked with the training schema (src-main/train/config.ts) and answered field by
+ * `runs.check`: a run config input checked with the training schema (src-main/engine/core/train-config.ts) and answered field by
  * field, never refused, so the new-run form can show each error at its field while the user types. The subnets'
  * MFLOPs come from the engine's counter (engine/core/flops.ts) whenever the search-space part is valid on its own.
  */
 import type { DatasetInfo } from '../data/types';
 import { DEMO_CLASSES, DEMO_COUNTS } from '../data/demo';
 import { DEFAULT_VAL_FRACTION } from '../data/store';
-import { subnetCost, maxGenome, minGenome, getSpace, SearchSpaceSchema, type SearchSpace } from '../engine/core';
+import {
+  subnetCost,
+  maxGenome,
+  minGenome,
+  getSpace,
+  SearchSpaceSchema,
+  type SearchSpace,
+  TrainConfigSchema,
+  parseTrainConfig,
+} from '../engine/core';
 import type { ConfigCheck } from '../ipc/api-types';
 import { issuePath } from '../ipc/api-schemas';
-import { TrainConfigSchema, parseTrainConfig } from '../train/config';
 
 /** What a check needs to know about a dataset a config names. */
 export type DatasetFacts = Pick<DatasetInfo, 'name' | 'channels' | 'classNames'> & { trainCount: number };

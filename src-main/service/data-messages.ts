@@ -16,6 +16,8 @@ export const DataJobSchema = z.discriminatedUnion('kind', [
     valFraction: z.number().min(0).lt(1).optional(),
     size: z.number().int().min(MIN_FOLDER_SIZE).max(MAX_FOLDER_SIZE).optional(),
     channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    /** The served mode's allowed folders: symbolic links out of them are not followed. */
+    within: z.array(z.string()).optional(),
   }),
   z.strictObject({ kind: z.literal('demo'), home: z.string().min(1) }),
 ]);

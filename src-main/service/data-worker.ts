@@ -31,6 +31,7 @@ async function main(): Promise<void> {
           valFraction: job.valFraction,
           size: job.size,
           channels: job.channels,
+          within: job.within,
           onProgress: (progress) => send({ type: 'progress', progress }),
         });
         send({ type: 'done', datasetId: r.info.id, reused: r.existing });

@@ -44,6 +44,7 @@ import {
   runInfo,
   type CheckpointChoice,
 } from '../search/run-subnets';
+import { buildRunPredictor, predictorProgressLine } from '../search/run-predictor';
 import { readSettings } from '../settings';
 import { openHomeDatabase, type Db } from '../store/db';
 import { getRun, listCheckpoints } from '../store/runs';
@@ -134,6 +135,27 @@ export function engineHandlers(o: { env: NodeJS.ProcessEnv }): OpHandlers<Engine
           } finally {
             ev.dispose();
           }
+        } finally {
+          run.dispose();
+        }
+      }),
+
+    'predictor.build': (i, ctx) =>
+      withDb(i.home, async (db) => {
+        await backend(i);
+        const run = await loadRun(i.home, db, i.runId, { checkpoint: i.checkpoint });
+        try {
+          const { predictor, sampled } = await buildRunPredictor(run, evaluationSettings(run, { split: i.split }), {
+            samples: i.samples ?? 100,
+            heldOut: i.heldOut,
+            epochs: i.epochs,
+            seed: i.seed,
+            onProgress: (p) => {
+              const message = predictorProgressLine(p);
+              if (message) ctx.progress(p.phase === 'sample' ? { message, done: p.done, total: p.total } : { message, done: p.epoch, total: p.epochs });
+            },
+          });
+          return { predictorId: predictor.id, sampled };
         } finally {
           run.dispose();
         }

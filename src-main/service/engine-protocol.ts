@@ -171,6 +171,24 @@ export const ENGINE_OPS = {
       maxMs: z.number(),
     }),
   },
+  /**
+   * Builds and stores the run's accuracy predictor (`alphanet predictor --build`), evaluating random subnets first
+   * when the run has fewer than `samples`. Progress: `sample <done>/<total>: …` per evaluation, `fit <i>/<n> on <m>
+   * subnets: epoch <e>/<E>` every tenth of each fit (service/predictor-service.ts reads them).
+   */
+  'predictor.build': {
+    input: z.object({
+      ...base,
+      runId: posInt,
+      samples: posInt.optional(),
+      heldOut: posInt.optional(),
+      epochs: posInt.optional(),
+      seed: nonNegInt.optional(),
+      split: z.enum(['val', 'test']).optional(),
+      checkpoint: z.enum(['latest', 'best']).optional(),
+    }),
+    result: z.object({ predictorId: posInt, sampled: nonNegInt }),
+  },
   /** One subnet's latency measured now at batch 1 (and `batch`), with the table's prediction (`alphanet latency --subnet`). */
   'latency.measure': {
     input: z.object({ ...base, target, subnet: z.string().min(1), batch: posInt.optional(), warmup: posInt.optional(), repeats: posInt.optional() }),

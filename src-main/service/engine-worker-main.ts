@@ -6,7 +6,7 @@
  * It leaves when its parent goes (a Node fork's IPC channel closes; a utilityProcess ends with the app).
  */
 import { serveWorker } from '../jobs/worker-host';
-import { childTransport } from '../train/transport';
+import { childTransport } from '../jobs/transport';
 import { engineHandlers } from './engine-ops';
 import { ENGINE_OPS } from './engine-protocol';
 import { isUserError } from './errors';

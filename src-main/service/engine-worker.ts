@@ -10,7 +10,7 @@
  */
 import { forkRunner } from '../jobs/runner-process';
 import { WorkerClient, type SpawnWorker } from '../jobs/worker-client';
-import { WorkerError, type OpInput, type OpResult, type ParentToWorker } from '../jobs/worker-protocol';
+import { WorkerError, type OpInput, type OpResult, type ParentToWorker, type WorkerProgress } from '../jobs/worker-protocol';
 import { findBuilt } from './built-paths';
 import { ENGINE_OPS, type EngineOp, type EngineOps } from './engine-protocol';
 import { ApiError } from './errors';
@@ -49,10 +49,10 @@ export class EngineWorker {
   async run<K extends EngineOp>(
     op: K,
     input: Omit<OpInput<EngineOps, K>, 'home'>,
-    o: { what: string; field?: string; timeoutMs?: number },
+    o: { what: string; field?: string; timeoutMs?: number; onProgress?: (p: WorkerProgress) => void },
   ): Promise<OpResult<EngineOps, K>> {
     try {
-      return await this.client.request(op, { ...input, home: this.o.home } as OpInput<EngineOps, K>, { timeoutMs: o.timeoutMs });
+      return await this.client.request(op, { ...input, home: this.o.home } as OpInput<EngineOps, K>, { timeoutMs: o.timeoutMs, onProgress: o.onProgress });
     } catch (e) {
       if (!(e instanceof WorkerError)) throw e;
       if (e.kind === 'input') {

@@ -5,14 +5,14 @@
  */
 import { ZodError } from 'zod';
 import { describeFsError } from '../fs-errors';
-import { ExportError } from '../export/files';
+import { ExportError } from '../atomic-files';
 import { DatasetError } from '../data/types';
-import { BackendError, SpaceError } from '../engine/core';
+import { BackendError, SpaceError, CheckpointError, ConfigError } from '../engine/core';
 import type { ApiErrorInfo } from '../ipc/api-types';
 import { ApiArgsError, issuePath } from '../ipc/api-schemas';
 import { isAbsolute } from 'node:path';
 import { BudgetError } from '../search/evolution';
-import { SearchManagerError } from '../search/manager';
+import { SearchManagerError } from '../jobs/search-manager';
 import { RunSubnetError } from '../search/run-info';
 import { StoreError } from '../store/db';
 import { RunNotFoundError } from '../store/runs';
@@ -21,9 +21,7 @@ import { SearchNotFoundError } from '../store/searches';
 import { ClusterNotFoundError } from '../store/clusters';
 import { SlurmError } from '../jobs/slurm/scheduler';
 import { ClusterShellError } from '../jobs/slurm/shell';
-import { CheckpointError } from '../train/checkpoint';
-import { ConfigError } from '../train/config';
-import { RunManagerError } from '../train/manager';
+import { RunManagerError } from '../jobs/run-manager';
 import { SettingsError } from '../settings';
 
 /**

@@ -8,32 +8,10 @@
  * Paths are compared after resolving symbolic links of the part that exists, so a link inside an allowed folder that
  * points outside it does not open the way out.
  */
-import { realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isInside, realPathOfPrefix } from '../path-within';
 import { ApiError } from './errors';
 
-/** `path` with the symbolic links of its longest existing prefix resolved (the rest appended as written). */
-export function realPathOfPrefix(path: string): string {
-  const abs = resolve(path);
-  const rest: string[] = [];
-  let cur = abs;
-  for (;;) {
-    try {
-      return rest.length ? join(realpathSync(cur), ...rest.reverse()) : realpathSync(cur);
-    } catch {
-      const up = dirname(cur);
-      if (up === cur) return abs;
-      rest.push(cur.slice(up.length).replace(/^[\\/]+/, ''));
-      cur = up;
-    }
-  }
-}
-
-/** True when `path` is `root` or inside it (both already resolved). */
-export function isInside(path: string, root: string): boolean {
-  const r = relative(root, path);
-  return r === '' || (!r.startsWith('..') && !isAbsolute(r) && r.split(sep)[0] !== '..');
-}
+export { isInside, realPathOfPrefix } from '../path-within';
 
 export class FolderPolicy {
   private readonly roots: string[];

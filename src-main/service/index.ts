@@ -1,6 +1,6 @@
 /**
  * The workbench service: every method of the renderer's API (`WorkbenchApi`, api-types.ts) over the existing modules —
- * datasets (src-main/data), runs (train/manager.ts + store/runs.ts), spaces (engine registry), and subnets, searches,
+ * datasets (src-main/data), runs (jobs/run-manager.ts + store/runs.ts), spaces (engine registry), and subnets, searches,
  * exports and run comparison (search-service.ts) — plus the pushed events `datasets.job`, `runs.event` and
  * `searches.event`. Plain Node: the Electron main process (IPC) and the served mode (HTTP +
  * WebSocket, src-main/server) are two thin transports over this one object, and the unit tests drive it directly.
@@ -18,7 +18,7 @@ import { productName, version } from '../../package.json';
 import { DEMO_SOURCE } from '../data/demo';
 import { findDataset, listDatasets, removeDataset } from '../data/store';
 import { sampleGrid } from '../data/samples';
-import { writeJsonAtomic } from '../export/files';
+import { writeJsonAtomic } from '../atomic-files';
 import { listSpaces } from '../engine/core';
 import type { AppInfo, DatasetInfo, RunEvent, RunSummary } from '../ipc/api-types';
 import type { ApiArgs, ApiHandlers, ApiResult, ServiceEvents } from '../ipc/api-schemas';
@@ -36,9 +36,9 @@ import {
   listStepMetrics,
   type RunRow,
 } from '../store/runs';
-import type { SearchManager, SpawnSearchRunner } from '../search/manager';
-import { RunManager, type SpawnRunner } from '../train/manager';
-import type { RunnerToParent } from '../train/messages';
+import type { SearchManager, SpawnSearchRunner } from '../jobs/search-manager';
+import { RunManager, type SpawnRunner } from '../jobs/run-manager';
+import type { RunnerToParent } from '../jobs/run-messages';
 import type { SpawnWorker } from '../jobs/worker-client';
 import { probeBackend } from './backend-probe';
 import { checkConfig, datasetFacts } from './config-check';
@@ -238,6 +238,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     home,
     db,
     emit: (e) => events.emit('searches.event', e),
+    emitPredictor: (e) => events.emit('predictor.event', e),
     runSummary: summary,
     runMetrics,
     guarded,
@@ -294,7 +295,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     'datasets.import': async (req) => {
       allowPath(req.path, 'path', 'read');
       if (!existsSync(req.path)) throw new ApiError(400, `path: no file or folder at ${req.path}`, 'path');
-      const started = jobs.start({ kind: 'import', path: req.path, format: req.format, name: req.name, valFraction: req.valFraction, size: req.size, channels: req.channels });
+      const started = jobs.start({ kind: 'import', path: req.path, format: req.format, name: req.name, valFraction: req.valFraction, size: req.size, channels: req.channels, within: folders ? [...folders.folders] : undefined });
       started.done.catch(() => undefined); // reported as a `datasets.job` error event
       return started.job;
     },

@@ -5,7 +5,7 @@
  */
 import type { DatasetInfo } from '../data/types';
 import type { RunPreset } from '../ipc/api-types';
-import { TrainConfigSchema, type TrainConfigInput } from '../train/config';
+import { TrainConfigSchema, type TrainConfigInput } from '../engine/core';
 
 /** The first imported dataset matching `fits` (newest first: the one just imported is the likely choice), else `fallback`. */
 function pick(datasets: readonly DatasetInfo[], fits: (d: DatasetInfo) => boolean, fallback: string): string {

@@ -2,7 +2,7 @@
  * The service's subnet, search, export and comparison methods: `subnets.*`, `searches.*`,
  * `exports.start`, `compare.runs`, and the `searches.event` topic.
  *
- * Nothing here imports TF.js (the Electron main process must not load it; test/unit/train/main-imports.test.ts).
+ * Nothing here imports TF.js (the Electron main process must not load it; test/unit/architecture/import-graph.test.ts).
  * Evaluation, export and the latency table run in the engine worker, one request at a time (engine-worker.ts, typed
  * messages of engine-protocol.ts), and searches run in search runner processes under a `SearchManager` this module
  * owns; this process checks what it can without TF.js (run, checkpoint, dataset, budget, destination: refused naming
@@ -13,12 +13,13 @@ import { existsSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { findDataset } from '../data/store';
-import { subnetCost, minGenome, type SearchSpace } from '../engine/core';
+import { subnetCost, minGenome, type SearchSpace, configSpace, parseTrainConfig } from '../engine/core';
 import type { ApiHandlers } from '../ipc/api-schemas';
-import type { FrontInfo, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';
+import type { FrontInfo, PredictorEvent, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';
+import { createPredictorHandlers } from './predictor-service';
 import { BudgetError, checkBudget, type Budget } from '../search/evolution';
-import { SearchManager, type SpawnSearchRunner } from '../search/manager';
-import { SearchRequestSchema } from '../search/messages';
+import { SearchManager, type SpawnSearchRunner } from '../jobs/search-manager';
+import { SearchRequestSchema } from '../jobs/search-messages';
 import { RunSubnetError, runInfo } from '../search/run-info';
 import type { Db } from '../store/db';
 import { getRun, listCheckpoints, type RunRow } from '../store/runs';
@@ -32,18 +33,19 @@ import {
 } from '../store/evaluations';
 import { findRunFront, findSearchFront } from '../store/fronts';
 import { getSearch, type SearchRow } from '../store/searches';
-import { configSpace, parseTrainConfig } from '../train/config';
 import type { EngineWorker } from './engine-worker';
 import { budgetTable, configDiff, frontOf, frontScope, mflopsReference } from './compare';
 import { ApiError } from './errors';
 import { frontOfMessage, frontOfRow, searchSummary, stageNamesOf, subnetEvaluation } from './views';
 
-type SearchMethods = 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
+type SearchMethods = 'predictor.get' | 'predictor.importance' | 'predictor.build' | 'predictor.genes' | 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
 
 export interface SearchServiceOptions {
   home: string;
   db: Db;
   emit: (e: SearchEvent) => void;
+  /** `predictor.event`: progress of predictor builds. */
+  emitPredictor: (e: PredictorEvent) => void;
   /** The runs part's summary of a run (the comparison shows the same rows as the runs table). */
   runSummary: (r: RunRow) => RunSummary;
   /** The runs part's training curves of a run. */
@@ -156,6 +158,7 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
   manager.pump();
 
   const handlers: SearchService['handlers'] = {
+    ...createPredictorHandlers({ db, engine, emit: o.emitPredictor, requireTrained: (runId, what) => requireTrained(runId, what) }),
     'subnets.list': async (runId) => {
       getRun(db, runId);
       const pins = pinnedEvaluationIds(db, runId);

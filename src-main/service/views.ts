@@ -15,12 +15,12 @@ import type {
   SubnetEvaluation,
 } from '../ipc/api-types';
 import type { SearchSpace } from '../engine/core';
-import type { Progress } from '../train/messages';
+import type { Progress } from '../jobs/run-messages';
 import type { CheckpointRow, EpochMetric, RunEvent, RunRow, StepMetric } from '../store/runs';
 import type { EvaluationRow } from '../store/evaluations';
 import type { FrontRow } from '../store/fronts';
 import type { SearchRow } from '../store/searches';
-import type { SearchFrontMessage } from '../search/messages';
+import type { SearchFrontMessage } from '../jobs/search-messages';
 
 /** Sandwich roles as the API names them: `max`, `random-1`, `random-2`…, `min` (the runner sends plain `random`). */
 export function numberRoles<T extends { role: string }>(members: readonly T[]): (T & { role: string })[] {

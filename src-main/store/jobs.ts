@@ -150,8 +150,8 @@ export function failJob(db: Db, table: JobTable, id: number, error: string): boo
 
 /**
  * Deletes a job that is not running (its child rows go by cascade); `job` is its row, read by the caller. The status
- * is checked again by the DELETE itself: another process may have started the job since the caller read the row
- * (issue 16), and a running job's runner would then write into rows that no longer exist.
+ * is checked again by the DELETE itself: another process may have started the job since the caller read the row,
+ * and a running job's runner would then write into rows that no longer exist.
  */
 export function deleteStoppedJob(db: Db, table: JobTable, job: { id: number; status: JobStatus }): void {
   const refuse = () => new StoreError(`${jobNoun(table)} ${job.id} is running; pause or cancel it first`);

@@ -7,7 +7,7 @@ import { calibrationBatches, createLoader } from '../data/loader';
 import type { DatasetInfo } from '../data/types';
 import type { TrainingData } from './data-source';
 
-export { resolveDataset } from './resolve-dataset';
+export { resolveDataset } from '../data/resolve-dataset';
 
 export function datasetSource(home: string, info: DatasetInfo, opts: { batchSize: number; seed: number; augment: boolean }): TrainingData {
   return {

@@ -33,6 +33,13 @@ import {
   type SearchSpace,
   type SupernetOps,
   resetStats,
+  baseLr,
+  configSpace,
+  type TrainConfig,
+  CheckpointError,
+  readCheckpointFile,
+  writeCheckpointFile,
+  type TrainState,
 } from '../engine';
 import type { Db } from '../store/db';
 import {
@@ -48,12 +55,10 @@ import {
   type RunEventKind,
   type StepMetric,
 } from '../store/runs';
-import { baseLr, configSpace, type TrainConfig } from './config';
 import { describeFsError } from '../fs-errors';
-import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainState } from './checkpoint';
 import type { Batch, BatchStream, TrainingData } from './data-source';
 import type { DataParallel } from './data-parallel';
-import type { EpochReport, Progress } from './messages';
+import type { EpochReport, Progress } from './progress';
 import { NesterovSgd } from './optimizer';
 import { learningRate, type LrSchedule } from './schedule';
 
@@ -181,8 +186,8 @@ export class Trainer {
   async run(): Promise<TrainOutcome> {
     const c = this.config;
     // The step the run had reached (its last progress write), before the checkpoint rewinds it: after a crash the two
-    // differ, and the steps between them are trained again. Said once, here (issue 16: the CLI used to announce the
-    // progress step as where training resumes).
+    // differ, and the steps between them are trained again. Said once, here (the CLI used to announce the progress
+    // step as where training resumes, which was wrong after a crash).
     const reached = this.o.resume ? getRun(this.o.db, this.o.runId).step : 0;
     if (this.o.resume) await this.restoreLatest('resume');
     else await this.checkpoint(); // step 0: the NaN guard always has something to roll back to

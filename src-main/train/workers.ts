@@ -3,7 +3,7 @@
  * Free of TF.js: the run manager, which the Electron main process reaches, asks it too.
  */
 import { availableParallelism } from 'node:os';
-import type { TrainConfig } from './config';
+import type { TrainConfig } from '../engine/core';
 import { MIN_AUTO_SHARD, autoWorkers } from './worker-count';
 
 export { MIN_AUTO_SHARD, autoWorkers };

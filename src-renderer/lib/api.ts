@@ -172,6 +172,7 @@ export function createHttpApi(opts: HttpApiOptions): WorkbenchApi {
       pin: m('subnets.pin'),
       front: m('subnets.front'),
     },
+    predictor: { get: m('predictor.get'), importance: m('predictor.importance'), build: m('predictor.build'), genes: m('predictor.genes'), onEvent: (cb) => events.subscribe('predictor.event', cb as (p: unknown) => void) },
     latency: { table: m('latency.table'), build: m('latency.build') },
     searches: {
       list: m('searches.list'),

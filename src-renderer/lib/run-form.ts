@@ -1,5 +1,5 @@
 /**
- * The new-run form's fields: every training setting of the engine's run config (src-main/train/config.ts,
+ * The new-run form's fields: every training setting of the engine's run config (src-main/engine/core/train-config.ts,
  * TrainConfigSchema), grouped, with its label and unit. Defaults are not repeated here: the form shows the values
  * the engine fills in (`runs.check` of an empty config), so they cannot drift from the schema. Validation is the
  * engine's too (`runs.check`); this module only turns text into JSON values.

@@ -12,6 +12,8 @@ import type {
   DatasetInfo,
   DatasetJobEvent,
   LatencyTableInfo,
+  PredictorEvent,
+  PredictorView,
   RunEvent,
   RunComparison,
   RunDetail,
@@ -228,7 +230,7 @@ export interface Fake {
 }
 
 export function fakeApi(
-  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[]; latencyTable?: LatencyTableInfo | null; clusters?: ClusterProfile[] } = {},
+  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[]; latencyTable?: LatencyTableInfo | null; clusters?: ClusterProfile[]; predictor?: PredictorView | null } = {},
 ): Fake {
   let clusters = opts.clusters ?? [];
   let latencyTable = opts.latencyTable ?? null;
@@ -255,6 +257,17 @@ export function fakeApi(
   };
   const runSubs = new Set<(e: RunEvent) => void>();
   const jobSubs = new Set<(e: DatasetJobEvent) => void>();
+  const predictorSubs = new Set<(e: PredictorEvent) => void>();
+  let predictorView = opts.predictor ?? null;
+  /** A predictor whose prediction is the measured top-1 minus a point (τ 1 on its held-out half). */
+  const fakePredictor = (runId: number): PredictorView => {
+    const evals = evaluations.filter((e) => e.runId === runId && e.split === 'val');
+    const m = { n: Math.floor(evals.length / 2), kendallTau: 1, spearmanRho: 1, rmsePoints: 1 };
+    return {
+      predictor: { id: 1, runId, split: 'val', checkpointStep: 12, checkpointSha256: 'a'.repeat(64), stale: false, trainSize: evals.length - m.n, sampled: 0, metrics: m, sizeTable: [{ trainSize: evals.length - m.n, ...m }], fitMs: 1200, backend: 'wasm', createdAt: '2026-12-03T04:00:00.000Z' },
+      points: evals.map((e, i) => ({ evaluationId: e.id, genomeId: e.genomeId, measured: e.accuracy, predicted: e.accuracy - 0.01, heldOut: i < m.n })),
+    };
+  };
   const api: WorkbenchApi = {
     app: {
       info: vi.fn(async () => INFO),
@@ -334,6 +347,37 @@ export function fakeApi(
         const evals = evaluations.filter((e) => e.runId === runId);
         return evals.length ? front(evals) : null;
       }),
+    },
+    predictor: {
+      get: vi.fn(async () => predictorView),
+      importance: vi.fn(async () =>
+        predictorView
+          ? {
+              predictor: predictorView.predictor,
+              genes: [
+                { key: 'resolution', label: 'res', kind: 'resolution' as const, importance: 0.6, marginal: [{ value: 24, mean: 0.7 }, { value: 32, mean: 0.75 }] },
+                { key: 'depth[1]', label: 'd mb2', kind: 'depth' as const, importance: 0.25, marginal: [{ value: 1, mean: 0.71 }, { value: 2, mean: 0.74 }] },
+              ],
+              mainEffects: 0.85,
+            }
+          : null,
+      ),
+      build: vi.fn(async (runId: number) => {
+        for (const s of predictorSubs) s({ runId, progress: { phase: 'fit', fit: 1, fits: 1, trainSize: 10, epoch: 100, epochs: 200 } });
+        predictorView = fakePredictor(runId);
+        return predictorView;
+      }),
+      genes: vi.fn(async (runId: number) => ({
+        axes: [
+          { key: 'resolution', label: 'res', kind: 'resolution' as const, values: [24, 28, 32] },
+          { key: 'depth[1]', label: 'd mb2', kind: 'depth' as const, values: [1, 2] },
+        ],
+        points: evaluations.filter((e) => e.runId === runId && e.split === 'val').map((e) => ({ genomeId: e.genomeId, values: [e.genome.resolution, e.genome.depth[1]] })),
+      })),
+      onEvent: (cb: (e: PredictorEvent) => void) => {
+        predictorSubs.add(cb);
+        return () => predictorSubs.delete(cb);
+      },
     },
     latency: {
       table: vi.fn(async () => latencyTable),

@@ -164,3 +164,24 @@ def test_a_run_whose_workbench_process_died_pauses_with_a_checkpoint(tmp_path, m
     assert main([run, "--device", "cpu"]) == 0
     assert lines(run)[-1]["status"] == "paused"
     assert os.listdir(os.path.join(run, "checkpoints"))
+
+
+def test_a_full_disk_fails_the_run_with_one_line_and_keeps_the_last_checkpoint(tmp_path, monkeypatch, capsys):
+    import errno
+    run = make_run_dir(tmp_path / "run")
+    real = C.write_durable
+    calls = {"n": 0}
+
+    def full_after_first(path, data):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data)
+    monkeypatch.setattr(C, "write_durable", full_after_first)
+    assert main([run, "--device", "cpu"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "disk full writing checkpoint" in err[0] and "last good checkpoint is kept" in err[0]
+    done = lines(run)[-1]
+    assert done["status"] == "failed" and done["error"].startswith("disk full")
+    assert os.listdir(os.path.join(run, "checkpoints")) == ["step-00000000-e0.ckpt"]
+    C.read(os.path.join(run, "checkpoints", "step-00000000-e0.ckpt"))

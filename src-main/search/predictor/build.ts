@@ -5,8 +5,7 @@
  * (the "training size vs τ" table: does more data still help?). The returned model is the one fitted on the whole
  * training part, so its reported metrics are truly held out. Imports TF.js (via fit.ts): CLI / runner processes only.
  */
-import { Rng, permutation } from '../../engine/core/rng';
-import type { Genome, SearchSpace } from '../../engine/core/schema';
+import { Rng, permutation, type Genome, type SearchSpace } from '../../engine/core';
 import { genomeEncoder } from './encoding';
 import { DEFAULT_FIT, fitMlp, type FitOptions } from './fit';
 import { rankMetrics, type RankMetrics } from './metrics';

@@ -10,8 +10,7 @@
  * on the space, so one model serves every genome of it. `decode` inverts `encode` exactly and refuses a vector
  * that no genome encodes to (tested over every space in the registry).
  */
-import { widthChoices } from '../../engine/core/genome';
-import type { Genome, SearchSpace } from '../../engine/core/schema';
+import { widthChoices, type Genome, type SearchSpace } from '../../engine/core';
 
 export interface GenomeEncoder {
   spaceId: string;

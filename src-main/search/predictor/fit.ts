@@ -11,7 +11,7 @@
  * come from our seeded Rng. Lives in the CLI / runner processes only (it imports TF.js).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, permutation } from '../../engine/core/rng';
+import { Rng, permutation } from '../../engine/core';
 import { layerShapes, paramCount, type Mlp, type MlpLayout } from './mlp';
 
 export interface FitOptions {

@@ -7,8 +7,7 @@
  * writes a genome without knowing what the values mean. The encoding, gene importance and the explorer's parallel
  * coordinates all use this list, so their axes agree.
  */
-import { widthChoices } from '../../engine/core/genome';
-import type { Genome, SearchSpace } from '../../engine/core/schema';
+import { widthChoices, type Genome, type SearchSpace } from '../../engine/core';
 
 export type GeneKind = 'resolution' | 'width' | 'depth' | 'kernelSize' | 'expandRatio';
 

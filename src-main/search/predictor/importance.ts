@@ -10,9 +10,7 @@
  * noise between samples. fANOVA itself fits a random forest; here the model is the accuracy predictor (or any
  * function of genomes, which the tests use to check against exact indices).
  */
-import { Rng } from '../../engine/core/rng';
-import { randomGenome } from '../../engine/core/genome';
-import type { Genome, SearchSpace } from '../../engine/core/schema';
+import { Rng, randomGenome, type Genome, type SearchSpace } from '../../engine/core';
 import { spaceGenes, type GeneKind } from './genes';
 
 export interface GeneImportance {

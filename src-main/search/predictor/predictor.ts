@@ -2,7 +2,7 @@
  * A trained accuracy predictor as stored and used: the space it encodes, its MLP, and plain-JS scoring of genomes
  * (no TF.js, so Electron main may use it; see mlp.ts). Predictions are accuracies in [0, 1], the evaluations' unit.
  */
-import type { Genome, SearchSpace } from '../../engine/core/schema';
+import type { Genome, SearchSpace } from '../../engine/core';
 import { genomeEncoder, type GenomeEncoder } from './encoding';
 import { checkMlp, mlpPredict, type Mlp } from './mlp';
 

@@ -1,5 +1,5 @@
 /**
- * Accuracy predictors (issue 18, docs/SEARCH.md "Accuracy predictor"): one per run, checkpoint and split — the
+ * Accuracy predictors (docs/SEARCH.md "Accuracy predictor"): one per run, checkpoint and split — the
  * evaluations it learned from are those of one checkpoint, so a newer checkpoint makes it stale (the store compares
  * `checkpoint_sha256` with the run's newest checkpoint) and a rebuild replaces the row. The MLP's weights are a
  * float32 BLOB laid out as `layout` says (search/predictor/mlp.ts); held-out metrics, the training-size table and

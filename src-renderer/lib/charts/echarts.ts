@@ -7,12 +7,13 @@
  * canvas too): the default HTML tooltip builds its content with innerHTML including `style="…"` attributes, which
  * the policy blocks.
  */
-import { BarChart, LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TitleComponent, TooltipComponent } from 'echarts/components';
+import { BarChart, LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, ParallelComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
-echarts.use([LineChart, BarChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer]);
+// Parallel coordinates, scatter and the colour scale: the explorer's predictor and gene views (issue 18).
+echarts.use([LineChart, BarChart, ParallelChart, ScatterChart, GridComponent, LegendComponent, ParallelComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 
 export { echarts };
 export type EChartsOption = Parameters<echarts.ECharts['setOption']>[0];

@@ -20,8 +20,8 @@ const EVALS = [
   evaluation(4, 1, { genomeId: 'g00000000001', split: 'test', accuracy: 0.45 }),
 ];
 
-async function setup(mode: 'electron' | 'served' = 'served') {
-  const fake = fakeApi({ runs: [RUN], evaluations: EVALS });
+async function setup(mode: 'electron' | 'served' = 'served', over: Parameters<typeof fakeApi>[0] = {}) {
+  const fake = fakeApi({ runs: [RUN], evaluations: EVALS, ...over });
   render(Explorer, { api: fake.api, runId: 1, searchId: null, mode, dataDir: INFO.dataDir });
   await screen.findByRole('heading', { level: 1, name: 'Pareto explorer · alpha run · adaptive α' });
   return fake;
@@ -134,5 +134,28 @@ describe('Pareto explorer page', () => {
     expect(fake.api.app.revealPath).toHaveBeenCalledWith('/home/ada/picked');
     // The fake's revealPath answers false, as a system without a file manager would.
     await waitFor(() => expect(within(dialog).queryByRole('button', { name: 'Show in file manager' })).toBeNull());
+  });
+
+  it('builds the accuracy predictor, then shows its τ badge, predicted vs measured and gene importance', async () => {
+    const fake = await setup();
+    expect(await screen.findByText(/No predictor yet/)).toBeTruthy();
+    expect(screen.getByText('Build the accuracy predictor to see which genes drive accuracy.')).toBeTruthy();
+    // The parallel coordinates are there without a predictor (colour = measured top-1): 3 val subnets, 2 genes.
+    expect(await screen.findByText(/Parallel coordinates of 3 subnets over 2 genes and top-1/)).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText('Subnets'), { target: { value: '40' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Build predictor' }));
+    await waitFor(() => expect(screen.getByTestId('tau-badge').textContent).toBe('τ 1.000'));
+    expect(fake.api.predictor.build).toHaveBeenCalledWith(1, { samples: 40 });
+    expect(screen.getByText(/Spearman ρ 1.000 · RMSE 1.00 points · 1 held out/)).toBeTruthy();
+    expect(screen.getByText(/Predicted against measured top-1 for 3 subnets/)).toBeTruthy();
+    expect(await screen.findByText(/Share of the predicted accuracy's variance per gene: res 60.0%, d mb2 25.0%/)).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Rebuild' })).toBeTruthy();
+  });
+
+  it('says when the predictor is stale', async () => {
+    const base = fakeApi({ runs: [RUN], evaluations: EVALS });
+    const view = await base.api.predictor.build(1, {});
+    await setup('served', { predictor: { ...view, predictor: { ...view.predictor, stale: true } } });
+    expect(await screen.findByText(/Stale: the run has a newer checkpoint/)).toBeTruthy();
   });
 });

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src-main/cli/program';
 import { tempDir, writeIdxSet } from '../../../src-main/data/synthetic';
 import { parseApiArgs } from '../../../src-main/ipc/api-schemas';
-import { SearchRequestSchema } from '../../../src-main/search/messages';
+import { SearchRequestSchema } from '../../../src-main/jobs/search-messages';
 import { openHomeDatabase } from '../../../src-main/store/db';
-import { parseTrainConfig } from '../../../src-main/train/config';
+import { parseTrainConfig } from '../../../src-main/engine/core';
 
 async function run(args: string[], home: string) {
   let out = '';

@@ -1,5 +1,5 @@
 /**
- * Fuzzed API calls (issue 16), with fast-check, over the served mode's real HTTP server and a real service on an
+ * Fuzzed API calls, with fast-check, over the served mode's real HTTP server and a real service on an
  * empty data directory. For every API method: argument lists generated from nothing (any JSON) and mutations of a
  * valid call (a leaf replaced, a key dropped or added, the list cut or lengthened, types swapped). Whatever the
  * schema refuses must be a 4xx naming a field, never a 500; the server must stay up; and nothing may be written (no
@@ -52,6 +52,10 @@ const VALID: { [M in ApiMethod]: unknown[] } = {
   'subnets.evaluate': [{ runId: 7, subnet: 'min', split: 'val', latency: false }],
   'subnets.pin': [3, true],
   'subnets.front': [7, 'mflops'],
+  'predictor.get': [7],
+  'predictor.importance': [7],
+  'predictor.build': [7, { samples: 50 }],
+  'predictor.genes': [7],
   'latency.table': [7],
   'latency.build': [7],
   'searches.list': [null],
@@ -69,7 +73,7 @@ const VALID: { [M in ApiMethod]: unknown[] } = {
 };
 
 /** Methods that write (a file, a row, a process) when their arguments are valid: such calls are not sent. */
-const WRITES = new Set<ApiMethod>(['datasets.import', 'datasets.createDemo', 'datasets.delete', 'runs.start', 'runs.pause', 'runs.resume', 'runs.cancel', 'runs.delete', 'runs.saveConfig', 'subnets.evaluate', 'subnets.pin', 'latency.build', 'searches.start', 'searches.pause', 'searches.resume', 'searches.cancel', 'exports.start', 'app.openExternal', 'app.revealPath', 'app.pickPath', 'clusters.add', 'clusters.remove', 'clusters.test']);
+const WRITES = new Set<ApiMethod>(['datasets.import', 'datasets.createDemo', 'datasets.delete', 'runs.start', 'runs.pause', 'runs.resume', 'runs.cancel', 'runs.delete', 'runs.saveConfig', 'subnets.evaluate', 'subnets.pin', 'latency.build', 'predictor.build', 'searches.start', 'searches.pause', 'searches.resume', 'searches.cancel', 'exports.start', 'app.openExternal', 'app.revealPath', 'app.pickPath', 'clusters.add', 'clusters.remove', 'clusters.test']);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

@@ -1,5 +1,5 @@
 /**
- * Fuzzed files (issue 16), with fast-check: run-config files given to `alphanet train`, and IDX, CIFAR and image
+ * Fuzzed files, with fast-check: run-config files given to `alphanet train`, and IDX, CIFAR and image
  * datasets given to the importer — mutated headers, flipped bytes, truncations, appended junk, huge declared sizes.
  * Each must end in one clear line of error (or, when the mutation happens to be harmless, a normal result), never a
  * stack or an unclassified exception, and an error must leave nothing registered: no run, no dataset, no files.

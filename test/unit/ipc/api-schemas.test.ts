@@ -15,6 +15,7 @@ const EXPECTED = {
   spaces: ['list'],
   runs: ['list', 'get', 'metrics', 'presets', 'check', 'start', 'pause', 'resume', 'cancel', 'delete', 'saveConfig'],
   subnets: ['list', 'evaluate', 'pin', 'front'],
+  predictor: ['get', 'importance', 'build', 'genes'],
   latency: ['table', 'build'],
   searches: ['list', 'get', 'start', 'pause', 'resume', 'cancel'],
   exports: ['start'],
@@ -31,7 +32,7 @@ describe('API_METHODS and API_ARGS', () => {
     const fromType = Object.entries(EXPECTED).flatMap(([ns, fns]) => fns.map((f) => `${ns}.${f}`));
     expect([...API_METHODS].sort()).toEqual(fromType.sort());
     expect(Object.keys(API_ARGS).sort()).toEqual([...API_METHODS].sort());
-    expect(Object.values(EVENT_TOPICS).sort()).toEqual(['datasets.onJob', 'runs.onEvent', 'searches.onEvent']);
+    expect(Object.values(EVENT_TOPICS).sort()).toEqual(['datasets.onJob', 'predictor.onEvent', 'runs.onEvent', 'searches.onEvent']);
   });
 
   it('accepts well-formed arguments and returns them parsed', () => {

@@ -1,4 +1,4 @@
-/** A runner that crashed but is not reaped yet (a zombie) counts as gone (issue 16), so its job can be resumed. */
+/** A runner that crashed but is not reaped yet (a zombie) counts as gone, so its job can be resumed. */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { isZombie, pidAlive } from '../../../src-main/jobs/runner-process';

@@ -1,5 +1,5 @@
 /**
- * A full disk (issue 16), injected: `node:fs` is wrapped so that writes to files whose path matches `fault.match`
+ * A full disk, injected: `node:fs` is wrapped so that writes to files whose path matches `fault.match`
  * fail with ENOSPC, as the kernel would report them. A checkpoint, an export and an import that hit it must leave the
  * previous state intact (earlier checkpoints and their rows; the export folder's files; the datasets already
  * imported) with no temporary file left, and say so in one line.
@@ -8,14 +8,21 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { calibrateBn, createOps, extractStatic, initBackend, minGenome, Supernet } from '../../../src-main/engine';
+import {
+  calibrateBn,
+  createOps,
+  extractStatic,
+  initBackend,
+  minGenome,
+  Supernet,
+  readCheckpointFile,
+} from '../../../src-main/engine';
 import { exportSubnet } from '../../../src-main/export';
 import { importDataset } from '../../../src-main/data/import';
 import { listDatasets } from '../../../src-main/data/store';
 import { tempDir, writeIdxSet } from '../../../src-main/data/synthetic';
 import { DatasetError } from '../../../src-main/data/types';
 import { listCheckpoints, listRunEvents } from '../../../src-main/store/runs';
-import { readCheckpointFile } from '../../../src-main/train/checkpoint';
 import { Trainer } from '../../../src-main/train/trainer';
 import { TINY } from '../engine/tiny-space';
 import { newRun, scratch, syntheticData, tinyConfig } from '../train/fixtures';

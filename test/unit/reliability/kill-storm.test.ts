@@ -1,8 +1,8 @@
 /**
- * Kill storms (issue 16; slow suite, ALPHANET_SLOW_TESTS=1, which CI sets). The built CLI trains, searches, imports
+ * Kill storms (slow suite, ALPHANET_SLOW_TESTS=1, which CI sets). The built CLI trains, searches, imports
  * and exports in its own process group; SIGKILL hits the whole group (the CLI and its runner) at random moments, and
  * the work is then resumed (`runs resume`, `search resume`) or retried (the same import or export again), KILLS times
- * for each kind of work — training both on one thread and on two data-parallel worker threads (issue 13). After every kill: `PRAGMA integrity_check` is ok. At the end: no job is left `running`, no
+ * for each kind of work — training both on one thread and on two data-parallel worker threads. After every kill: `PRAGMA integrity_check` is ok. At the end: no job is left `running`, no
  * temporary file or half dataset stays, and every training run resumed through the storm ends with the same weights
  * (hash of every tensor of its final checkpoint) as an uninterrupted run with the same seed.
  *
@@ -15,11 +15,10 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeIdxSet } from '../../../src-main/data/synthetic';
-import { Rng } from '../../../src-main/engine/core';
+import { Rng, readCheckpointFile } from '../../../src-main/engine/core';
 import { findBuilt } from '../../../src-main/service/built-paths';
 import { openDatabase, type Db } from '../../../src-main/store/db';
 import { listCheckpoints } from '../../../src-main/store/runs';
-import { readCheckpointFile } from '../../../src-main/train/checkpoint';
 import { tinyDemoConfig } from '../train/runner-helpers';
 
 const slow = process.env.ALPHANET_SLOW_TESTS === '1';
@@ -110,7 +109,7 @@ function weightsHash(runId: number): string {
   }
 }
 
-/** The storm's run config; `workers` 2 trains data-parallel (issue 13: worker threads in the runner). */
+/** The storm's run config; `workers` 2 trains data-parallel (worker threads in the runner). */
 const configFile = (workers = 1) => {
   const f = join(home, `storm-config-${workers}.json`);
   writeFileSync(f, JSON.stringify(tinyDemoConfig({ name: `storm-w${workers}`, seed: 7, epochs: 2, stepsPerEpoch: 12, workers, checkpoint: { everySteps: 3, keepLast: 2 } })));

@@ -6,11 +6,14 @@
  * misuse is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { genomeId } from '../../../src-main/engine/core/genome';
-import { getSpace } from '../../../src-main/engine/core/registry';
-import { subnetCost } from '../../../src-main/engine/core/flops';
-import type { Genome } from '../../../src-main/engine/core/schema';
-import { evolutionEvaluations, runEvolutionSearch, runRandomSearch, type AccuracyScreen, type SearchState } from '../../../src-main/search/evolution';
+import { genomeId, getSpace, subnetCost, type Genome } from '../../../src-main/engine/core';
+import {
+  evolutionEvaluations,
+  runEvolutionSearch,
+  runRandomSearch,
+  type AccuracyScreen,
+  type SearchState,
+} from '../../../src-main/search/evolution';
 import { hypervolume } from '../../../src-main/search/pareto';
 
 const space = getSpace('alphanet-cifar32');

@@ -5,7 +5,12 @@
  * with it; the predicted-vs-measured view (no TF.js) agrees with the stored held-out predictions; bad input gives one
  * line and exit code 1.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PredictorEvent } from '../../../src-main/ipc/api-types';
+import { createWorkbenchService, type WorkbenchService } from '../../../src-main/service';
+import { parsePredictorProgress } from '../../../src-main/service/predictor-service';
+import { spawnWasmRunner } from '../train/runner-helpers';
 import { runCli } from '../../../src-main/cli/program';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { insertCheckpoint, listCheckpoints } from '../../../src-main/store/runs';
@@ -151,3 +156,61 @@ describe('alphanet predictor', () => {
     expect(imp.out).toMatch(/note: the predictor is stale/);
   });
 });
+
+describe('the service’s predictor methods (no TF.js in the service; the build in the engine worker)', () => {
+  let svc: WorkbenchService;
+  beforeAll(() => {
+    svc = createWorkbenchService({
+      home,
+      mode: 'served',
+      spawnRunner: spawnWasmRunner,
+      childEnv: { ALPHANET_BACKEND: 'wasm' },
+      probeBackend: async () => ({ name: 'wasm', detail: 'injected by the test' }),
+      allowedFolders: [home, tmpdir()],
+      adoptQueued: false,
+    });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+  const ok = async <T,>(p: Promise<{ status: number; reply: { ok: boolean; result?: T; error?: unknown } }>): Promise<T> => {
+    const { reply } = await p;
+    expect(reply.ok, JSON.stringify(reply.error)).toBe(true);
+    return reply.result as T;
+  };
+
+  it('reads the stored predictor, its importance and the subnets’ genes; builds with progress events', async () => {
+    const view = await ok(svc.run('predictor.get', [1]));
+    expect(view!.predictor).toMatchObject({ runId: 1, trainSize: 48, metrics: { n: 12 } });
+    // The 60 sampled for it and the guided search's 12.
+    const n = view!.points.length;
+    expect(n).toBe(72);
+    const imp = await ok(svc.run('predictor.importance', [1]));
+    expect(imp!.genes).toHaveLength(14);
+    const genes = await ok(svc.run('predictor.genes', [1]));
+    expect(genes.axes.map((a) => a.key)[0]).toBe('resolution');
+    expect(genes.axes).toHaveLength(14);
+    expect(genes.points).toHaveLength(n);
+    for (const p of genes.points) p.values.forEach((v, i) => expect(genes.axes[i].values).toContain(v));
+
+    const events: PredictorEvent[] = [];
+    svc.events.on('predictor.event', (e) => events.push(e));
+    const built = await ok(svc.run('predictor.build', [1, { samples: n + 2 }]));
+    // n + 2 = 74 subnets: 2 sampled, ⌊74 / 5⌋ = 14 held out. Still stale: the newest checkpoint row (the test
+    // above) has no file, so the build used the last usable one.
+    expect(built.predictor).toMatchObject({ runId: 1, sampled: 2, trainSize: 60, stale: true, metrics: { n: 14 } });
+    expect(events.filter((e) => e.progress.phase === 'sample')).toHaveLength(2);
+    expect(events.some((e) => e.progress.phase === 'fit' && e.progress.epoch === e.progress.epochs)).toBe(true);
+    for (const e of events) expect(e.runId).toBe(1);
+    const refused = await svc.run('predictor.build', [9, {}]);
+    expect(refused.status).toBe(404);
+    expect(await ok(svc.run('predictor.get', [1]))).not.toBeNull();
+  });
+
+  it('reads the progress lines', () => {
+    expect(parsePredictorProgress('sample 3/40: 0123456789ab top-1 41.2% [cached]')).toEqual({ phase: 'sample', done: 3, total: 40 });
+    expect(parsePredictorProgress('fit 2/3 on 50 subnets: epoch 20/200')).toEqual({ phase: 'fit', fit: 2, fits: 3, trainSize: 50, epoch: 20, epochs: 200 });
+    expect(parsePredictorProgress('note: something else')).toBeNull();
+  });
+});
+

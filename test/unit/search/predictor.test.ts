@@ -5,10 +5,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../../../src-main/engine/core/rng';
-import { genomeId, maxGenome, minGenome, randomGenome } from '../../../src-main/engine/core/genome';
-import { getSpace, listNamedSubnets, listSpaces } from '../../../src-main/engine/core/registry';
-import type { Genome, SearchSpace } from '../../../src-main/engine/core/schema';
+import {
+  Rng,
+  genomeId,
+  maxGenome,
+  minGenome,
+  randomGenome,
+  getSpace,
+  listNamedSubnets,
+  listSpaces,
+  type Genome,
+  type SearchSpace,
+} from '../../../src-main/engine/core';
 import { buildPredictor, sizeSteps } from '../../../src-main/search/predictor/build';
 import { fitMlp, initMlp } from '../../../src-main/search/predictor/fit';
 import {

@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunManager } from '../../../src-main/train/manager';
+import { RunManager } from '../../../src-main/jobs/run-manager';
 import { spawnWasmRunner, tinyDemoConfig } from '../train/runner-helpers';
 
 export async function trainTinyRun(prefix = 'search-run-'): Promise<{ home: string; runId: number }> {

@@ -18,13 +18,13 @@ import {
   minGenome,
   randomGenome,
   evaluateSubnet,
+  sha256,
 } from '../../../src-main/engine';
 import { openHomeDatabase, type Db } from '../../../src-main/store/db';
 import { listCheckpoints } from '../../../src-main/store/runs';
 import { findDevice } from '../../../src-main/store/devices';
 import { findRunFront } from '../../../src-main/store/fronts';
 import { listEvaluations } from '../../../src-main/store/evaluations';
-import { sha256 } from '../../../src-main/train/checkpoint';
 import { hypervolume } from '../../../src-main/search/pareto';
 import { ParetoFront } from '../../../src-main/search/pareto';
 import {

@@ -1,4 +1,4 @@
-/** The app's own scheme (issue 16): what `app://workbench/` answers, and which pages count as the app's. */
+/** The app's own scheme: what `app://workbench/` answers, and which pages count as the app's. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -135,3 +135,34 @@ describe('the allowed-folders setting', () => {
     expect(err).toBe("alphanet: --allow-folder must be an absolute path, got 'rel'\n");
   });
 });
+
+describe('imports in the served mode', () => {
+  it('do not follow a symbolic link out of the allowed folders, and the error names only the link', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const { writeIdxSet } = await import('../../../src-main/data/synthetic');
+    const allowed = tempDir('alphanet-allowed-');
+    const outside = tempDir('alphanet-outside-');
+    const set = writeIdxSet(join(allowed, 'set'), { nTrain: 20, nTest: 10, h: 4, w: 4 });
+    const secret = join(outside, 'secret-name-t10k-labels-idx1-ubyte');
+    writeFileSync(secret, readFileSync(join(set.dir, 't10k-labels-idx1-ubyte')));
+    const { rmSync } = await import('node:fs');
+    rmSync(join(set.dir, 't10k-labels-idx1-ubyte'));
+    symlinkSync(secret, join(set.dir, 't10k-labels-idx1-ubyte'));
+    const s = createWorkbenchService({ home: join(allowed, 'home'), mode: 'served', adoptQueued: false, probeBackend, allowedFolders: [allowed] });
+    try {
+      const error = new Promise<string>((resolve) =>
+        s.events.on('datasets.job', (e) => {
+          if (e.type === 'error') resolve(e.error.message);
+        }),
+      );
+      await s.handlers['datasets.import']({ path: set.dir });
+      const message = await error;
+      expect(message).toMatch(/^t10k-labels-idx1-ubyte in the folder being imported is a symbolic link that leads outside the folders this workbench may read/);
+      expect(message).not.toContain(outside);
+      expect(message).not.toContain('secret-name');
+      expect(await s.handlers['datasets.list']()).toEqual([]);
+    } finally {
+      await s.close({ pauseRuns: false });
+    }
+  });
+});

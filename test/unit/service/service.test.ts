@@ -11,13 +11,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pngFile, tempDir, writeIdxSet, writeTree } from '../../../src-main/data/synthetic';
-import { subnetCost, maxGenome, minGenome, getSpace, BACKENDS } from '../../../src-main/engine';
+import { subnetCost, maxGenome, minGenome, getSpace, BACKENDS, TrainConfigSchema } from '../../../src-main/engine';
 import type { DatasetJobEvent, RunEvent, RunSummary } from '../../../src-main/ipc/api-types';
 import { createWorkbenchService, type WorkbenchService } from '../../../src-main/service';
 import { probeBackend } from '../../../src-main/service/backend-probe';
 import { EngineWorker } from '../../../src-main/service/engine-worker';
 import { ApiError } from '../../../src-main/service/errors';
-import { TrainConfigSchema } from '../../../src-main/train/config';
 import { TINY } from '../engine/tiny-space';
 import { requireRunner, spawnWasmRunner, tinyDemoConfig } from '../train/runner-helpers';
 

@@ -130,7 +130,7 @@ describe.each(TABLES)('job columns of $table', ({ table, noun, mk, get }) => {
     expect(() => get(db, id)).toThrow(/no (run|search) with id/);
   });
 
-  it('does not delete a job another process started after the caller read its row (issue 16)', () => {
+  it('does not delete a job another process started after the caller read its row', () => {
     const db = open();
     const id = mk(db);
     const stale = { id, status: get(db, id).status }; // queued, as the caller saw it

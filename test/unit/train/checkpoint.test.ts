@@ -3,8 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, readCheckpointFile, writeCheckpointFile, type TrainState } from '../../../src-main/train/checkpoint';
-import { parseTrainConfig } from '../../../src-main/train/config';
+import {
+  CheckpointError,
+  readCheckpointFile,
+  writeCheckpointFile,
+  type TrainState,
+  parseTrainConfig,
+} from '../../../src-main/engine/core';
 
 const state: TrainState = { step: 12, epoch: 1, batch: 3, rng: { sampling: [1, 2, 3, 4], regularize: [5, 6, 7, 8] }, lrScale: 0.5, rollbacks: 1, metric: 0.75 };
 const arrays = (seed: number) =>

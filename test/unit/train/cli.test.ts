@@ -104,7 +104,7 @@ describe('alphanet train (CLI)', () => {
     const paused = getRun(db, 1);
     expect(paused.status).toBe('paused');
     expect(listCheckpoints(db, 1)[0].step).toBe(paused.step);
-    // As after a crash (issue 16): the run had reached 3 steps past its last checkpoint, which are trained again.
+    // As after a crash: the run had reached 3 steps past its last checkpoint, which are trained again.
     db.prepare('UPDATE runs SET step = ?, status = ? WHERE id = 1').run(paused.step + 3, 'failed');
     const res = await cli(['--home', home, 'runs', 'resume', '1']);
     expect(res.code, res.err).toBe(0);

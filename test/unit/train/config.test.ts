@@ -1,6 +1,6 @@
 /** The run config: defaults in one place, errors that name the field, and the LR schedule formula (METHOD.md §2.1). */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, baseLr, configSpace, parseTrainConfig } from '../../../src-main/train/config';
+import { ConfigError, baseLr, configSpace, parseTrainConfig } from '../../../src-main/engine/core';
 import { learningRate } from '../../../src-main/train/schedule';
 import { TINY } from '../engine/tiny-space';
 

@@ -8,17 +8,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../src-main/engine/backend';
-import { createOps } from '../../../src-main/engine/ops';
-import { Rng } from '../../../src-main/engine/core/rng';
-import { Supernet } from '../../../src-main/engine/supernet';
-import { sandwichGradients, sandwichMembers } from '../../../src-main/engine/sandwich';
+import {
+  initBackend,
+  createOps,
+  Rng,
+  Supernet,
+  sandwichGradients,
+  sandwichMembers,
+  type TrainConfig,
+} from '../../../src-main/engine';
 import { listCheckpoints, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
 import { DataParallel, DataParallelError, averageMembers } from '../../../src-main/train/data-parallel';
 import { resolveWorkers } from '../../../src-main/train/workers';
 import { weightsHash } from '../../../src-main/train/shard-worker';
 import { Trainer } from '../../../src-main/train/trainer';
-import type { TrainConfig } from '../../../src-main/train/config';
 import { TINY } from '../engine/tiny-space';
 import { newRun, scratch, syntheticData, tinyConfig } from './fixtures';
 

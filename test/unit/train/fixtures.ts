@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { openDatabase, type Db } from '../../../src-main/store/db';
 import { createRun } from '../../../src-main/store/runs';
-import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../../src-main/train/config';
+import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../../src-main/engine/core';
 import type { Batch, BatchStream, TrainingData } from '../../../src-main/train/data-source';
 import { TINY } from '../engine/tiny-space';
 

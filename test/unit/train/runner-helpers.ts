@@ -1,7 +1,7 @@
 /** Helpers for the tests that drive the built runner process (out/main/runner.js). */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { forkRunner, type SpawnRunner } from '../../../src-main/train/manager';
+import { forkRunner, type SpawnRunner } from '../../../src-main/jobs/run-manager';
 import { TINY } from '../engine/tiny-space';
 
 export const RUNNER = join(__dirname, '..', '..', '..', 'out', 'main', 'runner.js');

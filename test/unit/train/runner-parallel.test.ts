@@ -8,8 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getRun, listCheckpoints, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
-import { RunManager } from '../../../src-main/train/manager';
-import type { RunnerToParent } from '../../../src-main/train/messages';
+import { RunManager } from '../../../src-main/jobs/run-manager';
+import type { RunnerToParent } from '../../../src-main/jobs/run-messages';
 import { requireRunner, spawnWasmRunner, tinyDemoConfig } from './runner-helpers';
 
 describe('runner process with data-parallel workers', () => {

@@ -11,13 +11,17 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getRun, listCheckpoints, listEpochMetrics, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
-import { RunManager, forkRunner, type SpawnRunner } from '../../../src-main/train/manager';
-import { parseTrainConfig } from '../../../src-main/train/config';
-import { readCheckpointFile } from '../../../src-main/train/checkpoint';
+import {
+  getRun,
+  listCheckpoints,
+  listEpochMetrics,
+  listRunEvents,
+  listStepMetrics,
+} from '../../../src-main/store/runs';
+import { RunManager, forkRunner, type SpawnRunner } from '../../../src-main/jobs/run-manager';
+import { parseTrainConfig, readCheckpointFile, Supernet, createOps } from '../../../src-main/engine';
 import { torchReport, torchRunProblem } from '../../../src-main/jobs/python';
-import { Supernet, createOps } from '../../../src-main/engine';
-import type { RunnerToParent } from '../../../src-main/train/messages';
+import type { RunnerToParent } from '../../../src-main/jobs/run-messages';
 import { requireRunner, tinyDemoConfig } from './runner-helpers';
 import { TINY } from '../engine/tiny-space';
 
@@ -107,5 +111,30 @@ describe.skipIf(!report.python)(`torch engine runs through the runner (${report.
     expect(done.error).toMatch(/^ALPHANET_PYTHON=\/nonexistent\/python3 cannot run the torch engine/);
     expect(getRun(m.db, run.id).error!.split('\n')).toHaveLength(1);
     m.close();
+  });
+});
+
+describe('alphanet train --engine torch refuses a bad setup before queueing, in one line', () => {
+  const cli = async (args: string[], env: Record<string, string>) => {
+    const { runCli } = await import('../../../src-main/cli/program');
+    let out = '';
+    let err = '';
+    const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s), env: { ...env, ALPHANET_BACKEND: 'wasm' } });
+    return { code, out, err };
+  };
+
+  it('no python with torch', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'torch-cli-'));
+    const r = await cli(['--home', home, 'train', '--engine', 'torch', '--epochs', '1'], { ALPHANET_PYTHON: '/nonexistent/python3' });
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^alphanet: torch engine: ALPHANET_PYTHON=\/nonexistent\/python3 cannot run the torch engine/);
+  });
+
+  it.skipIf(!report.python || report.cuda.length > 0)('GPUs asked for where torch sees none (and --gpus implies the torch engine)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'torch-cli-'));
+    const r = await cli(['--home', home, 'train', '--gpus', '2', '--epochs', '1'], {});
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^alphanet: torch engine: 2 GPU\(s\) asked for, but torch .* sees no CUDA device/);
   });
 });

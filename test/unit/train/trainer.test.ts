@@ -7,12 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createOps, initBackend, evaluateSubnet, type Genome } from '../../../src-main/engine';
+import { createOps, initBackend, evaluateSubnet, type Genome, type TrainConfig } from '../../../src-main/engine';
 import { listCheckpoints, listEpochMetrics, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
 import { Trainer, TrainingError, type TrainerOptions } from '../../../src-main/train/trainer';
 import { learningRate } from '../../../src-main/train/schedule';
-import type { TrainConfig } from '../../../src-main/train/config';
-import { EpochSchema, type EpochReport, type Progress } from '../../../src-main/train/messages';
+import { EpochSchema, type EpochReport, type Progress } from '../../../src-main/jobs/run-messages';
 import { newRun, scratch, syntheticData, tinyConfig } from './fixtures';
 
 beforeAll(async () => {

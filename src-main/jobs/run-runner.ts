@@ -3,19 +3,17 @@
  * run to `running`), pick the backend, load the dataset, train, and write the final status itself. The child writes
  * all metrics to SQLite; the parent only relays messages and catches a child that died without a final status.
  */
-import { createOps, initBackend } from '../engine';
+import { createOps, initBackend, parseTrainConfig, configSpace, type TrainConfig } from '../engine';
 import { openHomeDatabase, type Db } from '../store/db';
 import { endJob, failJob, setJobRuntime } from '../store/jobs';
 import { addRunEvent, getRun, readRunControl } from '../store/runs';
-import { parseTrainConfig, type TrainConfig } from './config';
+import { datasetSource, resolveDataset } from '../train/dataset-source';
+import { ParentToRunnerSchema, type RunnerToParent } from './run-messages';
+import { runDir } from '../train/paths';
+import { Trainer } from '../train/trainer';
+import { DataParallel, trainWorkerPath } from '../train/data-parallel';
+import { resolveWorkers } from '../train/workers';
 import type { DatasetInfo } from '../data/types';
-import { datasetSource, resolveDataset } from './dataset-source';
-import { ParentToRunnerSchema, type RunnerToParent } from './messages';
-import { runDir } from './paths';
-import { Trainer } from './trainer';
-import { DataParallel, trainWorkerPath } from './data-parallel';
-import { resolveWorkers } from './workers';
-import { configSpace } from './config';
 import type { ChildTransport } from './transport';
 
 /** How often the runner looks at the run's `control` column (a pause or cancel from another process), ms. */

@@ -6,8 +6,8 @@
  * field says why. A config that fails validation is refused with one line per bad field, naming it.
  */
 import { z } from 'zod';
-import { BACKENDS, SearchSpaceSchema, formatIssues, type SearchSpace, getSpace } from '../engine/core';
-import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
+import { BACKENDS, SearchSpaceSchema, formatIssues, type SearchSpace, getSpace } from '.';
+import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../../text';
 
 const int = z.number().int();
 const posInt = int.positive();

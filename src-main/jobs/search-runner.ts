@@ -22,16 +22,16 @@ import {
   type SearchRow,
 } from '../store/searches';
 import { saveSearchFront, type FrontData } from '../store/fronts';
-import type { ChildTransport } from '../train/transport';
-import { runEvolutionSearch, runRandomSearch, type Budget, type EvolutionConfig, type SearchOptions, type SearchState } from './evolution';
-import { findLatencyTable } from './latency-tables';
-import { latencyPredictor } from './latency';
-import { ParentToSearchRunnerSchema, type SearchRunnerToParent } from './messages';
-import { frontRecord } from './fronts';
-import { ParetoFront } from './pareto';
-import { createRunEvaluator, evaluationSettings, loadRun, lutSource, referencePoint, RunSubnetError } from './run-subnets';
-import { runAccuracyScreen } from './run-predictor';
-import { checkScreenPredictor } from './predictor-views';
+import type { ChildTransport } from './transport';
+import { runEvolutionSearch, runRandomSearch, type Budget, type EvolutionConfig, type SearchOptions, type SearchState } from '../search/evolution';
+import { findLatencyTable } from '../search/latency-tables';
+import { latencyPredictor } from '../search/latency';
+import { ParentToSearchRunnerSchema, type SearchRunnerToParent } from './search-messages';
+import { frontRecord } from '../search/fronts';
+import { ParetoFront } from '../search/pareto';
+import { createRunEvaluator, evaluationSettings, loadRun, lutSource, referencePoint, RunSubnetError } from '../search/run-subnets';
+import { runAccuracyScreen } from '../search/run-predictor';
+import { checkScreenPredictor } from '../search/predictor-views';
 
 /** How often the runner looks at the search's `control` column (a pause or cancel from another process), ms. */
 const CONTROL_POLL_MS = 1000;

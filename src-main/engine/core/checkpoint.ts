@@ -15,8 +15,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { RngState } from '../engine/core';
-import type { TrainConfig } from './config';
+import type { RngState } from '.';
+import type { TrainConfig } from './train-config';
 
 const MAGIC = Buffer.from('ANCKPT01', 'ascii');
 

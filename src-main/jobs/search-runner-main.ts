@@ -3,7 +3,7 @@
  * `child_process.fork`, the desktop app with `utilityProcess.fork`; either way it speaks only through
  * `childTransport()`.
  */
-import { childTransport } from '../train/transport';
+import { childTransport } from './transport';
 import { serveSearchRunner } from './search-runner';
 
 serveSearchRunner(childTransport());

@@ -23,16 +23,16 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
 import { addRunEvent, createRun, deleteRun, getRun, listRuns, type RunRow } from '../store/runs';
-import { JobQueue, type JobKind } from '../jobs/job-manager';
-import { forkRunner as forkJobRunner, type RunnerHandle as JobRunnerHandle } from '../jobs/runner-process';
-import { configSpace, defaultRunName, parseTrainConfig, type TrainConfig } from './config';
-import { resolveDataset } from './resolve-dataset';
-import { RunnerToParentSchema, type ParentToRunner, type RunnerToParent } from './messages';
-import { runDir } from './paths';
-import { resolveWorkers } from './workers';
+import { JobQueue, type JobKind } from './job-manager';
+import { forkRunner as forkJobRunner, type RunnerHandle as JobRunnerHandle } from './runner-process';
+import { configSpace, defaultRunName, parseTrainConfig, type TrainConfig } from '../engine/core';
+import { resolveDataset } from '../data/resolve-dataset';
+import { RunnerToParentSchema, type ParentToRunner, type RunnerToParent } from './run-messages';
+import { runDir } from '../train/paths';
+import { resolveWorkers } from '../train/workers';
 import { version as appVersion } from '../../package.json';
 
-export { pidAlive, pipeRunnerOutput, stderrTail } from '../jobs/runner-process';
+export { pidAlive, pipeRunnerOutput, stderrTail } from './runner-process';
 
 /** The parent's handle on one runner process, whatever started it (`Out`: the messages it accepts). */
 export type RunnerHandle<Out extends object = ParentToRunner> = JobRunnerHandle<Out>;

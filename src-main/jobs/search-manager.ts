@@ -46,10 +46,10 @@ import {
 } from '../store/searches';
 import { findSearchFront, type FrontRow } from '../store/fronts';
 import { formatIssues } from '../engine/core';
-import { JobQueue, type JobKind } from '../jobs/job-manager';
-import { defaultRunnerPath, forkRunner, type RunnerHandle } from '../train/manager';
+import { JobQueue, type JobKind } from './job-manager';
+import { defaultRunnerPath, forkRunner, type RunnerHandle } from './run-manager';
 import { version as appVersion } from '../../package.json';
-import { checkBudget, evolutionEvaluations, type Budget } from './evolution';
+import { checkBudget, evolutionEvaluations, type Budget } from '../search/evolution';
 import {
   SearchRequestSchema,
   SearchRunnerToParentSchema,
@@ -61,9 +61,9 @@ import {
   type SearchRequest,
   type SearchRequestInput,
   type SearchRunnerToParent,
-} from './messages';
-import { evaluationSettings, runInfo } from './run-info';
-import { checkScreenPredictor } from './predictor-views';
+} from './search-messages';
+import { evaluationSettings, runInfo } from '../search/run-info';
+import { checkScreenPredictor } from '../search/predictor-views';
 
 /** The parent's handle on one search runner process. */
 export type SearchRunnerHandle = RunnerHandle<ParentToSearchRunner>;

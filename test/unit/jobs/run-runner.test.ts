@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { createRun, getRun, listCheckpoints, listRuns, listEpochMetrics, listRunEvents, listStepMetrics, transitionRun } from '../../../src-main/store/runs';
-import { RunManager } from '../../../src-main/train/manager';
-import type { RunnerToParent } from '../../../src-main/train/messages';
-import { requireRunner, spawnWasmRunner, tinyDemoConfig } from './runner-helpers';
+import { RunManager } from '../../../src-main/jobs/run-manager';
+import type { RunnerToParent } from '../../../src-main/jobs/run-messages';
+import { requireRunner, spawnWasmRunner, tinyDemoConfig } from '../train/runner-helpers';
 
 const home = () => mkdtempSync(join(tmpdir(), 'runner-'));
 /** One data directory for the tests that can share it: the demo dataset is generated once. */

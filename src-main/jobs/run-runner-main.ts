@@ -3,8 +3,8 @@
  * the desktop app with `utilityProcess.fork`; either way it speaks only through `childTransport()`.
  */
 import { childTransport } from './transport';
-import { serveRunner } from './runner';
-import { runTorch } from '../jobs/torch-run';
+import { serveRunner } from './run-runner';
+import { runTorch } from './torch-run';
 
-// The entry point sits above every layer, so it hands train/ the torch engine's process driver (jobs/).
+// The runner takes the torch engine's process driver as an argument, so its tests can run without one.
 serveRunner(childTransport(), undefined, runTorch);

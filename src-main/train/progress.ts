@@ -1,25 +1,8 @@
 /**
- * The typed messages between the parent (RunManager) and the runner process, validated with zod on receipt in both
- * directions: a malformed message is a bug, reported as such instead of being half-understood.
+ * What the trainer reports: a step's progress and an epoch's validation, as zod schemas because they also travel as
+ * runner messages (jobs/run-messages.ts) and are validated on receipt.
  */
 import { z } from 'zod';
-
-export const ParentToRunnerSchema = z.discriminatedUnion('type', [
-  /** Train run `runId` of the database in `home` (the row holds the config). `resume`: continue from its checkpoint. */
-  z.strictObject({
-    type: z.literal('start'),
-    home: z.string().min(1),
-    runId: z.number().int().positive(),
-    resume: z.boolean(),
-    /** Cores the queue gave the run: at most this many data-parallel workers (default: every core). */
-    cores: z.number().int().positive().optional(),
-  }),
-  /** Stop after the current step with a checkpoint; the run becomes `paused`. */
-  z.strictObject({ type: z.literal('pause') }),
-  /** Stop after the current step; the run becomes `cancelled`. */
-  z.strictObject({ type: z.literal('cancel') }),
-]);
-export type ParentToRunner = z.infer<typeof ParentToRunnerSchema>;
 
 /**
  * `arch`: the member's genome id (engine `genomeId`); `divergence`: a distilled member's divergence to the teacher
@@ -68,21 +51,3 @@ export const EpochSchema = z.strictObject({
   seconds: z.number(),
 });
 export type EpochReport = z.infer<typeof EpochSchema>;
-
-export const RunnerToParentSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('ready'), pid: z.number() }),
-  ProgressSchema,
-  EpochSchema,
-  z.strictObject({ type: z.literal('event'), runId: z.number(), kind: z.string(), message: z.string(), step: z.number().optional() }),
-  z.strictObject({
-    type: z.literal('done'),
-    runId: z.number(),
-    status: z.enum(['finished', 'paused', 'cancelled', 'failed']),
-    step: z.number(),
-    error: z.string().optional(),
-    /** Time spent writing metrics to SQLite, as a share of training-step time. */
-    persistShare: z.number().optional(),
-  }),
-  z.strictObject({ type: z.literal('error'), message: z.string() }),
-]);
-export type RunnerToParent = z.infer<typeof RunnerToParentSchema>;

@@ -13,10 +13,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { listSearchMembers, readSearchState, transitionSearch } from '../../../src-main/store/searches';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { BudgetError } from '../../../src-main/search/evolution';
-import { SearchManager, SearchManagerError, defaultSearchRunnerPath, forkSearchRunner, type SearchRunnerHandle } from '../../../src-main/search/manager';
-import type { SearchEvaluatedMessage, SearchRunnerToParent } from '../../../src-main/search/messages';
+import { SearchManager, SearchManagerError, defaultSearchRunnerPath, forkSearchRunner, type SearchRunnerHandle } from '../../../src-main/jobs/search-manager';
+import type { SearchEvaluatedMessage, SearchRunnerToParent } from '../../../src-main/jobs/search-messages';
 import type { SearchState } from '../../../src-main/search/evolution';
-import { trainTinyRun } from './run-fixture';
+import { trainTinyRun } from '../search/run-fixture';
 
 const RUNNER = join(__dirname, '..', '..', '..', 'out', 'main', 'search-runner.js');
 let home: string;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { BACKENDS } from '../engine/core';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
-import { DEFAULT_EVOLUTION_CONFIG, type EvolutionConfig } from './evolution';
+import { DEFAULT_EVOLUTION_CONFIG, type EvolutionConfig } from '../search/evolution';
 
 const int = z.number().int();
 const nonNegInt = int.nonnegative();

@@ -4,9 +4,9 @@
  * again when it starts.
  */
 import type { Db } from '../store/db';
-import { ensureDemoDataset } from '../data/demo';
-import { getDataset } from '../data/store';
-import type { DatasetInfo } from '../data/types';
+import { ensureDemoDataset } from './demo';
+import { getDataset } from './store';
+import type { DatasetInfo } from './types';
 
 /** The dataset with this id or name; `demo` is generated on first use. Throws the store's error for an unknown one. */
 export async function resolveDataset(home: string, db: Db, idOrName: string): Promise<DatasetInfo> {

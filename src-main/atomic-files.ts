@@ -1,4 +1,5 @@
-/** Atomic file writes for exports and saved configs: a reader never sees a half-written file. */
+/** Atomic file writes (exports, saved configs, latency tables): a reader never sees a half-written file. A leaf module
+ * every layer may use. */
 import { chmodSync, linkSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';

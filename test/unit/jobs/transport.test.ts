@@ -1,7 +1,7 @@
 /** The runner's channel: Electron's parentPort when present (utilityProcess), and the message schemas. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { childTransport } from '../../../src-main/train/transport';
-import { ParentToRunnerSchema, RunnerToParentSchema } from '../../../src-main/train/messages';
+import { childTransport } from '../../../src-main/jobs/transport';
+import { ParentToRunnerSchema, RunnerToParentSchema } from '../../../src-main/jobs/run-messages';
 
 const proc = process as unknown as { parentPort?: unknown };
 

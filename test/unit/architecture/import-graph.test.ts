@@ -1,0 +1,316 @@
+/**
+ * The layers of src-main, enforced on the import graph of the TypeScript sources (read statically with the compiler's
+ * parser, nothing is executed):
+ *
+ * - every module belongs to one layer of `LAYERS` and imports only from its own layer or lower ones;
+ * - no cycles between folders (`engine/core` counts as a folder of its own), and no imports between `train/` and
+ *   `search/` in either direction (what both need lives in the engine, or in `jobs/`, which uses both);
+ * - other folders use the engine through its two entry points only: `engine/core` (TF.js-free) and `engine`;
+ * - TF.js is never reachable from Electron main (`src-main/index.ts`), the preload or the renderer, nor from the engine
+ *   core's entry; the workbench service and the job managers stay TF.js-free, so Electron main can host them.
+ *
+ * Layer and cycle checks count every import: value, type-only and dynamic `import()`. The TF.js reachability walk
+ * follows only what loads code at run time: `import type` and all-type imports are erased by the compiler, and a
+ * dynamic `import()` loads on demand. The walk is conservative: an import used only as a type still counts.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const SRC = join(ROOT, 'src-main');
+const src = (p: string) => join(SRC, p);
+
+/**
+ * The layer order, lowest first: a module may import from its own layer and the layers before it. Entries are folders
+ * of src-main (a module belongs to the longest one that contains it) or top-level files.
+ */
+export const LAYERS: readonly { name: string; members: readonly string[] }[] = [
+  { name: 'leaf helpers', members: ['text.ts', 'atomic-files.ts', 'fs-errors.ts', 'process-alive.ts', 'app-paths.ts', 'security'] },
+  { name: 'engine core (no TF.js)', members: ['engine/core'] },
+  { name: 'engine (TF.js)', members: ['engine'] },
+  { name: 'data and store (all SQL)', members: ['data', 'store', 'settings.ts'] },
+  { name: 'train, search, export', members: ['train', 'search', 'export'] },
+  { name: 'jobs (processes, workers, transports, runner messages)', members: ['jobs'] },
+  // The API contract (types, argument schemas, wire protocol) that the service implements and the front ends speak.
+  { name: 'API contract', members: ['ipc'] },
+  { name: 'service', members: ['service'] },
+  { name: 'front ends', members: ['server', 'cli', 'bench'] },
+  { name: 'Electron shell', members: ['index.ts', 'menu.ts', 'preload.ts', 'utility-runner.ts'] },
+];
+
+/** Folders of one layer that must not import each other in either direction. */
+export const APART: readonly (readonly [string, string])[] = [['train', 'search']];
+
+/** The engine's entry points: the only engine modules other folders may import. */
+const ENGINE_ENTRIES = ['engine/core/index.ts', 'engine/index.ts'];
+
+export interface Import {
+  spec: string;
+  /** Erased by the compiler (`import type`, all-type named imports and exports). */
+  typeOnly: boolean;
+  /** `import('…')`: loaded on demand. */
+  dynamic: boolean;
+}
+
+function sourceText(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  if (!file.endsWith('.svelte')) return text;
+  return [...text.matchAll(/<script[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n');
+}
+
+/** Every import and re-export of a file (a .svelte file: of its scripts). */
+export function fileImports(file: string): Import[] {
+  const sf = ts.createSourceFile(file, sourceText(file), ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const out: Import[] = [];
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier)) {
+      const c = st.importClause;
+      // `import 'x'` (no clause) runs the module; `import type …` and `import { type A, type B }` are erased.
+      const typeOnly =
+        !!c && (c.isTypeOnly || (!c.name && !!c.namedBindings && ts.isNamedImports(c.namedBindings) && c.namedBindings.elements.length > 0 && c.namedBindings.elements.every((e) => e.isTypeOnly)));
+      out.push({ spec: st.moduleSpecifier.text, typeOnly, dynamic: false });
+    } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
+      const c = st.exportClause;
+      const typeOnly = st.isTypeOnly || (!!c && ts.isNamedExports(c) && c.elements.length > 0 && c.elements.every((e) => e.isTypeOnly));
+      out.push({ spec: st.moduleSpecifier.text, typeOnly, dynamic: false });
+    }
+  }
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments.length === 1 && ts.isStringLiteral(n.arguments[0])) {
+      out.push({ spec: n.arguments[0].text, typeOnly: false, dynamic: true });
+    } else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) {
+      out.push({ spec: n.argument.literal.text, typeOnly: true, dynamic: false });
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** The module specifiers of a file's value imports and re-exports (what loads code when the file loads). */
+export function valueImports(file: string): string[] {
+  return fileImports(file)
+    .filter((i) => !i.typeOnly && !i.dynamic)
+    .map((i) => i.spec);
+}
+
+function resolveLocal(from: string, spec: string): string {
+  const base = resolve(dirname(from), spec);
+  for (const c of [base, `${base}.ts`, join(base, 'index.ts')]) if (existsSync(c) && statSync(c).isFile() && /\.(ts|json|svelte)$/.test(c)) return c;
+  throw new Error(`${relative(ROOT, from)}: cannot resolve '${spec}'`);
+}
+
+const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+
+/** Every package the entries reach through value imports, each with one import chain that reaches it. */
+export function reachedPackages(...entries: string[]): { files: Set<string>; packages: Map<string, string[]> } {
+  const files = new Set<string>();
+  const packages = new Map<string, string[]>();
+  const walk = (file: string, chain: string[]) => {
+    if (files.has(file)) return;
+    files.add(file);
+    if (file.endsWith('.json')) return;
+    const here = [...chain, relative(ROOT, file)];
+    for (const spec of valueImports(file)) {
+      if (/\.(css|svg|png|html)(\?.*)?$/.test(spec)) continue; // assets, not code
+      if (spec.startsWith('.')) walk(resolveLocal(file, spec), here);
+      else if (!packages.has(packageOf(spec))) packages.set(packageOf(spec), [...here, spec]);
+    }
+  };
+  for (const e of entries) walk(e, []);
+  return { files, packages };
+}
+
+const tfChains = (packages: Map<string, string[]>) =>
+  [...packages].filter(([p]) => p.startsWith('@tensorflow/')).map(([p, chain]) => `${p} via ${chain.join(' → ')}`);
+
+function listFiles(dir: string, ext: RegExp): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...listFiles(p, ext));
+    else if (ext.test(name) && !name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** A module's unit (the layer member it belongs to), e.g. `engine/core`, `store` or `settings.ts`; relative to src-main. */
+export function unitOf(rel: string): string | undefined {
+  const members = LAYERS.flatMap((l) => l.members).sort((a, b) => b.length - a.length);
+  return members.find((m) => rel === m || rel.startsWith(`${m}/`));
+}
+
+const layerOf = (unit: string) => LAYERS.findIndex((l) => l.members.includes(unit));
+
+/** An import between two src-main modules (paths relative to src-main). */
+export interface Edge {
+  from: string;
+  to: string;
+}
+
+/** The src-main import graph: every local import of every module, with its kind. */
+export function importGraph(): Edge[] {
+  const edges: Edge[] = [];
+  for (const file of listFiles(SRC, /\.ts$/)) {
+    for (const i of fileImports(file)) {
+      if (!i.spec.startsWith('.')) continue;
+      const target = resolveLocal(file, i.spec);
+      if (!target.startsWith(SRC + sep) || target.endsWith('.json')) continue;
+      edges.push({ from: relative(SRC, file), to: relative(SRC, target) });
+    }
+  }
+  return edges;
+}
+
+/** Every rule the graph breaks, one line each (empty: the layers hold). */
+export function layerViolations(edges: readonly Edge[]): string[] {
+  const out: string[] = [];
+  const unitEdges = new Map<string, Set<string>>();
+  for (const { from, to } of edges) {
+    const a = unitOf(from);
+    const b = unitOf(to);
+    if (!a || !b) {
+      out.push(`${!a ? from : to}: in no layer (add its folder to LAYERS)`);
+      continue;
+    }
+    if (a === b) continue;
+    if (layerOf(b) > layerOf(a)) out.push(`upward import: ${from} (${LAYERS[layerOf(a)].name}) → ${to} (${LAYERS[layerOf(b)].name})`);
+    if (APART.some(([x, y]) => (a === x && b === y) || (a === y && b === x))) out.push(`${a} and ${b} must not import each other: ${from} → ${to}`);
+    if (to.startsWith('engine/') && !from.startsWith('engine/') && !ENGINE_ENTRIES.includes(to)) {
+      out.push(`engine submodule imported from outside the engine: ${from} → ${to} (use engine/core or engine)`);
+    }
+    if (!unitEdges.has(a)) unitEdges.set(a, new Set());
+    unitEdges.get(a)!.add(b);
+  }
+  for (const cycle of cycles(unitEdges)) out.push(`folder cycle: ${cycle.join(' ↔ ')}`);
+  return [...new Set(out)];
+}
+
+/** Strongly connected components of more than one node (Tarjan). */
+function cycles(g: Map<string, Set<string>>): string[][] {
+  let n = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const on = new Set<string>();
+  const out: string[][] = [];
+  const connect = (v: string) => {
+    index.set(v, n);
+    low.set(v, n++);
+    stack.push(v);
+    on.add(v);
+    for (const w of g.get(v) ?? []) {
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const comp: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        comp.push(w);
+      } while (w !== v);
+      if (comp.length > 1) out.push(comp.sort());
+    }
+  };
+  for (const v of g.keys()) if (!index.has(v)) connect(v);
+  return out;
+}
+
+describe('the layers of src-main', () => {
+  const graph = importGraph();
+
+  it('hold: no upward import, no folder cycle, train and search apart, the engine through its entries', () => {
+    // The walk really saw the tree (an empty graph would prove nothing).
+    expect(graph.length).toBeGreaterThan(300);
+    expect(graph).toContainEqual({ from: 'service/index.ts', to: 'jobs/run-manager.ts' });
+    expect(layerViolations(graph)).toEqual([]);
+  });
+
+  it('reports a planted violation of each rule', () => {
+    const plants: [Edge[], string][] = [
+      [[{ from: 'store/runs.ts', to: 'export/index.ts' }], 'upward import: store/runs.ts (data and store (all SQL)) → export/index.ts (train, search, export)'],
+      [[{ from: 'train/trainer.ts', to: 'search/evolution.ts' }], 'train and search must not import each other: train/trainer.ts → search/evolution.ts'],
+      [
+        [{ from: 'search/run-subnets.ts', to: 'engine/supernet.ts' }],
+        'engine submodule imported from outside the engine: search/run-subnets.ts → engine/supernet.ts (use engine/core or engine)',
+      ],
+      [[{ from: 'store/db.ts', to: 'data/types.ts' }], 'folder cycle: data ↔ store'], // data already imports store
+      [[{ from: 'nowhere/x.ts', to: 'store/db.ts' }], 'nowhere/x.ts: in no layer (add its folder to LAYERS)'],
+    ];
+    for (const [edges, message] of plants) expect(layerViolations([...graph, ...edges])).toEqual([message]);
+  });
+
+  it('places every module of src-main in a layer', () => {
+    const unplaced = listFiles(SRC, /\.ts$/)
+      .map((f) => relative(SRC, f))
+      .filter((f) => !unitOf(f));
+    expect(unplaced).toEqual([]);
+  });
+});
+
+describe('TF.js stays where the computing is', () => {
+  it('Electron main (src-main/index.ts: the service, the job managers, the training config) reaches no @tensorflow package', () => {
+    const { files, packages } = reachedPackages(src('index.ts'));
+    // The walk really went through the service and the job side.
+    for (const f of ['service/index.ts', 'jobs/run-manager.ts', 'jobs/search-manager.ts', 'engine/core/train-config.ts', 'data/resolve-dataset.ts', 'jobs/job-manager.ts', 'store/jobs.ts']) {
+      expect(files.has(src(f)), f).toBe(true);
+    }
+    expect(packages.has('electron')).toBe(true);
+    expect(packages.has('better-sqlite3')).toBe(true);
+    expect(tfChains(packages)).toEqual([]);
+  });
+
+  it('the preload, the managers and the engine core entry reach none either', () => {
+    for (const entry of ['preload.ts', 'jobs/run-manager.ts', 'jobs/search-manager.ts', 'jobs/job-manager.ts', 'service/index.ts', 'engine/core/index.ts']) {
+      expect(tfChains(reachedPackages(src(entry)).packages), entry).toEqual([]);
+    }
+  });
+
+  it('the renderer (every script and component of src-renderer) reaches none', () => {
+    const entries = listFiles(join(ROOT, 'src-renderer'), /\.(ts|svelte)$/);
+    expect(entries.length).toBeGreaterThan(20);
+    const { files, packages } = reachedPackages(...entries);
+    expect(files.has(src('ipc/api-types.ts')) || [...files].some((f) => f.startsWith(SRC))).toBe(true);
+    expect(tfChains(packages)).toEqual([]);
+  });
+
+  it('finds TF.js where it is: the runners and the engine entry', () => {
+    for (const entry of ['jobs/run-runner.ts', 'jobs/search-runner.ts', 'engine/index.ts']) {
+      expect(tfChains(reachedPackages(src(entry)).packages).length, entry).toBeGreaterThan(0);
+    }
+    // engine/backend.ts uses the core's backend names but imports tfjs itself.
+    expect(valueImports(src('engine/backend.ts'))).toEqual(expect.arrayContaining(['@tensorflow/tfjs', './core/backend-names']));
+  });
+
+  it('reads every form of import: type-only and dynamic ones are kept apart', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'imports-')), 'm.ts');
+    writeFileSync(
+      file,
+      [
+        "import type { A } from 'a';",
+        "import { type B, type C } from 'b';",
+        "import { type D, E } from 'c';",
+        "import F from 'd';",
+        "import * as G from 'e';",
+        "import 'f';",
+        "export { H } from 'g';",
+        "export type { I } from 'h';",
+        "export { type J } from 'i';",
+        "export * from 'j';",
+        "const k = () => import('k');",
+        "let l: import('l').L;",
+      ].join('\n'),
+    );
+    expect(valueImports(file)).toEqual(['c', 'd', 'e', 'f', 'g', 'j']);
+    const all = fileImports(file);
+    expect(all.filter((i) => i.typeOnly).map((i) => i.spec)).toEqual(['a', 'b', 'h', 'i', 'l']);
+    expect(all.filter((i) => i.dynamic).map((i) => i.spec)).toEqual(['k']);
+  });
+});
