@@ -115,10 +115,13 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
     .option('--alpha <a>', 'the fixed α of --distillation alpha', number('--alpha'))
     .option('--lr <x>', 'base learning rate (default 0.1·max(1, ⌊batch/256⌋))', number('--lr'))
     .option('--name <name>', 'run name')
-    .addOption(new Option('--engine <engine>', 'local (TF.js in a runner process, default) or torch (the PyTorch engine through torchrun; docs/TORCH.md)').choices(['local', 'torch']))
+    .addOption(new Option('--engine <engine>', 'local (TF.js in a runner process, default), torch (the PyTorch engine through torchrun; docs/TORCH.md) or slurm (the PyTorch engine in a Slurm job; docs/CLUSTER.md)').choices(['local', 'torch', 'slurm']))
     .option('--gpus <n>', 'torch engine: GPUs, one rank each (default 0: the CPU)', nonNegInt('--gpus'))
-    .option('--ranks <n>', 'torch engine on the CPU: data-parallel ranks (default 1)', positiveInt('--ranks'))
-    .action(async (file: string | undefined, o: { space?: string; dataset?: string; epochs?: number; batchSize?: number; stepsPerEpoch?: number; seed?: number; distillation?: string; alpha?: number; lr?: number; name?: string; engine?: 'local' | 'torch'; gpus?: number; ranks?: number }) => {
+    .option('--ranks <n>', 'torch engine on the CPU: data-parallel ranks (default 1); slurm: CPU ranks per node', positiveInt('--ranks'))
+    .option('--cluster <name>', 'slurm engine: the cluster profile (alphanet clusters list)')
+    .option('--nodes <n>', 'slurm engine: nodes (default 1)', positiveInt('--nodes'))
+    .option('--gpus-per-node <n>', 'slurm engine: GPUs per node, one rank each (default: the profile\'s)', nonNegInt('--gpus-per-node'))
+    .action(async (file: string | undefined, o: { space?: string; dataset?: string; epochs?: number; batchSize?: number; stepsPerEpoch?: number; seed?: number; distillation?: string; alpha?: number; lr?: number; name?: string; engine?: 'local' | 'torch' | 'slurm'; gpus?: number; ranks?: number; cluster?: string; nodes?: number; gpusPerNode?: number }) => {
       const cfg = (file ? readJson(file, 'config') : {}) as Record<string, unknown>;
       if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new CliError(`config ${file} must be a JSON object`);
       if (o.space) cfg.space = o.space.endsWith('.json') ? readJson(o.space, 'search space') : o.space;
@@ -134,6 +137,10 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
       if (o.engine) cfg.engine = o.engine;
       if (o.gpus !== undefined) cfg.gpus = o.gpus;
       if (o.ranks !== undefined) cfg.ranks = o.ranks;
+      if (o.cluster !== undefined) cfg.cluster = o.cluster;
+      if (o.nodes !== undefined) cfg.nodes = o.nodes;
+      if (o.gpusPerNode !== undefined) cfg.gpus = o.gpusPerNode;
+      if ((o.cluster !== undefined || o.nodes !== undefined || o.gpusPerNode !== undefined) && cfg.engine === undefined) cfg.engine = 'slurm';
       if ((o.gpus !== undefined || o.ranks !== undefined) && cfg.engine === undefined) cfg.engine = 'torch';
       if (cfg.engine === 'torch') {
         // One clear line before anything is queued: no python, no torch, no CUDA when GPUs were asked for.

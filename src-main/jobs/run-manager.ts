@@ -108,6 +108,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         } catch {
           return 1; // its runner fails it with the reason
         }
+        // A Slurm run's steps happen on the cluster: its runner here only follows the job.
+        if (c.engine === 'slurm') return 1;
         return c.workers === 'auto' ? resolveWorkers(c, { cores: free }) : c.workers;
       },
       relay: (runId, raw) => {

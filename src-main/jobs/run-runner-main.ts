@@ -5,6 +5,8 @@
 import { childTransport } from './transport';
 import { serveRunner } from './run-runner';
 import { runTorch } from './torch-run';
+import { runSlurm } from './slurm/slurm-run';
 
-// The runner takes the torch engine's process driver as an argument, so its tests can run without one.
-serveRunner(childTransport(), undefined, runTorch);
+// The runner takes the torch engine's drivers as an argument (torchrun here, or a Slurm job), so its tests can run
+// without one.
+serveRunner(childTransport(), undefined, (o) => (o.config.engine === 'slurm' ? runSlurm(o) : runTorch(o)));

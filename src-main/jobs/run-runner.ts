@@ -20,8 +20,9 @@ import type { ChildTransport } from './transport';
 const CONTROL_POLL_MS = 1000;
 
 /**
- * Trains a run on the PyTorch engine (config `engine: 'torch'`): src-main/jobs/torch-run.ts, handed in by the runner's
- * entry point (runner-main.ts) because it starts processes, a layer above train/.
+ * Trains a run on the PyTorch engine (config `engine: 'torch'`: src-main/jobs/torch-run.ts; `engine: 'slurm'`: the same
+ * engine in a cluster job, src-main/jobs/slurm/slurm-run.ts), handed in by the runner's entry point (runner-main.ts)
+ * because it starts processes or jobs, a layer above train/.
  */
 export type TorchRunner = (o: {
   db: Db;
@@ -76,8 +77,8 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
     const run = getRun(db, runId);
     if (run.status !== 'running') throw new Error(`run ${runId} is ${run.status}, not running: the parent must claim it first`);
     const config = parseTrainConfig(run.config, `config of run ${runId}`);
-    if (config.engine === 'torch') {
-      if (!torch) throw new Error('this runner was started without the torch engine');
+    if (config.engine !== 'local') {
+      if (!torch) throw new Error(`this runner was started without the ${config.engine} engine`);
       const store = db;
       let lastPoll = 0;
       let dbRequest: 'pause' | 'cancel' | null = null;
@@ -106,7 +107,7 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
       });
       step = outcome.step;
       endJob(db, 'runs', runId, outcome.status);
-      addRunEvent(db, runId, { kind: outcome.status === 'finished' ? 'finish' : outcome.status === 'paused' ? 'pause' : 'cancel', step, message: `${outcome.status} on the torch engine: ${step} steps` });
+      addRunEvent(db, runId, { kind: outcome.status === 'finished' ? 'finish' : outcome.status === 'paused' ? 'pause' : 'cancel', step, message: `${outcome.status} on the ${config.engine} engine: ${step} steps` });
       send({ type: 'done', runId, status: outcome.status, step });
       return;
     }

@@ -7,8 +7,9 @@
  *    uint8 arrays of the train (without the val images) and val splits plus index.json, readable without the
  *    workbench. The checkpoints land in the same checkpoints/ folder a local run uses, in the same ANCKPT01 format.
  * 2. Starts `python -m alphanet_torch.torchrun --standalone --nproc_per_node N -m alphanet_torch.train <dir>` (our
- *    shim for torch 1.13's launcher) with PYTHONPATH on engines/torch and ALPHANET_PARENT_PID: if this runner dies
- *    (kill -9), rank 0 pauses with a checkpoint instead of training on as an orphan.
+ *    shim for torch 1.13's launcher; one rank runs `python -m alphanet_torch.train <dir>` alone) with PYTHONPATH on
+ *    engines/torch and ALPHANET_PARENT_PID: if this runner dies (kill -9), rank 0 pauses with a checkpoint instead of
+ *    training on as an orphan.
  * 3. Tails progress.jsonl and writes what it says into SQLite as the TF.js trainer would: step metrics (batched),
  *    validation rows, events, checkpoint rows; relays progress/epoch/event messages to the parent.
  * 4. Relays pause/cancel (the runner's control: IPC or the row's `control` column) through the run dir's `control`
@@ -156,41 +157,23 @@ class LineTail {
   }
 }
 
-export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
-  const env = o.env ?? process.env;
-  const report = torchReport(env);
-  const problem = torchRunProblem(report, o.config.gpus);
-  if (problem) throw new TorchRunError(problem);
-  const ranks = torchRanks(o.config);
-  mkdirSync(o.runDir, { recursive: true });
-  writeRunDataset(o.home, o.dataset, join(o.runDir, 'dataset'));
+/** The run directory's inputs (docs/TORCH.md): dataset/ and config.json with the space inline. Also the bundle a
+ * Slurm job gets (jobs/slurm/slurm-run.ts). */
+export function writeRunBundle(o: Pick<TorchRunOptions, 'home' | 'runId' | 'config' | 'dataset'>, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeRunDataset(o.home, o.dataset, join(dir, 'dataset'));
   const space = configSpace(o.config);
-  writeAtomic(join(o.runDir, 'config.json'), `${JSON.stringify({ ...o.config, space, runId: o.runId, numClasses: o.dataset.classNames.length }, null, 1)}\n`);
-  const controlPath = join(o.runDir, 'control');
-  writeAtomic(controlPath, '');
-  const progressPath = join(o.runDir, 'progress.jsonl');
-  const tail = new LineTail(progressPath);
+  writeAtomic(join(dir, 'config.json'), `${JSON.stringify({ ...o.config, space, runId: o.runId, numClasses: o.dataset.classNames.length }, null, 1)}\n`);
+}
 
-  const args = ['-m', 'alphanet_torch.torchrun', '--standalone', `--nproc_per_node=${ranks}`, '-m', 'alphanet_torch.train', o.runDir,
-    '--device', o.config.gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])];
-  const cores = o.cores ?? Number(env.ALPHANET_JOB_CORES);
-  const threads = Number.isInteger(cores) && cores > 0 ? Math.max(1, Math.floor(cores / ranks)) : 0;
-  if (threads) args.push('--threads', String(threads));
-  const child = spawn(report.python!, args, {
-    cwd: o.runDir,
-    env: { ...env, PYTHONPATH: [report.engineDir, env.PYTHONPATH].filter(Boolean).join(':'), ALPHANET_PARENT_PID: String(process.pid), OMP_NUM_THREADS: String(threads || 1) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  setJobRuntime(o.db, 'runs', o.runId, { backend: `torch ${report.torch} (${o.config.gpus > 0 ? `${ranks} GPU` : `${ranks} CPU rank${ranks > 1 ? 's' : ''}`})`, pid: process.pid });
-  const errTail = stderrTail();
-  child.stderr.on('data', (d: Buffer) => errTail.add(d));
-  child.stdout.on('data', (d: Buffer) => errTail.add(d));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.on('error', (e) => errTail.add(Buffer.from(`cannot start ${report.python}: ${e.message}\n`)));
-
+/**
+ * Applies the engine's progress.jsonl lines (docs/TORCH.md) to the store as the TF.js trainer would write them: step
+ * metrics (batched), validation rows, events, checkpoint rows, progress, relayed to the runner's parent. Shared by the
+ * local torchrun driver below and the Slurm driver (jobs/slurm/slurm-run.ts), which reads the same file remotely.
+ */
+export function progressApplier(o: { db: Db; runId: number; send: (m: RunnerToParent) => void }) {
   let done: { status: string; step: number; error?: string } | undefined;
   let step = 0;
-  let requested: 'pause' | 'cancel' | null = null;
   let stepRows: StepMetric[] = [];
   const flush = () => {
     if (!stepRows.length) return;
@@ -202,10 +185,10 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
       updateRunProgress(o.db, o.runId, { step: last.step, epoch: last.epoch, totalSteps: undefined, pid: process.pid });
     })();
   };
-  const handle = (line: string) => {
+  const handle = (line: string | Record<string, unknown>) => {
     let m: Record<string, unknown>;
     try {
-      m = JSON.parse(line) as Record<string, unknown>;
+      m = typeof line === 'string' ? (JSON.parse(line) as Record<string, unknown>) : line;
     } catch {
       return; // a torn line cannot happen (rank 0 appends whole lines); anything else is not ours
     }
@@ -258,6 +241,42 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
     }
   };
 
+  return { handle, flush, done: () => done, step: () => step };
+}
+
+export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
+  const env = o.env ?? process.env;
+  const report = torchReport(env);
+  const problem = torchRunProblem(report, o.config.gpus);
+  if (problem) throw new TorchRunError(problem);
+  const ranks = torchRanks(o.config);
+  writeRunBundle(o, o.runDir);
+  const controlPath = join(o.runDir, 'control');
+  writeAtomic(controlPath, '');
+  const progressPath = join(o.runDir, 'progress.jsonl');
+  const tail = new LineTail(progressPath);
+
+  // One rank needs no launcher: the trainer alone (no rendezvous store, which can time out on a loaded machine).
+  const launcher = ranks > 1 ? ['-m', 'alphanet_torch.torchrun', '--standalone', `--nproc_per_node=${ranks}`] : [];
+  const args = [...launcher, '-m', 'alphanet_torch.train', o.runDir, '--device', o.config.gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])];
+  const cores = o.cores ?? Number(env.ALPHANET_JOB_CORES);
+  const threads = Number.isInteger(cores) && cores > 0 ? Math.max(1, Math.floor(cores / ranks)) : 0;
+  if (threads) args.push('--threads', String(threads));
+  const child = spawn(report.python!, args, {
+    cwd: o.runDir,
+    env: { ...env, PYTHONPATH: [report.engineDir, env.PYTHONPATH].filter(Boolean).join(':'), ALPHANET_PARENT_PID: String(process.pid), OMP_NUM_THREADS: String(threads || 1) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  setJobRuntime(o.db, 'runs', o.runId, { backend: `torch ${report.torch} (${o.config.gpus > 0 ? `${ranks} GPU` : `${ranks} CPU rank${ranks > 1 ? 's' : ''}`})`, pid: process.pid });
+  const errTail = stderrTail();
+  child.stderr.on('data', (d: Buffer) => errTail.add(d));
+  child.stdout.on('data', (d: Buffer) => errTail.add(d));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.on('error', (e) => errTail.add(Buffer.from(`cannot start ${report.python}: ${e.message}\n`)));
+
+  const applier = progressApplier(o);
+  const { handle, flush } = applier;
+  let requested: 'pause' | 'cancel' | null = null;
   let finished = false;
   const exit = exited.then((r) => {
     finished = true;
@@ -275,7 +294,8 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
   for (const line of tail.read()) handle(line);
   flush();
   const { code, signal } = await exit;
+  const done = applier.done();
   if (done && done.status !== 'failed' && code === 0) return { status: done.status as TorchRunOutcome['status'], step: done.step };
   const why = done?.error ?? (errTail.lastLines(3) || `torchrun exited with ${signal ?? code}`);
-  throw new TorchRunError(`torch engine failed at step ${done?.step ?? step}: ${why.split('\n').pop()}`);
+  throw new TorchRunError(`torch engine failed at step ${done?.step ?? applier.step()}: ${why.split('\n').pop()}`);
 }

@@ -25,6 +25,7 @@
  * candidates are drawn before any of them is evaluated; the state after every evaluation therefore determines the
  * rest of the search exactly. Restoring it continues to the same final archive as an uninterrupted run.
  */
+import type { CandidateOrigin, SearchKind, SearchObjective } from '../store/searches';
 import {
   Rng,
   type RngState,
@@ -50,8 +51,6 @@ export interface Budget {
   /** Milliseconds, as the latency predictor returns them. Needs `latencyPredictor`. */
   latencyMaxMs?: number;
 }
-
-export type Objective = 'mflops' | 'latency';
 
 /** Settings of the evolutionary search. Defaults are sized for small data (32×32 spaces, a few s per evaluation). */
 export interface EvolutionConfig {
@@ -102,8 +101,6 @@ export type Evaluator = (genome: Genome, info: { id: string; index: number }) =>
 /** Predicted (or measured) latency of a subnet in milliseconds. */
 export type LatencyPredictor = (genome: Genome) => number;
 
-export type CandidateOrigin = 'min' | 'random' | 'mutate' | 'crossover' | 'random-fallback';
-
 export interface Candidate {
   genome: Genome;
   origin: CandidateOrigin;
@@ -145,8 +142,6 @@ export interface ArchiveEntry {
   result: EvalResult;
 }
 
-export type SearchKind = 'evolution' | 'random';
-
 /** The whole search, JSON-serialisable; enough to resume exactly. */
 export interface SearchState {
   version: 1;
@@ -155,7 +150,7 @@ export interface SearchState {
   numClasses: number;
   config: EvolutionConfig;
   budget: Budget;
-  objective: Objective;
+  objective: SearchObjective;
   /** Random search: how many evaluations to make. */
   targetEvaluations?: number;
   rng: RngState;
@@ -194,7 +189,7 @@ export interface SearchOptions {
   config?: Partial<EvolutionConfig>;
   budget?: Budget;
   /** Default 'mflops'. 'latency' needs `latencyPredictor`. */
-  objective?: Objective;
+  objective?: SearchObjective;
   latencyPredictor?: LatencyPredictor;
   /** Needed when `config.screen` is set: the accuracy predictor that screens candidates. */
   predictor?: AccuracyScreen;

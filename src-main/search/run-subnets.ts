@@ -55,8 +55,8 @@ import {
 } from '../store/evaluations';
 import { findDevice, upsertDevice } from '../store/devices';
 import { offerToRunFront } from './fronts';
+import type { SearchObjective } from '../store/searches';
 import { exportSubnet, type ExportFormat, type ExportResult } from '../export';
-import type { Objective } from './evolution';
 import {
   deviceFingerprint,
   deviceIdOf,
@@ -282,7 +282,7 @@ function latencyOf(src: LatencySource, space: SearchSpace, g: Genome, staticSubn
  * any subnet can have; with a latency table, its predicted latency) and accuracy 0. The same for every search of a
  * run, so hypervolumes compare across searches (and across runs of one space and dataset).
  */
-export function referencePoint(space: SearchSpace, numClasses: number, objective: Objective, table?: LatencyTable): ReferencePoint {
+export function referencePoint(space: SearchSpace, numClasses: number, objective: SearchObjective, table?: LatencyTable): ReferencePoint {
   const max = maxGenome(space);
   if (objective === 'latency') {
     if (!table) throw new RunSubnetError('a latency front needs this machine\'s latency table (`alphanet latency <run> --build-table`)');
@@ -316,8 +316,8 @@ export function createRunEvaluator(r: LoadedRun, settings: EvaluationSettings, o
   let data: Promise<EvaluationData> | undefined;
   let loaded: EvaluationData | undefined;
   const loadData = () => (data ??= loadEvaluationData(r, settings).then((d) => (loaded = d)));
-  const refs = new Map<Objective, ReferencePoint>();
-  const ref = (o: Objective) => {
+  const refs = new Map<SearchObjective, ReferencePoint>();
+  const ref = (o: SearchObjective) => {
     let x = refs.get(o);
     if (!x) refs.set(o, (x = referencePoint(r.space, r.numClasses, o, opts.latency?.kind === 'lut' ? opts.latency.table : undefined)));
     return x;
@@ -331,7 +331,7 @@ export function createRunEvaluator(r: LoadedRun, settings: EvaluationSettings, o
     calibrationSeed: settings.calibrationSeed,
     checkpointSha256: r.checkpoint.sha256,
   });
-  const frontScope = (objective: Objective, deviceId: string | null) => ({ runId: r.run.id, objective, split: settings.split, checkpointSha256: r.checkpoint.sha256, deviceId });
+  const frontScope = (objective: SearchObjective, deviceId: string | null) => ({ runId: r.run.id, objective, split: settings.split, checkpointSha256: r.checkpoint.sha256, deviceId });
   const withLatency = (g: Genome, stats: () => Parameters<typeof extractStatic>[2]): EvaluationLatency | null => {
     if (!opts.latency) return null;
     let s: StaticSubnet | undefined;

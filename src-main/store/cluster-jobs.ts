@@ -130,3 +130,8 @@ export function updateClusterJob(db: Db, id: number, u: ClusterJobUpdate): boole
   const sets = [...keys.map((k) => `${COLUMNS[k]} = @${k}`), 'updated_at = @t', ...(u.outcome ? ['ended_at = @t'] : [])];
   return db.prepare(`UPDATE cluster_jobs SET ${sets.join(', ')} WHERE id = @id AND outcome IS NULL`).run({ ...u, id, t: now() }).changes === 1;
 }
+
+/** Restates an ended job's outcome (a pause the workbench did not ask for was the scheduler's stop: failed). */
+export function restateClusterJobOutcome(db: Db, id: number, outcome: ClusterJobOutcome, error: string | null): void {
+  db.prepare('UPDATE cluster_jobs SET outcome = @outcome, error = @error, updated_at = @t WHERE id = @id AND outcome IS NOT NULL').run({ id, outcome, error, t: now() });
+}

@@ -28,13 +28,14 @@ export const SEARCH_STATUSES = JOB_STATUSES;
 /** The same lifecycle as a run (`store/jobs.ts`; the migration's trigger enforces the same edges). */
 export const SEARCH_TRANSITIONS = JOB_TRANSITIONS;
 
-export type SearchKindName = 'evolution' | 'random';
+/** The search algorithms (search/evolution.ts) and the cost a front minimises; one definition for storage and search. */
+export type SearchKind = 'evolution' | 'random';
 export type SearchObjective = 'mflops' | 'latency';
 
 export interface SearchInput {
   runId: number;
   name: string;
-  kind: SearchKindName;
+  kind: SearchKind;
   /** The engine's resolved `EvolutionConfig`. */
   config: unknown;
   /** The engine's `Budget`. */
@@ -82,7 +83,7 @@ const toSearch = (r: Record<string, unknown>): SearchRow => ({
   id: r.id as number,
   runId: r.run_id as number,
   name: r.name as string,
-  kind: r.kind as SearchKindName,
+  kind: r.kind as SearchKind,
   config: JSON.parse(r.config as string),
   budget: JSON.parse(r.budget as string),
   objective: r.objective as SearchObjective,
@@ -195,14 +196,15 @@ export function deleteSearch(db: Db, id: number): void {
 
 // ---- members ------------------------------------------------------------------------------------------------
 
-export type MemberOrigin = 'min' | 'random' | 'mutate' | 'crossover' | 'random-fallback';
+/** How a search candidate came about. */
+export type CandidateOrigin = 'min' | 'random' | 'mutate' | 'crossover' | 'random-fallback';
 
 export interface SearchMemberInput {
   /** 0-based evaluation order within the search (the archive index). */
   position: number;
   evaluationId: number;
   generation: number;
-  origin: MemberOrigin;
+  origin: CandidateOrigin;
   /** Parent genome IDs. */
   parents: string[] | null;
   /** Cost on the search's objective axis (MFLOPs or ms). */
@@ -236,7 +238,7 @@ export function listSearchMembers(db: Db, searchId: number): SearchMember[] {
     position: r.m_position as number,
     evaluationId: r.m_evaluation_id as number,
     generation: r.m_generation as number,
-    origin: r.m_origin as MemberOrigin,
+    origin: r.m_origin as CandidateOrigin,
     parents: r.m_parents === null ? null : (JSON.parse(r.m_parents as string) as string[]),
     cost: r.m_cost as number,
     cached: r.m_cached === 1,

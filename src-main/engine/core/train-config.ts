@@ -161,11 +161,15 @@ export const TrainConfigSchema = z
      * Which engine trains (default `local`: TF.js in the runner process). `torch`: the PyTorch engine of
      * engines/torch, launched with torchrun from the runner, its progress streamed into the store (docs/TORCH.md).
      */
-    engine: z.enum(['local', 'torch']).default('local'),
-    /** torch engine: GPUs to train on, one DDP rank each (default 0: the CPU). */
+    engine: z.enum(['local', 'torch', 'slurm']).default('local'),
+    /** torch engine: GPUs to train on, one DDP rank each (default 0: the CPU). slurm: GPUs per node. */
     gpus: int.min(0).max(64).default(0),
-    /** torch engine on the CPU: DDP ranks (processes; default 1). With GPUs the ranks are the GPUs. */
+    /** torch engine on the CPU: DDP ranks (processes; default 1). With GPUs the ranks are the GPUs. slurm: per node. */
     ranks: posInt.max(64).optional(),
+    /** slurm engine: the cluster profile (`alphanet clusters`, docs/CLUSTER.md) the run is submitted to. */
+    cluster: z.string().min(1).max(64).optional(),
+    /** slurm engine: nodes of the allocation (default 1); the ranks are nodes × (gpus or ranks) per node. */
+    nodes: posInt.max(1024).default(1),
     /**
      * Fault injection for tests: poison the gradients with NaN at these global steps (1-based), once each per
      * process. Never set by the app or the CLI.
@@ -179,8 +183,12 @@ export const TrainConfigSchema = z
       .optional(),
   })
   .superRefine((c, ctx) => {
-    const torchRanks = c.gpus > 0 ? c.gpus : (c.ranks ?? 1);
-    if (c.engine === 'torch' && c.batchSize % torchRanks !== 0) {
+    const torchRanks = (c.gpus > 0 ? c.gpus : (c.ranks ?? 1)) * (c.engine === 'slurm' ? c.nodes : 1);
+    if (c.engine === 'slurm' && !c.cluster) ctx.addIssue({ code: 'custom', path: ['cluster'], message: "engine 'slurm' needs a cluster (alphanet clusters list)" });
+    if (c.engine !== 'slurm' && (c.cluster !== undefined || c.nodes !== 1)) {
+      ctx.addIssue({ code: 'custom', path: [c.cluster !== undefined ? 'cluster' : 'nodes'], message: "cluster and nodes are settings of engine 'slurm'" });
+    }
+    if (c.engine !== 'local' && c.batchSize % torchRanks !== 0) {
       ctx.addIssue({ code: 'custom', path: [c.gpus > 0 ? 'gpus' : 'ranks'], message: `batchSize (${c.batchSize}) must divide over ${torchRanks} torch ranks` });
     }
     if (c.engine === 'local' && (c.gpus > 0 || c.ranks !== undefined)) {

@@ -129,14 +129,15 @@ export async function uploadDir(shell: ClusterShell, localDir: string, remoteDir
   });
 }
 
-/** Copies `files` (relative to `remoteDir`) from the cluster into local directory `localDir` (created). */
-export async function downloadFiles(shell: ClusterShell, remoteDir: string, files: string[], localDir: string): Promise<void> {
+/** Copies `files` (relative to `remoteDir`) from the cluster into local directory `localDir` (created);
+ * `ignoreMissing`: a file that is gone by then (pruned by the job) is skipped. */
+export async function downloadFiles(shell: ClusterShell, remoteDir: string, files: string[], localDir: string, opts: { ignoreMissing?: boolean } = {}): Promise<void> {
   mkdirSync(localDir, { recursive: true });
   const untar = spawn('tar', ['-C', localDir, '-xf', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
   let untarErr = '';
   untar.stderr.on('data', (d: Buffer) => (untarErr += d.toString()));
   const untarDone = new Promise<number>((resolve) => untar.on('close', (c) => resolve(c ?? 1)));
-  const r = await shell.exec(`tar -C ${shPath(remoteDir)} -cf - ${files.map(shq).join(' ')}`, { stdoutTo: untar.stdin, timeoutMs: 30 * 60_000 });
+  const r = await shell.exec(`tar -C ${shPath(remoteDir)}${opts.ignoreMissing ? ' --ignore-failed-read' : ''} -cf - ${files.map(shq).join(' ')}`, { stdoutTo: untar.stdin, timeoutMs: 30 * 60_000 });
   untar.stdin.end();
   const code = await untarDone;
   if (r.code !== 0) throw new ClusterShellError(`copying ${files.join(', ')} from ${remoteDir} failed on ${shell.where}: ${lastLine(r.stderr, `exit code ${r.code}`)}`);

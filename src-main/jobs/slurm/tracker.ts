@@ -67,7 +67,14 @@ export async function jobLog(shell: ClusterShell, job: Pick<ClusterJobRow, 'remo
   return r.code === 0 ? r.stdout : '';
 }
 
-export async function pollClusterJob(db: Db, shell: ClusterShell, id: number, apply?: (lines: ProgressLine[], job: ClusterJobRow) => void): Promise<PollResult> {
+export async function pollClusterJob(
+  db: Db,
+  shell: ClusterShell,
+  id: number,
+  apply?: (lines: ProgressLine[], job: ClusterJobRow) => void,
+  /** Async work on the new lines before they are applied (e.g. copying the checkpoints they name). */
+  prepare?: (lines: ProgressLine[], job: ClusterJobRow) => Promise<void>,
+): Promise<PollResult> {
   const job = getClusterJob(db, id);
   if (job.outcome) return { job, info: null, lines: [] };
   // State first, then the file: a job seen ended has written everything it ever will before this read.
@@ -84,6 +91,7 @@ export async function pollClusterJob(db: Db, shell: ClusterShell, id: number, ap
       outcome = { outcome: 'failed', error: `${describeEnd(info)}${log ? `; last log line: ${log}` : ''}` };
     }
   }
+  if (lines.length && prepare) await prepare(lines, job);
   db.transaction(() => {
     if (lines.length && apply) apply(lines, job);
     updateClusterJob(db, id, {
@@ -107,8 +115,8 @@ export async function writeControl(shell: ClusterShell, job: Pick<ClusterJobRow,
  * `done` line arrived or `timeoutMs` passed; a job still pending is simply cancelled (nothing to checkpoint). The job
  * row ends `paused`; resume is a new submission from the newest checkpoint.
  */
-export async function pauseClusterJob(db: Db, shell: ClusterShell, id: number, opts: { timeoutMs?: number; everyMs?: number; apply?: (lines: ProgressLine[], job: ClusterJobRow) => void } = {}): Promise<ClusterJobRow> {
-  let polled = await pollClusterJob(db, shell, id, opts.apply);
+export async function pauseClusterJob(db: Db, shell: ClusterShell, id: number, opts: { timeoutMs?: number; everyMs?: number; apply?: (lines: ProgressLine[], job: ClusterJobRow) => void; prepare?: (lines: ProgressLine[], job: ClusterJobRow) => Promise<void> } = {}): Promise<ClusterJobRow> {
+  let polled = await pollClusterJob(db, shell, id, opts.apply, opts.prepare);
   if (polled.job.outcome) return polled.job;
   if (polled.job.state === 'PENDING') {
     await cancelJob(shell, polled.job.jobId);
@@ -119,7 +127,7 @@ export async function pauseClusterJob(db: Db, shell: ClusterShell, id: number, o
   const until = Date.now() + (opts.timeoutMs ?? 120_000);
   while (!polled.job.outcome && Date.now() < until) {
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 2000));
-    polled = await pollClusterJob(db, shell, id, opts.apply);
+    polled = await pollClusterJob(db, shell, id, opts.apply, opts.prepare);
   }
   await cancelJob(shell, polled.job.jobId);
   if (!polled.job.outcome) updateClusterJob(db, id, { outcome: 'paused', error: null });

@@ -87,10 +87,19 @@ describe('NewRun', () => {
   it('offers the torch engine with its GPUs and CPU ranks, sent with the config', async () => {
     const { fake } = await setup();
     const engine = screen.getByLabelText('Training engine') as HTMLSelectElement;
-    expect([...engine.options].map((o) => o.value)).toEqual(['local', 'torch']);
+    expect([...engine.options].map((o) => o.value)).toEqual(['local', 'torch', 'slurm']);
     await fireEvent.change(engine, { target: { value: 'torch' } });
     await fireEvent.input(screen.getByLabelText('GPUs'), { target: { value: '2' } });
     await waitFor(() => expect(fake.api.runs.check).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'torch', gpus: 2 })));
+  });
+
+  it('offers the slurm engine with a cluster and nodes, sent with the config', async () => {
+    const { fake } = await setup();
+    await fireEvent.change(screen.getByLabelText('Training engine'), { target: { value: 'slurm' } });
+    await fireEvent.input(screen.getByLabelText('Cluster'), { target: { value: 'hpc' } });
+    await fireEvent.input(screen.getByLabelText('Nodes'), { target: { value: '4' } });
+    await fireEvent.input(screen.getByLabelText('GPUs'), { target: { value: '8' } });
+    await waitFor(() => expect(fake.api.runs.check).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'slurm', cluster: 'hpc', nodes: 4, gpus: 8 })));
   });
 
   it('offers four distillations with one sentence each and shows the chosen one’s parameters', async () => {

@@ -1,0 +1,129 @@
+/**
+ * A training run on a Slurm cluster (config `engine: 'slurm'`, docs/CLUSTER.md), driven from the ordinary training
+ * runner process like a torch run (jobs/torch-run.ts): the run keeps its row, queue place, control column and
+ * messages; the steps happen in the cluster job.
+ *
+ * 1. Writes the run bundle (config.json, dataset/: the torch engine's run directory, `writeRunBundle`) under
+ *    `<home>/runs/<id>/cluster-bundle/` and submits it with the engine package to `<runDir>/run-<id>` on the cluster
+ *    (`submitClusterJob`: sbatch script with `srun` → torchrun → c10d rendezvous across the nodes). A resume is a new
+ *    submission of the same folder with `--resume`: the engine continues from its newest checkpoint there.
+ * 2. Follows the job (`pollClusterJob`): queue state into `cluster_jobs`, the progress.jsonl lines through the same
+ *    applier as a local torch run (`progressApplier`), so the run page, charts and events read the same rows. Each
+ *    checkpoint the job writes is copied into the run's local checkpoints/ folder before its row is written, so the
+ *    explorer, search, compare and export use the run like a local one, and a run whose job dies keeps every
+ *    checkpoint it had brought back.
+ * 3. Pause: the engine checkpoints and stops (its control file), then `scancel`; cancel: stop and `scancel`.
+ * 4. A job the scheduler ends (time limit, node failure, preemption, scancel) fails the run with Slurm's reason; the
+ *    run is resumable (failed → running) from its last checkpoint.
+ */
+import { basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { getCluster } from '../../store/clusters';
+import { setJobRuntime } from '../../store/jobs';
+import { runDir as localRunDir } from '../../train/paths';
+import { progressApplier, writeRunBundle, type TorchRunOptions, type TorchRunOutcome } from '../torch-run';
+import { torchEngineDir } from '../python';
+import { clusterShell, downloadFiles } from './shell';
+import { submitClusterJob } from './submit';
+import { cancelClusterJob, pauseClusterJob, pollClusterJob, type ProgressLine } from './tracker';
+import { restateClusterJobOutcome, type ClusterJobRow } from '../../store/cluster-jobs';
+import { describeEnd, isActive, queryJob } from './scheduler';
+
+export class SlurmRunError extends Error {
+  override name = 'SlurmRunError';
+}
+
+/** How often the job is polled (ms): squeue and a file read, over ssh for a login node. */
+const POLL_MS = Number(process.env.ALPHANET_SLURM_POLL_MS) || 3000;
+
+export async function runSlurm(o: TorchRunOptions): Promise<TorchRunOutcome> {
+  const { db, config } = o;
+  if (!config.cluster) throw new SlurmRunError("engine 'slurm' needs a cluster");
+  const profile = getCluster(db, config.cluster);
+  const shell = clusterShell(profile, o.env ?? process.env);
+  const engineDir = torchEngineDir(o.env ?? process.env);
+  if (!engineDir) throw new SlurmRunError('the torch engine package (engines/torch) is missing; set ALPHANET_TORCH_ENGINE to its directory');
+  const bundle = join(localRunDir(o.home, o.runId), 'cluster-bundle');
+  writeRunBundle(o, bundle);
+  const gpus = config.gpus > 0 ? config.gpus : profile.gpusPerNode;
+  const job = await submitClusterJob(db, shell, profile, {
+    kind: 'train',
+    runId: o.runId,
+    name: `alphanet-run-${o.runId}`,
+    subdir: `run-${o.runId}`,
+    bundleDir: bundle,
+    engineDir,
+    module: 'alphanet_torch.train',
+    args: ['--device', gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])],
+    nodes: config.nodes,
+    gpusPerNode: gpus,
+    ranksPerNode: config.ranks,
+  });
+  const ranks = job.nodes * job.ranksPerNode;
+  setJobRuntime(db, 'runs', o.runId, { backend: `slurm ${profile.name} job ${job.jobId} (${job.nodes} node${job.nodes > 1 ? 's' : ''} × ${job.ranksPerNode} ${gpus > 0 ? 'GPU' : 'CPU'} rank${job.ranksPerNode > 1 ? 's' : ''})`, pid: process.pid });
+  o.send({ type: 'event', runId: o.runId, kind: 'start', message: `submitted to ${profile.name} as Slurm job ${job.jobId}: ${ranks} rank${ranks > 1 ? 's' : ''} in ${job.remoteDir}` });
+
+  const applier = progressApplier(o);
+  const localCkpts = join(localRunDir(o.home, o.runId), 'checkpoints');
+  /** Copies the checkpoints the new lines name and points the lines at the copies. */
+  const prepare = async (lines: ProgressLine[], j: ClusterJobRow) => {
+    const ckpts = lines.filter((l) => l.type === 'checkpoint' && typeof l.path === 'string');
+    if (!ckpts.length) return;
+    const names = ckpts.map((l) => basename(l.path as string)).map((n) => `checkpoints/${n}`);
+    // A checkpoint the engine already pruned is skipped (a later line names its successor).
+    await downloadFiles(shell, j.remoteDir, names, localRunDir(o.home, o.runId), { ignoreMissing: true });
+    for (const l of ckpts) {
+      const local = join(localCkpts, basename(l.path as string));
+      l.path = local;
+      if (existsSync(local)) l.bytes = statSync(local).size;
+    }
+  };
+  const apply = (lines: ProgressLine[]) => {
+    for (const l of lines) {
+      // A pruned checkpoint that never came back is not recorded.
+      if (l.type === 'checkpoint' && !existsSync(l.path as string)) continue;
+      applier.handle(l);
+    }
+    applier.flush();
+  };
+  let current = job;
+  let lastState = '';
+  let requested: 'pause' | 'cancel' | null = null;
+  while (!current.outcome) {
+    const req = o.control();
+    if (req === 'cancel') {
+      current = await cancelClusterJob(db, shell, job.id);
+      break;
+    }
+    if (req === 'pause' && requested !== 'pause') {
+      requested = 'pause';
+      current = await pauseClusterJob(db, shell, job.id, { apply, prepare, everyMs: Math.min(POLL_MS, 1000) });
+      break;
+    }
+    const r = await pollClusterJob(db, shell, job.id, apply, prepare);
+    current = r.job;
+    const state = `${current.state}${current.reason ? ` (${current.reason})` : ''}`;
+    if (state !== lastState && !current.outcome) {
+      lastState = state;
+      o.send({ type: 'event', runId: o.runId, kind: 'start', message: `Slurm job ${current.jobId}: ${state}${current.nodeList ? ` on ${current.nodeList}` : ''}` });
+    }
+    if (!current.outcome) await new Promise((res) => setTimeout(res, POLL_MS));
+  }
+  applier.flush();
+  const done = applier.done();
+  if (current.outcome === 'paused' && requested !== 'pause') {
+    // The engine pauses with a checkpoint on SIGTERM, which is how Slurm stops a job (scancel, time limit,
+    // preemption): nobody here asked for it, so the run failed for the scheduler's reason and stays resumable.
+    let info = await queryJob(shell, current.jobId);
+    const until = Date.now() + 60_000;
+    while (isActive(info.state) && Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 1000));
+      info = await queryJob(shell, current.jobId);
+    }
+    const error = `${isActive(info.state) ? `Slurm stopped the job (state ${info.state})` : describeEnd(info)}; the engine saved a checkpoint at step ${done?.step ?? applier.step()}`;
+    restateClusterJobOutcome(db, current.id, 'failed', error);
+    current = { ...current, outcome: 'failed', error };
+  }
+  if (current.outcome === 'failed') throw new SlurmRunError(`Slurm job ${current.jobId} on ${profile.name} failed at step ${done?.step ?? applier.step()}: ${current.error ?? 'no reason given'}`);
+  return { status: current.outcome as TorchRunOutcome['status'], step: done?.step ?? applier.step() };
+}
