@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Torch engine sandwich-step throughput on this machine's CPU with 1 and N ranks (docs/BENCHMARKS.md): the real
-trainer (`alphanet_torch.train` under our torchrun shim) on a run directory of random 32×32 images, alphanet-cifar32,
+trainer (`alphanet_torch.train`; under our torchrun shim for N > 1, as the workbench starts it) on a run directory of random 32×32 images, alphanet-cifar32,
 the given global batch, no validation; the median images/s of the `step` lines after the first (warm-up) steps.
 
     python3 engines/torch/bench_cpu.py [--batch 64] [--steps 8] [--ranks 1,2] [--threads-per-rank 1]
@@ -50,8 +50,8 @@ def main() -> int:
             with open(os.path.join(d, "config.json"), "w") as f:
                 json.dump(cfg, f)
             env = dict(os.environ, PYTHONPATH=HERE, OMP_NUM_THREADS=str(a.threads_per_rank))
-            r = subprocess.run([sys.executable, "-m", "alphanet_torch.torchrun", "--standalone", f"--nproc_per_node={ranks}", "-m",
-                                "alphanet_torch.train", d, "--device", "cpu", "--threads", str(a.threads_per_rank)],
+            launcher = ["-m", "alphanet_torch.torchrun", "--standalone", f"--nproc_per_node={ranks}"] if ranks > 1 else []
+            r = subprocess.run([sys.executable, *launcher, "-m", "alphanet_torch.train", d, "--device", "cpu", "--threads", str(a.threads_per_rank)],
                                capture_output=True, text=True, env=env)
             if r.returncode != 0:
                 print(r.stderr[-2000:])

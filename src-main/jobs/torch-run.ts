@@ -7,8 +7,9 @@
  *    uint8 arrays of the train (without the val images) and val splits plus index.json, readable without the
  *    workbench. The checkpoints land in the same checkpoints/ folder a local run uses, in the same ANCKPT01 format.
  * 2. Starts `python -m alphanet_torch.torchrun --standalone --nproc_per_node N -m alphanet_torch.train <dir>` (our
- *    shim for torch 1.13's launcher) with PYTHONPATH on engines/torch and ALPHANET_PARENT_PID: if this runner dies
- *    (kill -9), rank 0 pauses with a checkpoint instead of training on as an orphan.
+ *    shim for torch 1.13's launcher; one rank runs `python -m alphanet_torch.train <dir>` alone) with PYTHONPATH on
+ *    engines/torch and ALPHANET_PARENT_PID: if this runner dies (kill -9), rank 0 pauses with a checkpoint instead of
+ *    training on as an orphan.
  * 3. Tails progress.jsonl and writes what it says into SQLite as the TF.js trainer would: step metrics (batched),
  *    validation rows, events, checkpoint rows; relays progress/epoch/event messages to the parent.
  * 4. Relays pause/cancel (the runner's control: IPC or the row's `control` column) through the run dir's `control`
@@ -255,8 +256,9 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
   const progressPath = join(o.runDir, 'progress.jsonl');
   const tail = new LineTail(progressPath);
 
-  const args = ['-m', 'alphanet_torch.torchrun', '--standalone', `--nproc_per_node=${ranks}`, '-m', 'alphanet_torch.train', o.runDir,
-    '--device', o.config.gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])];
+  // One rank needs no launcher: the trainer alone (no rendezvous store, which can time out on a loaded machine).
+  const launcher = ranks > 1 ? ['-m', 'alphanet_torch.torchrun', '--standalone', `--nproc_per_node=${ranks}`] : [];
+  const args = [...launcher, '-m', 'alphanet_torch.train', o.runDir, '--device', o.config.gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])];
   const cores = o.cores ?? Number(env.ALPHANET_JOB_CORES);
   const threads = Number.isInteger(cores) && cores > 0 ? Math.max(1, Math.floor(cores / ranks)) : 0;
   if (threads) args.push('--threads', String(threads));

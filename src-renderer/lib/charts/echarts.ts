@@ -12,7 +12,7 @@ import { GridComponent, LegendComponent, ParallelComponent, TitleComponent, Tool
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
-// Parallel coordinates, scatter and the colour scale: the explorer's predictor and gene views (issue 18).
+// Parallel coordinates, scatter and the colour scale: the explorer's predictor and gene views.
 echarts.use([LineChart, BarChart, ParallelChart, ScatterChart, GridComponent, LegendComponent, ParallelComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 
 export { echarts };
