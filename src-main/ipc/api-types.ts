@@ -28,6 +28,8 @@ export interface AppInfo {
   mode: 'electron' | 'served';
   /** The engine backend runs will use by default on this machine, with the reason (engine `formatBackendReport`). */
   backend: { name: string; detail: string };
+  /** This machine's cores, and how many training runs and searches may hold at once (settings `jobCores`). */
+  cores: { machine: number; jobs: number };
 }
 
 /** The error shape both transports deliver. `field`: dotted path of the offending input, when there is one. */

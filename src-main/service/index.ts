@@ -8,6 +8,7 @@
  * Callers validate arguments with `ipc/api-schemas.ts` first; `run` then calls the handler and maps any error to
  * `{ message, field? }` with a status (errors.ts).
  */
+import { machineCores } from '../train/workers';
 import { jobCores } from '../settings';
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -274,6 +275,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
         dataDir: home,
         mode: o.mode,
         backend: await backend,
+        cores: { machine: machineCores(), jobs: jobCores(home) ?? machineCores() },
       };
     },
     'app.openExternal': async (url) => {

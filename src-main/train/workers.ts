@@ -4,6 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import type { TrainConfig } from '../engine/core';
+import { MIN_AUTO_SHARD, autoWorkers } from './worker-count';
+
+export { MIN_AUTO_SHARD, autoWorkers };
 
 export class WorkersError extends Error {
   override name = 'WorkersError';
@@ -15,12 +18,6 @@ export function machineCores(): number {
 }
 
 /**
- * Smallest shard `auto` makes, in images: each shard normalises with its own batch statistics, which grow noisy
- * below ~8 images (the reference trains 32 per GPU). An explicit `workers` may go lower.
- */
-export const MIN_AUTO_SHARD = 8;
-
-/**
  * How many data-parallel workers a run uses: its `workers` setting (`auto` = every core it may use, `cores`, as long
  * as the batch divides into equal shards of at least MIN_AUTO_SHARD images). Native TensorFlow backends already use
  * every core themselves and train with one. Throws when an explicit count does not divide the batch.
@@ -29,9 +26,7 @@ export function resolveWorkers(c: Pick<TrainConfig, 'workers' | 'batchSize'>, op
   const cores = Math.max(1, opts.cores ?? machineCores());
   const native = opts.backend !== undefined && opts.backend !== 'wasm' && opts.backend !== 'cpu';
   if (c.workers === 'auto') {
-    if (native) return 1;
-    for (let n = Math.min(cores, Math.floor(c.batchSize / MIN_AUTO_SHARD)); n > 1; n--) if (c.batchSize % n === 0) return n;
-    return 1;
+    return native ? 1 : autoWorkers(c.batchSize, cores);
   }
   if (c.batchSize % c.workers !== 0) throw new WorkersError(`workers: ${c.workers} workers need a batch size divisible by ${c.workers}, got ${c.batchSize}`);
   if (native && c.workers > 1) throw new WorkersError(`workers: ${c.workers} workers need the wasm or cpu backend (the '${opts.backend}' backend uses every core by itself)`);

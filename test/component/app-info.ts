@@ -13,6 +13,7 @@ export const INFO: AppInfo = {
   dataDir: '/home/ada/.config/AlphaNet Workbench',
   mode: 'served',
   backend: { name: 'wasm', detail: 'tfjs-node not installed' },
+  cores: { machine: 2, jobs: 2 },
 };
 
 /** The same data directory in the desktop app (Electron 45). */

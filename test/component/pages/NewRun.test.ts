@@ -126,4 +126,17 @@ describe('NewRun', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save config' }));
     expect(fake.api.runs.saveConfig).toHaveBeenLastCalledWith(expect.objectContaining({ epochs: 3 }), '/tmp/run.json', { overwrite: true });
   });
+
+  it('the KL comparison starts both runs at once, each with half the jobs\' cores as workers, then shows the runs', async () => {
+    const { fake, start } = await setup();
+    await fireEvent.click(screen.getByLabelText(/Also start the same run with KL distillation/));
+    await fireEvent.click(start);
+    await waitFor(() => expect(fake.api.runs.start).toHaveBeenCalledTimes(2));
+    const calls = (fake.api.runs.start as unknown as { mock: { calls: [Record<string, unknown>][] } }).mock.calls.map((c) => c[0]);
+    // Two cores for jobs (app.info): one worker each, so neither waits for the other; the same config but KL.
+    expect(calls[0]).toMatchObject({ workers: 1, distillation: { kind: 'adaptive-alpha' } });
+    expect(calls[1]).toMatchObject({ workers: 1, distillation: { kind: 'kl' } });
+    expect({ ...calls[1], distillation: calls[0]['distillation'] }).toEqual(calls[0]);
+    await waitFor(() => expect(window.location.hash).toBe('#/runs'));
+  });
 });

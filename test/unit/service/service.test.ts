@@ -4,6 +4,7 @@
  * started → status events → finished, its detail and metrics; pause on close; saving configs; presets. Needs the
  * build (out/main/data-worker.js, runner.js, cli.js): `npx electron-vite build`.
  */
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -68,6 +69,9 @@ describe('app', () => {
   it('reports itself in the served mode', async () => {
     const info = await svc.handlers['app.info']();
     expect(info).toMatchObject({ name: 'AlphaNet Workbench', mode: 'served', dataDir: home, backend: { name: 'wasm' }, versions: { electron: '', node: process.versions.node } });
+    // Every core for jobs unless settings.json or ALPHANET_JOB_CORES say otherwise.
+    const cores = availableParallelism();
+    expect(info.cores).toEqual({ machine: cores, jobs: process.env.ALPHANET_JOB_CORES ? Number(process.env.ALPHANET_JOB_CORES) : cores });
   });
 
   it('opens only allow-listed URLs, and nothing without an opener; no dialogs in the served mode', async () => {
