@@ -174,6 +174,25 @@ export interface RunDetail {
   checkpoints: { step: number; epoch: number; sha256: string; bytes: number; time: string }[];
   /** BN calibration of the last validation: accuracy before/after recalibration per subnet, when recorded. */
   calibration: { subnet: string; before: number | null; after: number }[];
+  /** Slurm jobs of an `engine: slurm` run, oldest first (a resume is a new job; docs/CLUSTER.md). */
+  clusterJobs: ClusterJobInfo[];
+}
+
+/** One submission of a run to a Slurm cluster, as the tracker last saw it (store `cluster_jobs`). */
+export interface ClusterJobInfo {
+  cluster: string;
+  jobId: string;
+  nodes: number;
+  ranksPerNode: number;
+  gpusPerNode: number;
+  /** Slurm's state word (PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, TIMEOUT, …) and its reason. */
+  state: string;
+  reason: string | null;
+  nodeList: string | null;
+  remoteDir: string;
+  outcome: 'finished' | 'paused' | 'cancelled' | 'failed' | null;
+  error: string | null;
+  submittedAt: string;
 }
 
 export interface RunMetrics {

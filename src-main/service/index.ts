@@ -50,6 +50,7 @@ import { runPresets } from './presets';
 import { watchForeignRuns } from './run-watcher';
 import { createSearchService } from './search-service';
 import { createClusterHandlers } from './clusters-service';
+import { listRunClusterJobs } from '../store/cluster-jobs';
 import {
   bestMaxTop1,
   calibrationOf,
@@ -323,6 +324,10 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
         events: listRunEvents(db, id).map(eventInfo),
         checkpoints: listCheckpoints(db, id).map(checkpointInfo),
         calibration: calibrationOf(epochs),
+        clusterJobs: listRunClusterJobs(db, id).map((j) => ({
+          cluster: j.cluster, jobId: j.jobId, nodes: j.nodes, ranksPerNode: j.ranksPerNode, gpusPerNode: j.gpusPerNode, state: j.state, reason: j.reason,
+          nodeList: j.nodeList, remoteDir: j.remoteDir, outcome: j.outcome, error: j.error, submittedAt: j.submittedAt,
+        })),
       };
     },
     'runs.metrics': async (id) => runMetrics(id),

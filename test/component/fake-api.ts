@@ -304,6 +304,7 @@ export function fakeApi(
         events: [],
         checkpoints: [],
         calibration: [],
+        clusterJobs: [],
       })),
       metrics: vi.fn(async () => ({ steps: [], epochs: [] })),
       presets: vi.fn(async () => [PRESET]),

@@ -57,3 +57,23 @@ describe('RunDetail loss chart', () => {
     expect(await screen.findByText(/step 30 \/ 120 · epoch 1 \/ 2 · 1 min 15 s left/)).toBeTruthy();
   });
 });
+
+describe('RunDetail of a Slurm run', () => {
+  it('shows each submission: cluster, job id, nodes and ranks, state with its reason, the failure and the log path', async () => {
+    const fake = fakeApi({ runs: [run(1, 'r', { status: 'running' })] });
+    const detail = await fake.api.runs.get(1);
+    const job = { cluster: 'hpc', nodes: 2, ranksPerNode: 4, gpusPerNode: 4, nodeList: null, remoteDir: '/scratch/an/run-1', submittedAt: '2026-12-03T05:00:00.000Z' };
+    vi.mocked(fake.api.runs.get).mockResolvedValue({
+      ...detail,
+      clusterJobs: [
+        { ...job, jobId: '101', state: 'TIMEOUT', reason: null, nodeList: 'gpu[01-02]', outcome: 'failed', error: 'Slurm TIMEOUT: the job reached its time limit' },
+        { ...job, jobId: '102', state: 'PENDING', reason: 'Priority', outcome: null, error: null },
+      ],
+    });
+    render(RunDetail, { api: fake.api, runId: 1 });
+    const first = (await screen.findByRole('heading', { name: 'Cluster' })).parentElement!.querySelector('[data-job="101"]')!;
+    expect(first.textContent!.replace(/\s+/g, ' ')).toMatch(/hpc · Slurm job 101 · 2 nodes × 4 GPU ranks on gpu\[01-02\] · failed · Slurm TIMEOUT: the job reached its time limit · log \/scratch\/an\/run-1\/slurm-101\.out/);
+    const second = first.parentElement!.querySelector('[data-job="102"]')!;
+    expect(second.textContent!.replace(/\s+/g, ' ')).toMatch(/Slurm job 102 · 2 nodes × 4 GPU ranks · PENDING \(Priority\)/);
+  });
+});
