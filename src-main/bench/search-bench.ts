@@ -61,7 +61,7 @@ export interface SearchBenchOptions {
   errorSubnets?: number;
   /** Statistic of the timed runs in the latency table and its check (default 'min', as the library). */
   lutStatistic?: 'median' | 'min';
-  /** Clock of the latency timings (default 'wall', as the library; see `LatencyClock` in search/latency.ts). */
+  /** Clock of the latency timings (default 'wall', as the library; see `LatencyClock` in search/latency/timing.ts). */
   lutClock?: 'wall' | 'cpu';
   /** Skip the latency part (default false). */
   skipLatency?: boolean;

@@ -47,7 +47,7 @@ export interface ProvenanceInput {
     beforeCalibration?: number;
   };
   calibration?: { batches: number; images: number; batchSize?: number; seed?: number; split?: string };
-  /** `device`: the machine's fingerprint (search/latency.ts `DeviceFingerprint`), recorded as given. */
+  /** `device`: the machine's fingerprint (search/latency/device.ts `DeviceFingerprint`), recorded as given. */
   latency?: { ms: number; batch: number; method: 'measured' | 'lut'; device: Readonly<Record<string, string | number | boolean | null>> };
   /** Seed of the search/evaluation that chose this subnet. */
   seed?: number;
