@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
 import { Rng } from '../engine/core';
-import { datasetDir, getDataset, removeDataset, storeDataset } from './store';
+import { datasetDir, datasetsOfFormat, getDataset, removeDataset, storeDataset } from './store';
 import type { DatasetInfo, DecodedDataset, RawSplit } from './types';
 
 export const DEMO_CLASSES = ['disk', 'ring', 'square', 'diamond', 'triangle', 'plus', 'cross', 'h-stripes', 'v-stripes', 'checker'];
@@ -227,8 +227,7 @@ export function generateDemo(counts: { train: number; test: number } = DEMO_COUN
  * stored one; a stored demo whose files went missing, or that an older generator made, is regenerated.
  */
 export async function ensureDemoDataset(home: string, db: Db): Promise<DatasetInfo> {
-  const rows = db.prepare("SELECT id, source FROM datasets WHERE format = 'demo'").all() as { id: string; source: string }[];
-  for (const r of rows) {
+  for (const r of datasetsOfFormat(db, 'demo')) {
     const intact = existsSync(join(datasetDir(home, r.id), 'val.indices.u32'));
     if (intact && r.source === DEMO_SOURCE) return getDataset(db, r.id);
     try {

@@ -119,6 +119,11 @@ export function getDataset(db: Db, idOrName: string): DatasetInfo {
   throw new DatasetError(`unknown dataset '${idOrName}'${names.length ? ` (known: ${names.join(', ')})` : ' (none imported yet; try `alphanet datasets import <path>`)'}`);
 }
 
+/** The stored datasets of one format (e.g. the demo set), with the source their generator recorded. */
+export function datasetsOfFormat(db: Db, format: string): { id: string; source: string }[] {
+  return db.prepare('SELECT id, source FROM datasets WHERE format = ?').all(format) as { id: string; source: string }[];
+}
+
 export function findByHash(db: Db, contentHash: string): DatasetInfo | undefined {
   const r = db.prepare('SELECT * FROM datasets WHERE content_hash = ?').get(contentHash) as Row | undefined;
   return r ? rowToInfo(r) : undefined;

@@ -199,6 +199,11 @@ export function insertStepMetrics(db: Db, runId: number, rows: StepMetric[]): vo
   }
 }
 
+/** Deletes the run's step metrics after `step` (a resume from the checkpoint at `step` trains those steps again). */
+export function deleteStepMetricsAfter(db: Db, runId: number, step: number): void {
+  db.prepare('DELETE FROM step_metrics WHERE run_id = ? AND step > ?').run(runId, step);
+}
+
 /** The run's step metrics in step order; with `afterStep`, only the steps after it (a watcher's new rows). */
 export function listStepMetrics(db: Db, runId: number, afterStep = -1): StepMetric[] {
   const rows = db.prepare('SELECT * FROM step_metrics WHERE run_id = ? AND step > ? ORDER BY step').all(runId, afterStep) as Record<string, unknown>[];

@@ -44,6 +44,7 @@ import {
 import type { Db } from '../store/db';
 import {
   addRunEvent,
+  deleteStepMetricsAfter,
   deleteCheckpointRow,
   getRun,
   insertCheckpoint,
@@ -555,7 +556,7 @@ export class Trainer {
       this.regularizeRng = new Rng(ck.header.state.rng.regularize);
       this.lastCheckpointStep = this.state.step;
       // The steps after this checkpoint will be trained again; their rows would otherwise look like the new ones.
-      this.o.db.prepare('DELETE FROM step_metrics WHERE run_id = ? AND step > ?').run(this.o.runId, this.state.step);
+      deleteStepMetricsAfter(this.o.db, this.o.runId, this.state.step);
       return;
     }
     if (why === 'rollback') throw new TrainingError('no usable checkpoint to roll back to');
