@@ -4,7 +4,7 @@
  * checks against a real Slurm cluster and a real sshd are in clusters-slurm.test.ts (slow).
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src-main/cli/program';
@@ -99,13 +99,16 @@ describe('alphanet clusters', () => {
     expect((await cli(['--home', home, 'clusters', 'add', 'x', '--local', '--run-dir', 'rel'])).err).toBe('alphanet: runDir: an absolute path (or ~/…) on the cluster\n');
     const list = await cli(['--home', home, '--json', 'clusters', 'list']);
     expect(JSON.parse(list.out).map((c: { name: string }) => c.name)).toEqual(['here']);
-    const t = await cli(['--home', home, 'clusters', 'test', 'here'], { PATH: bashOnlyPath() });
+    const bin = bashOnlyPath();
+    const t = await cli(['--home', home, 'clusters', 'test', 'here'], { PATH: bin });
+    rmSync(bin, { recursive: true, force: true });
     expect(t.code).toBe(1);
     expect(t.out).toMatch(/^ok {4}shell on this machine: logged in as /m);
     expect(t.out).toMatch(/^FAIL {2}Slurm commands: not on PATH here: sbatch, squeue, scontrol, scancel \(install slurm-client, or use an ssh profile for a login node\)$/m);
     expect(t.err).toBe('alphanet: cluster here is not ready: Slurm commands failed\n');
     expect((await cli(['--home', home, 'clusters', 'remove', 'here'])).out).toBe('removed cluster here\n');
     expect((await cli(['--home', home, 'clusters', 'remove', 'here'])).err).toMatch(/no cluster named 'here'/);
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('an ssh host that does not resolve fails the login check with ssh\'s reason, and nothing after it runs', async () => {
