@@ -63,23 +63,33 @@ function labelArray(l: LabelledBatch['labels']): Int32Array {
   return Int32Array.from(l.dataSync());
 }
 
+/**
+ * Correct predictions and summed cross-entropy (no label smoothing) of subnet `g` on one batch with the given BN mode:
+ * the per-batch step of `measureMetrics`, also used by the trainer's validation.
+ */
+export function batchMetrics(net: Supernet, g: Genome, x: tf.Tensor4D, labels: Int32Array, bn: ForwardOptions['bn']): { correct: number; lossSum: number } {
+  const n = x.shape[0];
+  if (labels.length !== n) throw new Error(`a batch of ${n} images has ${labels.length} labels`);
+  const [pred, loss] = tf.tidy(() => {
+    const logits = net.forward(x, g, { bn });
+    const ce = labelSmoothedCrossEntropy(logits, tf.tensor1d(labels, 'int32'), net.numClasses, 0);
+    return [tf.argMax(logits, 1).dataSync(), ce.dataSync()[0]] as const;
+  });
+  let correct = 0;
+  for (let i = 0; i < n; i++) if (pred[i] === labels[i]) correct++;
+  return { correct, lossSum: loss * n };
+}
+
 /** Accuracy and mean cross-entropy of subnet `g` over labelled batches with the given BN mode. */
 export function measureMetrics(net: Supernet, g: Genome, batches: Iterable<LabelledBatch>, bn: ForwardOptions['bn']): Metrics & { images: number } {
   let correct = 0;
   let lossSum = 0;
   let images = 0;
   for (const b of batches) {
-    const labels = labelArray(b.labels);
-    const n = b.x.shape[0];
-    if (labels.length !== n) throw new Error(`a batch of ${n} images has ${labels.length} labels`);
-    const [pred, loss] = tf.tidy(() => {
-      const logits = net.forward(b.x, g, { bn });
-      const ce = labelSmoothedCrossEntropy(logits, tf.tensor1d(labels, 'int32'), net.numClasses, 0);
-      return [tf.argMax(logits, 1).dataSync(), ce.dataSync()[0]] as const;
-    });
-    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) correct++;
-    lossSum += loss * n;
-    images += n;
+    const m = batchMetrics(net, g, b.x, labelArray(b.labels), bn);
+    correct += m.correct;
+    lossSum += m.lossSum;
+    images += b.x.shape[0];
   }
   if (images === 0) throw new Error('evaluation needs at least one labelled batch');
   return { accuracy: correct / images, loss: lossSum / images, images };

@@ -28,6 +28,7 @@ import {
   sandwichMembers,
   subnetCost,
   type ForwardOptions,
+  batchMetrics,
   type Genome,
   type SandwichMember,
   type SearchSpace,
@@ -479,16 +480,17 @@ export class Trainer {
     return (top1('min') + top1('max')) / 2;
   }
 
-  /** Correct predictions and summed cross-entropy of subnet `g` on the first `take` images of a val batch. */
+  /** Correct predictions and summed cross-entropy of subnet `g` on the first `take` images of a val batch (the
+   * engine's `batchMetrics`, as subnet evaluation measures them). */
   private batchMetrics(b: Batch, take: number, g: Genome, bn: ForwardOptions['bn']): [number, number] {
-    return tf.tidy(() => {
-      const x = take < b.x.shape[0] ? tf.slice(b.x, 0, take) : b.x;
-      const y = tf.cast(take < b.y.shape[0] ? tf.slice(b.y, 0, take) : b.y, 'int32');
-      const logits = this.net.forward(x as tf.Tensor4D, g, { bn });
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
-      const ce = tf.sum(tf.neg(tf.sum(tf.mul(tf.oneHot(y as tf.Tensor1D, this.net.numClasses), tf.logSoftmax(logits)), 1)));
-      return [hits.dataSync()[0], ce.dataSync()[0]];
-    });
+    const x = take < b.x.shape[0] ? tf.slice(b.x, 0, take) : b.x;
+    try {
+      const labels = Int32Array.from((take < b.y.shape[0] ? b.y.dataSync().subarray(0, take) : b.y.dataSync()) as ArrayLike<number>);
+      const m = batchMetrics(this.net, g, x as tf.Tensor4D, labels, bn);
+      return [m.correct, m.lossSum];
+    } finally {
+      if (x !== b.x) x.dispose();
+    }
   }
 
   /** Writes a checkpoint of the current state, records it, and prunes all but the newest K and the best. */
