@@ -8,7 +8,6 @@ export { Rng, permutation } from '../engine/core';
 export {
   DEFAULT_VAL_FRACTION,
   DEFAULT_VAL_SEED,
-  channelStats,
   cleanStaleTemp,
   contentHash,
   datasetDir,
@@ -20,10 +19,10 @@ export {
   loadSplit,
   removeDataset,
   setValSplit,
-  stratifiedHoldout,
   type FileWriter,
   type StoreResult,
 } from './store';
+export { channelStats, stratifiedHoldout } from './splits';
 export { DEMO_CLASSES, DEMO_COUNTS, DEMO_SOURCE, ensureDemoDataset, generateDemo } from './demo';
 export {
   calibrationBatches,
