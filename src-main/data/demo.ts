@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
 import { Rng } from '../engine/core';
-import { datasetDir, datasetsOfFormat, getDataset, removeDataset, storeDataset } from './store';
+import { datasetDir } from './files';
+import { datasetsOfFormat, getDataset, removeDataset, storeDataset } from './store';
 import type { DatasetInfo, DecodedDataset, RawSplit } from './types';
 
 export const DEMO_CLASSES = ['disk', 'ring', 'square', 'diamond', 'triangle', 'plus', 'cross', 'h-stripes', 'v-stripes', 'checker'];

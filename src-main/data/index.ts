@@ -10,18 +10,16 @@ export {
   DEFAULT_VAL_SEED,
   cleanStaleTemp,
   contentHash,
-  datasetDir,
-  datasetsRoot,
   findDataset,
   fsWriter,
   getDataset,
   listDatasets,
-  loadSplit,
   removeDataset,
   setValSplit,
   type FileWriter,
   type StoreResult,
 } from './store';
+export { datasetDir, datasetsRoot, loadSplit } from './files';
 export { channelStats, stratifiedHoldout } from './splits';
 export { DEMO_CLASSES, DEMO_COUNTS, DEMO_SOURCE, ensureDemoDataset, generateDemo } from './demo';
 export {

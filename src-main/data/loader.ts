@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { IDENTITY, normLut, transformInto, type Geometry } from './augment';
 import { Rng, permutation } from '../engine/core';
-import { loadSplit } from './store';
+import { loadSplit } from './files';
 import { DatasetError, type DatasetInfo, type RawSplit, type SplitName } from './types';
 
 export interface LoaderOptions {

@@ -1,7 +1,7 @@
 /** What the UI and `alphanet datasets show` display about a dataset: sample thumbnails per class and a histogram. */
 import { PNG } from 'pngjs';
 import { Rng } from '../engine/core';
-import { readStoredImages, splitLabels } from './store';
+import { readStoredImages, splitLabels } from './files';
 import { SPLITS, type DatasetInfo, type SplitName } from './types';
 
 export interface SampleGrid {

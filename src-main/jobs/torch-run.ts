@@ -43,7 +43,7 @@ import {
   type RunEventKind,
   type StepMetric,
 } from '../store/runs';
-import { loadSplit } from '../data/store';
+import { loadSplit } from '../data/files';
 import type { DatasetInfo } from '../data/types';
 import { type TrainConfig, configSpace } from '../engine/core';
 import type { RunnerToParent } from './run-messages';
