@@ -71,7 +71,8 @@ describe('run lifecycle through the manager', () => {
 
   it('pause through the store (as from another process), resume, and cancel', async () => {
     const h = SHARED;
-    const m = new RunManager({ home: h, spawn: spawnWasmRunner });
+    // One core for jobs: the second run of the cancel part must still be queued when it is cancelled.
+    const m = new RunManager({ home: h, spawn: spawnWasmRunner, cores: 1 });
     const other = openHomeDatabase(h); // another process's connection
     // Long enough that the runner (which polls the store about once a second) sees the request before the end.
     const run = await m.enqueue(tinyDemoConfig({ stepsPerEpoch: 60, checkpoint: { everySteps: 100, keepLast: 2 } }));
@@ -128,7 +129,8 @@ describe('run lifecycle through the manager', () => {
   it('kill -9 of the runner at random moments: failed (never stuck running), store intact, resume loses at most the steps since the last checkpoint', async () => {
     const h = SHARED;
     const rec = recordingSpawn();
-    const m = new RunManager({ home: h, spawn: rec.spawn });
+    // One core, one runner process and no worker threads: the kills below aim at that process's steps.
+    const m = new RunManager({ home: h, spawn: rec.spawn, cores: 1 });
     const every = 5;
     const total = 60;
     const run = await m.enqueue(tinyDemoConfig({ stepsPerEpoch: total, checkpoint: { everySteps: every, keepLast: 2 } }));
