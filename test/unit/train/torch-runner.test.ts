@@ -83,7 +83,7 @@ describe.skipIf(!report.python)(`torch engine runs through the runner (${report.
     const m = new RunManager({ home, spawn: spawnWith() });
     // Enough steps that the engine (which reads its control file between steps) sees the pause before the end, even
     // when its steps are fast and the parent reads progress late.
-    const steps = 40;
+    const steps = 120;
     const run = await m.enqueue(torchConfig({ stepsPerEpoch: steps, ranks: 1 }));
     let paused = false;
     m.on('message', (id, msg) => {
