@@ -126,10 +126,11 @@ async function main() {
     .option('--cpu-batch <n>', 'engine: batch size on the pure-JS cpu backend', (v) => Number(v), 64)
     .option('--reps <n>', 'engine: timed repetitions after one warm-up (median reported; 1 on cpu)', (v) => Number(v), 3)
     .option('--workers <list>', 'parallel: comma-separated worker counts (default 1, 2 and powers of two up to the cores)')
+    .option('--steps <n>', 'parallel: timed steps per measurement after one warm-up (median reported)', (v) => Number(v), 6)
     .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
     .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
-  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; leakSteps: number; json?: string }>();
+  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; json?: string }>();
   const parts = new Set(o.parts.split(','));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.versions.node}`;
   const out: Record<string, unknown> = { machine, date: new Date().toISOString() };
@@ -171,7 +172,7 @@ async function main() {
     out.train = r;
   }
   if (parts.has('parallel')) {
-    const r = await runParallelBench({ space: o.space, batch: o.batch, workers: o.workers?.split(',').map(Number), leakSteps: o.leakSteps, verbose: true });
+    const r = await runParallelBench({ space: o.space, batch: o.batch, workers: o.workers?.split(',').map(Number), steps: o.steps, leakSteps: o.leakSteps, verbose: true });
     console.log(`\n## parallel — ${o.space}, batch ${o.batch}\n${formatParallelBench(r)}`);
     out.parallel = r;
   }
