@@ -13,8 +13,8 @@ import { runDir } from '../train/paths';
 import { Trainer } from '../train/trainer';
 import { DataParallel, trainWorkerPath } from '../train/data-parallel';
 import { resolveWorkers } from '../train/workers';
-import type { DatasetInfo } from '../data/types';
 import type { ChildTransport } from './transport';
+import type { TorchRunOptions, TorchRunOutcome } from './torch-run';
 
 /** How often the runner looks at the run's `control` column (a pause or cancel from another process), ms. */
 const CONTROL_POLL_MS = 1000;
@@ -24,19 +24,7 @@ const CONTROL_POLL_MS = 1000;
  * engine in a cluster job, src-main/jobs/slurm/slurm-run.ts), handed in by the runner's entry point (runner-main.ts)
  * because it starts processes or jobs, a layer above train/.
  */
-export type TorchRunner = (o: {
-  db: Db;
-  home: string;
-  runId: number;
-  runDir: string;
-  config: TrainConfig;
-  dataset: DatasetInfo;
-  resume: boolean;
-  /** The cores the job queue gave this run (threads per rank = cores / ranks). */
-  cores?: number;
-  control: () => 'pause' | 'cancel' | null;
-  send: (m: RunnerToParent) => void;
-}) => Promise<{ status: 'finished' | 'paused' | 'cancelled'; step: number }>;
+export type TorchRunner = (o: TorchRunOptions) => Promise<TorchRunOutcome>;
 
 export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c), torch?: TorchRunner): void {
   let request: 'pause' | 'cancel' | null = null;
@@ -69,6 +57,23 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
   send({ type: 'ready', pid: process.pid });
 }
 
+/**
+ * The run's pause/cancel request: the IPC one, or the row's `control` column (read at most every CONTROL_POLL_MS, so
+ * another process can pause the run without a message); a cancel from either wins over a pause.
+ */
+function controlReader(db: Db, runId: number, ipcRequest: () => 'pause' | 'cancel' | null): () => 'pause' | 'cancel' | null {
+  let lastPoll = 0;
+  let dbRequest: 'pause' | 'cancel' | null = null;
+  return () => {
+    const t = Date.now();
+    if (t - lastPoll >= CONTROL_POLL_MS) {
+      lastPoll = t;
+      dbRequest = readRunControl(db, runId);
+    }
+    return ipcRequest() === 'cancel' || dbRequest === 'cancel' ? 'cancel' : (ipcRequest() ?? dbRequest);
+  };
+}
+
 async function runOne(home: string, runId: number, resume: boolean, cores: number | undefined, ipcRequest: () => 'pause' | 'cancel' | null, send: (m: RunnerToParent) => void, torch?: TorchRunner): Promise<void> {
   let db: Db | undefined;
   let step = 0;
@@ -77,11 +82,9 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
     const run = getRun(db, runId);
     if (run.status !== 'running') throw new Error(`run ${runId} is ${run.status}, not running: the parent must claim it first`);
     const config = parseTrainConfig(run.config, `config of run ${runId}`);
+    const control = controlReader(db, runId, ipcRequest);
     if (config.engine !== 'local') {
       if (!torch) throw new Error(`this runner was started without the ${config.engine} engine`);
-      const store = db;
-      let lastPoll = 0;
-      let dbRequest: 'pause' | 'cancel' | null = null;
       const dataset = await resolveDataset(home, db, run.datasetId ?? config.dataset);
       const outcome = await torch({
         db,
@@ -92,14 +95,7 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
         dataset,
         resume,
         cores,
-        control: () => {
-          const t = Date.now();
-          if (t - lastPoll >= CONTROL_POLL_MS) {
-            lastPoll = t;
-            dbRequest = readRunControl(store, runId);
-          }
-          return ipcRequest() === 'cancel' || dbRequest === 'cancel' ? 'cancel' : (ipcRequest() ?? dbRequest);
-        },
+        control,
         send: (m) => {
           if (m.type === 'progress') step = m.step;
           send(m);
@@ -118,9 +114,6 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
     const workers = resolveWorkers(config, { cores, backend: backend.chosen });
     // What the run really holds (fewer than the queue gave when the batch does not split further): the queue counts it.
     setJobRuntime(db, 'runs', runId, { cores: workers });
-    let lastPoll = 0;
-    let dbRequest: 'pause' | 'cancel' | null = null;
-    const store = db;
     const trainer = new Trainer({
       db,
       runId,
@@ -129,14 +122,7 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
       data,
       ops: createOps(backend.opsMode),
       resume,
-      control: () => {
-        const t = Date.now();
-        if (t - lastPoll >= CONTROL_POLL_MS) {
-          lastPoll = t;
-          dbRequest = readRunControl(store, runId);
-        }
-        return ipcRequest() === 'cancel' || dbRequest === 'cancel' ? 'cancel' : (ipcRequest() ?? dbRequest);
-      },
+      control,
       onProgress: (p) => {
         step = p.step;
         send(p);
