@@ -5,7 +5,7 @@
  */
 import { createOps, initBackend, parseTrainConfig, configSpace, type TrainConfig } from '../engine';
 import { openHomeDatabase, type Db } from '../store/db';
-import { endJob, failJob, setJobRuntime } from '../store/jobs';
+import { detachJob, endJob, failJob, setJobRuntime } from '../store/jobs';
 import { addRunEvent, getRun, readRunControl } from '../store/runs';
 import { datasetSource, resolveDataset } from '../train/dataset-source';
 import { ParentToRunnerSchema, type RunnerToParent } from './run-messages';
@@ -26,8 +26,11 @@ const CONTROL_POLL_MS = 1000;
  */
 export type TorchRunner = (o: TorchRunOptions) => Promise<TorchRunOutcome>;
 
+/** What the parent asked a runner for, by message or through the row's control column. */
+type RunnerRequest = 'pause' | 'cancel' | 'detach' | null;
+
 export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c), torch?: TorchRunner): void {
-  let request: 'pause' | 'cancel' | null = null;
+  let request: RunnerRequest = null;
   let started = false;
   const send = (m: RunnerToParent) => t.send(m);
   // Ctrl-C reaches the whole process group: treat it (and a polite kill) as a pause with a checkpoint.
@@ -40,7 +43,8 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
       return;
     }
     const msg = r.data;
-    if (msg.type === 'pause' || msg.type === 'cancel') {
+    if (msg.type === 'pause' || msg.type === 'cancel' || msg.type === 'detach') {
+      // A cancel stands; a detach (the parent closing) overrides a pause its Ctrl-C may have signalled first.
       if (request !== 'cancel') request = msg.type;
       return;
     }
@@ -57,11 +61,8 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
   send({ type: 'ready', pid: process.pid });
 }
 
-/**
- * The run's pause/cancel request: the IPC one, or the row's `control` column (read at most every CONTROL_POLL_MS, so
- * another process can pause the run without a message); a cancel from either wins over a pause.
- */
-function controlReader(db: Db, runId: number, ipcRequest: () => 'pause' | 'cancel' | null): () => 'pause' | 'cancel' | null {
+/** The runner's request: the parent's message, else the row's control column (read at most once a second); cancel wins. */
+function requestOf(db: Db, runId: number, ipcRequest: () => RunnerRequest): () => RunnerRequest {
   let lastPoll = 0;
   let dbRequest: 'pause' | 'cancel' | null = null;
   return () => {
@@ -74,7 +75,7 @@ function controlReader(db: Db, runId: number, ipcRequest: () => 'pause' | 'cance
   };
 }
 
-async function runOne(home: string, runId: number, resume: boolean, cores: number | undefined, ipcRequest: () => 'pause' | 'cancel' | null, send: (m: RunnerToParent) => void, torch?: TorchRunner): Promise<void> {
+async function runOne(home: string, runId: number, resume: boolean, cores: number | undefined, ipcRequest: () => RunnerRequest, send: (m: RunnerToParent) => void, torch?: TorchRunner): Promise<void> {
   let db: Db | undefined;
   let step = 0;
   try {
@@ -82,7 +83,7 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
     const run = getRun(db, runId);
     if (run.status !== 'running') throw new Error(`run ${runId} is ${run.status}, not running: the parent must claim it first`);
     const config = parseTrainConfig(run.config, `config of run ${runId}`);
-    const control = controlReader(db, runId, ipcRequest);
+    const request = requestOf(db, runId, ipcRequest);
     if (config.engine !== 'local') {
       if (!torch) throw new Error(`this runner was started without the ${config.engine} engine`);
       const dataset = await resolveDataset(home, db, run.datasetId ?? config.dataset);
@@ -95,13 +96,21 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
         dataset,
         resume,
         cores,
-        control,
+        control: request,
         send: (m) => {
           if (m.type === 'progress') step = m.step;
           send(m);
         },
       });
       step = outcome.step;
+      if (outcome.status === 'detached') {
+        // The job runs on without us: the row stays `running`, without a pid, until a workbench adopts it again.
+        detachJob(db, 'runs', runId);
+        const message = `the workbench closed: the ${config.engine} job runs on at step ${step} and is followed again when the workbench starts`;
+        addRunEvent(db, runId, { kind: 'start', step, message });
+        send({ type: 'event', runId, kind: 'start', message, step });
+        return;
+      }
       endJob(db, 'runs', runId, outcome.status);
       addRunEvent(db, runId, { kind: outcome.status === 'finished' ? 'finish' : outcome.status === 'paused' ? 'pause' : 'cancel', step, message: `${outcome.status} on the ${config.engine} engine: ${step} steps` });
       send({ type: 'done', runId, status: outcome.status, step });
@@ -122,7 +131,11 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
       data,
       ops: createOps(backend.opsMode),
       resume,
-      control,
+      // A local run dies with the workbench: leaving means a pause with a checkpoint.
+      control: () => {
+        const r = request();
+        return r === 'detach' ? 'pause' : r;
+      },
       onProgress: (p) => {
         step = p.step;
         send(p);
