@@ -3,7 +3,7 @@
  * run to `running`), pick the backend, load the dataset, train, and write the final status itself. The child writes
  * all metrics to SQLite; the parent only relays messages and catches a child that died without a final status.
  */
-import { createOps, initBackend, parseTrainConfig, configSpace, type TrainConfig } from '../engine';
+import { createOps, initBackend, parseTrainConfig, configSpace } from '../engine';
 import { openHomeDatabase, type Db } from '../store/db';
 import { detachJob, endJob, failJob, setJobRuntime } from '../store/jobs';
 import { addRunEvent, getRun, readRunControl } from '../store/runs';
