@@ -4,7 +4,7 @@
  * request's own dotted paths (`budget.mflopsMax`, `config.populationSize`), so an error the API names lands at the
  * same field as one found here. Pure: tested without a DOM.
  */
-import type { SearchBudget, SearchSettings, SearchStartRequest } from '../../src-main/ipc/api-types';
+import type { PredictorInfo, SearchBudget, SearchSettings, SearchStartRequest } from '../../src-main/ipc/api-types';
 import type { FieldDef } from './run-form';
 
 /**
@@ -12,7 +12,7 @@ import type { FieldDef } from './run-form';
  * repeated because the renderer must not bundle main-process code. The request sends them explicitly, so a drift
  * would only change what the form starts from, never what a search that shows them runs with.
  */
-export const SEARCH_SETTINGS_START: Required<SearchSettings> = {
+export const SEARCH_SETTINGS_START: Required<Omit<SearchSettings, 'screen'>> = {
   populationSize: 16,
   mutateSize: 8,
   crossoverSize: 8,
@@ -32,6 +32,19 @@ export const SETTINGS_FIELDS: FieldDef[] = [
   { path: 'config.crossoverProb', label: 'Crossover probability', kind: 'number', unit: 'per gene', help: 'Chance that a gene comes from the second parent.' },
   { path: 'config.seed', label: 'Seed', kind: 'int', help: 'Same seed, run and budget: the same candidates.' },
 ];
+
+/**
+ * Predictor-guided evolution: the screen factor, shown once "Predictor-guided" is ticked. Starts at the CLI's default
+ * (`alphanet search --predictor`); the engine accepts 2–64 (jobs/search-messages.ts).
+ */
+export const SCREEN_START = 8;
+export const SCREEN_FIELD: FieldDef = {
+  path: 'config.screen',
+  label: 'Screen factor',
+  kind: 'int',
+  unit: 'candidates per evaluation',
+  help: 'Scored by the predictor for each subnet evaluated for real.',
+};
 
 /** Random search only. */
 export const EVALUATIONS_FIELD: FieldDef = {
@@ -59,6 +72,8 @@ export interface SearchForm {
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
   evaluations: unknown;
+  /** Predictor-guided evolution: `config.screen` goes into the request only when this is on. */
+  guided: boolean;
 }
 
 /** The run's subnets span this: the slider ranges. */
@@ -82,8 +97,9 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
       mparamsMax: null,
       latencyMaxMs: null,
     },
-    config: { ...SEARCH_SETTINGS_START },
+    config: { ...SEARCH_SETTINGS_START, screen: SCREEN_START },
     evaluations: undefined,
+    guided: false,
   };
 }
 
@@ -121,6 +137,7 @@ export function searchFormErrors(form: SearchForm): Record<string, string> {
   for (const k of ['mutateProb', 'crossoverProb'] as const) {
     if (!isNum(c[k]) || c[k] < 0 || c[k] > 1) errors[`config.${k}`] = 'Must be a number from 0 to 1.';
   }
+  if (usesScreen(form) && (!isInt(c.screen) || c.screen < 2 || c.screen > 64)) errors['config.screen'] = 'Must be a whole number from 2 to 64.';
   if (form.kind === 'random' && form.evaluations !== undefined && (!isInt(form.evaluations) || form.evaluations < 1)) {
     errors['evaluations'] = 'Must be a whole number ≥ 1, or empty.';
   }
@@ -142,15 +159,34 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
     const v = form.budget[k];
     if (v !== null) budget[k] = v;
   }
+  const { screen, ...settings } = form.config;
   const req: SearchStartRequest = {
     runId,
     kind: form.kind,
     objective: form.objective,
     budget,
-    config: { ...form.config } as SearchSettings,
+    config: { ...settings, ...(usesScreen(form) ? { screen } : {}) } as SearchSettings,
   };
   const name = form.name.trim();
   if (name) req.name = name;
   if (form.kind === 'random' && form.evaluations !== undefined) req.evaluations = form.evaluations as number;
   return req;
+}
+
+/** Guided screening is evolution's: a random search ignores the box (its control is disabled then). */
+function usesScreen(form: SearchForm): boolean {
+  return form.guided && form.kind === 'evolution';
+}
+
+/**
+ * Why a predictor-guided search cannot start from this form, or null when it can: it needs the evolutionary kind and
+ * the run's predictor of its newest checkpoint (the one a search pins), which the API checks again before queueing.
+ * `predictor`: the run's predictor, null when it has none, undefined while not known yet.
+ */
+export function guidedUnavailable(kind: SearchForm['kind'], predictor: PredictorInfo | null | undefined): string | null {
+  if (kind !== 'evolution') return 'Predictor screening is for the evolutionary search.';
+  if (predictor === undefined) return 'Looking for the run’s accuracy predictor…';
+  if (predictor === null) return 'This run has no accuracy predictor yet.';
+  if (predictor.stale) return `The run’s accuracy predictor is stale: it learned from step ${predictor.checkpointStep}, and the run has a newer checkpoint.`;
+  return null;
 }
