@@ -113,6 +113,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .addOption(new Option('--checkpoint <which>', 'checkpoint to search (default latest)').choices(['latest', 'best']))
     .option('--predictor', 'predictor-guided: score --screen × the candidates per generation with the run\'s accuracy predictor (`alphanet predictor <run> --build`) and evaluate the most promising; refitted after every generation')
     .option('--screen <n>', 'with --predictor: candidates scored per real evaluation (default 8)', positiveInt('--screen'))
+    .addOption(new Option('--engine <engine>', 'what computes the candidates\' accuracy: local (TF.js, default) or torch (the PyTorch engine; same numbers, same cache)').choices(['local', 'torch']))
     .option('--name <name>', 'search name')
     .action(
       async (
@@ -136,6 +137,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches?: number;
           checkpoint?: 'latest' | 'best';
           name?: string;
+          engine?: 'local' | 'torch';
           predictor?: boolean;
           screen?: number;
         },
@@ -157,6 +159,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches: o.calibrationBatches,
           checkpoint: o.checkpoint,
           backend: ctx.backendRequest(h) ?? 'auto',
+          engine: o.engine,
         };
         const m = new SearchManager({ home: h, cores: jobCores(h, io.env) });
         try {

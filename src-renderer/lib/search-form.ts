@@ -43,6 +43,18 @@ export const EVALUATIONS_FIELD: FieldDef = {
   emptyMeans: 'as many as the evolution settings above would make',
 };
 
+/** Which engine computes the candidates' accuracy: the same numbers and the same evaluation cache either way. */
+export const ENGINE_FIELD: FieldDef = {
+  path: 'engine',
+  label: 'Evaluation engine',
+  kind: 'select',
+  help: 'torch: the PyTorch engine computes each candidate’s BN-recalibrated accuracy (a GPU if torch sees one; docs/TORCH.md). Same numbers, same cache.',
+  options: [
+    { value: 'local', label: 'local (TF.js on this machine)' },
+    { value: 'torch', label: 'torch (PyTorch)' },
+  ],
+};
+
 /** The budget as the form holds it: null = no bound. MFLOPs in millions of MACs, params in millions, latency in ms. */
 export interface BudgetForm {
   mflopsMin: number | null;
@@ -55,6 +67,7 @@ export interface SearchForm {
   name: string;
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
+  engine: 'local' | 'torch';
   budget: BudgetForm;
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
@@ -76,6 +89,7 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     name: '',
     kind: 'evolution',
     objective: 'mflops',
+    engine: 'local',
     budget: {
       mflopsMin: range ? floorTo(range.minMFlops) : null,
       mflopsMax: range ? ceilTo(range.maxMFlops) : null,
@@ -146,6 +160,7 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
     runId,
     kind: form.kind,
     objective: form.objective,
+    engine: form.engine,
     budget,
     config: { ...form.config } as SearchSettings,
   };
