@@ -34,6 +34,7 @@ import {
   Supernet,
   evaluateSubnet,
   resetStats,
+  type SubnetEvaluation,
   type LabelledBatch,
   CheckpointError,
   readCheckpointFile,
@@ -66,6 +67,7 @@ import {
   type LatencyTable,
 } from './latency';
 import type { ReferencePoint } from './pareto';
+import type { ComputedEvaluation, SubnetCompute } from './subnet-compute';
 import { RunSubnetError, evaluationSettings, runInfo, type EvaluationSettings } from './run-info';
 
 export { RunSubnetError, evaluationSettings, runInfo, type EvaluationSettings, type RunInfo } from './run-info';
@@ -299,23 +301,63 @@ export interface EvaluatedSubnet {
 
 export interface RunEvaluator {
   readonly settings: EvaluationSettings;
+  /** How many subnets one `evaluateMany` computes at once (its compute's concurrency). */
+  readonly concurrency: number;
   /** Evaluates (or recalls) one subnet; with a latency source, the row's latency is filled in if it lacks one. */
   evaluate(genome: Genome): Promise<EvaluatedSubnet>;
-  /** The calibration and evaluation data, loaded on first use. */
+  /**
+   * Evaluates (or recalls) several subnets, the cache misses computed together (concurrently, with a pool), and
+   * returns and stores them in the order given: the rows are the ones `evaluate` one after another would store.
+   */
+  evaluateMany(genomes: readonly Genome[]): Promise<EvaluatedSubnet[]>;
+  /** The calibration and evaluation data in this process, loaded on first use. */
   data(): Promise<EvaluationData>;
-  dispose(): void;
+  /** Releases the data and the compute (worker threads, if any). */
+  dispose(): Promise<void>;
+}
+
+/**
+ * The in-process TF.js compute: `evaluateSubnet` on the run's supernet, one genome after another, on the data
+ * `data` loads (shared with the evaluator, which loads it once). Disposing it leaves the data to its owner.
+ */
+export function localSubnetCompute(r: Pick<LoadedRun, 'net'>, data: () => Promise<EvaluationData>): SubnetCompute {
+  return {
+    backend: tf.getBackend(),
+    concurrency: 1,
+    async evaluateMany(genomes) {
+      const d = await data();
+      return genomes.map((g) => computedOf(evaluateSubnet(r.net, g, { calibration: d.calibration, evaluation: d.evaluation })));
+    },
+    dispose: () => Promise.resolve(),
+  };
+}
+
+/** The part of an engine evaluation a compute hands back (the statistics and costs stay behind). */
+export function computedOf(res: SubnetEvaluation): ComputedEvaluation {
+  const b = res.beforeCalibration;
+  return {
+    genome: res.genome,
+    accuracy: res.accuracy,
+    loss: res.loss,
+    before: b ? { accuracy: b.accuracy, loss: b.loss, method: b.method } : null,
+    images: res.images,
+    calibrationImages: res.calibration.images,
+    ms: res.ms,
+  };
 }
 
 /**
  * An evaluator over a loaded run: cache lookup by (run, genome ID, split, calibration settings, checkpoint sha256);
- * on a miss, BN recalibration + accuracy/loss before and after (`evaluateSubnet`), MFLOPs and params, latency from
- * `latency` if given, then one transaction that stores the row and offers it to the run's fronts (MFLOPs, and with a
- * LUT, latency). Data are loaded on the first miss only.
+ * on a miss, BN recalibration + accuracy/loss before and after from `compute` (default: `localSubnetCompute`, which
+ * the evaluator then owns and disposes; a given one is disposed with the evaluator too), MFLOPs and params, latency
+ * from `latency` if given, then one transaction that stores the row and offers it to the run's fronts (MFLOPs, and
+ * with a LUT, latency). Data are loaded on the first local miss only.
  */
-export function createRunEvaluator(r: LoadedRun, settings: EvaluationSettings, opts: { latency?: LatencySource } = {}): RunEvaluator {
+export function createRunEvaluator(r: LoadedRun, settings: EvaluationSettings, opts: { latency?: LatencySource; compute?: SubnetCompute } = {}): RunEvaluator {
   let data: Promise<EvaluationData> | undefined;
   let loaded: EvaluationData | undefined;
   const loadData = () => (data ??= loadEvaluationData(r, settings).then((d) => (loaded = d)));
+  const compute = opts.compute ?? localSubnetCompute(r, loadData);
   const refs = new Map<SearchObjective, ReferencePoint>();
   const ref = (o: SearchObjective) => {
     let x = refs.get(o);
@@ -332,67 +374,87 @@ export function createRunEvaluator(r: LoadedRun, settings: EvaluationSettings, o
     checkpointSha256: r.checkpoint.sha256,
   });
   const frontScope = (objective: SearchObjective, deviceId: string | null) => ({ runId: r.run.id, objective, split: settings.split, checkpointSha256: r.checkpoint.sha256, deviceId });
-  const withLatency = (g: Genome, stats: () => Parameters<typeof extractStatic>[2]): EvaluationLatency | null => {
+  // Latency depends on the weights' shapes only, so reset statistics measure as well as calibrated ones.
+  const withLatency = (g: Genome): EvaluationLatency | null => {
     if (!opts.latency) return null;
     let s: StaticSubnet | undefined;
     try {
-      return latencyOf(opts.latency, r.space, g, () => (s = extractStatic(r.net, g, stats())));
+      return latencyOf(opts.latency, r.space, g, () => (s = extractStatic(r.net, g, resetStats(r.net, g))));
     } finally {
       s?.dispose();
     }
   };
 
+  const recall = (genome: Genome, hit: EvaluationRow): EvaluatedSubnet => {
+    const want = opts.latency;
+    if (!want || (hit.latency && hit.latency.deviceId === want.deviceId && hit.latency.method === (want.kind === 'lut' ? 'lut' : 'measured'))) return { row: hit, cached: true };
+    const lat = withLatency(genome)!;
+    const row = r.db.transaction(() => {
+      const updated = setEvaluationLatency(r.db, hit.id, lat);
+      if (lat.method === 'lut') offerToRunFront(r.db, frontScope('latency', lat.deviceId), { evaluationId: hit.id, genomeId: hit.genomeId, accuracy: hit.accuracy, cost: lat.ms }, ref('latency'));
+      return updated;
+    })();
+    return { row, cached: true };
+  };
+
+  const store = (res: ComputedEvaluation): EvaluatedSubnet => {
+    const gid = genomeId(r.space.id, res.genome);
+    const cost = subnetCost(r.space, res.genome, r.numClasses);
+    const latency = withLatency(res.genome);
+    return r.db.transaction(() => {
+      const { row, inserted } = insertEvaluation(r.db, {
+        ...key(gid),
+        genome: res.genome,
+        checkpointStep: r.checkpoint.step,
+        accuracy: res.accuracy,
+        loss: res.loss,
+        before: res.before,
+        images: res.images,
+        calibrationImages: res.calibrationImages,
+        mflops: cost.mflops,
+        mparams: cost.mparams,
+        latency,
+        backend: compute.backend,
+        evalMs: res.ms,
+      });
+      if (inserted) {
+        offerToRunFront(r.db, frontScope('mflops', null), { evaluationId: row.id, genomeId: row.genomeId, accuracy: row.accuracy, cost: row.mflops }, ref('mflops'));
+        if (latency?.method === 'lut') offerToRunFront(r.db, frontScope('latency', latency.deviceId), { evaluationId: row.id, genomeId: row.genomeId, accuracy: row.accuracy, cost: latency.ms }, ref('latency'));
+      }
+      return { row, cached: !inserted };
+    })();
+  };
+
+  const evaluateMany = async (genomes: readonly Genome[]): Promise<EvaluatedSubnet[]> => {
+    const gids = genomes.map((g) => genomeId(r.space.id, g));
+    const hits = gids.map((gid) => findEvaluation(r.db, key(gid)));
+    // Each missing genome computed once, even when asked for twice in one call.
+    const missing = new Map<string, Genome>();
+    genomes.forEach((g, i) => {
+      if (!hits[i] && !missing.has(gids[i])) missing.set(gids[i], g);
+    });
+    const computed = missing.size ? await compute.evaluateMany([...missing.values()]) : [];
+    if (computed.length !== missing.size) throw new Error(`the ${compute.backend} compute returned ${computed.length} evaluations for ${missing.size} subnets`);
+    const byId = new Map([...missing.keys()].map((gid, i) => [gid, computed[i]]));
+    return genomes.map((g, i) => {
+      const hit = hits[i] ?? findEvaluation(r.db, key(gids[i]));
+      return hit ? recall(g, hit) : store(byId.get(gids[i])!);
+    });
+  };
+
   return {
     settings,
+    concurrency: compute.concurrency,
     data: loadData,
-    async evaluate(genome) {
-      const gid = genomeId(r.space.id, genome);
-      const hit = findEvaluation(r.db, key(gid));
-      if (hit) {
-        const want = opts.latency;
-        if (want && (!hit.latency || hit.latency.deviceId !== want.deviceId || hit.latency.method !== (want.kind === 'lut' ? 'lut' : 'measured'))) {
-          // Latency depends on the weights' shapes only, so reset statistics measure as well as calibrated ones.
-          const lat = withLatency(genome, () => resetStats(r.net, genome))!;
-          const row = r.db.transaction(() => {
-            const updated = setEvaluationLatency(r.db, hit.id, lat);
-            if (lat.method === 'lut') offerToRunFront(r.db, frontScope('latency', lat.deviceId), { evaluationId: hit.id, genomeId: gid, accuracy: hit.accuracy, cost: lat.ms }, ref('latency'));
-            return updated;
-          })();
-          return { row, cached: true };
-        }
-        return { row: hit, cached: true };
-      }
-      const d = await loadData();
-      const res = evaluateSubnet(r.net, genome, { calibration: d.calibration, evaluation: d.evaluation });
-      const latency = withLatency(res.genome, () => res.stats);
-      return r.db.transaction(() => {
-        const { row, inserted } = insertEvaluation(r.db, {
-          ...key(res.genomeId),
-          genome: res.genome,
-          checkpointStep: r.checkpoint.step,
-          accuracy: res.accuracy,
-          loss: res.loss,
-          before: res.beforeCalibration ? { accuracy: res.beforeCalibration.accuracy, loss: res.beforeCalibration.loss, method: res.beforeCalibration.method } : null,
-          images: res.images,
-          calibrationImages: res.calibration.images,
-          mflops: res.mflops,
-          mparams: res.mparams,
-          latency,
-          backend: tf.getBackend(),
-          evalMs: res.ms,
-        });
-        if (inserted) {
-          offerToRunFront(r.db, frontScope('mflops', null), { evaluationId: row.id, genomeId: row.genomeId, accuracy: row.accuracy, cost: row.mflops }, ref('mflops'));
-          if (latency?.method === 'lut') offerToRunFront(r.db, frontScope('latency', latency.deviceId), { evaluationId: row.id, genomeId: row.genomeId, accuracy: row.accuracy, cost: latency.ms }, ref('latency'));
-        }
-        return { row, cached: !inserted };
-      })();
-    },
-    dispose() {
-      if (loaded) loaded.dispose();
-      else void data?.then((d) => d.dispose(), () => undefined);
-      loaded = undefined;
+    evaluateMany,
+    evaluate: async (genome) => (await evaluateMany([genome]))[0],
+    async dispose() {
+      const pending = data;
       data = undefined;
+      if (loaded) loaded.dispose();
+      else void pending?.then((d) => d.dispose(), () => undefined);
+      loaded = undefined;
+      await compute.dispose();
     },
   };
 }

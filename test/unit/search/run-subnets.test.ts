@@ -31,6 +31,7 @@ import {
   createRunEvaluator,
   evaluationSettings,
   exportRunSubnet,
+  localSubnetCompute,
   loadRun,
   measureSource,
   referencePoint,
@@ -38,6 +39,7 @@ import {
   type LoadedRun,
 } from '../../../src-main/search/run-subnets';
 import { version } from '../../../package.json';
+import type { SubnetCompute } from '../../../src-main/search/subnet-compute';
 import { trainTinyRun } from './run-fixture';
 
 const here = (p: string) => new URL(p, import.meta.url).pathname;
@@ -149,6 +151,53 @@ describe('evaluation through the cache', () => {
     expect(f.points.map((p) => p.id)).toEqual(expected.points().map((p) => p.id));
     expect(f.offered).toBe(rows.length);
     expect(f.hypervolume).toBeCloseTo(hypervolume(rows.map((e) => ({ accuracy: e.accuracy, cost: e.mflops })), ref), 12);
+  });
+});
+
+describe('the compute seam', () => {
+  it('asks the compute only for cache misses, once per genome, and stores its answers in the order asked', async () => {
+    const settings = evaluationSettings(run, { calibrationSeed: 5 });
+    const asked: string[][] = [];
+    const base = createRunEvaluator(run, settings);
+    // A compute in another engine's place: the local one, recording what it is asked and naming itself.
+    const local = localSubnetCompute(run, base.data);
+    const compute: SubnetCompute = {
+      backend: 'recorder',
+      concurrency: 3,
+      evaluateMany: (gs) => {
+        asked.push(gs.map((g) => genomeId('tiny-test', g)));
+        return local.evaluateMany(gs);
+      },
+      dispose: () => local.dispose(),
+    };
+    const ev = createRunEvaluator(run, settings, { compute });
+    expect(ev.concurrency).toBe(3);
+    const [a, b, c] = [1, 2, 3].map((k) => randomGenome(run.space, new Rng(100 + k)));
+    const first = await ev.evaluate(a);
+    const many = await ev.evaluateMany([b, a, c, b]);
+    const id = (g: typeof a) => genomeId('tiny-test', g);
+    expect(asked).toEqual([[id(a)], [id(b), id(c)]]);
+    expect(many.map((m) => [m.row.genomeId, m.cached])).toEqual([[id(b), false], [id(a), true], [id(c), false], [id(b), true]]);
+    expect(many[1].row).toEqual(first.row);
+    expect(many[3].row).toEqual(many[0].row);
+    expect(many[0].row.id).toBeLessThan(many[2].row.id);
+    expect(many[0].row.backend).toBe('recorder');
+
+    // The numbers are the in-process evaluation's, bit for bit.
+    const d = await base.data();
+    for (const [g, m] of [[b, many[0]], [c, many[2]]] as const) {
+      const direct = evaluateSubnet(run.net, g, { calibration: d.calibration, evaluation: d.evaluation });
+      expect([m.row.accuracy, m.row.loss, m.row.before?.accuracy, m.row.before?.loss]).toEqual([direct.accuracy, direct.loss, direct.beforeCalibration!.accuracy, direct.beforeCalibration!.loss]);
+      expect([m.row.mflops, m.row.mparams, m.row.images, m.row.calibrationImages]).toEqual([direct.mflops, direct.mparams, direct.images, direct.calibration.images]);
+    }
+    await ev.dispose();
+    await base.dispose();
+
+    // A compute that answers for the wrong number of subnets is refused, and nothing is stored.
+    const before = listEvaluations(db, runId).length;
+    const short = createRunEvaluator(run, settings, { compute: { ...compute, evaluateMany: () => Promise.resolve([]) } });
+    await expect(short.evaluate(randomGenome(run.space, new Rng(200)))).rejects.toThrow(/returned 0 evaluations for 1 subnets/);
+    expect(listEvaluations(db, runId)).toHaveLength(before);
   });
 });
 

@@ -49,7 +49,7 @@ describe('alphanet train (CLI)', () => {
         checkpoint: { everySteps: 2 },
       }),
     );
-    const r = await bin(['--home', home, 'train', config, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '16', '--seed', '3', '--distillation', 'kl', '--name', 'e2e']);
+    const r = await bin(['--home', home, 'train', config, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '16', '--seed', '3', '--distillation', 'kl', '--workers', '1', '--name', 'e2e']);
     expect(r.err).not.toMatch(/unexpected error/);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/run 1 'e2e' queued: 2 steps/);
@@ -60,7 +60,7 @@ describe('alphanet train (CLI)', () => {
     const db = openHomeDatabase(home);
     const run = getRun(db, 1);
     expect(run).toMatchObject({ name: 'e2e', status: 'finished', spaceId: 'alphanet-cifar32', datasetName: 'demo', seed: 3, backend: 'wasm', step: 2, totalSteps: 2, error: null });
-    expect(run.config).toMatchObject({ epochs: 1, batchSize: 16, stepsPerEpoch: 2, distillation: { kind: 'kl' }, optimizer: { momentum: 0.9, nesterov: true } });
+    expect(run.config).toMatchObject({ epochs: 1, batchSize: 16, stepsPerEpoch: 2, workers: 1, distillation: { kind: 'kl' }, optimizer: { momentum: 0.9, nesterov: true } });
     expect(listStepMetrics(db, 1).map((s) => s.losses.map((l) => l.role))).toEqual([['max', 'random', 'random', 'min'], ['max', 'random', 'random', 'min']]);
     expect(listEpochMetrics(db, 1).map((e) => e.subnet).sort()).toEqual(['max', 'min', 'random-1']);
     const ck = listCheckpoints(db, 1);
@@ -114,6 +114,13 @@ describe('alphanet train (CLI)', () => {
     expect(paused.step).toBeLessThan(40);
     expect(listStepMetrics(db, 1).map((x) => x.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     db.close();
+  });
+
+  it('refuses --workers that is neither auto nor a positive integer', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cli-train-'));
+    const r = await cli(['--home', home, 'train', '--workers', '0']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--workers must be a positive integer, got '0'/);
   });
 
   it('refuses a bad config naming the field, and queues nothing', async () => {
