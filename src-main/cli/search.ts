@@ -22,7 +22,7 @@ import { duration, evaluationLine, frontTable, fx, pct } from './format';
 function formatSearch(s: SearchRow): string {
   const budget = Object.entries(s.budget as Budget).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
-    `search ${s.id} '${s.name}' (run ${s.runId}, ${s.kind}): ${s.status}, ${s.evaluations}/${s.total} evaluated${s.etaMs && s.status === 'running' ? `, ETA ${duration(s.etaMs / 1000)}` : ''}`,
+    `search ${s.id} '${s.name}' (run ${s.runId}, ${s.kind}${s.engine === 'torch' ? ', evaluated on torch' : ''}): ${s.status}, ${s.evaluations}/${s.total} evaluated${s.etaMs && s.status === 'running' ? `, ETA ${duration(s.etaMs / 1000)}` : ''}`,
     `  objective accuracy vs ${s.objective}, budget ${budget}, split ${s.split}, calibration ${s.calibrationBatches} × ${s.calibrationBatchSize} (seed ${s.calibrationSeed}), checkpoint step ${s.checkpointStep}`,
     ...(s.error ? [`  error: ${s.error}`] : []),
   ].join('\n');

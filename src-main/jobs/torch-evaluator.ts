@@ -20,8 +20,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { calibrationPlan } from '../data/loader';
 import type { DatasetInfo } from '../data/types';
-import type { Genome, SearchSpace } from '../engine/core';
+import { validateGenome, type Genome, type SearchSpace } from '../engine/core';
 import type { EvaluationSettings } from '../search/run-info';
+import type { SubnetCompute } from '../search/subnet-compute';
 import { runDir } from '../train/paths';
 import { torchReport, type TorchReport } from './python';
 import { stderrTail } from './runner-process';
@@ -83,7 +84,7 @@ export interface TorchEvaluatorOptions {
   env?: NodeJS.ProcessEnv;
   /** `auto` (default: CUDA when torch sees a device), `cpu` or `cuda`. */
   device?: 'auto' | 'cpu' | 'cuda';
-  /** torch intra-op threads (default: the job's cores from ALPHANET_JOB_CORES, else torch's choice). */
+  /** torch intra-op threads (default: torch's choice). */
   threads?: number;
   /** An already probed Python (a search probes once to fail before it starts). */
   report?: TorchReport;
@@ -102,6 +103,8 @@ export class TorchEvaluator {
     private readonly exited: Promise<void>,
     /** What the evaluator said when ready: torch version and device, e.g. `torch 1.13.0 (cpu)`. */
     readonly engine: string,
+    /** The device it computes on: `cpu` or `cuda`. */
+    readonly device: string,
   ) {}
 
   /** Starts the evaluator on a setup file and waits until it has loaded the checkpoint and data. */
@@ -109,8 +112,7 @@ export class TorchEvaluator {
     const env = o.env ?? process.env;
     const report = o.report ?? torchReport(env);
     if (!report.python || !report.engineDir || report.problem) throw new TorchEvaluatorError(`torch engine unavailable: ${report.problem}`);
-    const cores = o.threads ?? Number(env.ALPHANET_JOB_CORES);
-    const threads = Number.isInteger(cores) && cores > 0 ? cores : 0;
+    const threads = o.threads !== undefined && Number.isInteger(o.threads) && o.threads > 0 ? o.threads : 0;
     const args = ['-m', 'alphanet_torch.evaluate', setupPath, '--device', o.device ?? 'auto', ...(threads ? ['--threads', String(threads)] : [])];
     const child = spawn(report.python, args, {
       env: { ...env, PYTHONPATH: [report.engineDir, env.PYTHONPATH].filter(Boolean).join(':'), ...(threads ? { OMP_NUM_THREADS: String(threads) } : {}) },
@@ -148,7 +150,8 @@ export class TorchEvaluator {
       };
       exitCb = (why) => reject(new TorchEvaluatorError(`torch evaluator could not start (${why}): ${lastLine(errTail) || 'no message'}`));
     });
-    const ev = new TorchEvaluator(child, errTail, exited, `torch ${String(ready.torch)} (${String(ready.device)})`);
+    const device = String(ready.device).replace(/:\d+$/, '');
+    const ev = new TorchEvaluator(child, errTail, exited, `torch ${String(ready.torch)} (${device})`, device);
     onLine = (m) => ev.answer(m);
     exitCb = (why) => ev.fail(new TorchEvaluatorError(`torch evaluator died (${why}): ${lastLine(errTail) || 'no message'}`));
     return ev;
@@ -199,4 +202,33 @@ export class TorchEvaluator {
 
 function lastLine(t: ReturnType<typeof stderrTail>): string {
   return t.lastLines(1).trim();
+}
+
+/**
+ * The torch engine as a search's `SubnetCompute` (search/subnet-compute.ts): writes the setup for the loaded run's
+ * pinned checkpoint and evaluation settings, starts the evaluator, and hands back the numbers the cache stores. Rows
+ * it computes record `torch-cpu` or `torch-cuda` as their backend. One genome after another in one process
+ * (concurrency 1): a GPU is busy with one subnet's calibration at a time anyway.
+ */
+export async function torchSubnetCompute(o: TorchEvalSetupOptions & TorchEvaluatorOptions): Promise<SubnetCompute> {
+  const ev = await TorchEvaluator.start(writeTorchEvalSetup(o), o);
+  return {
+    backend: `torch-${ev.device}`,
+    concurrency: 1,
+    async evaluateMany(genomes) {
+      // Checked here first, so a bad genome is the workbench's own message naming the gene.
+      const valid = genomes.map((g) => validateGenome(o.space, g));
+      const res = await ev.evaluate(valid);
+      return res.map((r, i) => ({
+        genome: valid[i],
+        accuracy: r.accuracy,
+        loss: r.loss,
+        before: r.before,
+        images: r.images,
+        calibrationImages: r.calibration.images,
+        ms: r.ms,
+      }));
+    },
+    dispose: () => ev.close(),
+  };
 }
