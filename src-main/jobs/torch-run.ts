@@ -60,14 +60,16 @@ export interface TorchRunOptions {
   resume: boolean;
   /** Cores the job queue gave this run: threads per rank = cores / ranks (else torch's default). */
   cores?: number;
-  /** The runner's pause/cancel request (IPC or the row's control column). */
-  control: () => 'pause' | 'cancel' | null;
+  /** The runner's pause/cancel request (IPC or the row's control column); `detach`: the workbench is closing, which
+   * only a Slurm run outlives (a local torchrun pauses). */
+  control: () => 'pause' | 'cancel' | 'detach' | null;
   send: (m: RunnerToParent) => void;
   env?: NodeJS.ProcessEnv;
 }
 
 export interface TorchRunOutcome {
-  status: 'finished' | 'paused' | 'cancelled';
+  /** `detached`: a Slurm job left running when the workbench closed (jobs/slurm/slurm-run.ts). */
+  status: 'finished' | 'paused' | 'cancelled' | 'detached';
   step: number;
 }
 
@@ -293,7 +295,8 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
   while (!finished) {
     await Promise.race([exit, new Promise((r) => setTimeout(r, 200))]);
     for (const line of tail.read()) handle(line);
-    const req = o.control();
+    const asked = o.control();
+    const req = asked === 'detach' ? 'pause' : asked;
     if (req && req !== requested && !finished) {
       requested = req === 'cancel' || requested !== 'cancel' ? req : requested;
       writeAtomic(controlPath, `${requested}\n`);

@@ -36,16 +36,15 @@ import json
 import os
 import sys
 import time
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from . import checkpoint as C
 from .data import DatasetError, RunDataset
 from .spaces import SpaceError, parse_space, validate_genome
-from .supernet import Supernet, calibrate_bn
+from .supernet import Supernet, calibrate_bn, evaluate
 
 
 class EvalError(ValueError):
@@ -96,23 +95,6 @@ def _reset_stats(net: Supernet, genome: dict, device) -> Dict[str, tuple]:
         r = net.plan(genome)["resolution"]
         net(torch.zeros(2, net.space["inputChannels"], r, r, device=device), genome, observer=observe)
     return stats
-
-
-@torch.no_grad()
-def metrics(net: Supernet, genome: dict, stats: Dict[str, tuple], batches) -> Tuple[float, float, int]:
-    """Top-1 and mean cross-entropy (no smoothing) with the given running statistics; the loss summed per batch as
-    mean × count in float64, as `measureMetrics` does."""
-    correct = 0
-    loss_sum = 0.0
-    images = 0
-    for x, y in batches:
-        logits = net(x, genome, bn_stats=stats)
-        correct += int((logits.argmax(1) == y).sum())
-        loss_sum += float(F.cross_entropy(logits, y)) * int(y.shape[0])
-        images += int(y.shape[0])
-    if images == 0:
-        raise EvalError("evaluation needs at least one labelled image")
-    return correct / images, loss_sum / images, images
 
 
 class Evaluator:
@@ -182,11 +164,10 @@ class Evaluator:
     def evaluate(self, genome: dict) -> dict:
         t0 = time.perf_counter()
         g = validate_genome(self.space, genome)
-        b_acc, b_loss, _ = metrics(self.net, g, _reset_stats(self.net, g, self.device), self.batches)
-        stats = calibrate_bn(self.net, g, self.calibration)
-        acc, loss, images = metrics(self.net, g, stats, self.batches)
-        return {"accuracy": acc, "loss": loss, "images": images,
-                "before": {"accuracy": b_acc, "loss": b_loss, "method": "reset"},
+        before = evaluate(self.net, g, _reset_stats(self.net, g, self.device), self.batches)
+        after = evaluate(self.net, g, calibrate_bn(self.net, g, self.calibration), self.batches)
+        return {"accuracy": after["top1"], "loss": after["loss"], "images": after["images"],
+                "before": {"accuracy": before["top1"], "loss": before["loss"], "method": "reset"},
                 "calibration": {"batches": len(self.calibration), "images": sum(int(c.shape[0]) for c in self.calibration)},
                 "ms": (time.perf_counter() - t0) * 1000.0}
 

@@ -17,10 +17,11 @@ import torch
 
 from conftest import REPO
 from rundir import TINY_SPACE, make_run_dir
+from test_parity_engine import randomised
 from alphanet_torch import checkpoint as C
 from alphanet_torch.evaluate import Evaluator, norm_lut, place, to_input
 from alphanet_torch.spaces import max_genome, min_genome, random_genome
-from alphanet_torch.supernet import Supernet, calibrate_bn, evaluate
+from alphanet_torch.supernet import calibrate_bn, evaluate
 
 ENGINE = os.path.join(REPO, "engines", "torch")
 
@@ -28,14 +29,7 @@ ENGINE = os.path.join(REPO, "engines", "torch")
 def trained_ish(tmp_path):
     """A run directory and a checkpoint of a randomised supernet (BN γ, β too), with its setup."""
     run = make_run_dir(tmp_path / "run", n_train=40, n_val=30)
-    net = Supernet(TINY_SPACE, seed=5)
-    gen = torch.Generator().manual_seed(9)
-    with torch.no_grad():
-        for name, p in net.p.items():
-            if name.endswith(".bn.gamma"):
-                p.copy_(0.5 + torch.rand(p.shape, generator=gen))
-            elif name.endswith(".bn.beta"):
-                p.copy_(0.1 * torch.randn(p.shape, generator=gen))
+    _, net = randomised(TINY_SPACE, seed=5)
     ck = str(tmp_path / "w.ckpt")
     C.save_workbench_weights(net, ck, state={"step": 1, "epoch": 0, "batch": 0}, config={})
     sha = hashlib.sha256(open(ck, "rb").read()).hexdigest()
