@@ -56,7 +56,7 @@ describe.skipIf(!report.python)(`torch evaluation equals the workbench's (${repo
     settings = evaluationSettings(run, { calibrationBatches: 2, calibrationBatchSize: 16 });
     data = await loadEvaluationData(run, settings);
     setup = writeTorchEvalSetup({ home, runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await ev?.close();
@@ -160,7 +160,7 @@ describe.skipIf(!report.python)(`torch evaluation equals the workbench's (${repo
     expect(JSON.parse(again.out).search).toMatchObject({ id: failed.id, status: 'finished', evaluations: 2 });
   }, 300_000);
 
-  it('a checkpoint that changed since the setup was written: one line, no process left', async () => {
+  it('a checkpoint that changed since the setup was written: one line', async () => {
     const text = JSON.parse(readFileSync(setup, 'utf8')) as { checkpoint: { sha256: string } };
     const bad = writeTorchEvalSetup({ home, runId: run.run.id, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: { path: run.checkpoint.path, sha256: 'f'.repeat(64) }, settings });
     expect(text.checkpoint.sha256).toBe(run.checkpoint.sha256);
