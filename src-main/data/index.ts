@@ -22,9 +22,11 @@ export { DEFAULT_VAL_FRACTION, DEFAULT_VAL_SEED, channelStats, contentHash, stra
 export { DEMO_CLASSES, DEMO_COUNTS, DEMO_SOURCE, ensureDemoDataset, generateDemo } from './demo';
 export {
   calibrationBatches,
+  calibrationPlan,
   clearCalibrationCache,
   createLoader,
   type Batch,
+  type CalibrationBatchPlan,
   type CalibrationOptions,
   type Loader,
   type LoaderOptions,

@@ -381,6 +381,8 @@ export interface SearchStartRequest {
   config?: SearchSettings;
   /** Random search only: evaluations to make. */
   evaluations?: number;
+  /** What computes the evaluations: `local` (default, TF.js) or `torch` (the PyTorch engine; same numbers, same cache). */
+  engine?: 'local' | 'torch';
 }
 
 export interface SearchSummary {
@@ -390,6 +392,7 @@ export interface SearchSummary {
   name: string;
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
+  engine: 'local' | 'torch';
   status: RunStatus;
   budget: SearchBudget;
   /** The resolved settings (every default filled in; `screen` only on a predictor-guided search). */
