@@ -28,7 +28,7 @@ import {
 } from '../engine';
 import { ensureDemoDataset } from '../data';
 import { openHomeDatabase } from '../store/db';
-import { createRun } from '../store/runs';
+import { createRun, listCheckpoints } from '../store/runs';
 import { datasetSource } from '../train/dataset-source';
 import { Trainer } from '../train/trainer';
 import { DataParallel, trainWorkerPath } from '../train/data-parallel';
@@ -105,12 +105,16 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
   const res = space.resolutions[space.resolutions.length - 1];
   const x = tf.randomNormal([batch, res, res, space.inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % space.numClasses), 'int32');
-  const rng = new Rng(0);
+  // Members and drop masks from separate streams: masks draw per element with one worker but once per step with N, so
+  // one shared stream would give every worker count a different sequence of members, and random subnets' costs
+  // differ several-fold — the step times would compare different work.
+  const memberRng = new Rng(0);
+  const maskRng = new Rng(1);
   const ms: number[] = [];
   for (let i = 0; i <= steps; i++) {
     const t0 = performance.now();
-    const members = sandwichMembers(space, rng, 4, true);
-    const opts = { distillation: { kind: 'adaptive-alpha' as const, alphaMin: -1, alphaMax: 1, clip: 5 }, regularize: { dropout: 0.2, dropConnect: 0.2, rng } };
+    const members = sandwichMembers(space, memberRng, 4, true);
+    const opts = { distillation: { kind: 'adaptive-alpha' as const, alphaMin: -1, alphaMax: 1, clip: 5 }, regularize: { dropout: 0.2, dropConnect: 0.2, rng: maskRng } };
     const r = barePool ? await barePool.gradients(net, x, labels, members, opts) : sandwichGradients(net, x, labels, members, opts);
     tf.dispose([...r.grads.values()]);
     if (i > 0) ms.push(performance.now() - t0); // step 0 warms up kernels and the WASM heap
@@ -166,7 +170,7 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
     trainer.dispose();
     const trainerImagesPerSec = (batch * (times.length - 1) * 1000) / (times[times.length - 1] - times[0]);
     const bareImagesPerSec = (batch * 1000) / bareStepMs;
-    const ckRow = db.prepare('SELECT bytes FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(run.id) as { bytes: number };
+    const ckRow = listCheckpoints(db, run.id)[0]; // the newest
     return {
       backend: report.chosen,
       space: spaceId,

@@ -3,7 +3,7 @@
  * run to `running`), pick the backend, load the dataset, train, and write the final status itself. The child writes
  * all metrics to SQLite; the parent only relays messages and catches a child that died without a final status.
  */
-import { createOps, initBackend, parseTrainConfig, configSpace, type TrainConfig } from '../engine';
+import { createOps, initBackend, parseTrainConfig, configSpace } from '../engine';
 import { openHomeDatabase, type Db } from '../store/db';
 import { detachJob, endJob, failJob, setJobRuntime } from '../store/jobs';
 import { addRunEvent, getRun, readRunControl } from '../store/runs';
@@ -13,8 +13,8 @@ import { runDir } from '../train/paths';
 import { Trainer } from '../train/trainer';
 import { DataParallel, trainWorkerPath } from '../train/data-parallel';
 import { resolveWorkers } from '../train/workers';
-import type { DatasetInfo } from '../data/types';
 import type { ChildTransport } from './transport';
+import type { TorchRunOptions, TorchRunOutcome } from './torch-run';
 
 /** How often the runner looks at the run's `control` column (a pause or cancel from another process), ms. */
 const CONTROL_POLL_MS = 1000;
@@ -24,23 +24,10 @@ const CONTROL_POLL_MS = 1000;
  * engine in a cluster job, src-main/jobs/slurm/slurm-run.ts), handed in by the runner's entry point (runner-main.ts)
  * because it starts processes or jobs, a layer above train/.
  */
-export type TorchRunner = (o: {
-  db: Db;
-  home: string;
-  runId: number;
-  runDir: string;
-  config: TrainConfig;
-  dataset: DatasetInfo;
-  resume: boolean;
-  /** The cores the job queue gave this run (threads per rank = cores / ranks). */
-  cores?: number;
-  /** `detach`: the parent is going away (only a Slurm run leaves its work running; the others treat it as pause). */
-  control: () => RunnerRequest;
-  send: (m: RunnerToParent) => void;
-}) => Promise<{ status: 'finished' | 'paused' | 'cancelled' | 'detached'; step: number }>;
+export type TorchRunner = (o: TorchRunOptions) => Promise<TorchRunOutcome>;
 
 /** What the parent asked a runner for, by message or through the row's control column. */
-type RunnerRequest = 'pause' | 'cancel' | 'detach' | null;
+type RunnerRequest = ReturnType<TorchRunOptions['control']>;
 
 export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c), torch?: TorchRunner): void {
   let request: RunnerRequest = null;

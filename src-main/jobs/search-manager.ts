@@ -189,6 +189,7 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
       checkpointSha256: ck.sha256,
       checkpointStep: ck.step,
       backendRequest: req.backend,
+      engine: req.engine,
       total,
       appVersion,
     });

@@ -31,6 +31,7 @@ import { frontRecord } from '../search/fronts';
 import { ParetoFront } from '../search/pareto';
 import { createRunEvaluator, evaluationSettings, loadRun, lutSource, referencePoint, RunSubnetError } from '../search/run-subnets';
 import { runAccuracyScreen } from '../search/run-predictor';
+import { torchSubnetCompute } from './torch-evaluator';
 import { checkScreenPredictor } from '../search/predictor-views';
 
 /** How often the runner looks at the search's `control` column (a pause or cancel from another process), ms. */
@@ -102,7 +103,13 @@ export async function runSearchJob(
       }
       const settings = evaluationSettings(run, { split: s.split, calibrationBatches: s.calibrationBatches, calibrationBatchSize: s.calibrationBatchSize, calibrationSeed: s.calibrationSeed });
       const latency = lut ? lutSource(store, lut.table) : undefined;
-      const evaluator = createRunEvaluator(run, settings, latency ? { latency } : {});
+      // The torch engine computes the accuracies in its own process; the cache, costs and latency stay here.
+      const compute =
+        s.engine === 'torch'
+          ? await torchSubnetCompute({ home, runId: s.runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, threads: 1 })
+          : undefined;
+      if (compute) setSearchRuntime(db, searchId, { backend: `${compute.backend} (latency: ${backend.chosen})` });
+      const evaluator = createRunEvaluator(run, settings, { ...(latency ? { latency } : {}), ...(compute ? { compute } : {}) });
       // Predictor-guided: the run's predictor of the pinned checkpoint screens, refitted on the cache every generation.
       const screen = (s.config as Partial<EvolutionConfig>).screen;
       const predictor =
@@ -134,7 +141,7 @@ export async function runSearchJob(
         transitionSearch(store, searchId, final, { control: null, pid: null, ...(final === 'paused' ? {} : { finishedAt: now() }) }, ['running']);
         send({ type: 'done', searchId, status: final, evaluations });
       } finally {
-        evaluator.dispose();
+        await evaluator.dispose();
       }
     } finally {
       run.dispose();

@@ -31,6 +31,8 @@ export const SEARCH_TRANSITIONS = JOB_TRANSITIONS;
 /** The search algorithms (search/evolution.ts) and the cost a front minimises; one definition for storage and search. */
 export type SearchKind = 'evolution' | 'random';
 export type SearchObjective = 'mflops' | 'latency';
+/** What computes a search's evaluations (migration 010). */
+export type SearchEngine = 'local' | 'torch';
 
 export interface SearchInput {
   runId: number;
@@ -53,6 +55,8 @@ export interface SearchInput {
   checkpointStep: number;
   /** Backend to run on (`auto` or a forced one). */
   backendRequest: string;
+  /** What computes the evaluations: `local` (TF.js in the search runner, the default) or `torch` (the PyTorch engine). */
+  engine?: SearchEngine;
   /** Evaluations the search will make (an upper bound when duplicates are reused). */
   total: number;
   appVersion: string;
@@ -60,6 +64,7 @@ export interface SearchInput {
 
 export interface SearchRow extends SearchInput {
   id: number;
+  engine: SearchEngine;
   status: SearchStatus;
   control: 'pause' | 'cancel' | null;
   wantsResume: boolean;
@@ -96,6 +101,7 @@ const toSearch = (r: Record<string, unknown>): SearchRow => ({
   checkpointSha256: r.checkpoint_sha256 as string,
   checkpointStep: r.checkpoint_step as number,
   backendRequest: r.backend_request as string,
+  engine: r.engine as SearchEngine,
   total: r.total as number,
   appVersion: r.app_version as string,
   status: r.status as SearchStatus,
@@ -120,11 +126,11 @@ export function createSearch(db: Db, s: SearchInput): SearchRow {
   const info = db
     .prepare(
       `INSERT INTO searches (run_id, name, kind, config, budget, objective, target_evaluations, split, calibration_batches, calibration_batch_size,
-         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, total, app_version, status, created_at, updated_at)
+         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, engine, total, app_version, status, created_at, updated_at)
        VALUES (@runId, @name, @kind, @config, @budget, @objective, @targetEvaluations, @split, @calibrationBatches, @calibrationBatchSize,
-         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @total, @appVersion, 'queued', @t, @t)`,
+         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @engine, @total, @appVersion, 'queued', @t, @t)`,
     )
-    .run({ ...s, config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
+    .run({ ...s, engine: s.engine ?? 'local', config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
   return getSearch(db, Number(info.lastInsertRowid));
 }
 

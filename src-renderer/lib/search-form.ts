@@ -5,7 +5,7 @@
  * same field as one found here. Pure: tested without a DOM.
  */
 import type { PredictorInfo, SearchBudget, SearchSettings, SearchStartRequest } from '../../src-main/ipc/api-types';
-import type { FieldDef } from './run-form';
+import { ENGINE_OPTIONS, type FieldDef } from './run-form';
 
 /**
  * Starting values of the evolution settings: the engine's `DEFAULT_EVOLUTION_CONFIG` (src-main/search/evolution.ts),
@@ -56,6 +56,15 @@ export const EVALUATIONS_FIELD: FieldDef = {
   emptyMeans: 'as many as the evolution settings above would make',
 };
 
+/** Which engine computes the candidates' accuracy: the same numbers and the same evaluation cache either way. */
+export const ENGINE_FIELD: FieldDef = {
+  path: 'engine',
+  label: 'Evaluation engine',
+  kind: 'select',
+  help: 'torch: the PyTorch engine computes each candidate’s BN-recalibrated accuracy (a GPU if torch sees one; docs/TORCH.md). Same numbers, same cache.',
+  options: ENGINE_OPTIONS.filter((o) => o.value !== 'slurm'),
+};
+
 /** The budget as the form holds it: null = no bound. MFLOPs in millions of MACs, params in millions, latency in ms. */
 export interface BudgetForm {
   mflopsMin: number | null;
@@ -68,6 +77,7 @@ export interface SearchForm {
   name: string;
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
+  engine: 'local' | 'torch';
   budget: BudgetForm;
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
@@ -91,6 +101,7 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     name: '',
     kind: 'evolution',
     objective: 'mflops',
+    engine: 'local',
     budget: {
       mflopsMin: range ? floorTo(range.minMFlops) : null,
       mflopsMax: range ? ceilTo(range.maxMFlops) : null,
@@ -164,6 +175,7 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
     runId,
     kind: form.kind,
     objective: form.objective,
+    engine: form.engine,
     budget,
     config: { ...settings, ...(usesScreen(form) ? { screen } : {}) } as SearchSettings,
   };

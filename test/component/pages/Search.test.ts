@@ -86,6 +86,8 @@ describe('Search page', () => {
     await fireEvent.input(screen.getByLabelText('MFLOPs up to'), { target: { value: '3.5' } });
     await fireEvent.input(screen.getByLabelText('Generations'), { target: { value: '1' } });
     await fireEvent.input(screen.getByLabelText('Search name'), { target: { value: 'small budget' } });
+    expect((screen.getByLabelText('Evaluation engine') as HTMLSelectElement).value).toBe('local');
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'torch' } });
     expect(startButton.disabled).toBe(false);
     await fireEvent.click(startButton);
     await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
@@ -94,6 +96,7 @@ describe('Search page', () => {
       name: 'small budget',
       kind: 'evolution',
       objective: 'mflops',
+      engine: 'torch',
       budget: { mflopsMax: 3.5 },
       config: { populationSize: 6, mutateSize: 8, crossoverSize: 8, mutateProb: 0.3, crossoverProb: 0.5, generations: 1, seed: 0 },
     });

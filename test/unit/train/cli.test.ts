@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../../src-main/cli/program';
+import { captureCli } from '../cli/run-cli';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { getRun, listCheckpoints, listEpochMetrics, listRuns, listStepMetrics } from '../../../src-main/store/runs';
 import { requireRunner, tinyDemoConfig } from './runner-helpers';
@@ -28,12 +28,7 @@ function bin(args: string[], onOut?: (out: string, p: ReturnType<typeof spawn>) 
   });
 }
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s), env: { ALPHANET_BACKEND: 'wasm' } });
-  return { code, out, err };
-}
+const cli = (args: string[]) => captureCli(args);
 
 describe('alphanet train (CLI)', () => {
   it('trains alphanet-cifar32 on the demo dataset for a short run and the run reads back from SQLite', async () => {
