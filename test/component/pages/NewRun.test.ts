@@ -117,7 +117,7 @@ describe('NewRun', () => {
     expect(vi.mocked(fake.api.runs.check).mock.lastCall?.[0]).not.toHaveProperty('cluster');
     expect(screen.queryByLabelText('Cluster')).toBeNull();
     await waitFor(() => expect((screen.getByRole('button', { name: 'Start run' }) as HTMLButtonElement).disabled).toBe(false));
-  });
+  }, 60_000); // a dozen debounced checks: over 20 s on a loaded 2-core machine
 
   it('with no cluster profile, engine slurm says so and links to Settings; Start stays disabled', async () => {
     const { start } = await setup();
