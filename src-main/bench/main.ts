@@ -10,7 +10,9 @@
  * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts);
  * - predictor: on a trained 32×32 run (`--home`/`--run`, or one it trains), the accuracy predictor's held-out τ and
  *   the front hypervolume of plain vs predictor-guided evolution per real evaluation (predictor-bench.ts; not in the
- *   default parts: it evaluates hundreds of subnets).
+ *   default parts: it evaluates hundreds of subnets);
+ * - torch: the overhead of tracking a torch run, against the same command run by hand (torch-bench.ts; not in the
+ *   default parts: it needs a Python with torch, and takes a few minutes).
  * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
  * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
@@ -43,6 +45,7 @@ import { formatSearchBench, runSearchBench } from './search-bench';
 import { benchTrainer } from './train-bench';
 import { formatParallelBench, runParallelBench } from './parallel-bench';
 import { formatPredictorBench, runPredictorBench } from './predictor-bench';
+import { formatTorchBench, runTorchBench } from './torch-bench';
 
 interface Row {
   backend: string;
@@ -123,7 +126,7 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, explorer, predictor')
+    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, explorer, torch, predictor')
     .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train,explorer'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
     .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
@@ -133,6 +136,8 @@ async function main() {
     .option('--workers <list>', 'parallel: comma-separated worker counts (default 1, 2 and powers of two up to the cores)')
     .option('--steps <n>', 'parallel: timed steps per measurement after one warm-up (median reported)', (v) => Number(v), 6)
     .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
+    .option('--torch-steps <n>', 'torch: training steps of each run', (v) => Number(v), 30)
+    .option('--torch-repeats <n>', 'torch: tracked / by-hand pairs (medians reported)', (v) => Number(v), 3)
     .option('--home <dir>', 'predictor: data directory of a trained run to reuse (default: a new one, where it trains a run)')
     .option('--run <id>', 'predictor: the finished run of --home to reuse', (v) => Number(v))
     .option('--samples <n>', 'predictor: evaluated subnets the predictor is built on, held-out ones included', (v) => Number(v), 500)
@@ -149,7 +154,7 @@ async function main() {
     .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
   const o = program.opts<{
-    parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; json?: string;
+    parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; torchSteps: number; torchRepeats: number; json?: string;
     home?: string; run?: number; samples: number; heldOut: number; samplers: number; seeds: string; population: number; mutate: number; crossover: number; generations: number; screen: number; sideBySide?: boolean; deadline?: number;
   }>();
   const parts = new Set(o.parts.split(','));
@@ -201,6 +206,11 @@ async function main() {
     const r = await runExplorerBench();
     console.log(`\n## explorer\n${formatExplorerBench(r)}`);
     out.explorer = r;
+  }
+  if (parts.has('torch')) {
+    const r = await runTorchBench({ steps: o.torchSteps, repeats: o.torchRepeats });
+    if (r) console.log(`\n## torch tracking overhead\n${formatTorchBench(r)}`);
+    out.torch = r ?? null;
   }
   if (parts.has('predictor')) {
     const r = await runPredictorBench({
