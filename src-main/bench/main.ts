@@ -7,7 +7,9 @@
  * - train: images/s of the full trainer (data, logging, checkpoints) against the bare sandwich step (train-bench.ts);
  * - parallel: the same with 1, 2, … data-parallel workers (speed-up, efficiency, trainer share, peak memory per
  *   worker) and a 1,000-step tensor-leak check across the workers (parallel-bench.ts; not in the default parts: long);
- * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts).
+ * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts);
+ * - torch: the overhead of tracking a torch run, against the same command run by hand (torch-bench.ts; not in the
+ *   default parts: it needs a Python with torch, and takes a few minutes).
  * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
  * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
@@ -38,6 +40,7 @@ import { formatExplorerBench, runExplorerBench } from './explorer-bench';
 import { formatSearchBench, runSearchBench } from './search-bench';
 import { benchTrainer } from './train-bench';
 import { formatParallelBench, runParallelBench } from './parallel-bench';
+import { formatTorchBench, runTorchBench } from './torch-bench';
 
 interface Row {
   backend: string;
@@ -118,7 +121,7 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, explorer')
+    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, explorer, torch')
     .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train,explorer'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
     .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
@@ -128,9 +131,11 @@ async function main() {
     .option('--workers <list>', 'parallel: comma-separated worker counts (default 1, 2 and powers of two up to the cores)')
     .option('--steps <n>', 'parallel: timed steps per measurement after one warm-up (median reported)', (v) => Number(v), 6)
     .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
+    .option('--torch-steps <n>', 'torch: training steps of each run', (v) => Number(v), 30)
+    .option('--torch-repeats <n>', 'torch: tracked / by-hand pairs (medians reported)', (v) => Number(v), 3)
     .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
-  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; json?: string }>();
+  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; torchSteps: number; torchRepeats: number; json?: string }>();
   const parts = new Set(o.parts.split(','));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.versions.node}`;
   const out: Record<string, unknown> = { machine, date: new Date().toISOString() };
@@ -180,6 +185,11 @@ async function main() {
     const r = await runExplorerBench();
     console.log(`\n## explorer\n${formatExplorerBench(r)}`);
     out.explorer = r;
+  }
+  if (parts.has('torch')) {
+    const r = await runTorchBench({ steps: o.torchSteps, repeats: o.torchRepeats });
+    if (r) console.log(`\n## torch tracking overhead\n${formatTorchBench(r)}`);
+    out.torch = r ?? null;
   }
   if (o.json) writeFileSync(o.json, JSON.stringify(out, null, 2));
 }
