@@ -11,6 +11,7 @@ import { sql as predictors } from './006-predictors';
 import { sql as clusters } from './007-clusters';
 import { sql as jobCores } from './008-job-cores';
 import { sql as clusterJobs } from './009-cluster-jobs';
+import { sql as searchWorkers } from './010-search-workers';
 
 export interface Migration {
   name: string;
@@ -27,4 +28,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '007-clusters', sql: clusters },
   { name: '008-job-cores', sql: jobCores },
   { name: '009-cluster-jobs', sql: clusterJobs },
+  { name: '010-search-workers', sql: searchWorkers },
 ];
