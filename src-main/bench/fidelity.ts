@@ -42,6 +42,11 @@ export interface FidelityOptions {
   /** Optional cap on steps per epoch (shorter schedules for a quick look); recorded in the run names. */
   stepsPerEpoch?: number;
   batchSize?: number;
+  /**
+   * Data-parallel workers of local runs (default 1). The torch engine trains with one rank, so with one worker both
+   * engines normalise each step's whole batch: a gap between engines cannot come from per-shard BN statistics.
+   */
+  workers?: number;
   log?: (line: string) => void;
 }
 
@@ -135,6 +140,7 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
             const name = `fidelity ${engine} ${dataset} ${epochs}ep ${loss} seed ${seed}${o.stepsPerEpoch ? ` ${o.stepsPerEpoch} steps/ep` : ''}`;
             const args = ['--json', 'train', '--name', name, '--dataset', dataset, '--space', SPACE_OF[dataset] ?? 'alphanet-cifar32', '--epochs', String(epochs), '--seed', String(seed), ...STUDY_LOSSES[loss]];
             if (engine !== 'local') args.push('--engine', engine);
+            else args.push('--workers', String(o.workers ?? 1));
             if (o.stepsPerEpoch) args.push('--steps-per-epoch', String(o.stepsPerEpoch));
             if (o.batchSize) args.push('--batch-size', String(o.batchSize));
             const t0 = performance.now();

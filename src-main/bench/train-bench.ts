@@ -105,12 +105,16 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
   const res = space.resolutions[space.resolutions.length - 1];
   const x = tf.randomNormal([batch, res, res, space.inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % space.numClasses), 'int32');
-  const rng = new Rng(0);
+  // Members and drop masks from separate streams: masks draw per element with one worker but once per step with N, so
+  // one shared stream would give every worker count a different sequence of members, and random subnets' costs
+  // differ several-fold — the step times would compare different work.
+  const memberRng = new Rng(0);
+  const maskRng = new Rng(1);
   const ms: number[] = [];
   for (let i = 0; i <= steps; i++) {
     const t0 = performance.now();
-    const members = sandwichMembers(space, rng, 4, true);
-    const opts = { distillation: { kind: 'adaptive-alpha' as const, alphaMin: -1, alphaMax: 1, clip: 5 }, regularize: { dropout: 0.2, dropConnect: 0.2, rng } };
+    const members = sandwichMembers(space, memberRng, 4, true);
+    const opts = { distillation: { kind: 'adaptive-alpha' as const, alphaMin: -1, alphaMax: 1, clip: 5 }, regularize: { dropout: 0.2, dropConnect: 0.2, rng: maskRng } };
     const r = barePool ? await barePool.gradients(net, x, labels, members, opts) : sandwichGradients(net, x, labels, members, opts);
     tf.dispose([...r.grads.values()]);
     if (i > 0) ms.push(performance.now() - t0); // step 0 warms up kernels and the WASM heap

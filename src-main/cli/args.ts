@@ -36,6 +36,9 @@ export const boundedNumber = (flag: string, lo: number, hi: number, integer: boo
   return n;
 };
 
+/** `--workers`: `auto` or a positive integer. */
+export const workersArg = (v: string): 'auto' | number => (v === 'auto' ? 'auto' : positiveInt('--workers')(v));
+
 /** A row id (run, search, evaluation): a positive integer. */
 export const idArg = (what: string) => positiveInt(what);
 

@@ -22,7 +22,7 @@ import { duration, evaluationLine, frontTable, fx, pct } from './format';
 function formatSearch(s: SearchRow): string {
   const budget = Object.entries(s.budget as Budget).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
-    `search ${s.id} '${s.name}' (run ${s.runId}, ${s.kind}): ${s.status}, ${s.evaluations}/${s.total} evaluated${s.etaMs && s.status === 'running' ? `, ETA ${duration(s.etaMs / 1000)}` : ''}`,
+    `search ${s.id} '${s.name}' (run ${s.runId}, ${s.kind}${s.engine === 'torch' ? ', evaluated on torch' : ''}): ${s.status}, ${s.evaluations}/${s.total} evaluated${s.etaMs && s.status === 'running' ? `, ETA ${duration(s.etaMs / 1000)}` : ''}`,
     `  objective accuracy vs ${s.objective}, budget ${budget}, split ${s.split}, calibration ${s.calibrationBatches} × ${s.calibrationBatchSize} (seed ${s.calibrationSeed}), checkpoint step ${s.checkpointStep}`,
     ...(s.error ? [`  error: ${s.error}`] : []),
   ].join('\n');
@@ -113,7 +113,11 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .addOption(new Option('--checkpoint <which>', 'checkpoint to search (default latest)').choices(['latest', 'best']))
     .option('--predictor', 'predictor-guided: score --screen × the candidates per generation with the run\'s accuracy predictor (`alphanet predictor <run> --build`) and evaluate the most promising; refitted after every generation')
     .option('--screen <n>', 'with --predictor: candidates scored per real evaluation (default 8)', positiveInt('--screen'))
+<<<<<<< HEAD
     .option('--workers <n>', 'evaluation workers: auto (default: the cores the job queue gives the search) or N; the results do not depend on it', autoOrPositiveInt('--workers'))
+=======
+    .addOption(new Option('--engine <engine>', 'what computes the candidates\' accuracy: local (TF.js, default) or torch (the PyTorch engine; same numbers, same cache)').choices(['local', 'torch']))
+>>>>>>> main
     .option('--name <name>', 'search name')
     .action(
       async (
@@ -137,6 +141,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches?: number;
           checkpoint?: 'latest' | 'best';
           name?: string;
+          engine?: 'local' | 'torch';
           predictor?: boolean;
           screen?: number;
           workers?: number | 'auto';
@@ -159,7 +164,11 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches: o.calibrationBatches,
           checkpoint: o.checkpoint,
           backend: ctx.backendRequest(h) ?? 'auto',
+<<<<<<< HEAD
           workers: o.workers,
+=======
+          engine: o.engine,
+>>>>>>> main
         };
         const m = new SearchManager({ home: h, cores: jobCores(h, io.env) });
         try {

@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander';
 import { RUN_STATUSES, getRun, listCheckpoints, listEpochMetrics, listRunEvents, listRuns, listStepMetrics, type RunRow, type RunStatus } from '../store/runs';
 import { RunManager } from '../jobs/run-manager';
 import type { RunnerToParent } from '../jobs/run-messages';
-import { idArg, nonNegInt, number, positiveInt, readJson } from './args';
+import { idArg, nonNegInt, number, positiveInt, readJson, workersArg } from './args';
 import type { CliContext } from './context';
 import { CliError } from './errors';
 import { duration, pct } from './format';
@@ -115,13 +115,14 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
     .option('--alpha <a>', 'the fixed α of --distillation alpha', number('--alpha'))
     .option('--lr <x>', 'base learning rate (default 0.1·max(1, ⌊batch/256⌋))', number('--lr'))
     .option('--name <name>', 'run name')
+    .option('--workers <auto|n>', "local engine: data-parallel worker threads (default auto: every core the run may use); only the speed depends on it", workersArg)
     .addOption(new Option('--engine <engine>', 'local (TF.js in a runner process, default), torch (the PyTorch engine through torchrun; docs/TORCH.md) or slurm (the PyTorch engine in a Slurm job; docs/CLUSTER.md)').choices(['local', 'torch', 'slurm']))
     .option('--gpus <n>', 'torch engine: GPUs, one rank each (default 0: the CPU)', nonNegInt('--gpus'))
     .option('--ranks <n>', 'torch engine on the CPU: data-parallel ranks (default 1); slurm: CPU ranks per node', positiveInt('--ranks'))
     .option('--cluster <name>', 'slurm engine: the cluster profile (alphanet clusters list)')
     .option('--nodes <n>', 'slurm engine: nodes (default 1)', positiveInt('--nodes'))
     .option('--gpus-per-node <n>', 'slurm engine: GPUs per node, one rank each (default: the profile\'s)', nonNegInt('--gpus-per-node'))
-    .action(async (file: string | undefined, o: { space?: string; dataset?: string; epochs?: number; batchSize?: number; stepsPerEpoch?: number; seed?: number; distillation?: string; alpha?: number; lr?: number; name?: string; engine?: 'local' | 'torch' | 'slurm'; gpus?: number; ranks?: number; cluster?: string; nodes?: number; gpusPerNode?: number }) => {
+    .action(async (file: string | undefined, o: { space?: string; dataset?: string; epochs?: number; batchSize?: number; stepsPerEpoch?: number; seed?: number; distillation?: string; alpha?: number; lr?: number; name?: string; engine?: 'local' | 'torch' | 'slurm'; workers?: 'auto' | number; gpus?: number; ranks?: number; cluster?: string; nodes?: number; gpusPerNode?: number }) => {
       const cfg = (file ? readJson(file, 'config') : {}) as Record<string, unknown>;
       if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new CliError(`config ${file} must be a JSON object`);
       if (o.space) cfg.space = o.space.endsWith('.json') ? readJson(o.space, 'search space') : o.space;
@@ -135,6 +136,7 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
       else if (o.alpha !== undefined) throw new CliError('--alpha goes with --distillation alpha');
       if (o.lr !== undefined) cfg.optimizer = { ...((cfg.optimizer as object) ?? {}), lr: o.lr };
       if (o.engine) cfg.engine = o.engine;
+      if (o.workers !== undefined) cfg.workers = o.workers;
       if (o.gpus !== undefined) cfg.gpus = o.gpus;
       if (o.ranks !== undefined) cfg.ranks = o.ranks;
       if (o.cluster !== undefined) cfg.cluster = o.cluster;

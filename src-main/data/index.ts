@@ -24,9 +24,11 @@ export { channelStats, stratifiedHoldout } from './splits';
 export { DEMO_CLASSES, DEMO_COUNTS, DEMO_SOURCE, ensureDemoDataset, generateDemo } from './demo';
 export {
   calibrationBatches,
+  calibrationPlan,
   clearCalibrationCache,
   createLoader,
   type Batch,
+  type CalibrationBatchPlan,
   type CalibrationOptions,
   type Loader,
   type LoaderOptions,

@@ -58,8 +58,11 @@ function drawGeometry(rng: Rng, info: DatasetInfo): Geometry {
   return { dy: rng.int(2 * p + 1) - p, dx: rng.int(2 * p + 1) - p, flip: info.augment.flip && rng.next() < 0.5 };
 }
 
-/** Assembles one batch on the CPU: `idx` images of `data`, each augmented with geometry from `rng` (or none). */
-function assemble(data: RawSplit, info: DatasetInfo, idx: ArrayLike<number>, res: number, lut: Float32Array, rng: Rng | null): HostBatch {
+/**
+ * Assembles one batch on the CPU: `idx` images of `data`, each augmented with the geometry `geo` gives for it
+ * (drawn from an Rng, taken from a plan, or none).
+ */
+function assemble(data: RawSplit, info: DatasetInfo, idx: ArrayLike<number>, res: number, lut: Float32Array, geo: (i: number) => Geometry): HostBatch {
   const { height: h, width: w, channels: c } = info;
   const px = h * w * c;
   const out = res * res * c;
@@ -67,7 +70,7 @@ function assemble(data: RawSplit, info: DatasetInfo, idx: ArrayLike<number>, res
   const y = new Int32Array(idx.length);
   for (let i = 0; i < idx.length; i++) {
     const j = idx[i];
-    transformInto(data.images, j * px, h, w, c, rng ? drawGeometry(rng, info) : IDENTITY, res, lut, x, i * out);
+    transformInto(data.images, j * px, h, w, c, geo(i), res, lut, x, i * out);
     y[i] = data.labels[j];
   }
   return { x, y, n: idx.length };
@@ -101,7 +104,8 @@ export function createLoader(home: string, info: DatasetInfo, split: SplitName, 
     const from = b * bs;
     const to = Math.min(from + bs, n);
     const idx = order ? order.subarray(from, to) : Array.from({ length: to - from }, (_, i) => from + i);
-    return assemble(data, info, idx, res, lut, opts.augment ? Rng.fromSeeds(opts.seed, epoch, b, 0xa06) : null);
+    const rng = opts.augment ? Rng.fromSeeds(opts.seed, epoch, b, 0xa06) : null;
+    return assemble(data, info, idx, res, lut, rng ? () => drawGeometry(rng, info) : () => IDENTITY);
   };
   let closed = false;
   return {
@@ -155,11 +159,44 @@ export interface CalibrationOptions {
   resolution?: number;
 }
 
+/** One calibration batch as indices into the `train` split and each image's crop offset and flip. */
+export interface CalibrationBatchPlan {
+  indices: number[];
+  geometry: Geometry[];
+}
+
 /**
- * Fixed calibration batches for BN recalibration: `batches × batchSize` training images (the `train` split, never
- * val or test) chosen by `seed`, with training augmentation (AlphaNet recalibrates on augmented training data), the
- * same on every call with the same arguments. The host arrays are cached in memory; each call returns new tensors
- * that the caller disposes.
+ * Which training images calibrate BN and how each is augmented: `batches × batchSize` images of the `train` split
+ * (never val or test) chosen by `seed` without replacement while the split lasts (a fresh permutation for each
+ * further pass), each with a random crop and flip drawn per batch from (seed, batch). Needs only the split's size.
+ * `calibrationBatches` assembles exactly these; the torch engine's evaluator is handed them, so both engines
+ * calibrate on the same pixels.
+ */
+export function calibrationPlan(info: DatasetInfo, trainImages: number, opts: Omit<CalibrationOptions, 'resolution'>): CalibrationBatchPlan[] {
+  checkInt('batches', opts.batches, 1);
+  checkInt('batchSize', opts.batchSize, 1);
+  if (trainImages === 0) throw new DatasetError(`dataset '${info.name}' has no training images to calibrate with`);
+  const need = opts.batches * opts.batchSize;
+  const picks = new Uint32Array(need);
+  for (let filled = 0, pass = 0; filled < need; pass++) {
+    const p = permutation(trainImages, Rng.fromSeeds(opts.seed, 0xca1b, pass));
+    const take = Math.min(p.length, need - filled);
+    picks.set(p.subarray(0, take), filled);
+    filled += take;
+  }
+  const plan: CalibrationBatchPlan[] = [];
+  for (let b = 0; b < opts.batches; b++) {
+    const indices = Array.from(picks.subarray(b * opts.batchSize, (b + 1) * opts.batchSize));
+    const rng = Rng.fromSeeds(opts.seed, 0xca1b, b, 0xa06);
+    plan.push({ indices, geometry: indices.map(() => drawGeometry(rng, info)) });
+  }
+  return plan;
+}
+
+/**
+ * Fixed calibration batches for BN recalibration: the images of `calibrationPlan` with their augmentation
+ * (AlphaNet recalibrates on augmented training data), the same on every call with the same arguments. The host
+ * arrays are cached in memory; each call returns new tensors that the caller disposes.
  */
 export function calibrationBatches(home: string, info: DatasetInfo, opts: CalibrationOptions): tf.Tensor4D[] {
   checkInt('batches', opts.batches, 1);
@@ -170,22 +207,8 @@ export function calibrationBatches(home: string, info: DatasetInfo, opts: Calibr
   let host = calibCache.get(key);
   if (!host) {
     const data = loadSplit(home, info, 'train');
-    if (data.n === 0) throw new DatasetError(`dataset '${info.name}' has no training images to calibrate with`);
     const lut = normLut(info.mean, info.std);
-    const need = opts.batches * opts.batchSize;
-    // Without replacement while the split lasts; a fresh permutation for each further pass.
-    const picks = new Uint32Array(need);
-    for (let filled = 0, pass = 0; filled < need; pass++) {
-      const p = permutation(data.n, Rng.fromSeeds(opts.seed, 0xca1b, pass));
-      const take = Math.min(p.length, need - filled);
-      picks.set(p.subarray(0, take), filled);
-      filled += take;
-    }
-    host = [];
-    for (let b = 0; b < opts.batches; b++) {
-      const idx = picks.subarray(b * opts.batchSize, (b + 1) * opts.batchSize);
-      host.push(assemble(data, info, idx, res, lut, Rng.fromSeeds(opts.seed, 0xca1b, b, 0xa06)));
-    }
+    host = calibrationPlan(info, data.n, opts).map((b) => assemble(data, info, b.indices, res, lut, (i) => b.geometry[i]));
     if (calibCache.size >= CALIB_CACHE_MAX) calibCache.delete(calibCache.keys().next().value as string);
     calibCache.set(key, host);
   }

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, SPLITS, type SplitName } from '../data/types';
-import { BudgetSchema, EvolutionConfigSchema } from '../jobs/search-messages';
+import { BudgetSchema, EvolutionConfigSchema, SEARCH_ENGINES } from '../jobs/search-messages';
 import { ClusterProfileInputSchema } from '../store/cluster-profile';
 import type { WorkbenchApi } from './api-types';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
@@ -130,6 +130,7 @@ export const API_ARGS = {
       budget: BudgetSchema.optional(),
       config: EvolutionConfigSchema.omit({ maxTries: true }).optional(),
       evaluations: z.number().int().positive().optional(),
+      engine: z.enum(SEARCH_ENGINES).optional(),
     }),
   ]),
   'searches.pause': a(['id', id]),

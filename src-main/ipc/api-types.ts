@@ -363,6 +363,11 @@ export interface SearchSettings {
   crossoverProb?: number;
   generations?: number;
   seed?: number;
+  /**
+   * Predictor-guided evolution (docs/SEARCH.md, "Accuracy predictor"): candidates scored by the run's accuracy
+   * predictor per real evaluation, 2–64; absent: plain evolution. Needs the run's predictor of the searched checkpoint.
+   */
+  screen?: number;
 }
 
 export interface SearchStartRequest {
@@ -376,6 +381,8 @@ export interface SearchStartRequest {
   config?: SearchSettings;
   /** Random search only: evaluations to make. */
   evaluations?: number;
+  /** What computes the evaluations: `local` (default, TF.js) or `torch` (the PyTorch engine; same numbers, same cache). */
+  engine?: 'local' | 'torch';
 }
 
 export interface SearchSummary {
@@ -385,10 +392,11 @@ export interface SearchSummary {
   name: string;
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
+  engine: 'local' | 'torch';
   status: RunStatus;
   budget: SearchBudget;
-  /** The resolved settings (every default filled in). */
-  config: Required<SearchSettings>;
+  /** The resolved settings (every default filled in; `screen` only on a predictor-guided search). */
+  config: Required<Omit<SearchSettings, 'screen'>> & Pick<SearchSettings, 'screen'>;
   evaluations: number;
   total: number;
   /** evaluations / total in [0, 1]. */

@@ -15,7 +15,11 @@
  * - relay: every message of the runner goes to the manager's `relay` (which validates it and emits its events);
  * - exit check: when a runner exits and its job is still `running`, it died without a final status (crash, out of
  *   memory, kill -9): the job becomes `failed` with the exit code or signal and the end of its stderr;
- * - stale recovery: at construction, `running` jobs whose process is gone become `failed`, so none stays stuck;
+ * - stale recovery: at construction, `running` jobs whose process is gone become `failed`, so none stays stuck —
+ *   except a job whose work goes on elsewhere (`JobKind.adoptable`: a run whose Slurm job is still followed), which
+ *   a manager with `adoptQueued` adopts instead: it claims the row and starts a runner that follows the work again;
+ * - detach: when the parent goes away (`stopAll`), such jobs are left running (their runner stops following, the row
+ *   stays `running` without a pid) and the others pause;
  * - pause / cancel: by message to a runner this manager started, and through the job's `control` column otherwise
  *   (every runner polls it), so any process can pause or cancel any job.
  *
@@ -26,7 +30,7 @@
 import type { Db } from '../store/db';
 import { openHomeDatabase } from '../store/db';
 import { availableParallelism } from 'node:os';
-import { jobNoun, listRunningJobs, now, setJobControl, setJobRuntime, setJobWantsResume, transitionJob, type JobStatus, type JobTable } from '../store/jobs';
+import { adoptJob, jobNoun, listRunningJobs, now, setJobControl, setJobRuntime, setJobWantsResume, transitionJob, type JobStatus, type JobTable } from '../store/jobs';
 import { pidAlive, type RunnerHandle } from './runner-process';
 import { liveMachineHold } from './machine-hold';
 
@@ -39,8 +43,8 @@ export interface JobRow {
   startedAt: string | null;
 }
 
-/** The messages every runner accepts besides its own `start`. */
-export type JobControlMessage = { type: 'pause' } | { type: 'cancel' };
+/** The messages every runner accepts besides its own `start` (`detach`: only to runners of adoptable jobs). */
+export type JobControlMessage = { type: 'pause' } | { type: 'cancel' } | { type: 'detach' };
 
 /** Why the queue moved a job, for a manager that keeps a log of them (the runs' `run_events`). */
 export type JobNoteKind = 'stale' | 'fail' | 'cancel';
@@ -87,6 +91,11 @@ export interface JobKind<Row extends JobRow, Start extends object> {
   status(row: Row): void;
   /** Records why the queue moved a job (optional: the runs' event log). Called during construction too. */
   note?(db: Db, row: Row, kind: JobNoteKind, message: string): void;
+  /**
+   * Whether `running` job `row` goes on without its runner (a run whose Slurm job is still followed): when its
+   * process is gone it is not stale but waits to be adopted, and `stopAll` detaches it instead of pausing it.
+   */
+  adoptable?(db: Db, row: Row): boolean;
 }
 
 export class JobQueue<Row extends JobRow, Start extends object> {
@@ -104,8 +113,12 @@ export class JobQueue<Row extends JobRow, Start extends object> {
   /** Jobs this manager was asked to run (queued or resumed here) and has not started yet. */
   private readonly pending = new Set<number>();
   private readonly waiters = new Map<number, ((r: Row) => void)[]>();
+  /** Jobs whose runner was told to detach: its exit with the job still `running` is what was asked for. */
+  private readonly detaching = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** After `stopAll`: nothing new starts (the parent is going away), not even the adoption of a job just detached. */
+  private stopping = false;
 
   /** Opens the database if needed and recovers stale jobs (`recoverStale`). */
   constructor(kind: JobKind<Row, Start>, o: JobQueueOptions<Start>) {
@@ -135,7 +148,7 @@ export class JobQueue<Row extends JobRow, Start extends object> {
   recoverStale(): Row[] {
     const stale: Row[] = [];
     for (const r of this.kind.list(this.db, ['running'])) {
-      if (this.active.has(r.id) || pidAlive(r.pid)) continue;
+      if (this.active.has(r.id) || pidAlive(r.pid) || this.kind.adoptable?.(this.db, r)) continue;
       const error = `${this.kind.runner}${r.pid ? ` (pid ${r.pid})` : ''} is gone: it crashed or was killed; resume continues from ${this.kind.resumesFrom}`;
       if (transitionJob(this.db, this.kind.table, r.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running'])) {
         const row = this.kind.get(this.db, r.id);
@@ -198,16 +211,20 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
   }
 
-  /** Starts waiting jobs while slots are free. */
+  /** Starts waiting jobs while slots are free (and, with `adoptQueued`, runners for adoptable jobs nobody follows). */
   pump(): void {
-    if (this.closed) return;
+    if (this.closed || this.stopping) return;
     clearTimeout(this.timer);
     this.timer = undefined;
+<<<<<<< HEAD
     // A process timing something (a latency table) has the machine to itself: nothing starts until it is done.
     if (liveMachineHold(this.db)) {
       this.timer = setTimeout(() => this.pump(), this.pollMs);
       return;
     }
+=======
+    if (this.adoptQueued) this.adoptOrphans();
+>>>>>>> main
     // Every live job holds cores, whichever table and process it belongs to; a row claimed here carries our pid.
     const running = listRunningJobs(this.db).filter((j) => (j.table === this.kind.table && this.active.has(j.id)) || pidAlive(j.pid));
     let used = running.reduce((a, j) => a + (j.cores ?? 1), 0);
@@ -234,6 +251,17 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     if (waiting) this.timer = setTimeout(() => this.pump(), this.pollMs);
   }
 
+  /**
+   * Starts a runner for each `running` adoptable job whose process is gone (the previous workbench closed or died
+   * while its Slurm job ran on). It holds one core, whatever the budget: the work runs elsewhere already.
+   */
+  private adoptOrphans(): void {
+    for (const r of this.kind.list(this.db, ['running'])) {
+      if (this.active.has(r.id) || pidAlive(r.pid) || !this.kind.adoptable?.(this.db, r)) continue;
+      if (adoptJob(this.db, this.kind.table, r.id, r.pid, process.pid)) this.launch(r.id, true, 1);
+    }
+  }
+
   private start(r: Row, cores: number): boolean {
     const { table } = this.kind;
     const resume = r.status !== 'queued';
@@ -250,6 +278,13 @@ export class JobQueue<Row extends JobRow, Start extends object> {
       this.settle(r.id); // another process moved it first
       return false;
     }
+    return this.launch(r.id, resume, cores);
+  }
+
+  /** Spawns the runner of job `id`, which this process has just claimed. */
+  private launch(id: number, resume: boolean, cores: number): boolean {
+    const { table } = this.kind;
+    const r = { id };
     let child: RunnerHandle<Start | JobControlMessage>;
     try {
       child = this.spawn();
@@ -265,7 +300,8 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     child.onMessage((raw) => this.kind.relay(r.id, raw));
     child.onExit((code, signal, detail) => {
       this.active.delete(r.id);
-      if (this.kind.get(this.db, r.id).status === 'running') {
+      const detached = this.detaching.delete(r.id);
+      if (this.kind.get(this.db, r.id).status === 'running' && !detached) {
         const how = signal ? `on signal ${signal}` : `with code ${code}`;
         const error = `${this.kind.runner}${child.pid ? ` (pid ${child.pid})` : ''} exited ${how} without finishing the ${this.noun}${detail ? `: ${detail}` : ''}; resume continues from ${this.kind.resumesFrom}`;
         if (transitionJob(this.db, table, r.id, 'failed', { error, pid: null, control: null, finishedAt: now() }, ['running'])) {
@@ -296,6 +332,31 @@ export class JobQueue<Row extends JobRow, Start extends object> {
   pauseAll(): number[] {
     const ids = this.activeIds;
     for (const id of ids) {
+      try {
+        this.pause(id);
+      } catch (e) {
+        if (!(e instanceof this.kind.error)) throw e;
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * What the parent does before it goes away: the runners of adoptable jobs (cluster jobs) are told to detach — they
+   * stop following and leave the job running, for the next manager to adopt — and the others to pause. Returns the
+   * ids of both; `waitFor` resolves when each runner has exited.
+   */
+  stopAll(): number[] {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    const ids = this.activeIds;
+    for (const id of ids) {
+      const row = this.kind.get(this.db, id);
+      if (row.status === 'running' && this.kind.adoptable?.(this.db, row)) {
+        this.detaching.add(id);
+        this.active.get(id)?.send({ type: 'detach' });
+        continue;
+      }
       try {
         this.pause(id);
       } catch (e) {

@@ -10,7 +10,11 @@
  *   messages as events, and when the runner exits checks the row: a run still `running` then means the runner died
  *   without a final status (crash, out of memory, kill -9), and it becomes `failed` with the reason.
  * - At construction, `running` rows whose process is gone (the previous app or CLI died with them) become `failed`:
- *   no run stays stuck at `running`.
+ *   no run stays stuck at `running` — except a Slurm run whose job is still followed (an open `cluster_jobs` row):
+ *   its job runs on without the workbench, and a manager with `adoptQueued` (the app, `serve`) starts a runner that
+ *   follows it again and catches up from the job's files (docs/CLUSTER.md).
+ * - `stopAll` (the app or `serve` closing): local runs pause with a checkpoint, Slurm runs are detached (left running
+ *   on the cluster, followed again at the next start).
  * - `pause` / `cancel` reach the runner by message when this manager started it, and through the run's `control`
  *   column otherwise (the runner polls it), so any process can pause any run.
  *
@@ -23,6 +27,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db';
 import { addRunEvent, createRun, deleteRun, getRun, listRuns, type RunRow } from '../store/runs';
+import { openRunClusterJob } from '../store/cluster-jobs';
 import { JobQueue, type JobKind } from './job-manager';
 import { forkRunner as forkJobRunner, type RunnerHandle as JobRunnerHandle } from './runner-process';
 import { configSpace, defaultRunName, parseTrainConfig, type TrainConfig } from '../engine/core';
@@ -118,6 +123,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       },
       status: (row) => this.emit('status', row),
       note: (db, row, kind, message) => addRunEvent(db, row.id, { kind, step: row.step, message }),
+      adoptable: (db, row) => openRunClusterJob(db, row.id) !== null,
     };
     this.jobs = new JobQueue(kind, o);
     this.home = this.jobs.home;
@@ -201,5 +207,15 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
    */
   pauseAll(): number[] {
     return this.jobs.pauseAll();
+  }
+
+  /**
+   * What the app and `alphanet serve` do when they close: every runner of this manager pauses its run with a
+   * checkpoint, except that a Slurm run's runner stops following and leaves the job running on the cluster (the next
+   * start adopts it and catches up). Returns the run ids; `waitFor` each to know its runner is gone. Nothing new
+   * starts here afterwards.
+   */
+  stopAll(): number[] {
+    return this.jobs.stopAll();
   }
 }

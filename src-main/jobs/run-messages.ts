@@ -21,6 +21,11 @@ export const ParentToRunnerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('pause') }),
   /** Stop after the current step; the run becomes `cancelled`. */
   z.strictObject({ type: z.literal('cancel') }),
+  /**
+   * The parent is going away: a Slurm run stops following its job and leaves it running (the run stays `running`
+   * for the next workbench to adopt); any other run pauses as for `pause`.
+   */
+  z.strictObject({ type: z.literal('detach') }),
 ]);
 export type ParentToRunner = z.infer<typeof ParentToRunnerSchema>;
 

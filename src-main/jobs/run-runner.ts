@@ -3,9 +3,9 @@
  * run to `running`), pick the backend, load the dataset, train, and write the final status itself. The child writes
  * all metrics to SQLite; the parent only relays messages and catches a child that died without a final status.
  */
-import { createOps, initBackend, parseTrainConfig, configSpace, type TrainConfig } from '../engine';
+import { createOps, initBackend, parseTrainConfig, configSpace } from '../engine';
 import { openHomeDatabase, type Db } from '../store/db';
-import { endJob, failJob, setJobRuntime } from '../store/jobs';
+import { detachJob, endJob, failJob, setJobRuntime } from '../store/jobs';
 import { addRunEvent, getRun, readRunControl } from '../store/runs';
 import { datasetSource, resolveDataset } from '../train/dataset-source';
 import { ParentToRunnerSchema, type RunnerToParent } from './run-messages';
@@ -13,8 +13,8 @@ import { runDir } from '../train/paths';
 import { Trainer } from '../train/trainer';
 import { DataParallel, trainWorkerPath } from '../train/data-parallel';
 import { resolveWorkers } from '../train/workers';
-import type { DatasetInfo } from '../data/types';
 import type { ChildTransport } from './transport';
+import type { TorchRunOptions, TorchRunOutcome } from './torch-run';
 
 /** How often the runner looks at the run's `control` column (a pause or cancel from another process), ms. */
 const CONTROL_POLL_MS = 1000;
@@ -24,22 +24,13 @@ const CONTROL_POLL_MS = 1000;
  * engine in a cluster job, src-main/jobs/slurm/slurm-run.ts), handed in by the runner's entry point (runner-main.ts)
  * because it starts processes or jobs, a layer above train/.
  */
-export type TorchRunner = (o: {
-  db: Db;
-  home: string;
-  runId: number;
-  runDir: string;
-  config: TrainConfig;
-  dataset: DatasetInfo;
-  resume: boolean;
-  /** The cores the job queue gave this run (threads per rank = cores / ranks). */
-  cores?: number;
-  control: () => 'pause' | 'cancel' | null;
-  send: (m: RunnerToParent) => void;
-}) => Promise<{ status: 'finished' | 'paused' | 'cancelled'; step: number }>;
+export type TorchRunner = (o: TorchRunOptions) => Promise<TorchRunOutcome>;
+
+/** What the parent asked a runner for, by message or through the row's control column. */
+type RunnerRequest = 'pause' | 'cancel' | 'detach' | null;
 
 export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c), torch?: TorchRunner): void {
-  let request: 'pause' | 'cancel' | null = null;
+  let request: RunnerRequest = null;
   let started = false;
   const send = (m: RunnerToParent) => t.send(m);
   // Ctrl-C reaches the whole process group: treat it (and a polite kill) as a pause with a checkpoint.
@@ -52,7 +43,8 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
       return;
     }
     const msg = r.data;
-    if (msg.type === 'pause' || msg.type === 'cancel') {
+    if (msg.type === 'pause' || msg.type === 'cancel' || msg.type === 'detach') {
+      // A cancel stands; a detach (the parent closing) overrides a pause its Ctrl-C may have signalled first.
       if (request !== 'cancel') request = msg.type;
       return;
     }
@@ -69,7 +61,21 @@ export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c
   send({ type: 'ready', pid: process.pid });
 }
 
-async function runOne(home: string, runId: number, resume: boolean, cores: number | undefined, ipcRequest: () => 'pause' | 'cancel' | null, send: (m: RunnerToParent) => void, torch?: TorchRunner): Promise<void> {
+/** The runner's request: the parent's message, else the row's control column (read at most once a second); cancel wins. */
+function requestOf(db: Db, runId: number, ipcRequest: () => RunnerRequest): () => RunnerRequest {
+  let lastPoll = 0;
+  let dbRequest: 'pause' | 'cancel' | null = null;
+  return () => {
+    const t = Date.now();
+    if (t - lastPoll >= CONTROL_POLL_MS) {
+      lastPoll = t;
+      dbRequest = readRunControl(db, runId);
+    }
+    return ipcRequest() === 'cancel' || dbRequest === 'cancel' ? 'cancel' : (ipcRequest() ?? dbRequest);
+  };
+}
+
+async function runOne(home: string, runId: number, resume: boolean, cores: number | undefined, ipcRequest: () => RunnerRequest, send: (m: RunnerToParent) => void, torch?: TorchRunner): Promise<void> {
   let db: Db | undefined;
   let step = 0;
   try {
@@ -77,11 +83,9 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
     const run = getRun(db, runId);
     if (run.status !== 'running') throw new Error(`run ${runId} is ${run.status}, not running: the parent must claim it first`);
     const config = parseTrainConfig(run.config, `config of run ${runId}`);
+    const request = requestOf(db, runId, ipcRequest);
     if (config.engine !== 'local') {
       if (!torch) throw new Error(`this runner was started without the ${config.engine} engine`);
-      const store = db;
-      let lastPoll = 0;
-      let dbRequest: 'pause' | 'cancel' | null = null;
       const dataset = await resolveDataset(home, db, run.datasetId ?? config.dataset);
       const outcome = await torch({
         db,
@@ -92,20 +96,21 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
         dataset,
         resume,
         cores,
-        control: () => {
-          const t = Date.now();
-          if (t - lastPoll >= CONTROL_POLL_MS) {
-            lastPoll = t;
-            dbRequest = readRunControl(store, runId);
-          }
-          return ipcRequest() === 'cancel' || dbRequest === 'cancel' ? 'cancel' : (ipcRequest() ?? dbRequest);
-        },
+        control: request,
         send: (m) => {
           if (m.type === 'progress') step = m.step;
           send(m);
         },
       });
       step = outcome.step;
+      if (outcome.status === 'detached') {
+        // The job runs on without us: the row stays `running`, without a pid, until a workbench adopts it again.
+        detachJob(db, 'runs', runId);
+        const message = `the workbench closed: the ${config.engine} job runs on at step ${step} and is followed again when the workbench starts`;
+        addRunEvent(db, runId, { kind: 'start', step, message });
+        send({ type: 'event', runId, kind: 'start', message, step });
+        return;
+      }
       endJob(db, 'runs', runId, outcome.status);
       addRunEvent(db, runId, { kind: outcome.status === 'finished' ? 'finish' : outcome.status === 'paused' ? 'pause' : 'cancel', step, message: `${outcome.status} on the ${config.engine} engine: ${step} steps` });
       send({ type: 'done', runId, status: outcome.status, step });
@@ -118,9 +123,6 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
     const workers = resolveWorkers(config, { cores, backend: backend.chosen });
     // What the run really holds (fewer than the queue gave when the batch does not split further): the queue counts it.
     setJobRuntime(db, 'runs', runId, { cores: workers });
-    let lastPoll = 0;
-    let dbRequest: 'pause' | 'cancel' | null = null;
-    const store = db;
     const trainer = new Trainer({
       db,
       runId,
@@ -129,13 +131,10 @@ async function runOne(home: string, runId: number, resume: boolean, cores: numbe
       data,
       ops: createOps(backend.opsMode),
       resume,
+      // A local run dies with the workbench: leaving means a pause with a checkpoint.
       control: () => {
-        const t = Date.now();
-        if (t - lastPoll >= CONTROL_POLL_MS) {
-          lastPoll = t;
-          dbRequest = readRunControl(store, runId);
-        }
-        return ipcRequest() === 'cancel' || dbRequest === 'cancel' ? 'cancel' : (ipcRequest() ?? dbRequest);
+        const r = request();
+        return r === 'detach' ? 'pause' : r;
       },
       onProgress: (p) => {
         step = p.step;

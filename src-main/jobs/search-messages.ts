@@ -7,6 +7,10 @@ import { z } from 'zod';
 import { BACKENDS } from '../engine/core';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
 import { DEFAULT_EVOLUTION_CONFIG, type EvolutionConfig } from '../search/evolution';
+import type { SearchEngine } from '../store/searches';
+
+/** What can compute a search's evaluations (`searches.engine`). */
+export const SEARCH_ENGINES = ['local', 'torch'] as const satisfies readonly SearchEngine[];
 
 const int = z.number().int();
 const nonNegInt = int.nonnegative();
@@ -73,11 +77,18 @@ export const SearchRequestSchema = z
     /** TF.js backend of the runner (default `auto`). */
     backend: z.enum(['auto', ...BACKENDS]).default('auto'),
     /**
+<<<<<<< HEAD
      * Evaluation workers (default `auto`: the cores the job queue gives the search): a generation's candidates are
      * evaluated N at a time, each worker a thread with its own backend (wasm or cpu; the native backends use every
      * core by themselves and evaluate with one). The results do not depend on it.
      */
     workers: z.union([z.literal('auto'), int.min(1).max(256)]).default('auto'),
+=======
+     * What computes the evaluations: `local` (default, TF.js in the runner) or `torch` (the PyTorch engine's
+     * evaluator; the same numbers and the same cache, docs/TORCH.md). MFLOPs, latency and the search stay here.
+     */
+    engine: z.enum(SEARCH_ENGINES).default('local'),
+>>>>>>> main
   })
   .superRefine((r, ctx) => {
     if (r.kind === 'random' && r.config.screen !== undefined) {

@@ -34,6 +34,7 @@ import { searchWorkers } from '../search/run-info';
 import { EvalPool } from '../search/eval-pool';
 import { defaultRunnerPath } from './run-manager';
 import { runAccuracyScreen } from '../search/run-predictor';
+import { torchSubnetCompute } from './torch-evaluator';
 import { checkScreenPredictor } from '../search/predictor-views';
 
 /** How often the runner looks at the search's `control` column (a pause or cancel from another process), ms. */
@@ -114,6 +115,7 @@ export async function runSearchJob(
       }
       const settings = evaluationSettings(run, { split: s.split, calibrationBatches: s.calibrationBatches, calibrationBatchSize: s.calibrationBatchSize, calibrationSeed: s.calibrationSeed });
       const latency = lut ? lutSource(store, lut.table) : undefined;
+<<<<<<< HEAD
       // With N workers a generation's candidates are evaluated N at a time: this thread and N − 1 worker threads.
       let pool: EvalPool | undefined;
       if (workers > 1) {
@@ -122,6 +124,15 @@ export async function runSearchJob(
         o.onPool?.(pool);
       }
       const evaluator = createRunEvaluator(run, settings, { ...(latency ? { latency } : {}), ...(pool ? { compute: pool } : {}) });
+=======
+      // The torch engine computes the accuracies in its own process; the cache, costs and latency stay here.
+      const compute =
+        s.engine === 'torch'
+          ? await torchSubnetCompute({ home, runId: s.runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, threads: 1 })
+          : undefined;
+      if (compute) setSearchRuntime(db, searchId, { backend: `${compute.backend} (latency: ${backend.chosen})` });
+      const evaluator = createRunEvaluator(run, settings, { ...(latency ? { latency } : {}), ...(compute ? { compute } : {}) });
+>>>>>>> main
       // Predictor-guided: the run's predictor of the pinned checkpoint screens, refitted on the cache every generation.
       const screen = (s.config as Partial<EvolutionConfig>).screen;
       const predictor =

@@ -44,7 +44,7 @@ import {
   type StepMetric,
 } from '../store/runs';
 import { loadSplit } from '../data/files';
-import type { DatasetInfo } from '../data/types';
+import type { DatasetInfo, SplitName } from '../data/types';
 import { type TrainConfig, configSpace } from '../engine/core';
 import type { RunnerToParent } from './run-messages';
 import { stderrTail } from './runner-process';
@@ -60,14 +60,16 @@ export interface TorchRunOptions {
   resume: boolean;
   /** Cores the job queue gave this run: threads per rank = cores / ranks (else torch's default). */
   cores?: number;
-  /** The runner's pause/cancel request (IPC or the row's control column). */
-  control: () => 'pause' | 'cancel' | null;
+  /** The runner's pause/cancel request (IPC or the row's control column); `detach`: the workbench is closing, which
+   * only a Slurm run outlives (a local torchrun pauses). */
+  control: () => 'pause' | 'cancel' | 'detach' | null;
   send: (m: RunnerToParent) => void;
   env?: NodeJS.ProcessEnv;
 }
 
 export interface TorchRunOutcome {
-  status: 'finished' | 'paused' | 'cancelled';
+  /** `detached`: a Slurm job left running when the workbench closed (jobs/slurm/slurm-run.ts). */
+  status: 'finished' | 'paused' | 'cancelled' | 'detached';
   step: number;
 }
 
@@ -90,24 +92,32 @@ function writeAtomic(path: string, data: Uint8Array | string): void {
   }
 }
 
-/** The run directory's dataset/ (docs/TORCH.md): the stored arrays of train (without val) and val, and index.json. */
-export function writeRunDataset(home: string, info: DatasetInfo, dir: string): void {
+/**
+ * The run directory's dataset/ (docs/TORCH.md): the stored arrays of train (without val) and val, and index.json;
+ * `splits` adds test where an evaluation on it needs it. Kept as it is when it holds the same dataset content and
+ * split, and every split asked for (a split written before stays).
+ */
+export function writeRunDataset(home: string, info: DatasetInfo, dir: string, splits: readonly SplitName[] = ['train', 'val']): void {
   const indexPath = join(dir, 'index.json');
+  let had: string[] = [];
   if (existsSync(indexPath)) {
     try {
-      const ix = JSON.parse(readFileSync(indexPath, 'utf8')) as { contentHash?: string; valSeed?: number; valFraction?: number };
-      if (ix.contentHash === info.contentHash && ix.valSeed === info.valSeed && ix.valFraction === info.valFraction) return;
+      const ix = JSON.parse(readFileSync(indexPath, 'utf8')) as { contentHash?: string; valSeed?: number; valFraction?: number; splits?: Record<string, unknown> };
+      if (ix.contentHash === info.contentHash && ix.valSeed === info.valSeed && ix.valFraction === info.valFraction) {
+        had = Object.keys(ix.splits ?? {});
+        if (splits.every((x) => had.includes(x))) return;
+      }
     } catch {
       // rewritten below
     }
   }
   mkdirSync(dir, { recursive: true });
-  const splits: Record<string, { images: string; labels: string; count: number }> = {};
-  for (const split of ['train', 'val'] as const) {
+  const written: Record<string, { images: string; labels: string; count: number }> = {};
+  for (const split of (['train', 'val', 'test'] as const).filter((x) => splits.includes(x) || had.includes(x))) {
     const s = loadSplit(home, info, split);
     writeAtomic(join(dir, `${split}.images.u8`), s.images);
     writeAtomic(join(dir, `${split}.labels.u16`), new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength));
-    splits[split] = { images: `${split}.images.u8`, labels: `${split}.labels.u16`, count: s.labels.length };
+    written[split] = { images: `${split}.images.u8`, labels: `${split}.labels.u16`, count: s.labels.length };
   }
   const index = {
     name: info.name,
@@ -121,7 +131,7 @@ export function writeRunDataset(home: string, info: DatasetInfo, dir: string): v
     mean: info.mean,
     std: info.std,
     augment: info.augment,
-    splits,
+    splits: written,
   };
   writeAtomic(indexPath, `${JSON.stringify(index, null, 1)}\n`);
 }
@@ -285,7 +295,8 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
   while (!finished) {
     await Promise.race([exit, new Promise((r) => setTimeout(r, 200))]);
     for (const line of tail.read()) handle(line);
-    const req = o.control();
+    const asked = o.control();
+    const req = asked === 'detach' ? 'pause' : asked;
     if (req && req !== requested && !finished) {
       requested = req === 'cancel' || requested !== 'cancel' ? req : requested;
       writeAtomic(controlPath, `${requested}\n`);

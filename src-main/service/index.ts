@@ -118,7 +118,8 @@ export interface WorkbenchService {
   run<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<{ status: 200 | ApiStatus; reply: ApiReply<ApiResult<M>> }>;
   /**
    * Pauses the runs this service is training and the searches it is running (each saves its state first; waits up
-   * to `timeoutMs`, default 30 s), stops dataset jobs and subnet evaluations/exports, and closes the database it
+   * to `timeoutMs`, default 30 s) — a Slurm run is left running on its cluster instead, and the next service on this
+   * home follows it again (`RunManager.stopAll`) —, stops dataset jobs and subnet evaluations/exports, and closes the database it
    * opened. `pauseRuns: false` leaves runners training and searching headless.
    */
   close(opts?: { pauseRuns?: boolean; timeoutMs?: number }): Promise<void>;
@@ -412,7 +413,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
     },
     async close({ pauseRuns = true, timeoutMs = 30_000 } = {}) {
       if (pauseRuns) {
-        const paused = manager.pauseAll();
+        const paused = manager.stopAll();
         const pausedSearches = search.manager.pauseAll();
         await Promise.race([Promise.all([...paused.map((id) => manager.waitFor(id)), ...pausedSearches.map((id) => search.manager.waitFor(id))]), sleep(timeoutMs)]);
       }

@@ -190,6 +190,7 @@ export function searchSummary(s: SearchRow, runName: string, front: FrontRow | u
     name: s.name,
     kind: s.kind,
     objective: s.objective,
+    engine: s.engine,
     status: s.status,
     budget: s.budget as SearchBudget,
     config: {
@@ -200,6 +201,7 @@ export function searchSummary(s: SearchRow, runName: string, front: FrontRow | u
       crossoverProb: c.crossoverProb,
       generations: c.generations,
       seed: c.seed,
+      ...(c.screen !== undefined ? { screen: c.screen } : {}),
     },
     evaluations: s.evaluations,
     total: s.total,

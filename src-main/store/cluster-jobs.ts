@@ -101,6 +101,12 @@ export function listRunClusterJobs(db: Db, runId: number): ClusterJobRow[] {
   return (db.prepare('SELECT * FROM cluster_jobs WHERE run_id = ? ORDER BY id').all(runId) as Row[]).map(fromRow);
 }
 
+/** The run's submission that is still followed (no outcome yet), if any: the one a runner of the run follows. */
+export function openRunClusterJob(db: Db, runId: number): ClusterJobRow | null {
+  const r = db.prepare('SELECT * FROM cluster_jobs WHERE run_id = ? AND outcome IS NULL ORDER BY id DESC LIMIT 1').get(runId) as Row | undefined;
+  return r ? fromRow(r) : null;
+}
+
 /** Jobs still followed (no outcome yet): what a workbench that starts again catches up on. */
 export function listOpenClusterJobs(db: Db): ClusterJobRow[] {
   return (db.prepare('SELECT * FROM cluster_jobs WHERE outcome IS NULL ORDER BY id').all() as Row[]).map(fromRow);

@@ -131,6 +131,24 @@ export function setJobRuntime(db: Db, table: JobTable, id: number, r: { backend?
 }
 
 /**
+ * What a runner writes when it stops following a job whose work goes on elsewhere (a Slurm job, when the workbench
+ * closes): the job stays `running`, with no pid (no process here follows it) and no pending request, for the next
+ * manager to adopt. Returns false when the job was not running.
+ */
+export function detachJob(db: Db, table: JobTable, id: number): boolean {
+  return db.prepare(`UPDATE ${tableName(table)} SET pid = NULL, control = NULL, updated_at = ? WHERE id = ? AND status = 'running'`).run(now(), id).changes === 1;
+}
+
+/**
+ * Claims a `running` job that no live process follows (its pid is still `stalePid`) for process `pid`. Atomic: of two
+ * managers adopting the same job, one gets it. The pending request (a pause or cancel asked while nobody followed)
+ * stays for the new runner to read.
+ */
+export function adoptJob(db: Db, table: JobTable, id: number, stalePid: number | null, pid: number): boolean {
+  return db.prepare(`UPDATE ${tableName(table)} SET pid = ?, heartbeat_at = ?, updated_at = ? WHERE id = ? AND status = 'running' AND pid IS ?`).run(pid, now(), now(), id, stalePid).changes === 1;
+}
+
+/**
  * What a runner writes when its job ends without an error: `finished`, `paused` or `cancelled` (from `running`),
  * clearing the request and the pid; a paused job has no finish time. Returns false when the job was not running.
  */

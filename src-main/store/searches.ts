@@ -31,6 +31,8 @@ export const SEARCH_TRANSITIONS = JOB_TRANSITIONS;
 /** The search algorithms (search/evolution.ts) and the cost a front minimises; one definition for storage and search. */
 export type SearchKind = 'evolution' | 'random';
 export type SearchObjective = 'mflops' | 'latency';
+/** What computes a search's evaluations (migration 010). */
+export type SearchEngine = 'local' | 'torch';
 
 export interface SearchInput {
   runId: number;
@@ -53,8 +55,13 @@ export interface SearchInput {
   checkpointStep: number;
   /** Backend to run on (`auto` or a forced one). */
   backendRequest: string;
+<<<<<<< HEAD
   /** Evaluation workers asked for; null: `auto` (the cores the job queue gives the search). Default null. */
   workers?: number | null;
+=======
+  /** What computes the evaluations: `local` (TF.js in the search runner, the default) or `torch` (the PyTorch engine). */
+  engine?: SearchEngine;
+>>>>>>> main
   /** Evaluations the search will make (an upper bound when duplicates are reused). */
   total: number;
   appVersion: string;
@@ -62,6 +69,7 @@ export interface SearchInput {
 
 export interface SearchRow extends SearchInput {
   id: number;
+  engine: SearchEngine;
   status: SearchStatus;
   control: 'pause' | 'cancel' | null;
   wantsResume: boolean;
@@ -99,6 +107,7 @@ const toSearch = (r: Record<string, unknown>): SearchRow => ({
   checkpointSha256: r.checkpoint_sha256 as string,
   checkpointStep: r.checkpoint_step as number,
   backendRequest: r.backend_request as string,
+  engine: r.engine as SearchEngine,
   total: r.total as number,
   appVersion: r.app_version as string,
   status: r.status as SearchStatus,
@@ -124,11 +133,19 @@ export function createSearch(db: Db, s: SearchInput): SearchRow {
   const info = db
     .prepare(
       `INSERT INTO searches (run_id, name, kind, config, budget, objective, target_evaluations, split, calibration_batches, calibration_batch_size,
+<<<<<<< HEAD
          calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, workers, total, app_version, status, created_at, updated_at)
        VALUES (@runId, @name, @kind, @config, @budget, @objective, @targetEvaluations, @split, @calibrationBatches, @calibrationBatchSize,
          @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @workers, @total, @appVersion, 'queued', @t, @t)`,
     )
     .run({ ...s, workers: s.workers ?? null, config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
+=======
+         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, engine, total, app_version, status, created_at, updated_at)
+       VALUES (@runId, @name, @kind, @config, @budget, @objective, @targetEvaluations, @split, @calibrationBatches, @calibrationBatchSize,
+         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @engine, @total, @appVersion, 'queued', @t, @t)`,
+    )
+    .run({ ...s, engine: s.engine ?? 'local', config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
+>>>>>>> main
   return getSearch(db, Number(info.lastInsertRowid));
 }
 

@@ -28,6 +28,13 @@ export interface FieldGroup {
   fields: FieldDef[];
 }
 
+/** The engines a run trains on (the search form offers the first two for evaluation). */
+export const ENGINE_OPTIONS = [
+  { value: 'local', label: 'local (TF.js on this machine)' },
+  { value: 'torch', label: 'torch (PyTorch, GPUs or CPU ranks)' },
+  { value: 'slurm', label: 'slurm (PyTorch on a Slurm cluster)' },
+] as const;
+
 /** The TF.js backends a run may force (engine/backend.ts `BACKENDS`; `auto` takes the first that loads). */
 const BACKEND_OPTIONS = [
   { value: 'auto', label: 'auto (the best that loads)' },
@@ -137,11 +144,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
         label: 'Training engine',
         kind: 'select',
         help: 'torch: the PyTorch engine through torchrun, for GPUs (docs/TORCH.md); slurm: the same engine as a job on a cluster of Settings → Clusters (docs/CLUSTER.md).',
-        options: [
-          { value: 'local', label: 'local (TF.js on this machine)' },
-          { value: 'torch', label: 'torch (PyTorch, GPUs or CPU ranks)' },
-          { value: 'slurm', label: 'slurm (PyTorch on a Slurm cluster)' },
-        ],
+        options: ENGINE_OPTIONS,
       },
       { path: 'gpus', label: 'GPUs', kind: 'int', unit: 'one rank each (torch; slurm: per node; 0: the CPU)' },
       { path: 'ranks', label: 'CPU ranks', kind: 'int', unit: 'processes (torch on the CPU; slurm: per node)', optional: true, emptyMeans: '1' },

@@ -4,15 +4,15 @@
  * request's own dotted paths (`budget.mflopsMax`, `config.populationSize`), so an error the API names lands at the
  * same field as one found here. Pure: tested without a DOM.
  */
-import type { SearchBudget, SearchSettings, SearchStartRequest } from '../../src-main/ipc/api-types';
-import type { FieldDef } from './run-form';
+import type { PredictorInfo, SearchBudget, SearchSettings, SearchStartRequest } from '../../src-main/ipc/api-types';
+import { ENGINE_OPTIONS, type FieldDef } from './run-form';
 
 /**
  * Starting values of the evolution settings: the engine's `DEFAULT_EVOLUTION_CONFIG` (src-main/search/evolution.ts),
  * repeated because the renderer must not bundle main-process code. The request sends them explicitly, so a drift
  * would only change what the form starts from, never what a search that shows them runs with.
  */
-export const SEARCH_SETTINGS_START: Required<SearchSettings> = {
+export const SEARCH_SETTINGS_START: Required<Omit<SearchSettings, 'screen'>> = {
   populationSize: 16,
   mutateSize: 8,
   crossoverSize: 8,
@@ -33,6 +33,19 @@ export const SETTINGS_FIELDS: FieldDef[] = [
   { path: 'config.seed', label: 'Seed', kind: 'int', help: 'Same seed, run and budget: the same candidates.' },
 ];
 
+/**
+ * Predictor-guided evolution: the screen factor, shown once "Predictor-guided" is ticked. Starts at the CLI's default
+ * (`alphanet search --predictor`); the engine accepts 2–64 (jobs/search-messages.ts).
+ */
+export const SCREEN_START = 8;
+export const SCREEN_FIELD: FieldDef = {
+  path: 'config.screen',
+  label: 'Screen factor',
+  kind: 'int',
+  unit: 'candidates per evaluation',
+  help: 'Scored by the predictor for each subnet evaluated for real.',
+};
+
 /** Random search only. */
 export const EVALUATIONS_FIELD: FieldDef = {
   path: 'evaluations',
@@ -41,6 +54,15 @@ export const EVALUATIONS_FIELD: FieldDef = {
   unit: 'subnets',
   optional: true,
   emptyMeans: 'as many as the evolution settings above would make',
+};
+
+/** Which engine computes the candidates' accuracy: the same numbers and the same evaluation cache either way. */
+export const ENGINE_FIELD: FieldDef = {
+  path: 'engine',
+  label: 'Evaluation engine',
+  kind: 'select',
+  help: 'torch: the PyTorch engine computes each candidate’s BN-recalibrated accuracy (a GPU if torch sees one; docs/TORCH.md). Same numbers, same cache.',
+  options: ENGINE_OPTIONS.filter((o) => o.value !== 'slurm'),
 };
 
 /** The budget as the form holds it: null = no bound. MFLOPs in millions of MACs, params in millions, latency in ms. */
@@ -55,10 +77,13 @@ export interface SearchForm {
   name: string;
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
+  engine: 'local' | 'torch';
   budget: BudgetForm;
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
   evaluations: unknown;
+  /** Predictor-guided evolution: `config.screen` goes into the request only when this is on. */
+  guided: boolean;
 }
 
 /** The run's subnets span this: the slider ranges. */
@@ -76,14 +101,16 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     name: '',
     kind: 'evolution',
     objective: 'mflops',
+    engine: 'local',
     budget: {
       mflopsMin: range ? floorTo(range.minMFlops) : null,
       mflopsMax: range ? ceilTo(range.maxMFlops) : null,
       mparamsMax: null,
       latencyMaxMs: null,
     },
-    config: { ...SEARCH_SETTINGS_START },
+    config: { ...SEARCH_SETTINGS_START, screen: SCREEN_START },
     evaluations: undefined,
+    guided: false,
   };
 }
 
@@ -121,6 +148,7 @@ export function searchFormErrors(form: SearchForm): Record<string, string> {
   for (const k of ['mutateProb', 'crossoverProb'] as const) {
     if (!isNum(c[k]) || c[k] < 0 || c[k] > 1) errors[`config.${k}`] = 'Must be a number from 0 to 1.';
   }
+  if (usesScreen(form) && (!isInt(c.screen) || c.screen < 2 || c.screen > 64)) errors['config.screen'] = 'Must be a whole number from 2 to 64.';
   if (form.kind === 'random' && form.evaluations !== undefined && (!isInt(form.evaluations) || form.evaluations < 1)) {
     errors['evaluations'] = 'Must be a whole number ≥ 1, or empty.';
   }
@@ -142,15 +170,35 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
     const v = form.budget[k];
     if (v !== null) budget[k] = v;
   }
+  const { screen, ...settings } = form.config;
   const req: SearchStartRequest = {
     runId,
     kind: form.kind,
     objective: form.objective,
+    engine: form.engine,
     budget,
-    config: { ...form.config } as SearchSettings,
+    config: { ...settings, ...(usesScreen(form) ? { screen } : {}) } as SearchSettings,
   };
   const name = form.name.trim();
   if (name) req.name = name;
   if (form.kind === 'random' && form.evaluations !== undefined) req.evaluations = form.evaluations as number;
   return req;
+}
+
+/** Guided screening is evolution's: a random search ignores the box (its control is disabled then). */
+function usesScreen(form: SearchForm): boolean {
+  return form.guided && form.kind === 'evolution';
+}
+
+/**
+ * Why a predictor-guided search cannot start from this form, or null when it can: it needs the evolutionary kind and
+ * the run's predictor of its newest checkpoint (the one a search pins), which the API checks again before queueing.
+ * `predictor`: the run's predictor, null when it has none, undefined while not known yet.
+ */
+export function guidedUnavailable(kind: SearchForm['kind'], predictor: PredictorInfo | null | undefined): string | null {
+  if (kind !== 'evolution') return 'Predictor screening is for the evolutionary search.';
+  if (predictor === undefined) return 'Looking for the run’s accuracy predictor…';
+  if (predictor === null) return 'This run has no accuracy predictor yet.';
+  if (predictor.stale) return `The run’s accuracy predictor is stale: it learned from step ${predictor.checkpointStep}, and the run has a newer checkpoint.`;
+  return null;
 }

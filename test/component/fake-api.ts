@@ -198,6 +198,7 @@ export function search(id: number, runId: number, over: Partial<SearchSummary> =
     name: `search ${id}`,
     kind: 'evolution',
     objective: 'mflops',
+    engine: 'local',
     status: 'running',
     budget: { mflopsMax: 8 },
     config: { populationSize: 6, mutateSize: 3, crossoverSize: 3, mutateProb: 0.2, crossoverProb: 0.5, generations: 1, seed: 0 },
@@ -407,7 +408,8 @@ export function fakeApi(
         if (req.budget?.mflopsMax !== undefined && req.budget.mflopsMax < cheapest) {
           throw fieldError('budget.mflopsMax', `no subnet of run ${r.id} has at most ${req.budget.mflopsMax} MFLOPs (the smallest has ${cheapest})`);
         }
-        const s = search(Math.max(0, ...searches.map((x) => x.id)) + 1, r.id, { status: 'queued', budget: req.budget ?? {}, name: req.name ?? 'evolution search' });
+        const id = Math.max(0, ...searches.map((x) => x.id)) + 1;
+        const s = search(id, r.id, { status: 'queued', budget: req.budget ?? {}, name: req.name ?? 'evolution search', config: { ...search(id, r.id).config, ...req.config } });
         searches.unshift(s);
         return s;
       }),

@@ -15,6 +15,11 @@
  * 3. Pause: the engine checkpoints and stops (its control file), then `scancel`; cancel: stop and `scancel`.
  * 4. A job the scheduler ends (time limit, node failure, preemption, scancel) fails the run with Slurm's reason; the
  *    run is resumable (failed → running) from its last checkpoint.
+ * 5. The workbench closing (`detach`) leaves the job running: the loop stops following and the run stays `running`.
+ *    A runner started for a run that still has a followed submission (an open `cluster_jobs` row: the workbench came
+ *    back, or a resume after the runner itself failed, e.g. the login node was unreachable) submits nothing: it
+ *    follows that job again from the stored offset, so everything the job wrote meanwhile is applied once, in order,
+ *    and a job that ended meanwhile ends the run as it would have.
  */
 import { basename, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
@@ -23,24 +28,21 @@ import { setJobRuntime } from '../../store/jobs';
 import { runDir as localRunDir } from '../../train/paths';
 import { progressApplier, writeRunBundle, type TorchRunOptions, type TorchRunOutcome } from '../torch-run';
 import { torchEngineDir } from '../python';
-import { clusterShell, downloadFiles } from './shell';
+import { clusterShell, downloadFiles, type ClusterShell } from './shell';
+import type { ClusterProfile } from '../../store/cluster-profile';
+import { addRunEvent, getRun } from '../../store/runs';
 import { submitClusterJob } from './submit';
 import { cancelClusterJob, pauseClusterJob, pollClusterJob, type ProgressLine } from './tracker';
-import { restateClusterJobOutcome, type ClusterJobRow } from '../../store/cluster-jobs';
+import { openRunClusterJob, restateClusterJobOutcome, type ClusterJobRow } from '../../store/cluster-jobs';
 import { describeEnd, isActive, queryJob } from './scheduler';
 
 export class SlurmRunError extends Error {
   override name = 'SlurmRunError';
 }
 
-/** How often the job is polled (ms): squeue and a file read, over ssh for a login node. */
-const POLL_MS = Number(process.env.ALPHANET_SLURM_POLL_MS) || 3000;
-
-export async function runSlurm(o: TorchRunOptions): Promise<TorchRunOutcome> {
+/** Writes the run bundle and submits it (a resume: the same folder with `--resume`); returns the job's row. */
+async function submit(o: TorchRunOptions, profile: ClusterProfile, shell: ClusterShell): Promise<ClusterJobRow> {
   const { db, config } = o;
-  if (!config.cluster) throw new SlurmRunError("engine 'slurm' needs a cluster");
-  const profile = getCluster(db, config.cluster);
-  const shell = clusterShell(profile, o.env ?? process.env);
   const engineDir = torchEngineDir(o.env ?? process.env);
   if (!engineDir) throw new SlurmRunError('the torch engine package (engines/torch) is missing; set ALPHANET_TORCH_ENGINE to its directory');
   const bundle = join(localRunDir(o.home, o.runId), 'cluster-bundle');
@@ -62,6 +64,27 @@ export async function runSlurm(o: TorchRunOptions): Promise<TorchRunOutcome> {
   const ranks = job.nodes * job.ranksPerNode;
   setJobRuntime(db, 'runs', o.runId, { backend: `slurm ${profile.name} job ${job.jobId} (${job.nodes} node${job.nodes > 1 ? 's' : ''} × ${job.ranksPerNode} ${gpus > 0 ? 'GPU' : 'CPU'} rank${job.ranksPerNode > 1 ? 's' : ''})`, pid: process.pid });
   o.send({ type: 'event', runId: o.runId, kind: 'start', message: `submitted to ${profile.name} as Slurm job ${job.jobId}: ${ranks} rank${ranks > 1 ? 's' : ''} in ${job.remoteDir}` });
+  return job;
+}
+
+/** How often the job is polled (ms): squeue and a file read, over ssh for a login node. */
+const POLL_MS = Number(process.env.ALPHANET_SLURM_POLL_MS) || 3000;
+
+export async function runSlurm(o: TorchRunOptions): Promise<TorchRunOutcome> {
+  const { db, config } = o;
+  const open = openRunClusterJob(db, o.runId);
+  const clusterName = open?.cluster ?? config.cluster;
+  if (!clusterName) throw new SlurmRunError("engine 'slurm' needs a cluster");
+  const profile = getCluster(db, clusterName);
+  const shell = clusterShell(profile, o.env ?? process.env);
+  const job = open ?? (await submit(o, profile, shell));
+  const gpus = job.gpusPerNode;
+  if (open) {
+    setJobRuntime(db, 'runs', o.runId, { pid: process.pid });
+    const message = `following Slurm job ${job.jobId} on ${profile.name} again (last seen ${job.state}): catching up from its files after step ${getRun(db, o.runId).step}`;
+    addRunEvent(db, o.runId, { kind: 'resume', step: getRun(db, o.runId).step, message });
+    o.send({ type: 'event', runId: o.runId, kind: 'resume', message });
+  }
 
   const applier = progressApplier(o);
   const localCkpts = join(localRunDir(o.home, o.runId), 'checkpoints');
@@ -91,6 +114,7 @@ export async function runSlurm(o: TorchRunOptions): Promise<TorchRunOutcome> {
   let requested: 'pause' | 'cancel' | null = null;
   while (!current.outcome) {
     const req = o.control();
+    if (req === 'detach') return { status: 'detached', step: applier.step() || getRun(db, o.runId).step };
     if (req === 'cancel') {
       current = await cancelClusterJob(db, shell, job.id);
       break;

@@ -47,10 +47,12 @@ describe('search form', () => {
     expect(searchFormErrors(form)).toEqual({});
     form.kind = 'random';
     form.evaluations = 30;
+    form.engine = 'torch';
     expect(searchRequest(4, form)).toEqual({
       runId: 4,
       kind: 'random',
       objective: 'mflops',
+      engine: 'torch',
       budget: { mflopsMin: 2.34, mflopsMax: 9.88 },
       config: { populationSize: 16, mutateSize: 8, crossoverSize: 8, mutateProb: 0.2, crossoverProb: 0.5, generations: 10, seed: 0 },
       evaluations: 30,

@@ -86,6 +86,8 @@ describe('Search page', () => {
     await fireEvent.input(screen.getByLabelText('MFLOPs up to'), { target: { value: '3.5' } });
     await fireEvent.input(screen.getByLabelText('Generations'), { target: { value: '1' } });
     await fireEvent.input(screen.getByLabelText('Search name'), { target: { value: 'small budget' } });
+    expect((screen.getByLabelText('Evaluation engine') as HTMLSelectElement).value).toBe('local');
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'torch' } });
     expect(startButton.disabled).toBe(false);
     await fireEvent.click(startButton);
     await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
@@ -94,6 +96,7 @@ describe('Search page', () => {
       name: 'small budget',
       kind: 'evolution',
       objective: 'mflops',
+      engine: 'torch',
       budget: { mflopsMax: 3.5 },
       config: { populationSize: 6, mutateSize: 8, crossoverSize: 8, mutateProb: 0.3, crossoverProb: 0.5, generations: 1, seed: 0 },
     });
@@ -153,5 +156,61 @@ describe('Search page', () => {
     // The run's list follows the same events.
     const row = document.querySelector('tr[data-search-id="5"]') as HTMLElement;
     expect(within(row).getByText('3 / 4')).toBeTruthy();
+  });
+
+  describe('predictor-guided', () => {
+    /** A run with 4 evaluated subnets and the fake's predictor of them (τ 1), fresh or stale. */
+    async function withPredictor(stale: boolean) {
+      const evaluations = [1, 2, 3, 4].map((i) => evaluation(i, 1, { accuracy: 0.4 + i / 20, mflops: 2 + i / 2 }));
+      const view = await fakeApi({ runs: [RUN], evaluations }).api.predictor.build(1, {});
+      return setup({ evaluations, predictor: { ...view, predictor: { ...view.predictor, stale } } });
+    }
+    const box = () => screen.getByRole('checkbox', { name: 'Predictor-guided' }) as HTMLInputElement;
+    const note = () => screen.getByTestId('guided-note');
+
+    it('is off, with the reason and a link to build the predictor, when the run has none', async () => {
+      const fake = await setup();
+      await waitFor(() => expect(note().textContent).toMatch(/This run has no accuracy predictor yet\./));
+      expect(fake.api.predictor.get).toHaveBeenCalledWith(1);
+      expect(box().disabled).toBe(true);
+      expect(within(note()).getByRole('link', { name: 'Build it in the Pareto explorer' }).getAttribute('href')).toBe('#/explorer/1');
+      expect(screen.queryByLabelText('Screen factor')).toBeNull();
+    });
+
+    it('is off when the predictor is stale, and offers to rebuild it', async () => {
+      await withPredictor(true);
+      await waitFor(() => expect(note().textContent).toMatch(/stale: it learned from step 12, and the run has a newer checkpoint/));
+      expect(box().disabled).toBe(true);
+      expect(within(note()).getByRole('link', { name: 'Rebuild it in the Pareto explorer' }).getAttribute('href')).toBe('#/explorer/1');
+    });
+
+    it('sends the screen factor with a fresh predictor, checks it, and leaves it out of a random search', async () => {
+      const fake = await withPredictor(false);
+      await waitFor(() => expect(box().disabled).toBe(false));
+      expect(note().textContent).toMatch(/Kendall τ 1\.000 on 2 held-out subnets/);
+      expect(box().checked).toBe(false);
+      await fireEvent.click(box());
+      const factor = screen.getByLabelText('Screen factor') as HTMLInputElement;
+      expect(factor.value).toBe('8');
+      await fireEvent.input(factor, { target: { value: '1' } });
+      expect(fieldError('config.screen')).toBe('Must be a whole number from 2 to 64.');
+      const startButton = screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement;
+      expect(startButton.disabled).toBe(true);
+      await fireEvent.input(factor, { target: { value: '4' } });
+      expect(startButton.disabled).toBe(false);
+      await fireEvent.click(startButton);
+      await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
+      expect(vi.mocked(fake.api.searches.start).mock.calls[0][0].config).toEqual({ populationSize: 16, mutateSize: 8, crossoverSize: 8, mutateProb: 0.2, crossoverProb: 0.5, generations: 10, seed: 0, screen: 4 });
+      await waitFor(() => expect(screen.getByText(/^evolution · predictor-guided \(screen 4\) · cost MFLOPs/)).toBeTruthy());
+
+      // Random search: the box is disabled with its reason, and the request is plain.
+      await fireEvent.click(screen.getByRole('radio', { name: /^Random/ }));
+      expect(box().disabled).toBe(true);
+      expect(note().textContent).toMatch(/Predictor screening is for the evolutionary search\./);
+      expect(screen.queryByLabelText('Screen factor')).toBeNull();
+      await fireEvent.click(startButton);
+      await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(2));
+      expect(vi.mocked(fake.api.searches.start).mock.calls[1][0].config).not.toHaveProperty('screen');
+    });
   });
 });

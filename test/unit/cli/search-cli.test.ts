@@ -8,28 +8,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src-main/cli/program';
+import { cliAt } from './run-cli';
 import { parseFrontTarget } from '../../../src-main/cli/front';
 import { trainTinyRun } from '../search/run-fixture';
 
 const ROOT = join(__dirname, '..', '..', '..');
 let home: string;
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--home', home, ...args], { out: (s) => (out += s), err: (s) => (err += s), env: { ALPHANET_BACKEND: 'wasm' } });
-  return { code, out, err };
-}
-
-/** A user error: exit code 1, nothing on stdout, one line on stderr matching `re`. */
-async function fails(args: string[], re: RegExp) {
-  const r = await cli(args);
-  expect(r.code, `${args.join(' ')}: ${r.out}`).toBe(1);
-  expect(r.out).toBe('');
-  expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
-  expect(r.err).toMatch(re);
-}
+const { cli, fails } = cliAt(() => home);
 
 beforeAll(async () => {
   if (!existsSync(join(ROOT, 'out', 'main', 'search-runner.js'))) throw new Error('out/main/search-runner.js is missing: run `npx electron-vite build` first');

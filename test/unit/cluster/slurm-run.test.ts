@@ -3,13 +3,17 @@
  * runner submits the real PyTorch engine as a 2-rank gloo job to a real single-node Slurm cluster (slurm-harness.ts),
  * follows it into SQLite (steps, validation, checkpoint rows, events) and brings its checkpoints back, which the
  * workbench's own engine loads; a `scancel` mid-run fails the run with Slurm's reason, and resume submits again
- * from the last checkpoint and finishes, every step recorded once. Slow suite (ALPHANET_SLOW_TESTS=1).
+ * from the last checkpoint and finishes, every step recorded once; the workbench service closes while the job runs
+ * (the job is left running) and a new service on the same home adopts the run and catches up from the job's files,
+ * also for a job that ended while no workbench was open. Slow suite (ALPHANET_SLOW_TESTS=1).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getRun, listCheckpoints, listEpochMetrics, listStepMetrics } from '../../../src-main/store/runs';
+import { getRun, listCheckpoints, listEpochMetrics, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
+import { createWorkbenchService, type WorkbenchService } from '../../../src-main/service';
+import { isActive, queryJob } from '../../../src-main/jobs/slurm/scheduler';
 import { addCluster } from '../../../src-main/store/clusters';
 import { listRunClusterJobs } from '../../../src-main/store/cluster-jobs';
 import { RunManager, forkRunner, type SpawnRunner } from '../../../src-main/jobs/run-manager';
@@ -86,5 +90,51 @@ describe.runIf(SLOW)('engine slurm: training runs on a real Slurm cluster (slow)
     expect(steps.at(-1)).toBe(40);
     expect(new Set(steps).size).toBe(steps.length);
     expect(listRunClusterJobs(m.db, run.id).map((j) => j.outcome)).toEqual(['failed', 'finished']);
+  });
+
+  it('the workbench closes while the job runs and catches up when it starts again: adopted, each step once, finished', async () => {
+    const shell = clusterShell({ transport: 'local', sshHost: null, sshConfig: null }, cluster.env);
+    const service = () => createWorkbenchService({ home, mode: 'served', spawnRunner: spawn, probeBackend: async () => ({ name: 'none', detail: 'not needed' }) });
+    const spawn: SpawnRunner = () => forkRunner(requireRunner(), { env: { ...cluster.env, ALPHANET_SLURM_POLL_MS: '1000' } });
+    let svc: WorkbenchService = service();
+    const run = await svc.handlers['runs.start'](slurmConfig({ stepsPerEpoch: 20, epochs: 2, checkpoint: { everySteps: 4 } }));
+    await waitFor(() => listStepMetrics(m.db, run.id).length >= 2, 240_000, 'the run did not get going', 500);
+    await svc.close(); // the app quits: a Slurm run is left running
+    const left = getRun(m.db, run.id);
+    expect(left).toMatchObject({ status: 'running', pid: null, error: null });
+    const job = listRunClusterJobs(m.db, run.id)[0];
+    expect(job.outcome).toBeNull();
+    expect(isActive((await queryJob(shell, job.jobId)).state)).toBe(true);
+    // The job goes on while no workbench follows it: its progress file grows past what the store has.
+    const progress = join(job.remoteDir, 'progress.jsonl');
+    // Whole lines only: the last one may be half written.
+    const lastStep = () => Math.max(0, ...readFileSync(progress, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as { type: string; step?: number }).filter((l) => l.type === 'progress').map((l) => l.step!));
+    await waitFor(() => lastStep() >= left.step + 4, 240_000, 'the job did not go on without the workbench', 500);
+    expect(listStepMetrics(m.db, run.id).at(-1)!.step).toBe(left.step);
+
+    svc = service(); // the app starts again: it adopts the run and follows the same job
+    expect(getRun(m.db, run.id).pid).not.toBeNull();
+    const done = await svc.manager.waitFor(run.id);
+    expect(done.error).toBeNull();
+    expect(done).toMatchObject({ status: 'finished', step: 40 });
+    expect(listStepMetrics(m.db, run.id).map((s) => s.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(listRunClusterJobs(m.db, run.id).map((j) => [j.jobId, j.outcome])).toEqual([[job.jobId, 'finished']]);
+    expect(listCheckpoints(m.db, run.id)[0]).toMatchObject({ step: 40 });
+    const messages = listRunEvents(m.db, run.id).map((e) => e.message);
+    expect(messages).toContainEqual(expect.stringMatching(/^the workbench closed: the slurm job runs on at step \d+/));
+    expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^following Slurm job ${job.jobId} on test again \\(last seen RUNNING\\): catching up from its files after step ${left.step}$`)));
+
+    // A job that ends while the workbench is closed: the next start finishes the run from its files at once.
+    const short = await svc.handlers['runs.start'](slurmConfig());
+    await waitFor(() => listRunClusterJobs(m.db, short.id)[0]?.state === 'RUNNING', 240_000, 'the short job did not start', 500);
+    await svc.close();
+    const shortJob = listRunClusterJobs(m.db, short.id)[0];
+    await waitFor(async () => !isActive((await queryJob(shell, shortJob.jobId)).state), 240_000, 'the short job did not end');
+    expect(getRun(m.db, short.id).status).toBe('running');
+    svc = service();
+    const caught = await svc.manager.waitFor(short.id);
+    expect(caught).toMatchObject({ status: 'finished', step: 4, error: null });
+    expect(listStepMetrics(m.db, short.id).map((s) => s.step)).toEqual([1, 2, 3, 4]);
+    await svc.close();
   });
 });

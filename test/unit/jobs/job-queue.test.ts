@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { JobQueue, type JobControlMessage, type JobKind, type JobNoteKind } from '../../../src-main/jobs/job-manager';
 import type { RunnerHandle } from '../../../src-main/jobs/runner-process';
 import { openDatabase, type Db } from '../../../src-main/store/db';
-import { readJobControl, transitionJob } from '../../../src-main/store/jobs';
+import { detachJob, readJobControl, setJobRuntime, transitionJob } from '../../../src-main/store/jobs';
 import { addMachineHold, listMachineHolds } from '../../../src-main/store/holds';
 import { holdMachine, jobList, liveMachineHold } from '../../../src-main/jobs/machine-hold';
 import { createRun, getRun, listRuns, type RunRow } from '../../../src-main/store/runs';
@@ -51,7 +51,7 @@ afterAll(() => {
   for (const c of children) c.kill();
 });
 
-function setup(o: { maxConcurrent?: number; cores?: number; want?: (row: RunRow, free: number) => number; adoptQueued?: boolean; pollMs?: number; spawn?: () => FakeRunner; db?: Db } = {}) {
+function setup(o: { maxConcurrent?: number; cores?: number; want?: (row: RunRow, free: number) => number; adoptQueued?: boolean; pollMs?: number; spawn?: () => FakeRunner; db?: Db; adoptable?: (row: RunRow) => boolean } = {}) {
   const db = o.db ?? openDatabase(join(mkdtempSync(join(tmpdir(), 'job-queue-')), 'alphanet.db'));
   const runners: FakeRunner[] = [];
   const relayed: [number, unknown][] = [];
@@ -74,6 +74,7 @@ function setup(o: { maxConcurrent?: number; cores?: number; want?: (row: RunRow,
     status: (row) => statuses.push([row.id, row.status]),
     note: (_db, row, k, message) => notes.push([row.id, k, message]),
     ...(o.want ? { cores: o.want } : {}),
+    ...(o.adoptable ? { adoptable: (_db: Db, row: RunRow) => o.adoptable!(row) } : {}),
   };
   const q = new JobQueue(kind, { home: '/nowhere', db, maxConcurrent: o.maxConcurrent, cores: o.cores ?? 2, adoptQueued: o.adoptQueued, pollMs: o.pollMs, spawn: o.spawn });
   const mk = () => createRun(db, { name: 'r', config: {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' }).id;
@@ -214,6 +215,55 @@ describe('JobQueue', () => {
     expect(getRun(app.db, other).status).toBe('running');
     expect(app.q.activeIds).toEqual([other]);
     app.q.close();
+  });
+
+  it('work that goes on elsewhere: stopAll detaches it (the others pause), a later manager adopts it instead of failing it', async () => {
+    // "Elsewhere": the run's config says so (for runs: an open Slurm job).
+    const adoptable = (row: RunRow) => (row.config as { remote?: boolean }).remote === true;
+    const first = setup({ adoptable });
+    const make = (remote: boolean) => createRun(first.db, { name: 'r', config: { remote }, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' }).id;
+    const [remote, local] = [make(true), make(false)];
+    first.q.add(remote);
+    first.q.add(local);
+    expect(first.q.stopAll()).toEqual([remote, local]);
+    expect(first.runners.map((r) => r.sent.at(-1))).toEqual([{ type: 'detach' }, { type: 'pause' }]);
+    // The detached runner exits leaving its job running without a pid (as the run runner does): no failure.
+    const left = first.q.waitFor(remote);
+    expect(detachJob(first.db, 'runs', remote)).toBe(true);
+    first.runners[0].exit(0);
+    expect(await left).toMatchObject({ status: 'running', pid: null, error: null });
+    // Nothing new starts in a manager that is stopping, not even the adoption of what it just left.
+    const queued = make(false);
+    first.q.add(queued);
+    expect(getRun(first.db, queued).status).toBe('queued');
+    transitionJob(first.db, 'runs', local, 'paused', { pid: null, control: null }, ['running']);
+    first.runners[1].exit(0);
+    expect(first.runners).toHaveLength(2);
+    first.q.close();
+
+    // A manager that does not adopt (the CLI) neither fails it nor starts it.
+    const cli = setup({ db: first.db, adoptable });
+    cli.q.pump();
+    expect(cli.notes).toEqual([]);
+    expect(getRun(cli.db, remote)).toMatchObject({ status: 'running', pid: null });
+    expect(cli.runners).toHaveLength(0);
+    cli.q.close();
+    // The app adopts it: claimed with its pid, a runner told to resume, one core.
+    const app = setup({ db: first.db, adoptable, adoptQueued: true, spawn: () => new FakeRunner(4242) });
+    app.q.pump();
+    expect(getRun(app.db, remote)).toMatchObject({ status: 'running', pid: 4242 });
+    expect(app.q.activeIds).toContain(remote);
+    // The same job whose runner's process is gone (the app died): a second manager adopts it exactly once.
+    setJobRuntime(app.db, 'runs', remote, { pid: deadPid() });
+    const again = setup({ db: first.db, adoptable, adoptQueued: true });
+    const twice = setup({ db: first.db, adoptable, adoptQueued: true });
+    again.q.pump();
+    twice.q.pump();
+    expect([again.q.activeIds.includes(remote), twice.q.activeIds.includes(remote)]).toEqual([true, false]);
+    expect(again.runners.find((r) => r.sent[0] && (r.sent[0] as Start).id === remote)?.sent[0]).toEqual({ type: 'start', id: remote, resume: true });
+    // Adopted every time, never marked stale.
+    expect(again.notes.filter(([id]) => id === remote)).toEqual([]);
+    for (const m of [app, again, twice]) m.q.close();
   });
 
   it('refuses a bad maxConcurrent or cores with the manager error, before opening anything', () => {

@@ -11,7 +11,7 @@ import type { PredictorEvent } from '../../../src-main/ipc/api-types';
 import { createWorkbenchService, type WorkbenchService } from '../../../src-main/service';
 import { parsePredictorProgress } from '../../../src-main/service/predictor-service';
 import { spawnWasmRunner } from '../train/runner-helpers';
-import { runCli } from '../../../src-main/cli/program';
+import { cliAt } from '../cli/run-cli';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { insertCheckpoint, listCheckpoints } from '../../../src-main/store/runs';
 import { listEvaluations } from '../../../src-main/store/evaluations';
@@ -21,20 +21,7 @@ import { trainTinyRun } from './run-fixture';
 
 let home: string;
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(['--home', home, ...args], { out: (s) => (out += s), err: (s) => (err += s), env: { ALPHANET_BACKEND: 'wasm' } });
-  return { code, out, err };
-}
-
-async function fails(args: string[], re: RegExp) {
-  const r = await cli(args);
-  expect(r.code, `${args.join(' ')}: ${r.out}`).toBe(1);
-  expect(r.out).toBe('');
-  expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
-  expect(r.err).toMatch(re);
-}
+const { cli, fails } = cliAt(() => home);
 
 beforeAll(async () => {
   ({ home } = await trainTinyRun('predictor-cli-'));

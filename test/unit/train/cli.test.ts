@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../../src-main/cli/program';
+import { captureCli } from '../cli/run-cli';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { getRun, listCheckpoints, listEpochMetrics, listRuns, listStepMetrics } from '../../../src-main/store/runs';
 import { requireRunner, tinyDemoConfig } from './runner-helpers';
@@ -28,12 +28,7 @@ function bin(args: string[], onOut?: (out: string, p: ReturnType<typeof spawn>) 
   });
 }
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { out: (s) => (out += s), err: (s) => (err += s), env: { ALPHANET_BACKEND: 'wasm' } });
-  return { code, out, err };
-}
+const cli = (args: string[]) => captureCli(args);
 
 describe('alphanet train (CLI)', () => {
   it('trains alphanet-cifar32 on the demo dataset for a short run and the run reads back from SQLite', async () => {
@@ -49,7 +44,7 @@ describe('alphanet train (CLI)', () => {
         checkpoint: { everySteps: 2 },
       }),
     );
-    const r = await bin(['--home', home, 'train', config, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '16', '--seed', '3', '--distillation', 'kl', '--name', 'e2e']);
+    const r = await bin(['--home', home, 'train', config, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '16', '--seed', '3', '--distillation', 'kl', '--workers', '1', '--name', 'e2e']);
     expect(r.err).not.toMatch(/unexpected error/);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/run 1 'e2e' queued: 2 steps/);
@@ -60,7 +55,7 @@ describe('alphanet train (CLI)', () => {
     const db = openHomeDatabase(home);
     const run = getRun(db, 1);
     expect(run).toMatchObject({ name: 'e2e', status: 'finished', spaceId: 'alphanet-cifar32', datasetName: 'demo', seed: 3, backend: 'wasm', step: 2, totalSteps: 2, error: null });
-    expect(run.config).toMatchObject({ epochs: 1, batchSize: 16, stepsPerEpoch: 2, distillation: { kind: 'kl' }, optimizer: { momentum: 0.9, nesterov: true } });
+    expect(run.config).toMatchObject({ epochs: 1, batchSize: 16, stepsPerEpoch: 2, workers: 1, distillation: { kind: 'kl' }, optimizer: { momentum: 0.9, nesterov: true } });
     expect(listStepMetrics(db, 1).map((s) => s.losses.map((l) => l.role))).toEqual([['max', 'random', 'random', 'min'], ['max', 'random', 'random', 'min']]);
     expect(listEpochMetrics(db, 1).map((e) => e.subnet).sort()).toEqual(['max', 'min', 'random-1']);
     const ck = listCheckpoints(db, 1);
@@ -114,6 +109,13 @@ describe('alphanet train (CLI)', () => {
     expect(paused.step).toBeLessThan(40);
     expect(listStepMetrics(db, 1).map((x) => x.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     db.close();
+  });
+
+  it('refuses --workers that is neither auto nor a positive integer', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cli-train-'));
+    const r = await cli(['--home', home, 'train', '--workers', '0']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--workers must be a positive integer, got '0'/);
   });
 
   it('refuses a bad config naming the field, and queues nothing', async () => {
