@@ -113,11 +113,8 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .addOption(new Option('--checkpoint <which>', 'checkpoint to search (default latest)').choices(['latest', 'best']))
     .option('--predictor', 'predictor-guided: score --screen × the candidates per generation with the run\'s accuracy predictor (`alphanet predictor <run> --build`) and evaluate the most promising; refitted after every generation')
     .option('--screen <n>', 'with --predictor: candidates scored per real evaluation (default 8)', positiveInt('--screen'))
-<<<<<<< HEAD
-    .option('--workers <n>', 'evaluation workers: auto (default: the cores the job queue gives the search) or N; the results do not depend on it', autoOrPositiveInt('--workers'))
-=======
     .addOption(new Option('--engine <engine>', 'what computes the candidates\' accuracy: local (TF.js, default) or torch (the PyTorch engine; same numbers, same cache)').choices(['local', 'torch']))
->>>>>>> main
+    .option('--workers <n>', 'evaluation workers: auto (default: the cores the job queue gives the search) or N; the results do not depend on it', autoOrPositiveInt('--workers'))
     .option('--name <name>', 'search name')
     .action(
       async (
@@ -164,11 +161,8 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches: o.calibrationBatches,
           checkpoint: o.checkpoint,
           backend: ctx.backendRequest(h) ?? 'auto',
-<<<<<<< HEAD
-          workers: o.workers,
-=======
           engine: o.engine,
->>>>>>> main
+          workers: o.workers,
         };
         const m = new SearchManager({ home: h, cores: jobCores(h, io.env) });
         try {

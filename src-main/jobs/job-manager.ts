@@ -216,15 +216,12 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     if (this.closed || this.stopping) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-<<<<<<< HEAD
     // A process timing something (a latency table) has the machine to itself: nothing starts until it is done.
     if (liveMachineHold(this.db)) {
       this.timer = setTimeout(() => this.pump(), this.pollMs);
       return;
     }
-=======
     if (this.adoptQueued) this.adoptOrphans();
->>>>>>> main
     // Every live job holds cores, whichever table and process it belongs to; a row claimed here carries our pid.
     const running = listRunningJobs(this.db).filter((j) => (j.table === this.kind.table && this.active.has(j.id)) || pidAlive(j.pid));
     let used = running.reduce((a, j) => a + (j.cores ?? 1), 0);

@@ -192,11 +192,8 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
       checkpointSha256: ck.sha256,
       checkpointStep: ck.step,
       backendRequest: req.backend,
-<<<<<<< HEAD
-      workers: req.workers === 'auto' ? null : req.workers,
-=======
       engine: req.engine,
->>>>>>> main
+      workers: req.workers === 'auto' ? null : req.workers,
       total,
       appVersion,
     });

@@ -77,18 +77,16 @@ export const SearchRequestSchema = z
     /** TF.js backend of the runner (default `auto`). */
     backend: z.enum(['auto', ...BACKENDS]).default('auto'),
     /**
-<<<<<<< HEAD
+     * What computes the evaluations: `local` (default, TF.js in the runner) or `torch` (the PyTorch engine's
+     * evaluator; the same numbers and the same cache, docs/TORCH.md). MFLOPs, latency and the search stay here.
+     */
+    engine: z.enum(SEARCH_ENGINES).default('local'),
+    /**
      * Evaluation workers (default `auto`: the cores the job queue gives the search): a generation's candidates are
      * evaluated N at a time, each worker a thread with its own backend (wasm or cpu; the native backends use every
      * core by themselves and evaluate with one). The results do not depend on it.
      */
     workers: z.union([z.literal('auto'), int.min(1).max(256)]).default('auto'),
-=======
-     * What computes the evaluations: `local` (default, TF.js in the runner) or `torch` (the PyTorch engine's
-     * evaluator; the same numbers and the same cache, docs/TORCH.md). MFLOPs, latency and the search stay here.
-     */
-    engine: z.enum(SEARCH_ENGINES).default('local'),
->>>>>>> main
   })
   .superRefine((r, ctx) => {
     if (r.kind === 'random' && r.config.screen !== undefined) {

@@ -32,6 +32,7 @@ import { ParetoFront } from '../search/pareto';
 import { createRunEvaluator, evaluationSettings, loadEvaluationData, loadRun, lutSource, referencePoint, RunSubnetError, type EvaluatedSubnet } from '../search/run-subnets';
 import { searchWorkers } from '../search/run-info';
 import { EvalPool } from '../search/eval-pool';
+import type { SubnetCompute } from '../search/subnet-compute';
 import { defaultRunnerPath } from './run-manager';
 import { runAccuracyScreen } from '../search/run-predictor';
 import { torchSubnetCompute } from './torch-evaluator';
@@ -102,7 +103,8 @@ export async function runSearchJob(
     const s = getSearch(db, searchId);
     if (s.status !== 'running') throw new Error(`search ${searchId} is ${s.status}, not running: the parent must claim it first`);
     const backend = await initBackend({ force: s.backendRequest === 'auto' ? undefined : (s.backendRequest as BackendChoice) });
-    const workers = searchWorkers(s.workers, { cores: o.cores, backend: backend.chosen });
+    // The torch engine's evaluator is one process on one thread: such a search holds one core.
+    const workers = s.engine === 'torch' ? 1 : searchWorkers(s.workers, { cores: o.cores, backend: backend.chosen });
     setSearchRuntime(db, searchId, { backend: backend.chosen, pid: process.pid, cores: workers });
     const ops = createOps(backend.opsMode);
     const run = await loadRun(home, db, s.runId, { checkpoint: { path: s.checkpointPath, sha256: s.checkpointSha256, step: s.checkpointStep }, ops });
@@ -115,24 +117,19 @@ export async function runSearchJob(
       }
       const settings = evaluationSettings(run, { split: s.split, calibrationBatches: s.calibrationBatches, calibrationBatchSize: s.calibrationBatchSize, calibrationSeed: s.calibrationSeed });
       const latency = lut ? lutSource(store, lut.table) : undefined;
-<<<<<<< HEAD
-      // With N workers a generation's candidates are evaluated N at a time: this thread and N − 1 worker threads.
-      let pool: EvalPool | undefined;
-      if (workers > 1) {
+      // The torch engine computes the accuracies in its own process; the cache, costs and latency stay here. Locally,
+      // with N workers a generation's candidates are evaluated N at a time: this thread and N − 1 worker threads.
+      let compute: SubnetCompute | undefined;
+      if (s.engine === 'torch') {
+        compute = await torchSubnetCompute({ home, runId: s.runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, threads: 1 });
+        setSearchRuntime(db, searchId, { backend: `${compute.backend} (latency: ${backend.chosen})` });
+      } else if (workers > 1) {
         const workerPath = defaultRunnerPath(process.env, { file: 'eval-worker.js', envVar: 'ALPHANET_EVAL_WORKER', what: 'the evaluation worker' });
-        pool = await EvalPool.start({ workers, workerPath, run, data: await loadEvaluationData(run, settings) });
+        const pool = await EvalPool.start({ workers, workerPath, run, data: await loadEvaluationData(run, settings) });
         o.onPool?.(pool);
+        compute = pool;
       }
-      const evaluator = createRunEvaluator(run, settings, { ...(latency ? { latency } : {}), ...(pool ? { compute: pool } : {}) });
-=======
-      // The torch engine computes the accuracies in its own process; the cache, costs and latency stay here.
-      const compute =
-        s.engine === 'torch'
-          ? await torchSubnetCompute({ home, runId: s.runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, threads: 1 })
-          : undefined;
-      if (compute) setSearchRuntime(db, searchId, { backend: `${compute.backend} (latency: ${backend.chosen})` });
       const evaluator = createRunEvaluator(run, settings, { ...(latency ? { latency } : {}), ...(compute ? { compute } : {}) });
->>>>>>> main
       // Predictor-guided: the run's predictor of the pinned checkpoint screens, refitted on the cache every generation.
       const screen = (s.config as Partial<EvolutionConfig>).screen;
       const predictor =

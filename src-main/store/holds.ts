@@ -1,5 +1,5 @@
 /**
- * Repository of `machine_holds` (migration 010; docs/STORE.md): processes that need the machine to themselves while
+ * Repository of `machine_holds` (migration 011; docs/STORE.md): processes that need the machine to themselves while
  * they time something (the latency table build). The job queue starts no job while a live holder is recorded.
  */
 import type { Db } from './db';

@@ -55,13 +55,10 @@ export interface SearchInput {
   checkpointStep: number;
   /** Backend to run on (`auto` or a forced one). */
   backendRequest: string;
-<<<<<<< HEAD
-  /** Evaluation workers asked for; null: `auto` (the cores the job queue gives the search). Default null. */
-  workers?: number | null;
-=======
   /** What computes the evaluations: `local` (TF.js in the search runner, the default) or `torch` (the PyTorch engine). */
   engine?: SearchEngine;
->>>>>>> main
+  /** Evaluation workers asked for; null: `auto` (the cores the job queue gives the search). Default null. */
+  workers?: number | null;
   /** Evaluations the search will make (an upper bound when duplicates are reused). */
   total: number;
   appVersion: string;
@@ -133,19 +130,11 @@ export function createSearch(db: Db, s: SearchInput): SearchRow {
   const info = db
     .prepare(
       `INSERT INTO searches (run_id, name, kind, config, budget, objective, target_evaluations, split, calibration_batches, calibration_batch_size,
-<<<<<<< HEAD
-         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, workers, total, app_version, status, created_at, updated_at)
+         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, engine, workers, total, app_version, status, created_at, updated_at)
        VALUES (@runId, @name, @kind, @config, @budget, @objective, @targetEvaluations, @split, @calibrationBatches, @calibrationBatchSize,
-         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @workers, @total, @appVersion, 'queued', @t, @t)`,
+         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @engine, @workers, @total, @appVersion, 'queued', @t, @t)`,
     )
-    .run({ ...s, workers: s.workers ?? null, config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
-=======
-         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, engine, total, app_version, status, created_at, updated_at)
-       VALUES (@runId, @name, @kind, @config, @budget, @objective, @targetEvaluations, @split, @calibrationBatches, @calibrationBatchSize,
-         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @engine, @total, @appVersion, 'queued', @t, @t)`,
-    )
-    .run({ ...s, engine: s.engine ?? 'local', config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
->>>>>>> main
+    .run({ ...s, engine: s.engine ?? 'local', workers: s.workers ?? null, config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
   return getSearch(db, Number(info.lastInsertRowid));
 }
 

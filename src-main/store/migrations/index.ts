@@ -11,11 +11,8 @@ import { sql as predictors } from './006-predictors';
 import { sql as clusters } from './007-clusters';
 import { sql as jobCores } from './008-job-cores';
 import { sql as clusterJobs } from './009-cluster-jobs';
-<<<<<<< HEAD
-import { sql as searchWorkers } from './010-search-workers';
-=======
 import { sql as searchEngine } from './010-search-engine';
->>>>>>> main
+import { sql as searchWorkers } from './011-search-workers';
 
 export interface Migration {
   name: string;
@@ -32,9 +29,6 @@ export const MIGRATIONS: Migration[] = [
   { name: '007-clusters', sql: clusters },
   { name: '008-job-cores', sql: jobCores },
   { name: '009-cluster-jobs', sql: clusterJobs },
-<<<<<<< HEAD
-  { name: '010-search-workers', sql: searchWorkers },
-=======
   { name: '010-search-engine', sql: searchEngine },
->>>>>>> main
+  { name: '011-search-workers', sql: searchWorkers },
 ];
