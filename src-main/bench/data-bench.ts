@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { openHomeDatabase } from '../store/db';
-import { createLoader, generateDemo, importDataset, type DatasetInfo } from '../data';
+import { createLoader, generateDemo, importDataset, removeDataset, type DatasetInfo } from '../data';
 import { jpegFile, tarball, tempDir, writeCifar10, writeIdxSet } from '../data/synthetic';
 
 export interface DataBenchRow {
@@ -64,8 +64,8 @@ export async function runDataBench(opts: DataBenchOptions = {}): Promise<DataBen
     add({ case: 'import CIFAR-10 50k+10k (folder)', value: cifar.s, unit: 's', target: 5, note: '' });
     const tgz = join(work, 'cifar-10-binary.tar.gz');
     writeFileSync(tgz, tarball(Object.fromEntries(readdirSync(cifarDir).map((f) => [`cifar-10-batches-bin/${f}`, readFileSync(join(cifarDir, f))]))));
-    rmSync(join(home, 'datasets', cifar.info.id), { recursive: true, force: true });
-    db.prepare('DELETE FROM datasets WHERE id = ?').run(cifar.info.id);
+    // The same content again: removed first, or the import would only recognise it.
+    removeDataset(home, db, cifar.info.id);
     const cifarTgz = await timeImport(tgz, 'cifar-tgz');
     add({ case: 'import CIFAR-10 50k+10k (.tar.gz)', value: cifarTgz.s, unit: 's', target: 5, note: 'gunzip included' });
 

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openHomeDatabase } from '../store/db';
-import { findDataset } from '../data/store';
+import { findDataset } from '../store/datasets';
 import { listEpochMetrics, listStepMetrics } from '../store/runs';
 import { formatStudy, type StudyRecord } from './fidelity-summary';
 

@@ -28,7 +28,7 @@ import {
 } from '../engine';
 import { ensureDemoDataset } from '../data';
 import { openHomeDatabase } from '../store/db';
-import { createRun } from '../store/runs';
+import { createRun, listCheckpoints } from '../store/runs';
 import { datasetSource } from '../train/dataset-source';
 import { Trainer } from '../train/trainer';
 import { DataParallel, trainWorkerPath } from '../train/data-parallel';
@@ -170,7 +170,7 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
     trainer.dispose();
     const trainerImagesPerSec = (batch * (times.length - 1) * 1000) / (times[times.length - 1] - times[0]);
     const bareImagesPerSec = (batch * 1000) / bareStepMs;
-    const ckRow = db.prepare('SELECT bytes FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(run.id) as { bytes: number };
+    const ckRow = listCheckpoints(db, run.id)[0]; // the newest
     return {
       backend: report.chosen,
       space: spaceId,

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Db } from '../store/db';
 import { Rng } from '../engine/core';
 import { datasetDir } from './files';
-import { datasetsOfFormat, getDataset, removeDataset, storeDataset } from './store';
+import { datasetsOfFormat } from '../store/datasets';
+import { getDataset, removeDataset, storeDataset } from './files';
 import type { DatasetInfo, DecodedDataset, RawSplit } from './types';
 
 export const DEMO_CLASSES = ['disk', 'ring', 'square', 'diamond', 'triangle', 'plus', 'cross', 'h-stripes', 'v-stripes', 'checker'];

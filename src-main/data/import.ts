@@ -6,7 +6,7 @@ import { decodeCifar10, decodeCifar100, CIFAR100_RE, CIFAR10_TEST_RE, CIFAR10_TR
 import { decodeFolder, DEFAULT_FOLDER_SIZE, IMAGE_EXT_RE } from './formats/folder';
 import { decodeIdx, IDX_RE } from './formats/idx';
 import { openSource, type Source } from './source';
-import { cleanStaleTemp, storeDataset, type FileWriter, type StoreResult } from './store';
+import { cleanStaleTemp, storeDataset, type FileWriter, type StoreResult } from './files';
 import { DatasetError, IMPORT_FORMATS, type DecodedDataset, type ImportFormat, type ImportProgress } from './types';
 
 export interface ImportOptions {

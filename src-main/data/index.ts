@@ -5,22 +5,20 @@
  */
 export * from './types';
 export { Rng, permutation } from '../engine/core';
+export { findDataset, listDatasets } from '../store/datasets';
 export {
-  DEFAULT_VAL_FRACTION,
-  DEFAULT_VAL_SEED,
   cleanStaleTemp,
-  contentHash,
-  findDataset,
+  datasetDir,
+  datasetsRoot,
   fsWriter,
   getDataset,
-  listDatasets,
+  loadSplit,
   removeDataset,
   setValSplit,
   type FileWriter,
   type StoreResult,
-} from './store';
-export { datasetDir, datasetsRoot, loadSplit } from './files';
-export { channelStats, stratifiedHoldout } from './splits';
+} from './files';
+export { DEFAULT_VAL_FRACTION, DEFAULT_VAL_SEED, channelStats, contentHash, stratifiedHoldout } from './splits';
 export { DEMO_CLASSES, DEMO_COUNTS, DEMO_SOURCE, ensureDemoDataset, generateDemo } from './demo';
 export {
   calibrationBatches,

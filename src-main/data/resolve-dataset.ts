@@ -5,7 +5,7 @@
  */
 import type { Db } from '../store/db';
 import { ensureDemoDataset } from './demo';
-import { getDataset } from './store';
+import { getDataset } from './files';
 import type { DatasetInfo } from './types';
 
 /** The dataset with this id or name; `demo` is generated on first use. Throws the store's error for an unknown one. */

@@ -1,6 +1,15 @@
-/** Split maths of a dataset: class counts, channel statistics, the stratified val holdout, carving a test split. Pure functions. */
+/**
+ * Split maths of a dataset: the checks every decoded source must pass, its content hash, class counts, channel
+ * statistics, the stratified val holdout, carving a test split. Pure functions.
+ */
+import { createHash } from 'node:crypto';
 import { Rng } from '../engine/core';
-import { DatasetError, type RawSplit } from './types';
+import { DatasetError, type DecodedDataset, type RawSplit } from './types';
+
+/** Default fraction of each training class held out for search validation. */
+export const DEFAULT_VAL_FRACTION = 0.1;
+/** Default seed of the validation split. */
+export const DEFAULT_VAL_SEED = 0;
 
 /** Per-class counts. */
 export function classCounts(labels: Uint16Array, numClasses: number, indices?: ArrayLike<number>): number[] {
@@ -89,4 +98,36 @@ export function complement(n: number, sortedHoldout: Uint32Array): Uint32Array {
 export function carveTest(train: RawSplit, px: number, numClasses: number, fraction: number, seed: number): { train: RawSplit; test: RawSplit } {
   const held = stratifiedHoldout(train.labels, numClasses, fraction, seed ^ 0x7e57);
   return { train: gather(train, px, complement(train.n, held)), test: gather(train, px, held) };
+}
+
+/** The stored content's identity: shape, class names, pixels and labels of both splits. */
+export function contentHash(d: { height: number; width: number; channels: number; classNames: string[]; train: RawSplit; test: RawSplit }): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ v: 1, height: d.height, width: d.width, channels: d.channels, classNames: d.classNames, train: d.train.n, test: d.test.n }));
+  for (const s of [d.train, d.test]) {
+    h.update(s.images);
+    h.update(new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength));
+  }
+  return `sha256:${h.digest('hex')}`;
+}
+
+/** Checks what every format must satisfy: label range, at least two classes, no empty training class. */
+export function validateDecoded(d: DecodedDataset): void {
+  const k = d.classNames.length;
+  const where = (s: 'train' | 'test') => `${d.source} (${s})`;
+  if (k < 2) throw new DatasetError(`${d.source}: only one class (${d.classNames[0] ?? 'none'}) found; a classifier needs at least two`);
+  for (const [name, s] of [['train', d.train], ['test', d.test]] as const) {
+    if (!s) continue;
+    const px = d.height * d.width * d.channels;
+    if (s.images.length !== s.n * px || s.labels.length !== s.n) {
+      throw new DatasetError(`${where(name)}: ${s.n} images need ${s.n * px} bytes and ${s.n} labels, got ${s.images.length} bytes and ${s.labels.length} labels`);
+    }
+    for (let i = 0; i < s.n; i++) {
+      if (s.labels[i] >= k) throw new DatasetError(`${where(name)}: label ${s.labels[i]} of image ${i} is out of range (${k} classes, 0–${k - 1})`);
+    }
+  }
+  if (d.train.n === 0) throw new DatasetError(`${where('train')}: no training images`);
+  const counts = classCounts(d.train.labels, k);
+  const empty = counts.findIndex((c) => c === 0);
+  if (empty >= 0) throw new DatasetError(`${where('train')}: class ${empty} (${d.classNames[empty]}) has no training images`);
 }

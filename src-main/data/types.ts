@@ -1,7 +1,11 @@
 /** Shared types and the error class of the datasets module (src-main/data). */
 
-export const DATASET_FORMATS = ['idx', 'cifar10', 'cifar100', 'folder', 'demo'] as const;
-export type DatasetFormat = (typeof DATASET_FORMATS)[number];
+import type { DatasetFormat, SplitName } from '../store/datasets';
+
+// The stored row's shape is defined with its table (the store does not import data/); the data modules and the API
+// take it from here.
+export type { AugmentPolicy, DatasetFormat, DatasetInfo, SplitInfo, SplitName } from '../store/datasets';
+
 /** The formats a user can import (the demo set is built in). */
 export const IMPORT_FORMATS = ['idx', 'cifar10', 'cifar100', 'folder'] as const;
 /** Side of an image folder's stored square images: the bounds the importer, the CLI, the API and the form check. */
@@ -9,50 +13,7 @@ export const MIN_FOLDER_SIZE = 4;
 export const MAX_FOLDER_SIZE = 512;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
-export type SplitName = 'train' | 'val' | 'test';
 export const SPLITS: readonly SplitName[] = ['train', 'val', 'test'];
-
-export interface SplitInfo {
-  count: number;
-  /** Images per class, indexed like `classNames`. */
-  classCounts: number[];
-}
-
-/** How the loaders augment this dataset's training batches. */
-export interface AugmentPolicy {
-  /** Random horizontal flip with p = 0.5. Off for digits and other grayscale IDX sets, where a flip changes meaning. */
-  flip: boolean;
-  /** Zero padding (pixels per side) before a random crop back to the original size. */
-  padding: number;
-}
-
-export interface DatasetInfo {
-  id: string;
-  name: string;
-  format: DatasetFormat;
-  /** Where it was imported from (absolute path), or a description of the generator for the demo set. */
-  source: string;
-  /** `sha256:<hex>` of the stored pixels, labels, shape and class names: the identity used to recognise re-imports. */
-  contentHash: string;
-  height: number;
-  width: number;
-  channels: 1 | 3;
-  classNames: string[];
-  /** `train` excludes the images carved out into `val`. */
-  splits: Record<SplitName, SplitInfo>;
-  /** Per channel, in [0,1] pixel units, over the source's whole training set (train + val), so they do not move when
-   * the validation split is changed. */
-  mean: number[];
-  std: number[];
-  /** Fraction of each training class held out as the search-validation split. */
-  valFraction: number;
-  /** Seed of the stratified validation split. */
-  valSeed: number;
-  augment: AugmentPolicy;
-  /** Bytes on disk. */
-  sizeBytes: number;
-  createdAt: string;
-}
 
 /** A problem with a dataset or its source, meant for the user: names the file and the cause. */
 export class DatasetError extends Error {

@@ -49,6 +49,8 @@ const path = z.string().min(1).max(MAX_PATH);
 const imageSize = z.number().int().min(MIN_FOLDER_SIZE).max(MAX_FOLDER_SIZE);
 const imageChannels = z.union([z.literal(1), z.literal(3)]);
 const clusterName = z.string().min(1).max(64);
+/** The most of a job log one call returns (bytes): what the run page shows, not a bulk download. */
+const MAX_JOB_LOG = 1024 * 1024;
 /** Evaluation and search ids. */
 const id = z.number().int().positive();
 /** A subnet named as `subnets.evaluate` takes it: a name, or a genome as JSON text (a few hundred characters). */
@@ -144,6 +146,7 @@ export const API_ARGS = {
   'clusters.add': a(['profile', ClusterProfileInputSchema], ['replace', z.boolean()]),
   'clusters.remove': a(['name', clusterName]),
   'clusters.test': a(['name', clusterName]),
+  'clusters.jobLog': a(['runId', runId], ['jobId', z.string().regex(/^\d+(_\d+)?$/, 'a Slurm job id')], ['maxBytes', z.number().int().min(1).max(MAX_JOB_LOG).optional()]),
 } as const satisfies Record<ApiMethod, readonly Arg[]>;
 
 // Compile-time: every schema's output fits the method's parameters (a wrong entry makes `Mismatched` non-never).

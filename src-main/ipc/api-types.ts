@@ -195,6 +195,25 @@ export interface ClusterJobInfo {
   submittedAt: string;
 }
 
+/** The end of a cluster job's own Slurm log (`slurm-<job id>.out` in its directory on the cluster). */
+export interface ClusterJobLog {
+  jobId: string;
+  /** The job as the tracker last saw it (state, reason, nodes), so a refresh of the log refreshes those too. */
+  job: ClusterJobInfo;
+  /** Where the log is on the cluster. */
+  path: string;
+  /** False until the job has started (Slurm creates the file then); `text` is empty then. */
+  exists: boolean;
+  /** The log's size in bytes. */
+  bytes: number;
+  /** Its last `maxBytes` (all of it when smaller). */
+  text: string;
+  /** True when `text` is only the end of the log. */
+  truncated: boolean;
+  /** When it was read (ISO time). */
+  readAt: string;
+}
+
 export interface RunMetrics {
   steps: RunStepPoint[];
   epochs: RunEpochPoint[];
@@ -585,5 +604,8 @@ export interface WorkbenchApi {
     /** Runs every check of the profile (login, Slurm commands, job options, run directory, Python); never rejects
      * for a failing check: each says what is missing. */
     test(name: string): Promise<ClusterCheck[]>;
+    /** The end of the Slurm log of job `jobId` of run `runId` (at most `maxBytes`, default 64 KiB, at most 1 MiB),
+     * read from the cluster now: locally, or over ssh for an ssh profile. */
+    jobLog(runId: number, jobId: string, maxBytes?: number): Promise<ClusterJobLog>;
   };
 }

@@ -64,6 +64,7 @@ export const API_METHODS = [
   'clusters.add',
   'clusters.remove',
   'clusters.test',
+  'clusters.jobLog',
 ] as const satisfies readonly MethodPath[];
 export type ApiMethod = (typeof API_METHODS)[number];
 

@@ -27,7 +27,7 @@ const CONTROL_POLL_MS = 1000;
 export type TorchRunner = (o: TorchRunOptions) => Promise<TorchRunOutcome>;
 
 /** What the parent asked a runner for, by message or through the row's control column. */
-type RunnerRequest = 'pause' | 'cancel' | 'detach' | null;
+type RunnerRequest = ReturnType<TorchRunOptions['control']>;
 
 export function serveRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c), torch?: TorchRunner): void {
   let request: RunnerRequest = null;

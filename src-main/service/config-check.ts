@@ -5,7 +5,7 @@
  */
 import type { DatasetInfo } from '../data/types';
 import { DEMO_CLASSES, DEMO_COUNTS } from '../data/demo';
-import { DEFAULT_VAL_FRACTION } from '../data/store';
+import { DEFAULT_VAL_FRACTION } from '../data/splits';
 import {
   subnetCost,
   maxGenome,

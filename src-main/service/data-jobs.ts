@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { getDataset } from '../data/store';
+import { getDataset } from '../data/files';
 import type { DatasetInfo } from '../data/types';
 import type { DatasetJob, DatasetJobEvent } from '../ipc/api-types';
 import type { Db } from '../store/db';

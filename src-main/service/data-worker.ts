@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ensureDemoDataset } from '../data/demo';
-import { listDatasets } from '../data/store';
+import { listDatasets } from '../store/datasets';
 import { importDataset } from '../data/import';
 import { openHomeDatabase } from '../store/db';
 import { DataJobSchema, type DataWorkerMessage } from './data-messages';

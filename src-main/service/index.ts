@@ -16,7 +16,8 @@ import { EventEmitter } from 'node:events';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { productName, version } from '../../package.json';
 import { DEMO_SOURCE } from '../data/demo';
-import { findDataset, listDatasets, removeDataset } from '../data/store';
+import { findDataset, listDatasets } from '../store/datasets';
+import { removeDataset } from '../data/files';
 import { sampleGrid } from '../data/samples';
 import { writeJsonAtomic } from '../atomic-files';
 import { listSpaces } from '../engine/core';
@@ -55,6 +56,7 @@ import {
   bestMaxTop1,
   calibrationOf,
   checkpointInfo,
+  clusterJobInfo,
   epochPoint,
   eventInfo,
   progressPoint,
@@ -325,10 +327,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
         events: listRunEvents(db, id).map(eventInfo),
         checkpoints: listCheckpoints(db, id).map(checkpointInfo),
         calibration: calibrationOf(epochs),
-        clusterJobs: listRunClusterJobs(db, id).map((j) => ({
-          cluster: j.cluster, jobId: j.jobId, nodes: j.nodes, ranksPerNode: j.ranksPerNode, gpusPerNode: j.gpusPerNode, state: j.state, reason: j.reason,
-          nodeList: j.nodeList, remoteDir: j.remoteDir, outcome: j.outcome, error: j.error, submittedAt: j.submittedAt,
-        })),
+        clusterJobs: listRunClusterJobs(db, id).map(clusterJobInfo),
       };
     },
     'runs.metrics': async (id) => runMetrics(id),

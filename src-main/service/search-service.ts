@@ -12,7 +12,7 @@ import { jobCores } from '../settings';
 import { existsSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { findDataset } from '../data/store';
+import { findDataset } from '../store/datasets';
 import { subnetCost, minGenome, type SearchSpace, configSpace, parseTrainConfig } from '../engine/core';
 import type { ApiHandlers } from '../ipc/api-schemas';
 import type { FrontInfo, PredictorEvent, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';

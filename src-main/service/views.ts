@@ -3,6 +3,7 @@
  * the rows, so the table, the detail page and the pushed events all show the same numbers.
  */
 import type {
+  ClusterJobInfo,
   FrontInfo,
   GenomeInfo,
   RunDetail,
@@ -20,6 +21,7 @@ import type { CheckpointRow, EpochMetric, RunEvent, RunRow, StepMetric } from '.
 import type { EvaluationRow } from '../store/evaluations';
 import type { FrontRow } from '../store/fronts';
 import type { SearchRow } from '../store/searches';
+import type { ClusterJobRow } from '../store/cluster-jobs';
 import type { SearchFrontMessage } from '../jobs/search-messages';
 
 /** Sandwich roles as the API names them: `max`, `random-1`, `random-2`…, `min` (the runner sends plain `random`). */
@@ -116,6 +118,14 @@ export function epochPoint(e: Pick<EpochMetric, 'epoch' | 'step' | 'subnet' | 'm
 
 export function eventInfo(e: RunEvent): RunEventInfo {
   return { id: e.id, time: e.time, step: e.step, kind: e.kind, message: e.message };
+}
+
+/** A run's submission to a Slurm cluster as the run page shows it. */
+export function clusterJobInfo(j: ClusterJobRow): ClusterJobInfo {
+  return {
+    cluster: j.cluster, jobId: j.jobId, nodes: j.nodes, ranksPerNode: j.ranksPerNode, gpusPerNode: j.gpusPerNode, state: j.state, reason: j.reason,
+    nodeList: j.nodeList, remoteDir: j.remoteDir, outcome: j.outcome, error: j.error, submittedAt: j.submittedAt,
+  };
 }
 
 export function checkpointInfo(c: CheckpointRow): RunDetail['checkpoints'][number] {

@@ -185,7 +185,7 @@ export function createHttpApi(opts: HttpApiOptions): WorkbenchApi {
     },
     exports: { start: m('exports.start') },
     compare: { runs: m('compare.runs') },
-    clusters: { list: m('clusters.list'), add: m('clusters.add'), remove: m('clusters.remove'), test: m('clusters.test') },
+    clusters: { list: m('clusters.list'), add: m('clusters.add'), remove: m('clusters.remove'), test: m('clusters.test'), jobLog: m('clusters.jobLog') },
   };
 }
 

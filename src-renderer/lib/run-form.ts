@@ -20,6 +20,24 @@ export interface FieldDef {
   optional?: boolean;
   emptyMeans?: string;
   options?: readonly { value: string; label: string }[];
+  /** Shown only with these training engines (default: always). */
+  engines?: readonly Engine[];
+  /** Label and unit under a given engine, where the setting means something else there (GPUs: per node on Slurm). */
+  perEngine?: Partial<Record<Engine, Pick<FieldDef, 'label' | 'unit' | 'help'>>>;
+}
+
+export type Engine = 'local' | 'torch' | 'slurm';
+
+/** The field as the form shows it under `engine`, or null when it is not a setting of that engine. */
+export function fieldFor(def: FieldDef, engine: Engine): FieldDef | null {
+  if (def.engines && !def.engines.includes(engine)) return null;
+  return { ...def, ...def.perEngine?.[engine] };
+}
+
+/** A config's engine (`local` when unset or unknown). */
+export function engineOf(config: Record<string, unknown>): Engine {
+  const e = config['engine'];
+  return e === 'torch' || e === 'slurm' ? e : 'local';
 }
 
 export interface FieldGroup {
@@ -146,10 +164,29 @@ export const FIELD_GROUPS: FieldGroup[] = [
         help: 'torch: the PyTorch engine through torchrun, for GPUs (docs/TORCH.md); slurm: the same engine as a job on a cluster of Settings → Clusters (docs/CLUSTER.md).',
         options: ENGINE_OPTIONS,
       },
-      { path: 'gpus', label: 'GPUs', kind: 'int', unit: 'one rank each (torch; slurm: per node; 0: the CPU)' },
-      { path: 'ranks', label: 'CPU ranks', kind: 'int', unit: 'processes (torch on the CPU; slurm: per node)', optional: true, emptyMeans: '1' },
-      { path: 'cluster', label: 'Cluster', kind: 'text', unit: 'slurm: a cluster of Settings → Clusters', optional: true, emptyMeans: 'none' },
-      { path: 'nodes', label: 'Nodes', kind: 'int', unit: 'slurm: nodes of the job' },
+      // The cluster's options are its profiles (clusters.list), given by the page.
+      { path: 'cluster', label: 'Cluster', kind: 'select', engines: ['slurm'], help: 'A cluster of Settings → Clusters.' },
+      { path: 'nodes', label: 'Nodes', kind: 'int', unit: 'nodes', engines: ['slurm'], help: 'Ranks: nodes × GPUs (or CPU ranks) per node.' },
+      {
+        path: 'gpus',
+        label: 'GPUs',
+        kind: 'int',
+        unit: 'one rank each',
+        help: '0: the CPU.',
+        engines: ['torch', 'slurm'],
+        perEngine: { slurm: { label: 'GPUs per node', unit: 'one rank each', help: "0: the cluster profile's GPUs per node; CPU ranks if it has none." } },
+      },
+      {
+        path: 'ranks',
+        label: 'CPU ranks',
+        kind: 'int',
+        unit: 'processes',
+        help: 'Without GPUs.',
+        optional: true,
+        emptyMeans: '1',
+        engines: ['torch', 'slurm'],
+        perEngine: { slurm: { label: 'CPU ranks per node' } },
+      },
     ],
   },
 ];

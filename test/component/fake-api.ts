@@ -8,6 +8,8 @@
  */
 import { vi } from 'vitest';
 import type {
+  ClusterJobInfo,
+  ClusterJobLog,
   ConfigCheck,
   DatasetInfo,
   DatasetJobEvent,
@@ -151,6 +153,11 @@ function fakeCheck(config: Record<string, unknown>): ConfigCheck {
         maxParams: 400_000,
       }
     : null;
+  // The engine's rules for the slurm engine's settings (engine/core/train-config.ts), with its messages.
+  if (config['engine'] === 'slurm' && !config['cluster']) errors.push({ field: 'cluster', message: "engine 'slurm' needs a cluster (alphanet clusters list)" });
+  if (config['engine'] !== 'slurm' && (config['cluster'] !== undefined || (config['nodes'] ?? 1) !== 1)) {
+    errors.push({ field: config['cluster'] !== undefined ? 'cluster' : 'nodes', message: "cluster and nodes are settings of engine 'slurm'" });
+  }
   const ok = errors.length === 0;
   return { ok, errors, flops, normalized: ok ? withDefaults(DEFAULTS, config) : null };
 }
@@ -231,9 +238,12 @@ export interface Fake {
 }
 
 export function fakeApi(
-  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[]; latencyTable?: LatencyTableInfo | null; clusters?: ClusterProfile[]; predictor?: PredictorView | null } = {},
+  opts: { datasets?: DatasetInfo[]; runs?: RunSummary[]; evaluations?: SubnetEvaluation[]; searches?: SearchSummary[]; latencyTable?: LatencyTableInfo | null; clusters?: ClusterProfile[]; predictor?: PredictorView | null; clusterJobs?: Record<number, ClusterJobInfo[]> } = {},
 ): Fake {
   let clusters = opts.clusters ?? [];
+  const clusterJobs = opts.clusterJobs ?? {};
+  /** Reads of each job's log so far: the log grows by one line per read, as a running job's does. */
+  const logReads = new Map<string, number>();
   let latencyTable = opts.latencyTable ?? null;
   let datasets = opts.datasets ?? [dataset('ds-demo', 'demo'), dataset('ds-digits', 'digits', { channels: 1, format: 'idx' })];
   let runs = opts.runs ?? [];
@@ -305,7 +315,7 @@ export function fakeApi(
         events: [],
         checkpoints: [],
         calibration: [],
-        clusterJobs: [],
+        clusterJobs: (clusterJobs[id] ?? []).map((j) => ({ ...j })),
       })),
       metrics: vi.fn(async () => ({ steps: [], epochs: [] })),
       presets: vi.fn(async () => [PRESET]),
@@ -445,6 +455,15 @@ export function fakeApi(
       }),
       remove: vi.fn(async (n: string) => {
         clusters = clusters.filter((c) => c.name !== n);
+      }),
+      jobLog: vi.fn(async (runId: number, jobId: string, maxBytes = 64 * 1024): Promise<ClusterJobLog> => {
+        const job = (clusterJobs[runId] ?? []).find((j) => j.jobId === jobId);
+        if (!job) throw Object.assign(new Error(`run ${runId} has no Slurm job ${jobId}`), { field: 'jobId' });
+        const reads = (logReads.get(jobId) ?? 0) + 1;
+        logReads.set(jobId, reads);
+        const full = [`alphanet: job ${jobId} on ${job.nodes} node(s) (${job.nodeList ?? 'n1'}), rendezvous n1:21234`, ...Array.from({ length: reads }, (_, i) => `rank 0: step ${i + 1}`)].join('\n') + '\n';
+        const bytes = new TextEncoder().encode(full).length;
+        return { jobId, job: { ...job }, path: `${job.remoteDir}/slurm-${jobId}.out`, exists: true, bytes, text: full.slice(-maxBytes), truncated: bytes > maxBytes, readAt: '2026-12-03T05:00:00.000Z' };
       }),
       // A login node whose name contains "unreachable" fails the first check, as ssh would.
       test: vi.fn(async (n: string) => {

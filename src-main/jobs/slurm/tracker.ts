@@ -15,7 +15,7 @@
  */
 import type { Db } from '../../store/db';
 import { getClusterJob, updateClusterJob, type ClusterJobOutcome, type ClusterJobRow } from '../../store/cluster-jobs';
-import { lastLine, mustExec, readFrom, shPath, type ClusterShell } from './shell';
+import { ClusterShellError, lastLine, mustExec, readFrom, shPath, type ClusterShell } from './shell';
 import { cancelJob, describeEnd, isActive, queryJob, type SlurmJobInfo } from './scheduler';
 
 /** One line of progress.jsonl: `type` plus the engine's fields. */
@@ -63,8 +63,21 @@ function doneOf(lines: ProgressLine[]): { outcome: ClusterJobOutcome; error: str
 
 /** The last `maxBytes` of the job's own Slurm log (stdout and stderr of the batch script and its ranks). */
 export async function jobLog(shell: ClusterShell, job: Pick<ClusterJobRow, 'remoteDir' | 'jobId'>, maxBytes = 64 * 1024): Promise<string> {
-  const r = await shell.exec(`f=${shPath(`${job.remoteDir}/${slurmLogName(job.jobId)}`)}; [ -f "$f" ] || exit 0; tail -c ${maxBytes} "$f"`, { timeoutMs: 60_000 });
-  return r.code === 0 ? r.stdout : '';
+  // Best effort: it only adds the log's last line to a failure that is reported anyway.
+  return (await jobLogTail(shell, job, maxBytes).catch(() => null))?.text ?? '';
+}
+
+/**
+ * The job's Slurm log as the run page shows it: its size in bytes and its last `maxBytes` (null when the job has not
+ * written it yet: Slurm creates it when the job starts). One round trip, locally or over ssh.
+ */
+export async function jobLogTail(shell: ClusterShell, job: Pick<ClusterJobRow, 'remoteDir' | 'jobId'>, maxBytes: number): Promise<{ text: string; bytes: number } | null> {
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
+  const r = await shell.exec(`f=${shPath(`${job.remoteDir}/${slurmLogName(job.jobId)}`)}; [ -f "$f" ] || exit 3; wc -c < "$f" && tail -c ${maxBytes} "$f"`, { timeoutMs: 60_000 });
+  if (r.code === 3) return null;
+  if (r.code !== 0) throw new ClusterShellError(`reading the log of job ${job.jobId} failed on ${shell.where}: ${lastLine(r.stderr, `exit code ${r.code}`)}`);
+  const nl = r.stdout.indexOf('\n');
+  return { bytes: Number(r.stdout.slice(0, nl).trim()), text: r.stdout.slice(nl + 1) };
 }
 
 export async function pollClusterJob(

@@ -1,5 +1,6 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ClusterProfile } from '../../../src-main/ipc/api-types';
 import NewRun from '../../../src-renderer/pages/NewRun.svelte';
 import { fakeApi } from '../fake-api';
 
@@ -7,8 +8,8 @@ afterEach(() => {
   window.location.hash = '';
 });
 
-async function setup() {
-  const fake = fakeApi();
+async function setup(opts: Parameters<typeof fakeApi>[0] = {}) {
+  const fake = fakeApi(opts);
   render(NewRun, { api: fake.api, mode: 'served', checkDelayMs: 0 });
   const epochs = (await screen.findByLabelText('Epochs')) as HTMLInputElement;
   const start = screen.getByRole('button', { name: 'Start run' }) as HTMLButtonElement;
@@ -93,13 +94,39 @@ describe('NewRun', () => {
     await waitFor(() => expect(fake.api.runs.check).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'torch', gpus: 2 })));
   });
 
-  it('offers the slurm engine with a cluster and nodes, sent with the config', async () => {
-    const { fake } = await setup();
+  it('offers the slurm engine: a picker of the cluster profiles, nodes and GPUs per node, sent with the config; leaving it drops them', async () => {
+    const profile = (name: string, over: Partial<ClusterProfile> = {}): ClusterProfile => ({
+      name, transport: 'local', sshHost: null, sshConfig: null, partition: null, account: null, gpusPerNode: 0, runDir: '/scratch/an', pythonSetup: '', python: 'python3', timeLimit: null, createdAt: '2026-12-03T04:00:00.000Z', ...over,
+    });
+    const { fake } = await setup({ clusters: [profile('hpc', { transport: 'ssh', sshHost: 'login1', partition: 'gpu', gpusPerNode: 4 }), profile('lab')] });
+    // The slurm settings are not the local engine's.
+    expect(screen.queryByLabelText('Cluster')).toBeNull();
+    expect(screen.queryByLabelText('Nodes')).toBeNull();
     await fireEvent.change(screen.getByLabelText('Training engine'), { target: { value: 'slurm' } });
-    await fireEvent.input(screen.getByLabelText('Cluster'), { target: { value: 'hpc' } });
+    const cluster = (await screen.findByLabelText('Cluster')) as HTMLSelectElement;
+    expect([...cluster.options].map((o) => o.textContent)).toEqual(['hpc (ssh login1, partition gpu, 4 GPUs per node)', 'lab (this machine, CPU nodes)']);
+    expect(cluster.value).toBe('hpc'); // the first profile, chosen for the user
+    await fireEvent.change(cluster, { target: { value: 'lab' } });
     await fireEvent.input(screen.getByLabelText('Nodes'), { target: { value: '4' } });
-    await fireEvent.input(screen.getByLabelText('GPUs'), { target: { value: '8' } });
-    await waitFor(() => expect(fake.api.runs.check).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'slurm', cluster: 'hpc', nodes: 4, gpus: 8 })));
+    await fireEvent.input(screen.getByLabelText('GPUs per node'), { target: { value: '8' } });
+    await waitFor(() => expect(fake.api.runs.check).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'slurm', cluster: 'lab', nodes: 4, gpus: 8 })));
+    await waitFor(() => expect((screen.getByRole('button', { name: 'Start run' }) as HTMLButtonElement).disabled).toBe(false));
+    // Back to local: the cluster and the nodes go (the engine refuses them there), the run can start.
+    await fireEvent.change(screen.getByLabelText('Training engine'), { target: { value: 'local' } });
+    await waitFor(() => expect(fake.api.runs.check).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'local', nodes: 1 })));
+    expect(vi.mocked(fake.api.runs.check).mock.lastCall?.[0]).not.toHaveProperty('cluster');
+    expect(screen.queryByLabelText('Cluster')).toBeNull();
+    await waitFor(() => expect((screen.getByRole('button', { name: 'Start run' }) as HTMLButtonElement).disabled).toBe(false));
+  }, 60_000); // a dozen debounced checks: over 20 s on a loaded 2-core machine
+
+  it('with no cluster profile, engine slurm says so and links to Settings; Start stays disabled', async () => {
+    const { start } = await setup();
+    await fireEvent.change(screen.getByLabelText('Training engine'), { target: { value: 'slurm' } });
+    const none = await screen.findByTestId('no-cluster');
+    expect(none.textContent!.replace(/\s+/g, ' ').trim()).toBe('No cluster yet: the slurm engine submits to a cluster profile. Add one in Settings → Clusters, then choose it here.');
+    expect(within(none).getByRole('link', { name: 'Add one in Settings → Clusters' }).getAttribute('href')).toBe('#/settings');
+    await waitFor(() => expect(start.disabled).toBe(true));
+    expect(screen.queryByLabelText('Cluster')).toBeNull();
   });
 
   it('offers four distillations with one sentence each and shows the chosen one’s parameters', async () => {

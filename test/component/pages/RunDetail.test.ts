@@ -1,6 +1,7 @@
-import { render, screen } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RunStepPoint } from '../../../src-main/ipc/api-types';
+import type { ClusterJobInfo, RunStepPoint } from '../../../src-main/ipc/api-types';
+import ClusterJobs from '../../../src-renderer/components/ClusterJobs.svelte';
 import RunDetail from '../../../src-renderer/pages/RunDetail.svelte';
 import { inertCanvas } from '../canvas';
 import { fakeApi, run } from '../fake-api';
@@ -58,22 +59,62 @@ describe('RunDetail loss chart', () => {
   });
 });
 
+/** Two submissions of run 1: one the scheduler ended, its resume waiting in the queue. */
+const job = { cluster: 'hpc', nodes: 2, ranksPerNode: 4, gpusPerNode: 4, nodeList: null, remoteDir: '/scratch/an/run-1', submittedAt: '2026-12-03T05:00:00.000Z' };
+const jobs = (): ClusterJobInfo[] => [
+  { ...job, jobId: '101', state: 'TIMEOUT', reason: null, nodeList: 'gpu[01-02]', outcome: 'failed', error: 'Slurm TIMEOUT: the job reached its time limit' },
+  { ...job, jobId: '102', state: 'PENDING', reason: 'Priority', outcome: null, error: null },
+];
+
 describe('RunDetail of a Slurm run', () => {
-  it('shows each submission: cluster, job id, nodes and ranks, state with its reason, the failure and the log path', async () => {
-    const fake = fakeApi({ runs: [run(1, 'r', { status: 'running' })] });
-    const detail = await fake.api.runs.get(1);
-    const job = { cluster: 'hpc', nodes: 2, ranksPerNode: 4, gpusPerNode: 4, nodeList: null, remoteDir: '/scratch/an/run-1', submittedAt: '2026-12-03T05:00:00.000Z' };
-    vi.mocked(fake.api.runs.get).mockResolvedValue({
-      ...detail,
-      clusterJobs: [
-        { ...job, jobId: '101', state: 'TIMEOUT', reason: null, nodeList: 'gpu[01-02]', outcome: 'failed', error: 'Slurm TIMEOUT: the job reached its time limit' },
-        { ...job, jobId: '102', state: 'PENDING', reason: 'Priority', outcome: null, error: null },
-      ],
-    });
+
+  it('shows each submission (cluster, job id, nodes and ranks, state with its reason, the failure) and the newest job’s own log', async () => {
+    const fake = fakeApi({ runs: [run(1, 'r', { status: 'running' })], clusterJobs: { 1: jobs() } });
     render(RunDetail, { api: fake.api, runId: 1 });
     const first = (await screen.findByRole('heading', { name: 'Cluster' })).parentElement!.querySelector('[data-job="101"]')!;
-    expect(first.textContent!.replace(/\s+/g, ' ')).toMatch(/hpc · Slurm job 101 · 2 nodes × 4 GPU ranks on gpu\[01-02\] · failed · Slurm TIMEOUT: the job reached its time limit · log \/scratch\/an\/run-1\/slurm-101\.out/);
+    expect(first.textContent!.replace(/\s+/g, ' ')).toMatch(/hpc · Slurm job 101 · 2 nodes × 4 GPU ranks on gpu\[01-02\] · failed · Slurm TIMEOUT: the job reached its time limit/);
     const second = first.parentElement!.querySelector('[data-job="102"]')!;
     expect(second.textContent!.replace(/\s+/g, ' ')).toMatch(/Slurm job 102 · 2 nodes × 4 GPU ranks · PENDING \(Priority\)/);
+    // The log of the newest job, read from the cluster through the API with the page's size cap.
+    expect(await screen.findByText(/rank 0: step 1/)).toBeTruthy();
+    expect(fake.api.clusters.jobLog).toHaveBeenCalledWith(1, '102', 64 * 1024);
+    expect(screen.getByTestId('job-log-meta').textContent!.replace(/\s+/g, ' ')).toMatch(/^\/scratch\/an\/run-1\/slurm-102\.out · \d+ B · read at .+ · refreshed every 5 s$/);
+    // Refresh reads it again (the fake's log grows by a line per read); Show log switches jobs.
+    await fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(await screen.findByText(/rank 0: step 2/)).toBeTruthy();
+    await fireEvent.click(within(first as HTMLElement).getByRole('button', { name: 'Show log' }));
+    await waitFor(() => expect(fake.api.clusters.jobLog).toHaveBeenLastCalledWith(1, '101', 64 * 1024));
+    expect(await screen.findByRole('heading', { name: 'Log of job 101' })).toBeTruthy();
+  });
+});
+
+describe('ClusterJobs', () => {
+  it('reads a followed job’s log and state again on its own, an ended job’s once; shows only the end of a long log', async () => {
+    const fake = fakeApi({ runs: [run(1, 'r', { status: 'running' })], clusterJobs: { 1: jobs() } });
+    // The tracker has seen the job start since the page loaded: the log read brings the new state.
+    vi.mocked(fake.api.clusters.jobLog).mockImplementation(async (runId, jobId, maxBytes = 0) => ({
+      jobId, path: `/scratch/an/run-1/slurm-${jobId}.out`, exists: true, bytes: 5000, text: 'x'.repeat(maxBytes), truncated: true, readAt: '2026-12-03T05:00:00.000Z',
+      job: { ...jobs()[1], state: 'RUNNING', reason: null, nodeList: 'gpu[03-04]' },
+    }));
+    render(ClusterJobs, { api: fake.api, runId: 1, jobs: jobs(), refreshMs: 30, maxBytes: 1024 });
+    await waitFor(() => expect(vi.mocked(fake.api.clusters.jobLog).mock.calls.length).toBeGreaterThanOrEqual(3));
+    expect(screen.getByTestId('job-log-meta').textContent).toMatch(/the last 1.00 KiB of 4.88 KiB/);
+    await waitFor(() => expect(document.querySelector('[data-job="102"]')!.textContent!.replace(/\s+/g, ' ')).toMatch(/on gpu\[03-04\] · RUNNING/));
+
+    const ended = fakeApi({ runs: [run(2, 'r', { status: 'failed' })], clusterJobs: { 2: jobs().slice(0, 1) } });
+    render(ClusterJobs, { api: ended.api, runId: 2, jobs: jobs().slice(0, 1), refreshMs: 30 });
+    await waitFor(() => expect(ended.api.clusters.jobLog).toHaveBeenCalledOnce());
+    await new Promise((r) => setTimeout(r, 120));
+    expect(ended.api.clusters.jobLog).toHaveBeenCalledOnce();
+  });
+
+  it('says when the job has not started its log yet, and why a read failed', async () => {
+    const fake = fakeApi({ runs: [run(1, 'r', { status: 'running' })], clusterJobs: { 1: jobs() } });
+    vi.mocked(fake.api.clusters.jobLog).mockResolvedValueOnce({ jobId: '102', job: jobs()[1], path: '/scratch/an/run-1/slurm-102.out', exists: false, bytes: 0, text: '', truncated: false, readAt: '2026-12-03T05:00:00.000Z' });
+    render(ClusterJobs, { api: fake.api, runId: 1, jobs: jobs(), refreshMs: 60_000 });
+    await waitFor(() => expect(screen.getByTestId('job-log-meta').textContent).toMatch(/not written yet \(Slurm creates it when the job starts\)/));
+    vi.mocked(fake.api.clusters.jobLog).mockRejectedValueOnce(new Error('ssh to login1 failed: Connection refused'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Could not read the log: ssh to login1 failed: Connection refused');
   });
 });

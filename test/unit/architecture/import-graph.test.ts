@@ -7,7 +7,8 @@
  *   `search/` in either direction (what both need lives in the engine, or in `jobs/`, which uses both);
  * - other folders use the engine through its two entry points only: `engine/core` (TF.js-free) and `engine`;
  * - TF.js is never reachable from Electron main (`src-main/index.ts`), the preload or the renderer, nor from the engine
- *   core's entry; the workbench service and the job managers stay TF.js-free, so Electron main can host them.
+ *   core's entry; the workbench service and the job managers stay TF.js-free, so Electron main can host them;
+ * - all SQL lives in `store/`: no SQL statement in a string outside it, and only `store/` imports better-sqlite3.
  *
  * Layer and cycle checks count every import: value, type-only and dynamic `import()`. The TF.js reachability walk
  * follows only what loads code at run time: `import type` and all-type imports are erased by the compiler, and a
@@ -32,7 +33,9 @@ export const LAYERS: readonly { name: string; members: readonly string[] }[] = [
   { name: 'leaf helpers', members: ['security'] },
   { name: 'engine core (no TF.js)', members: ['engine/core'] },
   { name: 'engine (TF.js)', members: ['engine'] },
-  { name: 'data and store (all SQL)', members: ['data', 'store', 'settings.ts'] },
+  // SQLite repositories, one module per table group, no domain logic: the data modules build on them, not the reverse.
+  { name: 'store (all SQL)', members: ['store'] },
+  { name: 'data and settings', members: ['data', 'settings.ts'] },
   { name: 'train, search, export', members: ['train', 'search', 'export'] },
   { name: 'jobs (processes, workers, transports, runner messages)', members: ['jobs'] },
   // The API contract (types, argument schemas, wire protocol) that the service implements and the front ends speak.
@@ -225,6 +228,24 @@ function cycles(g: Map<string, Set<string>>): string[][] {
   return out;
 }
 
+/** An SQL statement (upper-case keywords, as the store writes them; prose such as "select from" does not match). */
+const SQL = /\b(SELECT\s[\s\S]*\sFROM|INSERT\s+(OR\s+[A-Z]+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|TRIGGER|VIEW)|ALTER\s+TABLE|DROP\s+(TABLE|INDEX|TRIGGER)|PRAGMA\s)\b/;
+
+/** The SQL statements written in a file's string and template literals, each as `file:line: text`. */
+export function sqlStrings(file: string, label = file): string[] {
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const out: string[] = [];
+  const visit = (n: ts.Node): void => {
+    let text: string | undefined;
+    if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) text = n.text;
+    else if (ts.isTemplateExpression(n)) text = [n.head.text, ...n.templateSpans.map((sp) => sp.literal.text)].join(' ? ');
+    if (text !== undefined && SQL.test(text)) out.push(`${label}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}: ${text.replace(/\s+/g, ' ').slice(0, 80)}`);
+    if (text === undefined) ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
 describe('the layers of src-main', () => {
   const graph = importGraph();
 
@@ -236,18 +257,28 @@ describe('the layers of src-main', () => {
   });
 
   it('reports a planted violation of each rule', () => {
-    const plants: [Edge[], string][] = [
-      [[{ from: 'store/runs.ts', to: 'export/index.ts' }], 'upward import: store/runs.ts (data and store (all SQL)) → export/index.ts (train, search, export)'],
+    const plants: [Edge[], string | string[]][] = [
+      [[{ from: 'store/runs.ts', to: 'export/index.ts' }], 'upward import: store/runs.ts (store (all SQL)) → export/index.ts (train, search, export)'],
+      [
+        [{ from: 'store/datasets.ts', to: 'data/types.ts' }],
+        ['upward import: store/datasets.ts (store (all SQL)) → data/types.ts (data and settings)', 'folder cycle: data ↔ store'], // data imports store
+      ],
       [[{ from: 'train/trainer.ts', to: 'search/evolution.ts' }], 'train and search must not import each other: train/trainer.ts → search/evolution.ts'],
       [
         [{ from: 'search/run-subnets.ts', to: 'engine/supernet.ts' }],
         'engine submodule imported from outside the engine: search/run-subnets.ts → engine/supernet.ts (use engine/core or engine)',
       ],
-      [[{ from: 'store/db.ts', to: 'data/types.ts' }], 'folder cycle: data ↔ store'], // data already imports store
+      [
+        [
+          { from: 'search/x.ts', to: 'export/y.ts' },
+          { from: 'export/y.ts', to: 'search/x.ts' },
+        ],
+        'folder cycle: export ↔ search',
+      ],
       [[{ from: 'nowhere/x.ts', to: 'store/db.ts' }], 'nowhere/x.ts: in no layer (add its folder to LAYERS)'],
-      [[{ from: 'text.ts', to: 'store/db.ts' }], 'upward import: text.ts (leaf helpers) → store/db.ts (data and store (all SQL))'],
+      [[{ from: 'text.ts', to: 'store/db.ts' }], 'upward import: text.ts (leaf helpers) → store/db.ts (store (all SQL))'],
     ];
-    for (const [edges, message] of plants) expect(layerViolations([...graph, ...edges])).toEqual([message]);
+    for (const [edges, message] of plants) expect(layerViolations([...graph, ...edges])).toEqual(typeof message === 'string' ? [message] : message);
   });
 
   it('places every module of src-main in a layer', () => {
@@ -255,6 +286,33 @@ describe('the layers of src-main', () => {
       .map((f) => relative(SRC, f))
       .filter((f) => !unitOf(f));
     expect(unplaced).toEqual([]);
+  });
+});
+
+describe('all SQL lives in store/', () => {
+  const outside = listFiles(SRC, /\.ts$/).filter((f) => !relative(SRC, f).startsWith(`store${sep}`));
+
+  it('no module outside store/ writes an SQL statement or imports better-sqlite3', () => {
+    expect(outside.length).toBeGreaterThan(150);
+    expect(outside.flatMap((f) => sqlStrings(f, relative(SRC, f)))).toEqual([]);
+    expect(outside.filter((f) => fileImports(f).some((i) => i.spec === 'better-sqlite3')).map((f) => relative(SRC, f))).toEqual([]);
+  });
+
+  it('finds statements in strings and templates, and not SQL words in prose', () => {
+    // The store itself is full of them (a detector that finds nothing proves nothing).
+    expect(sqlStrings(src('store/datasets.ts')).length).toBeGreaterThanOrEqual(5);
+    const file = join(mkdtempSync(join(tmpdir(), 'sql-')), 'm.ts');
+    writeFileSync(
+      file,
+      [
+        "const a = db.prepare('SELECT bytes FROM checkpoints WHERE run_id = ?');",
+        'const b = `UPDATE runs SET status = ${s} WHERE id = ?`;',
+        "const c = `INSERT OR REPLACE INTO x (a) VALUES (?)`;",
+        "const d = 'select the runs from the list, then delete from the view';",
+        "const e = 'Select a dataset from the list';",
+      ].join('\n'),
+    );
+    expect(sqlStrings(file, 'm.ts').map((l) => l.split(':').slice(0, 2).join(':'))).toEqual(['m.ts:1', 'm.ts:2', 'm.ts:3']);
   });
 });
 

@@ -70,6 +70,7 @@ const VALID: { [M in ApiMethod]: unknown[] } = {
   'clusters.add': [{ name: 'fuzz', transport: 'local', runDir: '/tmp/fuzz-cluster' }, false],
   'clusters.remove': ['fuzz'],
   'clusters.test': ['fuzz'],
+  'clusters.jobLog': [7, '101', 4096],
 };
 
 /** Methods that write (a file, a row, a process) when their arguments are valid: such calls are not sent. */

@@ -20,7 +20,7 @@ const EXPECTED = {
   searches: ['list', 'get', 'start', 'pause', 'resume', 'cancel'],
   exports: ['start'],
   compare: ['runs'],
-  clusters: ['list', 'add', 'remove', 'test'],
+  clusters: ['list', 'add', 'remove', 'test', 'jobLog'],
 } as const satisfies { [N in keyof WorkbenchApi]: readonly Exclude<keyof WorkbenchApi[N], `on${string}`>[] };
 // Compile-time: the hand list has every method of the type (a missing one makes this assignment fail).
 type Missing = { [N in keyof WorkbenchApi]: Exclude<Exclude<keyof WorkbenchApi[N], `on${string}`>, (typeof EXPECTED)[N][number]> }[keyof WorkbenchApi];
@@ -54,6 +54,9 @@ describe('API_METHODS and API_ARGS', () => {
       { name: 'c1', transport: 'local', runDir: '/scratch/me', gpusPerNode: 0, pythonSetup: '', python: 'python3' },
       false,
     ]);
+    expect(parseApiArgs('clusters.jobLog', [3, '1234', 4096])).toEqual([3, '1234', 4096]);
+    expect(() => parseApiArgs('clusters.jobLog', [3, '1234; rm -rf ~'])).toThrow(/jobId/);
+    expect(() => parseApiArgs('clusters.jobLog', [3, '1234', 2 * 1024 * 1024])).toThrow(/maxBytes/);
     expect(isApiMethod('runs.start')).toBe(true);
     expect(isApiMethod('runs.__proto__')).toBe(false);
   });

@@ -19,7 +19,7 @@ import {
 } from '../../../src-main/engine';
 import { exportSubnet } from '../../../src-main/export';
 import { importDataset } from '../../../src-main/data/import';
-import { listDatasets } from '../../../src-main/data/store';
+import { listDatasets } from '../../../src-main/store/datasets';
 import { tempDir, writeIdxSet } from '../../../src-main/data/synthetic';
 import { DatasetError } from '../../../src-main/data/types';
 import { listCheckpoints, listRunEvents } from '../../../src-main/store/runs';
