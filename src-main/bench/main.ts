@@ -9,7 +9,9 @@
  *   worker) and a 1,000-step tensor-leak check across the workers (parallel-bench.ts; not in the default parts: long);
  * - evaluate: evaluated subnets per minute with 1, 2, … evaluation workers, as a search runs them (evaluate-bench.ts;
  *   not in the default parts);
- * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts).
+ * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts);
+ * - torch: the overhead of tracking a torch run, against the same command run by hand (torch-bench.ts; not in the
+ *   default parts: it needs a Python with torch, and takes a few minutes).
  * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
  * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
@@ -41,6 +43,7 @@ import { formatSearchBench, runSearchBench } from './search-bench';
 import { benchTrainer } from './train-bench';
 import { formatParallelBench, runParallelBench } from './parallel-bench';
 import { formatEvaluateBench, runEvaluateBench } from './evaluate-bench';
+import { formatTorchBench, runTorchBench } from './torch-bench';
 
 interface Row {
   backend: string;
@@ -121,7 +124,7 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, evaluate, explorer')
+    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, evaluate, explorer, torch')
     .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train,explorer'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
     .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
@@ -131,9 +134,11 @@ async function main() {
     .option('--workers <list>', 'parallel, evaluate: comma-separated worker counts (parallel default: 1, 2 and powers of two up to the cores; evaluate: 1,2)')
     .option('--steps <n>', 'parallel: timed steps per measurement after one warm-up (median reported)', (v) => Number(v), 6)
     .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
+    .option('--torch-steps <n>', 'torch: training steps of each run', (v) => Number(v), 30)
+    .option('--torch-repeats <n>', 'torch: tracked / by-hand pairs (medians reported)', (v) => Number(v), 3)
     .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
-  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; json?: string }>();
+  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; torchSteps: number; torchRepeats: number; json?: string }>();
   const parts = new Set(o.parts.split(','));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.versions.node}`;
   const out: Record<string, unknown> = { machine, date: new Date().toISOString() };
@@ -188,6 +193,11 @@ async function main() {
     const r = await runExplorerBench();
     console.log(`\n## explorer\n${formatExplorerBench(r)}`);
     out.explorer = r;
+  }
+  if (parts.has('torch')) {
+    const r = await runTorchBench({ steps: o.torchSteps, repeats: o.torchRepeats });
+    if (r) console.log(`\n## torch tracking overhead\n${formatTorchBench(r)}`);
+    out.torch = r ?? null;
   }
   if (o.json) writeFileSync(o.json, JSON.stringify(out, null, 2));
 }
