@@ -7,6 +7,8 @@
  * - train: images/s of the full trainer (data, logging, checkpoints) against the bare sandwich step (train-bench.ts);
  * - parallel: the same with 1, 2, … data-parallel workers (speed-up, efficiency, trainer share, peak memory per
  *   worker) and a 1,000-step tensor-leak check across the workers (parallel-bench.ts; not in the default parts: long);
+ * - evaluate: evaluated subnets per minute with 1, 2, … evaluation workers, as a search runs them (evaluate-bench.ts;
+ *   not in the default parts);
  * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts);
  * - predictor: on a trained 32×32 run (`--home`/`--run`, or one it trains), the accuracy predictor's held-out τ and
  *   the front hypervolume of plain vs predictor-guided evolution per real evaluation (predictor-bench.ts; not in the
@@ -44,6 +46,7 @@ import { formatExplorerBench, runExplorerBench } from './explorer-bench';
 import { formatSearchBench, runSearchBench } from './search-bench';
 import { benchTrainer } from './train-bench';
 import { formatParallelBench, runParallelBench } from './parallel-bench';
+import { formatEvaluateBench, runEvaluateBench } from './evaluate-bench';
 import { formatPredictorBench, runPredictorBench } from './predictor-bench';
 import { formatTorchBench, runTorchBench } from './torch-bench';
 
@@ -126,14 +129,14 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, explorer, torch, predictor')
+    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, evaluate, explorer, torch, predictor')
     .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train,explorer'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
     .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
     .option('--batch <n>', 'engine: batch size', (v) => Number(v), 64)
     .option('--cpu-batch <n>', 'engine: batch size on the pure-JS cpu backend', (v) => Number(v), 64)
     .option('--reps <n>', 'engine: timed repetitions after one warm-up (median reported; 1 on cpu)', (v) => Number(v), 3)
-    .option('--workers <list>', 'parallel: comma-separated worker counts (default 1, 2 and powers of two up to the cores)')
+    .option('--workers <list>', 'parallel, evaluate: comma-separated worker counts (parallel default: 1, 2 and powers of two up to the cores; evaluate: 1,2)')
     .option('--steps <n>', 'parallel: timed steps per measurement after one warm-up (median reported)', (v) => Number(v), 6)
     .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
     .option('--torch-steps <n>', 'torch: training steps of each run', (v) => Number(v), 30)
@@ -201,6 +204,11 @@ async function main() {
     const r = await runParallelBench({ space: o.space, batch: o.batch, workers: o.workers?.split(',').map(Number), steps: o.steps, leakSteps: o.leakSteps, verbose: true });
     console.log(`\n## parallel — ${o.space}, batch ${o.batch}\n${formatParallelBench(r)}`);
     out.parallel = r;
+  }
+  if (parts.has('evaluate')) {
+    const r = await runEvaluateBench({ space: o.space, workers: o.workers?.split(',').map(Number), verbose: true });
+    console.log(`\n## evaluate — evaluated subnets per minute\n${formatEvaluateBench(r)}`);
+    out.evaluate = r;
   }
   if (parts.has('explorer')) {
     const r = await runExplorerBench();
