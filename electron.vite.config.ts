@@ -56,6 +56,7 @@ export default defineConfig({
           study: here('src-main/bench/study-main.ts'),
           runner: here('src-main/jobs/run-runner-main.ts'),
           'train-worker': here('src-main/train/shard-worker-main.ts'),
+          'eval-worker': here('src-main/search/eval-worker-main.ts'),
           'data-worker': here('src-main/service/data-worker.ts'),
           'search-runner': here('src-main/jobs/search-runner-main.ts'),
           'engine-worker': here('src-main/service/engine-worker-main.ts'),

@@ -7,13 +7,21 @@
  * - train: images/s of the full trainer (data, logging, checkpoints) against the bare sandwich step (train-bench.ts);
  * - parallel: the same with 1, 2, … data-parallel workers (speed-up, efficiency, trainer share, peak memory per
  *   worker) and a 1,000-step tensor-leak check across the workers (parallel-bench.ts; not in the default parts: long);
- * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts).
+ * - evaluate: evaluated subnets per minute with 1, 2, … evaluation workers, as a search runs them (evaluate-bench.ts;
+ *   not in the default parts);
+ * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts);
+ * - predictor: on a trained 32×32 run (`--home`/`--run`, or one it trains), the accuracy predictor's held-out τ and
+ *   the front hypervolume of plain vs predictor-guided evolution per real evaluation (predictor-bench.ts; not in the
+ *   default parts: it evaluates hundreds of subnets);
+ * - torch: the overhead of tracking a torch run, against the same command run by hand (torch-bench.ts; not in the
+ *   default parts: it needs a Python with torch, and takes a few minutes).
  * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
  * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
  * MAC is 2 FLOPs, so GFLOP/s = 6 · MACs · batch / seconds / 1e9, summed over the subnets of the step.
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { Command, Option } from 'commander';
 import * as tf from '@tensorflow/tfjs';
@@ -38,6 +46,9 @@ import { formatExplorerBench, runExplorerBench } from './explorer-bench';
 import { formatSearchBench, runSearchBench } from './search-bench';
 import { benchTrainer } from './train-bench';
 import { formatParallelBench, runParallelBench } from './parallel-bench';
+import { formatEvaluateBench, runEvaluateBench } from './evaluate-bench';
+import { formatPredictorBench, runPredictorBench } from './predictor-bench';
+import { formatTorchBench, runTorchBench } from './torch-bench';
 
 interface Row {
   backend: string;
@@ -118,19 +129,37 @@ async function benchBackend(backend: BackendChoice, spaceId: string, batch: numb
 async function main() {
   const program = new Command()
     .name('bench')
-    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, explorer')
+    .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, evaluate, explorer, torch, predictor')
     .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train,explorer'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
     .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
     .option('--batch <n>', 'engine: batch size', (v) => Number(v), 64)
     .option('--cpu-batch <n>', 'engine: batch size on the pure-JS cpu backend', (v) => Number(v), 64)
     .option('--reps <n>', 'engine: timed repetitions after one warm-up (median reported; 1 on cpu)', (v) => Number(v), 3)
-    .option('--workers <list>', 'parallel: comma-separated worker counts (default 1, 2 and powers of two up to the cores)')
+    .option('--workers <list>', 'parallel, evaluate: comma-separated worker counts (parallel default: 1, 2 and powers of two up to the cores; evaluate: 1,2)')
     .option('--steps <n>', 'parallel: timed steps per measurement after one warm-up (median reported)', (v) => Number(v), 6)
     .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
+    .option('--torch-steps <n>', 'torch: training steps of each run', (v) => Number(v), 30)
+    .option('--torch-repeats <n>', 'torch: tracked / by-hand pairs (medians reported)', (v) => Number(v), 3)
+    .option('--home <dir>', 'predictor: data directory of a trained run to reuse (default: a new one, where it trains a run)')
+    .option('--run <id>', 'predictor: the finished run of --home to reuse', (v) => Number(v))
+    .option('--samples <n>', 'predictor: evaluated subnets the predictor is built on, held-out ones included', (v) => Number(v), 500)
+    .option('--held-out <n>', 'predictor: subnets held out for τ', (v) => Number(v), 100)
+    .option('--samplers <n>', 'predictor: processes evaluating the predictor\'s random subnets side by side', (v) => Number(v), 1)
+    .option('--seeds <list>', 'predictor: comma-separated search seeds, each run plain and guided', '1,2')
+    .option('--population <n>', 'predictor: searches\' initial population', (v) => Number(v), 16)
+    .option('--mutate <n>', 'predictor: searches\' mutations per generation', (v) => Number(v), 8)
+    .option('--crossover <n>', 'predictor: searches\' crossovers per generation', (v) => Number(v), 8)
+    .option('--generations <n>', 'predictor: searches\' generations', (v) => Number(v), 10)
+    .option('--screen <n>', 'predictor: candidates the predictor scores per real evaluation', (v) => Number(v), 8)
+    .option('--deadline <min>', 'predictor: pause the searches still running after this many minutes and report them as far as they got', (v) => Number(v))
+    .option('--side-by-side', 'predictor: plain searches alongside the build, guided ones alongside each other (faster; wall times shared)')
     .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
-  const o = program.opts<{ parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; json?: string }>();
+  const o = program.opts<{
+    parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; torchSteps: number; torchRepeats: number; json?: string;
+    home?: string; run?: number; samples: number; heldOut: number; samplers: number; seeds: string; population: number; mutate: number; crossover: number; generations: number; screen: number; sideBySide?: boolean; deadline?: number;
+  }>();
   const parts = new Set(o.parts.split(','));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.versions.node}`;
   const out: Record<string, unknown> = { machine, date: new Date().toISOString() };
@@ -176,10 +205,41 @@ async function main() {
     console.log(`\n## parallel — ${o.space}, batch ${o.batch}\n${formatParallelBench(r)}`);
     out.parallel = r;
   }
+  if (parts.has('evaluate')) {
+    const r = await runEvaluateBench({ space: o.space, workers: o.workers?.split(',').map(Number), verbose: true });
+    console.log(`\n## evaluate — evaluated subnets per minute\n${formatEvaluateBench(r)}`);
+    out.evaluate = r;
+  }
   if (parts.has('explorer')) {
     const r = await runExplorerBench();
     console.log(`\n## explorer\n${formatExplorerBench(r)}`);
     out.explorer = r;
+  }
+  if (parts.has('torch')) {
+    const r = await runTorchBench({ steps: o.torchSteps, repeats: o.torchRepeats });
+    if (r) console.log(`\n## torch tracking overhead\n${formatTorchBench(r)}`);
+    out.torch = r ?? null;
+  }
+  if (parts.has('predictor')) {
+    const r = await runPredictorBench({
+      cli: resolve('out/main/cli.js'),
+      home: o.home,
+      run: o.run,
+      samples: o.samples,
+      heldOut: o.heldOut,
+      samplers: o.samplers,
+      seeds: o.seeds.split(',').map(Number),
+      population: o.population,
+      mutate: o.mutate,
+      crossover: o.crossover,
+      generations: o.generations,
+      screen: o.screen,
+      parallel: o.sideBySide ?? false,
+      deadlineMin: o.deadline,
+      log: (l) => process.stderr.write(`  ${l}\n`),
+    });
+    console.log(`\n## predictor\n${formatPredictorBench(r)}`);
+    out.predictor = r;
   }
   if (o.json) writeFileSync(o.json, JSON.stringify(out, null, 2));
 }

@@ -12,6 +12,9 @@ export const positiveInt = (flag: string) => (v: string) => {
   return n;
 };
 
+/** `auto` or a positive integer (worker counts). */
+export const autoOrPositiveInt = (flag: string) => (v: string): number | 'auto' => (v === 'auto' ? 'auto' : positiveInt(`${flag} (or auto)`)(v));
+
 export const nonNegInt = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new CliError(`${flag} must be a non-negative integer, got '${v}'`);

@@ -14,7 +14,7 @@ import { latencyPredictor } from '../search/latency';
 import { SearchManager } from '../jobs/search-manager';
 import type { SearchRequestInput, SearchRunnerToParent } from '../jobs/search-messages';
 import { activeOps, runInfo } from '../search/run-subnets';
-import { idArg, nonNegInt, number, positiveInt } from './args';
+import { autoOrPositiveInt, idArg, nonNegInt, number, positiveInt } from './args';
 import type { CliContext } from './context';
 import { CliError } from './errors';
 import { duration, evaluationLine, frontTable, fx, pct } from './format';
@@ -114,6 +114,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .option('--predictor', 'predictor-guided: score --screen × the candidates per generation with the run\'s accuracy predictor (`alphanet predictor <run> --build`) and evaluate the most promising; refitted after every generation')
     .option('--screen <n>', 'with --predictor: candidates scored per real evaluation (default 8)', positiveInt('--screen'))
     .addOption(new Option('--engine <engine>', 'what computes the candidates\' accuracy: local (TF.js, default) or torch (the PyTorch engine; same numbers, same cache)').choices(['local', 'torch']))
+    .option('--workers <n>', 'evaluation workers: auto (default: the cores the job queue gives the search) or N; the results do not depend on it', autoOrPositiveInt('--workers'))
     .option('--name <name>', 'search name')
     .action(
       async (
@@ -140,6 +141,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           engine?: 'local' | 'torch';
           predictor?: boolean;
           screen?: number;
+          workers?: number | 'auto';
         },
       ) => {
         const h = ctx.home();
@@ -160,6 +162,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           checkpoint: o.checkpoint,
           backend: ctx.backendRequest(h) ?? 'auto',
           engine: o.engine,
+          workers: o.workers,
         };
         const m = new SearchManager({ home: h, cores: jobCores(h, io.env) });
         try {

@@ -97,10 +97,11 @@ export class Supernet {
       const bound = 1 / Math.sqrt(fanIn);
       const v = new Float32Array(n);
       for (let i = 0; i < n; i++) v[i] = (2 * rng.next() - 1) * bound;
-      this.params.set(name, tf.variable(tf.tensor(v, shape), true, this.varPrefix + name));
+      this.params.set(name, tf.tidy(() => tf.variable(tf.tensor(v, shape), true, this.varPrefix + name)));
     };
+    // In a tidy: a variable shares its initial tensor's data, and that tensor would otherwise stay counted forever.
     const constant = (name: string, shape: number[], value: number) => {
-      this.params.set(name, tf.variable(tf.fill(shape, value), true, this.varPrefix + name));
+      this.params.set(name, tf.tidy(() => tf.variable(tf.fill(shape, value), true, this.varPrefix + name)));
     };
     const bn = (prefix: string, c: number, gamma = 1) => {
       constant(`${prefix}.bn.gamma`, [c], gamma);

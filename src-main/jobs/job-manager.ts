@@ -8,7 +8,8 @@
  *   core), counting live jobs of *other* processes, so a CLI and the app do not oversubscribe the CPU. A job takes
  *   what its kind asks for (`JobKind.cores`: a run one per data-parallel worker, a search one), first come first
  *   served; one that asks for more than the whole budget runs alone. `maxConcurrent` optionally caps how many jobs
- *   of the table run at once. While other processes hold the cores, the queue looks again every `pollMs`;
+ *   of the table run at once. While other processes hold the cores, the queue looks again every `pollMs`; while a
+ *   process holds the whole machine to time something (jobs/machine-hold.ts: a latency table build), nothing starts;
  * - claim: `queued|paused|failed → running`, atomically in the store, so two managers never start the same job;
  * - spawn: one runner process per job; a runner that cannot start fails its job with the reason;
  * - relay: every message of the runner goes to the manager's `relay` (which validates it and emits its events);
@@ -31,6 +32,7 @@ import { openHomeDatabase } from '../store/db';
 import { availableParallelism } from 'node:os';
 import { adoptJob, jobNoun, listRunningJobs, now, setJobControl, setJobRuntime, setJobWantsResume, transitionJob, type JobStatus, type JobTable } from '../store/jobs';
 import { pidAlive, type RunnerHandle } from './runner-process';
+import { liveMachineHold } from './machine-hold';
 
 /** What the queue reads of a job's row (a run's and a search's rows have these columns and more). */
 export interface JobRow {
@@ -214,6 +216,11 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     if (this.closed || this.stopping) return;
     clearTimeout(this.timer);
     this.timer = undefined;
+    // A process timing something (a latency table) has the machine to itself: nothing starts until it is done.
+    if (liveMachineHold(this.db)) {
+      this.timer = setTimeout(() => this.pump(), this.pollMs);
+      return;
+    }
     if (this.adoptQueued) this.adoptOrphans();
     // Every live job holds cores, whichever table and process it belongs to; a row claimed here carries our pid.
     const running = listRunningJobs(this.db).filter((j) => (j.table === this.kind.table && this.active.has(j.id)) || pidAlive(j.pid));

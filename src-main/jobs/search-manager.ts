@@ -8,8 +8,9 @@
  *
  * - `enqueue(request)` validates a {@link SearchRequest} (zod), checks the budget against the run's space (an
  *   impossible budget throws a `BudgetError` naming the space's range before anything is stored), pins the run's
- *   checkpoint and stores a `queued` search; it starts when a core is free (`cores`, default every core, counting
- *   running searches of other processes sharing the database).
+ *   checkpoint and stores a `queued` search; it starts when its cores are free (`cores`, default every core,
+ *   counting running jobs of other processes sharing the database): one per evaluation worker, `workers: auto`
+ *   taking the cores free when it starts.
  * - The runner saves the engine's `SearchState` after every evaluation. `pause` stops it before the next evaluation
  *   (`paused`); `resume` continues from the state; a runner that dies (crash, kill -9) leaves the search `failed`
  *   with the reason, and `resume` continues it to the same final archive an uninterrupted search reaches.
@@ -88,7 +89,7 @@ export interface SearchManagerOptions {
   home: string;
   /** Default: the home's database, opened here (and closed by `close`). */
   db?: Db;
-  /** Cores all jobs (runs and searches) may hold at once, across processes (default every core; a search holds one). */
+  /** Cores all jobs (runs and searches) may hold at once, across processes (default every core; a search holds one per evaluation worker). */
   cores?: number;
   /** At most this many searches at once, across processes (default: as many as the cores hold). */
   maxConcurrent?: number;
@@ -129,7 +130,9 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
       get: getSearch,
       list: (db, status) => listSearches(db, { status }),
       defaultSpawn: () => forkSearchRunner(),
-      startMessage: (home, searchId, resume) => ({ type: 'start', home, searchId, resume }),
+      startMessage: (home, searchId, resume, cores) => ({ type: 'start', home, searchId, resume, cores }),
+      // One core per evaluation worker: `auto` takes what is free now, an explicit count waits for its cores.
+      cores: (row, free) => row.workers ?? free,
       relay: (searchId, raw) => {
         const m = SearchRunnerToParentSchema.safeParse(raw);
         const msg: SearchRunnerToParent = m.success ? m.data : { type: 'error', message: `malformed message from the search runner: ${JSON.stringify(raw).slice(0, 200)}` };
@@ -190,6 +193,7 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
       checkpointStep: ck.step,
       backendRequest: req.backend,
       engine: req.engine,
+      workers: req.workers === 'auto' ? null : req.workers,
       total,
       appVersion,
     });

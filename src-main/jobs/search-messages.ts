@@ -81,6 +81,12 @@ export const SearchRequestSchema = z
      * evaluator; the same numbers and the same cache, docs/TORCH.md). MFLOPs, latency and the search stay here.
      */
     engine: z.enum(SEARCH_ENGINES).default('local'),
+    /**
+     * Evaluation workers (default `auto`: the cores the job queue gives the search): a generation's candidates are
+     * evaluated N at a time, each worker a thread with its own backend (wasm or cpu; the native backends use every
+     * core by themselves and evaluate with one). The results do not depend on it.
+     */
+    workers: z.union([z.literal('auto'), int.min(1).max(256)]).default('auto'),
   })
   .superRefine((r, ctx) => {
     if (r.kind === 'random' && r.config.screen !== undefined) {
@@ -105,7 +111,14 @@ export function resolvedConfig(r: Pick<SearchRequest, 'config'>): EvolutionConfi
 
 export const ParentToSearchRunnerSchema = z.discriminatedUnion('type', [
   /** Run search `searchId` of the database in `home` (the row holds everything; its saved state, if any, resumes). */
-  z.strictObject({ type: z.literal('start'), home: z.string().min(1), searchId: int.positive(), resume: z.boolean() }),
+  z.strictObject({
+    type: z.literal('start'),
+    home: z.string().min(1),
+    searchId: int.positive(),
+    resume: z.boolean(),
+    /** The cores the job queue gave the search (its evaluation workers, with `workers: auto`). */
+    cores: int.positive().optional(),
+  }),
   /** Stop before the next evaluation; the search becomes `paused` (its state is saved after every evaluation). */
   z.strictObject({ type: z.literal('pause') }),
   /** Stop before the next evaluation; the search becomes `cancelled`. */

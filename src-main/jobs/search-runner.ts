@@ -29,7 +29,11 @@ import { latencyPredictor } from '../search/latency';
 import { ParentToSearchRunnerSchema, type SearchRunnerToParent } from './search-messages';
 import { frontRecord } from '../search/fronts';
 import { ParetoFront } from '../search/pareto';
-import { createRunEvaluator, evaluationSettings, loadRun, lutSource, referencePoint, RunSubnetError } from '../search/run-subnets';
+import { createRunEvaluator, evaluationSettings, loadEvaluationData, loadRun, lutSource, referencePoint, RunSubnetError, type EvaluatedSubnet } from '../search/run-subnets';
+import { searchWorkers } from '../search/run-info';
+import { EvalPool } from '../search/eval-pool';
+import type { SubnetCompute } from '../search/subnet-compute';
+import { defaultRunnerPath } from './run-manager';
 import { runAccuracyScreen } from '../search/run-predictor';
 import { torchSubnetCompute } from './torch-evaluator';
 import { checkScreenPredictor } from '../search/predictor-views';
@@ -66,13 +70,20 @@ export function serveSearchRunner(t: ChildTransport, exit: (code: number) => voi
       return;
     }
     started = true;
-    const job = runSearchJob(msg.home, msg.searchId, () => request, (cb) => (onRequest = cb), send);
+    const job = runSearchJob(msg.home, msg.searchId, () => request, (cb) => (onRequest = cb), send, { cores: msg.cores });
     void job.then(
       () => t.drain().then(() => exit(0)),
       () => t.drain().then(() => exit(1)),
     );
   });
   send({ type: 'ready', pid: process.pid });
+}
+
+export interface SearchJobOptions {
+  /** The cores the job queue gave the search: its evaluation workers with `workers: auto`. */
+  cores?: number;
+  /** Tests: the evaluation pool once started (to kill one of its workers). */
+  onPool?: (pool: EvalPool) => void;
 }
 
 /** Runs one search to its end, a pause or a cancel; writes the final status. Rejects (after recording) on failure. */
@@ -82,6 +93,7 @@ export async function runSearchJob(
   ipcRequest: () => 'pause' | 'cancel' | null,
   onRequest: (cb: () => void) => void,
   send: (m: SearchRunnerToParent) => void,
+  o: SearchJobOptions = {},
 ): Promise<void> {
   let db: Db | undefined;
   let evaluations = 0;
@@ -91,7 +103,9 @@ export async function runSearchJob(
     const s = getSearch(db, searchId);
     if (s.status !== 'running') throw new Error(`search ${searchId} is ${s.status}, not running: the parent must claim it first`);
     const backend = await initBackend({ force: s.backendRequest === 'auto' ? undefined : (s.backendRequest as BackendChoice) });
-    setSearchRuntime(db, searchId, { backend: backend.chosen, pid: process.pid });
+    // The torch engine's evaluator is one process on one thread: such a search holds one core.
+    const workers = s.engine === 'torch' ? 1 : searchWorkers(s.workers, { cores: o.cores, backend: backend.chosen });
+    setSearchRuntime(db, searchId, { backend: backend.chosen, pid: process.pid, cores: workers });
     const ops = createOps(backend.opsMode);
     const run = await loadRun(home, db, s.runId, { checkpoint: { path: s.checkpointPath, sha256: s.checkpointSha256, step: s.checkpointStep }, ops });
     try {
@@ -103,12 +117,18 @@ export async function runSearchJob(
       }
       const settings = evaluationSettings(run, { split: s.split, calibrationBatches: s.calibrationBatches, calibrationBatchSize: s.calibrationBatchSize, calibrationSeed: s.calibrationSeed });
       const latency = lut ? lutSource(store, lut.table) : undefined;
-      // The torch engine computes the accuracies in its own process; the cache, costs and latency stay here.
-      const compute =
-        s.engine === 'torch'
-          ? await torchSubnetCompute({ home, runId: s.runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, threads: 1 })
-          : undefined;
-      if (compute) setSearchRuntime(db, searchId, { backend: `${compute.backend} (latency: ${backend.chosen})` });
+      // The torch engine computes the accuracies in its own process; the cache, costs and latency stay here. Locally,
+      // with N workers a generation's candidates are evaluated N at a time: this thread and N − 1 worker threads.
+      let compute: SubnetCompute | undefined;
+      if (s.engine === 'torch') {
+        compute = await torchSubnetCompute({ home, runId: s.runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, threads: 1 });
+        setSearchRuntime(db, searchId, { backend: `${compute.backend} (latency: ${backend.chosen})` });
+      } else if (workers > 1) {
+        const workerPath = defaultRunnerPath(process.env, { file: 'eval-worker.js', envVar: 'ALPHANET_EVAL_WORKER', what: 'the evaluation worker' });
+        const pool = await EvalPool.start({ workers, workerPath, run, data: await loadEvaluationData(run, settings) });
+        o.onPool?.(pool);
+        compute = pool;
+      }
       const evaluator = createRunEvaluator(run, settings, { ...(latency ? { latency } : {}), ...(compute ? { compute } : {}) });
       // Predictor-guided: the run's predictor of the pinned checkpoint screens, refitted on the cache every generation.
       const screen = (s.config as Partial<EvolutionConfig>).screen;
@@ -126,10 +146,9 @@ export async function runSearchJob(
           numClasses: run.numClasses,
           latencyPredictor: lut ? latencyPredictor(lut.table, run.space) : undefined,
           predictor,
-          evaluate: async (g) => {
-            const { row, cached } = await evaluator.evaluate(g);
-            return { accuracy: row.accuracy, loss: row.loss, evaluationId: row.id, cached };
-          },
+          evaluate: async (g) => resultOf(await evaluator.evaluate(g)),
+          evaluateMany: async (items) => (await evaluator.evaluateMany(items.map((i) => i.genome))).map(resultOf),
+          concurrency: evaluator.concurrency,
           ref,
           deviceId,
           ipcRequest,
@@ -162,11 +181,16 @@ export async function runSearchJob(
   }
 }
 
+/** What the engine's search keeps of an evaluation. */
+const resultOf = ({ row, cached }: EvaluatedSubnet) => ({ accuracy: row.accuracy, loss: row.loss, evaluationId: row.id, cached });
+
 interface RecordingOptions {
   numClasses: number;
   latencyPredictor: SearchOptions['latencyPredictor'];
   predictor?: SearchOptions['predictor'];
   evaluate: SearchOptions['evaluate'];
+  evaluateMany: SearchOptions['evaluateMany'];
+  concurrency: number;
   ref: { costRef: number; accRef: number };
   deviceId: string | null;
   ipcRequest: () => 'pause' | 'cancel' | null;
@@ -206,6 +230,8 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
     space,
     numClasses: o.numClasses,
     evaluate: o.evaluate,
+    evaluateMany: o.evaluateMany,
+    concurrency: o.concurrency,
     config: s.config as Partial<EvolutionConfig>,
     budget: s.budget as Budget,
     objective: s.objective,

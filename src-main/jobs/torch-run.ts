@@ -48,7 +48,7 @@ import type { DatasetInfo, SplitName } from '../data/types';
 import { type TrainConfig, configSpace } from '../engine/core';
 import type { RunnerToParent } from './run-messages';
 import { stderrTail } from './runner-process';
-import { torchReport, torchRunProblem } from './python';
+import { torchReport, torchRunProblem, type TorchReport } from './python';
 
 export interface TorchRunOptions {
   db: Db;
@@ -254,6 +254,27 @@ export function progressApplier(o: { db: Db; runId: number; send: (m: RunnerToPa
   return { handle, flush, done: () => done, step: () => step };
 }
 
+/**
+ * The command that trains a run directory, as the workbench starts it: torchrun's launcher for N > 1 ranks (one rank
+ * runs the trainer alone: no rendezvous store, which can time out on a loaded machine), the device, `--resume`, and
+ * `cores / ranks` threads per rank; PYTHONPATH on the engine. The caller adds ALPHANET_PARENT_PID when it tracks the
+ * run (the bench also starts exactly this by hand).
+ */
+export function torchTrainCommand(
+  config: TrainConfig,
+  runDir: string,
+  report: Pick<TorchReport, 'python' | 'engineDir'>,
+  o: { resume: boolean; cores?: number; env: NodeJS.ProcessEnv },
+): { python: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const ranks = torchRanks(config);
+  const launcher = ranks > 1 ? ['-m', 'alphanet_torch.torchrun', '--standalone', `--nproc_per_node=${ranks}`] : [];
+  const args = [...launcher, '-m', 'alphanet_torch.train', runDir, '--device', config.gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])];
+  const threads = o.cores !== undefined && Number.isInteger(o.cores) && o.cores > 0 ? Math.max(1, Math.floor(o.cores / ranks)) : 0;
+  if (threads) args.push('--threads', String(threads));
+  const env = { ...o.env, PYTHONPATH: [report.engineDir, o.env.PYTHONPATH].filter(Boolean).join(':'), OMP_NUM_THREADS: String(threads || 1) };
+  return { python: report.python!, args, env };
+}
+
 export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
   const env = o.env ?? process.env;
   const report = torchReport(env);
@@ -266,15 +287,10 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
   const progressPath = join(o.runDir, 'progress.jsonl');
   const tail = new LineTail(progressPath);
 
-  // One rank needs no launcher: the trainer alone (no rendezvous store, which can time out on a loaded machine).
-  const launcher = ranks > 1 ? ['-m', 'alphanet_torch.torchrun', '--standalone', `--nproc_per_node=${ranks}`] : [];
-  const args = [...launcher, '-m', 'alphanet_torch.train', o.runDir, '--device', o.config.gpus > 0 ? 'cuda' : 'cpu', ...(o.resume ? ['--resume'] : [])];
-  const cores = o.cores ?? Number(env.ALPHANET_JOB_CORES);
-  const threads = Number.isInteger(cores) && cores > 0 ? Math.max(1, Math.floor(cores / ranks)) : 0;
-  if (threads) args.push('--threads', String(threads));
-  const child = spawn(report.python!, args, {
+  const cmd = torchTrainCommand(o.config, o.runDir, report, { resume: o.resume, cores: o.cores ?? Number(env.ALPHANET_JOB_CORES), env });
+  const child = spawn(cmd.python, cmd.args, {
     cwd: o.runDir,
-    env: { ...env, PYTHONPATH: [report.engineDir, env.PYTHONPATH].filter(Boolean).join(':'), ALPHANET_PARENT_PID: String(process.pid), OMP_NUM_THREADS: String(threads || 1) },
+    env: { ...cmd.env, ALPHANET_PARENT_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   setJobRuntime(o.db, 'runs', o.runId, { backend: `torch ${report.torch} (${o.config.gpus > 0 ? `${ranks} GPU` : `${ranks} CPU rank${ranks > 1 ? 's' : ''}`})`, pid: process.pid });

@@ -6,6 +6,9 @@
  * - `exited` when the worker dies during the request (crash, out of memory, killed), with the end of its stderr;
  *   the requests behind it go to a fresh worker;
  * - `timeout` when it runs longer than allowed (the worker is killed);
+ * - `cancelled` when the caller's signal aborts it: a queued request leaves the queue, a running one is stopped by
+ *   killing its worker. There is no cancel message to the worker: TF.js kernels run synchronously, so a worker could
+ *   read one only after the work it should stop; the requests behind it get a fresh worker, as after a timeout;
  * - `closed` once {@link WorkerClient.close} was called.
  * A pool is several clients: each worker runs one request at a time (it refuses a second as `busy`).
  */
@@ -30,6 +33,8 @@ export interface RequestOptions {
   onProgress?: (p: WorkerProgress) => void;
   /** Limit of this request in ms (default: the client's). */
   timeoutMs?: number;
+  /** Aborting it cancels the request (`cancelled`), queued or running. */
+  signal?: AbortSignal;
 }
 
 interface Pending {
@@ -79,8 +84,19 @@ export class WorkerClient<T extends OpTable> {
     if (this.closed) return Promise.reject(new WorkerError({ kind: 'closed', message: `${this.o.name} is closed` }));
     const checked = this.o.ops[op].input.safeParse(input);
     if (!checked.success) return Promise.reject(new WorkerError(inputError(checked.error)));
+    if (opts.signal?.aborted) return Promise.reject(this.cancelled(op));
     return new Promise<OpResult<T, K>>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, op, input, opts, resolve: resolve as (v: unknown) => void, reject });
+      const pending: Pending = { id: this.nextId++, op, input, opts, resolve: resolve as (v: unknown) => void, reject };
+      // Cancelled while queued: it leaves the queue (once running, run() stops it).
+      opts.signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.queue.indexOf(pending);
+          if (at >= 0) this.queue.splice(at, 1)[0].reject(this.cancelled(op));
+        },
+        { once: true },
+      );
+      this.queue.push(pending);
       void this.pump();
     });
   }
@@ -98,6 +114,10 @@ export class WorkerClient<T extends OpTable> {
       live.handle.send({ type: 'shutdown' });
       live.handle.kill();
     }
+  }
+
+  private cancelled(op: string): WorkerError {
+    return new WorkerError({ kind: 'cancelled', message: `${this.o.name}: '${op}' was cancelled` });
   }
 
   private async pump(): Promise<void> {
@@ -156,8 +176,11 @@ export class WorkerClient<T extends OpTable> {
 
   private async run(p: Pending): Promise<unknown> {
     if (this.closed) throw new WorkerError({ kind: 'closed', message: `${this.o.name} was closed` });
+    if (p.opts.signal?.aborted) throw this.cancelled(p.op);
     const live = this.worker();
     await live.ready;
+    // Cancelled while its worker was starting.
+    if (p.opts.signal?.aborted) throw this.cancelled(p.op);
     const spec = this.o.ops[p.op];
     return new Promise<unknown>((resolve, reject) => {
       let done = false;
@@ -165,17 +188,21 @@ export class WorkerClient<T extends OpTable> {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        p.opts.signal?.removeEventListener('abort', cancel);
         live.abort = undefined;
         live.deliver = undefined;
         fn();
       };
-      const ms = p.opts.timeoutMs ?? this.o.timeoutMs ?? 30 * 60_000;
-      const timer = setTimeout(() => {
-        settle(() => reject(new WorkerError({ kind: 'timeout', message: `${this.o.name}: '${p.op}' took longer than ${Math.round(ms / 1000)} s and was stopped` })));
+      const stop = (e: WorkerError, why: string) => {
+        settle(() => reject(e));
         // Dead from now on, for the requests behind this one too: they get a fresh worker.
-        live.exited ??= `${this.o.name} was stopped after a timeout`;
+        live.exited ??= `${this.o.name} was stopped ${why}`;
         live.handle.kill();
-      }, ms);
+      };
+      const ms = p.opts.timeoutMs ?? this.o.timeoutMs ?? 30 * 60_000;
+      const timer = setTimeout(() => stop(new WorkerError({ kind: 'timeout', message: `${this.o.name}: '${p.op}' took longer than ${Math.round(ms / 1000)} s and was stopped` }), 'after a timeout'), ms);
+      const cancel = () => stop(this.cancelled(p.op), 'by a cancel');
+      p.opts.signal?.addEventListener('abort', cancel, { once: true });
       live.abort = (e) => settle(() => reject(e));
       live.deliver = (msg) => {
         if (msg.type === 'ready' || msg.id !== p.id) return;

@@ -28,10 +28,10 @@ export type OpResult<T extends OpTable, K extends keyof T> = z.output<T[K]['resu
  * - `failed`: the operation failed for another reason (a bug, the environment);
  * - `busy`: the worker was already running a request (it runs one at a time);
  * - `unknown-op`: the worker has no such operation;
- * - `exited`, `timeout`, `closed`: said by the parent's side: the worker died during the request, took longer than
- *   allowed (and was killed), or the client was closed.
+ * - `exited`, `timeout`, `cancelled`, `closed`: said by the parent's side: the worker died during the request, took
+ *   longer than allowed (and was killed), the caller cancelled it, or the client was closed.
  */
-export const WORKER_ERROR_KINDS = ['input', 'failed', 'busy', 'unknown-op', 'exited', 'timeout', 'closed'] as const;
+export const WORKER_ERROR_KINDS = ['input', 'failed', 'busy', 'unknown-op', 'exited', 'timeout', 'cancelled', 'closed'] as const;
 export type WorkerErrorKind = (typeof WORKER_ERROR_KINDS)[number];
 
 export const WorkerErrorInfoSchema = z.object({

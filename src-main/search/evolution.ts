@@ -24,6 +24,10 @@
  * Resumability: all randomness comes from one seeded `Rng` whose state is in `SearchState`, and a generation's
  * candidates are drawn before any of them is evaluated; the state after every evaluation therefore determines the
  * rest of the search exactly. Restoring it continues to the same final archive as an uninterrupted run.
+ *
+ * Parallel evaluation: since a generation is drawn up front and nothing random happens while it is evaluated, its
+ * candidates can be computed several at a time (`evaluateMany`, `concurrency`) as long as the results are recorded
+ * in candidate order; the archive, each saved state and the front are then exactly those of evaluating one by one.
  */
 import type { CandidateOrigin, SearchKind, SearchObjective } from '../store/searches';
 import {
@@ -97,6 +101,14 @@ export interface EvalResult {
 
 /** Evaluates one subnet. The run integration adds BN calibration and a result cache behind this. */
 export type Evaluator = (genome: Genome, info: { id: string; index: number }) => Promise<EvalResult>;
+
+/** One subnet of a batch handed to `SearchOptions.evaluateMany`. */
+export interface BatchItem {
+  genome: Genome;
+  id: string;
+  /** Its archive index once recorded. */
+  index: number;
+}
 
 /** Predicted (or measured) latency of a subnet in milliseconds. */
 export type LatencyPredictor = (genome: Genome) => number;
@@ -195,7 +207,15 @@ export interface SearchOptions {
   predictor?: AccuracyScreen;
   /** A state from `onEvaluated` / a previous outcome: continue it (its settings win over the ones given here). */
   resume?: SearchState;
-  /** Stops before the next evaluation; the outcome then has `done: false` and a resumable state. */
+  /**
+   * Evaluates several subnets at once (a pool of workers), one result per item in the order given. With it the
+   * search hands over up to `concurrency` candidates of a generation at a time and records the results in
+   * candidate order: archive, states and front are those of one-by-one evaluation. Default: `evaluate` on each.
+   */
+  evaluateMany?: (items: BatchItem[]) => Promise<EvalResult[]>;
+  /** Candidates evaluated together (default 1): a pause waits for at most one such batch. */
+  concurrency?: number;
+  /** Stops before the next evaluation (batch); the outcome then has `done: false` and a resumable state. */
   signal?: AbortSignal;
   /** After every evaluation, with the new entry and the state to persist. Awaited, so it may write to disk. */
   onEvaluated?: (entry: ArchiveEntry, state: SearchState) => void | Promise<void>;
@@ -523,6 +543,18 @@ async function runSearch(kind: SearchKind, opts: SearchOptions, targetEvaluation
     front.insert({ id: e.id, accuracy: e.accuracy, cost: e.cost, data: e });
   }
   const total = totalEvaluations(state);
+  const concurrency = opts.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be an integer ≥ 1, got ${concurrency}`);
+  const evaluateBatch = async (items: BatchItem[]): Promise<EvalResult[]> => {
+    if (opts.evaluateMany) {
+      const rs = await opts.evaluateMany(items);
+      if (rs.length !== items.length) throw new Error(`the evaluator returned ${rs.length} results for ${items.length} subnets`);
+      return rs;
+    }
+    const rs: EvalResult[] = [];
+    for (const it of items) rs.push(await opts.evaluate(it.genome, { id: it.id, index: it.index }));
+    return rs;
+  };
   const lastGeneration = kind === 'evolution' ? state.config.generations : Infinity;
 
   const progress = (): SearchProgress => {
@@ -564,46 +596,63 @@ async function runSearch(kind: SearchKind, opts: SearchOptions, targetEvaluation
       continue;
     }
     if (opts.signal?.aborted) break;
-    const cand = state.population[state.cursor];
-    const g = validateGenome(opts.space, cand.genome);
-    const id = genomeId(opts.space.id, g);
-    if (ctx.evaluated.has(id)) {
-      // Only when the space offered nothing new (see the module comment): the archived result stands.
-      state.reused++;
-      state.cursor++;
-      continue;
+    // The next batch: up to `concurrency` not-yet-evaluated candidates from the cursor on, computed together and
+    // recorded below in candidate order, so the archive and every saved state are those of one-by-one evaluation.
+    const batch: { pos: number; genome: Genome; id: string }[] = [];
+    const inBatch = new Set<string>();
+    let end = state.cursor;
+    while (end < state.population.length && batch.length < concurrency) {
+      const g = validateGenome(opts.space, state.population[end].genome);
+      const id = genomeId(opts.space.id, g);
+      if (!ctx.evaluated.has(id) && !inBatch.has(id)) {
+        batch.push({ pos: end, genome: g, id });
+        inBatch.add(id);
+      }
+      end++;
     }
-    const costs = costsOf(ctx, g);
     const t0 = performance.now();
-    const result = await opts.evaluate(g, { id, index: state.archive.length });
-    const ms = performance.now() - t0;
-    if (!result || typeof result.accuracy !== 'number' || !Number.isFinite(result.accuracy)) {
-      throw new Error(`the evaluator returned no finite accuracy for subnet ${id}`);
+    const results = batch.length ? await evaluateBatch(batch.map((b, i) => ({ genome: b.genome, id: b.id, index: state.archive.length + i }))) : [];
+    // Wall time shared out equally: summed, it is the time the search took (the ETA's basis), however parallel.
+    const ms = batch.length ? (performance.now() - t0) / batch.length : 0;
+    const byPos = new Map(batch.map((b, i) => [b.pos, { ...b, result: results[i] }]));
+    for (; state.cursor < end; state.cursor++) {
+      const b = byPos.get(state.cursor);
+      if (!b) {
+        // Only when the space offered nothing new (see the module comment): the archived result stands.
+        state.reused++;
+        continue;
+      }
+      const { genome: g, id, result } = b;
+      if (!result || typeof result.accuracy !== 'number' || !Number.isFinite(result.accuracy)) {
+        throw new Error(`the evaluator returned no finite accuracy for subnet ${id}`);
+      }
+      const cand = state.population[state.cursor];
+      const costs = costsOf(ctx, g);
+      const cost = state.objective === 'latency' ? costs.latencyMs! : costs.mflops;
+      const entry: ArchiveEntry = {
+        id,
+        genome: g,
+        accuracy: result.accuracy,
+        mflops: costs.mflops,
+        mparams: costs.mparams,
+        ...(costs.latencyMs !== undefined ? { latencyMs: costs.latencyMs } : {}),
+        cost,
+        generation: state.generation,
+        index: state.archive.length,
+        origin: cand.origin,
+        ...(cand.parents ? { parents: cand.parents } : {}),
+        ...(cand.predicted !== undefined ? { predicted: cand.predicted } : {}),
+        ms,
+        result,
+      };
+      state.archive.push(entry);
+      ctx.evaluated.set(id, entry);
+      front.insert({ id, accuracy: entry.accuracy, cost, data: entry });
+      state.elapsedMs += ms;
+      const saved = structuredClone({ ...state, cursor: state.cursor + 1 });
+      if (opts.onEvaluated) await opts.onEvaluated(entry, saved);
+      opts.onProgress?.(progress());
     }
-    const cost = state.objective === 'latency' ? costs.latencyMs! : costs.mflops;
-    const entry: ArchiveEntry = {
-      id,
-      genome: g,
-      accuracy: result.accuracy,
-      mflops: costs.mflops,
-      mparams: costs.mparams,
-      ...(costs.latencyMs !== undefined ? { latencyMs: costs.latencyMs } : {}),
-      cost,
-      generation: state.generation,
-      index: state.archive.length,
-      origin: cand.origin,
-      ...(cand.parents ? { parents: cand.parents } : {}),
-      ...(cand.predicted !== undefined ? { predicted: cand.predicted } : {}),
-      ms,
-      result,
-    };
-    state.archive.push(entry);
-    ctx.evaluated.set(id, entry);
-    front.insert({ id, accuracy: entry.accuracy, cost, data: entry });
-    state.cursor++;
-    state.elapsedMs += ms;
-    if (opts.onEvaluated) await opts.onEvaluated(entry, structuredClone(state));
-    opts.onProgress?.(progress());
   }
   if (state.done) opts.onProgress?.(progress());
   return { state, archive: state.archive, front, done: state.done };

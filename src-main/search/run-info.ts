@@ -71,3 +71,16 @@ export function evaluationSettings(r: { config: TrainConfig }, over: Partial<Eva
   if (!Number.isInteger(s.calibrationSeed) || s.calibrationSeed < 0) throw new RunSubnetError(`calibrationSeed must be an integer ≥ 0, got ${s.calibrationSeed}`);
   return s;
 }
+
+/**
+ * The evaluation workers a search runs with: `requested` (null: `auto`, the `cores` the job queue gave it, or one).
+ * The native TensorFlow backends already use every core for one evaluation, so they evaluate with one; asking them
+ * for more is an error, as it is for training.
+ */
+export function searchWorkers(requested: number | null, o: { cores?: number; backend: string }): number {
+  const native = o.backend !== 'wasm' && o.backend !== 'cpu';
+  if (requested === null) return native ? 1 : Math.max(1, o.cores ?? 1);
+  if (!Number.isInteger(requested) || requested < 1) throw new RunSubnetError(`workers must be a positive integer or auto, got ${requested}`);
+  if (native && requested > 1) throw new RunSubnetError(`workers: ${requested} evaluation workers need the wasm or cpu backend (the '${o.backend}' backend uses every core by itself)`);
+  return requested;
+}

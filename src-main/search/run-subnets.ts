@@ -34,7 +34,6 @@ import {
   Supernet,
   evaluateSubnet,
   resetStats,
-  type SubnetEvaluation,
   type LabelledBatch,
   CheckpointError,
   readCheckpointFile,
@@ -67,7 +66,7 @@ import {
   type LatencyTable,
 } from './latency';
 import type { ReferencePoint } from './pareto';
-import type { ComputedEvaluation, SubnetCompute } from './subnet-compute';
+import { computedOf, type ComputedEvaluation, type SubnetCompute } from './subnet-compute';
 import { RunSubnetError, evaluationSettings, runInfo, type EvaluationSettings } from './run-info';
 
 export { RunSubnetError, evaluationSettings, runInfo, type EvaluationSettings, type RunInfo } from './run-info';
@@ -329,20 +328,6 @@ export function localSubnetCompute(r: Pick<LoadedRun, 'net'>, data: () => Promis
       return genomes.map((g) => computedOf(evaluateSubnet(r.net, g, { calibration: d.calibration, evaluation: d.evaluation })));
     },
     dispose: () => Promise.resolve(),
-  };
-}
-
-/** The part of an engine evaluation a compute hands back (the statistics and costs stay behind). */
-export function computedOf(res: SubnetEvaluation): ComputedEvaluation {
-  const b = res.beforeCalibration;
-  return {
-    genome: res.genome,
-    accuracy: res.accuracy,
-    loss: res.loss,
-    before: b ? { accuracy: b.accuracy, loss: b.loss, method: b.method } : null,
-    images: res.images,
-    calibrationImages: res.calibration.images,
-    ms: res.ms,
   };
 }
 

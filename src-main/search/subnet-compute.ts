@@ -11,7 +11,7 @@
  * of TF.js worker threads (eval-pool.ts), and any other engine that computes the same evaluation (a PyTorch
  * subprocess, a cluster job) — nothing here is TF.js-specific.
  */
-import type { Genome } from '../engine/core';
+import type { Genome, SubnetEvaluation } from '../engine';
 
 /** Accuracy in [0, 1] and mean cross-entropy (no label smoothing) over the evaluation split. */
 export interface ComputedMetrics {
@@ -54,4 +54,18 @@ export interface SubnetCompute {
   readonly concurrency: number;
   evaluateMany(genomes: readonly Genome[]): Promise<ComputedEvaluation[]>;
   dispose(): Promise<void>;
+}
+
+/** The part of the engine's `evaluateSubnet` result a TF.js compute hands back (statistics and costs stay behind). */
+export function computedOf(res: SubnetEvaluation): ComputedEvaluation {
+  const b = res.beforeCalibration;
+  return {
+    genome: res.genome,
+    accuracy: res.accuracy,
+    loss: res.loss,
+    before: b ? { accuracy: b.accuracy, loss: b.loss, method: b.method } : null,
+    images: res.images,
+    calibrationImages: res.calibration.images,
+    ms: res.ms,
+  };
 }

@@ -27,6 +27,7 @@ import {
 } from '../engine';
 import type { OpHandlers } from '../jobs/worker-host';
 import { WorkerError } from '../jobs/worker-protocol';
+import { holdMachine, jobList } from '../jobs/machine-hold';
 import type { LatencyTableInfo } from '../ipc/api-types';
 import { latencyErrorReport, measureLatency, predictLatency, type LatencyTable } from '../search/latency';
 import { buildAndSaveLatencyTable, findLatencyTable } from '../search/latency-tables';
@@ -215,50 +216,61 @@ export function engineHandlers(o: { env: NodeJS.ProcessEnv }): OpHandlers<Engine
         const { space, numClasses } = await latencyTarget(i.home, db, i.target);
         const timing = { warmup: i.warmup, repeats: i.repeats };
         let lut = findLatencyTable(i.home, space, numClasses, ops, i.batch ?? 1);
-        if (i.build) {
-          const t0 = performance.now();
-          let lastPct = -1;
-          lut = buildAndSaveLatencyTable(i.home, space, ops, {
+        // Built, the table is timed with one worker and nothing else running (its error report too): no job starts
+        // until it is done, and the jobs already running finish first (jobs/machine-hold.ts).
+        const release = i.build
+          ? await holdMachine(db, `building the latency table of ${i.target}`, {
+              onWaiting: (jobs) => ctx.progress({ message: `waiting for ${jobList(jobs)} to finish: the latency table is timed with one worker and nothing else running (queued jobs wait until it is built)` }),
+            })
+          : () => undefined;
+        try {
+          if (i.build) {
+            const t0 = performance.now();
+            let lastPct = -1;
+            lut = buildAndSaveLatencyTable(i.home, space, ops, {
+              numClasses,
+              batch: i.batch ?? 1,
+              ...timing,
+              statistic: i.statistic,
+              clock: i.clock,
+              heldOutSubnets: i.reportSubnets ?? 20,
+              onProgress: (done, total) => {
+                const p = Math.floor((100 * done) / total / 10) * 10;
+                if (p !== lastPct) ctx.progress({ message: `latency table: round ${done}/${total}`, done, total });
+                lastPct = p;
+              },
+            });
+            ctx.progress({ message: `latency table built in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${lut.path}` });
+          }
+          if (!lut) {
+            const device = `${b.chosen} (${ops.mode} ops)`;
+            throw new WorkerError({ kind: 'input', field: 'target', message: `no latency table for space '${space.id}' on this machine and backend (${device}) yet; build it with \`alphanet latency ${i.target} --build-table\`` });
+          }
+          const report = latencyErrorReport(lut.table, space, ops, { subnets: i.reportSubnets ?? 20, ...timing });
+          const t = lut.table;
+          const info = tableInfo(t, lut.path);
+          return {
+            built: i.build,
+            path: lut.path,
+            device: t.device,
+            entries: info.entries,
+            buildMs: t.buildMs,
+            scale: t.scale,
+            overheadMs: t.overheadMs,
+            heldOut: t.heldOut ?? null,
+            info,
+            report,
+            space: space.id,
             numClasses,
-            batch: i.batch ?? 1,
-            ...timing,
-            statistic: i.statistic,
-            clock: i.clock,
-            heldOutSubnets: i.reportSubnets ?? 20,
-            onProgress: (done, total) => {
-              const p = Math.floor((100 * done) / total / 10) * 10;
-              if (p !== lastPct) ctx.progress({ message: `latency table: round ${done}/${total}`, done, total });
-              lastPct = p;
-            },
-          });
-          ctx.progress({ message: `latency table built in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${lut.path}` });
+            batch: t.batch,
+            statistic: t.statistic,
+            repeats: t.repeats,
+            clock: t.clock,
+            maxMs: predictLatency(t, space, maxGenome(space)),
+          };
+        } finally {
+          release();
         }
-        if (!lut) {
-          const device = `${b.chosen} (${ops.mode} ops)`;
-          throw new WorkerError({ kind: 'input', field: 'target', message: `no latency table for space '${space.id}' on this machine and backend (${device}) yet; build it with \`alphanet latency ${i.target} --build-table\`` });
-        }
-        const report = latencyErrorReport(lut.table, space, ops, { subnets: i.reportSubnets ?? 20, ...timing });
-        const t = lut.table;
-        const info = tableInfo(t, lut.path);
-        return {
-          built: i.build,
-          path: lut.path,
-          device: t.device,
-          entries: info.entries,
-          buildMs: t.buildMs,
-          scale: t.scale,
-          overheadMs: t.overheadMs,
-          heldOut: t.heldOut ?? null,
-          info,
-          report,
-          space: space.id,
-          numClasses,
-          batch: t.batch,
-          statistic: t.statistic,
-          repeats: t.repeats,
-          clock: t.clock,
-          maxMs: predictLatency(t, space, maxGenome(space)),
-        };
       }),
 
     'latency.measure': (i) =>

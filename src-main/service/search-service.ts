@@ -142,13 +142,14 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
   manager.on(
     'evaluated',
     guarded('search evaluated event', (m) => {
-      // The runner stores the member and its progress before it sends the message: the row is up to date.
+      // The runner stores the member before it sends the message. The row may be ahead already (with several
+      // evaluation workers a batch is recorded at once), so the progress is this member's.
       const s = getSearch(db, m.searchId);
       emit({
         type: 'evaluated',
         searchId: m.searchId,
         evaluation: view(getEvaluation(db, m.evaluationId)),
-        progress: s.total > 0 ? Math.min(1, s.evaluations / s.total) : 0,
+        progress: s.total > 0 ? Math.min(1, (m.position + 1) / s.total) : 0,
         etaSec: s.etaMs === null ? null : s.etaMs / 1000,
       });
     }),

@@ -57,6 +57,8 @@ export interface SearchInput {
   backendRequest: string;
   /** What computes the evaluations: `local` (TF.js in the search runner, the default) or `torch` (the PyTorch engine). */
   engine?: SearchEngine;
+  /** Evaluation workers asked for; null: `auto` (the cores the job queue gives the search). Default null. */
+  workers?: number | null;
   /** Evaluations the search will make (an upper bound when duplicates are reused). */
   total: number;
   appVersion: string;
@@ -70,7 +72,8 @@ export interface SearchRow extends SearchInput {
   wantsResume: boolean;
   /** Backend it ran on last. */
   backend: string | null;
-  /** Cores it holds while running (one: candidates are evaluated one after another); null before it first ran. */
+  workers: number | null;
+  /** Cores it holds while running (one per evaluation worker); null before it first ran. */
   cores: number | null;
   evaluations: number;
   elapsedMs: number;
@@ -108,6 +111,7 @@ const toSearch = (r: Record<string, unknown>): SearchRow => ({
   control: r.control as 'pause' | 'cancel' | null,
   wantsResume: r.wants_resume === 1,
   backend: r.backend as string | null,
+  workers: r.workers as number | null,
   cores: r.cores as number | null,
   evaluations: r.evaluations as number,
   elapsedMs: r.elapsed_ms as number,
@@ -126,11 +130,11 @@ export function createSearch(db: Db, s: SearchInput): SearchRow {
   const info = db
     .prepare(
       `INSERT INTO searches (run_id, name, kind, config, budget, objective, target_evaluations, split, calibration_batches, calibration_batch_size,
-         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, engine, total, app_version, status, created_at, updated_at)
+         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, engine, workers, total, app_version, status, created_at, updated_at)
        VALUES (@runId, @name, @kind, @config, @budget, @objective, @targetEvaluations, @split, @calibrationBatches, @calibrationBatchSize,
-         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @engine, @total, @appVersion, 'queued', @t, @t)`,
+         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @engine, @workers, @total, @appVersion, 'queued', @t, @t)`,
     )
-    .run({ ...s, engine: s.engine ?? 'local', config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
+    .run({ ...s, engine: s.engine ?? 'local', workers: s.workers ?? null, config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
   return getSearch(db, Number(info.lastInsertRowid));
 }
 
@@ -176,8 +180,8 @@ export function readSearchControl(db: Db, id: number): JobControl | null {
   return readJobControl(db, 'searches', id);
 }
 
-/** Records the runner's backend and pid (each kept when omitted) and a heartbeat. */
-export function setSearchRuntime(db: Db, id: number, r: { backend?: string; pid?: number }): void {
+/** Records the runner's backend, pid and the cores (evaluation workers) it uses (each kept when omitted) and a heartbeat. */
+export function setSearchRuntime(db: Db, id: number, r: { backend?: string; pid?: number; cores?: number }): void {
   setJobRuntime(db, 'searches', id, r);
 }
 

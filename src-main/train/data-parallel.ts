@@ -17,7 +17,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { PoolThread } from '../worker-thread';
 import * as tf from '@tensorflow/tfjs';
 import {
   Rng,
@@ -75,10 +76,14 @@ export interface ShardStep {
   crash?: boolean;
 }
 
-export type WorkerReply =
-  | { type: 'ready'; shard: number }
-  | { type: 'done'; id: number; members: MemberResult[]; numTensors: number; peakBytes: number; hash?: string }
-  | { type: 'failed'; id: number; message: string };
+export interface ShardDone {
+  type: 'done';
+  id: number;
+  members: MemberResult[];
+  numTensors: number;
+  peakBytes: number;
+  hash?: string;
+}
 
 export class DataParallelError extends Error {
   override name = 'DataParallelError';
@@ -105,18 +110,12 @@ export function trainWorkerPath(env: NodeJS.ProcessEnv = process.env): string {
   throw new DataParallelError(`the training worker (out/main/train-worker.js) is missing; run \`npm run build\` first (looked in: ${candidates.filter(Boolean).join(', ')})`);
 }
 
-interface Pending {
-  resolve: (r: Extract<WorkerReply, { type: 'done' }>) => void;
-  reject: (e: Error) => void;
-}
-
 interface Slot {
-  worker: Worker;
+  thread: PoolThread<ShardStep, ShardDone>;
   x: SharedArrayBuffer;
   y: SharedArrayBuffer;
   grads: SharedArrayBuffer;
   present: SharedArrayBuffer;
-  pending?: Pending;
   stats?: WorkerStats;
 }
 
@@ -141,7 +140,6 @@ export class DataParallel {
   private weightsVersion = 0;
   private nextId = 1;
   private broken?: Error;
-  private closing = false;
   private readonly hashWeights: boolean;
   /** Test hook (config `debug.workerExitAtSteps`): worker 1 exits in the middle of the next step. */
   crashNextStep = false;
@@ -173,52 +171,25 @@ export class DataParallel {
 
   private spawn(shard: number): Promise<void> {
     const params = this.layout.reduce((a, p) => a + p.size, 0);
-    const worker = new Worker(this.o.workerPath);
-    const slot: Slot = {
-      worker,
+    const init: ShardInit = { type: 'init', shard, backend: this.o.backend, opsMode: this.o.opsMode, space: this.o.space, numClasses: this.o.net.numClasses, layout: this.layout };
+    const { thread, ready } = PoolThread.start<ShardStep, ShardDone>(this.o.workerPath, init, {
+      name: `training worker ${shard}`,
+      error: (text) => new DataParallelError(text),
+      onBroken: (e) => (this.broken ??= e),
+    });
+    this.slots[shard - 1] = {
+      thread,
       x: new SharedArrayBuffer(4),
       y: new SharedArrayBuffer(4),
       grads: new SharedArrayBuffer(params * 4),
       present: new SharedArrayBuffer(this.layout.length),
     };
-    this.slots[shard - 1] = slot;
-    return new Promise<void>((resolve, reject) => {
-      let ready = false;
-      const fail = (why: string) => {
-        const err = new DataParallelError(`training worker ${shard} ${why}`);
-        this.broken ??= err;
-        if (!ready) reject(err);
-        slot.pending?.reject(err);
-        slot.pending = undefined;
-      };
-      worker.on('message', (m: WorkerReply) => {
-        if (m.type === 'ready') {
-          ready = true;
-          resolve();
-        } else if (m.type === 'failed') {
-          if (m.id === -1) fail(`could not start: ${m.message}`);
-          else {
-            slot.pending?.reject(new DataParallelError(`training worker ${shard}: ${m.message}`));
-            slot.pending = undefined;
-          }
-        } else {
-          slot.stats = { shard, numTensors: m.numTensors, peakBytes: m.peakBytes, hash: m.hash };
-          slot.pending?.resolve(m);
-          slot.pending = undefined;
-        }
-      });
-      worker.on('error', (e) => fail(`failed: ${e.message}`));
-      worker.on('exit', (code) => {
-        if (!this.closing) fail(`exited (code ${code})`);
-      });
-      const init: ShardInit = { type: 'init', shard, backend: this.o.backend, opsMode: this.o.opsMode, space: this.o.space, numClasses: this.o.net.numClasses, layout: this.layout };
-      worker.postMessage(init);
-    });
+    return ready;
   }
 
   /** The worker threads (tests kill one). */
   get threads(): Worker[] {
-    return this.slots.map((s) => s.worker);
+    return this.slots.map((s) => s.thread.worker);
   }
 
   /** Each worker's latest report (shard ≥ 1; the leader is shard 0). */
@@ -270,9 +241,9 @@ export class DataParallel {
         hash: this.hashWeights,
         crash: this.crashNextStep && shard === 1,
       };
-      return new Promise<Extract<WorkerReply, { type: 'done' }>>((resolve, reject) => {
-        slot.pending = { resolve, reject };
-        slot.worker.postMessage(msg);
+      return slot.thread.request(msg).then((d) => {
+        slot.stats = { shard, numTensors: d.numTensors, peakBytes: d.peakBytes, hash: d.hash };
+        return d;
       });
     });
     this.crashNextStep = false;
@@ -301,7 +272,7 @@ export class DataParallel {
       if (own) tf.dispose([...own.grads.values()]);
       throw ownError ?? failed!.reason;
     }
-    const done = results.map((r) => (r as PromiseFulfilledResult<Extract<WorkerReply, { type: 'done' }>>).value);
+    const done = results.map((r) => (r as PromiseFulfilledResult<ShardDone>).value);
     return { grads: this.average(own!, n), members: averageMembers([own!.members, ...done.map((d) => d.members)]) };
   }
 
@@ -344,9 +315,8 @@ export class DataParallel {
 
   /** Stops every worker thread. */
   async close(): Promise<void> {
-    this.closing = true;
     this.broken ??= new DataParallelError('the data-parallel pool is closed');
-    await Promise.all(this.slots.map((s) => s?.worker.terminate()));
+    await Promise.all(this.slots.map((s) => s?.thread.terminate()));
   }
 }
 

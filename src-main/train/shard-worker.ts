@@ -6,16 +6,17 @@
  * weights from shared memory (when they changed), so replicas cannot drift and a checkpoint taken with N workers
  * resumes with any M. The leader (data-parallel.ts) owns the optimizer, checkpoints and everything else.
  *
- * Protocol (typed in data-parallel.ts): `init` → `ready`; `step` → `done` (gradients written into the worker's
+ * Protocol (worker-thread.ts, typed in data-parallel.ts): `init` → `ready`; `step` → `done` (gradients written into the worker's
  * shared slot, not sent) or `failed`. Everything bulky travels through SharedArrayBuffers named in the messages.
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, Supernet, createOps, initBackend, sandwichGradients } from '../engine';
-import type { ShardInit, ShardStep, WorkerReply } from './data-parallel';
+import type { ShardDone, ShardInit, ShardStep } from './data-parallel';
+import { servePoolThread, type ThreadReply } from '../worker-thread';
 
 export interface ShardPort {
-  postMessage(m: WorkerReply): void;
+  postMessage(m: ThreadReply<ShardDone>): void;
   on(event: 'message', f: (m: unknown) => void): void;
 }
 
@@ -31,7 +32,6 @@ export function serveShardWorker(port: ShardPort): void {
   let init: ShardInit | undefined;
   let weightsVersion = -1;
   let peakBytes = 0;
-  const reply = (m: WorkerReply) => port.postMessage(m);
 
   const start = async (m: ShardInit) => {
     await initBackend({ force: m.backend });
@@ -43,7 +43,7 @@ export function serveShardWorker(port: ShardPort): void {
     if (mine.join(',') !== theirs.join(',')) throw new Error(`replica parameters differ from the leader's (${mine.length} vs ${theirs.length})`);
   };
 
-  const step = (m: ShardStep): WorkerReply => {
+  const step = (m: ShardStep): ShardDone => {
     if (!net || !init) throw new Error('step before init');
     const layout = init.layout;
     const weights = new Float32Array(m.weights);
@@ -96,21 +96,7 @@ export function serveShardWorker(port: ShardPort): void {
     };
   };
 
-  port.on('message', (raw) => {
-    const m = raw as ShardInit | ShardStep;
-    if (m.type === 'init') {
-      start(m).then(
-        () => reply({ type: 'ready', shard: m.shard }),
-        (e: unknown) => reply({ type: 'failed', id: -1, message: (e as Error)?.message ?? String(e) }),
-      );
-      return;
-    }
-    try {
-      reply(step(m));
-    } catch (e) {
-      reply({ type: 'failed', id: m.id, message: (e as Error)?.message ?? String(e) });
-    }
-  });
+  servePoolThread<ShardInit, ShardStep, ShardDone>(port, start, step);
 }
 
 /** Size of the WASM backend's memory, when that is the backend (its high-water mark: WASM memory never shrinks). */

@@ -4,7 +4,8 @@
  * e2e in served.test.ts), each searched from the Search page under a MFLOPs budget; then the Pareto explorer (a point
  * hovered with the mouse shows its tooltip, a click opens the panel), an export of that subnet in both formats whose
  * files are loaded here (TF.js `loadLayersModel`, onnxruntime-node), and the Compare page with two fronts.
- * Screenshots of each page go to test-results/page-*.png. No page may log an error or break the CSP.
+ * Last, a latency table build from the Search page shows, while it runs, that it is timed with one worker and nothing
+ * else running. Screenshots of each page go to test-results/page-*.png. No page may log an error or break the CSP.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -222,6 +223,18 @@ describe.skipIf(unavailable !== null)('search, explore, export and compare in Ch
     expect(await plot.getAttribute('aria-label')).toMatch(/e2e adaptive · adaptive α · HV [\d.]+: [1-9]\d* on the front, e2e kl · KL · HV [\d.]+: [1-9]\d* on the front/);
     await expect.poll(() => page.locator('.chart canvas').count(), WAIT).toBeGreaterThanOrEqual(3);
     await pageShot(page, 'page-compare');
+  });
+
+  it('says, while the latency table builds, that it is timed with one worker and nothing else running', async () => {
+    await page.goto(`${served.origin}/#/runs/${runs[0]!.id}`);
+    await page.getByRole('link', { name: 'Search subnets' }).click();
+    await page.getByRole('radio', { name: /^Latency/ }).check();
+    const table = page.getByRole('group', { name: 'Latency table' });
+    await table.getByRole('button', { name: 'Build latency table' }).click();
+    const notice = table.getByTestId('latency-timing-notice');
+    await expect.poll(() => notice.textContent(), WAIT).toMatch(/^\s*Timed with one worker and nothing else running: queued runs and searches wait/);
+    expect(await table.getByRole('button', { name: /Building/ }).isDisabled()).toBe(true);
+    await pageShot(page, 'page-search-latency-building');
   });
 
   it('logged no errors and broke no CSP rule on the way', async () => {

@@ -12,6 +12,7 @@ import { sql as clusters } from './007-clusters';
 import { sql as jobCores } from './008-job-cores';
 import { sql as clusterJobs } from './009-cluster-jobs';
 import { sql as searchEngine } from './010-search-engine';
+import { sql as searchWorkers } from './011-search-workers';
 
 export interface Migration {
   name: string;
@@ -29,4 +30,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '008-job-cores', sql: jobCores },
   { name: '009-cluster-jobs', sql: clusterJobs },
   { name: '010-search-engine', sql: searchEngine },
+  { name: '011-search-workers', sql: searchWorkers },
 ];

@@ -158,4 +158,24 @@ describe('Pareto explorer page', () => {
     await setup('served', { predictor: { ...view, predictor: { ...view.predictor, stale: true } } });
     expect(await screen.findByText(/Stale: the run has a newer checkpoint/)).toBeTruthy();
   });
+
+  it('builds a predictor for a run with no evaluated subnet yet, and charts the subnets the build evaluated', async () => {
+    const fake = await setup('served', { evaluations: [] });
+    expect(await screen.findByText(/No subnet of this run has been evaluated yet\..*or build the accuracy predictor, which evaluates random subnets first/)).toBeTruthy();
+    expect(screen.queryByRole('group', { name: /Subnets of alpha run/ })).toBeNull();
+    // What the real build does when the run has too few: it evaluates random subnets, which the run then lists.
+    const sampled = EVALS.slice(0, 3);
+    const view = await fakeApi({ runs: [RUN], evaluations: sampled }).api.predictor.build(1, {});
+    fake.api.predictor.build = vi.fn(async () => {
+      fake.api.subnets.list = vi.fn(async () => sampled);
+      fake.api.predictor.get = vi.fn(async () => view);
+      return view;
+    });
+    await fireEvent.input(screen.getByLabelText('Subnets'), { target: { value: '12' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Build predictor' }));
+    await waitFor(() => expect(screen.getByTestId('tau-badge').textContent).toBe('τ 1.000'));
+    expect(fake.api.predictor.build).toHaveBeenCalledWith(1, { samples: 12 });
+    const plot = await screen.findByRole('group', { name: /Subnets of alpha run/ });
+    expect(plot.getAttribute('aria-label')).toMatch(/for 3 subnets/);
+  });
 });

@@ -43,8 +43,16 @@ describe('Search page', () => {
     expect(startButton.disabled).toBe(true);
     expect(screen.getByText(/needs this machine’s latency table: build it first/)).toBeTruthy();
 
+    // While it builds, the page says it is timed alone; the notice goes once the table is there.
+    const built = fake.api.latency.build;
+    let finish: () => void = () => undefined;
+    fake.api.latency.build = vi.fn((runId: number) => new Promise<Awaited<ReturnType<typeof built>>>((resolve) => (finish = () => resolve(built(runId)))));
+    expect(within(panel).queryByTestId('latency-timing-notice')).toBeNull();
     await fireEvent.click(within(panel).getByRole('button', { name: 'Build latency table' }));
     await waitFor(() => expect(fake.api.latency.build).toHaveBeenCalledWith(1));
+    expect((await within(panel).findByTestId('latency-timing-notice')).textContent).toMatch(/^\s*Timed with one worker and nothing else running: queued runs and searches wait until the table is built, and\s+it waits for running ones to finish first\.\s*$/);
+    finish();
+    await waitFor(() => expect(within(panel).queryByTestId('latency-timing-notice')).toBeNull());
     expect((await within(panel).findByTestId('latency-held-out')).textContent).toBe('Held-out error: median 6.1 %, p90 9.3 % over 20 subnets.');
     expect(within(panel).getByText(/346 layer entries, built .* in 42 s on AMD EPYC ×2, wasm \(portable\), tfjs 4\.22\.0/)).toBeTruthy();
     expect(within(panel).getByRole('button', { name: 'Rebuild latency table' })).toBeTruthy();

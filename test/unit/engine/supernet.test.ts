@@ -198,6 +198,14 @@ describe('executed MACs equal the analytic count', () => {
 });
 
 describe('memory', () => {
+  it('a disposed supernet leaves no tensor behind (its initial values included)', () => {
+    const before = tf.memory().numTensors;
+    const net = new Supernet({ space: TINY, ops: createOps('portable') });
+    expect(tf.memory().numTensors - before).toBe(net.params.size);
+    net.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('no tensor leak: the count after 100 forward+backward steps equals the count after 10', () => {
     const net = new Supernet({ space: TINY, ops: createOps('portable') });
     const x = input(TINY, 2, 9, 1);

@@ -14,6 +14,8 @@ import { JobQueue, type JobControlMessage, type JobKind, type JobNoteKind } from
 import type { RunnerHandle } from '../../../src-main/jobs/runner-process';
 import { openDatabase, type Db } from '../../../src-main/store/db';
 import { detachJob, readJobControl, setJobRuntime, transitionJob } from '../../../src-main/store/jobs';
+import { addMachineHold, listMachineHolds } from '../../../src-main/store/holds';
+import { holdMachine, jobList, liveMachineHold } from '../../../src-main/jobs/machine-hold';
 import { createRun, getRun, listRuns, type RunRow } from '../../../src-main/store/runs';
 
 class FakeError extends Error {}
@@ -320,6 +322,53 @@ describe('JobQueue', () => {
     transitionJob(db, 'searches', search, 'finished', { pid: null });
     await new Promise((r) => setTimeout(r, 100));
     expect(getRun(db, run)).toMatchObject({ status: 'running', cores: 2 });
+    q.close();
+  });
+
+  it('starts nothing while a live process holds the machine (a latency table build), which first waits for running jobs', async () => {
+    const { db, q, runners, mk } = setup({ cores: 2, pollMs: 20 });
+    const a = mk();
+    q.add(a);
+    expect(getRun(db, a).status).toBe('running');
+    const holder = otherProcess();
+    const waitedFor: string[] = [];
+    let held = false;
+    const hold = holdMachine(db, 'building the latency table of run 1', { pid: holder, pollMs: 20, onWaiting: (jobs) => waitedFor.push(jobList(jobs)) }).then((release) => {
+      held = true;
+      return release;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    // The hold is recorded at once: a job queued now waits, though a core is free; the holder waits for run a.
+    expect(liveMachineHold(db)).toMatchObject({ pid: holder, reason: 'building the latency table of run 1' });
+    const b = mk();
+    q.add(b);
+    await new Promise((r) => setTimeout(r, 100));
+    expect([getRun(db, b).status, held, waitedFor]).toEqual(['queued', false, [`run ${a}`]]);
+    runners[0].exit(0);
+    transitionJob(db, 'runs', a, 'finished', { pid: null });
+    const release = await hold;
+    expect(getRun(db, b).status).toBe('queued');
+    release();
+    expect(liveMachineHold(db)).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(getRun(db, b).status).toBe('running');
+    q.close();
+  });
+
+  it('ignores the hold of a process that is gone, and clears it when the machine is next held', async () => {
+    const { db, q, mk } = setup({ cores: 2, pollMs: 20 });
+    addMachineHold(db, deadPid(), 'a latency build that crashed');
+    const a = mk();
+    q.add(a);
+    expect(getRun(db, a).status).toBe('running');
+    const ac = new AbortController();
+    const hold = holdMachine(db, 'another build', { pollMs: 20, signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 200));
+    // Run a is still running (its runner is this process's fake): the holder is still waiting, and may give up.
+    expect(listMachineHolds(db).map((h) => h.reason)).toEqual(['another build']);
+    ac.abort(new Error('gave up'));
+    await expect(hold).rejects.toThrow('gave up');
+    expect(listMachineHolds(db)).toEqual([]);
     q.close();
   });
 });

@@ -3,16 +3,17 @@
  * naming the field, busy refusal, unknown ops), then the client against the real engine worker process
  * (out/main/engine-worker.js, from `npx electron-vite build`): ready, request/response, errors with their field,
  * requests queued one at a time on one process, a worker killed mid-request answering with a clear error (and the
- * next request getting a fresh worker), a timeout, and close.
+ * next request getting a fresh worker), a timeout, and close; and cancelling, queued or running (in-process workers).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { tempDir } from '../../../src-main/data/synthetic';
-import { WorkerClient } from '../../../src-main/jobs/worker-client';
+import { WorkerClient, type SpawnWorker } from '../../../src-main/jobs/worker-client';
+import type { RunnerHandle } from '../../../src-main/jobs/runner-process';
 import { callOp, serveWorker, type OpHandlers } from '../../../src-main/jobs/worker-host';
-import { WorkerError, type WorkerToParent } from '../../../src-main/jobs/worker-protocol';
+import { WorkerError, type ParentToWorker, type WorkerToParent } from '../../../src-main/jobs/worker-protocol';
 import { ENGINE_OPS } from '../../../src-main/service/engine-protocol';
 import { forkEngineWorker } from '../../../src-main/service/engine-worker';
 
@@ -100,6 +101,68 @@ describe('worker host (in-process)', () => {
     expect(bad).toBeInstanceOf(WorkerError);
     expect(bad).toMatchObject({ kind: 'input', field: 'b' });
     await expect(callOp(OPS, HANDLERS, 'wrong', {}, { progress: () => {} })).rejects.toMatchObject({ kind: 'failed', message: expect.stringMatching(/unexpected result of 'wrong': n:/) });
+  });
+});
+
+/** Workers served in this process on the test table (a fake process each): what they were asked, how many started and were killed. */
+function inProcessWorkers() {
+  const w = { spawned: 0, killed: 0, requests: [] as string[] };
+  const spawn: SpawnWorker = () => {
+    w.spawned++;
+    let dead = false;
+    let toHost!: (m: unknown) => void;
+    let toParent!: (m: unknown) => void;
+    let onExit!: (code: number | null, signal: string | null, detail: string) => void;
+    const handle: RunnerHandle<ParentToWorker> = {
+      pid: 1000 + w.spawned,
+      send: (m) => {
+        if (m.type === 'request') w.requests.push(m.op);
+        if (!dead) setTimeout(() => toHost(m), 0);
+      },
+      onMessage: (cb) => (toParent = cb),
+      onExit: (cb) => (onExit = cb),
+      kill: () => {
+        if (dead) return;
+        dead = true;
+        w.killed++;
+        setTimeout(() => onExit(null, 'SIGTERM', ''), 0);
+      },
+    };
+    // Ready is sent once the client listens; a dead worker's late answers are lost, as a killed process's would be.
+    setTimeout(() => serveWorker({ send: (m) => !dead && toParent(m), onMessage: (cb) => (toHost = cb) }, { ops: OPS, handlers: HANDLERS, exit: () => handle.kill() }), 0);
+    return handle;
+  };
+  return { w, spawn };
+}
+
+describe('worker client: cancelling a request', () => {
+  it('takes a queued request off the queue (it never reaches a worker) and stops a running one by killing its worker', async () => {
+    const { w, spawn } = inProcessWorkers();
+    const c = new WorkerClient({ ops: OPS, spawn, name: 'the test worker' });
+    const running = new AbortController();
+    const queued = new AbortController();
+    const first = c.request('wait', { ms: 60_000 }, { signal: running.signal }).catch((e: unknown) => e);
+    const second = c.request('add', { a: 1, b: 2 }, { signal: queued.signal }).catch((e: unknown) => e);
+    const third = c.request('add', { a: 2, b: 3 });
+    for (let i = 0; i < 200 && !w.requests.includes('wait'); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(w.requests).toEqual(['wait']);
+    queued.abort();
+    expect(await second).toMatchObject({ name: 'WorkerError', kind: 'cancelled', message: "the test worker: 'add' was cancelled" });
+    running.abort();
+    expect(await first).toMatchObject({ name: 'WorkerError', kind: 'cancelled', message: "the test worker: 'wait' was cancelled" });
+    // The request behind them runs on a fresh worker; the cancelled one in the queue was never sent.
+    expect(await third).toEqual({ sum: 5 });
+    expect(w).toEqual({ spawned: 2, killed: 1, requests: ['wait', 'add'] });
+    // Aborted before it is asked: refused at once, no worker involved.
+    await expect(c.request('add', { a: 1, b: 1 }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(w.requests).toEqual(['wait', 'add']);
+    // A cancel after the answer changes nothing.
+    const done = new AbortController();
+    expect(await c.request('add', { a: 3, b: 4 }, { signal: done.signal })).toEqual({ sum: 7 });
+    done.abort();
+    expect(await c.request('add', { a: 1, b: 1 })).toEqual({ sum: 2 });
+    expect(w).toMatchObject({ spawned: 2, killed: 1 });
+    c.close();
   });
 });
 

@@ -92,6 +92,54 @@ describe('evolutionary search', () => {
     }
   });
 
+  it('evaluated in batches (a pool), it records in candidate order: same archive, states and front; a pause waits for one batch', async () => {
+    const strip = (st: SearchState) => ({ ...st, elapsedMs: 0, archive: st.archive.map((e) => ({ ...e, ms: 0 })) });
+    const states1: SearchState[] = [];
+    const one = await runEvolutionSearch({ space, evaluate: synthetic, config: small, onEvaluated: (_e, st) => void states1.push(strip(st)) });
+    for (const k of [2, 3, 7]) {
+      const batches: number[][] = [];
+      const states: SearchState[] = [];
+      // Results come back in reverse completion order, as a pool's may; only the order given counts.
+      const evaluateMany = async (items: { genome: Genome; index: number }[]) => {
+        batches.push(items.map((i) => i.index));
+        const rs = [];
+        for (const it of [...items].reverse()) rs.unshift(await synthetic(it.genome));
+        return rs;
+      };
+      const out = await runEvolutionSearch({ space, evaluate: () => Promise.reject(new Error('not called')), evaluateMany, concurrency: k, config: small, onEvaluated: (_e, st) => void states.push(strip(st)) });
+      expect(states).toEqual(states1);
+      expect(out.front.points().map((p) => p.id)).toEqual(one.front.points().map((p) => p.id));
+      expect(batches.flat()).toEqual(one.archive.map((e) => e.index));
+      expect(Math.max(...batches.map((b) => b.length))).toBe(k);
+      // A generation's candidates only: no batch spans two generations (the next one is drawn from this one's results).
+      for (const b of batches) expect(new Set(b.map((i) => one.archive[i].generation)).size).toBe(1);
+
+      // Stopped after the first batch: every result of that batch is recorded, nothing more is asked, and the
+      // saved state resumes (one by one) to the same archive.
+      const ac = new AbortController();
+      let saved: SearchState | undefined;
+      let asked = 0;
+      const part = await runEvolutionSearch({
+        space, evaluate: synthetic, config: small, concurrency: k, signal: ac.signal,
+        evaluateMany: (items) => {
+          asked += items.length;
+          return Promise.all(items.map((i) => synthetic(i.genome)));
+        },
+        onEvaluated: (_e, st) => {
+          saved = st;
+          ac.abort();
+        },
+      });
+      expect(part.done).toBe(false);
+      const first = Math.min(k, small.populationSize);
+      expect([asked, saved!.archive.length]).toEqual([first, first]);
+      const rest = await runEvolutionSearch({ space, evaluate: synthetic, resume: saved });
+      expect(rest.archive.map((e) => e.id)).toEqual(one.archive.map((e) => e.id));
+    }
+    await expect(runEvolutionSearch({ space, evaluate: synthetic, config: small, concurrency: 2, evaluateMany: async () => [] })).rejects.toThrow(/returned 0 results for 2 subnets/);
+    await expect(runEvolutionSearch({ space, evaluate: synthetic, config: small, concurrency: 0 })).rejects.toThrow(/concurrency must be an integer ≥ 1/);
+  });
+
   it('same seed, same search; another seed, another search', async () => {
     const a = await runEvolutionSearch({ space, evaluate: synthetic, config: small });
     const b = await runEvolutionSearch({ space, evaluate: synthetic, config: small });

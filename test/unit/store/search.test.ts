@@ -41,10 +41,11 @@ import {
   findRunFront,
   findSearchFront,
   listRunFronts,
+  saveRunFront,
   saveSearchFront,
   type FrontData,
 } from '../../../src-main/store/fronts';
-import { frontRecord, offerToRunFront } from '../../../src-main/search/fronts';
+import { frontRecord } from '../../../src-main/search/fronts';
 import { JOB_STATUSES, JOB_TRANSITIONS } from '../../../src-main/store/jobs';
 import { ParetoFront, hypervolume } from '../../../src-main/search/pareto';
 
@@ -235,28 +236,21 @@ describe('search store', () => {
     expect(count('pareto_fronts')).toBe(0);
   });
 
-  it('maintains a run front incrementally, one per objective, split, checkpoint and device', () => {
+  it('keeps one run front per objective, split, checkpoint and device: saving again replaces it', () => {
     const db = open();
     const run = mkRun(db);
     const scope = { runId: run, objective: 'mflops' as const, split: 'val' as const, checkpointSha256: 'c'.repeat(64), deviceId: null };
-    const ref = { costRef: 5, accRef: 0.1 };
-    const pts = [
-      { accuracy: 0.5, cost: 2 },
-      { accuracy: 0.4, cost: 3 }, // dominated
-      { accuracy: 0.6, cost: 4 },
-      { accuracy: 0.55, cost: 1.5 }, // dominates the first
-    ];
-    const joined = pts.map((p, i) => offerToRunFront(db, scope, { evaluationId: i + 1, genomeId: `g${i}`, ...p }, ref));
-    expect(joined).toEqual([true, false, true, true]);
+    const point = (evaluationId: number, accuracy: number, cost: number) => ({ id: String(evaluationId), accuracy, cost, data: { evaluationId, genomeId: `g${evaluationId}` } });
+    const reference = { costRef: 5, accRef: 0.1 };
+    saveRunFront(db, scope, { points: [point(1, 0.5, 2)], offered: 1, hypervolume: 1.2, reference });
+    saveRunFront(db, scope, { points: [point(4, 0.55, 1.5), point(3, 0.6, 4)], offered: 4, hypervolume: 1.625, reference });
     const f = findRunFront(db, scope)!;
+    expect(f).toMatchObject({ ...scope, searchId: null, offered: 4, hypervolume: 1.625, reference });
     expect(f.points.map((p) => p.data!.evaluationId)).toEqual([4, 3]);
-    expect(f.offered).toBe(4);
-    expect(f.hypervolume).toBeCloseTo(hypervolume(pts, ref), 12);
-    expect(f.hypervolume).toBeCloseTo(2.5 * 0.45 + 1 * 0.5, 12);
     // Another checkpoint and a latency front on a device are separate fronts.
     const dev = upsertDevice(db, deviceIdOf({ cpuModel: 'X' }), { cpuModel: 'X' });
-    offerToRunFront(db, { ...scope, checkpointSha256: 'e'.repeat(64) }, { evaluationId: 9, genomeId: 'x', accuracy: 0.2, cost: 1 }, ref);
-    offerToRunFront(db, { ...scope, objective: 'latency', deviceId: dev }, { evaluationId: 9, genomeId: 'x', accuracy: 0.2, cost: 1 }, ref);
+    saveRunFront(db, { ...scope, checkpointSha256: 'e'.repeat(64) }, { points: [point(9, 0.2, 1)], offered: 1, hypervolume: 0.4, reference });
+    saveRunFront(db, { ...scope, objective: 'latency', deviceId: dev }, { points: [point(9, 0.2, 1)], offered: 1, hypervolume: 0.4, reference });
     expect(listRunFronts(db, run)).toHaveLength(3);
     expect(findRunFront(db, scope)!.points).toHaveLength(2);
     expect(findRunFront(db, { ...scope, objective: 'latency', deviceId: dev })!.deviceId).toBe(dev);
