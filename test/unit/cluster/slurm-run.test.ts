@@ -90,7 +90,7 @@ describe.runIf(SLOW)('engine slurm: training runs on a real Slurm cluster (slow)
     expect(steps.at(-1)).toBe(40);
     expect(new Set(steps).size).toBe(steps.length);
     expect(listRunClusterJobs(m.db, run.id).map((j) => j.outcome)).toEqual(['failed', 'finished']);
-  });
+  }, 600_000); // two submissions of a 40-step job: past the 120 s default under a load of 12 on 2 cores
 
   it('the workbench closes while the job runs and catches up when it starts again: adopted, each step once, finished', async () => {
     const shell = clusterShell({ transport: 'local', sshHost: null, sshConfig: null }, cluster.env);
@@ -136,5 +136,5 @@ describe.runIf(SLOW)('engine slurm: training runs on a real Slurm cluster (slow)
     expect(caught).toMatchObject({ status: 'finished', step: 4, error: null });
     expect(listStepMetrics(m.db, short.id).map((s) => s.step)).toEqual([1, 2, 3, 4]);
     await svc.close();
-  });
+  }, 600_000);
 });
