@@ -13,7 +13,7 @@ export const SettingsSchema = z.strictObject({
   backend: z.enum(['auto', ...BACKENDS]).default('auto'),
   /**
    * Cores training runs and searches may hold at once, between them (`auto`, the default: every core of the
-   * machine). A run holds one per data-parallel worker, a search one. Environment: ALPHANET_JOB_CORES.
+   * machine). A run holds one per data-parallel worker, a search one per evaluation worker. Environment: ALPHANET_JOB_CORES.
    */
   jobCores: z.union([z.literal('auto'), z.number().int().positive().max(1024)]).default('auto'),
   /** The folders the served mode (`alphanet serve`) may read and write; default the data directory and the home

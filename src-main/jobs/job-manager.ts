@@ -6,7 +6,7 @@
  *   jobs of other processes sharing the database;
  * - cores: the jobs of every table hold at most `cores` cores between them (settings `jobCores`; default every
  *   core), counting live jobs of *other* processes, so a CLI and the app do not oversubscribe the CPU. A job takes
- *   what its kind asks for (`JobKind.cores`: a run one per data-parallel worker, a search one), first come first
+ *   what its kind asks for (`JobKind.cores`: a run one per data-parallel worker, a search one per evaluation worker), first come first
  *   served; one that asks for more than the whole budget runs alone. `maxConcurrent` optionally caps how many jobs
  *   of the table run at once. While other processes hold the cores, the queue looks again every `pollMs`; while a
  *   process holds the whole machine to time something (jobs/machine-hold.ts: a latency table build), nothing starts;

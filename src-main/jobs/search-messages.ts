@@ -92,6 +92,9 @@ export const SearchRequestSchema = z
     if (r.kind === 'random' && r.config.screen !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['config', 'screen'], message: 'predictor screening is for the evolutionary search' });
     }
+    if (r.engine === 'torch' && typeof r.workers === 'number' && r.workers > 1) {
+      ctx.addIssue({ code: 'custom', path: ['workers'], message: 'the torch engine evaluates in one process on one thread; several evaluation workers are for the local engine' });
+    }
     if (r.kind === 'evolution' && r.evaluations !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['evaluations'], message: 'is for random search; an evolutionary search makes P + G·(M + C) evaluations' });
     }
