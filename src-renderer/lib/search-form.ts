@@ -61,7 +61,7 @@ export const ENGINE_FIELD: FieldDef = {
   path: 'engine',
   label: 'Evaluation engine',
   kind: 'select',
-  help: 'torch: the PyTorch engine computes each candidate’s BN-recalibrated accuracy (a GPU if torch sees one; docs/TORCH.md). Same numbers, same cache.',
+  help: 'Which engine computes each candidate’s BN-recalibrated accuracy: TF.js here, or the PyTorch engine (a GPU if torch sees one; docs/TORCH.md). Same numbers, same cache.',
   options: ENGINE_OPTIONS.filter((o) => o.value !== 'slurm'),
 };
 
