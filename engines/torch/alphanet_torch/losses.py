@@ -145,10 +145,14 @@ def distillation_loss(student, teacher, labels, num_classes: int, distillation: 
     if kind == "adaptive-alpha":
         return adaptive_alpha_divergence_with_stats(student, teacher, distillation.get("alphaMin", -1.0),
                                                     distillation.get("alphaMax", 1.0), distillation.get("clip", 5.0))
+    # KL and fixed α log the divergence they drive down (as the TF.js engine does), not their training value.
     if kind == "kl":
-        return soft_cross_entropy(student, teacher), None, None
+        with torch.no_grad():
+            div = kl_divergence(student, teacher)
+        return soft_cross_entropy(student, teacher), None, div
     if kind == "alpha":
-        return alpha_divergence(student, teacher, distillation["alpha"], distillation.get("clip", 5.0)), None, None
+        div = alpha_divergence_detail(student, teacher, distillation["alpha"], distillation.get("clip", 5.0))["divergenceMean"]
+        return alpha_divergence(student, teacher, distillation["alpha"], distillation.get("clip", 5.0)), None, div
     if kind == "none":
         return label_smoothed_cross_entropy(student, labels, num_classes, label_smoothing), None, None
     raise ValueError(f"distillation.kind: unknown '{kind}'")

@@ -136,3 +136,22 @@ def test_extreme_logits_stay_finite():
     loss = L.adaptive_alpha_divergence(s, t)
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(s.grad).all()
+
+
+@pytest.mark.parametrize("c", CASES[:4], ids=lambda c: c["name"])
+def test_distillation_loss_logs_the_divergence_it_drives_down(c):
+    """Every distillation kind returns the divergence the run page plots (as the TF.js engine's sandwich step): the
+    selected D for adaptive α, KL(p‖q) for KL (not the soft cross-entropy it trains on), the clipped D_α for fixed α."""
+    s, t = tensors(c)
+    y = torch.zeros(s.shape[0], dtype=torch.long)
+    k = s.shape[1]
+    loss, share, div = L.distillation_loss(s, t, y, k, {"kind": "kl"}, 0.1)
+    assert share is None
+    close(float(div), float(L.kl_divergence(s, t)), "kl divergence")
+    assert float(div) >= 0 and abs(float(loss) - float(div)) > 1e-6  # the soft CE differs from KL by the teacher's entropy
+    for alpha in (-1.0, 0.5, 1.0):
+        loss, _, div = L.distillation_loss(s, t, y, k, {"kind": "alpha", "alpha": alpha, "clip": 5.0}, 0.1)
+        close(float(div), L.alpha_divergence_detail(s, t, alpha, 5.0)["divergenceMean"], f"alpha {alpha} divergence")
+    loss, share, div = L.distillation_loss(s, t, y, k, {"kind": "adaptive-alpha"}, 0.1)
+    close(float(div), L.adaptive_alpha_divergence_detail(s, t)["selectedDivergenceMean"], "adaptive selected divergence")
+    assert L.distillation_loss(s, t, y, k, {"kind": "none"}, 0.1)[2] is None
