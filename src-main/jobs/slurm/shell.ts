@@ -137,10 +137,13 @@ export async function downloadFiles(shell: ClusterShell, remoteDir: string, file
   let untarErr = '';
   untar.stderr.on('data', (d: Buffer) => (untarErr += d.toString()));
   const untarDone = new Promise<number>((resolve) => untar.on('close', (c) => resolve(c ?? 1)));
-  const r = await shell.exec(`tar -C ${shPath(remoteDir)}${opts.ignoreMissing ? ' --ignore-failed-read' : ''} -cf - ${files.map(shq).join(' ')}`, { stdoutTo: untar.stdin, timeoutMs: 30 * 60_000 });
+  // A job prunes old checkpoints while they are copied: GNU tar then reads the unlinked file to its end (a checkpoint
+  // is written under a temporary name and renamed, so its bytes never change) but exits 1, "file changed as we read
+  // it". With ignoreMissing that is expected, not a failure; without it every file must be read cleanly.
+  const r = await shell.exec(`tar -C ${shPath(remoteDir)}${opts.ignoreMissing ? ' --ignore-failed-read --warning=no-file-changed' : ''} -cf - ${files.map(shq).join(' ')}`, { stdoutTo: untar.stdin, timeoutMs: 30 * 60_000 });
   untar.stdin.end();
   const code = await untarDone;
-  if (r.code !== 0) throw new ClusterShellError(`copying ${files.join(', ')} from ${remoteDir} failed on ${shell.where}: ${lastLine(r.stderr, `exit code ${r.code}`)}`);
+  if (r.code !== 0 && !(opts.ignoreMissing && r.code === 1)) throw new ClusterShellError(`copying ${files.join(', ')} from ${remoteDir} failed on ${shell.where}: ${lastLine(r.stderr, `exit code ${r.code}`)}`);
   if (code !== 0) throw new ClusterShellError(`cannot unpack the files from ${remoteDir}: ${lastLine(untarErr)}`);
 }
 

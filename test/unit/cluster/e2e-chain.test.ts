@@ -91,9 +91,14 @@ describe.runIf(SLOW)('the Slurm chain through the command line (slow)', () => {
     await ok(['datasets', 'import', idx.dir, '--name', 'tiny-gray']);
     await ok(['clusters', 'add', 'lab', '--local', '--run-dir', runDir, '--partition', 'debug', '--python', PYTHON, '--time', '10']);
 
-    const training = cli(['--json', 'train', configFile('chain', { epochs: 2, stepsPerEpoch: 10, checkpoint: { everySteps: 2, keepLast: 2 } }), '--engine', 'slurm', '--cluster', 'lab', '--ranks', '2']);
+    // Long enough that the job is still running when the cancel lands: progress reaches SQLite a poll (≈ 1 s) behind
+    // the job, and on a quiet machine 20 steps of this tiny net were over before the test saw step 3.
+    const training = cli(['--json', 'train', configFile('chain', { epochs: 8, stepsPerEpoch: 30, checkpoint: { everySteps: 2, keepLast: 2 } }), '--engine', 'slurm', '--cluster', 'lab', '--ranks', '2']);
     await waitFor(() => db.prepare('SELECT 1 FROM runs').get() !== undefined, 60_000, 'train queued no run');
     const runId = (db.prepare('SELECT id FROM runs').get() as { id: number }).id;
+    // 8 epochs of the training split (the import holds out a validation split) at batch 8.
+    const total = (db.prepare('SELECT total_steps AS t FROM runs WHERE id = ?').get(runId) as { t: number }).t;
+    expect(total).toBeGreaterThanOrEqual(200);
     await waitFor(() => listStepMetrics(db, runId).length >= 3 && listCheckpoints(db, runId).some((k) => k.step >= 2), 300_000, 'the Slurm run did not get going', 500);
     const first = listRunClusterJobs(db, runId)[0];
     expect(first).toMatchObject({ cluster: 'lab', nodes: 1, ranksPerNode: 2, remoteDir: `${runDir}/run-${runId}` });
@@ -103,14 +108,14 @@ describe.runIf(SLOW)('the Slurm chain through the command line (slow)', () => {
     expect(failed.err).toMatch(new RegExp(`run ${runId} failed: Slurm job ${first.jobId} on lab failed at step \\d+: Slurm CANCELLED: the job was cancelled`));
 
     const resumed = await ok(['--json', 'runs', 'resume', String(runId)]);
-    expect(JSON.parse(resumed.out).run).toMatchObject({ id: runId, status: 'finished', step: 20, error: null });
+    expect(JSON.parse(resumed.out).run).toMatchObject({ id: runId, status: 'finished', step: total, error: null });
     const steps = listStepMetrics(db, runId).map((s) => s.step);
-    expect(steps).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(steps).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(listRunClusterJobs(db, runId).map((j) => j.outcome)).toEqual(['failed', 'finished']);
     const ckpt = listCheckpoints(db, runId)[0];
-    expect(ckpt.step).toBe(20);
+    expect(ckpt.step).toBe(total);
     expect(ckpt.path.startsWith(join(home, 'runs', String(runId), 'checkpoints'))).toBe(true);
-    expect(readCheckpointFile(ckpt.path, ckpt.sha256).header.state.step).toBe(20);
+    expect(readCheckpointFile(ckpt.path, ckpt.sha256).header.state.step).toBe(total);
 
     const search = await ok(['--json', 'search', String(runId), '--population', '3', '--mutate', '2', '--crossover', '1', '--generations', '1', '--seed', '2']);
     const found = JSON.parse(search.out);
