@@ -91,14 +91,20 @@ def adaptive_alpha_divergence_detail(student, teacher, alpha_min=-1.0, alpha_max
     }
 
 
-def alpha_divergence(student, teacher, alpha: float, clip: float = 5.0) -> torch.Tensor:
-    """The fixed-α surrogate (METHOD.md §1.2–1.3), batch mean; |α| < 1e-3 and |α−1| < 1e-3 take the limit branches."""
+def alpha_divergence_with_stats(student, teacher, alpha: float, clip: float = 5.0) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The fixed-α surrogate (METHOD.md §1.2–1.3), batch mean, and the batch-mean clipped D_α it drives down (detached),
+    from one evaluation of the α terms; |α| < 1e-3 and |α−1| < 1e-3 take the limit branches."""
     _check_pair(student, teacher, "alpha_divergence")
     _check_clip(clip, "alpha_divergence")
     logq, q, p, logr = _log_probs(student, teacher)
     with torch.no_grad():
-        _, c = _alpha_terms(logq.detach(), q, p, logr, alpha, math.log(clip))
-    return (-(c * logq).sum(1)).mean()
+        div, c = _alpha_terms(logq.detach(), q, p, logr, alpha, math.log(clip))
+    return (-(c * logq).sum(1)).mean(), div.mean()
+
+
+def alpha_divergence(student, teacher, alpha: float, clip: float = 5.0) -> torch.Tensor:
+    """The fixed-α surrogate alone (see `alpha_divergence_with_stats`)."""
+    return alpha_divergence_with_stats(student, teacher, alpha, clip)[0]
 
 
 def alpha_divergence_detail(student, teacher, alpha: float, clip: float = 5.0) -> dict:
@@ -151,8 +157,8 @@ def distillation_loss(student, teacher, labels, num_classes: int, distillation: 
             div = kl_divergence(student, teacher)
         return soft_cross_entropy(student, teacher), None, div
     if kind == "alpha":
-        div = alpha_divergence_detail(student, teacher, distillation["alpha"], distillation.get("clip", 5.0))["divergenceMean"]
-        return alpha_divergence(student, teacher, distillation["alpha"], distillation.get("clip", 5.0)), None, div
+        loss, div = alpha_divergence_with_stats(student, teacher, distillation["alpha"], distillation.get("clip", 5.0))
+        return loss, None, div
     if kind == "none":
         return label_smoothed_cross_entropy(student, labels, num_classes, label_smoothing), None, None
     raise ValueError(f"distillation.kind: unknown '{kind}'")
