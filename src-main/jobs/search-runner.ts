@@ -38,8 +38,8 @@ import { runAccuracyScreen } from '../search/run-predictor';
 import { torchSubnetCompute } from './torch-evaluator';
 import { checkScreenPredictor } from '../search/predictor-views';
 
-/** How often the runner looks at the search's `control` column (a pause or cancel from another process), ms. */
-const CONTROL_POLL_MS = 1000;
+/** How often the runner looks at the search's `control` column (a pause or cancel from another process), ms: a single-row read, cheap next to an evaluation. */
+const CONTROL_POLL_MS = 250;
 
 export function serveSearchRunner(t: ChildTransport, exit: (code: number) => void = (c) => process.exit(c)): void {
   let request: 'pause' | 'cancel' | null = null;

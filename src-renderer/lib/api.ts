@@ -82,6 +82,11 @@ export interface HttpApiOptions {
   maxBackoffMs?: number;
   /** Called whenever the event connection opens or closes (for the status line). */
   onConnection?: (connected: boolean) => void;
+  /**
+   * How long in ms the event connection stays open after its last listener leaves (default 1 000), so a page switch,
+   * whose old view unsubscribes just before the new one subscribes, keeps the one connection instead of dropping it.
+   */
+  lingerMs?: number;
 }
 
 /** The `WorkbenchApi` member a `namespace.method` names. */
@@ -191,13 +196,17 @@ export function createHttpApi(opts: HttpApiOptions): WorkbenchApi {
 
 /**
  * One WebSocket shared by every subscriber, opened on the first subscription and kept open (reconnecting with
- * exponential backoff) while anyone listens. Messages are fanned out by topic; a throwing subscriber does not stop
- * the others.
+ * exponential backoff) while anyone listens, and for `lingerMs` after the last one leaves. Messages are fanned out by
+ * topic; a throwing subscriber does not stop the others. A socket still connecting when it is no longer wanted is
+ * closed once it opens: closing it mid-handshake makes Chromium log a warning ("closed before the connection is
+ * established") for what is normal navigation.
  */
 class EventChannel {
   private readonly subs = new Map<EventTopic, Set<(payload: unknown) => void>>();
   private socket: WebSocketLike | null = null;
+  private socketOpen = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private linger: ReturnType<typeof setTimeout> | null = null;
   private failures = 0;
 
   constructor(private readonly opts: HttpApiOptions) {}
@@ -208,10 +217,15 @@ class EventChannel {
     // Wrapped so the same callback subscribed twice gets two independent subscriptions.
     const entry = (p: unknown): void => cb(p);
     set.add(entry);
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = null;
     this.ensureOpen();
     return () => {
-      set.delete(entry);
-      if (this.listeners() === 0) this.shutDown();
+      if (!set.delete(entry) || this.listeners() > 0 || this.linger) return;
+      this.linger = setTimeout(() => {
+        this.linger = null;
+        if (this.listeners() === 0) this.shutDown();
+      }, this.opts.lingerMs ?? 1000);
     };
   }
 
@@ -229,7 +243,13 @@ class EventChannel {
     url.searchParams.set(TOKEN_QUERY, this.opts.token);
     const ws = new Ws(url.href);
     this.socket = ws;
+    this.socketOpen = false;
     ws.onopen = () => {
+      if (this.socket !== ws) {
+        ws.close();
+        return;
+      }
+      this.socketOpen = true;
       this.failures = 0;
       this.opts.onConnection?.(true);
     };
@@ -256,8 +276,11 @@ class EventChannel {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const ws = this.socket;
+    const open = this.socketOpen;
     this.socket = null;
-    ws?.close();
+    this.socketOpen = false;
+    // Still connecting: onopen sees it is no longer the channel's socket and closes it then (see the class comment).
+    if (ws && open) ws.close();
   }
 
   private dispatch(data: unknown): void {

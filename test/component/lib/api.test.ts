@@ -176,9 +176,38 @@ describe('createHttpApi', () => {
     vi.advanceTimersByTime(100);
     expect(FakeSocket.all).toHaveLength(5);
     off();
+    // It lingers a second (a page switch resubscribes within it), then, still connecting, is closed once it opens:
+    // closing mid-handshake is what makes Chromium warn.
+    vi.advanceTimersByTime(999);
+    expect(FakeSocket.all[4]?.closed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.all[4]?.closed).toBe(false);
+    FakeSocket.all[4]?.open();
     expect(FakeSocket.all[4]?.closed).toBe(true);
     FakeSocket.all[4]?.drop();
     vi.advanceTimersByTime(10_000);
     expect(FakeSocket.all).toHaveLength(5);
+  });
+
+  it('keeps the one connection across a page switch, and closes an open one a second after the last listener leaves', () => {
+    vi.useFakeTimers();
+    const api = createHttpApi({ baseUrl: 'http://127.0.0.1:4000', token: 'tk', WebSocket: FakeSocket, lingerMs: 1000 });
+    const off1 = api.runs.onEvent(() => {});
+    FakeSocket.all[0]?.open();
+    off1();
+    vi.advanceTimersByTime(500);
+    const got: RunEvent[] = [];
+    const off2 = api.runs.onEvent((e) => got.push(e));
+    vi.advanceTimersByTime(5000);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(FakeSocket.all[0]?.closed).toBe(false);
+    FakeSocket.all[0]?.send({ topic: 'runs.event', payload: { type: 'deleted', runId: 2 } });
+    expect(got).toEqual([{ type: 'deleted', runId: 2 }]);
+    off2();
+    off2();
+    vi.advanceTimersByTime(999);
+    expect(FakeSocket.all[0]?.closed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.all[0]?.closed).toBe(true);
   });
 });

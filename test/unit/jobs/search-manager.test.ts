@@ -116,12 +116,14 @@ describe('SearchManager', () => {
         m.pause(e.searchId);
       }
     });
-    const s = await m.enqueue({ runId, kind: 'random', evaluations: 16, config: { seed: 9, populationSize: 4 } });
-    expect(s).toMatchObject({ kind: 'random', total: 16, targetEvaluations: 16 });
+    // 40 evaluations: long enough (≥ 2 s with two evaluation workers) that the cancel, read from the database every
+    // 250 ms, lands mid-run.
+    const s = await m.enqueue({ runId, kind: 'random', evaluations: 40, config: { seed: 9, populationSize: 4 } });
+    expect(s).toMatchObject({ kind: 'random', total: 40, targetEvaluations: 40 });
     const p = await m.waitFor(s.id);
     expect(p.status).toBe('paused');
     expect(p.evaluations).toBeGreaterThanOrEqual(3);
-    expect(p.evaluations).toBeLessThan(16);
+    expect(p.evaluations).toBeLessThan(40);
     expect(() => m.pause(s.id)).toThrow(SearchManagerError);
 
     // Resume; a second manager (as another process would) cancels it via the control column.
@@ -137,7 +139,7 @@ describe('SearchManager', () => {
     const c = await m.waitFor(s.id);
     expect(c.status).toBe('cancelled');
     expect(c.evaluations).toBeGreaterThan(p.evaluations);
-    expect(c.evaluations).toBeLessThan(16);
+    expect(c.evaluations).toBeLessThan(40);
     expect(listSearchMembers(m.db, s.id).map((x) => x.position)).toEqual(Array.from({ length: c.evaluations }, (_, i) => i));
     expect(() => m.resume(s.id)).toThrow(/only a paused or failed search can be resumed/);
     other.close();
