@@ -59,10 +59,15 @@ const cellName = (c: StudyCell) =>
 export function distillationEvidence(c: StudyCell = SHORT_SCHEDULE): { short: string; long: string } {
   const min = gapsOf(c, 'min');
   const max = gapsOf(c, 'max');
+  const better = min.every((g) => g.mean > 0)
+    ? 'KL trained a better smallest subnet than adaptive α on every engine'
+    : min.every((g) => g.mean < 0)
+      ? 'adaptive α trained a better smallest subnet than KL on every engine'
+      : 'the engines differ on whether KL or adaptive α trains the better smallest subnet';
   return {
     short:
-      `Short schedules, measured: on ${cellName(c)}, KL trained a better smallest subnet than adaptive α, top-1 ` +
-      `${min.map(gapText).join(' and ')} points; on the largest subnet ${max.map(gapText).join(' and ')}. ` +
+      `Short schedules, measured: on ${cellName(c)}, ${better}. Top-1 points, KL minus adaptive α, smallest subnet: ` +
+      `${min.map(gapText).join(' and ')}; largest subnet: ${max.map(gapText).join(' and ')}. ` +
       `Thin evidence: one schedule, ${fewestSeeds(c) < 3 ? `only ${fewestSeeds(c)} seeds on an engine` : `${fewestSeeds(c)} seeds`}, ` +
       `and every subnet still at ${c.top1Range[0]}–${c.top1Range[1]} % top-1 (10 classes).`,
     long:

@@ -51,11 +51,13 @@ const fixture: StudyCell = {
 describe('the wording', () => {
   it('states the measured short schedule with engines, seeds and signs, and says where the evidence is thin', () => {
     expect(distillationEvidence(fixture).short).toBe(
-      'Short schedules, measured: on the built-in demo set after 1 epoch (140 steps of 64 images), KL trained a better smallest subnet than adaptive α, top-1 ' +
-        '+3.2 on the local engine (seeds 0, 1 and 2: +5.0, +3.0, +1.5) and +3.0 on the PyTorch engine (seeds 0 and 1: +0.9, +5.2) points; ' +
-        'on the largest subnet −0.4 on the local engine (seeds 0, 1 and 2: −2.1, +1.0, ±0.0). ' +
+      'Short schedules, measured: on the built-in demo set after 1 epoch (140 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
+        'Top-1 points, KL minus adaptive α, smallest subnet: +3.2 on the local engine (seeds 0, 1 and 2: +5.0, +3.0, +1.5) and +3.0 on the PyTorch engine (seeds 0 and 1: +0.9, +5.2); ' +
+        'largest subnet: −0.4 on the local engine (seeds 0, 1 and 2: −2.1, +1.0, ±0.0). ' +
         'Thin evidence: one schedule, only 2 seeds on an engine, and every subnet still at 12–25 % top-1 (10 classes).',
     );
+    const mixed = { ...fixture, gaps: fixture.gaps.map((g) => (g.engine === 'torch' ? { ...g, mean: -0.1 } : g)) };
+    expect(distillationEvidence(mixed).short).toContain('the engines differ on whether KL or adaptive α trains the better smallest subnet.');
     expect(distillationEvidence(fixture).long).toMatch(/^Long schedules, not measured yet: the study has no run longer than one epoch/);
   });
 
