@@ -18,7 +18,7 @@ import { clusterShell } from '../../../src-main/jobs/slurm/shell';
 import { cancelJob } from '../../../src-main/jobs/slurm/scheduler';
 import { torchSubnetCompute } from '../../../src-main/jobs/torch-evaluator';
 import { evaluationSettings, loadRun } from '../../../src-main/search/run-subnets';
-import { initBackend } from '../../../src-main/engine';
+import { initBackend, type Genome } from '../../../src-main/engine';
 import { captureCli } from '../cli/run-cli';
 import { requireRunner } from '../train/runner-helpers';
 import { trainTinyRun } from '../search/run-fixture';
@@ -100,7 +100,7 @@ describe.runIf(SLOW)('search evaluation as Slurm jobs (slow)', () => {
     const settings = evaluationSettings(run, { split: s.split, calibrationBatches: s.calibrationBatches, calibrationBatchSize: s.calibrationBatchSize, calibrationSeed: s.calibrationSeed });
     const local = await torchSubnetCompute({ home, runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, threads: 1 });
     try {
-      const want = await local.evaluateMany(members.map((m) => m.evaluation.genome));
+      const want = await local.evaluateMany(members.map((m) => m.evaluation.genome as Genome));
       members.forEach((m, i) => {
         const e = m.evaluation;
         expect(e.accuracy, `candidate ${i}`).toBe(want[i].accuracy);
