@@ -402,6 +402,11 @@ export interface SearchStartRequest {
   evaluations?: number;
   /** What computes the evaluations: `local` (default, TF.js) or `torch` (the PyTorch engine; same numbers, same cache). */
   engine?: 'local' | 'torch';
+  /**
+   * Evaluation workers (local engine): `auto` (default) takes the cores the job queue gives the search; N asks for N.
+   * The results do not depend on it.
+   */
+  workers?: 'auto' | number;
 }
 
 export interface SearchSummary {
@@ -412,6 +417,8 @@ export interface SearchSummary {
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
   engine: 'local' | 'torch';
+  /** Evaluation workers (= cores) it evaluates with while running, last evaluated with otherwise; null before it ran. */
+  workers: number | null;
   status: RunStatus;
   budget: SearchBudget;
   /** The resolved settings (every default filled in; `screen` only on a predictor-guided search). */

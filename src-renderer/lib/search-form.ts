@@ -65,6 +65,23 @@ export const ENGINE_FIELD: FieldDef = {
   options: ENGINE_OPTIONS.filter((o) => o.value !== 'slurm'),
 };
 
+/**
+ * Evaluation workers: empty is `auto` (the cores the job queue gives the search). The local engine only: torch
+ * evaluates on one thread (the API refuses more, jobs/search-messages.ts). The results do not depend on it.
+ */
+export const WORKERS_FIELD: FieldDef = {
+  path: 'workers',
+  label: 'Evaluation workers',
+  kind: 'int',
+  unit: 'cores',
+  optional: true,
+  emptyMeans: 'every core the job queue gives the search',
+  help: 'Candidates of a generation evaluated at once, one per core. The same results with any number.',
+};
+
+/** The most evaluation workers a search may ask for (jobs/search-messages.ts). */
+export const MAX_WORKERS = 256;
+
 /** The budget as the form holds it: null = no bound. MFLOPs in millions of MACs, params in millions, latency in ms. */
 export interface BudgetForm {
   mflopsMin: number | null;
@@ -82,6 +99,8 @@ export interface SearchForm {
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
   evaluations: unknown;
+  /** Evaluation workers as typed; undefined: `auto`. */
+  workers: unknown;
   /** Predictor-guided evolution: `config.screen` goes into the request only when this is on. */
   guided: boolean;
 }
@@ -110,6 +129,7 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     },
     config: { ...SEARCH_SETTINGS_START, screen: SCREEN_START },
     evaluations: undefined,
+    workers: undefined,
     guided: false,
   };
 }
@@ -152,6 +172,10 @@ export function searchFormErrors(form: SearchForm): Record<string, string> {
   if (form.kind === 'random' && form.evaluations !== undefined && (!isInt(form.evaluations) || form.evaluations < 1)) {
     errors['evaluations'] = 'Must be a whole number ≥ 1, or empty.';
   }
+  if (form.workers !== undefined) {
+    if (!isInt(form.workers) || form.workers < 1 || form.workers > MAX_WORKERS) errors['workers'] = `Must be a whole number from 1 to ${MAX_WORKERS}, or empty.`;
+    else if (form.engine === 'torch' && form.workers > 1) errors['workers'] = 'The torch engine evaluates on one thread: 1, or empty.';
+  }
   const b = form.budget;
   for (const k of ['mflopsMin', 'mflopsMax', 'mparamsMax', 'latencyMaxMs'] as const) {
     const v = b[k];
@@ -182,6 +206,7 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
   const name = form.name.trim();
   if (name) req.name = name;
   if (form.kind === 'random' && form.evaluations !== undefined) req.evaluations = form.evaluations as number;
+  if (form.workers !== undefined) req.workers = form.workers as number;
   return req;
 }
 
