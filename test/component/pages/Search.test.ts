@@ -144,7 +144,7 @@ describe('Search page', () => {
     await fireEvent.input(screen.getByLabelText('Evaluation workers'), { target: { value: '' } });
     await fireEvent.click(startButton);
     await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(2));
-    expect(fake.api.searches.start.mock.calls[1][0]).not.toHaveProperty('workers');
+    expect(vi.mocked(fake.api.searches.start).mock.calls[1][0]).not.toHaveProperty('workers');
   });
 
   it('shows the API’s refusal at the field it names', async () => {
