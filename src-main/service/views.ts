@@ -202,6 +202,7 @@ export function searchSummary(s: SearchRow, runName: string, front: FrontRow | u
     objective: s.objective,
     engine: s.engine,
     workers: s.cores,
+    cluster: s.cluster,
     status: s.status,
     budget: s.budget as SearchBudget,
     config: {

@@ -114,7 +114,7 @@ describe('Search page', () => {
     expect(window.location.hash).toBe('#/search/1/1');
   });
 
-  it('asks for evaluation workers: empty is auto, a number goes into the request, torch takes one', async () => {
+  it('asks for evaluation workers of the local engine: empty is auto, a number goes into the request', async () => {
     const fake = await setup({ searches: [search(5, 1, { status: 'running', workers: 2, name: 'two workers' })] }, 5);
     // The open search says how many workers evaluate it.
     await screen.findByRole('heading', { level: 2, name: 'two workers' });
@@ -132,10 +132,13 @@ describe('Search page', () => {
     expect(startButton.disabled).toBe(true);
     await fireEvent.input(workers, { target: { value: '3' } });
     expect(fieldError('workers')).toBe('');
+    // Torch evaluates on one thread: the field goes, and a bad value there no longer blocks the start.
+    await fireEvent.input(workers, { target: { value: '0' } });
     await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'torch' } });
-    expect(fieldError('workers')).toBe('The torch engine evaluates on one thread: 1, or empty.');
-    expect(startButton.disabled).toBe(true);
+    expect(screen.queryByLabelText('Evaluation workers')).toBeNull();
+    expect(startButton.disabled).toBe(false);
     await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'local' } });
+    await fireEvent.input(screen.getByLabelText('Evaluation workers'), { target: { value: '3' } });
     await fireEvent.click(startButton);
     await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
     expect(fake.api.searches.start).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'local', workers: 3 }));
