@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Search from '../../../src-renderer/pages/Search.svelte';
+import type { ClusterProfile } from '../../../src-main/ipc/api-types';
 import { evaluation, fakeApi, run, search } from '../fake-api';
 
 beforeEach(() => {
@@ -57,6 +58,36 @@ describe('Search page', () => {
     expect(within(panel).getByText(/346 layer entries, built .* in 42 s on AMD EPYC ×2, wasm \(portable\), tfjs 4\.22\.0/)).toBeTruthy();
     expect(within(panel).getByRole('button', { name: 'Rebuild latency table' })).toBeTruthy();
     await waitFor(() => expect(startButton.disabled).toBe(false));
+  });
+
+  it('offers the slurm engine: the cluster profiles (first chosen), nodes and ranks per node, sent with the request', async () => {
+    const profile = (name: string, over: Partial<ClusterProfile> = {}): ClusterProfile => ({
+      name, transport: 'local', sshHost: null, sshConfig: null, partition: null, account: null, gpusPerNode: 0, runDir: '/scratch/an', pythonSetup: '', python: 'python3', timeLimit: null, createdAt: '2026-12-03T04:00:00.000Z', ...over,
+    });
+    const fake = await setup({ clusters: [profile('hpc', { transport: 'ssh', sshHost: 'login1', partition: 'gpu', gpusPerNode: 4 }), profile('lab')] });
+    expect(screen.queryByLabelText('Cluster')).toBeNull();
+    expect(fake.api.clusters.list).not.toHaveBeenCalled();
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'slurm' } });
+    const picker = (await screen.findByLabelText('Cluster')) as HTMLSelectElement;
+    await waitFor(() => expect(picker.value).toBe('hpc'));
+    expect([...picker.options].map((o) => o.textContent)).toEqual(['hpc (ssh login1, partition gpu, 4 GPUs per node)', 'lab (this machine, CPU nodes)']);
+    await fireEvent.change(picker, { target: { value: 'lab' } });
+    await fireEvent.input(screen.getByLabelText('CPU ranks per node'), { target: { value: '0' } });
+    expect(fieldError('ranksPerNode')).toBe('Must be a whole number ≥ 1.');
+    await fireEvent.input(screen.getByLabelText('CPU ranks per node'), { target: { value: '2' } });
+    await fireEvent.input(screen.getByLabelText('Nodes'), { target: { value: '3' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Start search' }));
+    await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
+    expect(fake.api.searches.start).toHaveBeenCalledWith(expect.objectContaining({ engine: 'slurm', cluster: 'lab', nodes: 3, ranksPerNode: 2 }));
+  });
+
+  it('engine slurm without a cluster profile says so, links to Settings and keeps the start refused', async () => {
+    await setup();
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'slurm' } });
+    const note = await screen.findByTestId('no-cluster');
+    expect(note.textContent).toMatch(/No cluster yet: the slurm engine submits to a cluster profile\.\s+Add one in Settings → Clusters, then choose it here\./);
+    expect(within(note).getByRole('link', { name: 'Add one in Settings → Clusters' }).getAttribute('href')).toBe('#/settings');
+    expect((screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('shows a failed table build and keeps the start refused', async () => {
