@@ -24,7 +24,7 @@ import { validateGenome, type Genome, type SearchSpace } from '../engine/core';
 import type { EvaluationSettings } from '../search/run-info';
 import type { SubnetCompute } from '../search/subnet-compute';
 import { runDir } from '../train/paths';
-import { torchReport, type TorchReport } from './python';
+import { torchProbeCacheFile, torchReport, type TorchReport } from './python';
 import { stderrTail } from './runner-process';
 import { writeRunDataset } from './torch-run';
 
@@ -211,7 +211,8 @@ function lastLine(t: ReturnType<typeof stderrTail>): string {
  * (concurrency 1): a GPU is busy with one subnet's calibration at a time anyway.
  */
 export async function torchSubnetCompute(o: TorchEvalSetupOptions & TorchEvaluatorOptions): Promise<SubnetCompute> {
-  const ev = await TorchEvaluator.start(writeTorchEvalSetup(o), o);
+  const report = o.report ?? torchReport(o.env ?? process.env, { cache: torchProbeCacheFile(o.home) });
+  const ev = await TorchEvaluator.start(writeTorchEvalSetup(o), { ...o, report });
   return {
     backend: `torch-${ev.device}`,
     concurrency: 1,
