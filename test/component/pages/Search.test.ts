@@ -145,6 +145,42 @@ describe('Search page', () => {
     expect(window.location.hash).toBe('#/search/1/1');
   });
 
+  it('asks for evaluation workers of the local engine: empty is auto, a number goes into the request', async () => {
+    const fake = await setup({ searches: [search(5, 1, { status: 'running', workers: 2, name: 'two workers' })] }, 5);
+    // The open search says how many workers evaluate it.
+    await screen.findByRole('heading', { level: 2, name: 'two workers' });
+    expect(screen.getByText(/ · 2 evaluation workers$/)).toBeTruthy();
+    const workers = screen.getByLabelText('Evaluation workers') as HTMLInputElement;
+    expect(workers.value).toBe('');
+    expect(workers.placeholder).toBe('automatic');
+    expect(screen.getByText(/Empty: every core the job queue gives the search\./)).toBeTruthy();
+    const startButton = screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement;
+
+    await fireEvent.input(workers, { target: { value: '0' } });
+    expect(fieldError('workers')).toBe('Must be a whole number from 1 to 256, or empty.');
+    await fireEvent.input(workers, { target: { value: '1.5' } });
+    expect(fieldError('workers')).toBe('Must be a whole number from 1 to 256, or empty.');
+    expect(startButton.disabled).toBe(true);
+    await fireEvent.input(workers, { target: { value: '3' } });
+    expect(fieldError('workers')).toBe('');
+    // Torch evaluates on one thread: the field goes, and a bad value there no longer blocks the start.
+    await fireEvent.input(workers, { target: { value: '0' } });
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'torch' } });
+    expect(screen.queryByLabelText('Evaluation workers')).toBeNull();
+    expect(startButton.disabled).toBe(false);
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'local' } });
+    await fireEvent.input(screen.getByLabelText('Evaluation workers'), { target: { value: '3' } });
+    await fireEvent.click(startButton);
+    await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
+    expect(fake.api.searches.start).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'local', workers: 3 }));
+
+    // Emptied again: no workers in the request, so the search takes `auto`.
+    await fireEvent.input(screen.getByLabelText('Evaluation workers'), { target: { value: '' } });
+    await fireEvent.click(startButton);
+    await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(2));
+    expect(vi.mocked(fake.api.searches.start).mock.calls[1][0]).not.toHaveProperty('workers');
+  });
+
   it('shows the API’s refusal at the field it names', async () => {
     const fake = await setup();
     await fireEvent.input(screen.getByLabelText('MFLOPs from'), { target: { value: '' } });
