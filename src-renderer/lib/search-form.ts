@@ -61,9 +61,34 @@ export const ENGINE_FIELD: FieldDef = {
   path: 'engine',
   label: 'Evaluation engine',
   kind: 'select',
-  help: 'Which engine computes each candidate’s BN-recalibrated accuracy: TF.js here, or the PyTorch engine (a GPU if torch sees one; docs/TORCH.md). Same numbers, same cache.',
-  options: ENGINE_OPTIONS.filter((o) => o.value !== 'slurm'),
+  help: 'Which engine computes each candidate’s BN-recalibrated accuracy: TF.js here, the PyTorch engine (a GPU if torch sees one; docs/TORCH.md), or the PyTorch engine on a Slurm cluster (one job per generation, its ranks splitting the candidates; docs/CLUSTER.md). Same numbers, same cache.',
+  options: ENGINE_OPTIONS,
 };
+
+/**
+ * Evaluation workers: empty is `auto` (the cores the job queue gives the search). The local engine's only: torch
+ * evaluates on one thread and Slurm in its job's ranks, so the form neither shows nor sends it for them (the API
+ * refuses more than one, jobs/search-messages.ts). The results do not depend on it.
+ */
+export const WORKERS_FIELD: FieldDef = {
+  path: 'workers',
+  label: 'Evaluation workers',
+  kind: 'int',
+  unit: 'cores',
+  optional: true,
+  emptyMeans: 'every core the job queue gives the search',
+  help: 'Candidates of a generation evaluated at once, one per core. The same results with any number.',
+};
+
+/** The most evaluation workers a search may ask for (jobs/search-messages.ts). */
+export const MAX_WORKERS = 256;
+
+/** Engine `slurm`: where each generation's evaluation job goes and its shape. */
+export const CLUSTER_FIELDS: FieldDef[] = [
+  { path: 'cluster', label: 'Cluster', kind: 'select', help: 'A cluster of Settings → Clusters.' },
+  { path: 'nodes', label: 'Nodes', kind: 'int', unit: 'nodes', help: 'Per evaluation job.' },
+  { path: 'ranksPerNode', label: 'CPU ranks per node', kind: 'int', unit: 'processes', help: 'Each rank takes every N-th candidate; with GPUs, one rank per GPU instead.' },
+];
 
 /** The budget as the form holds it: null = no bound. MFLOPs in millions of MACs, params in millions, latency in ms. */
 export interface BudgetForm {
@@ -77,11 +102,17 @@ export interface SearchForm {
   name: string;
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
-  engine: 'local' | 'torch';
+  engine: 'local' | 'torch' | 'slurm';
+  /** Engine `slurm`: the cluster profile (null: none chosen) and each job's nodes and CPU ranks per node, as typed. */
+  cluster: string | null;
+  nodes: unknown;
+  ranksPerNode: unknown;
   budget: BudgetForm;
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
   evaluations: unknown;
+  /** Evaluation workers as typed; undefined: `auto`. */
+  workers: unknown;
   /** Predictor-guided evolution: `config.screen` goes into the request only when this is on. */
   guided: boolean;
 }
@@ -102,6 +133,9 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     kind: 'evolution',
     objective: 'mflops',
     engine: 'local',
+    cluster: null,
+    nodes: 1,
+    ranksPerNode: 1,
     budget: {
       mflopsMin: range ? floorTo(range.minMFlops) : null,
       mflopsMax: range ? ceilTo(range.maxMFlops) : null,
@@ -110,6 +144,7 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     },
     config: { ...SEARCH_SETTINGS_START, screen: SCREEN_START },
     evaluations: undefined,
+    workers: undefined,
     guided: false,
   };
 }
@@ -152,6 +187,13 @@ export function searchFormErrors(form: SearchForm): Record<string, string> {
   if (form.kind === 'random' && form.evaluations !== undefined && (!isInt(form.evaluations) || form.evaluations < 1)) {
     errors['evaluations'] = 'Must be a whole number ≥ 1, or empty.';
   }
+  if (usesWorkers(form) && (!isInt(form.workers) || form.workers < 1 || form.workers > MAX_WORKERS)) {
+    errors['workers'] = `Must be a whole number from 1 to ${MAX_WORKERS}, or empty.`;
+  }
+  if (form.engine === 'slurm') {
+    if (!form.cluster) errors['cluster'] = 'Choose a cluster (Settings → Clusters).';
+    for (const k of ['nodes', 'ranksPerNode'] as const) if (!isInt(form[k]) || form[k] < 1) errors[k] = 'Must be a whole number ≥ 1.';
+  }
   const b = form.budget;
   for (const k of ['mflopsMin', 'mflopsMax', 'mparamsMax', 'latencyMaxMs'] as const) {
     const v = b[k];
@@ -179,10 +221,17 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
     budget,
     config: { ...settings, ...(usesScreen(form) ? { screen } : {}) } as SearchSettings,
   };
+  if (form.engine === 'slurm') Object.assign(req, { cluster: form.cluster!, nodes: form.nodes as number, ranksPerNode: form.ranksPerNode as number });
   const name = form.name.trim();
   if (name) req.name = name;
   if (form.kind === 'random' && form.evaluations !== undefined) req.evaluations = form.evaluations as number;
+  if (usesWorkers(form)) req.workers = form.workers as number;
   return req;
+}
+
+/** Evaluation workers typed, for the local engine (the others evaluate elsewhere: the field is hidden for them). */
+function usesWorkers(form: SearchForm): boolean {
+  return form.engine === 'local' && form.workers !== undefined;
 }
 
 /** Guided screening is evolution's: a random search ignores the box (its control is disabled then). */

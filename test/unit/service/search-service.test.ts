@@ -147,6 +147,11 @@ describe('searches', () => {
     expect(crossed.error?.field).toBe('budget.mflopsMin');
     const evals = await call('searches.start', { runId: runA, evaluations: 5 });
     expect(evals.error?.field).toBe('evaluations');
+    // Engine slurm: a cluster is needed, and it must be a profile.
+    const noCluster = await call('searches.start', { runId: runA, engine: 'slurm' });
+    expect(noCluster).toMatchObject({ status: 400, error: { field: 'cluster', message: expect.stringMatching(/engine 'slurm' needs a cluster/) } });
+    const unknown = await call('searches.start', { runId: runA, engine: 'slurm', cluster: 'nowhere', ranksPerNode: 2 });
+    expect(unknown).toMatchObject({ status: 404, error: { message: "no cluster named 'nowhere' (add one with `alphanet clusters add`)" } });
     expect(listSearches(svc.db)).toHaveLength(0);
   });
 
@@ -155,7 +160,7 @@ describe('searches', () => {
     const events = searchEvents(() => id, ['finished', 'failed', 'cancelled']);
     const budget = { mflopsMax: (LO + HI) / 2 };
     // 3 + 1 · (1 + 1) = 5 evaluations.
-    const r = await call('searches.start', { runId: runA, name: 'mid budget', budget, config: { populationSize: 3, mutateSize: 1, crossoverSize: 1, generations: 1, seed: 3 } });
+    const r = await call('searches.start', { runId: runA, name: 'mid budget', budget, config: { populationSize: 3, mutateSize: 1, crossoverSize: 1, generations: 1, seed: 3 }, workers: 1 });
     expect(r.error).toBeUndefined();
     id = r.result!.id;
     expect(r.result).toMatchObject({ runId: runA, name: 'mid budget', kind: 'evolution', objective: 'mflops', budget, total: 5, config: { populationSize: 3, mutateSize: 1, crossoverSize: 1, generations: 1, seed: 3, mutateProb: 0.2, crossoverProb: 0.5 } });
@@ -163,7 +168,8 @@ describe('searches', () => {
     const last = seen.at(-1) as Extract<SearchEvent, { type: 'status' }>;
     search = last.search;
     expect(search.status, search.error ?? '').toBe('finished');
-    expect(search).toMatchObject({ evaluations: 5, progress: 1, etaSec: null, reference: { costRef: HI, accRef: 0 } });
+    // One evaluation worker, as asked (`auto` would take the job queue's cores).
+    expect(search).toMatchObject({ evaluations: 5, progress: 1, etaSec: null, workers: 1, reference: { costRef: HI, accRef: 0 } });
     expect(search.frontSize).toBeGreaterThan(0);
 
     const evaluated = seen.filter((e): e is Extract<SearchEvent, { type: 'evaluated' }> => e.type === 'evaluated');
