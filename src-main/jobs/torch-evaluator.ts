@@ -230,3 +230,28 @@ export async function torchSubnetCompute(o: TorchEvalSetupOptions & TorchEvaluat
     dispose: () => ev.close(),
   };
 }
+
+/**
+ * `torchSubnetCompute`, started at the first cache miss (`alphanet evaluate --engine torch`): a subnet the cache holds
+ * costs no torch process. Its backend reads `torch` until the evaluator has said which device it computes on.
+ */
+export function lazyTorchSubnetCompute(o: TorchEvalSetupOptions & TorchEvaluatorOptions): SubnetCompute {
+  let started: Promise<SubnetCompute> | undefined;
+  let backend = 'torch';
+  const start = () =>
+    (started ??= torchSubnetCompute(o).then((c) => {
+      backend = c.backend;
+      return c;
+    }));
+  return {
+    get backend() {
+      return backend;
+    },
+    concurrency: 1,
+    evaluateMany: async (genomes) => (await start()).evaluateMany(genomes),
+    dispose: async () => {
+      const c = await started?.catch(() => undefined);
+      await c?.dispose();
+    },
+  };
+}
