@@ -63,8 +63,9 @@ interface Probe {
 }
 
 function probe(exe: string, env: NodeJS.ProcessEnv): Probe | null {
-  // In the environment the engine will run in (PYTHONPATH, CUDA_VISIBLE_DEVICES, … are the caller's).
-  const r = spawnSync(exe, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000, env });
+  // In this process's environment with the caller's on top (its PYTHONPATH, CUDA_VISIBLE_DEVICES, …): a caller's
+  // partial environment (a test's, the CLI's io.env) still has PATH to find python3.
+  const r = spawnSync(exe, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
   if (r.status !== 0 || !r.stdout) return null;
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Probe;
@@ -108,7 +109,7 @@ function stampPaths(p: Probe): string[] {
 }
 
 function probeCache(file: string | undefined, env: NodeJS.ProcessEnv) {
-  const key = JSON.stringify([process.cwd(), ...CACHE_ENV.map((k) => env[k] ?? null)]);
+  const key = JSON.stringify([process.cwd(), ...CACHE_ENV.map((k) => env[k] ?? process.env[k] ?? null)]);
   let entries: Record<string, CachedProbe> = {};
   if (file) {
     try {

@@ -28,7 +28,7 @@ import {
 import type { OpHandlers } from '../jobs/worker-host';
 import { WorkerError } from '../jobs/worker-protocol';
 import { holdMachine, jobList } from '../jobs/machine-hold';
-import { lazyTorchSubnetCompute } from '../jobs/torch-evaluator';
+import { lazyTorchSubnetCompute, TorchEvaluatorError } from '../jobs/torch-evaluator';
 import type { LatencyTableInfo } from '../ipc/api-types';
 import { latencyErrorReport, measureLatency, predictLatency, type LatencyTable } from '../search/latency';
 import { buildAndSaveLatencyTable, findLatencyTable } from '../search/latency-tables';
@@ -139,7 +139,10 @@ export function engineHandlers(o: { env: NodeJS.ProcessEnv }): OpHandlers<Engine
               : undefined;
           const ev = createRunEvaluator(run, settings, { latency, ...(compute ? { compute } : {}) });
           try {
-            const { row, cached } = await ev.evaluate(subnet.genome);
+            // The torch engine's failures (no torch, an evaluator that died) are the user's one line, not a bug.
+            const { row, cached } = await ev.evaluate(subnet.genome).catch((e: unknown) => {
+              throw e instanceof TorchEvaluatorError ? new WorkerError({ kind: 'input', message: e.message, field: 'engine' }) : e;
+            });
             return { runId: i.runId, subnet: { label: subnet.label, genomeId: subnet.genomeId }, cached, checkpoint: run.checkpoint, evaluation: row, skipped: run.skipped };
           } finally {
             await ev.dispose();

@@ -23,7 +23,6 @@ import { SlurmError } from '../jobs/slurm/scheduler';
 import { ClusterShellError } from '../jobs/slurm/shell';
 import { RunManagerError } from '../jobs/run-manager';
 import { SettingsError } from '../settings';
-import { TorchEvaluatorError } from '../jobs/torch-evaluator';
 
 /**
  * 400: the input or the request is refused; 403: a path outside the folders the served mode may touch; 404: the
@@ -43,7 +42,7 @@ export class ApiError extends Error {
   }
 }
 
-const USER_ERRORS = [ExportError, ConfigError, DatasetError, RunManagerError, StoreError, SpaceError, SearchManagerError, BudgetError, RunSubnetError, CheckpointError, BackendError, SettingsError, SlurmError, ClusterShellError, TorchEvaluatorError];
+const USER_ERRORS = [ExportError, ConfigError, DatasetError, RunManagerError, StoreError, SpaceError, SearchManagerError, BudgetError, RunSubnetError, CheckpointError, BackendError, SettingsError, SlurmError, ClusterShellError];
 
 /**
  * Whether `e` is one of the modules' own error classes, whose message is written for the user (a bad config, a
