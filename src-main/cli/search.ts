@@ -22,7 +22,7 @@ import { duration, evaluationLine, frontTable, fx, pct } from './format';
 function formatSearch(s: SearchRow): string {
   const budget = Object.entries(s.budget as Budget).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
-    `search ${s.id} '${s.name}' (run ${s.runId}, ${s.kind}${s.engine === 'torch' ? ', evaluated on torch' : ''}): ${s.status}, ${s.evaluations}/${s.total} evaluated${s.etaMs && s.status === 'running' ? `, ETA ${duration(s.etaMs / 1000)}` : ''}`,
+    `search ${s.id} '${s.name}' (run ${s.runId}, ${s.kind}${s.engine === 'torch' ? ', evaluated on torch' : s.engine === 'slurm' && s.cluster ? `, evaluated on Slurm cluster ${s.cluster.name}` : ''}): ${s.status}, ${s.evaluations}/${s.total} evaluated${s.etaMs && s.status === 'running' ? `, ETA ${duration(s.etaMs / 1000)}` : ''}`,
     `  objective accuracy vs ${s.objective}, budget ${budget}, split ${s.split}, calibration ${s.calibrationBatches} × ${s.calibrationBatchSize} (seed ${s.calibrationSeed}), checkpoint step ${s.checkpointStep}`,
     ...(s.error ? [`  error: ${s.error}`] : []),
   ].join('\n');
@@ -113,7 +113,13 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
     .addOption(new Option('--checkpoint <which>', 'checkpoint to search (default latest)').choices(['latest', 'best']))
     .option('--predictor', 'predictor-guided: score --screen × the candidates per generation with the run\'s accuracy predictor (`alphanet predictor <run> --build`) and evaluate the most promising; refitted after every generation')
     .option('--screen <n>', 'with --predictor: candidates scored per real evaluation (default 8)', positiveInt('--screen'))
-    .addOption(new Option('--engine <engine>', 'what computes the candidates\' accuracy: local (TF.js, default) or torch (the PyTorch engine; same numbers, same cache)').choices(['local', 'torch']))
+    .addOption(
+      new Option('--engine <engine>', 'what computes the candidates\' accuracy: local (TF.js, default), torch (the PyTorch engine; same numbers, same cache) or slurm (the torch evaluator in one cluster job per generation)').choices(['local', 'torch', 'slurm']),
+    )
+    .option('--cluster <name>', 'slurm engine: the cluster profile (`alphanet clusters add`); implies --engine slurm')
+    .option('--nodes <n>', 'slurm engine: nodes per evaluation job (default 1)', positiveInt('--nodes'))
+    .option('--ranks-per-node <n>', 'slurm engine: CPU ranks per node, each taking every N-th candidate (default 1)', positiveInt('--ranks-per-node'))
+    .option('--gpus-per-node <n>', 'slurm engine: GPUs per node, one rank each (default: the profile\'s)', nonNegInt('--gpus-per-node'))
     .option('--workers <n>', 'evaluation workers: auto (default: the cores the job queue gives the search) or N; the results do not depend on it', autoOrPositiveInt('--workers'))
     .option('--name <name>', 'search name')
     .action(
@@ -138,7 +144,11 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches?: number;
           checkpoint?: 'latest' | 'best';
           name?: string;
-          engine?: 'local' | 'torch';
+          engine?: 'local' | 'torch' | 'slurm';
+          cluster?: string;
+          nodes?: number;
+          ranksPerNode?: number;
+          gpusPerNode?: number;
           predictor?: boolean;
           screen?: number;
           workers?: number | 'auto';
@@ -147,6 +157,7 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
         const h = ctx.home();
         if (o.screen !== undefined && !o.predictor) throw new CliError('--screen goes with --predictor');
         if (o.predictor && o.kind === 'random') throw new CliError('--predictor guides the evolutionary search, not --kind random');
+        if ((o.nodes !== undefined || o.ranksPerNode !== undefined || o.gpusPerNode !== undefined) && o.cluster === undefined) throw new CliError('--nodes, --ranks-per-node and --gpus-per-node go with --engine slurm --cluster NAME');
         if (o.evaluations !== undefined && o.kind !== 'random') throw new CliError('--evaluations goes with --kind random (an evolutionary search makes P + G·(M + C) evaluations)');
         const budget: Budget = { mflopsMin: o.mflopsMin, mflopsMax: o.mflopsMax, mparamsMax: o.paramsMax, latencyMaxMs: o.latencyMax };
         const request: SearchRequestInput = {
@@ -161,8 +172,12 @@ export function registerSearchCommands(program: Command, ctx: CliContext): void 
           calibrationBatches: o.calibrationBatches,
           checkpoint: o.checkpoint,
           backend: ctx.backendRequest(h) ?? 'auto',
-          engine: o.engine,
+          engine: o.engine ?? (o.cluster !== undefined ? 'slurm' : undefined),
           workers: o.workers,
+          ...(o.cluster !== undefined ? { cluster: o.cluster } : {}),
+          nodes: o.nodes,
+          ranksPerNode: o.ranksPerNode,
+          gpusPerNode: o.gpusPerNode,
         };
         const m = new SearchManager({ home: h, cores: jobCores(h, io.env) });
         try {

@@ -400,8 +400,16 @@ export interface SearchStartRequest {
   config?: SearchSettings;
   /** Random search only: evaluations to make. */
   evaluations?: number;
-  /** What computes the evaluations: `local` (default, TF.js) or `torch` (the PyTorch engine; same numbers, same cache). */
-  engine?: 'local' | 'torch';
+  /**
+   * What computes the evaluations: `local` (default, TF.js), `torch` (the PyTorch engine; same numbers, same cache) or
+   * `slurm` (the torch evaluator in one cluster job per generation, its ranks splitting the candidates).
+   */
+  engine?: 'local' | 'torch' | 'slurm';
+  /** Engine `slurm`: the cluster profile, and the shape of each evaluation job (defaults 1 node × 1 rank, the profile's GPUs). */
+  cluster?: string;
+  nodes?: number;
+  ranksPerNode?: number;
+  gpusPerNode?: number;
 }
 
 export interface SearchSummary {
@@ -411,7 +419,9 @@ export interface SearchSummary {
   name: string;
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
-  engine: 'local' | 'torch';
+  engine: 'local' | 'torch' | 'slurm';
+  /** Engine `slurm`: the cluster profile its jobs go to and their shape (GPUs 0: the profile's); null otherwise. */
+  cluster: { name: string; nodes: number; ranksPerNode: number; gpusPerNode: number } | null;
   status: RunStatus;
   budget: SearchBudget;
   /** The resolved settings (every default filled in; `screen` only on a predictor-guided search). */

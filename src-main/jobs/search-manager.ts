@@ -47,6 +47,7 @@ import {
 } from '../store/searches';
 import { findSearchFront, type FrontRow } from '../store/fronts';
 import { formatIssues } from '../engine/core';
+import { getCluster } from '../store/clusters';
 import { JobQueue, type JobKind } from './job-manager';
 import { defaultRunnerPath, forkRunner, type RunnerHandle } from './run-manager';
 import { version as appVersion } from '../../package.json';
@@ -131,8 +132,9 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
       list: (db, status) => listSearches(db, { status }),
       defaultSpawn: () => forkSearchRunner(),
       startMessage: (home, searchId, resume, cores) => ({ type: 'start', home, searchId, resume, cores }),
-      // One core per evaluation worker: `auto` takes what is free now, an explicit count waits for its cores.
-      cores: (row, free) => row.workers ?? free,
+      // One core per evaluation worker: `auto` takes what is free now, an explicit count waits for its cores. A
+      // Slurm search evaluates on the cluster: here it only costs candidates, one core.
+      cores: (row, free) => (row.engine === 'slurm' ? 1 : (row.workers ?? free)),
       relay: (searchId, raw) => {
         const m = SearchRunnerToParentSchema.safeParse(raw);
         const msg: SearchRunnerToParent = m.success ? m.data : { type: 'error', message: `malformed message from the search runner: ${JSON.stringify(raw).slice(0, 200)}` };
@@ -194,6 +196,7 @@ export class SearchManager extends EventEmitter<SearchManagerEvents> {
       backendRequest: req.backend,
       engine: req.engine,
       workers: req.workers === 'auto' ? null : req.workers,
+      cluster: req.engine === 'slurm' ? { name: getCluster(this.db, req.cluster!).name, nodes: req.nodes, ranksPerNode: req.ranksPerNode, gpusPerNode: req.gpusPerNode } : null,
       total,
       appVersion,
     });

@@ -10,7 +10,7 @@ import { DEFAULT_EVOLUTION_CONFIG, type EvolutionConfig } from '../search/evolut
 import type { SearchEngine } from '../store/searches';
 
 /** What can compute a search's evaluations (`searches.engine`). */
-export const SEARCH_ENGINES = ['local', 'torch'] as const satisfies readonly SearchEngine[];
+export const SEARCH_ENGINES = ['local', 'torch', 'slurm'] as const satisfies readonly SearchEngine[];
 
 const int = z.number().int();
 const nonNegInt = int.nonnegative();
@@ -82,6 +82,17 @@ export const SearchRequestSchema = z
      */
     engine: z.enum(SEARCH_ENGINES).default('local'),
     /**
+     * Engine `slurm`: the cluster profile (Settings → Clusters) whose jobs evaluate each generation, one job per
+     * generation whose ranks split the candidates (the torch evaluator's numbers, docs/CLUSTER.md).
+     */
+    cluster: z.string().min(1).max(200).optional(),
+    /** Engine `slurm`: nodes per evaluation job (default 1). */
+    nodes: int.min(1).max(4096).default(1),
+    /** Engine `slurm`: CPU ranks per node (default 1; with GPUs, one rank per GPU). */
+    ranksPerNode: int.min(1).max(1024).default(1),
+    /** Engine `slurm`: GPUs per node (default 0: the profile's). */
+    gpusPerNode: int.min(0).max(64).default(0),
+    /**
      * Evaluation workers (default `auto`: the cores the job queue gives the search): a generation's candidates are
      * evaluated N at a time, each worker a thread with its own backend (wasm or cpu; the native backends use every
      * core by themselves and evaluate with one). The results do not depend on it.
@@ -95,6 +106,11 @@ export const SearchRequestSchema = z
     if (r.engine === 'torch' && typeof r.workers === 'number' && r.workers > 1) {
       ctx.addIssue({ code: 'custom', path: ['workers'], message: 'the torch engine evaluates in one process on one thread; several evaluation workers are for the local engine' });
     }
+    if (r.engine === 'slurm' && typeof r.workers === 'number' && r.workers > 1) {
+      ctx.addIssue({ code: 'custom', path: ['workers'], message: 'a Slurm search evaluates on the cluster: set its nodes and ranks per node, not evaluation workers' });
+    }
+    if (r.engine === 'slurm' && !r.cluster) ctx.addIssue({ code: 'custom', path: ['cluster'], message: "engine 'slurm' needs a cluster (Settings → Clusters, or `alphanet clusters add`)" });
+    if (r.engine !== 'slurm' && r.cluster !== undefined) ctx.addIssue({ code: 'custom', path: ['cluster'], message: "a cluster goes with engine 'slurm'" });
     if (r.kind === 'evolution' && r.evaluations !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['evaluations'], message: 'is for random search; an evolutionary search makes P + G·(M + C) evaluations' });
     }

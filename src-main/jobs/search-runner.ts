@@ -36,6 +36,7 @@ import type { SubnetCompute } from '../search/subnet-compute';
 import { defaultRunnerPath } from './run-manager';
 import { runAccuracyScreen } from '../search/run-predictor';
 import { torchSubnetCompute } from './torch-evaluator';
+import { slurmSubnetCompute, SlurmSearchInterrupted } from './slurm/slurm-search';
 import { checkScreenPredictor } from '../search/predictor-views';
 
 /** How often the runner looks at the search's `control` column (a pause or cancel from another process), ms: a single-row read, cheap next to an evaluation. */
@@ -104,7 +105,7 @@ export async function runSearchJob(
     if (s.status !== 'running') throw new Error(`search ${searchId} is ${s.status}, not running: the parent must claim it first`);
     const backend = await initBackend({ force: s.backendRequest === 'auto' ? undefined : (s.backendRequest as BackendChoice) });
     // The torch engine's evaluator is one process on one thread: such a search holds one core.
-    const workers = s.engine === 'torch' ? 1 : searchWorkers(s.workers, { cores: o.cores, backend: backend.chosen });
+    const workers = s.engine === 'torch' || s.engine === 'slurm' ? 1 : searchWorkers(s.workers, { cores: o.cores, backend: backend.chosen });
     setSearchRuntime(db, searchId, { backend: backend.chosen, pid: process.pid, cores: workers });
     const ops = createOps(backend.opsMode);
     const run = await loadRun(home, db, s.runId, { checkpoint: { path: s.checkpointPath, sha256: s.checkpointSha256, step: s.checkpointStep }, ops });
@@ -123,6 +124,25 @@ export async function runSearchJob(
       if (s.engine === 'torch') {
         compute = await torchSubnetCompute({ home, runId: s.runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, threads: 1 });
         setSearchRuntime(db, searchId, { backend: `${compute.backend} (latency: ${backend.chosen})` });
+      } else if (s.engine === 'slurm') {
+        if (!s.cluster) throw new Error(`search ${searchId} has engine slurm but no cluster`);
+        const cluster = s.cluster;
+        compute = await slurmSubnetCompute({
+          db: store,
+          searchId,
+          cluster,
+          home,
+          runId: s.runId,
+          space: run.space,
+          numClasses: run.numClasses,
+          dataset: run.dataset,
+          checkpoint: run.checkpoint,
+          settings,
+          // A pause or cancel while a generation's job runs cancels the job; the search then stops as usual.
+          stopRequested: () => ipcRequest() !== null || readSearchControl(store, searchId) !== null,
+          onState: (message) => send({ type: 'event', searchId, kind: 'cluster', message }),
+        });
+        setSearchRuntime(db, searchId, { backend: `slurm ${cluster.name}, ${cluster.nodes} node${cluster.nodes > 1 ? 's' : ''} × ${cluster.ranksPerNode} rank${cluster.ranksPerNode > 1 ? 's' : ''}: ${compute.backend} (latency: ${backend.chosen})` });
       } else if (workers > 1) {
         const workerPath = defaultRunnerPath(process.env, { file: 'eval-worker.js', envVar: 'ALPHANET_EVAL_WORKER', what: 'the evaluation worker' });
         const pool = await EvalPool.start({ workers, workerPath, run, data: await loadEvaluationData(run, settings) });
@@ -283,7 +303,14 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
     },
     onProgress: (p) => o.send({ type: 'progress', searchId: s.id, ...p }),
   };
-  const outcome = s.kind === 'random' ? await runRandomSearch({ ...opts, evaluations: s.targetEvaluations ?? s.total }) : await runEvolutionSearch(opts);
+  let outcome: Awaited<ReturnType<typeof runEvolutionSearch>>;
+  try {
+    outcome = s.kind === 'random' ? await runRandomSearch({ ...opts, evaluations: s.targetEvaluations ?? s.total }) : await runEvolutionSearch(opts);
+  } catch (e) {
+    // A cluster job cancelled for a pause or cancel: the search stops with its last saved state, as between evaluations.
+    if (e instanceof SlurmSearchInterrupted) return { done: false as const };
+    throw e;
+  }
   if (outcome.done) {
     db.transaction(() => {
       saveSearchProgress(db, s.id, { state: outcome.state, evaluations: outcome.archive.length, total: s.total, elapsedMs: outcome.state.elapsedMs, etaMs: 0 });

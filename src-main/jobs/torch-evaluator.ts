@@ -22,7 +22,7 @@ import { calibrationPlan } from '../data/loader';
 import type { DatasetInfo } from '../data/types';
 import { validateGenome, type Genome, type SearchSpace } from '../engine/core';
 import type { EvaluationSettings } from '../search/run-info';
-import type { SubnetCompute } from '../search/subnet-compute';
+import type { ComputedEvaluation, SubnetCompute } from '../search/subnet-compute';
 import { runDir } from '../train/paths';
 import { torchReport, type TorchReport } from './python';
 import { stderrTail } from './runner-process';
@@ -204,6 +204,11 @@ function lastLine(t: ReturnType<typeof stderrTail>): string {
   return t.lastLines(1).trim();
 }
 
+/** What the cache stores of one answer of `alphanet_torch.evaluate` (the process's or a batch file's). */
+export function computedOfTorch(genome: Genome, r: TorchEvaluation): ComputedEvaluation {
+  return { genome, accuracy: r.accuracy, loss: r.loss, before: r.before, images: r.images, calibrationImages: r.calibration.images, ms: r.ms };
+}
+
 /**
  * The torch engine as a search's `SubnetCompute` (search/subnet-compute.ts): writes the setup for the loaded run's
  * pinned checkpoint and evaluation settings, starts the evaluator, and hands back the numbers the cache stores. Rows
@@ -219,15 +224,7 @@ export async function torchSubnetCompute(o: TorchEvalSetupOptions & TorchEvaluat
       // Checked here first, so a bad genome is the workbench's own message naming the gene.
       const valid = genomes.map((g) => validateGenome(o.space, g));
       const res = await ev.evaluate(valid);
-      return res.map((r, i) => ({
-        genome: valid[i],
-        accuracy: r.accuracy,
-        loss: r.loss,
-        before: r.before,
-        images: r.images,
-        calibrationImages: r.calibration.images,
-        ms: r.ms,
-      }));
+      return res.map((r, i) => computedOfTorch(valid[i], r));
     },
     dispose: () => ev.close(),
   };

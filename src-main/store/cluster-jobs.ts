@@ -107,6 +107,16 @@ export function openRunClusterJob(db: Db, runId: number): ClusterJobRow | null {
   return r ? fromRow(r) : null;
 }
 
+/** A search's evaluation jobs still followed (no outcome yet): left by a runner that died or was closed. */
+export function listOpenSearchClusterJobs(db: Db, searchId: number): ClusterJobRow[] {
+  return (db.prepare('SELECT * FROM cluster_jobs WHERE search_id = ? AND outcome IS NULL ORDER BY id').all(searchId) as Row[]).map(fromRow);
+}
+
+/** Every evaluation job of a search, oldest first. */
+export function listSearchClusterJobs(db: Db, searchId: number): ClusterJobRow[] {
+  return (db.prepare('SELECT * FROM cluster_jobs WHERE search_id = ? ORDER BY id').all(searchId) as Row[]).map(fromRow);
+}
+
 /** Jobs still followed (no outcome yet): what a workbench that starts again catches up on. */
 export function listOpenClusterJobs(db: Db): ClusterJobRow[] {
   return (db.prepare('SELECT * FROM cluster_jobs WHERE outcome IS NULL ORDER BY id').all() as Row[]).map(fromRow);

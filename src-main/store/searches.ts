@@ -32,7 +32,17 @@ export const SEARCH_TRANSITIONS = JOB_TRANSITIONS;
 export type SearchKind = 'evolution' | 'random';
 export type SearchObjective = 'mflops' | 'latency';
 /** What computes a search's evaluations (migration 010). */
-export type SearchEngine = 'local' | 'torch';
+export type SearchEngine = 'local' | 'torch' | 'slurm';
+
+/** Where a `slurm` search's evaluation jobs go (migration 012): the profile and the jobs' shape. */
+export interface SearchCluster {
+  name: string;
+  nodes: number;
+  /** Ranks per node: each takes every N-th candidate of a generation (GPUs per node when there are GPUs). */
+  ranksPerNode: number;
+  /** GPUs per node (0: the profile's). */
+  gpusPerNode: number;
+}
 
 export interface SearchInput {
   runId: number;
@@ -59,6 +69,8 @@ export interface SearchInput {
   engine?: SearchEngine;
   /** Evaluation workers asked for; null: `auto` (the cores the job queue gives the search). Default null. */
   workers?: number | null;
+  /** Engine `slurm`: the cluster and the shape of its evaluation jobs (null otherwise). */
+  cluster?: SearchCluster | null;
   /** Evaluations the search will make (an upper bound when duplicates are reused). */
   total: number;
   appVersion: string;
@@ -67,6 +79,7 @@ export interface SearchInput {
 export interface SearchRow extends SearchInput {
   id: number;
   engine: SearchEngine;
+  cluster: SearchCluster | null;
   status: SearchStatus;
   control: 'pause' | 'cancel' | null;
   wantsResume: boolean;
@@ -105,6 +118,7 @@ const toSearch = (r: Record<string, unknown>): SearchRow => ({
   checkpointStep: r.checkpoint_step as number,
   backendRequest: r.backend_request as string,
   engine: r.engine as SearchEngine,
+  cluster: r.cluster === null || r.cluster === undefined ? null : { name: r.cluster as string, nodes: r.cluster_nodes as number, ranksPerNode: r.cluster_ranks as number, gpusPerNode: r.cluster_gpus as number },
   total: r.total as number,
   appVersion: r.app_version as string,
   status: r.status as SearchStatus,
@@ -127,14 +141,26 @@ const toSearch = (r: Record<string, unknown>): SearchRow => ({
 
 export function createSearch(db: Db, s: SearchInput): SearchRow {
   const t = now();
+  const { cluster, ...rest } = s;
   const info = db
     .prepare(
       `INSERT INTO searches (run_id, name, kind, config, budget, objective, target_evaluations, split, calibration_batches, calibration_batch_size,
-         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, engine, workers, total, app_version, status, created_at, updated_at)
+         calibration_seed, checkpoint_path, checkpoint_sha256, checkpoint_step, backend_request, engine, workers, cluster, cluster_nodes, cluster_ranks, cluster_gpus, total, app_version, status, created_at, updated_at)
        VALUES (@runId, @name, @kind, @config, @budget, @objective, @targetEvaluations, @split, @calibrationBatches, @calibrationBatchSize,
-         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @engine, @workers, @total, @appVersion, 'queued', @t, @t)`,
+         @calibrationSeed, @checkpointPath, @checkpointSha256, @checkpointStep, @backendRequest, @engine, @workers, @clusterName, @clusterNodes, @clusterRanks, @clusterGpus, @total, @appVersion, 'queued', @t, @t)`,
     )
-    .run({ ...s, engine: s.engine ?? 'local', workers: s.workers ?? null, config: JSON.stringify(s.config), budget: JSON.stringify(s.budget), t });
+    .run({
+      ...rest,
+      engine: s.engine ?? 'local',
+      workers: s.workers ?? null,
+      clusterName: cluster?.name ?? null,
+      clusterNodes: cluster?.nodes ?? null,
+      clusterRanks: cluster?.ranksPerNode ?? null,
+      clusterGpus: cluster?.gpusPerNode ?? null,
+      config: JSON.stringify(s.config),
+      budget: JSON.stringify(s.budget),
+      t,
+    });
   return getSearch(db, Number(info.lastInsertRowid));
 }
 

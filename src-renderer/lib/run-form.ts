@@ -4,6 +4,7 @@
  * the engine fills in (`runs.check` of an empty config), so they cannot drift from the schema. Validation is the
  * engine's too (`runs.check`); this module only turns text into JSON values.
  */
+import type { ClusterProfile } from '../../src-main/ipc/api-types';
 
 export type FieldKind = 'int' | 'number' | 'text' | 'bool' | 'select';
 
@@ -46,12 +47,20 @@ export interface FieldGroup {
   fields: FieldDef[];
 }
 
-/** The engines a run trains on (the search form offers the first two for evaluation). */
+/** The engines a run trains on (the search form offers them for evaluation too). */
 export const ENGINE_OPTIONS = [
   { value: 'local', label: 'local (TF.js on this machine)' },
   { value: 'torch', label: 'torch (PyTorch, GPUs or CPU ranks)' },
   { value: 'slurm', label: 'slurm (PyTorch on a Slurm cluster)' },
 ] as const;
+
+/** A cluster picker's options: each profile of Settings → Clusters, with where it is and what its nodes have. */
+export function clusterOptions(clusters: readonly Pick<ClusterProfile, 'name' | 'transport' | 'sshHost' | 'partition' | 'gpusPerNode'>[]): { value: string; label: string }[] {
+  return clusters.map((c) => ({
+    value: c.name,
+    label: `${c.name} (${c.transport === 'ssh' ? `ssh ${c.sshHost}` : 'this machine'}${c.partition ? `, partition ${c.partition}` : ''}, ${c.gpusPerNode ? `${c.gpusPerNode} GPU${c.gpusPerNode > 1 ? 's' : ''} per node` : 'CPU nodes'})`,
+  }));
+}
 
 /** The TF.js backends a run may force (engine/backend.ts `BACKENDS`; `auto` takes the first that loads). */
 const BACKEND_OPTIONS = [

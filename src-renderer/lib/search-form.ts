@@ -61,9 +61,16 @@ export const ENGINE_FIELD: FieldDef = {
   path: 'engine',
   label: 'Evaluation engine',
   kind: 'select',
-  help: 'Which engine computes each candidate’s BN-recalibrated accuracy: TF.js here, or the PyTorch engine (a GPU if torch sees one; docs/TORCH.md). Same numbers, same cache.',
-  options: ENGINE_OPTIONS.filter((o) => o.value !== 'slurm'),
+  help: 'Which engine computes each candidate’s BN-recalibrated accuracy: TF.js here, the PyTorch engine (a GPU if torch sees one; docs/TORCH.md), or the PyTorch engine on a Slurm cluster (one job per generation, its ranks splitting the candidates; docs/CLUSTER.md). Same numbers, same cache.',
+  options: ENGINE_OPTIONS,
 };
+
+/** Engine `slurm`: where each generation's evaluation job goes and its shape. */
+export const CLUSTER_FIELDS: FieldDef[] = [
+  { path: 'cluster', label: 'Cluster', kind: 'select', help: 'A cluster of Settings → Clusters.' },
+  { path: 'nodes', label: 'Nodes', kind: 'int', unit: 'nodes', help: 'Per evaluation job.' },
+  { path: 'ranksPerNode', label: 'CPU ranks per node', kind: 'int', unit: 'processes', help: 'Each rank takes every N-th candidate; with GPUs, one rank per GPU instead.' },
+];
 
 /** The budget as the form holds it: null = no bound. MFLOPs in millions of MACs, params in millions, latency in ms. */
 export interface BudgetForm {
@@ -77,7 +84,11 @@ export interface SearchForm {
   name: string;
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
-  engine: 'local' | 'torch';
+  engine: 'local' | 'torch' | 'slurm';
+  /** Engine `slurm`: the cluster profile (null: none chosen) and each job's nodes and CPU ranks per node, as typed. */
+  cluster: string | null;
+  nodes: unknown;
+  ranksPerNode: unknown;
   budget: BudgetForm;
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
@@ -102,6 +113,9 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     kind: 'evolution',
     objective: 'mflops',
     engine: 'local',
+    cluster: null,
+    nodes: 1,
+    ranksPerNode: 1,
     budget: {
       mflopsMin: range ? floorTo(range.minMFlops) : null,
       mflopsMax: range ? ceilTo(range.maxMFlops) : null,
@@ -152,6 +166,10 @@ export function searchFormErrors(form: SearchForm): Record<string, string> {
   if (form.kind === 'random' && form.evaluations !== undefined && (!isInt(form.evaluations) || form.evaluations < 1)) {
     errors['evaluations'] = 'Must be a whole number ≥ 1, or empty.';
   }
+  if (form.engine === 'slurm') {
+    if (!form.cluster) errors['cluster'] = 'Choose a cluster (Settings → Clusters).';
+    for (const k of ['nodes', 'ranksPerNode'] as const) if (!isInt(form[k]) || form[k] < 1) errors[k] = 'Must be a whole number ≥ 1.';
+  }
   const b = form.budget;
   for (const k of ['mflopsMin', 'mflopsMax', 'mparamsMax', 'latencyMaxMs'] as const) {
     const v = b[k];
@@ -179,6 +197,7 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
     budget,
     config: { ...settings, ...(usesScreen(form) ? { screen } : {}) } as SearchSettings,
   };
+  if (form.engine === 'slurm') Object.assign(req, { cluster: form.cluster!, nodes: form.nodes as number, ranksPerNode: form.ranksPerNode as number });
   const name = form.name.trim();
   if (name) req.name = name;
   if (form.kind === 'random' && form.evaluations !== undefined) req.evaluations = form.evaluations as number;

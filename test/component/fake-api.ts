@@ -206,6 +206,7 @@ export function search(id: number, runId: number, over: Partial<SearchSummary> =
     kind: 'evolution',
     objective: 'mflops',
     engine: 'local',
+    cluster: null,
     status: 'running',
     budget: { mflopsMax: 8 },
     config: { populationSize: 6, mutateSize: 3, crossoverSize: 3, mutateProb: 0.2, crossoverProb: 0.5, generations: 1, seed: 0 },

@@ -24,9 +24,11 @@ export interface JobScriptOptions {
   gpusPerNode?: number;
   /** CPU ranks per node when there are no GPUs (default 1). */
   ranksPerNode?: number;
-  /** The Python module each rank runs, and its arguments (the run directory is passed first). */
+  /** The Python module each rank runs, and its arguments (the run directory is passed first unless `dirArg` is false). */
   module: string;
   args?: string[];
+  /** Pass the run directory as the module's first argument (default true; false: `args` name files relative to it, the ranks' working directory). */
+  dirArg?: boolean;
 }
 
 /** Slurm job names: printable, no shell or sbatch-directive surprises. */
@@ -60,7 +62,7 @@ export function jobScript(p: ClusterProfile, o: JobScriptOptions): string {
     '--rdzv_endpoint="$head:$port"',
     '--rdzv_id="$SLURM_JOB_ID"',
     `-m ${o.module}`,
-    dir,
+    ...(o.dirArg === false ? [] : [dir]),
     ...(o.args ?? []).map(shq),
   ].join(' ');
   return [

@@ -19,7 +19,9 @@
  *    A runner started for a run that still has a followed submission (an open `cluster_jobs` row: the workbench came
  *    back, or a resume after the runner itself failed, e.g. the login node was unreachable) submits nothing: it
  *    follows that job again from the stored offset, so everything the job wrote meanwhile is applied once, in order,
- *    and a job that ended meanwhile ends the run as it would have.
+ *    and a job that ended meanwhile ends the run as it would have — except on a resume after the runner failed (the
+ *    run's last event is that failure): if that job has also ended without finishing, the run goes on in a new
+ *    submission from its newest checkpoint, as the user asked.
  */
 import { basename, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
@@ -30,7 +32,7 @@ import { progressApplier, writeRunBundle, type TorchRunOptions, type TorchRunOut
 import { torchEngineDir } from '../python';
 import { clusterShell, downloadFiles, type ClusterShell } from './shell';
 import type { ClusterProfile } from '../../store/cluster-profile';
-import { addRunEvent, getRun } from '../../store/runs';
+import { addRunEvent, getRun, listRunEvents } from '../../store/runs';
 import { submitClusterJob } from './submit';
 import { cancelClusterJob, pauseClusterJob, pollClusterJob, type ProgressLine } from './tracker';
 import { openRunClusterJob, restateClusterJobOutcome, type ClusterJobRow } from '../../store/cluster-jobs';
@@ -67,6 +69,23 @@ async function submit(o: TorchRunOptions, profile: ClusterProfile, shell: Cluste
   return job;
 }
 
+/**
+ * A job that ended `paused` without the workbench asking: the engine pauses with a checkpoint on SIGTERM, which is how
+ * Slurm stops a job (scancel, time limit, preemption), so the job failed for the scheduler's reason (the run stays
+ * resumable). Restates the row with that reason, once Slurm says why (it may still be completing).
+ */
+async function schedulerStop(db: TorchRunOptions['db'], shell: ClusterShell, job: ClusterJobRow, step: number): Promise<ClusterJobRow> {
+  let info = await queryJob(shell, job.jobId);
+  const until = Date.now() + 60_000;
+  while (isActive(info.state) && Date.now() < until) {
+    await new Promise((res) => setTimeout(res, 1000));
+    info = await queryJob(shell, job.jobId);
+  }
+  const error = `${isActive(info.state) ? `Slurm stopped the job (state ${info.state})` : describeEnd(info)}; the engine saved a checkpoint at step ${step}`;
+  restateClusterJobOutcome(db, job.id, 'failed', error);
+  return { ...job, outcome: 'failed', error };
+}
+
 /** How often the job is polled (ms): squeue and a file read, over ssh for a login node. */
 const POLL_MS = Number(process.env.ALPHANET_SLURM_POLL_MS) || 3000;
 
@@ -77,8 +96,9 @@ export async function runSlurm(o: TorchRunOptions): Promise<TorchRunOutcome> {
   if (!clusterName) throw new SlurmRunError("engine 'slurm' needs a cluster");
   const profile = getCluster(db, clusterName);
   const shell = clusterShell(profile, o.env ?? process.env);
-  const job = open ?? (await submit(o, profile, shell));
-  const gpus = job.gpusPerNode;
+  // The run failed while this job was still followed: the runner failed, not the job (a job's end closes its row).
+  const runnerFailed = open !== null && listRunEvents(db, o.runId).at(-1)?.kind === 'fail';
+  let job = open ?? (await submit(o, profile, shell));
   if (open) {
     setJobRuntime(db, 'runs', o.runId, { pid: process.pid });
     const message = `following Slurm job ${job.jobId} on ${profile.name} again (last seen ${job.state}): catching up from its files after step ${getRun(db, o.runId).step}`;
@@ -109,6 +129,20 @@ export async function runSlurm(o: TorchRunOptions): Promise<TorchRunOutcome> {
     }
     applier.flush();
   };
+  if (open && runnerFailed) {
+    // A resume after such a failure: catch up on the job; if it has also ended without finishing meanwhile (the
+    // scheduler killed it, or it stopped), the user asked to go on, so the run continues in a new submission from the
+    // newest checkpoint instead of failing again for the old job.
+    let caught = (await pollClusterJob(db, shell, open.id, apply, prepare)).job;
+    if (caught.outcome === 'paused') caught = await schedulerStop(db, shell, caught, applier.done()?.step ?? applier.step());
+    if (caught.outcome && caught.outcome !== 'finished') {
+      const message = `Slurm job ${caught.jobId} had ended meanwhile (${caught.outcome}${caught.error ? `: ${caught.error}` : ''}); resuming in a new submission`;
+      addRunEvent(db, o.runId, { kind: 'resume', step: applier.step() || getRun(db, o.runId).step, message });
+      o.send({ type: 'event', runId: o.runId, kind: 'resume', message });
+      job = await submit({ ...o, resume: true }, profile, shell);
+    }
+  }
+  const gpus = job.gpusPerNode;
   let current = job;
   let lastState = '';
   let requested: 'pause' | 'cancel' | null = null;
@@ -135,19 +169,7 @@ export async function runSlurm(o: TorchRunOptions): Promise<TorchRunOutcome> {
   }
   applier.flush();
   const done = applier.done();
-  if (current.outcome === 'paused' && requested !== 'pause') {
-    // The engine pauses with a checkpoint on SIGTERM, which is how Slurm stops a job (scancel, time limit,
-    // preemption): nobody here asked for it, so the run failed for the scheduler's reason and stays resumable.
-    let info = await queryJob(shell, current.jobId);
-    const until = Date.now() + 60_000;
-    while (isActive(info.state) && Date.now() < until) {
-      await new Promise((res) => setTimeout(res, 1000));
-      info = await queryJob(shell, current.jobId);
-    }
-    const error = `${isActive(info.state) ? `Slurm stopped the job (state ${info.state})` : describeEnd(info)}; the engine saved a checkpoint at step ${done?.step ?? applier.step()}`;
-    restateClusterJobOutcome(db, current.id, 'failed', error);
-    current = { ...current, outcome: 'failed', error };
-  }
+  if (current.outcome === 'paused' && requested !== 'pause') current = await schedulerStop(db, shell, current, done?.step ?? applier.step());
   if (current.outcome === 'failed') throw new SlurmRunError(`Slurm job ${current.jobId} on ${profile.name} failed at step ${done?.step ?? applier.step()}: ${current.error ?? 'no reason given'}`);
   return { status: current.outcome as TorchRunOutcome['status'], step: done?.step ?? applier.step() };
 }

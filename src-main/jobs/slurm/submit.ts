@@ -30,6 +30,8 @@ export interface SubmitOptions {
   engineDir: string | null;
   module: string;
   args?: string[];
+  /** See `JobScriptOptions.dirArg`. */
+  dirArg?: boolean;
   nodes: number;
   gpusPerNode?: number;
   ranksPerNode?: number;
@@ -58,7 +60,7 @@ export async function submitClusterJob(db: Db, shell: ClusterShell, p: ClusterPr
       if (!existsSync(pkg)) throw new ClusterShellError(`no alphanet_torch package in ${o.engineDir}`);
       cpSync(pkg, join(staging, 'engine', 'alphanet_torch'), { recursive: true, filter: (src) => !src.includes('__pycache__') });
     }
-    writeFileSync(join(staging, 'job.sh'), jobScript(p, { name: o.name, dir, nodes: o.nodes, gpusPerNode: gpus, ranksPerNode: o.ranksPerNode, module: o.module, args: o.args }), { mode: 0o755 });
+    writeFileSync(join(staging, 'job.sh'), jobScript(p, { name: o.name, dir, nodes: o.nodes, gpusPerNode: gpus, ranksPerNode: o.ranksPerNode, module: o.module, args: o.args, dirArg: o.dirArg }), { mode: 0o755 });
     await uploadDir(shell, staging, dir);
   } finally {
     rmSync(staging, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { sql as jobCores } from './008-job-cores';
 import { sql as clusterJobs } from './009-cluster-jobs';
 import { sql as searchEngine } from './010-search-engine';
 import { sql as searchWorkers } from './011-search-workers';
+import { sql as searchCluster } from './012-search-cluster';
 
 export interface Migration {
   name: string;
@@ -31,4 +32,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '009-cluster-jobs', sql: clusterJobs },
   { name: '010-search-engine', sql: searchEngine },
   { name: '011-search-workers', sql: searchWorkers },
+  { name: '012-search-cluster', sql: searchCluster },
 ];

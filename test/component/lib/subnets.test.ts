@@ -59,6 +59,23 @@ describe('search form', () => {
     });
   });
 
+  it('engine slurm: sends the cluster and the jobs’ shape, and names a missing cluster or a bad count', () => {
+    const form = initialSearchForm(null);
+    form.engine = 'slurm';
+    expect(searchFormErrors(form)).toEqual({ cluster: 'Choose a cluster (Settings → Clusters).' });
+    form.cluster = 'hpc';
+    form.nodes = 0;
+    form.ranksPerNode = 'two';
+    expect(Object.keys(searchFormErrors(form)).sort()).toEqual(['nodes', 'ranksPerNode']);
+    form.nodes = 2;
+    form.ranksPerNode = 4;
+    expect(searchFormErrors(form)).toEqual({});
+    expect(searchRequest(4, form)).toMatchObject({ engine: 'slurm', cluster: 'hpc', nodes: 2, ranksPerNode: 4 });
+    // Left for another engine, the cluster settings are not sent.
+    form.engine = 'torch';
+    expect(searchRequest(4, form)).not.toHaveProperty('cluster');
+  });
+
   it('names every bad field', () => {
     const form = initialSearchForm(null);
     form.config.seed = 'x';

@@ -19,6 +19,7 @@ import { cancelJob, isActive, queryJob } from '../../../src-main/jobs/slurm/sche
 import { submitClusterJob, type SubmitOptions } from '../../../src-main/jobs/slurm/submit';
 import { jobLog, pauseClusterJob, pollClusterJob, type ProgressLine } from '../../../src-main/jobs/slurm/tracker';
 import { jobScript } from '../../../src-main/jobs/slurm/script';
+import { parseAnswers } from '../../../src-main/jobs/slurm/slurm-search';
 import { slurmMissing, startSlurmCluster, waitFor, type SlurmCluster } from './slurm-harness';
 import { sshdMissing, startTestSshd, type TestSshd } from './sshd-harness';
 
@@ -53,6 +54,22 @@ describe('the generated sbatch script', () => {
     expect(s).not.toContain('--gres');
     expect(s).toContain('cd "$HOME"/\'an/run-1\' || exit 96');
     expect(s).toContain('--nproc_per_node=3');
+  });
+  it('dirArg false: the module gets only its arguments (files relative to the run directory, the ranks\' cwd)', () => {
+    const s = jobScript(p, { name: 'x', dir: '/r/search-3', nodes: 1, module: 'alphanet_torch.evaluate', dirArg: false, args: ['setup.json', '--rank-split'] });
+    expect(s).toContain("cd '/r/search-3' || exit 96");
+    expect(s).toMatch(/ -m alphanet_torch\.evaluate 'setup\.json' '--rank-split'$/m);
+  });
+});
+
+describe('the answers of a search-evaluation job', () => {
+  it('reads every rank\'s lines; a torn line, a foreign line and a second answer of an id are skipped', () => {
+    const r = { accuracy: 0.5, loss: 1.2, images: 10, before: { accuracy: 0.1, loss: 2.3, method: 'reset' }, calibration: { batches: 1, images: 8 }, ms: 3 };
+    const text = [JSON.stringify({ id: 1, result: r }), JSON.stringify({ id: 0, error: 'bad genome' }), JSON.stringify({ id: 1, result: { ...r, accuracy: 0.9 } }), 'not json', JSON.stringify({ id: 'x', result: r }), JSON.stringify({ id: 2 }), '{"id": 3, "res'].join('\n');
+    const a = parseAnswers(text);
+    expect([...a.keys()].sort()).toEqual([0, 1]);
+    expect(a.get(1)?.result?.accuracy).toBe(0.5);
+    expect(a.get(0)).toEqual({ id: 0, error: 'bad genome' });
   });
 });
 

@@ -92,6 +92,33 @@ describe.runIf(SLOW)('engine slurm: training runs on a real Slurm cluster (slow)
     expect(listRunClusterJobs(m.db, run.id).map((j) => j.outcome)).toEqual(['failed', 'finished']);
   }, 600_000); // two submissions of a 40-step job: past the 120 s default under a load of 12 on 2 cores
 
+  it('the runner dies while the job runs, then the job is cancelled: resume submits again instead of following the ended job', async () => {
+    const shell = clusterShell({ transport: 'local', sshHost: null, sshConfig: null }, cluster.env);
+    const run = await m.enqueue(slurmConfig({ stepsPerEpoch: 20, epochs: 2, checkpoint: { everySteps: 2 } }));
+    await waitFor(() => listStepMetrics(m.db, run.id).length >= 3 && listCheckpoints(m.db, run.id).some((k) => k.step >= 2), 240_000, 'the run did not get going', 500);
+    // A failure of the runner, not of the job (as an unreachable login node would be): the job runs on, still followed.
+    process.kill(getRun(m.db, run.id).pid!, 'SIGKILL');
+    const failed = await m.waitFor(run.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/exited on signal SIGKILL/);
+    const [job] = listRunClusterJobs(m.db, run.id);
+    expect(job.outcome).toBeNull();
+    // Then the job ends too, before anyone resumes.
+    await cancelJob(shell, job.jobId);
+    await waitFor(async () => !isActive((await queryJob(shell, job.jobId)).state), 120_000, 'the cancelled job did not end');
+    m.resume(run.id);
+    const done = await m.waitFor(run.id);
+    expect(done.error).toBeNull();
+    expect(done).toMatchObject({ status: 'finished', step: 40 });
+    const steps = listStepMetrics(m.db, run.id).map((s) => s.step);
+    expect(steps.at(-1)).toBe(40);
+    expect(new Set(steps).size).toBe(steps.length);
+    const jobs = listRunClusterJobs(m.db, run.id);
+    expect(jobs.map((j) => j.outcome)).toEqual(['failed', 'finished']);
+    expect(jobs[0].error).toMatch(/^Slurm CANCELLED: the job was cancelled/);
+    expect(listRunEvents(m.db, run.id).map((e) => e.message)).toContainEqual(expect.stringMatching(new RegExp(`^Slurm job ${job.jobId} had ended meanwhile \\(failed: Slurm CANCELLED.*\\); resuming in a new submission$`)));
+  }, 600_000);
+
   it('the workbench closes while the job runs and catches up when it starts again: adopted, each step once, finished', async () => {
     const shell = clusterShell({ transport: 'local', sshHost: null, sshConfig: null }, cluster.env);
     const service = () => createWorkbenchService({ home, mode: 'served', spawnRunner: spawn, probeBackend: async () => ({ name: 'none', detail: 'not needed' }) });

@@ -17,4 +17,13 @@ describe('search request workers', () => {
     expect(issues({ runId: 1, workers: 1.5 })[0]).toMatch(/^workers: /);
     expect(issues({ runId: 1, engine: 'torch', workers: 2 })).toEqual(['workers: the torch engine evaluates in one process on one thread; several evaluation workers are for the local engine']);
   });
+
+  it('engine slurm needs a cluster, takes nodes and ranks per node (default 1), no evaluation workers; a cluster goes with slurm only', () => {
+    expect(SearchRequestSchema.parse({ runId: 1, engine: 'slurm', cluster: 'hpc' })).toMatchObject({ engine: 'slurm', cluster: 'hpc', nodes: 1, ranksPerNode: 1, gpusPerNode: 0 });
+    expect(SearchRequestSchema.parse({ runId: 1, engine: 'slurm', cluster: 'hpc', nodes: 2, ranksPerNode: 4 })).toMatchObject({ nodes: 2, ranksPerNode: 4 });
+    expect(issues({ runId: 1, engine: 'slurm' })).toEqual(["cluster: engine 'slurm' needs a cluster (Settings → Clusters, or `alphanet clusters add`)"]);
+    expect(issues({ runId: 1, engine: 'torch', cluster: 'hpc' })).toEqual(["cluster: a cluster goes with engine 'slurm'"]);
+    expect(issues({ runId: 1, engine: 'slurm', cluster: 'hpc', workers: 2 })).toEqual(['workers: a Slurm search evaluates on the cluster: set its nodes and ranks per node, not evaluation workers']);
+    expect(issues({ runId: 1, engine: 'slurm', cluster: 'hpc', nodes: 0 })[0]).toMatch(/^nodes: /);
+  });
 });

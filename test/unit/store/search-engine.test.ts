@@ -33,6 +33,11 @@ describe('search engine', () => {
     const input = { ...getSearch(db, 1), name: 'on torch' };
     expect(createSearch(db, { ...input, engine: 'torch' }).engine).toBe('torch');
     expect(createSearch(db, { ...input, engine: undefined }).engine).toBe('local');
+    // Migration 012: a slurm search records its cluster and the jobs' shape; the others none.
+    expect(getSearch(db, 1).cluster).toBeNull();
+    const cluster = { name: 'hpc', nodes: 2, ranksPerNode: 4, gpusPerNode: 0 };
+    expect(createSearch(db, { ...input, engine: 'slurm', cluster })).toMatchObject({ engine: 'slurm', cluster });
+    expect(() => createSearch(db, { ...input, engine: 'slurm', cluster: { ...cluster, nodes: 0 } })).toThrow(/CHECK constraint/);
     db.close();
   });
 });
