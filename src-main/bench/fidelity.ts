@@ -6,14 +6,15 @@
  *
  * Every finished run is appended to the results file (temp name + rename) before the next starts, and cells already
  * there are skipped, so a study that is stopped resumes where it was; a run that fails is reported and the study
- * goes on. Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
+ * goes on. A cell whose run already finished in the data directory under the cell's name (the study was stopped
+ * between the run's end and the write, or the results file was reset) is read from that run, not trained again. Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openHomeDatabase } from '../store/db';
 import { findDataset } from '../store/datasets';
-import { listEpochMetrics, listStepMetrics } from '../store/runs';
+import { listEpochMetrics, listRuns, listStepMetrics } from '../store/runs';
 import { formatStudy, type StudyRecord } from './fidelity-summary';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -122,6 +123,16 @@ export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord
   }
 }
 
+/** The id of the latest finished run called `name` in the study's data directory, if any. */
+export function finishedRunNamed(home: string, name: string): number | undefined {
+  const db = openHomeDatabase(home);
+  try {
+    return listRuns(db, { status: ['finished'] }).filter((r) => r.name === name).pop()?.id;
+  } finally {
+    db.close();
+  }
+}
+
 /** Runs every cell not yet in the results file; returns all records. */
 export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
@@ -144,13 +155,20 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
             if (o.stepsPerEpoch) args.push('--steps-per-epoch', String(o.stepsPerEpoch));
             if (o.batchSize) args.push('--batch-size', String(o.batchSize));
             const t0 = performance.now();
-            log(`${name}: training…`);
-            const r = cli(o, args);
+            const cell = { engine, dataset, epochs, loss, seed };
             let rows: StudyRecord[];
             try {
-              if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
-              // `alphanet --json train` prints { run, lastValidation }.
-              rows = recordsOfRun(o.home, (JSON.parse(r.stdout) as { run: { id: number } }).run.id, { engine, dataset, epochs, loss, seed });
+              const finished = finishedRunNamed(o.home, name);
+              if (finished !== undefined) {
+                log(`${name}: already trained (run ${finished}), reading it`);
+                rows = recordsOfRun(o.home, finished, cell);
+              } else {
+                log(`${name}: training…`);
+                const r = cli(o, args);
+                if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
+                // `alphanet --json train` prints { run, lastValidation }.
+                rows = recordsOfRun(o.home, (JSON.parse(r.stdout) as { run: { id: number } }).run.id, cell);
+              }
             } catch (e) {
               log(`${name}: failed: ${e instanceof Error ? e.message : String(e)}`);
               continue;

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, Supernet, createOps, getSpace, initBackend, sandwichMembers, type BackendChoice } from '../engine';
 import { DataParallel, trainWorkerPath } from '../train/data-parallel';
 import { machineCores } from '../train/workers';
-import { benchTrainer, type TrainBenchResult } from './train-bench';
+import { benchTrainer, formatStepTiming, type TrainBenchResult } from './train-bench';
 
 export interface ParallelBenchOptions {
   backend?: BackendChoice;
@@ -112,6 +112,7 @@ export function formatParallelBench(r: ParallelBenchResult): string {
         `| ${x.workers} | ${x.bareImagesPerSec} | ${x.perWorkerImagesPerSec} | ${x.speedup}× | ${(100 * x.efficiency).toFixed(0)} % | ${x.trainerImagesPerSec} | ${(100 * x.ratio).toFixed(0)} % | ${(100 * x.sandwichShare).toFixed(0)} % | ${x.peakMiB.join(', ')} |`,
     ),
   ];
+  for (const x of r.rows) if (x.barePhases) lines.push(`${x.workers} workers, bare step phases (median ms): ${formatStepTiming(x.barePhases)}`);
   if (r.leak) {
     const l = r.leak;
     const flat = l.after10.every((n, i) => l.atEnd[i] === n);

@@ -31,7 +31,7 @@ import { openHomeDatabase } from '../store/db';
 import { createRun, listCheckpoints } from '../store/runs';
 import { datasetSource } from '../train/dataset-source';
 import { Trainer } from '../train/trainer';
-import { DataParallel, trainWorkerPath } from '../train/data-parallel';
+import { DataParallel, trainWorkerPath, type StepTiming } from '../train/data-parallel';
 import { wasmHeapBytes } from '../train/shard-worker';
 
 export interface TrainBenchOptions {
@@ -62,6 +62,8 @@ export interface TrainBenchResult {
   /** Median ms of a bare sandwich step, and its images/s. */
   bareStepMs: number;
   bareImagesPerSec: number;
+  /** N > 1: the median of each phase of the bare data-parallel step (train/data-parallel.ts `StepTiming`). */
+  barePhases?: StepTiming;
   /** Trainer images/s over its timed steps (data, optimizer, logging, checkpoints included). */
   trainerImagesPerSec: number;
   /** trainerImagesPerSec / bareImagesPerSec (goal ≥ 0.9). Compares two measurements taken one after the other, so
@@ -80,6 +82,29 @@ export interface TrainBenchResult {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const ms1 = (x: number) => Number(x.toFixed(1));
+
+/** Per phase, the median over steps (each worker's phases likewise). */
+export function medianTiming(ts: StepTiming[]): StepTiming {
+  const m = (f: (t: StepTiming) => number) => ms1(median(ts.map(f)));
+  return {
+    publishMs: m((t) => t.publishMs),
+    ownMs: m((t) => t.ownMs),
+    waitMs: m((t) => t.waitMs),
+    averageMs: m((t) => t.averageMs),
+    workers: ts[0].workers.map((_, w) => ({
+      loadMs: m((t) => t.workers[w].loadMs),
+      computeMs: m((t) => t.workers[w].computeMs),
+      writeMs: m((t) => t.workers[w].writeMs),
+    })),
+  };
+}
+
+export function formatStepTiming(t: StepTiming): string {
+  const w = t.workers.map((x, i) => `worker ${i + 1}: load ${Math.round(x.loadMs)}, compute ${Math.round(x.computeMs)}, write ${Math.round(x.writeMs)}`);
+  return [`publish ${Math.round(t.publishMs)}, own shard ${Math.round(t.ownMs)}, wait ${Math.round(t.waitMs)}, average ${Math.round(t.averageMs)}`, ...w].join('; ');
+}
 
 export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenchResult> {
   const backend = o.backend ?? 'wasm';
@@ -111,6 +136,7 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
   const memberRng = new Rng(0);
   const maskRng = new Rng(1);
   const ms: number[] = [];
+  const phases: StepTiming[] = [];
   for (let i = 0; i <= steps; i++) {
     const t0 = performance.now();
     const members = sandwichMembers(space, memberRng, 4, true);
@@ -118,7 +144,9 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
     const r = barePool ? await barePool.gradients(net, x, labels, members, opts) : sandwichGradients(net, x, labels, members, opts);
     tf.dispose([...r.grads.values()]);
     if (i > 0) ms.push(performance.now() - t0); // step 0 warms up kernels and the WASM heap
-    log(`bare step ${i}: ${Math.round(performance.now() - t0)} ms`);
+    const t = barePool?.lastTiming;
+    if (t && i > 0) phases.push(t);
+    log(`bare step ${i}: ${Math.round(performance.now() - t0)} ms${t ? ` (${formatStepTiming(t)})` : ''}`);
   }
   tf.dispose([x, labels]);
   notePeak(barePool);
@@ -180,6 +208,7 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
       peakMiB: peak.map((b) => Math.round(b / 2 ** 20)),
       bareStepMs: Math.round(bareStepMs),
       bareImagesPerSec: Number(bareImagesPerSec.toFixed(2)),
+      ...(phases.length ? { barePhases: medianTiming(phases) } : {}),
       trainerImagesPerSec: Number(trainerImagesPerSec.toFixed(2)),
       ratio: Number((trainerImagesPerSec / bareImagesPerSec).toFixed(3)),
       sandwichShare: Number(((sandwichAtLast - sandwichAtFirst) / (times[times.length - 1] - times[0])).toFixed(3)),

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { IMPORT_FORMATS, MAX_FOLDER_SIZE, MIN_FOLDER_SIZE, SPLITS, type SplitName } from '../data/types';
-import { BudgetSchema, EvolutionConfigSchema, SEARCH_ENGINES } from '../jobs/search-messages';
+import { BudgetSchema, EvolutionConfigSchema, SEARCH_ENGINES, SearchWorkersSchema } from '../jobs/search-messages';
 import { ClusterProfileInputSchema } from '../store/cluster-profile';
 import type { WorkbenchApi } from './api-types';
 import { CONTROL_CHARS_MESSAGE, hasControlChars } from '../text';
@@ -135,6 +135,7 @@ export const API_ARGS = {
       config: EvolutionConfigSchema.omit({ maxTries: true }).optional(),
       evaluations: z.number().int().positive().optional(),
       engine: z.enum(SEARCH_ENGINES).optional(),
+      workers: SearchWorkersSchema.optional(),
       cluster: clusterName.optional(),
       nodes: z.number().int().min(1).max(4096).optional(),
       ranksPerNode: z.number().int().min(1).max(1024).optional(),

@@ -410,6 +410,11 @@ export interface SearchStartRequest {
   nodes?: number;
   ranksPerNode?: number;
   gpusPerNode?: number;
+  /**
+   * Evaluation workers (local engine): `auto` (default) takes the cores the job queue gives the search; N asks for N.
+   * The results do not depend on it.
+   */
+  workers?: 'auto' | number;
 }
 
 export interface SearchSummary {
@@ -420,6 +425,8 @@ export interface SearchSummary {
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
   engine: 'local' | 'torch' | 'slurm';
+  /** Evaluation workers (= cores) it evaluates with while running, last evaluated with otherwise; null before it ran. */
+  workers: number | null;
   /** Engine `slurm`: the cluster profile its jobs go to and their shape (GPUs 0: the profile's); null otherwise. */
   cluster: { name: string; nodes: number; ranksPerNode: number; gpusPerNode: number } | null;
   status: RunStatus;

@@ -43,6 +43,12 @@ export const EvolutionConfigSchema = z.strictObject({
 });
 
 /** Budgets, any combination, inclusive bounds. */
+/**
+ * Evaluation workers of a search: `auto` (the cores the job queue gives it) or N. The renderer's form repeats the
+ * upper bound (src-renderer/lib/search-form.ts `MAX_WORKERS`).
+ */
+export const SearchWorkersSchema = z.union([z.literal('auto'), int.min(1).max(256)]);
+
 export const BudgetSchema = z.strictObject({
   mflopsMin: nonNeg.optional(),
   mflopsMax: nonNeg.optional(),
@@ -97,7 +103,7 @@ export const SearchRequestSchema = z
      * evaluated N at a time, each worker a thread with its own backend (wasm or cpu; the native backends use every
      * core by themselves and evaluate with one). The results do not depend on it.
      */
-    workers: z.union([z.literal('auto'), int.min(1).max(256)]).default('auto'),
+    workers: SearchWorkersSchema.default('auto'),
   })
   .superRefine((r, ctx) => {
     if (r.kind === 'random' && r.config.screen !== undefined) {

@@ -6,18 +6,26 @@
 import type { DatasetInfo } from '../data/types';
 import type { RunPreset } from '../ipc/api-types';
 import { TrainConfigSchema, type TrainConfigInput } from '../engine/core';
+import { presetDistillation } from '../train/distillation-evidence';
 
 /** The first imported dataset matching `fits` (newest first: the one just imported is the likely choice), else `fallback`. */
 function pick(datasets: readonly DatasetInfo[], fits: (d: DatasetInfo) => boolean, fallback: string): string {
   return [...datasets].reverse().find((d) => d.format !== 'demo' && fits(d))?.name ?? fallback;
 }
 
-const preset = (id: RunPreset['id'], label: string, description: string, input: TrainConfigInput): RunPreset => ({
-  id,
-  label,
-  description,
-  config: TrainConfigSchema.parse(input) as Record<string, unknown>,
-});
+/**
+ * A preset trains with the distillation the fidelity study (docs/FIDELITY.md) shows best for its schedule, and its
+ * description ends with the sentence that says why (train/distillation-evidence.ts, also shown by the form).
+ */
+const preset = (id: RunPreset['id'], label: string, description: string, schedule: 'short' | 'long', input: TrainConfigInput): RunPreset => {
+  const d = presetDistillation(schedule);
+  return {
+    id,
+    label,
+    description: `${description} ${d.why}`,
+    config: TrainConfigSchema.parse({ ...input, distillation: { kind: d.kind } }) as Record<string, unknown>,
+  };
+};
 
 /** The five presets; `datasets` are the imported ones (any order). */
 export function runPresets(datasets: readonly DatasetInfo[]): RunPreset[] {
@@ -25,7 +33,7 @@ export function runPresets(datasets: readonly DatasetInfo[]): RunPreset[] {
   const gray28 = pick(datasets, (d) => d.channels === 1 && d.height === 28 && d.width === 28, pick(datasets, (d) => d.channels === 1, 'mnist'));
   const large = pick(datasets, (d) => d.channels === 3 && Math.min(d.height, d.width) >= 192, 'imagenet');
   return [
-    preset('demo', 'Demo quick-start', 'One short epoch on the built-in demo set (generated on first use): about a minute on a laptop CPU, to see the whole pipeline work.', {
+    preset('demo', 'Demo quick-start', 'One short epoch on the built-in demo set (generated on first use): about a minute on a laptop CPU, to see the whole pipeline work.', 'short', {
       name: 'demo quick-start',
       space: 'alphanet-cifar32',
       dataset: 'demo',
@@ -39,16 +47,16 @@ export function runPresets(datasets: readonly DatasetInfo[]): RunPreset[] {
       progressEverySteps: 1,
       metrics: { flushEverySteps: 5, flushEverySeconds: 2 },
     }),
-    preset('small-28', 'Small 28×28 (grayscale)', 'The MNIST-sized space (alphanet-mnist28) on a 28×28 grayscale dataset such as MNIST or Fashion-MNIST; import one first.', {
+    preset('small-28', 'Small 28×28 (grayscale)', 'The MNIST-sized space (alphanet-mnist28) on a 28×28 grayscale dataset such as MNIST or Fashion-MNIST; import one first.', 'long', {
       space: 'alphanet-mnist28',
       dataset: gray28,
       epochs: 10,
     }),
-    preset('small-32', 'Small 32×32 (RGB)', 'The CIFAR-sized AlphaNet space (alphanet-cifar32) with the workbench defaults, on CIFAR-10 if imported, else the demo set.', {
+    preset('small-32', 'Small 32×32 (RGB)', 'The CIFAR-sized AlphaNet space (alphanet-cifar32) with the workbench defaults, on CIFAR-10 if imported, else the demo set.', 'long', {
       space: 'alphanet-cifar32',
       dataset: rgb32,
     }),
-    preset('slimmable', 'Slimmable 32×32', 'A slimmable network (slimmable-cifar32): one width multiplier shared by every layer, trained with the same sandwich rule and distillation.', {
+    preset('slimmable', 'Slimmable 32×32', 'A slimmable network (slimmable-cifar32): one width multiplier shared by every layer, trained with the same sandwich rule and distillation.', 'long', {
       space: 'slimmable-cifar32',
       dataset: rgb32,
     }),
@@ -56,6 +64,7 @@ export function runPresets(datasets: readonly DatasetInfo[]): RunPreset[] {
       'imagenet',
       'AlphaNet ImageNet (paper)',
       "The paper's space and schedule (alphanet-imagenet, resolutions 192–288, 360 epochs, 5 warmup epochs, weight decay 1e-5, 64 calibration batches) on an RGB dataset of at least 192×192 images (import image folders with `alphanet datasets import --size 224`); batch 64 on one machine instead of 2048 on 64 GPUs.",
+      'long',
       {
         space: 'alphanet-imagenet',
         dataset: large,

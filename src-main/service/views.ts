@@ -201,6 +201,7 @@ export function searchSummary(s: SearchRow, runName: string, front: FrontRow | u
     kind: s.kind,
     objective: s.objective,
     engine: s.engine,
+    workers: s.cores,
     cluster: s.cluster,
     status: s.status,
     budget: s.budget as SearchBudget,

@@ -83,6 +83,20 @@ export interface ShardDone {
   numTensors: number;
   peakBytes: number;
   hash?: string;
+  /** Where the worker's step went, ms: loading the weights, the sandwich computation, writing the gradients. */
+  timing: { loadMs: number; computeMs: number; writeMs: number };
+}
+
+/**
+ * Where the leader's latest step went, ms (the bench reports them): publishing the weights and shards, its own
+ * shard's sandwich computation, waiting for the workers after it, averaging; and each worker's own phases.
+ */
+export interface StepTiming {
+  publishMs: number;
+  ownMs: number;
+  waitMs: number;
+  averageMs: number;
+  workers: ShardDone['timing'][];
 }
 
 export class DataParallelError extends Error {
@@ -141,6 +155,8 @@ export class DataParallel {
   private nextId = 1;
   private broken?: Error;
   private readonly hashWeights: boolean;
+  /** The phases of the latest step. */
+  lastTiming?: StepTiming;
   /** Test hook (config `debug.workerExitAtSteps`): worker 1 exits in the middle of the next step. */
   crashNextStep = false;
 
@@ -212,6 +228,7 @@ export class DataParallel {
     const seed = opts.regularize ? opts.regularize.rng.nextUint32() : 0;
     const regularize = opts.regularize ? { dropout: opts.regularize.dropout, dropConnect: opts.regularize.dropConnect, seed } : undefined;
 
+    const t0 = performance.now();
     this.publishWeights(net);
     const xs = x.dataSync() as Float32Array;
     const ys = labels.dataSync() as Int32Array;
@@ -249,6 +266,7 @@ export class DataParallel {
     this.crashNextStep = false;
     // Settle every reply before deciding, so no worker is still writing its slot when the step fails.
     const settled = Promise.allSettled(replies);
+    const t1 = performance.now();
 
     // Shard 0 on this thread, while the workers run theirs.
     let own: SandwichResult | undefined;
@@ -266,14 +284,19 @@ export class DataParallel {
     } finally {
       tf.dispose([x0, y0]);
     }
+    const t2 = performance.now();
     const results = await settled;
+    const t3 = performance.now();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (ownError || failed) {
       if (own) tf.dispose([...own.grads.values()]);
       throw ownError ?? failed!.reason;
     }
     const done = results.map((r) => (r as PromiseFulfilledResult<ShardDone>).value);
-    return { grads: this.average(own!, n), members: averageMembers([own!.members, ...done.map((d) => d.members)]) };
+    const grads = this.average(own!, n);
+    const t4 = performance.now();
+    this.lastTiming = { publishMs: t1 - t0, ownMs: t2 - t1, waitMs: t3 - t2, averageMs: t4 - t3, workers: done.map((d) => d.timing) };
+    return { grads, members: averageMembers([own!.members, ...done.map((d) => d.members)]) };
   }
 
   /** Copies the leader's weights into shared memory. Every step: the optimizer changed them since the last one. */

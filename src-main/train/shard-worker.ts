@@ -46,6 +46,7 @@ export function serveShardWorker(port: ShardPort): void {
   const step = (m: ShardStep): ShardDone => {
     if (!net || !init) throw new Error('step before init');
     const layout = init.layout;
+    const t0 = performance.now();
     const weights = new Float32Array(m.weights);
     if (m.weightsVersion !== weightsVersion) {
       for (const p of layout) {
@@ -60,6 +61,7 @@ export function serveShardWorker(port: ShardPort): void {
     const x = tf.tensor4d(new Float32Array(m.x, 0, n * h * w * c).slice(), [n, h, w, c]);
     const y = tf.tensor1d(new Int32Array(m.y, 0, n).slice(), 'int32');
     let r;
+    const t1 = performance.now();
     try {
       r = sandwichGradients(net, x, y, m.members, {
         labelSmoothing: m.labelSmoothing,
@@ -70,6 +72,7 @@ export function serveShardWorker(port: ShardPort): void {
       tf.dispose([x, y]);
     }
     if (m.crash) process.exit(70); // test hook: in a worker thread this ends the thread, mid-step
+    const t2 = performance.now();
     const grads = new Float32Array(m.grads);
     const present = new Uint8Array(m.present);
     try {
@@ -81,6 +84,7 @@ export function serveShardWorker(port: ShardPort): void {
     } finally {
       tf.dispose([...r.grads.values()]);
     }
+    const t3 = performance.now();
     const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
     // The WASM heap only grows; its size is this worker's high-water mark (tf.memory() counts live tensor bytes).
     const heap = wasmHeapBytes();
@@ -91,6 +95,7 @@ export function serveShardWorker(port: ShardPort): void {
       members: r.members,
       numTensors: mem.numTensors,
       peakBytes,
+      timing: { loadMs: t1 - t0, computeMs: t2 - t1, writeMs: t3 - t2 },
       // The weights this replica trained the step with, read back from its own variables.
       ...(m.hash ? { hash: weightsHash(layout.map((p) => net!.params.get(p.name)!.dataSync() as Float32Array)) } : {}),
     };

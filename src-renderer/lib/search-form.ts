@@ -65,6 +65,24 @@ export const ENGINE_FIELD: FieldDef = {
   options: ENGINE_OPTIONS,
 };
 
+/**
+ * Evaluation workers: empty is `auto` (the cores the job queue gives the search). The local engine's only: torch
+ * evaluates on one thread and Slurm in its job's ranks, so the form neither shows nor sends it for them (the API
+ * refuses more than one, jobs/search-messages.ts). The results do not depend on it.
+ */
+export const WORKERS_FIELD: FieldDef = {
+  path: 'workers',
+  label: 'Evaluation workers',
+  kind: 'int',
+  unit: 'cores',
+  optional: true,
+  emptyMeans: 'every core the job queue gives the search',
+  help: 'Candidates of a generation evaluated at once, one per core. The same results with any number.',
+};
+
+/** The most evaluation workers a search may ask for (jobs/search-messages.ts). */
+export const MAX_WORKERS = 256;
+
 /** Engine `slurm`: where each generation's evaluation job goes and its shape. */
 export const CLUSTER_FIELDS: FieldDef[] = [
   { path: 'cluster', label: 'Cluster', kind: 'select', help: 'A cluster of Settings → Clusters.' },
@@ -93,6 +111,8 @@ export interface SearchForm {
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
   evaluations: unknown;
+  /** Evaluation workers as typed; undefined: `auto`. */
+  workers: unknown;
   /** Predictor-guided evolution: `config.screen` goes into the request only when this is on. */
   guided: boolean;
 }
@@ -124,6 +144,7 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     },
     config: { ...SEARCH_SETTINGS_START, screen: SCREEN_START },
     evaluations: undefined,
+    workers: undefined,
     guided: false,
   };
 }
@@ -166,6 +187,9 @@ export function searchFormErrors(form: SearchForm): Record<string, string> {
   if (form.kind === 'random' && form.evaluations !== undefined && (!isInt(form.evaluations) || form.evaluations < 1)) {
     errors['evaluations'] = 'Must be a whole number ≥ 1, or empty.';
   }
+  if (usesWorkers(form) && (!isInt(form.workers) || form.workers < 1 || form.workers > MAX_WORKERS)) {
+    errors['workers'] = `Must be a whole number from 1 to ${MAX_WORKERS}, or empty.`;
+  }
   if (form.engine === 'slurm') {
     if (!form.cluster) errors['cluster'] = 'Choose a cluster (Settings → Clusters).';
     for (const k of ['nodes', 'ranksPerNode'] as const) if (!isInt(form[k]) || form[k] < 1) errors[k] = 'Must be a whole number ≥ 1.';
@@ -201,7 +225,13 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
   const name = form.name.trim();
   if (name) req.name = name;
   if (form.kind === 'random' && form.evaluations !== undefined) req.evaluations = form.evaluations as number;
+  if (usesWorkers(form)) req.workers = form.workers as number;
   return req;
+}
+
+/** Evaluation workers typed, for the local engine (the others evaluate elsewhere: the field is hidden for them). */
+function usesWorkers(form: SearchForm): boolean {
+  return form.engine === 'local' && form.workers !== undefined;
 }
 
 /** Guided screening is evolution's: a random search ignores the box (its control is disabled then). */

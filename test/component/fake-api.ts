@@ -206,6 +206,7 @@ export function search(id: number, runId: number, over: Partial<SearchSummary> =
     kind: 'evolution',
     objective: 'mflops',
     engine: 'local',
+    workers: null,
     cluster: null,
     status: 'running',
     budget: { mflopsMax: 8 },

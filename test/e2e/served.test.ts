@@ -74,6 +74,19 @@ describe.skipIf(unavailable !== null)('the app in Chromium, served by `alphanet 
     await shot('page-datasets');
   });
 
+  it('says where distillation is chosen what the fidelity study measured, and the demo preset why it uses its loss', async () => {
+    await fillSmallRun('evidence only', 3);
+    const note = page.getByRole('note', { name: 'What the fidelity study measured' });
+    await expect.poll(() => note.textContent(), WAIT).toMatch(/Short schedules, measured: .*Long schedules, not measured yet/s);
+    // The demo preset trains with the loss its sentence names (KL while the study shows it ahead on short schedules).
+    const why = (await page.locator('.preset.chosen .preset-desc').textContent()) ?? '';
+    expect(why).toMatch(/(KL|Adaptive α) distillation[:,]/);
+    const kind = why.includes('KL distillation:') ? 'KL' : 'Adaptive';
+    expect(await page.getByRole('radio', { name: new RegExp(`^${kind}`) }).isChecked()).toBe(true);
+    await page.locator('[data-group="distillation"]').screenshot({ path: path.join(SHOTS, 'new-run-distillation-evidence.png') });
+    await shot('page-new-run-evidence');
+  });
+
   it('refuses invalid input at its field and never starts a run', async () => {
     const before = (await call<unknown[]>('runs.list')).length;
     await fillSmallRun('never started', 3);

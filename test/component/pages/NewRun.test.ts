@@ -141,6 +141,18 @@ describe('NewRun', () => {
     await waitFor(() => expect(screen.queryByLabelText('α')).toBeNull());
   });
 
+  it('states, where distillation is chosen, what the fidelity study measured for short and long schedules', async () => {
+    await setup();
+    const note = screen.getByRole('note', { name: 'What the fidelity study measured' });
+    // In the distillation group, next to the choice it informs.
+    expect(note.closest('[data-group="distillation"]')).not.toBeNull();
+    const text = note.textContent!.replace(/\s+/g, ' ');
+    expect(text).toContain('Short schedules, measured: on the built-in demo set after 1 epoch (140 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine.');
+    expect(text).toContain('smallest subnet: +4.0 on the local engine (seeds 0 and 1: +5.0, +3.0) and +3.0 on the PyTorch engine (seeds 0 and 1: +0.9, +5.2);');
+    expect(text).toContain('Thin evidence: one schedule, only 2 seeds on an engine, and every subnet still at 12–25 % top-1');
+    expect(text).toContain('Long schedules, not measured yet');
+  });
+
   it('saves the config to a typed path in the served mode', async () => {
     const { fake } = await setup();
     await fireEvent.click(screen.getByRole('button', { name: 'Save config' }));

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Search from '../../../src-renderer/pages/Search.svelte';
-import type { LatencyTableInfo } from '../../../src-main/ipc/api-types';
+import type { ClusterProfile, LatencyTableInfo } from '../../../src-main/ipc/api-types';
 import { evaluation, fakeApi, run, search, untilCancelled } from '../fake-api';
 
 beforeEach(() => {
@@ -79,6 +79,36 @@ describe('Search page', () => {
     expect((screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('offers the slurm engine: the cluster profiles (first chosen), nodes and ranks per node, sent with the request', async () => {
+    const profile = (name: string, over: Partial<ClusterProfile> = {}): ClusterProfile => ({
+      name, transport: 'local', sshHost: null, sshConfig: null, partition: null, account: null, gpusPerNode: 0, runDir: '/scratch/an', pythonSetup: '', python: 'python3', timeLimit: null, createdAt: '2026-12-03T04:00:00.000Z', ...over,
+    });
+    const fake = await setup({ clusters: [profile('hpc', { transport: 'ssh', sshHost: 'login1', partition: 'gpu', gpusPerNode: 4 }), profile('lab')] });
+    expect(screen.queryByLabelText('Cluster')).toBeNull();
+    expect(fake.api.clusters.list).not.toHaveBeenCalled();
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'slurm' } });
+    const picker = (await screen.findByLabelText('Cluster')) as HTMLSelectElement;
+    await waitFor(() => expect(picker.value).toBe('hpc'));
+    expect([...picker.options].map((o) => o.textContent)).toEqual(['hpc (ssh login1, partition gpu, 4 GPUs per node)', 'lab (this machine, CPU nodes)']);
+    await fireEvent.change(picker, { target: { value: 'lab' } });
+    await fireEvent.input(screen.getByLabelText('CPU ranks per node'), { target: { value: '0' } });
+    expect(fieldError('ranksPerNode')).toBe('Must be a whole number ≥ 1.');
+    await fireEvent.input(screen.getByLabelText('CPU ranks per node'), { target: { value: '2' } });
+    await fireEvent.input(screen.getByLabelText('Nodes'), { target: { value: '3' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Start search' }));
+    await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
+    expect(fake.api.searches.start).toHaveBeenCalledWith(expect.objectContaining({ engine: 'slurm', cluster: 'lab', nodes: 3, ranksPerNode: 2 }));
+  });
+
+  it('engine slurm without a cluster profile says so, links to Settings and keeps the start refused', async () => {
+    await setup();
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'slurm' } });
+    const note = await screen.findByTestId('no-cluster');
+    expect(note.textContent).toMatch(/No cluster yet: the slurm engine submits to a cluster profile\.\s+Add one in Settings → Clusters, then choose it here\./);
+    expect(within(note).getByRole('link', { name: 'Add one in Settings → Clusters' }).getAttribute('href')).toBe('#/settings');
+    expect((screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
   it('shows a failed table build and keeps the start refused', async () => {
     const fake = await setup();
     fake.api.latency.build = vi.fn(async () => {
@@ -132,6 +162,42 @@ describe('Search page', () => {
     await screen.findByRole('heading', { level: 2, name: 'small budget' });
     expect(screen.getByTestId('search-status').textContent).toBe('queued');
     expect(window.location.hash).toBe('#/search/1/1');
+  });
+
+  it('asks for evaluation workers of the local engine: empty is auto, a number goes into the request', async () => {
+    const fake = await setup({ searches: [search(5, 1, { status: 'running', workers: 2, name: 'two workers' })] }, 5);
+    // The open search says how many workers evaluate it.
+    await screen.findByRole('heading', { level: 2, name: 'two workers' });
+    expect(screen.getByText(/ · 2 evaluation workers$/)).toBeTruthy();
+    const workers = screen.getByLabelText('Evaluation workers') as HTMLInputElement;
+    expect(workers.value).toBe('');
+    expect(workers.placeholder).toBe('automatic');
+    expect(screen.getByText(/Empty: every core the job queue gives the search\./)).toBeTruthy();
+    const startButton = screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement;
+
+    await fireEvent.input(workers, { target: { value: '0' } });
+    expect(fieldError('workers')).toBe('Must be a whole number from 1 to 256, or empty.');
+    await fireEvent.input(workers, { target: { value: '1.5' } });
+    expect(fieldError('workers')).toBe('Must be a whole number from 1 to 256, or empty.');
+    expect(startButton.disabled).toBe(true);
+    await fireEvent.input(workers, { target: { value: '3' } });
+    expect(fieldError('workers')).toBe('');
+    // Torch evaluates on one thread: the field goes, and a bad value there no longer blocks the start.
+    await fireEvent.input(workers, { target: { value: '0' } });
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'torch' } });
+    expect(screen.queryByLabelText('Evaluation workers')).toBeNull();
+    expect(startButton.disabled).toBe(false);
+    await fireEvent.change(screen.getByLabelText('Evaluation engine'), { target: { value: 'local' } });
+    await fireEvent.input(screen.getByLabelText('Evaluation workers'), { target: { value: '3' } });
+    await fireEvent.click(startButton);
+    await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
+    expect(fake.api.searches.start).toHaveBeenLastCalledWith(expect.objectContaining({ engine: 'local', workers: 3 }));
+
+    // Emptied again: no workers in the request, so the search takes `auto`.
+    await fireEvent.input(screen.getByLabelText('Evaluation workers'), { target: { value: '' } });
+    await fireEvent.click(startButton);
+    await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(2));
+    expect(vi.mocked(fake.api.searches.start).mock.calls[1][0]).not.toHaveProperty('workers');
   });
 
   it('shows the API’s refusal at the field it names', async () => {

@@ -1,10 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recordsOfRun } from '../../../src-main/bench/fidelity';
+import { finishedRunNamed, recordsOfRun } from '../../../src-main/bench/fidelity';
 import { openHomeDatabase } from '../../../src-main/store/db';
-import { createRun, insertEpochMetrics, insertStepMetrics, type StepMetric } from '../../../src-main/store/runs';
+import { createRun, insertEpochMetrics, insertStepMetrics, transitionRun, type StepMetric } from '../../../src-main/store/runs';
 import { engineAgreement, formatStudy, pairedGaps, spread, summarise, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
 
 // Three seeds of KL and adaptive α on one cell per engine; expected values worked out by hand below.
@@ -129,5 +129,62 @@ describe('fidelity study: records of a finished run', () => {
     expect(recs[0].divergence).toBeNull(); // the teacher
     expect(recs[1].divergence).toBeCloseTo(1, 12); // min member, last epoch: (0.5 + 1.5) / 2
     expect(recs[2].divergence).toBeCloseTo(0.75, 12); // random members, last epoch: (0.25 + 0.75 + 1.25 + 0.75) / 4
+  });
+});
+
+describe('fidelity study: the recorded first slice (test/fixtures/fidelity-first-slice.json)', () => {
+  const recorded = JSON.parse(readFileSync('test/fixtures/fidelity-first-slice.json', 'utf8')) as StudyRecord[];
+
+  it('summarises the seeds of each cell as docs/FIDELITY.md recorded them', () => {
+    const cells = summarise(recorded);
+    expect(cells).toHaveLength(16); // 2 engines × 2 losses × 4 subnets
+    const localKlMin = cells.find((c) => c.engine === 'local' && c.loss === 'kl' && c.subnet === 'min')!;
+    expect(localKlMin.top1.n).toBe(2);
+    expect(localKlMin.top1.mean).toBeCloseTo((0.182 + 0.177) / 2, 12);
+    // Seed 1's torch adaptive run had not finished: that cell has one seed, and no spread.
+    const torchAdaptiveMin = cells.find((c) => c.engine === 'torch' && c.loss === 'adaptive-alpha' && c.subnet === 'min')!;
+    expect(torchAdaptiveMin.top1).toMatchObject({ n: 1, std: 0, range: 0 });
+  });
+
+  it('pairs by seed and checks the engines as recorded: min and max disagree, the random subnets agree', () => {
+    const gaps = pairedGaps(recorded);
+    const localMin = gaps.find((g) => g.engine === 'local' && g.subnet === 'min')!;
+    expect(localMin.seeds).toEqual([0, 1]);
+    expect(localMin.perSeed.map((x) => Math.round(x * 1000) / 10)).toEqual([5.0, 3.0]);
+    expect(gaps.find((g) => g.engine === 'torch' && g.subnet === 'min')!.seeds).toEqual([0]);
+    const agree = engineAgreement(gaps);
+    expect(agree.map((a) => [a.subnet, a.agree])).toEqual([
+      ['max', false],
+      ['min', false],
+      ['random-1', true],
+      ['random-2', true],
+    ]);
+    const min = agree.find((a) => a.subnet === 'min')!;
+    expect(min.difference * 100).toBeCloseTo(3.1, 1); // |4.0 − 0.9|
+    expect(min.tolerance * 100).toBeCloseTo(2.0, 1); // local's seed range, 5.0 − 3.0
+    expect(formatStudy(recorded)).toContain('| demo | 1 | min | 4.0 | 0.9 | 3.1 | 2.0 | **no** |');
+  });
+});
+
+describe('fidelity study: resuming from the data directory', () => {
+  it('finds the finished run of a cell by its name, ignoring failed, queued and other names', () => {
+    const home = mkdtempSync(join(tmpdir(), 'fidelity-'));
+    const db = openHomeDatabase(home);
+    const make = (name: string, status: 'finished' | 'failed' | 'queued') => {
+      const r = createRun(db, { name, config: {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' });
+      if (status !== 'queued') {
+        transitionRun(db, r.id, 'running');
+        transitionRun(db, r.id, status);
+      }
+      return r.id;
+    };
+    make('fidelity local demo 1ep kl seed 0', 'failed');
+    const first = make('fidelity local demo 1ep kl seed 0', 'finished');
+    make('fidelity local demo 1ep kl seed 1', 'finished');
+    // A later run of the same cell that is still queued (or running) is not a result.
+    make('fidelity local demo 1ep kl seed 0', 'queued');
+    db.close();
+    expect(finishedRunNamed(home, 'fidelity local demo 1ep kl seed 0')).toBe(first);
+    expect(finishedRunNamed(home, 'fidelity local demo 1ep kl seed 2')).toBeUndefined();
   });
 });

@@ -5,7 +5,8 @@
  * CPU ranks split the candidates; the search finishes, and every evaluation it stored equals what the local torch
  * evaluator computes for the same genome (same cache key, backend `torch-cpu`). Then an `scancel` of a generation's job
  * mid-way fails the search with Slurm's reason, and `alphanet search resume` finishes it: the new job continues the
- * answers already written (each candidate answered once). Slow suite (ALPHANET_SLOW_TESTS=1).
+ * answers already written (each candidate answered once). The same through an ssh profile (the test sshd as login node).
+ * Slow suite (ALPHANET_SLOW_TESTS=1).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { captureCli } from '../cli/run-cli';
 import { requireRunner } from '../train/runner-helpers';
 import { trainTinyRun } from '../search/run-fixture';
 import { slurmMissing, startSlurmCluster, waitFor, type SlurmCluster } from './slurm-harness';
+import { sshdMissing, startTestSshd, type TestSshd } from './sshd-harness';
 
 const SLOW = process.env.ALPHANET_SLOW_TESTS === '1';
 const PYTHON = '/usr/bin/python3';
@@ -38,6 +40,7 @@ function answerLines(dir: string): string[] {
 
 describe.runIf(SLOW)('search evaluation as Slurm jobs (slow)', () => {
   let cluster: SlurmCluster;
+  let sshd: TestSshd;
   let home: string;
   let runId: number;
   let runDir: string;
@@ -51,10 +54,11 @@ describe.runIf(SLOW)('search evaluation as Slurm jobs (slow)', () => {
   };
 
   beforeAll(async () => {
-    const missing = slurmMissing() ?? (existsSync(PYTHON) ? null : `no ${PYTHON} (apt-get install python3-torch)`);
-    if (missing) throw new Error(`ALPHANET_SLOW_TESTS=1 needs a Slurm test cluster and python3-torch: ${missing}`);
+    const missing = slurmMissing() ?? sshdMissing() ?? (existsSync(PYTHON) ? null : `no ${PYTHON} (apt-get install python3-torch)`);
+    if (missing) throw new Error(`ALPHANET_SLOW_TESTS=1 needs a Slurm test cluster, sshd and python3-torch: ${missing}`);
     requireRunner();
     cluster = await startSlurmCluster();
+    sshd = await startTestSshd({ env: { SLURM_CONF: cluster.conf } });
     ({ home, runId } = await trainTinyRun('alphanet-slurm-search-'));
     runDir = mkdtempSync(join(tmpdir(), 'alphanet-slurm-search-runs-'));
     for (const [k, v] of Object.entries({ SLURM_CONF: cluster.conf, ALPHANET_SLURM_POLL_MS: '1000' })) {
@@ -68,6 +72,7 @@ describe.runIf(SLOW)('search evaluation as Slurm jobs (slow)', () => {
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
     else process.env[k] = v;
     db?.close();
+    await sshd?.stop();
     await cluster?.stop();
     for (const d of [home, runDir]) if (d) rmSync(d, { recursive: true, force: true });
   }, 60_000);
@@ -117,11 +122,21 @@ describe.runIf(SLOW)('search evaluation as Slurm jobs (slow)', () => {
     }
   }, 900_000);
 
+  it('the SSH path: the bundle, the jobs and the answers go through an ssh profile to the login node', async () => {
+    await ok(['clusters', 'add', 'far', '--ssh', sshd.host, '--ssh-config', sshd.configFile, '--run-dir', runDir, '--partition', 'debug', '--python', PYTHON, '--time', '10']);
+    const r = JSON.parse((await ok(['--json', 'search', String(runId), '--cluster', 'far', '--ranks-per-node', '2', '--population', '3', '--generations', '0', '--seed', '21'])).out);
+    expect(r.search).toMatchObject({ status: 'finished', engine: 'slurm', cluster: { name: 'far' }, evaluations: 3, error: null });
+    const [job] = listSearchClusterJobs(db, r.search.id);
+    expect(job).toMatchObject({ cluster: 'far', kind: 'evaluate', outcome: 'finished', nodeList: cluster.node });
+    expect(listSearchMembers(db, r.search.id).map((m) => m.evaluation.backend)).toEqual(['torch-cpu', 'torch-cpu', 'torch-cpu']);
+  }, 600_000);
+
   it('scancel of a generation\'s job → the search fails with the reason → search resume → finished, each candidate answered once', async () => {
     // One generation of 24 candidates (12 per rank): the cancel lands after the first answers, before the last.
+    const prior = (db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM searches').get() as { id: number }).id;
     const searching = cli(['--json', 'search', String(runId), '--engine', 'slurm', '--cluster', 'lab', '--ranks-per-node', '2', '--population', '24', '--generations', '0', '--seed', '11', '--split', 'test']);
-    await waitFor(() => db.prepare("SELECT 1 FROM searches WHERE engine = 'slurm' AND id > 1").get() !== undefined, 60_000, 'the search was not queued');
-    const id = (db.prepare("SELECT MAX(id) AS id FROM searches WHERE engine = 'slurm'").get() as { id: number }).id;
+    await waitFor(() => db.prepare('SELECT 1 FROM searches WHERE id > ?').get(prior) !== undefined, 60_000, 'the search was not queued');
+    const id = prior + 1;
     const dir = `${runDir}/search-${id}`;
     await waitFor(() => answerLines(dir).length >= 2, 300_000, 'the evaluation job answered nothing', 100);
     const [job] = listSearchClusterJobs(db, id);

@@ -47,6 +47,7 @@ describe('API_METHODS and API_ARGS', () => {
     expect(parseApiArgs('searches.list', [null])).toEqual([null]);
     const start = { runId: 1, kind: 'random', objective: 'mflops', budget: { mflopsMax: 4 }, config: { seed: 2, generations: 0 }, evaluations: 8 };
     expect(parseApiArgs('searches.start', [start])).toEqual([start]);
+    for (const workers of ['auto', 1, 4] as const) expect(parseApiArgs('searches.start', [{ runId: 1, workers }])).toEqual([{ runId: 1, workers }]);
     expect(parseApiArgs('exports.start', [{ runId: 1, evaluationId: 3, formats: ['tfjs', 'onnx'], dir: '/tmp/x' }])).toEqual([{ runId: 1, evaluationId: 3, formats: ['tfjs', 'onnx'], dir: '/tmp/x' }]);
     expect(parseApiArgs('compare.runs', [[1, 2, 3]])).toEqual([[1, 2, 3]]);
     // Defaults of the profile schema are filled in (the store saves the parsed profile).
@@ -85,6 +86,8 @@ describe('API_METHODS and API_ARGS', () => {
     ['searches.start', [{ runId: 1, budget: { mflopsMax: -1 } }], /argument 'req\.budget\.mflopsMax': Too small/, 'req.budget.mflopsMax'],
     ['searches.start', [{ runId: 1, config: { maxTries: 5 } }], /argument 'req\.config': Unrecognized key: "maxTries"/, 'req.config'],
     ['searches.start', [{ runId: 1, split: 'test' }], /argument 'req': Unrecognized key: "split"/, 'req'],
+    ['searches.start', [{ runId: 1, workers: 0 }], /argument 'req\.workers'/, 'req.workers'],
+    ['searches.start', [{ runId: 1, workers: 'all' }], /argument 'req\.workers'/, 'req.workers'],
     ['exports.start', [{ runId: 1, evaluationId: 2, formats: ['h5'], dir: '/x' }], /argument 'req\.formats\.0'/, 'req.formats.0'],
     ['compare.runs', [[1]], /argument 'ids': Too small/, 'ids'],
     ['compare.runs', [[1, 2, 3, 4, 5]], /argument 'ids': Too big/, 'ids'],

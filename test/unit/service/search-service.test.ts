@@ -156,7 +156,7 @@ describe('searches', () => {
     const events = searchEvents(() => id, ['finished', 'failed', 'cancelled']);
     const budget = { mflopsMax: (LO + HI) / 2 };
     // 3 + 1 · (1 + 1) = 5 evaluations.
-    const r = await call('searches.start', { runId: runA, name: 'mid budget', budget, config: { populationSize: 3, mutateSize: 1, crossoverSize: 1, generations: 1, seed: 3 } });
+    const r = await call('searches.start', { runId: runA, name: 'mid budget', budget, config: { populationSize: 3, mutateSize: 1, crossoverSize: 1, generations: 1, seed: 3 }, workers: 1 });
     expect(r.error).toBeUndefined();
     id = r.result!.id;
     expect(r.result).toMatchObject({ runId: runA, name: 'mid budget', kind: 'evolution', objective: 'mflops', budget, total: 5, config: { populationSize: 3, mutateSize: 1, crossoverSize: 1, generations: 1, seed: 3, mutateProb: 0.2, crossoverProb: 0.5 } });
@@ -164,7 +164,8 @@ describe('searches', () => {
     const last = seen.at(-1) as Extract<SearchEvent, { type: 'status' }>;
     search = last.search;
     expect(search.status, search.error ?? '').toBe('finished');
-    expect(search).toMatchObject({ evaluations: 5, progress: 1, etaSec: null, reference: { costRef: HI, accRef: 0 } });
+    // One evaluation worker, as asked (`auto` would take the job queue's cores).
+    expect(search).toMatchObject({ evaluations: 5, progress: 1, etaSec: null, workers: 1, reference: { costRef: HI, accRef: 0 } });
     expect(search.frontSize).toBeGreaterThan(0);
 
     const evaluated = seen.filter((e): e is Extract<SearchEvent, { type: 'evaluated' }> => e.type === 'evaluated');

@@ -1,0 +1,93 @@
+/**
+ * What the fidelity study (docs/FIDELITY.md) measured about the choice of distillation, in the one place the new-run
+ * form (where distillation is chosen) and the quick-start presets (`runs.presets`) read it from.
+ *
+ * The numbers are copied from the study's summary of docs/fidelity/results.json: the paired gap KL − adaptive α in
+ * top-1 points (the same seed trains both losses). test/unit/train/distillation-evidence.test.ts recomputes every
+ * number from the results file with the study's own summariser, so this text cannot drift from the data: when the
+ * study records more runs, that test fails until the numbers here are brought up to date.
+ */
+
+/** One engine's paired KL − adaptive α gap on one subnet, in top-1 points. */
+export interface StudyGap {
+  engine: 'local' | 'torch';
+  subnet: 'min' | 'max';
+  seeds: readonly number[];
+  /** Per seed, in the order of `seeds`, rounded to 0.1. */
+  perSeed: readonly number[];
+  /** Mean over the seeds, rounded to 0.1. */
+  mean: number;
+}
+
+/** The study's one measured schedule: where each number comes from and what it is. */
+export interface StudyCell {
+  dataset: string;
+  epochs: number;
+  steps: number;
+  batchSize: number;
+  gaps: readonly StudyGap[];
+  /** Lowest and highest top-1 % of any subnet of the cell (both losses, both engines), rounded to whole points. */
+  top1Range: readonly [number, number];
+}
+
+/** Demo set, 1 epoch: the study's results so far (docs/FIDELITY.md, "Results"). */
+export const SHORT_SCHEDULE: StudyCell = {
+  dataset: 'demo',
+  epochs: 1,
+  steps: 140,
+  batchSize: 64,
+  gaps: [
+    { engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [5.0, 3.0], mean: 4.0 },
+    { engine: 'torch', subnet: 'min', seeds: [0, 1], perSeed: [0.9, 5.2], mean: 3.0 },
+    { engine: 'local', subnet: 'max', seeds: [0, 1], perSeed: [-2.1, 1.0], mean: -0.5 },
+    { engine: 'torch', subnet: 'max', seeds: [0, 1], perSeed: [4.6, 1.3], mean: 3.0 },
+  ],
+  top1Range: [12, 25],
+};
+
+const ENGINE = { local: 'local engine', torch: 'PyTorch engine' } as const;
+
+const points = (x: number) => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(1)}`;
+const seedList = (s: readonly number[]) => (s.length === 1 ? `seed ${s[0]}` : `seeds ${s.slice(0, -1).join(', ')} and ${s.at(-1)}`);
+const gapText = (g: StudyGap) => `${points(g.mean)} on the ${ENGINE[g.engine]} (${seedList(g.seeds)}: ${g.perSeed.map(points).join(', ')})`;
+const gapsOf = (c: StudyCell, subnet: StudyGap['subnet']) => c.gaps.filter((g) => g.subnet === subnet);
+const fewestSeeds = (c: StudyCell) => Math.min(...c.gaps.map((g) => g.seeds.length));
+const cellName = (c: StudyCell) =>
+  `the ${c.dataset === 'demo' ? 'built-in demo set' : c.dataset} after ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} (${c.steps} steps of ${c.batchSize} images)`;
+
+/** The form's two statements: what the study measured for short schedules, and for long ones. */
+export function distillationEvidence(c: StudyCell = SHORT_SCHEDULE): { short: string; long: string } {
+  const min = gapsOf(c, 'min');
+  const max = gapsOf(c, 'max');
+  const better = min.every((g) => g.mean > 0)
+    ? 'KL trained a better smallest subnet than adaptive α on every engine'
+    : min.every((g) => g.mean < 0)
+      ? 'adaptive α trained a better smallest subnet than KL on every engine'
+      : 'the engines differ on whether KL or adaptive α trains the better smallest subnet';
+  return {
+    short:
+      `Short schedules, measured: on ${cellName(c)}, ${better}. Top-1 points, KL minus adaptive α, smallest subnet: ` +
+      `${min.map(gapText).join(' and ')}; largest subnet: ${max.map(gapText).join(' and ')}. ` +
+      `Thin evidence: one schedule, ${fewestSeeds(c) < 3 ? `only ${fewestSeeds(c)} seeds on an engine` : `${fewestSeeds(c)} seeds`}, ` +
+      `and every subnet still at ${c.top1Range[0]}–${c.top1Range[1]} % top-1 (10 classes).`,
+    long:
+      'Long schedules, not measured yet: the study has no run longer than one epoch and none on a real dataset ' +
+      '(Fashion-MNIST at 3 and 10 epochs is still to run). Adaptive α is the AlphaNet paper’s choice for its ' +
+      '360-epoch ImageNet schedule.',
+  };
+}
+
+/** The distillation a quick-start preset uses for its schedule, and why, in one sentence. */
+export function presetDistillation(schedule: 'short' | 'long', c: StudyCell = SHORT_SCHEDULE): { kind: 'kl' | 'adaptive-alpha'; why: string } {
+  if (schedule === 'long') {
+    return { kind: 'adaptive-alpha', why: 'Adaptive α distillation, the AlphaNet paper’s choice: the fidelity study has not yet measured a schedule this long.' };
+  }
+  const min = gapsOf(c, 'min');
+  const at = `in the fidelity study’s short schedule (${c.dataset} set, ${c.epochs} epoch)`;
+  const each = (g: StudyGap) => `${Math.abs(g.mean).toFixed(1)} points (${ENGINE[g.engine]}, ${g.seeds.length} seeds)`;
+  // KL only where every engine measured it ahead on the smallest subnet; a mixed result keeps the paper's default.
+  if (min.length > 0 && min.every((g) => g.mean > 0)) {
+    return { kind: 'kl', why: `KL distillation: ${at} KL trained the smallest subnet ${min.map(each).join(' and ')} better than adaptive α.` };
+  }
+  return { kind: 'adaptive-alpha', why: `Adaptive α distillation, the AlphaNet paper’s choice: ${at} KL was not ahead on every engine.` };
+}

@@ -1,0 +1,84 @@
+/**
+ * The study's claims shown by the new-run form and the presets (src-main/train/distillation-evidence.ts) against the
+ * recorded study: every quoted number is recomputed from docs/fidelity/results.json with the study's summariser, so
+ * the text fails here the moment it no longer says what the data says.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { pairedGaps, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
+import { runPresets } from '../../../src-main/service/presets';
+import { distillationEvidence, presetDistillation, SHORT_SCHEDULE, type StudyCell } from '../../../src-main/train/distillation-evidence';
+
+const recorded = JSON.parse(readFileSync('docs/fidelity/results.json', 'utf8')) as StudyRecord[];
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+describe('the study evidence quoted to users', () => {
+  const c = SHORT_SCHEDULE;
+  const cell = recorded.filter((r) => r.dataset === c.dataset && r.epochs === c.epochs);
+  const gaps = pairedGaps(cell).filter((g) => g.subnet === 'min' || g.subnet === 'max');
+
+  it('quotes every engine’s KL − adaptive α gap on the min and max subnets as recorded (seeds, per seed, mean)', () => {
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(c.gaps.map((g) => `${g.engine} ${g.subnet}`).sort()).toEqual(gaps.map((g) => `${g.engine} ${g.subnet}`).sort());
+    for (const q of c.gaps) {
+      const g = gaps.find((x) => x.engine === q.engine && x.subnet === q.subnet)!;
+      expect(q.seeds, `${q.engine} ${q.subnet}`).toEqual(g.seeds);
+      expect(q.perSeed, `${q.engine} ${q.subnet}`).toEqual(g.perSeed.map((x) => round1(x * 100)));
+      expect(q.mean, `${q.engine} ${q.subnet}`).toBe(round1(g.gap.mean * 100));
+    }
+  });
+
+  it('quotes the cell’s range of top-1 as recorded', () => {
+    const top1 = cell.filter((r) => r.loss === 'kl' || r.loss === 'adaptive-alpha').map((r) => r.top1 * 100);
+    expect(c.top1Range).toEqual([Math.round(Math.min(...top1)), Math.round(Math.max(...top1))]);
+  });
+});
+
+// A hand-made cell, so the wording is checked against text written out in full.
+const fixture: StudyCell = {
+  dataset: 'demo',
+  epochs: 1,
+  steps: 140,
+  batchSize: 64,
+  gaps: [
+    { engine: 'local', subnet: 'min', seeds: [0, 1, 2], perSeed: [5, 3, 1.5], mean: 3.2 },
+    { engine: 'torch', subnet: 'min', seeds: [0, 1], perSeed: [0.9, 5.2], mean: 3.0 },
+    { engine: 'local', subnet: 'max', seeds: [0, 1, 2], perSeed: [-2.1, 1, 0], mean: -0.4 },
+  ],
+  top1Range: [12, 25],
+};
+
+describe('the wording', () => {
+  it('states the measured short schedule with engines, seeds and signs, and says where the evidence is thin', () => {
+    expect(distillationEvidence(fixture).short).toBe(
+      'Short schedules, measured: on the built-in demo set after 1 epoch (140 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
+        'Top-1 points, KL minus adaptive α, smallest subnet: +3.2 on the local engine (seeds 0, 1 and 2: +5.0, +3.0, +1.5) and +3.0 on the PyTorch engine (seeds 0 and 1: +0.9, +5.2); ' +
+        'largest subnet: −0.4 on the local engine (seeds 0, 1 and 2: −2.1, +1.0, ±0.0). ' +
+        'Thin evidence: one schedule, only 2 seeds on an engine, and every subnet still at 12–25 % top-1 (10 classes).',
+    );
+    const mixed = { ...fixture, gaps: fixture.gaps.map((g) => (g.engine === 'torch' ? { ...g, mean: -0.1 } : g)) };
+    expect(distillationEvidence(mixed).short).toContain('the engines differ on whether KL or adaptive α trains the better smallest subnet.');
+    expect(distillationEvidence(fixture).long).toMatch(/^Long schedules, not measured yet: the study has no run longer than one epoch/);
+  });
+
+  it('chooses KL for the short preset only when every engine measured KL ahead on the smallest subnet', () => {
+    expect(presetDistillation('short', fixture)).toEqual({
+      kind: 'kl',
+      why: 'KL distillation: in the fidelity study’s short schedule (demo set, 1 epoch) KL trained the smallest subnet 3.2 points (local engine, 3 seeds) and 3.0 points (PyTorch engine, 2 seeds) better than adaptive α.',
+    });
+    const mixed = { ...fixture, gaps: fixture.gaps.map((g) => (g.engine === 'torch' ? { ...g, mean: -0.1 } : g)) };
+    expect(presetDistillation('short', mixed).kind).toBe('adaptive-alpha');
+    expect(presetDistillation('long', fixture).kind).toBe('adaptive-alpha');
+  });
+
+  it('gives the presets their distillation and the one sentence why, from the same source', () => {
+    const presets = runPresets([]);
+    const short = presetDistillation('short');
+    const long = presetDistillation('long');
+    expect(presets.map((p) => (p.config.distillation as { kind: string }).kind)).toEqual([short.kind, 'adaptive-alpha', 'adaptive-alpha', 'adaptive-alpha', 'adaptive-alpha']);
+    expect(presets[0].description.endsWith(short.why)).toBe(true);
+    for (const p of presets.slice(1)) expect(p.description.endsWith(long.why), p.id).toBe(true);
+    // Adaptive α presets keep the paper's parameters (the schema's defaults).
+    expect(presets[1].config.distillation).toEqual({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 });
+  });
+});
