@@ -9,7 +9,10 @@ export interface StudyRecord {
   engine: string;
   dataset: string;
   epochs: number;
-  /** Distillation label: `adaptive-alpha`, `kl`, `alpha-1`, `alpha+1`, `none`. */
+  /**
+   * Distillation label: `adaptive-alpha`, `kl`, `alpha-1`, `alpha+1`, `none`; a diagnosis run appends its settings,
+   * e.g. `kl [optimizer.gradClipValue=5]` (`--set`), so it is a cell of its own.
+   */
   loss: string;
   seed: number;
   /** `min`, `max`, or `random-k`. */

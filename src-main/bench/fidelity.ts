@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { openHomeDatabase } from '../store/db';
 import { findDataset } from '../store/datasets';
 import { listEpochMetrics, listRuns, listStepMetrics } from '../store/runs';
@@ -48,7 +48,48 @@ export interface FidelityOptions {
    * engines normalise each step's whole batch: a gap between engines cannot come from per-shard BN statistics.
    */
   workers?: number;
+  /**
+   * Diagnosis runs: `path=value` settings of the run config (e.g. `optimizer.gradClipValue=5`) applied to every cell.
+   * They are named in each cell's loss label and run name, so a variant never takes the place of the plain cell.
+   */
+  set?: string[];
   log?: (line: string) => void;
+}
+
+/** Config fields the study's own axes and flags set; `--set` may not change them. */
+const STUDY_FIELDS = new Set(['name', 'dataset', 'space', 'epochs', 'seed', 'distillation', 'batchSize', 'stepsPerEpoch']);
+
+/**
+ * The run-config overlay and label of `--set path=value` settings. A value is read as JSON when it parses (numbers,
+ * booleans, objects), else kept as text. The label, ` [path=value, …]`, is appended to the loss label and run name.
+ */
+export function studyVariant(sets: readonly string[] = []): { config: Record<string, unknown>; label: string } {
+  const config: Record<string, unknown> = {};
+  const parts: string[] = [];
+  for (const s of sets) {
+    const m = /^([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*)=(.+)$/.exec(s.trim());
+    if (!m) throw new Error(`--set expects path=value (e.g. optimizer.gradClipValue=5), got '${s}'`);
+    const [, path, text] = m;
+    const keys = path.split('.');
+    if (STUDY_FIELDS.has(keys[0])) throw new Error(`--set ${path}: the study sets '${keys[0]}' itself (use its own flag)`);
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Not JSON: a plain string value, e.g. a backend name.
+    }
+    let node = config;
+    for (const k of keys.slice(0, -1)) {
+      const next = node[k];
+      if (next !== undefined && (typeof next !== 'object' || next === null)) throw new Error(`--set ${path}: '${k}' is already set to a value`);
+      node = (node[k] ??= {}) as Record<string, unknown>;
+    }
+    const last = keys[keys.length - 1];
+    if (last in node) throw new Error(`--set ${path} is given twice`);
+    node[last] = value;
+    parts.push(`${path}=${JSON.stringify(value)}`);
+  }
+  return { config, label: parts.length ? ` [${parts.join(', ')}]` : '' };
 }
 
 /** Spaces the study trains on each dataset: the product's defaults for that input size. */
@@ -138,18 +179,23 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   for (const l of o.losses) if (!STUDY_LOSSES[l]) throw new Error(`unknown loss '${l}' (one of ${Object.keys(STUDY_LOSSES).join(', ')})`);
   mkdirSync(o.home, { recursive: true });
+  const variant = studyVariant(o.set);
+  // The overlay goes to `alphanet train` as its config file; the CLI's flags (the study's axes) override it.
+  const variantFile = variant.label ? join(o.home, `variant-${process.pid}.json`) : null;
+  if (variantFile) writeFileSync(variantFile, JSON.stringify(variant.config));
   let records = readResults(o.out);
   const done = new Set(records.map((r) => JSON.stringify([r.engine, r.dataset, r.epochs, r.loss, r.seed])));
   for (const dataset of o.datasets) {
     ensureDataset(o, dataset);
     for (const epochs of o.epochs) {
       for (const seed of o.seeds) {
-        for (const loss of o.losses) {
+        for (const base of o.losses) {
+          const loss = `${base}${variant.label}`;
           for (const engine of o.engines) {
             const key = JSON.stringify([engine, dataset, epochs, loss, seed]);
             if (done.has(key)) continue;
             const name = `fidelity ${engine} ${dataset} ${epochs}ep ${loss} seed ${seed}${o.stepsPerEpoch ? ` ${o.stepsPerEpoch} steps/ep` : ''}`;
-            const args = ['--json', 'train', '--name', name, '--dataset', dataset, '--space', SPACE_OF[dataset] ?? 'alphanet-cifar32', '--epochs', String(epochs), '--seed', String(seed), ...STUDY_LOSSES[loss]];
+            const args = ['--json', 'train', ...(variantFile ? [variantFile] : []), '--name', name, '--dataset', dataset, '--space', SPACE_OF[dataset] ?? 'alphanet-cifar32', '--epochs', String(epochs), '--seed', String(seed), ...STUDY_LOSSES[base]];
             if (engine !== 'local') args.push('--engine', engine);
             else args.push('--workers', String(o.workers ?? 1));
             if (o.stepsPerEpoch) args.push('--steps-per-epoch', String(o.stepsPerEpoch));

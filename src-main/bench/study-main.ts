@@ -27,10 +27,11 @@ program
   .option('--steps-per-epoch <n>', 'cap on steps per epoch (shorter, cheaper schedules)', (s) => ints(s)[0])
   .option('--batch-size <n>', 'images per step (default: the product default, 64)', (s) => ints(s)[0])
   .option('--workers <n>', 'data-parallel workers of local runs (default 1, as the torch engine\'s one rank)', (s) => ints(s)[0])
+  .option('--set <path=value>', 'diagnosis: a run-config setting for every cell, e.g. optimizer.gradClipValue=5 (repeatable; named in the loss label)', (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option('--home <dir>', `data directory for the study's runs (default ${d.home})`, d.home)
   .option('--out <file>', `results file, appended after every run (default ${d.out})`, d.out)
   .option('--summary-only', 'print the tables of the results file without training')
-  .action((o: { datasets: string[]; epochs: number[]; seeds: number[]; losses: string[]; engines: string[]; stepsPerEpoch?: number; batchSize?: number; workers?: number; home: string; out: string; summaryOnly?: boolean }) => {
+  .action((o: { datasets: string[]; epochs: number[]; seeds: number[]; losses: string[]; engines: string[]; stepsPerEpoch?: number; batchSize?: number; workers?: number; set: string[]; home: string; out: string; summaryOnly?: boolean }) => {
     const records = o.summaryOnly ? readResults(o.out) : runFidelityStudy({ ...d, ...o });
     process.stdout.write(`${formatStudy(records)}\n`);
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { finishedRunNamed, recordsOfRun } from '../../../src-main/bench/fidelity';
+import { finishedRunNamed, recordsOfRun, studyVariant } from '../../../src-main/bench/fidelity';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { createRun, insertEpochMetrics, insertStepMetrics, transitionRun, type StepMetric } from '../../../src-main/store/runs';
 import { engineAgreement, formatStudy, pairedGaps, spread, summarise, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
@@ -186,5 +186,31 @@ describe('fidelity study: resuming from the data directory', () => {
     db.close();
     expect(finishedRunNamed(home, 'fidelity local demo 1ep kl seed 0')).toBe(first);
     expect(finishedRunNamed(home, 'fidelity local demo 1ep kl seed 2')).toBeUndefined();
+  });
+});
+
+describe('fidelity study: diagnosis settings (--set)', () => {
+  it('builds the config overlay and the label that names the variant', () => {
+    expect(studyVariant([])).toEqual({ config: {}, label: '' });
+    expect(studyVariant(['optimizer.gradClipValue=5', 'optimizer.warmupEpochs=0.2', 'backend=wasm'])).toEqual({
+      config: { optimizer: { gradClipValue: 5, warmupEpochs: 0.2 }, backend: 'wasm' },
+      label: ' [optimizer.gradClipValue=5, optimizer.warmupEpochs=0.2, backend="wasm"]',
+    });
+  });
+
+  it('refuses what is not path=value, a setting given twice, and the fields the study sets itself', () => {
+    expect(() => studyVariant(['gradClipValue'])).toThrow(/--set expects path=value/);
+    expect(() => studyVariant(['optimizer.lr=0.1', 'optimizer.lr=0.2'])).toThrow(/given twice/);
+    expect(() => studyVariant(['optimizer=1', 'optimizer.lr=0.2'])).toThrow(/'optimizer' is already set/);
+    expect(() => studyVariant(['distillation.clip=2'])).toThrow(/the study sets 'distillation' itself/);
+    expect(() => studyVariant(['epochs=3'])).toThrow(/the study sets 'epochs' itself/);
+  });
+
+  it('keeps a variant apart from the plain cell in the summary and the gap', () => {
+    const v = ' [optimizer.gradClipValue=5]';
+    const rs: StudyRecord[] = [rec('local', 'kl', 0, 0.7), rec('local', 'adaptive-alpha', 0, 0.6), rec('local', `kl${v}`, 0, 0.8), rec('local', `adaptive-alpha${v}`, 0, 0.75)];
+    expect(summarise(rs).map((c) => c.loss)).toEqual(['kl', 'adaptive-alpha', `kl${v}`, `adaptive-alpha${v}`]);
+    expect(pairedGaps(rs)[0].perSeed[0]).toBeCloseTo(0.1, 12);
+    expect(pairedGaps(rs, `kl${v}`, `adaptive-alpha${v}`)[0].perSeed[0]).toBeCloseTo(0.05, 12);
   });
 });

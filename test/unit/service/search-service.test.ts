@@ -148,6 +148,11 @@ describe('searches', () => {
     expect(crossed.error?.field).toBe('budget.mflopsMin');
     const evals = await call('searches.start', { runId: runA, evaluations: 5 });
     expect(evals.error?.field).toBe('evaluations');
+    // Engine slurm: a cluster is needed, and it must be a profile.
+    const noCluster = await call('searches.start', { runId: runA, engine: 'slurm' });
+    expect(noCluster).toMatchObject({ status: 400, error: { field: 'cluster', message: expect.stringMatching(/engine 'slurm' needs a cluster/) } });
+    const unknown = await call('searches.start', { runId: runA, engine: 'slurm', cluster: 'nowhere', ranksPerNode: 2 });
+    expect(unknown).toMatchObject({ status: 404, error: { message: "no cluster named 'nowhere' (add one with `alphanet clusters add`)" } });
     expect(listSearches(svc.db)).toHaveLength(0);
   });
 
