@@ -367,6 +367,19 @@ export function actionRunner(report: (error: string | null) => void): (what: str
   };
 }
 
+/**
+ * The Cancel button of a long engine-worker operation (latency table, predictor build, export): asks the service.
+ * `cancelling` is false when nothing was pending (the operation ended meanwhile: its result or error arrives as
+ * usual) or the request failed, whose message is `error` ("Cancelling <what>: …").
+ */
+export async function requestCancel(cancel: () => Promise<boolean>, what: string): Promise<{ cancelling: boolean; error: string | null }> {
+  try {
+    return { cancelling: await cancel(), error: null };
+  } catch (e) {
+    return { cancelling: false, error: `Cancelling ${what}: ${errorMessage(e)}` };
+  }
+}
+
 /** The field of an {@link ApiError}-shaped error (the bridge's errors carry it too), if any. */
 export function errorField(e: unknown): string | undefined {
   if (isRecord(e) && typeof e['field'] === 'string') return e['field'];
