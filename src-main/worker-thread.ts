@@ -5,7 +5,7 @@
  * its pool: the request in flight and every later one fail with an error naming the thread. A leaf module: every
  * layer may use it.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -22,21 +22,10 @@ export function threadSchedstat(): { cpuMs: number; waitMs: number } | undefined
   }
 }
 
-/** CPU time of every thread of this process so far (Linux; undefined elsewhere), ms: V8's GC and compiler threads included. */
-export function processCpuMs(): number | undefined {
-  try {
-    let ns = 0;
-    for (const t of readdirSync('/proc/self/task')) {
-      try {
-        ns += Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // the thread ended between the listing and the read
-      }
-    }
-    return ns / 1e6;
-  } catch {
-    return undefined;
-  }
+/** CPU time of this whole process so far, ms: every thread, V8's GC and compiler threads included (`process.cpuUsage`). */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export type ThreadReply<Done extends { type: 'done'; id: number }> = { type: 'ready' } | Done | { type: 'failed'; id: number; message: string };

@@ -164,7 +164,7 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
     const s1 = threadSchedstat();
     const p1 = processCpuMs();
     // One worker: this thread's time on a CPU and waiting for one, and the whole process's CPU (GC threads included).
-    const one = !barePool && s0 && s1 && p0 !== undefined && p1 !== undefined ? { cpuMs: s1.cpuMs - s0.cpuMs, waitMs: s1.waitMs - s0.waitMs, processCpuMs: p1 - p0 } : undefined;
+    const one = !barePool && s0 && s1 ? { cpuMs: s1.cpuMs - s0.cpuMs, waitMs: s1.waitMs - s0.waitMs, processCpuMs: p1 - p0 } : undefined;
     if (one && i > 0) sched.push(one);
     const oneText = one ? ` (cpu ${Math.round(one.cpuMs)}, runnable ${Math.round(one.waitMs)}, process cpu ${Math.round(one.processCpuMs)})` : '';
     log(`bare step ${i}: ${Math.round(performance.now() - t0)} ms${t ? ` (${formatStepTiming(t)})` : oneText}`);

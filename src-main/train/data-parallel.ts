@@ -110,7 +110,7 @@ export interface StepTiming {
   /** The leader's own shard: its thread's time on a CPU and waiting for one (Linux; 0 elsewhere). */
   ownCpuMs: number;
   ownWaitMs: number;
-  /** CPU time of the whole process during the step, every thread (V8's GC threads included; Linux; 0 elsewhere). */
+  /** CPU time of the whole process during the step, every thread (V8's GC threads included). */
   processCpuMs: number;
   workers: ShardTiming[];
 }
@@ -322,7 +322,7 @@ export class DataParallel {
       averageMs: t4 - t3,
       ownCpuMs: s1 && s2 ? s2.cpuMs - s1.cpuMs : 0,
       ownWaitMs: s1 && s2 ? s2.waitMs - s1.waitMs : 0,
-      processCpuMs: p0 !== undefined && p4 !== undefined ? p4 - p0 : 0,
+      processCpuMs: p4 - p0,
       workers: done.map((d) => d.timing),
     };
     return { grads, members: averageMembers([own!.members, ...done.map((d) => d.members)]) };
