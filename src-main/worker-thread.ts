@@ -5,7 +5,28 @@
  * its pool: the request in flight and every later one fail with an error naming the thread. A leaf module: every
  * layer may use it.
  */
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+
+/**
+ * The calling thread's scheduler counters (Linux `/proc/thread-self/schedstat`), ms: time on a CPU, and time runnable
+ * but waiting for one. Undefined where the file is missing. How the pools' timings tell a thread slowed by contention
+ * (more CPU for the same work) from one slowed by waiting for a core (load, or another thread of the process).
+ */
+export function threadSchedstat(): { cpuMs: number; waitMs: number } | undefined {
+  try {
+    const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return { cpuMs: cpu / 1e6, waitMs: wait / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time of this whole process so far, ms: every thread, V8's GC and compiler threads included (`process.cpuUsage`). */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 export type ThreadReply<Done extends { type: 'done'; id: number }> = { type: 'ready' } | Done | { type: 'failed'; id: number; message: string };
 

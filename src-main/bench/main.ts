@@ -151,6 +151,7 @@ async function main() {
     .option('--mutate <n>', 'predictor: searches\' mutations per generation', (v) => Number(v), 8)
     .option('--crossover <n>', 'predictor: searches\' crossovers per generation', (v) => Number(v), 8)
     .option('--generations <n>', 'predictor: searches\' generations', (v) => Number(v), 10)
+    .option('--search-workers <n>', 'predictor: evaluation workers of each search (the results do not depend on it)', (v) => Number(v), 1)
     .option('--screen <n>', 'predictor: candidates the predictor scores per real evaluation', (v) => Number(v), 8)
     .option('--deadline <min>', 'predictor: pause the searches still running after this many minutes and report them as far as they got', (v) => Number(v))
     .option('--side-by-side', 'predictor: plain searches alongside the build, guided ones alongside each other (faster; wall times shared)')
@@ -158,7 +159,7 @@ async function main() {
     .parse(process.argv);
   const o = program.opts<{
     parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; torchSteps: number; torchRepeats: number; json?: string;
-    home?: string; run?: number; samples: number; heldOut: number; samplers: number; seeds: string; population: number; mutate: number; crossover: number; generations: number; screen: number; sideBySide?: boolean; deadline?: number;
+    home?: string; run?: number; samples: number; heldOut: number; samplers: number; seeds: string; population: number; mutate: number; crossover: number; generations: number; screen: number; searchWorkers: number; sideBySide?: boolean; deadline?: number;
   }>();
   const parts = new Set(o.parts.split(','));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.versions.node}`;
@@ -234,6 +235,7 @@ async function main() {
       crossover: o.crossover,
       generations: o.generations,
       screen: o.screen,
+      searchWorkers: o.searchWorkers,
       parallel: o.sideBySide ?? false,
       deadlineMin: o.deadline,
       log: (l) => process.stderr.write(`  ${l}\n`),

@@ -112,7 +112,10 @@ export function formatParallelBench(r: ParallelBenchResult): string {
         `| ${x.workers} | ${x.bareImagesPerSec} | ${x.perWorkerImagesPerSec} | ${x.speedup}× | ${(100 * x.efficiency).toFixed(0)} % | ${x.trainerImagesPerSec} | ${(100 * x.ratio).toFixed(0)} % | ${(100 * x.sandwichShare).toFixed(0)} % | ${x.peakMiB.join(', ')} |`,
     ),
   ];
-  for (const x of r.rows) if (x.barePhases) lines.push(`${x.workers} workers, bare step phases (median ms): ${formatStepTiming(x.barePhases)}`);
+  for (const x of r.rows) {
+    if (x.barePhases) lines.push(`${x.workers} workers, bare step phases (median ms): ${formatStepTiming(x.barePhases)}`);
+    if (x.bareSched) lines.push(`1 worker, bare step (median ms): cpu ${x.bareSched.cpuMs}, runnable ${x.bareSched.waitMs}, process cpu ${x.bareSched.processCpuMs}`);
+  }
   if (r.leak) {
     const l = r.leak;
     const flat = l.after10.every((n, i) => l.atEnd[i] === n);

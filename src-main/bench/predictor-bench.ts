@@ -10,11 +10,12 @@
  *      hypervolume of the front of a search's first k real evaluations (its members in evaluation order) at each k,
  *      all against the run's one reference point, the evaluations guided needs to reach plain's final
  *      hypervolume, and wall times.
- * The plain searches run in a copy of the data directory (the database copied, everything else linked), so the
- * predictor's random samples and the searches never feed each other's evaluation cache: a plain search pays for every
- * evaluation it makes, and the predictor is fitted on uniform random subnets only. The guided searches run in the
- * run's own directory after the build, as a user's would; their refits use every cached evaluation of the checkpoint,
- * the build's samples included (that is the method), so the build's evaluations are reported beside theirs.
+ * Every search runs in its own copy of the data directory (the database copied, everything else linked), so no two
+ * searches and the predictor's build feed each other's evaluation cache: the plain searches' copies are taken before
+ * the build, so a plain search pays for every evaluation it makes and the predictor is fitted on uniform random
+ * subnets only; the guided searches' copies are taken after the build, so their refits use the build's samples and
+ * their own evaluations (that is the method; the build's evaluations are reported beside theirs) but never another
+ * seed's. (A shared directory let the second seed's search find the first's evaluations cached and refit on them.)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -57,6 +58,12 @@ export interface PredictorBenchOptions {
   generations?: number;
   /** Candidates the predictor scores per real evaluation (default 8, the CLI's). */
   screen?: number;
+  /**
+   * Evaluation workers of each search and sampler (default 1; the results do not depend on it, only the wall times).
+   * Explicit because the searches run with ALPHANET_JOB_CORES 16 (so that the queue starts them side by side): with
+   * `auto` each would start 16 wasm workers, which got one OOM-killed at 11 GB on the 24 GiB bench machine.
+   */
+  searchWorkers?: number;
   /** Evaluation counts the hypervolume is reported at (the final count is always added). */
   at?: number[];
   /**
@@ -153,7 +160,7 @@ function check(r: CliResult, what: string): CliResult {
  * A second data directory over the same files: the database copied (SQLite's online backup, consistent while
  * nothing writes), every other entry of `home` linked. Searches in it evaluate into their own cache.
  */
-async function homeCopy(home: string): Promise<string> {
+export async function homeCopy(home: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'alphanet-predictor-bench-plain-'));
   const db = openHomeDatabase(home);
   try {
@@ -190,7 +197,7 @@ async function searchCurve(o: PredictorBenchOptions, home: string, runId: number
   const args = [
     'search', String(runId), '--name', name, '--seed', String(seed),
     '--population', String(o.population ?? 16), '--mutate', String(o.mutate ?? 8), '--crossover', String(o.crossover ?? 8),
-    '--generations', String(o.generations ?? 10),
+    '--generations', String(o.generations ?? 10), '--workers', String(o.searchWorkers ?? 1),
     ...(kind === 'guided' ? ['--predictor', '--screen', String(o.screen ?? 8)] : []),
   ];
   // A core each: the job queue of the directory would otherwise hold a second search until the first ends.
@@ -264,7 +271,15 @@ export async function runPredictorBench(o: PredictorBenchOptions): Promise<Predi
     db.close();
   }
 
-  const plainHome = await homeCopy(home);
+  // Copies are made (and removed) here; the directories they link to are not touched.
+  const copies: string[] = [];
+  const copy = async (): Promise<string> => {
+    const dir = await homeCopy(home);
+    copies.push(dir);
+    return dir;
+  };
+  const plainHomes = new Map<number, string>();
+  for (const s of seeds) plainHomes.set(s, await copy());
   const running: Running = { searches: new Map(), deadlinePassed: false };
   const pauseAll = async (): Promise<void> => {
     running.deadlinePassed = true;
@@ -289,7 +304,7 @@ export async function runPredictorBench(o: PredictorBenchOptions): Promise<Predi
       const each = Math.ceil((o.samples ?? 500) / samplers);
       await Promise.all(
         Array.from({ length: samplers }, (_, i) =>
-          cli(o, home, ['search', String(runId), '--kind', 'random', '--evaluations', String(each), '--seed', String((o.predictorSeed ?? 100) + 1 + i), '--name', `predictor-bench samples ${i + 1}`], { ALPHANET_JOB_CORES: '16' }).then((r) =>
+          cli(o, home, ['search', String(runId), '--kind', 'random', '--evaluations', String(each), '--seed', String((o.predictorSeed ?? 100) + 1 + i), '--workers', String(o.searchWorkers ?? 1), '--name', `predictor-bench samples ${i + 1}`], { ALPHANET_JOB_CORES: '16' }).then((r) =>
             check(r, `random sampler ${i + 1}`),
           ),
         ),
@@ -305,8 +320,9 @@ export async function runPredictorBench(o: PredictorBenchOptions): Promise<Predi
       );
       return { ...r, wallSec: (performance.now() - t0) / 1000 };
     };
-    const plain = () => seeds.map((s) => () => searchCurve(o, plainHome, runId, 'plain', s, ref, at, running));
-    const guided = () => seeds.map((s) => () => searchCurve(o, home, runId, 'guided', s, ref, at, running));
+    const plain = () => seeds.map((s) => () => searchCurve(o, plainHomes.get(s)!, runId, 'plain', s, ref, at, running));
+    // Called after the build: each guided search's copy holds the build's samples and nothing of another search.
+    const guided = () => seeds.map((s) => async () => searchCurve(o, await copy(), runId, 'guided', s, ref, at, running));
     let built: CliResult;
     let plains: SearchCurve[] = [];
     const guideds: SearchCurve[] = [];
@@ -363,7 +379,7 @@ export async function runPredictorBench(o: PredictorBenchOptions): Promise<Predi
   } finally {
     clearTimeout(timer);
     // Only links and the copied database: rmSync does not follow the links.
-    rmSync(plainHome, { recursive: true, force: true });
+    for (const dir of copies) rmSync(dir, { recursive: true, force: true });
   }
 }
 

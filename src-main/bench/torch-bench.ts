@@ -7,18 +7,22 @@
  * - by hand: the exact command the tracked run started (`torchTrainCommand`: same python, arguments, threads and
  *   environment, minus the parent-pid watch) on a copy of the tracked run's config.json and dataset/, timed from
  *   spawn to exit.
- * Alternated `repeats` times (tracked first), medians compared: overhead = tracked / by hand − 1. The tracked time
- * includes what tracking costs and a user running by hand would have done once: the runner process's start, the
- * Python/torch probe, writing the run directory (config and the dataset's arrays).
+ * `repeats` pairs, in alternating order (tracked first in odd pairs, by hand first in even ones; a by-hand run uses the
+ * inputs of the latest tracked run), medians compared: overhead = tracked / by hand − 1. The tracked time includes
+ * what tracking costs and a user running by hand would have done once: the runner process's start, the Python/torch
+ * probe (answered by the home's probe cache after the bench's own probe, as after `alphanet train`'s check), writing
+ * the run directory (config, and the dataset bundle: gathered once per dataset, then linked). Each tracked run's
+ * phases come from its start-up trace (jobs/startup-trace.ts).
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDemoDataset } from '../data';
 import { parseTrainConfig } from '../engine/core';
 import { RunManager } from '../jobs/run-manager';
-import { torchReport } from '../jobs/python';
+import { torchProbeCacheFile, torchReport } from '../jobs/python';
+import { readTrace } from '../jobs/startup-trace';
 import { torchTrainCommand } from '../jobs/torch-run';
 import { openHomeDatabase } from '../store/db';
 import { getRun } from '../store/runs';
@@ -45,11 +49,29 @@ export interface TorchBenchResult {
   byHandMedianSec: number;
   /** tracked median / by-hand median − 1, in percent. */
   overheadPct: number;
+  /** Per tracked run: milliseconds of each phase (TRACKED_PHASES), in the order run. */
+  phasesMs: Record<string, number>[];
   /** The by-hand command line. */
   command: string;
   /** Wall time of the whole part, seconds. */
   totalSec: number;
 }
+
+/**
+ * A tracked run's phases, from the trace's timestamps: `boot` enqueue → the runner's code loaded (fork, Node, the
+ * runner bundle); `setup` → the torch driver called (start message, store, dataset row); `probe`; `bundle` (the run
+ * directory's config and dataset); `spawn` → torchrun spawned; `torch` → torchrun exited (what the by-hand run times);
+ * `finish` → the run's row final and the queue done with it.
+ */
+const TRACKED_PHASES: [string, string, string][] = [
+  ['boot', 'enqueue', 'runnerLoaded'],
+  ['setup', 'runnerLoaded', 'runTorch'],
+  ['probe', 'runTorch', 'probed'],
+  ['bundle', 'probed', 'bundled'],
+  ['spawn', 'bundled', 'spawned'],
+  ['torch', 'spawned', 'exited'],
+  ['finish', 'exited', 'finished'],
+];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,14 +85,18 @@ export async function runTorchBench(o: TorchBenchOptions = {}): Promise<TorchBen
   const repeats = o.repeats ?? 3;
   const log = (s: string) => (o.verbose ?? true) && process.stderr.write(`  torch: ${s}\n`);
   const t0 = performance.now();
-  // The probe also loads torch's libraries into the page cache before anything is timed.
-  const report = torchReport();
+  const home = mkdtempSync(join(tmpdir(), 'bench-torch-'));
+  // As `alphanet train --engine torch` checks before it queues (and caches the answer in the home). The probe also
+  // loads torch's libraries into the page cache before anything is timed.
+  const report = torchReport(process.env, { cache: torchProbeCacheFile(home) });
   if (!report.python || report.problem) {
     process.stderr.write(`torch part skipped: ${report.problem}\n`);
+    rmSync(home, { recursive: true, force: true });
     return undefined;
   }
-  const home = mkdtempSync(join(tmpdir(), 'bench-torch-'));
   const db = openHomeDatabase(home);
+  const traceFile = join(home, 'startup-trace.txt');
+  const saved = process.env.ALPHANET_STARTUP_TRACE;
   // One core for jobs: the run gets one thread (more OpenMP threads than free cores collapse, docs/BENCHMARKS.md),
   // and the by-hand command below inherits the same `--threads`.
   const m = new RunManager({ home, db, cores: 1 });
@@ -89,22 +115,34 @@ export async function runTorchBench(o: TorchBenchOptions = {}): Promise<TorchBen
     });
     const trackedSec: number[] = [];
     const byHandSec: number[] = [];
+    const phasesMs: Record<string, number>[] = [];
     let command = '';
-    for (let i = 0; i < repeats; i++) {
+    let lastRun: { id: number; cores?: number } | undefined;
+    const tracked = async (i: number) => {
+      writeFileSync(traceFile, '');
+      process.env.ALPHANET_STARTUP_TRACE = traceFile; // the runner inherits it
       const a = performance.now();
+      appendFileSync(traceFile, `enqueue ${Date.now()}\n`);
       const queued = await m.enqueue(config, { name: `tracked ${i + 1}` });
       const row = await m.waitFor(queued.id);
-      if (row.status !== 'finished') throw new Error(`bench torch: tracked run ${row.id} ended ${row.status}: ${row.error}`);
+      appendFileSync(traceFile, `finished ${Date.now()}\n`);
       trackedSec.push((performance.now() - a) / 1000);
-      log(`tracked run ${i + 1}/${repeats}: ${trackedSec[i].toFixed(2)} s`);
-
-      // By hand: the same inputs in a fresh directory, the same command.
-      const runDir = join(home, 'runs', String(row.id));
+      if (row.status !== 'finished') throw new Error(`bench torch: tracked run ${row.id} ended ${row.status}: ${row.error}`);
+      const t = readTrace(readFileSync(traceFile, 'utf8'));
+      phasesMs.push(Object.fromEntries(TRACKED_PHASES.map(([name, from, to]) => [name, t[to] - t[from]])));
+      lastRun = { id: row.id, cores: getRun(db, row.id).cores ?? undefined };
+      log(`tracked run ${trackedSec.length}/${repeats}: ${trackedSec[trackedSec.length - 1].toFixed(2)} s (${TRACKED_PHASES.map(([name]) => `${name} ${phasesMs[phasesMs.length - 1][name]} ms`).join(', ')})`);
+    };
+    const byHand = async (i: number) => {
+      if (saved === undefined) delete process.env.ALPHANET_STARTUP_TRACE;
+      else process.env.ALPHANET_STARTUP_TRACE = saved;
+      // The same inputs in a fresh directory, the same command.
+      const runDir = join(home, 'runs', String(lastRun!.id));
       const dir = join(home, `by-hand-${i + 1}`);
       mkdirSync(dir);
       cpSync(join(runDir, 'config.json'), join(dir, 'config.json'));
       cpSync(join(runDir, 'dataset'), join(dir, 'dataset'), { recursive: true });
-      const cmd = torchTrainCommand(config, dir, report, { resume: false, cores: getRun(db, row.id).cores ?? undefined, env: process.env });
+      const cmd = torchTrainCommand(config, dir, report, { resume: false, cores: lastRun!.cores, env: process.env });
       command = `${cmd.python} ${cmd.args.join(' ')}`;
       const b = performance.now();
       const code = await new Promise<number | null>((resolve, reject) => {
@@ -117,7 +155,21 @@ export async function runTorchBench(o: TorchBenchOptions = {}): Promise<TorchBen
       byHandSec.push((performance.now() - b) / 1000);
       const done = readFileSync(join(dir, 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string }).find((l) => l.type === 'done');
       if (code !== 0 || done?.status !== 'finished') throw new Error(`bench torch: the by-hand run ended ${done?.status ?? 'without a done line'}`);
-      log(`by hand ${i + 1}/${repeats}: ${byHandSec[i].toFixed(2)} s`);
+      log(`by hand ${byHandSec.length}/${repeats}: ${byHandSec[byHandSec.length - 1].toFixed(2)} s`);
+    };
+    try {
+      for (let i = 0; i < repeats; i++) {
+        if (i % 2 === 0) {
+          await tracked(i);
+          await byHand(i);
+        } else {
+          await byHand(i);
+          await tracked(i);
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.ALPHANET_STARTUP_TRACE;
+      else process.env.ALPHANET_STARTUP_TRACE = saved;
     }
     const trackedMedianSec = median(trackedSec);
     const byHandMedianSec = median(byHandSec);
@@ -130,6 +182,7 @@ export async function runTorchBench(o: TorchBenchOptions = {}): Promise<TorchBen
       trackedMedianSec,
       byHandMedianSec,
       overheadPct: (trackedMedianSec / byHandMedianSec - 1) * 100,
+      phasesMs,
       command,
       totalSec: (performance.now() - t0) / 1000,
     };
@@ -146,10 +199,12 @@ export function formatTorchBench(r: TorchBenchResult): string {
     `torch ${r.torch}; alphanet-cifar32, demo dataset, 1 CPU rank, batch ${r.batch}, ${r.steps} steps, one checkpoint`,
     `by hand: ${r.command}`,
     '',
-    '| run | tracked (s) | by hand (s) |',
-    '|---|---|---|',
-    ...r.trackedSec.map((t, i) => `| ${i + 1} | ${f(t)} | ${f(r.byHandSec[i])} |`),
-    `| median | ${f(r.trackedMedianSec)} | ${f(r.byHandMedianSec)} |`,
+    '| pair | order | tracked (s) | by hand (s) | tracked − by hand (s) |',
+    '|---|---|---|---|---|',
+    ...r.trackedSec.map((t, i) => `| ${i + 1} | ${i % 2 ? 'by hand first' : 'tracked first'} | ${f(t)} | ${f(r.byHandSec[i])} | ${f(t - r.byHandSec[i])} |`),
+    `| median | | ${f(r.trackedMedianSec)} | ${f(r.byHandMedianSec)} | |`,
+    '',
+    `tracked runs' phases, ms (median; per run): ${TRACKED_PHASES.map(([name]) => `${name} ${median(r.phasesMs.map((p) => p[name])).toFixed(0)} (${r.phasesMs.map((p) => p[name]).join('/')})`).join(', ')}`,
     '',
     `tracking overhead: ${r.overheadPct >= 0 ? '+' : ''}${r.overheadPct.toFixed(1)} % (tracked median / by-hand median − 1; the goal is within 5 %)`,
     `this part took ${f(r.totalSec)} s`,

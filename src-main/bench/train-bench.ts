@@ -33,6 +33,7 @@ import { datasetSource } from '../train/dataset-source';
 import { Trainer } from '../train/trainer';
 import { DataParallel, trainWorkerPath, type StepTiming } from '../train/data-parallel';
 import { wasmHeapBytes } from '../train/shard-worker';
+import { processCpuMs, threadSchedstat } from '../worker-thread';
 
 export interface TrainBenchOptions {
   /** Default `wasm`. */
@@ -64,6 +65,8 @@ export interface TrainBenchResult {
   bareImagesPerSec: number;
   /** N > 1: the median of each phase of the bare data-parallel step (train/data-parallel.ts `StepTiming`). */
   barePhases?: StepTiming;
+  /** One worker: medians of the step's CPU time on this thread, its time runnable but waiting, and the process's CPU (Linux). */
+  bareSched?: { cpuMs: number; waitMs: number; processCpuMs: number };
   /** Trainer images/s over its timed steps (data, optimizer, logging, checkpoints included). */
   trainerImagesPerSec: number;
   /** trainerImagesPerSec / bareImagesPerSec (goal ≥ 0.9). Compares two measurements taken one after the other, so
@@ -93,17 +96,26 @@ export function medianTiming(ts: StepTiming[]): StepTiming {
     ownMs: m((t) => t.ownMs),
     waitMs: m((t) => t.waitMs),
     averageMs: m((t) => t.averageMs),
+    ownCpuMs: m((t) => t.ownCpuMs),
+    ownWaitMs: m((t) => t.ownWaitMs),
+    processCpuMs: m((t) => t.processCpuMs),
     workers: ts[0].workers.map((_, w) => ({
       loadMs: m((t) => t.workers[w].loadMs),
       computeMs: m((t) => t.workers[w].computeMs),
       writeMs: m((t) => t.workers[w].writeMs),
+      computeCpuMs: m((t) => t.workers[w].computeCpuMs),
+      computeWaitMs: m((t) => t.workers[w].computeWaitMs),
     })),
   };
 }
 
 export function formatStepTiming(t: StepTiming): string {
-  const w = t.workers.map((x, i) => `worker ${i + 1}: load ${Math.round(x.loadMs)}, compute ${Math.round(x.computeMs)}, write ${Math.round(x.writeMs)}`);
-  return [`publish ${Math.round(t.publishMs)}, own shard ${Math.round(t.ownMs)}, wait ${Math.round(t.waitMs)}, average ${Math.round(t.averageMs)}`, ...w].join('; ');
+  const r = Math.round;
+  const w = t.workers.map((x, i) => `worker ${i + 1}: load ${r(x.loadMs)}, compute ${r(x.computeMs)} (cpu ${r(x.computeCpuMs)}, runnable ${r(x.computeWaitMs)}), write ${r(x.writeMs)}`);
+  return [
+    `publish ${r(t.publishMs)}, own shard ${r(t.ownMs)} (cpu ${r(t.ownCpuMs)}, runnable ${r(t.ownWaitMs)}), wait ${r(t.waitMs)}, average ${r(t.averageMs)}, process cpu ${r(t.processCpuMs)}`,
+    ...w,
+  ].join('; ');
 }
 
 export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenchResult> {
@@ -137,8 +149,11 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
   const maskRng = new Rng(1);
   const ms: number[] = [];
   const phases: StepTiming[] = [];
+  const sched: { cpuMs: number; waitMs: number; processCpuMs: number }[] = [];
   for (let i = 0; i <= steps; i++) {
     const t0 = performance.now();
+    const s0 = threadSchedstat();
+    const p0 = processCpuMs();
     const members = sandwichMembers(space, memberRng, 4, true);
     const opts = { distillation: { kind: 'adaptive-alpha' as const, alphaMin: -1, alphaMax: 1, clip: 5 }, regularize: { dropout: 0.2, dropConnect: 0.2, rng: maskRng } };
     const r = barePool ? await barePool.gradients(net, x, labels, members, opts) : sandwichGradients(net, x, labels, members, opts);
@@ -146,7 +161,13 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
     if (i > 0) ms.push(performance.now() - t0); // step 0 warms up kernels and the WASM heap
     const t = barePool?.lastTiming;
     if (t && i > 0) phases.push(t);
-    log(`bare step ${i}: ${Math.round(performance.now() - t0)} ms${t ? ` (${formatStepTiming(t)})` : ''}`);
+    const s1 = threadSchedstat();
+    const p1 = processCpuMs();
+    // One worker: this thread's time on a CPU and waiting for one, and the whole process's CPU (GC threads included).
+    const one = !barePool && s0 && s1 ? { cpuMs: s1.cpuMs - s0.cpuMs, waitMs: s1.waitMs - s0.waitMs, processCpuMs: p1 - p0 } : undefined;
+    if (one && i > 0) sched.push(one);
+    const oneText = one ? ` (cpu ${Math.round(one.cpuMs)}, runnable ${Math.round(one.waitMs)}, process cpu ${Math.round(one.processCpuMs)})` : '';
+    log(`bare step ${i}: ${Math.round(performance.now() - t0)} ms${t ? ` (${formatStepTiming(t)})` : oneText}`);
   }
   tf.dispose([x, labels]);
   notePeak(barePool);
@@ -209,6 +230,9 @@ export async function benchTrainer(o: TrainBenchOptions = {}): Promise<TrainBenc
       bareStepMs: Math.round(bareStepMs),
       bareImagesPerSec: Number(bareImagesPerSec.toFixed(2)),
       ...(phases.length ? { barePhases: medianTiming(phases) } : {}),
+      ...(sched.length
+        ? { bareSched: { cpuMs: ms1(median(sched.map((x) => x.cpuMs))), waitMs: ms1(median(sched.map((x) => x.waitMs))), processCpuMs: ms1(median(sched.map((x) => x.processCpuMs))) } }
+        : {}),
       trainerImagesPerSec: Number(trainerImagesPerSec.toFixed(2)),
       ratio: Number((trainerImagesPerSec / bareImagesPerSec).toFixed(3)),
       sandwichShare: Number(((sandwichAtLast - sandwichAtFirst) / (times[times.length - 1] - times[0])).toFixed(3)),

@@ -19,7 +19,8 @@ export function registerEvaluateCommand(program: Command, ctx: CliContext): void
     .option('--seed <n>', 'seed of the calibration images (default: the run\'s seed)', nonNegInt('--seed'))
     .addOption(new Option('--checkpoint <which>', 'checkpoint (default latest)').choices(['latest', 'best']))
     .addOption(new Option('--latency <how>', 'latency: lut (this machine\'s table), measure (batch 1, on this backend) or none; default lut when a table exists, else measure').choices(['lut', 'measure', 'none']))
-    .action(async (runId: number, subnet: string, o: { split?: 'val' | 'test'; calibrationBatches?: number; seed?: number; checkpoint?: 'latest' | 'best'; latency?: 'lut' | 'measure' | 'none' }) => {
+    .addOption(new Option('--engine <engine>', 'who computes an evaluation not in the cache: local (TF.js, default) or torch (the PyTorch engine, on a GPU when it sees one)').choices(['local', 'torch']))
+    .action(async (runId: number, subnet: string, o: { split?: 'val' | 'test'; calibrationBatches?: number; seed?: number; checkpoint?: 'latest' | 'best'; latency?: 'lut' | 'measure' | 'none'; engine?: 'local' | 'torch' }) => {
       const r = await ctx.engine('evaluate', { runId, subnet, ...o });
       const row = r.evaluation;
       ctx.print(r, () =>

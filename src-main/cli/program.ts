@@ -22,7 +22,7 @@ import { registerFrontCommand } from './front';
 import { registerPredictorCommand } from './predictor';
 import { registerLatencyCommand } from './latency';
 import { registerForwardCommand } from './forward';
-import { formatTorchReport, torchReport } from '../jobs/python';
+import { formatTorchReport, torchProbeCacheFile, torchReport } from '../jobs/python';
 import { registerClusterCommands } from './clusters';
 
 export type { CliIo } from './context';
@@ -47,8 +47,9 @@ export function buildProgram(io: CliIo): Command {
     .action(async () => {
       const r = await ctx.engine('doctor', {});
       const parallel = parallelReport(r.home, r.chosen, io.env);
-      // The PyTorch engine (docs/TORCH.md): python, torch, CUDA devices or CPU, NCCL/gloo.
-      const torch = torchReport(io.env);
+      // The PyTorch engine (docs/TORCH.md): python, torch, CUDA devices or CPU, NCCL/gloo; probed afresh, and what
+      // it finds is what the next torch run uses (the probe's cache).
+      const torch = torchReport(io.env, { cache: torchProbeCacheFile(r.home), refresh: true });
       ctx.print({ ...r, parallel, torch }, () => [r.text, ...formatParallelReport(parallel), `home:      ${r.home}`, `node:      ${r.node} (${r.platform})`, formatTorchReport(torch)].join('\n'));
     });
 

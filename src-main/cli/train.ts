@@ -12,7 +12,7 @@ import { idArg, nonNegInt, number, positiveInt, readJson, workersArg } from './a
 import type { CliContext } from './context';
 import { CliError } from './errors';
 import { duration, pct } from './format';
-import { torchReport, torchRunProblem } from '../jobs/python';
+import { torchProbeCacheFile, torchReport, torchRunProblem } from '../jobs/python';
 
 /** One line per progress / epoch / event message. */
 export function formatRunnerMessage(m: RunnerToParent): string | undefined {
@@ -144,12 +144,13 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
       if (o.gpusPerNode !== undefined) cfg.gpus = o.gpusPerNode;
       if ((o.cluster !== undefined || o.nodes !== undefined || o.gpusPerNode !== undefined) && cfg.engine === undefined) cfg.engine = 'slurm';
       if ((o.gpus !== undefined || o.ranks !== undefined) && cfg.engine === undefined) cfg.engine = 'torch';
+      const h = ctx.home();
       if (cfg.engine === 'torch') {
-        // One clear line before anything is queued: no python, no torch, no CUDA when GPUs were asked for.
-        const problem = torchRunProblem(torchReport(io.env), typeof cfg.gpus === 'number' ? cfg.gpus : 0);
+        // One clear line before anything is queued: no python, no torch, no CUDA when GPUs were asked for. The answer
+        // is cached in the home, so the run's runner does not import torch once more just to learn the same.
+        const problem = torchRunProblem(torchReport(io.env, { cache: torchProbeCacheFile(h) }), typeof cfg.gpus === 'number' ? cfg.gpus : 0);
         if (problem) throw new CliError(`torch engine: ${problem}`);
       }
-      const h = ctx.home();
       const backend = ctx.backendRequest(h);
       if (backend) cfg.backend = backend;
       await withRuns(async (m) => {

@@ -114,9 +114,11 @@ export const API_ARGS = {
   'predictor.get': a(['runId', runId]),
   'predictor.importance': a(['runId', runId]),
   'predictor.build': a(['runId', runId], ['opts', z.strictObject({ samples: z.number().int().min(12).max(10_000).optional() })]),
+  'predictor.cancelBuild': a(['runId', runId]),
   'predictor.genes': a(['runId', runId]),
   'latency.table': a(['runId', runId]),
   'latency.build': a(['runId', runId]),
+  'latency.cancelBuild': a(['runId', runId]),
   'searches.list': a(['runId', runId.nullable()]),
   'searches.get': a(['id', id]),
   // The shapes of the engine's own schemas (jobs/search-messages.ts); the service then parses the whole request with
@@ -145,6 +147,7 @@ export const API_ARGS = {
   'searches.cancel': a(['id', id]),
   // An empty `formats` is the service's to refuse (field `formats`, as the export form names it).
   'exports.start': a(['req', z.strictObject({ runId, evaluationId: id, formats: z.array(z.enum(['tfjs', 'onnx'])).max(2), dir: path })]),
+  'exports.cancel': a(['dir', path]),
   'compare.runs': a(['ids', z.array(runId).min(2).max(4)]),
   'clusters.list': a(),
   // The profile's own schema (store/cluster-profile.ts): field errors name `profile.<field>`.

@@ -581,6 +581,11 @@ export interface WorkbenchApi {
      * evaluated; progress as `onEvent`. Minutes on the 32×32 space.
      */
     build(runId: number, opts: { samples?: number }): Promise<PredictorView>;
+    /**
+     * Cancels the run's build, queued or running: `build` then rejects ("… was cancelled") and no predictor is stored
+     * (the subnets it evaluated stay cached). False when no build of the run was pending.
+     */
+    cancelBuild(runId: number): Promise<boolean>;
     /** Every gene of the run's space with a choice, and the gene values of its evaluated subnets. */
     genes(runId: number): Promise<SubnetGenes>;
     onEvent(cb: (e: PredictorEvent) => void): Unsubscribe;
@@ -593,6 +598,8 @@ export interface WorkbenchApi {
      * space. A latency budget or objective needs it.
      */
     build(runId: number): Promise<LatencyTableInfo>;
+    /** Cancels the run's table build: `build` rejects ("… was cancelled"), the table on disk is left as it was. False when none was pending. */
+    cancelBuild(runId: number): Promise<boolean>;
   };
   searches: {
     list(runId: number | null): Promise<SearchSummary[]>;
@@ -607,6 +614,8 @@ export interface WorkbenchApi {
   exports: {
     /** Exports an evaluated subnet (off the main thread) and returns the files written. */
     start(req: ExportRequest): Promise<ExportInfo>;
+    /** Cancels the export into `dir`: `start` rejects ("… was cancelled") and nothing is left in or at `dir`. False when none was pending. */
+    cancel(dir: string): Promise<boolean>;
   };
   compare: {
     runs(ids: number[]): Promise<RunComparison>;

@@ -38,11 +38,18 @@ export interface HoldOptions {
  * looks `pollMs` apart find none: a queue that had just decided to start a job before the hold was recorded has
  * claimed it by the second look). The hold stays recorded while waiting, so nothing new starts meanwhile.
  */
+/**
+ * Removes the holds of processes that are gone (a holder killed mid-build: a cancelled latency table). They hold
+ * nothing already ({@link liveMachineHold} skips them), but would only confuse whoever reads the rows.
+ */
+export function clearDeadHolds(db: Db, exceptPid?: number): void {
+  for (const h of listMachineHolds(db)) if (h.pid !== exceptPid && !pidAlive(h.pid)) removeMachineHold(db, h.pid);
+}
+
 export async function holdMachine(db: Db, reason: string, o: HoldOptions = {}): Promise<() => void> {
   const pid = o.pid ?? process.pid;
   const pollMs = o.pollMs ?? 1000;
-  // Rows of holders that are gone would only confuse whoever reads them.
-  for (const h of listMachineHolds(db)) if (h.pid !== pid && !pidAlive(h.pid)) removeMachineHold(db, h.pid);
+  clearDeadHolds(db, pid);
   addMachineHold(db, pid, reason);
   const release = () => removeMachineHold(db, pid);
   try {

@@ -24,7 +24,7 @@ import { validateGenome, type Genome, type SearchSpace } from '../engine/core';
 import type { EvaluationSettings } from '../search/run-info';
 import type { ComputedEvaluation, SubnetCompute } from '../search/subnet-compute';
 import { runDir } from '../train/paths';
-import { torchReport, type TorchReport } from './python';
+import { torchProbeCacheFile, torchReport, type TorchReport } from './python';
 import { stderrTail } from './runner-process';
 import { writeRunDataset } from './torch-run';
 
@@ -216,7 +216,8 @@ export function computedOfTorch(genome: Genome, r: TorchEvaluation): ComputedEva
  * (concurrency 1): a GPU is busy with one subnet's calibration at a time anyway.
  */
 export async function torchSubnetCompute(o: TorchEvalSetupOptions & TorchEvaluatorOptions): Promise<SubnetCompute> {
-  const ev = await TorchEvaluator.start(writeTorchEvalSetup(o), o);
+  const report = o.report ?? torchReport(o.env ?? process.env, { cache: torchProbeCacheFile(o.home) });
+  const ev = await TorchEvaluator.start(writeTorchEvalSetup(o), { ...o, report });
   return {
     backend: `torch-${ev.device}`,
     concurrency: 1,
@@ -227,5 +228,30 @@ export async function torchSubnetCompute(o: TorchEvalSetupOptions & TorchEvaluat
       return res.map((r, i) => computedOfTorch(valid[i], r));
     },
     dispose: () => ev.close(),
+  };
+}
+
+/**
+ * `torchSubnetCompute`, started at the first cache miss (`alphanet evaluate --engine torch`): a subnet the cache holds
+ * costs no torch process. Its backend reads `torch` until the evaluator has said which device it computes on.
+ */
+export function lazyTorchSubnetCompute(o: TorchEvalSetupOptions & TorchEvaluatorOptions): SubnetCompute {
+  let started: Promise<SubnetCompute> | undefined;
+  let backend = 'torch';
+  const start = () =>
+    (started ??= torchSubnetCompute(o).then((c) => {
+      backend = c.backend;
+      return c;
+    }));
+  return {
+    get backend() {
+      return backend;
+    },
+    concurrency: 1,
+    evaluateMany: async (genomes) => (await start()).evaluateMany(genomes),
+    dispose: async () => {
+      const c = await started?.catch(() => undefined);
+      await c?.dispose();
+    },
   };
 }

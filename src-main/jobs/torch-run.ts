@@ -19,13 +19,16 @@
 import { spawn } from 'node:child_process';
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   fstatSync,
   mkdirSync,
   openSync,
   readFileSync,
+  linkSync,
   readSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -43,12 +46,13 @@ import {
   type RunEventKind,
   type StepMetric,
 } from '../store/runs';
-import { loadSplit } from '../data/files';
+import { datasetDir, loadSplit } from '../data/files';
 import type { DatasetInfo, SplitName } from '../data/types';
 import { type TrainConfig, configSpace } from '../engine/core';
 import type { RunnerToParent } from './run-messages';
 import { stderrTail } from './runner-process';
-import { torchReport, torchRunProblem, type TorchReport } from './python';
+import { tracePhase } from './startup-trace';
+import { torchProbeCacheFile, torchReport, torchRunProblem, type TorchReport } from './python';
 
 export interface TorchRunOptions {
   db: Db;
@@ -92,28 +96,31 @@ function writeAtomic(path: string, data: Uint8Array | string): void {
   }
 }
 
-/**
- * The run directory's dataset/ (docs/TORCH.md): the stored arrays of train (without val) and val, and index.json;
- * `splits` adds test where an evaluation on it needs it. Kept as it is when it holds the same dataset content and
- * split, and every split asked for (a split written before stays).
- */
-export function writeRunDataset(home: string, info: DatasetInfo, dir: string, splits: readonly SplitName[] = ['train', 'val']): void {
-  const indexPath = join(dir, 'index.json');
-  let had: string[] = [];
-  if (existsSync(indexPath)) {
-    try {
-      const ix = JSON.parse(readFileSync(indexPath, 'utf8')) as { contentHash?: string; valSeed?: number; valFraction?: number; splits?: Record<string, unknown> };
-      if (ix.contentHash === info.contentHash && ix.valSeed === info.valSeed && ix.valFraction === info.valFraction) {
-        had = Object.keys(ix.splits ?? {});
-        if (splits.every((x) => had.includes(x))) return;
-      }
-    } catch {
-      // rewritten below
-    }
+type BundleIndex = { contentHash?: string; valSeed?: number; valFraction?: number; splits?: Record<string, { images: string; labels: string; count: number }> };
+
+/** The splits a dataset/ folder already holds for this dataset content and val split (none when it holds another). */
+function bundleSplits(dir: string, info: DatasetInfo): BundleIndex['splits'] {
+  try {
+    const ix = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as BundleIndex;
+    if (ix.contentHash === info.contentHash && ix.valSeed === info.valSeed && ix.valFraction === info.valFraction) return ix.splits ?? {};
+  } catch {
+    // none yet, or unreadable: written afresh
   }
+  return {};
+}
+
+/** Writes a dataset/ folder's arrays and index.json: the splits asked for; those it held already stay as they are. */
+function writeDatasetFolder(home: string, info: DatasetInfo, dir: string, splits: readonly SplitName[]): void {
+  const had = bundleSplits(dir, info) ?? {};
+  const kept = (x: string) => !!had[x] && existsSync(join(dir, had[x].images)) && existsSync(join(dir, had[x].labels));
+  if (splits.every(kept)) return;
   mkdirSync(dir, { recursive: true });
   const written: Record<string, { images: string; labels: string; count: number }> = {};
-  for (const split of (['train', 'val', 'test'] as const).filter((x) => splits.includes(x) || had.includes(x))) {
+  for (const split of (['train', 'val', 'test'] as const).filter((x) => splits.includes(x) || kept(x))) {
+    if (kept(split)) {
+      written[split] = had[split];
+      continue;
+    }
     const s = loadSplit(home, info, split);
     writeAtomic(join(dir, `${split}.images.u8`), s.images);
     writeAtomic(join(dir, `${split}.labels.u16`), new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength));
@@ -133,7 +140,52 @@ export function writeRunDataset(home: string, info: DatasetInfo, dir: string, sp
     augment: info.augment,
     splits: written,
   };
-  writeAtomic(indexPath, `${JSON.stringify(index, null, 1)}\n`);
+  writeAtomic(join(dir, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);
+}
+
+/** Puts `from` at `to` as a hard link (a copy where the file system cannot link), replacing `to` atomically. */
+function linkAtomic(from: string, to: string): void {
+  const tmp = `${to}.tmp-${process.pid}`;
+  try {
+    rmSync(tmp, { force: true });
+    try {
+      linkSync(from, tmp);
+    } catch {
+      copyFileSync(from, tmp); // another device, or no hard links there
+    }
+    renameSync(tmp, to);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOSPC') throw new TorchRunError(`disk full writing the torch run directory (${to})`);
+    throw new TorchRunError(`cannot write ${to}: ${err.message}`);
+  }
+}
+
+/**
+ * Where a dataset's bundle for the torch engine is gathered once (train without the val images, val, test when
+ * asked): in the dataset's own folder, so it goes when the dataset is removed, and per val split, so a folder once
+ * complete never changes.
+ */
+export const sharedDatasetBundle = (home: string, info: DatasetInfo): string => join(datasetDir(home, info.id), `torch-bundle-${info.valSeed}-${info.valFraction}`);
+
+/**
+ * The run directory's dataset/ (docs/TORCH.md): the stored arrays of train (without val) and val, and index.json;
+ * `splits` adds test where an evaluation on it needs it. Kept as it is when it holds the same dataset content and
+ * split, and every split asked for (a split written before stays). Otherwise its files are hard links to the
+ * dataset's shared bundle (`sharedDatasetBundle`), gathered by the first run that needs it: a further run on the same
+ * data costs neither the gather nor the disk of a copy. The files are never written in place (every writer renames a
+ * new file over the old), so a link cannot change under another run.
+ */
+export function writeRunDataset(home: string, info: DatasetInfo, dir: string, splits: readonly SplitName[] = ['train', 'val']): void {
+  const had = Object.keys(bundleSplits(dir, info) ?? {}) as SplitName[];
+  if (splits.every((x) => had.includes(x))) return;
+  const shared = sharedDatasetBundle(home, info);
+  writeDatasetFolder(home, info, shared, [...new Set([...splits, ...had])]);
+  mkdirSync(dir, { recursive: true });
+  const files = Object.values(bundleSplits(shared, info) ?? {}).flatMap((s) => [s.images, s.labels]);
+  for (const f of files) linkAtomic(join(shared, f), join(dir, f));
+  linkAtomic(join(shared, 'index.json'), join(dir, 'index.json')); // last: the folder is whole once it is there
 }
 
 /** The number of ranks a torch run starts: its GPUs, else its CPU ranks (default 1). */
@@ -277,11 +329,14 @@ export function torchTrainCommand(
 
 export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
   const env = o.env ?? process.env;
-  const report = torchReport(env);
+  tracePhase('runTorch', env);
+  const report = torchReport(env, { cache: torchProbeCacheFile(o.home) });
+  tracePhase('probed', env);
   const problem = torchRunProblem(report, o.config.gpus);
   if (problem) throw new TorchRunError(problem);
   const ranks = torchRanks(o.config);
   writeRunBundle(o, o.runDir);
+  tracePhase('bundled', env);
   const controlPath = join(o.runDir, 'control');
   writeAtomic(controlPath, '');
   const progressPath = join(o.runDir, 'progress.jsonl');
@@ -293,6 +348,7 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
     env: { ...cmd.env, ALPHANET_PARENT_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  tracePhase('spawned', env);
   setJobRuntime(o.db, 'runs', o.runId, { backend: `torch ${report.torch} (${o.config.gpus > 0 ? `${ranks} GPU` : `${ranks} CPU rank${ranks > 1 ? 's' : ''}`})`, pid: process.pid });
   const errTail = stderrTail();
   child.stderr.on('data', (d: Buffer) => errTail.add(d));
@@ -305,6 +361,7 @@ export async function runTorch(o: TorchRunOptions): Promise<TorchRunOutcome> {
   let requested: 'pause' | 'cancel' | null = null;
   let finished = false;
   const exit = exited.then((r) => {
+    tracePhase('exited', env);
     finished = true;
     return r;
   });

@@ -8,7 +8,9 @@
  * - `timeout` when it runs longer than allowed (the worker is killed);
  * - `cancelled` when the caller's signal aborts it: a queued request leaves the queue, a running one is stopped by
  *   killing its worker. There is no cancel message to the worker: TF.js kernels run synchronously, so a worker could
- *   read one only after the work it should stop; the requests behind it get a fresh worker, as after a timeout;
+ *   read one only after the work it should stop; the requests behind it get a fresh worker, as after a timeout.
+ *   A stopped request (cancel or timeout) settles once its process has exited, so the caller may remove what it
+ *   was writing (an export's temporary folder) without the dying process adding a file after that;
  * - `closed` once {@link WorkerClient.close} was called.
  * A pool is several clients: each worker runs one request at a time (it refuses a second as `busy`).
  */
@@ -51,6 +53,8 @@ interface Live {
   ready: Promise<void>;
   /** Set when the process has exited: its description. */
   exited?: string;
+  /** Resolves when the process has exited. */
+  gone: Promise<void>;
   /** Rejects the request in flight (the process exited or was killed). */
   abort?: (e: WorkerError) => void;
   /** Receives the messages of the request in flight. */
@@ -142,7 +146,8 @@ export class WorkerClient<T extends OpTable> {
   private worker(): Live {
     if (this.live && !this.live.exited) return this.live;
     const handle = this.o.spawn();
-    const live: Live = { handle, ready: Promise.resolve() };
+    let markGone!: () => void;
+    const live: Live = { handle, ready: Promise.resolve(), gone: new Promise<void>((r) => (markGone = r)) };
     live.ready = new Promise<void>((resolve, reject) => {
       const ms = this.o.readyTimeoutMs ?? 60_000;
       const timer = setTimeout(() => {
@@ -164,6 +169,7 @@ export class WorkerClient<T extends OpTable> {
         clearTimeout(timer);
         live.exited = `${this.o.name} exited (${signal ? `signal ${signal}` : `code ${code}`})${detail ? `: ${detail}` : ''}`;
         const e = new WorkerError({ kind: 'exited', message: live.exited });
+        markGone();
         reject(e);
         live.abort?.(e);
       });
@@ -193,12 +199,24 @@ export class WorkerClient<T extends OpTable> {
         live.deliver = undefined;
         fn();
       };
-      const stop = (e: WorkerError, why: string) => {
-        settle(() => reject(e));
-        // Dead from now on, for the requests behind this one too: they get a fresh worker.
-        live.exited ??= `${this.o.name} was stopped ${why}`;
-        live.handle.kill();
-      };
+      const stop = (e: WorkerError, why: string) =>
+        settle(() => {
+          // Dead from now on, for the requests behind this one too: they get a fresh worker.
+          live.exited ??= `${this.o.name} was stopped ${why}`;
+          live.handle.kill();
+          // Answered once the process is gone; SIGKILL if it ignores the first signal, and an answer regardless after
+          // 10 s (a process that never reports its exit must not hold the queue).
+          const hard = setTimeout(() => live.handle.kill('SIGKILL'), 5_000);
+          const last = setTimeout(finish, 10_000);
+          hard.unref?.();
+          last.unref?.();
+          function finish(): void {
+            clearTimeout(hard);
+            clearTimeout(last);
+            reject(e);
+          }
+          void live.gone.then(finish);
+        });
       const ms = p.opts.timeoutMs ?? this.o.timeoutMs ?? 30 * 60_000;
       const timer = setTimeout(() => stop(new WorkerError({ kind: 'timeout', message: `${this.o.name}: '${p.op}' took longer than ${Math.round(ms / 1000)} s and was stopped` }), 'after a timeout'), ms);
       const cancel = () => stop(this.cancelled(p.op), 'by a cancel');

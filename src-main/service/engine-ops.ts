@@ -28,6 +28,7 @@ import {
 import type { OpHandlers } from '../jobs/worker-host';
 import { WorkerError } from '../jobs/worker-protocol';
 import { holdMachine, jobList } from '../jobs/machine-hold';
+import { lazyTorchSubnetCompute, TorchEvaluatorError } from '../jobs/torch-evaluator';
 import type { LatencyTableInfo } from '../ipc/api-types';
 import { latencyErrorReport, measureLatency, predictLatency, type LatencyTable } from '../search/latency';
 import { buildAndSaveLatencyTable, findLatencyTable } from '../search/latency-tables';
@@ -129,12 +130,22 @@ export function engineHandlers(o: { env: NodeJS.ProcessEnv }): OpHandlers<Engine
           const lut = i.latency === 'measure' || i.latency === 'none' ? undefined : findLatencyTable(i.home, run.space, run.numClasses, run.ops);
           if (i.latency === 'lut' && !lut) ctx.progress({ message: `note: no latency table for this machine yet (\`alphanet latency ${i.runId} --build-table\`); no latency` });
           const latency = lut ? lutSource(db, lut.table) : i.latency === undefined || i.latency === 'measure' ? measureSource(db, run.ops) : undefined;
-          const ev = createRunEvaluator(run, settings, { latency });
+          // On the torch engine a cache miss is computed by its evaluator process (the search's seam); the cache key,
+          // costs and latency stay the workbench's, so either engine's answer serves the other. The evaluator inherits
+          // this process's environment (PATH finds python3) with the caller's on top.
+          const compute =
+            i.engine === 'torch'
+              ? lazyTorchSubnetCompute({ home: i.home, runId: i.runId, space: run.space, numClasses: run.numClasses, dataset: run.dataset, checkpoint: run.checkpoint, settings, env: { ...process.env, ...o.env } })
+              : undefined;
+          const ev = createRunEvaluator(run, settings, { latency, ...(compute ? { compute } : {}) });
           try {
-            const { row, cached } = await ev.evaluate(subnet.genome);
+            // The torch engine's failures (no torch, an evaluator that died) are the user's one line, not a bug.
+            const { row, cached } = await ev.evaluate(subnet.genome).catch((e: unknown) => {
+              throw e instanceof TorchEvaluatorError ? new WorkerError({ kind: 'input', message: e.message, field: 'engine' }) : e;
+            });
             return { runId: i.runId, subnet: { label: subnet.label, genomeId: subnet.genomeId }, cached, checkpoint: run.checkpoint, evaluation: row, skipped: run.skipped };
           } finally {
-            ev.dispose();
+            await ev.dispose();
           }
         } finally {
           run.dispose();

@@ -89,6 +89,8 @@ export const ENGINE_OPS = {
       ...evaluationOptions,
       /** lut (this machine's table), measure, or none; default lut when a table exists, else measure. */
       latency: z.enum(['lut', 'measure', 'none']).optional(),
+      /** Who computes a cache miss: the workbench's TF.js engine (default) or the PyTorch engine (docs/TORCH.md). */
+      engine: z.enum(['local', 'torch']).optional(),
     }),
     result: z.object({
       runId: posInt,

@@ -13,10 +13,10 @@ import type { Db } from '../store/db';
 import { findRunPredictor } from '../store/predictors';
 import { getRun } from '../store/runs';
 import { listEvaluations } from '../store/evaluations';
-import type { EngineWorker } from './engine-worker';
+import { predictorBuildKey, type EngineWorker } from './engine-worker';
 import { ApiError } from './errors';
 
-type PredictorMethods = 'predictor.get' | 'predictor.importance' | 'predictor.build' | 'predictor.genes';
+type PredictorMethods = 'predictor.get' | 'predictor.importance' | 'predictor.build' | 'predictor.cancelBuild' | 'predictor.genes';
 
 export interface PredictorServiceOptions {
   db: Db;
@@ -81,6 +81,7 @@ export function createPredictorHandlers(o: PredictorServiceOptions): Pick<ApiHan
       await o.engine.run('predictor.build', { runId, samples: opts.samples ?? 100 }, {
         what,
         field: 'runId',
+        cancelKey: predictorBuildKey(runId),
         onProgress: (p) => {
           const progress = parsePredictorProgress(p.message);
           if (progress) o.emit({ runId, progress });
@@ -90,6 +91,9 @@ export function createPredictorHandlers(o: PredictorServiceOptions): Pick<ApiHan
       if (!v) throw new ApiError(500, `${what}: the CLI stored no predictor`);
       return v;
     },
+    // The predictor is stored in one statement at the end of a build: a cancelled build stores none (the subnets it
+    // evaluated stay in the evaluation cache, valid for the next build).
+    'predictor.cancelBuild': async (runId) => o.engine.cancel(predictorBuildKey(runId)),
     'predictor.genes': async (runId) => {
       getRun(db, runId);
       const space = runSpace(db, runId);

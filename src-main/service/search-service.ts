@@ -18,6 +18,7 @@ import type { ApiHandlers } from '../ipc/api-schemas';
 import type { FrontInfo, PredictorEvent, RunMetrics, RunSummary, SearchEvent, SearchSummary, SubnetEvaluation } from '../ipc/api-types';
 import { createPredictorHandlers } from './predictor-service';
 import { BudgetError, checkBudget, type Budget } from '../search/evolution';
+import { clearDeadHolds } from '../jobs/machine-hold';
 import { SearchManager, type SpawnSearchRunner } from '../jobs/search-manager';
 import { SearchRequestSchema } from '../jobs/search-messages';
 import { RunSubnetError, runInfo } from '../search/run-info';
@@ -33,12 +34,12 @@ import {
 } from '../store/evaluations';
 import { findRunFront, findSearchFront } from '../store/fronts';
 import { getSearch, type SearchRow } from '../store/searches';
-import type { EngineWorker } from './engine-worker';
+import { exportKey, latencyBuildKey, type EngineWorker } from './engine-worker';
 import { budgetTable, configDiff, frontOf, frontScope, mflopsReference } from './compare';
 import { ApiError } from './errors';
 import { frontOfMessage, frontOfRow, searchSummary, stageNamesOf, subnetEvaluation } from './views';
 
-type SearchMethods = 'predictor.get' | 'predictor.importance' | 'predictor.build' | 'predictor.genes' | 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'compare.runs';
+type SearchMethods = 'predictor.get' | 'predictor.importance' | 'predictor.build' | 'predictor.cancelBuild' | 'predictor.genes' | 'subnets.list' | 'subnets.evaluate' | 'subnets.pin' | 'subnets.front' | 'latency.table' | 'latency.build' | 'latency.cancelBuild' | 'searches.list' | 'searches.get' | 'searches.start' | 'searches.pause' | 'searches.resume' | 'searches.cancel' | 'exports.start' | 'exports.cancel' | 'compare.runs';
 
 export interface SearchServiceOptions {
   home: string;
@@ -195,8 +196,15 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
     'latency.build': async (runId) => {
       getRun(db, runId);
       await infoOf(runId);
-      return (await engine.run('latency.check', { target: String(runId), build: true }, { what: `building the latency table of run ${runId}`, field: 'runId' })).info;
+      try {
+        return (await engine.run('latency.check', { target: String(runId), build: true }, { what: `building the latency table of run ${runId}`, field: 'runId', cancelKey: latencyBuildKey(runId) })).info;
+      } finally {
+        // A worker killed mid-build (cancel, timeout, crash) leaves its machine hold's row behind.
+        clearDeadHolds(db);
+      }
     },
+    // The table is written whole (temporary file renamed into place): a cancelled build leaves the old one, or none.
+    'latency.cancelBuild': async (runId) => engine.cancel(latencyBuildKey(runId)),
 
     'searches.list': async (runId) => {
       if (runId !== null) getRun(db, runId);
@@ -269,15 +277,17 @@ export function createSearchService(o: SearchServiceOptions): SearchService {
       const tmp = join(dirname(dir), `.${basename(dir)}.export-${process.pid}-${randomBytes(4).toString('hex')}`);
       const format = req.formats.includes('tfjs') && req.formats.includes('onnx') ? 'both' : req.formats[0];
       try {
-        const out = await engine.run('export', { runId: req.runId, subnet: String(ev.id), format, out: tmp }, { what: `exporting evaluation ${ev.id}`, field: 'evaluationId' });
+        const out = await engine.run('export', { runId: req.runId, subnet: String(ev.id), format, out: tmp }, { what: `exporting evaluation ${ev.id}`, field: 'evaluationId', cancelKey: exportKey(dir) });
         if (existsSync(dir)) rmdirSync(dir); // empty (checked above); rmdir refuses if something arrived since
         renameSync(tmp, dir);
         o.remember(dir);
         return { dir, files: out.files.map((f) => ({ path: f, bytes: statSync(join(dir, f)).size })), provenance: out.provenance as unknown as Record<string, unknown> };
       } finally {
+        // A cancelled export is answered once its worker has exited: nothing is written into tmp after this.
         rmSync(tmp, { recursive: true, force: true });
       }
     },
+    'exports.cancel': async (dir) => engine.cancel(exportKey(dir)),
 
     'compare.runs': async (ids) => {
       if (ids.length < 2 || ids.length > 4 || new Set(ids).size !== ids.length) throw new ApiError(400, `ids: choose 2 to 4 different runs, got [${ids.join(', ')}]`, 'ids');

@@ -18,7 +18,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { PoolThread } from '../worker-thread';
+import { PoolThread, processCpuMs, threadSchedstat } from '../worker-thread';
 import * as tf from '@tensorflow/tfjs';
 import {
   Rng,
@@ -83,8 +83,19 @@ export interface ShardDone {
   numTensors: number;
   peakBytes: number;
   hash?: string;
-  /** Where the worker's step went, ms: loading the weights, the sandwich computation, writing the gradients. */
-  timing: { loadMs: number; computeMs: number; writeMs: number };
+  /**
+   * Where the worker's step went, ms: loading the weights, the sandwich computation, writing the gradients; and during
+   * the computation, the thread's time on a CPU and waiting for one (Linux; 0 elsewhere).
+   */
+  timing: ShardTiming;
+}
+
+export interface ShardTiming {
+  loadMs: number;
+  computeMs: number;
+  writeMs: number;
+  computeCpuMs: number;
+  computeWaitMs: number;
 }
 
 /**
@@ -96,7 +107,12 @@ export interface StepTiming {
   ownMs: number;
   waitMs: number;
   averageMs: number;
-  workers: ShardDone['timing'][];
+  /** The leader's own shard: its thread's time on a CPU and waiting for one (Linux; 0 elsewhere). */
+  ownCpuMs: number;
+  ownWaitMs: number;
+  /** CPU time of the whole process during the step, every thread (V8's GC threads included). */
+  processCpuMs: number;
+  workers: ShardTiming[];
 }
 
 export class DataParallelError extends Error {
@@ -229,6 +245,7 @@ export class DataParallel {
     const regularize = opts.regularize ? { dropout: opts.regularize.dropout, dropConnect: opts.regularize.dropConnect, seed } : undefined;
 
     const t0 = performance.now();
+    const p0 = processCpuMs();
     this.publishWeights(net);
     const xs = x.dataSync() as Float32Array;
     const ys = labels.dataSync() as Int32Array;
@@ -267,6 +284,7 @@ export class DataParallel {
     // Settle every reply before deciding, so no worker is still writing its slot when the step fails.
     const settled = Promise.allSettled(replies);
     const t1 = performance.now();
+    const s1 = threadSchedstat();
 
     // Shard 0 on this thread, while the workers run theirs.
     let own: SandwichResult | undefined;
@@ -285,6 +303,7 @@ export class DataParallel {
       tf.dispose([x0, y0]);
     }
     const t2 = performance.now();
+    const s2 = threadSchedstat();
     const results = await settled;
     const t3 = performance.now();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -295,7 +314,17 @@ export class DataParallel {
     const done = results.map((r) => (r as PromiseFulfilledResult<ShardDone>).value);
     const grads = this.average(own!, n);
     const t4 = performance.now();
-    this.lastTiming = { publishMs: t1 - t0, ownMs: t2 - t1, waitMs: t3 - t2, averageMs: t4 - t3, workers: done.map((d) => d.timing) };
+    const p4 = processCpuMs();
+    this.lastTiming = {
+      publishMs: t1 - t0,
+      ownMs: t2 - t1,
+      waitMs: t3 - t2,
+      averageMs: t4 - t3,
+      ownCpuMs: s1 && s2 ? s2.cpuMs - s1.cpuMs : 0,
+      ownWaitMs: s1 && s2 ? s2.waitMs - s1.waitMs : 0,
+      processCpuMs: p4 - p0,
+      workers: done.map((d) => d.timing),
+    };
     return { grads, members: averageMembers([own!.members, ...done.map((d) => d.members)]) };
   }
 

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, Supernet, createOps, initBackend, sandwichGradients } from '../engine';
 import type { ShardDone, ShardInit, ShardStep } from './data-parallel';
-import { servePoolThread, type ThreadReply } from '../worker-thread';
+import { servePoolThread, threadSchedstat, type ThreadReply } from '../worker-thread';
 
 export interface ShardPort {
   postMessage(m: ThreadReply<ShardDone>): void;
@@ -62,6 +62,7 @@ export function serveShardWorker(port: ShardPort): void {
     const y = tf.tensor1d(new Int32Array(m.y, 0, n).slice(), 'int32');
     let r;
     const t1 = performance.now();
+    const s1 = threadSchedstat();
     try {
       r = sandwichGradients(net, x, y, m.members, {
         labelSmoothing: m.labelSmoothing,
@@ -73,6 +74,7 @@ export function serveShardWorker(port: ShardPort): void {
     }
     if (m.crash) process.exit(70); // test hook: in a worker thread this ends the thread, mid-step
     const t2 = performance.now();
+    const s2 = threadSchedstat();
     const grads = new Float32Array(m.grads);
     const present = new Uint8Array(m.present);
     try {
@@ -95,7 +97,7 @@ export function serveShardWorker(port: ShardPort): void {
       members: r.members,
       numTensors: mem.numTensors,
       peakBytes,
-      timing: { loadMs: t1 - t0, computeMs: t2 - t1, writeMs: t3 - t2 },
+      timing: { loadMs: t1 - t0, computeMs: t2 - t1, writeMs: t3 - t2, computeCpuMs: s1 && s2 ? s2.cpuMs - s1.cpuMs : 0, computeWaitMs: s1 && s2 ? s2.waitMs - s1.waitMs : 0 },
       // The weights this replica trained the step with, read back from its own variables.
       ...(m.hash ? { hash: weightsHash(layout.map((p) => net!.params.get(p.name)!.dataSync() as Float32Array)) } : {}),
     };

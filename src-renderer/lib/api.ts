@@ -177,8 +177,8 @@ export function createHttpApi(opts: HttpApiOptions): WorkbenchApi {
       pin: m('subnets.pin'),
       front: m('subnets.front'),
     },
-    predictor: { get: m('predictor.get'), importance: m('predictor.importance'), build: m('predictor.build'), genes: m('predictor.genes'), onEvent: (cb) => events.subscribe('predictor.event', cb as (p: unknown) => void) },
-    latency: { table: m('latency.table'), build: m('latency.build') },
+    predictor: { get: m('predictor.get'), importance: m('predictor.importance'), build: m('predictor.build'), cancelBuild: m('predictor.cancelBuild'), genes: m('predictor.genes'), onEvent: (cb) => events.subscribe('predictor.event', cb as (p: unknown) => void) },
+    latency: { table: m('latency.table'), build: m('latency.build'), cancelBuild: m('latency.cancelBuild') },
     searches: {
       list: m('searches.list'),
       get: m('searches.get'),
@@ -188,7 +188,7 @@ export function createHttpApi(opts: HttpApiOptions): WorkbenchApi {
       cancel: m('searches.cancel'),
       onEvent: (cb) => events.subscribe('searches.event', cb as (p: unknown) => void),
     },
-    exports: { start: m('exports.start') },
+    exports: { start: m('exports.start'), cancel: m('exports.cancel') },
     compare: { runs: m('compare.runs') },
     clusters: { list: m('clusters.list'), add: m('clusters.add'), remove: m('clusters.remove'), test: m('clusters.test'), jobLog: m('clusters.jobLog') },
   };
@@ -365,6 +365,19 @@ export function actionRunner(report: (error: string | null) => void): (what: str
       report(`${what}: ${errorMessage(e)}`);
     }
   };
+}
+
+/**
+ * The Cancel button of a long engine-worker operation (latency table, predictor build, export): asks the service.
+ * `cancelling` is false when nothing was pending (the operation ended meanwhile: its result or error arrives as
+ * usual) or the request failed, whose message is `error` ("Cancelling <what>: …").
+ */
+export async function requestCancel(cancel: () => Promise<boolean>, what: string): Promise<{ cancelling: boolean; error: string | null }> {
+  try {
+    return { cancelling: await cancel(), error: null };
+  } catch (e) {
+    return { cancelling: false, error: `Cancelling ${what}: ${errorMessage(e)}` };
+  }
 }
 
 /** The field of an {@link ApiError}-shaped error (the bridge's errors carry it too), if any. */

@@ -232,6 +232,23 @@ function fieldError(field: string, message: string): Error {
   return Object.assign(new Error(message), { field });
 }
 
+/**
+ * A long operation as the service runs it with its cancel: `start` stays pending until `cancel` is called, which
+ * rejects it with the service's "… was cancelled" and answers true (false when nothing was pending), as
+ * EngineWorker.cancel does.
+ */
+export function untilCancelled<T>(what: string) {
+  let reject: ((e: Error) => void) | null = null;
+  const start = vi.fn((..._args: unknown[]) => new Promise<T>((_resolve, rj) => (reject = rj)));
+  const cancel = vi.fn(async (..._args: unknown[]) => {
+    if (!reject) return false;
+    reject(new Error(`${what} was cancelled`));
+    reject = null;
+    return true;
+  });
+  return { start, cancel };
+}
+
 export interface Fake {
   api: WorkbenchApi;
   emitRun(e: RunEvent): void;
@@ -381,6 +398,7 @@ export function fakeApi(
         predictorView = fakePredictor(runId);
         return predictorView;
       }),
+      cancelBuild: vi.fn(async () => false),
       genes: vi.fn(async (runId: number) => ({
         axes: [
           { key: 'resolution', label: 'res', kind: 'resolution' as const, values: [24, 28, 32] },
@@ -406,6 +424,7 @@ export function fakeApi(
         };
         return latencyTable;
       }),
+      cancelBuild: vi.fn(async () => false),
     },
     searches: {
       list: vi.fn(async (runId: number | null) => searches.filter((s) => runId === null || s.runId === runId)),
@@ -443,6 +462,7 @@ export function fakeApi(
         ];
         return { dir: req.dir, files, provenance: { runId: req.runId, evaluationId: req.evaluationId, appVersion: '0.1.0' } };
       }),
+      cancel: vi.fn(async () => false),
     },
     clusters: {
       list: vi.fn(async () => clusters.map((c) => ({ ...c }))),

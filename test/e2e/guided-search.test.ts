@@ -3,7 +3,9 @@
  * (2 steps; BN calibration on 8 images, top-1 on the 1,000-image val split: about a second per evaluation on a quiet
  * machine, tens of seconds on a loaded one); its Search page offers
  * "Predictor-guided" only once the run has an accuracy predictor, so the test follows the page's link to the Pareto
- * explorer, builds the predictor there (real evaluations, real TF.js fit, progress shown), comes back, ticks the box,
+ * explorer, starts a large build there and cancels it mid-sampling (the engine worker is killed: no predictor, no
+ * error; screenshot test-results/page-explorer-predictor-cancelled.png), builds the predictor (real evaluations,
+ * real TF.js fit, progress shown), comes back, ticks the box,
  * sets the screen factor and starts the search, which must finish with every candidate measured. Screenshot
  * test-results/page-search-guided.png. No page may log an error or break the CSP.
  */
@@ -55,6 +57,17 @@ describe.skipIf(unavailable !== null)('predictor-guided search from the Search p
     await note.getByRole('link', { name: 'Build it in the Pareto explorer' }).click();
     await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/explorer/${run.id}`);
     const card = page.locator('section.predictor');
+    // A build far too large to finish here, cancelled once it is evaluating subnets.
+    await card.getByLabel('Subnets').fill('2000');
+    await card.getByRole('button', { name: 'Build predictor' }).click();
+    await expect.poll(async () => ((await card.getByRole('status').count()) ? ((await card.getByRole('status').textContent()) ?? '') : ''), { timeout: 120_000, interval: 250 }).toMatch(/evaluating random subnets: [1-9]\d* \/ 2000/);
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(async () => (await page.getByTestId('predictor-cancelled').count()) > 0, WAIT).toBe(true);
+    expect(await card.getByRole('alert').count()).toBe(0);
+    await pageShot(page, 'page-explorer-predictor-cancelled');
+    expect(await a.served.call<PredictorView | null>('predictor.get', run.id)).toBeNull();
+    expect(await a.served.call<boolean>('predictor.cancelBuild', run.id)).toBe(false);
+
     await card.getByLabel('Subnets').fill('12');
     await card.getByRole('button', { name: 'Build predictor' }).click();
     await expect.poll(async () => card.getByRole('status').count(), WAIT).toBe(1);
@@ -92,6 +105,9 @@ describe.skipIf(unavailable !== null)('predictor-guided search from the Search p
     }
 
     expect(await cspViolations(page)).toEqual([]);
-    expect(a.problems).toEqual([]);
+    // The one expected: Chromium logs the cancelled build's reply (400, "… was cancelled") as a failed resource.
+    const cancelledReply = /^console error: Failed to load resource: the server responded with a status of 400/;
+    expect(a.problems.filter((p) => cancelledReply.test(p))).toHaveLength(1);
+    expect(a.problems.filter((p) => !cancelledReply.test(p))).toEqual([]);
   });
 });

@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { validateGenome } from '../../engine/core';
 import type { Db } from '../../store/db';
@@ -95,8 +96,6 @@ async function supersede(db: Db, shell: ClusterShell, searchId: number): Promise
     updateClusterJob(db, j.id, { outcome: 'cancelled', error: 'superseded by a new runner of the search' });
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function slurmSubnetCompute(o: SlurmSubnetComputeOptions): Promise<SubnetCompute> {
   const env = o.env ?? process.env;

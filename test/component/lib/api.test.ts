@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DatasetJobEvent, RunEvent } from '../../../src-main/ipc/api-types';
-import { ApiError, createHttpApi, takeToken, TOKEN_STORAGE_KEY, type WebSocketLike } from '../../../src-renderer/lib/api';
+import { ApiError, createHttpApi, requestCancel, takeToken, TOKEN_STORAGE_KEY, type WebSocketLike } from '../../../src-renderer/lib/api';
 
 /** A fetch that answers each call with the next of `replies` and records what it was asked. */
 function fakeFetch(...replies: { status: number; body: unknown }[]) {
@@ -209,5 +209,14 @@ describe('createHttpApi', () => {
     expect(FakeSocket.all[0]?.closed).toBe(false);
     vi.advanceTimersByTime(1);
     expect(FakeSocket.all[0]?.closed).toBe(true);
+  });
+});
+
+describe('requestCancel (the Cancel buttons of long operations)', () => {
+  it('is cancelling while the service cancels something, not when nothing was pending, and words a refusal', async () => {
+    expect(await requestCancel(async () => true, 'the build')).toEqual({ cancelling: true, error: null });
+    expect(await requestCancel(async () => false, 'the build')).toEqual({ cancelling: false, error: null });
+    const refused = () => Promise.reject(new ApiError({ message: 'dir: must be an absolute path', field: 'dir' }, 400));
+    expect(await requestCancel(refused, 'the export')).toEqual({ cancelling: false, error: 'Cancelling the export: dir: must be an absolute path' });
   });
 });

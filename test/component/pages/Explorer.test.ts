@@ -2,7 +2,8 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { comparison } from '../../../src-renderer/lib/comparison.svelte';
 import Explorer from '../../../src-renderer/pages/Explorer.svelte';
-import { evaluation, fakeApi, INFO, run } from '../fake-api';
+import type { ExportInfo, PredictorView } from '../../../src-main/ipc/api-types';
+import { evaluation, fakeApi, INFO, run, untilCancelled } from '../fake-api';
 
 beforeEach(() => {
   // jsdom has no canvas: the chart skips drawing; points are reached with the keyboard, as a screen-reader user would.
@@ -120,6 +121,27 @@ describe('Pareto explorer page', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 
+  it('cancels a running export: nothing written, the form stays for another try', async () => {
+    const fake = await setup();
+    const op = untilCancelled<ExportInfo>('exporting evaluation 1');
+    fake.api.exports.start = op.start;
+    fake.api.exports.cancel = op.cancel;
+    const panel = await selectCheapest();
+    await fireEvent.click(within(panel).getByRole('button', { name: 'Export…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Export g00000000001' });
+    await fireEvent.input(within(dialog).getByLabelText('Destination folder'), { target: { value: '/tmp/out' } });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Export' }));
+    // While it runs, the dialog's Cancel stops the export (it no longer closes the dialog).
+    await fireEvent.click(await within(dialog).findByRole('button', { name: 'Cancel export' }));
+    expect(op.cancel).toHaveBeenCalledWith('/tmp/out');
+    expect((await within(dialog).findByTestId('export-cancelled')).textContent).toBe('Export cancelled; nothing was written to the folder.');
+    expect(within(dialog).queryByRole('alert')).toBeNull();
+    expect(within(dialog).queryByRole('table', { name: 'Files written' })).toBeNull();
+    expect((within(dialog).getByRole('button', { name: 'Export' }) as HTMLButtonElement).disabled).toBe(false);
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
   it('offers the folder picker and the file-manager link in the desktop app, and hides the link when refused', async () => {
     const fake = await setup('electron');
     vi.mocked(fake.api.app.pickPath).mockResolvedValue('/home/ada/picked');
@@ -150,6 +172,27 @@ describe('Pareto explorer page', () => {
     expect(screen.getByText(/Predicted against measured top-1 for 3 subnets/)).toBeTruthy();
     expect(await screen.findByText(/Share of the predicted accuracy's variance per gene: res 60.0%, d mb2 25.0%/)).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Rebuild' })).toBeTruthy();
+  });
+
+  it('cancels a predictor build: no predictor, no error, and a new build can start', async () => {
+    const fake = await setup();
+    const op = untilCancelled<PredictorView>('building the accuracy predictor of run 1');
+    const build = fake.api.predictor.build;
+    fake.api.predictor.build = op.start;
+    fake.api.predictor.cancelBuild = op.cancel;
+    await screen.findByText(/No predictor yet/);
+    await fireEvent.click(screen.getByRole('button', { name: 'Build predictor' }));
+    const progress = await screen.findByRole('status');
+    await fireEvent.click(within(progress).getByRole('button', { name: 'Cancel' }));
+    expect(op.cancel).toHaveBeenCalledWith(1);
+    expect((await screen.findByTestId('predictor-cancelled')).textContent).toBe('Build cancelled; no predictor was stored. The subnets it evaluated stay cached for the next build.');
+    expect(screen.queryByTestId('tau-badge')).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+    // The next build runs as usual and clears the notice.
+    fake.api.predictor.build = build;
+    await fireEvent.click(screen.getByRole('button', { name: 'Build predictor' }));
+    await waitFor(() => expect(screen.getByTestId('tau-badge').textContent).toBe('τ 1.000'));
+    expect(screen.queryByTestId('predictor-cancelled')).toBeNull();
   });
 
   it('says when the predictor is stale', async () => {

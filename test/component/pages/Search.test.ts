@@ -1,8 +1,8 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Search from '../../../src-renderer/pages/Search.svelte';
-import type { ClusterProfile } from '../../../src-main/ipc/api-types';
-import { evaluation, fakeApi, run, search } from '../fake-api';
+import type { ClusterProfile, LatencyTableInfo } from '../../../src-main/ipc/api-types';
+import { evaluation, fakeApi, run, search, untilCancelled } from '../fake-api';
 
 beforeEach(() => {
   // jsdom has no canvas: the Pareto chart skips drawing and keeps its accessible table, which these tests read.
@@ -58,6 +58,25 @@ describe('Search page', () => {
     expect(within(panel).getByText(/346 layer entries, built .* in 42 s on AMD EPYC ×2, wasm \(portable\), tfjs 4\.22\.0/)).toBeTruthy();
     expect(within(panel).getByRole('button', { name: 'Rebuild latency table' })).toBeTruthy();
     await waitFor(() => expect(startButton.disabled).toBe(false));
+  });
+
+  it('cancels a table build: it ends as cancelled, not as an error, and the start stays refused', async () => {
+    const fake = await setup();
+    const op = untilCancelled<LatencyTableInfo>('building the latency table of run 1');
+    fake.api.latency.build = op.start;
+    fake.api.latency.cancelBuild = op.cancel;
+    await fireEvent.click(screen.getByRole('radio', { name: /^Latency/ }));
+    const panel = await screen.findByRole('group', { name: 'Latency table' });
+    expect(within(panel).queryByRole('button', { name: 'Cancel' })).toBeNull();
+    await fireEvent.click(await within(panel).findByRole('button', { name: 'Build latency table' }));
+    await fireEvent.click(await within(panel).findByRole('button', { name: 'Cancel' }));
+    expect(op.cancel).toHaveBeenCalledWith(1);
+    expect((await within(panel).findByTestId('latency-cancelled')).textContent).toBe('Build cancelled; no table was written.');
+    expect(within(panel).queryByRole('alert')).toBeNull();
+    expect(within(panel).queryByRole('button', { name: 'Cancel' })).toBeNull();
+    expect(within(panel).queryByTestId('latency-timing-notice')).toBeNull();
+    expect(within(panel).getByRole('button', { name: 'Build latency table' })).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('offers the slurm engine: the cluster profiles (first chosen), nodes and ranks per node, sent with the request', async () => {

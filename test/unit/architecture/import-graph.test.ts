@@ -8,7 +8,10 @@
  * - other folders use the engine through its two entry points only: `engine/core` (TF.js-free) and `engine`;
  * - TF.js is never reachable from Electron main (`src-main/index.ts`), the preload or the renderer, nor from the engine
  *   core's entry; the workbench service and the job managers stay TF.js-free, so Electron main can host them;
- * - all SQL lives in `store/`: no SQL statement in a string outside it, and only `store/` imports better-sqlite3.
+ * - all SQL lives in `store/`: no SQL statement in a string outside it, and only `store/` imports better-sqlite3;
+ * - the renderer (src-renderer, sandboxed, no Node) imports from src-main only the API contract (`ipc/api-types.ts`,
+ *   `ipc/protocol.ts`) and the few pure modules of `RENDERER_SHARED`, and what it reaches loads no Node built-in,
+ *   Electron, SQLite or TF.js.
  *
  * Layer and cycle checks count every import: value, type-only and dynamic `import()`. The TF.js reachability walk
  * follows only what loads code at run time: `import type` and all-type imports are erased by the compiler, and a
@@ -47,6 +50,19 @@ export const LAYERS: readonly { name: string; members: readonly string[] }[] = [
 
 /** Folders of one layer that must not import each other in either direction. */
 export const APART: readonly (readonly [string, string])[] = [['train', 'search']];
+
+/**
+ * What the renderer may import from src-main besides the API contract (`ipc/api-types.ts`, `ipc/protocol.ts`): pure
+ * leaf modules (no Node built-in, no package) whose arithmetic both sides must agree on. The engine's entry
+ * `engine/core/index.ts` is no choice for the renderer: it reaches node:fs (checkpoints, space files).
+ */
+export const RENDERER_SHARED: readonly string[] = [
+  'data/types.ts', // the image-folder size bounds the import form checks, the importer's own
+  'train/worker-count.ts', // `workers: auto`, which the new-run form shows per run of a comparison
+  'train/distillation-evidence.ts', // the fidelity study's numbers the new-run form shows, as the presets serve them
+  'engine/core/rng.ts', // the seeded RNG of the explorer benchmark's synthetic points
+];
+const RENDERER_CONTRACT = ['ipc/api-types.ts', 'ipc/protocol.ts'];
 
 /** The engine's entry points: the only engine modules other folders may import. */
 const ENGINE_ENTRIES = ['engine/core/index.ts', 'engine/index.ts'];
@@ -194,6 +210,28 @@ export function layerViolations(edges: readonly Edge[]): string[] {
   return [...new Set(out)];
 }
 
+const RENDERER = '../src-renderer/';
+
+/** The renderer's imports of src-main modules: `from` relative to src-main (`../src-renderer/…`), `to` inside it. */
+export function rendererImports(): Edge[] {
+  const edges: Edge[] = [];
+  for (const file of listFiles(join(ROOT, 'src-renderer'), /\.(ts|svelte)$/)) {
+    for (const i of fileImports(file)) {
+      if (!i.spec.startsWith('.') || /\.(css|svg|png|html)(\?.*)?$/.test(i.spec)) continue;
+      const target = resolveLocal(file, i.spec);
+      if (target.startsWith(SRC + sep)) edges.push({ from: relative(SRC, file), to: relative(SRC, target) });
+    }
+  }
+  return edges;
+}
+
+/** Every renderer import of src-main outside the contract and RENDERER_SHARED, one line each. */
+export function rendererViolations(edges: readonly Edge[]): string[] {
+  return edges
+    .filter((e) => !RENDERER_CONTRACT.includes(e.to) && !RENDERER_SHARED.includes(e.to))
+    .map((e) => `renderer import outside the API contract and RENDERER_SHARED: ${e.from.slice(RENDERER.length)} → src-main/${e.to}`);
+}
+
 /** Strongly connected components of more than one node (Tarjan). */
 function cycles(g: Map<string, Set<string>>): string[][] {
   let n = 0;
@@ -286,6 +324,35 @@ describe('the layers of src-main', () => {
       .map((f) => relative(SRC, f))
       .filter((f) => !unitOf(f));
     expect(unplaced).toEqual([]);
+  });
+});
+
+describe('the renderer\'s imports of src-main', () => {
+  const edges = rendererImports();
+
+  it('are the API contract and the shared pure modules only', () => {
+    // The walk saw the pages' imports of the contract (none would prove nothing).
+    expect(edges.filter((e) => e.to === 'ipc/api-types.ts').length).toBeGreaterThan(15);
+    expect(edges).toContainEqual({ from: '../src-renderer/bench/points.ts', to: 'engine/core/rng.ts' });
+    expect(rendererViolations(edges)).toEqual([]);
+  });
+
+  it('reach no Node built-in, Electron, SQLite or TF.js: the shared modules are pure', () => {
+    for (const m of [...RENDERER_SHARED, ...RENDERER_CONTRACT]) {
+      const { packages } = reachedPackages(src(m));
+      expect([...packages.keys()], m).toEqual([]);
+    }
+    const { packages } = reachedPackages(...listFiles(join(ROOT, 'src-renderer'), /\.(ts|svelte)$/));
+    const forbidden = [...packages].filter(([p]) => p.startsWith('node:') || ['electron', 'better-sqlite3', 'fs', 'path', 'os', 'child_process'].includes(p) || p.startsWith('@tensorflow/'));
+    expect(forbidden.map(([p, chain]) => `${p} via ${chain.join(' → ')}`)).toEqual([]);
+    expect(packages.has('svelte')).toBe(true);
+  });
+
+  it('reports a renderer import of anything else', () => {
+    expect(rendererViolations([{ from: '../src-renderer/pages/Runs.svelte', to: 'service/index.ts' }, { from: '../src-renderer/lib/api.ts', to: 'ipc/protocol.ts' }])).toEqual([
+      'renderer import outside the API contract and RENDERER_SHARED: pages/Runs.svelte → src-main/service/index.ts',
+    ]);
+    expect(rendererViolations([{ from: '../src-renderer/bench/points.ts', to: 'engine/core/genome.ts' }])).toHaveLength(1);
   });
 });
 

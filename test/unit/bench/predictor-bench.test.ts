@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { evaluationsToReach, hypervolumeCurve } from '../../../src-main/bench/predictor-bench';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluationsToReach, homeCopy, hypervolumeCurve } from '../../../src-main/bench/predictor-bench';
+import { openHomeDatabase } from '../../../src-main/store/db';
+import { createRun, listRuns } from '../../../src-main/store/runs';
 
 describe('predictor bench: hypervolume per real evaluation', () => {
   const ref = { costRef: 10, accRef: 0 };
@@ -29,3 +34,40 @@ describe('predictor bench: hypervolume per real evaluation', () => {
     expect(evaluationsToReach(curve, 3.5)).toBeNull();
   });
 });
+
+describe('predictor bench: each search gets its own data directory', () => {
+  it('copies the database (writes to one copy reach neither the other nor the original) and links the rest', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'alphanet-pb-home-'));
+    const dirs = [home];
+    try {
+      const db = openHomeDatabase(home);
+      createRun(db, { name: 'trained', config: {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' });
+      db.close();
+      mkdirSync(join(home, 'runs', '1'), { recursive: true });
+      writeFileSync(join(home, 'runs', '1', 'checkpoint'), 'weights');
+      const a = await homeCopy(home);
+      const b = await homeCopy(home);
+      dirs.push(a, b);
+      const da = openHomeDatabase(a);
+      createRun(da, { name: 'search in a', config: {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' });
+      da.close();
+      expect(withDb(a, (d) => listRuns(d).map((r) => r.name)).sort()).toEqual(['search in a', 'trained']);
+      expect(withDb(b, (d) => listRuns(d).map((r) => r.name))).toEqual(['trained']);
+      expect(withDb(home, (d) => listRuns(d).map((r) => r.name))).toEqual(['trained']);
+      // The run's files are shared, not copied.
+      expect(lstatSync(join(a, 'runs')).isSymbolicLink()).toBe(true);
+      expect(readFileSync(join(b, 'runs', '1', 'checkpoint'), 'utf8')).toBe('weights');
+    } finally {
+      for (const d of dirs.reverse()) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+function withDb<T>(home: string, f: (db: ReturnType<typeof openHomeDatabase>) => T): T {
+  const db = openHomeDatabase(home);
+  try {
+    return f(db);
+  } finally {
+    db.close();
+  }
+}

@@ -16,9 +16,21 @@ export async function captureCli(args: string[], env: NodeJS.ProcessEnv = { ALPH
   return { code, out, err };
 }
 
-/** The CLI bound to one data directory (`--home`), and the check of a user error: exit code 1, nothing on stdout, one line on stderr matching `re`. */
-export function cliAt(home: () => string): { cli: (args: string[]) => Promise<CliResult>; fails: (args: string[], re: RegExp) => Promise<void> } {
-  const cli = (args: string[]) => captureCli(['--home', home(), ...args]);
+/**
+ * The CLI bound to one data directory (`--home`); `ok` expects exit code 0 and answers what it printed; `fails` checks
+ * a user error: exit code 1, nothing on stdout, one line on stderr matching `re`. `env` (default: only
+ * ALPHANET_BACKEND=wasm) is read at each call, so a suite can point it at what its beforeAll started.
+ */
+export function cliAt(
+  home: () => string,
+  env: () => NodeJS.ProcessEnv = () => ({ ALPHANET_BACKEND: 'wasm' }),
+): { cli: (args: string[]) => Promise<CliResult>; ok: (args: string[]) => Promise<CliResult>; fails: (args: string[], re: RegExp) => Promise<void> } {
+  const cli = (args: string[]) => captureCli(['--home', home(), ...args], env());
+  const ok = async (args: string[]) => {
+    const r = await cli(args);
+    expect(r.code, `alphanet ${args.join(' ')}: ${r.err}`).toBe(0);
+    return r;
+  };
   const fails = async (args: string[], re: RegExp) => {
     const r = await cli(args);
     expect(r.code, `${args.join(' ')}: ${r.out}`).toBe(1);
@@ -26,5 +38,5 @@ export function cliAt(home: () => string): { cli: (args: string[]) => Promise<Cl
     expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
     expect(r.err).toMatch(re);
   };
-  return { cli, fails };
+  return { cli, ok, fails };
 }

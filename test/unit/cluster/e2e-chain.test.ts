@@ -20,11 +20,11 @@ import { cancelJob } from '../../../src-main/jobs/slurm/scheduler';
 import { createClusterHandlers } from '../../../src-main/service/clusters-service';
 import { readCheckpointFile } from '../../../src-main/engine/core';
 import { writeIdxSet } from '../../../src-main/data/synthetic';
-import { captureCli } from '../cli/run-cli';
+import { cliAt } from '../cli/run-cli';
 import { requireRunner } from '../train/runner-helpers';
 import { TINY } from '../engine/tiny-space';
-import { slurmMissing, startSlurmCluster, waitFor, type SlurmCluster } from './slurm-harness';
-import { sshdMissing, startTestSshd, type TestSshd } from './sshd-harness';
+import { tearDownSuite, useClusterEnv, waitFor, type SlurmCluster } from './slurm-harness';
+import { startClusterAndSshd, type TestSshd } from './sshd-harness';
 
 const SLOW = process.env.ALPHANET_SLOW_TESTS === '1';
 const PYTHON = '/usr/bin/python3';
@@ -36,13 +36,9 @@ describe.runIf(SLOW)('the Slurm chain through the command line (slow)', () => {
   let home: string;
   let runDir: string;
   let db: Db;
-  const saved: Record<string, string | undefined> = {};
-  const cli = (args: string[]) => captureCli(['--home', home, ...args], { ...process.env, ALPHANET_BACKEND: 'wasm' });
-  const ok = async (args: string[]) => {
-    const r = await cli(args);
-    expect(r.code, `alphanet ${args.join(' ')}: ${r.err}`).toBe(0);
-    return r;
-  };
+  let restoreEnv: (() => void) | undefined;
+  // The runners the CLI forks inherit this process's environment, which useClusterEnv points at the test cluster.
+  const { cli, ok } = cliAt(() => home, () => ({ ...process.env, ALPHANET_BACKEND: 'wasm' }));
   /** A short run of the tiny space on the grayscale IDX set, written as the config file `train` reads. */
   const configFile = (name: string, over: Record<string, unknown>) => {
     const file = join(home, `${name}.json`);
@@ -63,28 +59,15 @@ describe.runIf(SLOW)('the Slurm chain through the command line (slow)', () => {
   };
 
   beforeAll(async () => {
-    const missing = slurmMissing() ?? sshdMissing() ?? (existsSync(PYTHON) ? null : `no ${PYTHON} (apt-get install python3-torch)`);
-    if (missing) throw new Error(`ALPHANET_SLOW_TESTS=1 needs a Slurm test cluster, sshd and python3-torch: ${missing}`);
     requireRunner();
-    cluster = await startSlurmCluster();
-    sshd = await startTestSshd({ env: { SLURM_CONF: cluster.conf } });
+    ({ cluster, sshd } = await startClusterAndSshd(PYTHON));
     home = mkdtempSync(join(tmpdir(), 'alphanet-chain-home-'));
     runDir = mkdtempSync(join(tmpdir(), 'alphanet-chain-runs-'));
     // The runners `train` forks inherit this process's environment: the test cluster, and a brisk follower.
-    for (const [k, v] of Object.entries({ SLURM_CONF: cluster.conf, ALPHANET_SLURM_POLL_MS: '1000' })) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    restoreEnv = useClusterEnv(cluster);
     db = openHomeDatabase(home);
   }, 120_000);
-  afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-    db?.close();
-    await sshd?.stop();
-    await cluster?.stop();
-    for (const d of [home, runDir]) if (d) rmSync(d, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDownSuite({ restoreEnv, db, daemons: [sshd, cluster], dirs: [home, runDir] }), 60_000);
 
   it('import → train on Slurm → scancel → failed with the reason → resume → finished → search → export, loaded', async () => {
     const idx = writeIdxSet(join(home, 'idx-src'), { nTrain: 240, nTest: 40, h: 8, w: 8, seed: 3 });

@@ -262,3 +262,30 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
     await sleep(everyMs);
   }
 }
+
+/**
+ * Points this process's environment (and so every runner the CLI forks) at the test cluster, with a brisk follower
+ * (the job's progress is polled every second); returns the function that puts the environment back.
+ */
+export function useClusterEnv(cluster: SlurmCluster): () => void {
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries({ SLURM_CONF: cluster.conf, ALPHANET_SLURM_POLL_MS: '1000' })) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  };
+}
+
+/**
+ * Undoes a slow suite's setup in reverse order: the environment, the database, the daemons (sshd before the cluster
+ * it submits to), the temp folders. Whatever the beforeAll did not get to start is skipped.
+ */
+export async function tearDownSuite(p: { restoreEnv?: () => void; db?: { close(): void }; daemons: ({ stop(): Promise<void> } | undefined)[]; dirs: (string | undefined)[] }): Promise<void> {
+  p.restoreEnv?.();
+  p.db?.close();
+  for (const d of p.daemons) await d?.stop();
+  for (const d of p.dirs) if (d) rmSync(d, { recursive: true, force: true });
+}

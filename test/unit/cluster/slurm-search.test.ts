@@ -8,7 +8,7 @@
  * answers already written (each candidate answered once). The same through an ssh profile (the test sshd as login node).
  * Slow suite (ALPHANET_SLOW_TESTS=1).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,11 +20,11 @@ import { cancelJob } from '../../../src-main/jobs/slurm/scheduler';
 import { torchSubnetCompute } from '../../../src-main/jobs/torch-evaluator';
 import { evaluationSettings, loadRun } from '../../../src-main/search/run-subnets';
 import { initBackend, type Genome } from '../../../src-main/engine';
-import { captureCli } from '../cli/run-cli';
+import { cliAt } from '../cli/run-cli';
 import { requireRunner } from '../train/runner-helpers';
 import { trainTinyRun } from '../search/run-fixture';
-import { slurmMissing, startSlurmCluster, waitFor, type SlurmCluster } from './slurm-harness';
-import { sshdMissing, startTestSshd, type TestSshd } from './sshd-harness';
+import { tearDownSuite, useClusterEnv, waitFor, type SlurmCluster } from './slurm-harness';
+import { startClusterAndSshd, type TestSshd } from './sshd-harness';
 
 const SLOW = process.env.ALPHANET_SLOW_TESTS === '1';
 const PYTHON = '/usr/bin/python3';
@@ -45,37 +45,20 @@ describe.runIf(SLOW)('search evaluation as Slurm jobs (slow)', () => {
   let runId: number;
   let runDir: string;
   let db: Db;
-  const saved: Record<string, string | undefined> = {};
-  const cli = (args: string[]) => captureCli(['--home', home, ...args], { ...process.env, ALPHANET_BACKEND: 'wasm' });
-  const ok = async (args: string[]) => {
-    const r = await cli(args);
-    expect(r.code, `alphanet ${args.join(' ')}: ${r.err}`).toBe(0);
-    return r;
-  };
+  let restoreEnv: (() => void) | undefined;
+  // The runners the CLI forks inherit this process's environment, which useClusterEnv points at the test cluster.
+  const { cli, ok } = cliAt(() => home, () => ({ ...process.env, ALPHANET_BACKEND: 'wasm' }));
 
   beforeAll(async () => {
-    const missing = slurmMissing() ?? sshdMissing() ?? (existsSync(PYTHON) ? null : `no ${PYTHON} (apt-get install python3-torch)`);
-    if (missing) throw new Error(`ALPHANET_SLOW_TESTS=1 needs a Slurm test cluster, sshd and python3-torch: ${missing}`);
     requireRunner();
-    cluster = await startSlurmCluster();
-    sshd = await startTestSshd({ env: { SLURM_CONF: cluster.conf } });
+    ({ cluster, sshd } = await startClusterAndSshd(PYTHON));
     ({ home, runId } = await trainTinyRun('alphanet-slurm-search-'));
     runDir = mkdtempSync(join(tmpdir(), 'alphanet-slurm-search-runs-'));
-    for (const [k, v] of Object.entries({ SLURM_CONF: cluster.conf, ALPHANET_SLURM_POLL_MS: '1000' })) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    restoreEnv = useClusterEnv(cluster);
     db = openHomeDatabase(home);
     await ok(['clusters', 'add', 'lab', '--local', '--run-dir', runDir, '--partition', 'debug', '--python', PYTHON, '--time', '10']);
   }, 300_000);
-  afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-    db?.close();
-    await sshd?.stop();
-    await cluster?.stop();
-    for (const d of [home, runDir]) if (d) rmSync(d, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDownSuite({ restoreEnv, db, daemons: [sshd, cluster], dirs: [home, runDir] }), 60_000);
 
   it('one job per generation, its 2 ranks splitting the candidates; the evaluations equal the local torch evaluator', async () => {
     const r = JSON.parse((await ok(['--json', 'search', String(runId), '--engine', 'slurm', '--cluster', 'lab', '--ranks-per-node', '2', '--population', '4', '--mutate', '2', '--crossover', '1', '--generations', '1', '--seed', '5'])).out);

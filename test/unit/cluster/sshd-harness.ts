@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, onPath, waitFor } from './slurm-harness';
+import { freePort, onPath, slurmMissing, startSlurmCluster, waitFor, type SlurmCluster } from './slurm-harness';
 
 const PREFIX = 'alphanet-sshd-';
 const SSHD = '/usr/sbin/sshd';
@@ -150,4 +150,20 @@ export async function startTestSshd(opts: { env?: Record<string, string>; host?:
     throw new Error(`${(e as Error).message}\n${log}`);
   }
   return { dir, port, host, configFile, stop };
+}
+
+/**
+ * A slow cluster suite's daemons: fails (never skips: CI installs all of it) unless Slurm, sshd and `python` with
+ * torch are here, then starts the test cluster and this machine's sshd as its login node.
+ */
+export async function startClusterAndSshd(python: string): Promise<{ cluster: SlurmCluster; sshd: TestSshd }> {
+  const missing = slurmMissing() ?? sshdMissing() ?? (existsSync(python) ? null : `no ${python} (apt-get install python3-torch)`);
+  if (missing) throw new Error(`ALPHANET_SLOW_TESTS=1 needs a Slurm test cluster, sshd and python3-torch: ${missing}`);
+  const cluster = await startSlurmCluster();
+  try {
+    return { cluster, sshd: await startTestSshd({ env: { SLURM_CONF: cluster.conf } }) };
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
 }

@@ -55,9 +55,11 @@ const VALID: { [M in ApiMethod]: unknown[] } = {
   'predictor.get': [7],
   'predictor.importance': [7],
   'predictor.build': [7, { samples: 50 }],
+  'predictor.cancelBuild': [7],
   'predictor.genes': [7],
   'latency.table': [7],
   'latency.build': [7],
+  'latency.cancelBuild': [7],
   'searches.list': [null],
   'searches.get': [3],
   'searches.start': [{ runId: 7, name: 's', kind: 'random', objective: 'mflops', budget: { mflopsMax: 10 }, evaluations: 4 }],
@@ -65,6 +67,7 @@ const VALID: { [M in ApiMethod]: unknown[] } = {
   'searches.resume': [3],
   'searches.cancel': [3],
   'exports.start': [{ runId: 7, evaluationId: 3, formats: ['onnx'], dir: '/tmp/out' }],
+  'exports.cancel': ['/tmp/out'],
   'compare.runs': [[7, 8]],
   'clusters.list': [],
   'clusters.add': [{ name: 'fuzz', transport: 'local', runDir: '/tmp/fuzz-cluster' }, false],
@@ -74,7 +77,7 @@ const VALID: { [M in ApiMethod]: unknown[] } = {
 };
 
 /** Methods that write (a file, a row, a process) when their arguments are valid: such calls are not sent. */
-const WRITES = new Set<ApiMethod>(['datasets.import', 'datasets.createDemo', 'datasets.delete', 'runs.start', 'runs.pause', 'runs.resume', 'runs.cancel', 'runs.delete', 'runs.saveConfig', 'subnets.evaluate', 'subnets.pin', 'latency.build', 'predictor.build', 'searches.start', 'searches.pause', 'searches.resume', 'searches.cancel', 'exports.start', 'app.openExternal', 'app.revealPath', 'app.pickPath', 'clusters.add', 'clusters.remove', 'clusters.test']);
+const WRITES = new Set<ApiMethod>(['datasets.import', 'datasets.createDemo', 'datasets.delete', 'runs.start', 'runs.pause', 'runs.resume', 'runs.cancel', 'runs.delete', 'runs.saveConfig', 'subnets.evaluate', 'subnets.pin', 'latency.build', 'latency.cancelBuild', 'predictor.build', 'predictor.cancelBuild', 'searches.start', 'searches.pause', 'searches.resume', 'searches.cancel', 'exports.start', 'exports.cancel', 'app.openExternal', 'app.revealPath', 'app.pickPath', 'clusters.add', 'clusters.remove', 'clusters.test']);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

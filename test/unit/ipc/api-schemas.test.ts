@@ -15,10 +15,10 @@ const EXPECTED = {
   spaces: ['list'],
   runs: ['list', 'get', 'metrics', 'presets', 'check', 'start', 'pause', 'resume', 'cancel', 'delete', 'saveConfig'],
   subnets: ['list', 'evaluate', 'pin', 'front'],
-  predictor: ['get', 'importance', 'build', 'genes'],
-  latency: ['table', 'build'],
+  predictor: ['get', 'importance', 'build', 'cancelBuild', 'genes'],
+  latency: ['table', 'build', 'cancelBuild'],
   searches: ['list', 'get', 'start', 'pause', 'resume', 'cancel'],
-  exports: ['start'],
+  exports: ['start', 'cancel'],
   compare: ['runs'],
   clusters: ['list', 'add', 'remove', 'test', 'jobLog'],
 } as const satisfies { [N in keyof WorkbenchApi]: readonly Exclude<keyof WorkbenchApi[N], `on${string}`>[] };

@@ -106,7 +106,7 @@ describe('worker host (in-process)', () => {
 
 /** Workers served in this process on the test table (a fake process each): what they were asked, how many started and were killed. */
 function inProcessWorkers() {
-  const w = { spawned: 0, killed: 0, requests: [] as string[] };
+  const w = { spawned: 0, killed: 0, exited: 0, requests: [] as string[] };
   const spawn: SpawnWorker = () => {
     w.spawned++;
     let dead = false;
@@ -125,7 +125,11 @@ function inProcessWorkers() {
         if (dead) return;
         dead = true;
         w.killed++;
-        setTimeout(() => onExit(null, 'SIGTERM', ''), 0);
+        // A process takes a moment to die after the signal.
+        setTimeout(() => {
+          w.exited++;
+          onExit(null, 'SIGTERM', '');
+        }, 20);
       },
     };
     // Ready is sent once the client listens; a dead worker's late answers are lost, as a killed process's would be.
@@ -150,9 +154,11 @@ describe('worker client: cancelling a request', () => {
     expect(await second).toMatchObject({ name: 'WorkerError', kind: 'cancelled', message: "the test worker: 'add' was cancelled" });
     running.abort();
     expect(await first).toMatchObject({ name: 'WorkerError', kind: 'cancelled', message: "the test worker: 'wait' was cancelled" });
+    // Answered only once its process has exited (nothing it was writing can appear after the caller cleaned up).
+    expect(w.exited).toBe(1);
     // The request behind them runs on a fresh worker; the cancelled one in the queue was never sent.
     expect(await third).toEqual({ sum: 5 });
-    expect(w).toEqual({ spawned: 2, killed: 1, requests: ['wait', 'add'] });
+    expect(w).toEqual({ spawned: 2, killed: 1, exited: 1, requests: ['wait', 'add'] });
     // Aborted before it is asked: refused at once, no worker involved.
     await expect(c.request('add', { a: 1, b: 1 }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ kind: 'cancelled' });
     expect(w.requests).toEqual(['wait', 'add']);

@@ -143,6 +143,40 @@ describe.skipIf(!report.python)(`torch evaluation equals the workbench's (${repo
     expect(e.out).toMatch(new RegExp(`evaluation ${ids[0]}, reused from the cache`));
   }, 300_000);
 
+  it('alphanet evaluate --engine torch: a miss computed by torch with the workbench\'s numbers; a hit for either engine needs no torch', async () => {
+    const t = await cli(['--json', 'evaluate', String(run.run.id), 'random:4242', '--engine', 'torch', '--latency', 'none']);
+    expect(t.code, t.err).toBe(0);
+    const tr = JSON.parse(t.out) as { cached: boolean; evaluation: { id: number; backend: string; accuracy: number; loss: number; images: number; genome: Genome } };
+    expect(tr).toMatchObject({ cached: false, evaluation: { backend: 'torch-cpu' } });
+    // The TF.js engine on the same subnet, settings (the run's defaults, as the CLI's) and calibration images.
+    const defaults = evaluationSettings(run, {});
+    const d = await loadEvaluationData(run, defaults);
+    const [local] = await localSubnetCompute(run, async () => d).evaluateMany([tr.evaluation.genome]);
+    d.dispose();
+    expect(local.images).toBe(tr.evaluation.images);
+    expect(Math.abs(tr.evaluation.loss - local.loss) / local.loss).toBeLessThanOrEqual(1e-4);
+    expect(Math.round(Math.abs(tr.evaluation.accuracy - local.accuracy) * local.images)).toBeLessThanOrEqual(1);
+    // A hit is a hit whichever engine asks: the workbench's own evaluate reuses it, and a torch one needs no Python.
+    const again = await cli(['--json', 'evaluate', String(run.run.id), 'random:4242', '--latency', 'none']);
+    expect(JSON.parse(again.out)).toMatchObject({ cached: true, evaluation: { id: tr.evaluation.id, backend: 'torch-cpu' } });
+    const l = await cli(['--json', 'evaluate', String(run.run.id), 'random:4343', '--latency', 'none']);
+    expect(l.code, l.err).toBe(0);
+    process.env.ALPHANET_PYTHON = '/nonexistent/python3';
+    try {
+      const hit = await cli(['--json', 'evaluate', String(run.run.id), 'random:4343', '--engine', 'torch', '--latency', 'none']);
+      expect(hit.code, hit.err).toBe(0);
+      expect(JSON.parse(hit.out)).toMatchObject({ cached: true, evaluation: { id: JSON.parse(l.out).evaluation.id, backend: 'wasm' } });
+      // A miss without torch: one line, nothing stored.
+      const before = listEvaluations(db, run.run.id).length;
+      const miss = await cli(['evaluate', String(run.run.id), 'random:4444', '--engine', 'torch', '--latency', 'none']);
+      expect(miss.code).toBe(1);
+      expect(miss.err.trim()).toBe('alphanet: torch engine unavailable: ALPHANET_PYTHON=/nonexistent/python3 cannot run the torch engine (/nonexistent/python3: not found or not runnable)');
+      expect(listEvaluations(db, run.run.id).length).toBe(before);
+    } finally {
+      delete process.env.ALPHANET_PYTHON;
+    }
+  }, 300_000);
+
   it('no torch: the search fails with one line, keeps its row, and a resume with torch back finishes it', async () => {
     process.env.ALPHANET_PYTHON = '/nonexistent/python3';
     let r;

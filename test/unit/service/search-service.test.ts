@@ -20,6 +20,7 @@ import { forkSearchRunner } from '../../../src-main/jobs/search-manager';
 import { createWorkbenchService, type WorkbenchService } from '../../../src-main/service';
 import { listEvaluations } from '../../../src-main/store/evaluations';
 import { listSearches } from '../../../src-main/store/searches';
+import { listMachineHolds } from '../../../src-main/store/holds';
 import { RunManager } from '../../../src-main/jobs/run-manager';
 import { TINY } from '../engine/tiny-space';
 import { trainTinyRun } from '../search/run-fixture';
@@ -147,6 +148,11 @@ describe('searches', () => {
     expect(crossed.error?.field).toBe('budget.mflopsMin');
     const evals = await call('searches.start', { runId: runA, evaluations: 5 });
     expect(evals.error?.field).toBe('evaluations');
+    // Engine slurm: a cluster is needed, and it must be a profile.
+    const noCluster = await call('searches.start', { runId: runA, engine: 'slurm' });
+    expect(noCluster).toMatchObject({ status: 400, error: { field: 'cluster', message: expect.stringMatching(/engine 'slurm' needs a cluster/) } });
+    const unknown = await call('searches.start', { runId: runA, engine: 'slurm', cluster: 'nowhere', ranksPerNode: 2 });
+    expect(unknown).toMatchObject({ status: 404, error: { message: "no cluster named 'nowhere' (add one with `alphanet clusters add`)" } });
     expect(listSearches(svc.db)).toHaveLength(0);
   });
 
@@ -312,6 +318,66 @@ describe('deleting a run with searches', () => {
     // The other run keeps everything.
     expect(listSearches(svc.db, { runId: runA })).toHaveLength(1);
   }, 60_000);
+});
+
+describe('cancelling the engine worker\'s long operations', () => {
+  it('cancels a queued export and a running table build: nothing written, no hold left, and the next request works', async () => {
+    // An evaluation to export (the cache answers when the tests above made it).
+    const evaluationId = (await call('subnets.evaluate', { runId: runA, subnet: 'min' })).result!.id;
+    const dir = join(tempDir('alphanet-cancel-'), 'export');
+    const siblings = () => readdirSync(dirname(dir));
+    const table = call('latency.build', runA);
+    // Queued behind the build: one request at a time.
+    const exported = call('exports.start', { runId: runA, evaluationId, formats: ['onnx'], dir });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await call('exports.cancel', dir)).result).toBe(true);
+    expect(await exported).toMatchObject({ status: 400, error: { message: `exporting evaluation ${evaluationId} was cancelled` } });
+    expect(existsSync(dir)).toBe(false);
+    expect(siblings()).toEqual([]);
+    // The build is running (it holds the machine while it times); the cancel kills its worker.
+    for (let i = 0; i < 100 && !listMachineHolds(svc.db).length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(listMachineHolds(svc.db)).toHaveLength(1);
+    expect((await call('latency.cancelBuild', runA)).result).toBe(true);
+    expect(await table).toMatchObject({ status: 400, error: { message: `building the latency table of run ${runA} was cancelled` } });
+    expect(listMachineHolds(svc.db)).toEqual([]);
+    expect((await call('latency.table', runA)).result).toBeNull();
+    const latencyDir = join(home, 'latency');
+    expect(existsSync(latencyDir) ? readdirSync(latencyDir) : []).toEqual([]);
+    // Nothing pending: false. The next request gets a fresh worker.
+    expect((await call('latency.cancelBuild', runA)).result).toBe(false);
+    expect((await call('exports.cancel', dir)).result).toBe(false);
+    const again = await call('exports.start', { runId: runA, evaluationId, formats: ['onnx'], dir });
+    expect(again.error).toBeUndefined();
+    expect(readdirSync(dir).sort()).toEqual(['arch.json', 'model.onnx', 'provenance.json']);
+  }, 120_000);
+
+  it('cancels a predictor build mid-sampling: no predictor stored, its evaluations kept, and the next request works', async () => {
+    const before = listEvaluations(svc.db, runA).length;
+    const sampling = new Promise<void>((resolve) => {
+      const f = (e: { runId: number; progress: { phase: string } }) => {
+        if (e.runId === runA && e.progress.phase === 'sample') {
+          svc.events.off('predictor.event', f);
+          resolve();
+        }
+      };
+      svc.events.on('predictor.event', f);
+    });
+    // Run A (run B was deleted above).
+    const build = call('predictor.build', runA, { samples: 400 });
+    // A build that ends before sampling (refused) fails here rather than waiting for an event that never comes.
+    const first = await Promise.race([sampling.then(() => 'sampling'), build.then((r) => JSON.stringify(r))]);
+    expect(first).toBe('sampling');
+    expect((await call('predictor.cancelBuild', runA)).result).toBe(true);
+    expect(await build).toMatchObject({ status: 400, error: { message: `building the accuracy predictor of run ${runA} was cancelled` } });
+    expect((await call('predictor.get', runA)).result).toBeNull();
+    // Stopped long before its 400 subnets; what it evaluated stays cached.
+    expect(listEvaluations(svc.db, runA).length - before).toBeLessThan(100);
+    expect((await call('predictor.cancelBuild', runA)).result).toBe(false);
+    // The next request gets a fresh worker (a whole build is the CLI tests' business: its fits take minutes here).
+    const next = await call('subnets.evaluate', { runId: runA, subnet: 'max' });
+    expect(next.error).toBeUndefined();
+    expect(next.result).toMatchObject({ runId: runA, genome: maxGenome(TINY) });
+  }, 120_000);
 });
 
 describe('latency table, built', () => {
