@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, session, shell, type WebContents } from 'electron';
 import { resolveHomeDir } from './app-paths';
 import { argsParser } from './ipc/api-schemas';
-import { isAppUrl } from './ipc/app-url';
+import { isAppBlobUrl, isAppUrl } from './ipc/app-url';
 import { EVENT_CHANNELS, INVOKE_CHANNELS } from './ipc/channels';
 import { isAllowedExternalUrl } from './ipc/external-links';
 import { guardHandler } from './ipc/guard';
@@ -158,6 +158,13 @@ if (!app.requestSingleInstanceLock()) {
     // The app needs no camera, notifications, geolocation, ...: refuse every permission request and check.
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
+    // The one download the app makes is its own page's `blob:` (the run page's metrics export): Electron's save
+    // dialog asks where, as no save path is set here. Anything else (a link to a file elsewhere) is cancelled.
+    session.defaultSession.on('will-download', (event, item) => {
+      if (isAppBlobUrl(item.getURL(), appUrl)) return;
+      event.preventDefault();
+      console.warn(`[main] refused a download from ${item.getURL()}`);
+    });
 
     service = createService();
     registerApi(service);

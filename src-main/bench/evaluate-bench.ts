@@ -19,7 +19,7 @@ export interface EvaluateBenchOptions {
   space?: string;
   /** Worker counts to measure (default 1 and 2). */
   workers?: number[];
-  /** Subnets timed per worker count (default 12: min, max and 10 random ones; the same for every count). */
+  /** Subnets timed per worker count (default 24: min, max and 22 random ones; the same for every count). */
   evaluations?: number;
   /** Calibration batches (default 4) of `batchSize` (default 64) images; evaluation images (default 512). */
   calibrationBatches?: number;
@@ -61,7 +61,7 @@ export async function runEvaluateBench(o: EvaluateBenchOptions = {}): Promise<Ev
   const nCal = o.calibrationBatches ?? 4;
   const nEval = Math.max(1, Math.round((o.evalImages ?? 512) / bs));
   const res = Math.max(...space.resolutions);
-  const n = o.evaluations ?? 12;
+  const n = o.evaluations ?? 24;
   const rng = new Rng(0);
   const genomes = [minGenome(space), maxGenome(space), ...Array.from({ length: Math.max(0, n - 2) }, () => randomGenome(space, rng))].slice(0, n);
   const labels = Array.from({ length: nEval }, () => Array.from({ length: bs }, () => rng.int(space.numClasses)));
@@ -79,11 +79,12 @@ export async function runEvaluateBench(o: EvaluateBenchOptions = {}): Promise<Ev
   for (const workers of o.workers ?? [1, 2]) {
     const pool = await EvalPool.start({ workers, workerPath, run: { net, space, ops }, data: data() });
     try {
-      // Untimed: one batch warms up every worker's kernels and WASM heap.
+      // Untimed: one genome per worker warms up every worker's kernels and WASM heap.
       await pool.evaluateMany(genomes.slice(0, workers));
       const t0 = performance.now();
       const results = [];
-      for (let i = 0; i < genomes.length; i += workers) results.push(...(await pool.evaluateMany(genomes.slice(i, i + workers))));
+      // In calls of the pool's `batch`, as a search hands them over (search-runner.ts).
+      for (let i = 0; i < genomes.length; i += pool.batch) results.push(...(await pool.evaluateMany(genomes.slice(i, i + pool.batch))));
       const seconds = (performance.now() - t0) / 1000;
       const numbers = JSON.stringify(results.map((r) => [r.accuracy, r.loss, r.before?.accuracy, r.before?.loss]));
       reference ??= numbers;

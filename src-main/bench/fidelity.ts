@@ -7,14 +7,17 @@
  * Every finished run is appended to the results file (temp name + rename) before the next starts, and cells already
  * there are skipped, so a study that is stopped resumes where it was; a run that fails is reported and the study
  * goes on. A cell whose run already finished in the data directory under the cell's name (the study was stopped
- * between the run's end and the write, or the results file was reset) is read from that run, not trained again. Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
+ * between the run's end and the write, or the results file was reset) is read from that run, not trained again; a
+ * cell whose run started but did not finish (Ctrl-C paused it, the machine went down, it failed) is continued from
+ * its newest good checkpoint with `alphanet runs resume`, the product's own resume, instead of trained from scratch.
+ * Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openHomeDatabase } from '../store/db';
 import { findDataset } from '../store/datasets';
-import { listEpochMetrics, listRuns, listStepMetrics } from '../store/runs';
+import { listEpochMetrics, listRuns, listStepMetrics, type RunRow } from '../store/runs';
 import { formatStudy, type StudyRecord } from './fidelity-summary';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -174,6 +177,45 @@ export function finishedRunNamed(home: string, name: string): number | undefined
   }
 }
 
+/**
+ * The latest run called `name` that started and did not finish: `paused` (Ctrl-C, or a pause from the app), `failed`
+ * (a crash, a real failure) or `running` (its process may be gone: `runs resume`'s manager then marks it failed first;
+ * a run another process still trains is refused by the resume, and the cell is reported as failed).
+ */
+export function unfinishedRunNamed(home: string, name: string): RunRow | undefined {
+  const db = openHomeDatabase(home);
+  try {
+    return listRuns(db, { status: ['paused', 'failed', 'running'] }).filter((r) => r.name === name).pop();
+  } finally {
+    db.close();
+  }
+}
+
+/** One cell of the grid; `loss` is the label with the variant's (`base` the plain loss). */
+export interface StudyCell {
+  engine: string;
+  dataset: string;
+  epochs: number;
+  base: string;
+  loss: string;
+  seed: number;
+}
+
+/** A cell's run name, by which the study finds its run in the data directory again (finished, or to resume). */
+export function cellRunName(o: Pick<FidelityOptions, 'stepsPerEpoch'>, c: StudyCell): string {
+  return `fidelity ${c.engine} ${c.dataset} ${c.epochs}ep ${c.loss} seed ${c.seed}${o.stepsPerEpoch ? ` ${o.stepsPerEpoch} steps/ep` : ''}`;
+}
+
+/** The `alphanet` arguments that train a cell (`variantFile`: the `--set` overlay as a config file, if any). */
+export function cellTrainArgs(o: Pick<FidelityOptions, 'stepsPerEpoch' | 'batchSize' | 'workers'>, c: StudyCell, variantFile: string | null): string[] {
+  const args = ['--json', 'train', ...(variantFile ? [variantFile] : []), '--name', cellRunName(o, c), '--dataset', c.dataset, '--space', SPACE_OF[c.dataset] ?? 'alphanet-cifar32', '--epochs', String(c.epochs), '--seed', String(c.seed), ...STUDY_LOSSES[c.base]];
+  if (c.engine !== 'local') args.push('--engine', c.engine);
+  else args.push('--workers', String(o.workers ?? 1));
+  if (o.stepsPerEpoch) args.push('--steps-per-epoch', String(o.stepsPerEpoch));
+  if (o.batchSize) args.push('--batch-size', String(o.batchSize));
+  return args;
+}
+
 /** Runs every cell not yet in the results file; returns all records. */
 export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
@@ -194,12 +236,7 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
           for (const engine of o.engines) {
             const key = JSON.stringify([engine, dataset, epochs, loss, seed]);
             if (done.has(key)) continue;
-            const name = `fidelity ${engine} ${dataset} ${epochs}ep ${loss} seed ${seed}${o.stepsPerEpoch ? ` ${o.stepsPerEpoch} steps/ep` : ''}`;
-            const args = ['--json', 'train', ...(variantFile ? [variantFile] : []), '--name', name, '--dataset', dataset, '--space', SPACE_OF[dataset] ?? 'alphanet-cifar32', '--epochs', String(epochs), '--seed', String(seed), ...STUDY_LOSSES[base]];
-            if (engine !== 'local') args.push('--engine', engine);
-            else args.push('--workers', String(o.workers ?? 1));
-            if (o.stepsPerEpoch) args.push('--steps-per-epoch', String(o.stepsPerEpoch));
-            if (o.batchSize) args.push('--batch-size', String(o.batchSize));
+            const name = cellRunName(o, { engine, dataset, epochs, base, loss, seed });
             const t0 = performance.now();
             const cell = { engine, dataset, epochs, loss, seed };
             let rows: StudyRecord[];
@@ -209,11 +246,16 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
                 log(`${name}: already trained (run ${finished}), reading it`);
                 rows = recordsOfRun(o.home, finished, cell);
               } else {
-                log(`${name}: training…`);
-                const r = cli(o, args);
+                const unfinished = unfinishedRunNamed(o.home, name);
+                if (unfinished) log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
+                else log(`${name}: training…`);
+                const r = cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, { engine, dataset, epochs, base, loss, seed }, variantFile));
                 if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
-                // `alphanet --json train` prints { run, lastValidation }.
-                rows = recordsOfRun(o.home, (JSON.parse(r.stdout) as { run: { id: number } }).run.id, cell);
+                // `alphanet --json train` and `runs resume` print { run, lastValidation }. A run paused meanwhile (from
+                // the app, or a Ctrl-C that reached the CLI alone) exits 0 too: its validation so far is no result.
+                const { run } = JSON.parse(r.stdout) as { run: { id: number; status: string; step: number } };
+                if (run.status !== 'finished') throw new Error(`run ${run.id} stopped ${run.status} at step ${run.step}; the next study resumes it`);
+                rows = recordsOfRun(o.home, run.id, cell);
               }
             } catch (e) {
               log(`${name}: failed: ${e instanceof Error ? e.message : String(e)}`);

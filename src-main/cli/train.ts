@@ -1,6 +1,6 @@
 /**
  * `alphanet train` and `alphanet runs …`: start a training run in a runner process and watch it, and list, inspect,
- * pause, resume, cancel and delete runs. Runs live in the home's SQLite database, so the desktop app sees the same
+ * export the metrics of, pause, resume, cancel and delete runs. Runs live in the home's SQLite database, so the desktop app sees the same
  * runs, and `runs pause|cancel` reach a run trained by another process (through the run's `control` column).
  */
 import { jobCores } from '../settings';
@@ -12,6 +12,10 @@ import { idArg, nonNegInt, number, positiveInt, readJson, workersArg } from './a
 import type { CliContext } from './context';
 import { CliError } from './errors';
 import { duration, pct } from './format';
+import { writeFileAtomic } from '../atomic-files';
+import { describeFsError } from '../fs-errors';
+import { metricsExport } from '../service/metrics-export';
+import { bestMaxTop1, epochPoint, runSummary, stepPoint } from '../service/views';
 import { torchProbeCacheFile, torchReport, torchRunProblem } from '../jobs/python';
 
 /** One line per progress / epoch / event message. */
@@ -34,6 +38,12 @@ export function formatRunnerMessage(m: RunnerToParent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** `--format` of `runs metrics`, refused in one line (commander's `choices` would print the help after it). */
+function metricsFormat(v: string): 'csv' | 'json' {
+  if (v !== 'csv' && v !== 'json') throw new CliError(`--format must be csv or json, got '${v}'`);
+  return v;
 }
 
 function summary(db: RunManager['db'], run: RunRow) {
@@ -213,6 +223,32 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
             `config: ${JSON.stringify(r.config)}`,
           ].join('\n');
         });
+      }),
+    );
+
+  runs
+    .command('metrics')
+    .description("a run's recorded metrics as CSV (one row per step, or with --epochs per epoch) or JSON (both), for pandas or a spreadsheet (docs/TRAINING.md)")
+    .argument('<id>', 'run id', idArg('run id'))
+    .option('--format <format>', 'csv (default) or json', metricsFormat, 'csv')
+    .option('--epochs', 'csv: the validation per epoch instead of the steps')
+    .option('-o, --output <file>', 'write to this file (written whole, then renamed into place) instead of stdout')
+    .action(async (id: number, o: { format: 'csv' | 'json'; epochs?: boolean; output?: string }) =>
+      ctx.withDb((db) => {
+        if (o.epochs && o.format === 'json') throw new CliError('--epochs goes with --format csv (the JSON document holds steps and epochs)');
+        const r = getRun(db, id);
+        const epochs = listEpochMetrics(db, id);
+        const metrics = { steps: listStepMetrics(db, id).map(stepPoint), epochs: epochs.map(epochPoint) };
+        const run = { ...runSummary(r, bestMaxTop1(epochs), null), seed: r.seed, config: r.config as Record<string, unknown> };
+        const { text } = metricsExport(o.format === 'json' ? 'json' : o.epochs ? 'epochs' : 'steps', run, metrics);
+        if (!o.output) return io.out(text);
+        try {
+          writeFileAtomic(o.output, text);
+        } catch (e) {
+          throw new CliError(`cannot write ${o.output}: ${describeFsError(e)?.message ?? (e as Error).message}`);
+        }
+        // A note on stderr, so that `--json` or a pipe never mixes it into data.
+        io.err(`run ${id}: ${metrics.steps.length} steps, ${new Set(metrics.epochs.map((p) => p.epoch)).size} validated epochs written to ${o.output}\n`);
       }),
     );
 

@@ -12,3 +12,4 @@ export * from './supernet';
 export * from './calibration';
 export * from './sandwich';
 export * from './evaluate';
+export * from './tensor-memory';

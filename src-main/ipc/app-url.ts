@@ -41,3 +41,12 @@ function decoded(pathname: string): string {
     return pathname;
   }
 }
+
+/**
+ * True for a `blob:` URL the app's own page created (`blob:app://workbench/<uuid>`, or the dev server's
+ * `blob:http://localhost:5173/<uuid>`): the only downloads the app starts (the run page's metrics export). Main lets
+ * these through to Electron's save dialog and cancels any other download, so no page or link can drop files.
+ */
+export function isAppBlobUrl(candidate: string | undefined, appUrl: string): boolean {
+  return !!candidate?.startsWith('blob:') && isAppUrl(candidate.slice('blob:'.length), appUrl);
+}

@@ -168,7 +168,7 @@ export async function runSearchJob(
           predictor,
           evaluate: async (g) => resultOf(await evaluator.evaluate(g)),
           evaluateMany: async (items) => (await evaluator.evaluateMany(items.map((i) => i.genome))).map(resultOf),
-          concurrency: evaluator.concurrency,
+          concurrency: evaluator.batch,
           ref,
           deviceId,
           ipcRequest,

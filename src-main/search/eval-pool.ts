@@ -7,14 +7,18 @@
  * worker recalibrates BN itself on the same calibration batches, and evaluation is deterministic on one backend, so
  * a genome's numbers do not depend on which worker computed it: the same as `localSubnetCompute`, bit for bit.
  *
- * Genome i of a call goes to worker i mod N; the results come back in the order given. A worker that dies
+ * A call's genomes are shared out by their cost before anything runs (`assignByCost`: the most MFLOPs first, each to
+ * the worker with the least work so far), so one call's workers finish close together; random subnets differ
+ * several-fold in cost, and a worker that finishes early idles until the call ends. For the same reason the pool asks
+ * for calls of `batch` = 3 × N genomes (the search hands over that many): with more genomes than workers the shares
+ * even out. The results come back in the order given. A worker that dies
  * (terminated, crashed, out of memory) fails the call in flight, or the next one, with an error naming it; the
  * pool then stays broken, so a search fails cleanly (its state is saved after every recorded evaluation) and a
  * resume starts a fresh pool.
  */
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { evaluateSubnet, type BackendChoice, type Genome, type OpsMode, type SearchSpace } from '../engine';
+import { evaluateSubnet, subnetCost, type BackendChoice, type Genome, type OpsMode, type SearchSpace } from '../engine';
 import type { EvaluationData, LoadedRun } from './run-subnets';
 import { computedOf, type ComputedEvaluation, type SubnetCompute } from './subnet-compute';
 import { PoolThread } from '../worker-thread';
@@ -103,9 +107,33 @@ function share(batches: { x: tf.Tensor4D; labels?: tf.Tensor1D | Int32Array | nu
   return { shapes, x, ...(labels ? { labels } : {}) };
 }
 
+/**
+ * Which genomes each of `workers` workers computes: indices into `costs`, longest-processing-time first (the largest
+ * cost goes to the worker with the least cost so far; ties to the lower index, both for costs and workers), each
+ * worker's list in the order it received them. Deterministic for the same costs.
+ */
+export function assignByCost(costs: readonly number[], workers: number): number[][] {
+  const order = costs.map((c, i) => ({ c, i })).sort((a, b) => b.c - a.c || a.i - b.i);
+  const out: number[][] = Array.from({ length: workers }, () => []);
+  const load = new Array<number>(workers).fill(0);
+  for (const { c, i } of order) {
+    let w = 0;
+    for (let k = 1; k < workers; k++) if (load[k] < load[w]) w = k;
+    out[w].push(i);
+    load[w] += c;
+  }
+  return out;
+}
+
+/** Genomes per call a pool of `workers` asks for (1 without threads; see the module comment). */
+export function poolBatch(workers: number): number {
+  return workers === 1 ? 1 : 3 * workers;
+}
+
 export class EvalPool implements SubnetCompute {
   readonly backend: string;
   readonly concurrency: number;
+  readonly batch: number;
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private broken?: Error;
@@ -114,6 +142,7 @@ export class EvalPool implements SubnetCompute {
   private constructor(private readonly o: EvalPoolOptions) {
     this.backend = tf.getBackend();
     this.concurrency = o.workers;
+    this.batch = poolBatch(o.workers);
   }
 
   /** Starts the N − 1 worker threads and waits until each has its supernet and data. */
@@ -179,7 +208,9 @@ export class EvalPool implements SubnetCompute {
   async evaluateMany(genomes: readonly Genome[]): Promise<ComputedEvaluation[]> {
     if (this.broken) throw this.broken;
     const n = this.o.workers;
-    const share = (w: number) => genomes.filter((_, i) => i % n === w);
+    const { space, net } = this.o.run;
+    const plan = assignByCost(genomes.map((g) => subnetCost(space, g, net.numClasses).mflops), n);
+    const share = (w: number) => plan[w].map((i) => genomes[i]);
     // Every thread's request first, so they compute while this thread does worker 0's share.
     const replies = this.slots.map((slot, i) => {
       const genomesOf = share(i + 1);
@@ -205,8 +236,9 @@ export class EvalPool implements SubnetCompute {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (ownError || failed) throw ownError ?? failed!.reason;
     const byWorker = [own, ...results.map((r) => (r as PromiseFulfilledResult<ComputedEvaluation[]>).value)];
-    const next = byWorker.map(() => 0);
-    return genomes.map((_, i) => byWorker[i % n][next[i % n]++]);
+    const out = new Array<ComputedEvaluation>(genomes.length);
+    plan.forEach((indices, w) => indices.forEach((i, k) => (out[i] = byWorker[w][k])));
+    return out;
   }
 
   /** Stops the worker threads and frees the data. */

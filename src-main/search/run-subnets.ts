@@ -300,8 +300,8 @@ export interface EvaluatedSubnet {
 
 export interface RunEvaluator {
   readonly settings: EvaluationSettings;
-  /** How many subnets one `evaluateMany` computes at once (its compute's concurrency). */
-  readonly concurrency: number;
+  /** How many subnets to hand one `evaluateMany` (its compute's `batch`, else its concurrency). */
+  readonly batch: number;
   /** Evaluates (or recalls) one subnet; with a latency source, the row's latency is filled in if it lacks one. */
   evaluate(genome: Genome): Promise<EvaluatedSubnet>;
   /**
@@ -429,7 +429,7 @@ export function createRunEvaluator(r: LoadedRun, settings: EvaluationSettings, o
 
   return {
     settings,
-    concurrency: compute.concurrency,
+    batch: compute.batch ?? compute.concurrency,
     data: loadData,
     evaluateMany,
     evaluate: async (genome) => (await evaluateMany([genome]))[0],

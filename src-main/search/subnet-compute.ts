@@ -41,7 +41,7 @@ export interface ComputedEvaluation extends ComputedMetrics {
  *    computed in; the numbers of a genome must not depend on which other genomes share the call, on how many
  *    workers compute, or on which worker computes it (each does its own BN calibration from the same batches);
  *  - it may compute the genomes concurrently (`concurrency` at once); a caller that wants pause/cancel to be seen
- *    promptly passes at most `concurrency` genomes per call;
+ *    promptly passes at most `batch` genomes per call;
  *  - a failure (bad genome, a worker that died) rejects the whole call with an error saying what failed; a compute
  *    whose worker died stays broken (every later call rejects), so a search fails cleanly and is resumed anew;
  *  - one call at a time: the caller awaits a call before making the next.
@@ -52,6 +52,11 @@ export interface SubnetCompute {
   readonly backend: string;
   /** How many genomes it computes at once (1: one after another). */
   readonly concurrency: number;
+  /**
+   * How many genomes a caller should hand one `evaluateMany` to keep every worker busy to the end of the call
+   * (default `concurrency`; a pool asks for more, to even out the workers' shares: eval-pool.ts).
+   */
+  readonly batch?: number;
   evaluateMany(genomes: readonly Genome[]): Promise<ComputedEvaluation[]>;
   dispose(): Promise<void>;
 }

@@ -22,7 +22,9 @@ import { PoolThread, processCpuMs, threadSchedstat } from '../worker-thread';
 import * as tf from '@tensorflow/tfjs';
 import {
   Rng,
+  copyTensorInto,
   sandwichGradients,
+  tensorFrom,
   type BackendChoice,
   type Distillation,
   type MemberResult,
@@ -331,11 +333,15 @@ export class DataParallel {
   /** Copies the leader's weights into shared memory. Every step: the optimizer changed them since the last one. */
   private publishWeights(net: Supernet): void {
     const buf = new Float32Array(this.weights);
-    for (const p of this.layout) buf.set(net.params.get(p.name)!.dataSync() as Float32Array, p.offset);
+    for (const p of this.layout) copyTensorInto(net.params.get(p.name)!, buf, p.offset);
     this.weightsVersion++;
   }
 
-  /** Mean of shard 0 (the leader's tensors, disposed here) and every worker's slot, in shard order. */
+  /**
+   * Mean of shard 0 (the leader's tensors, disposed here) and every worker's slot: float32 sums in shard order (0, 1,
+   * …), then one division by N, each rounded as float32 — deterministic. Computed by the backend's kernels on
+   * copies of the slots (no JS arrays per step: see engine/tensor-memory.ts).
+   */
   private average(own: SandwichResult, n: number): Map<string, tf.Tensor> {
     const out = new Map<string, tf.Tensor>();
     const slots = this.slots.map((s) => ({ grads: new Float32Array(s.grads), present: new Uint8Array(s.present) }));
@@ -348,13 +354,14 @@ export class DataParallel {
           throw new DataParallelError(`shards disagree on whether '${p.name}' has a gradient`);
         }
         if (!g) return;
-        const sum = Float32Array.from(g.dataSync() as Float32Array);
-        for (const s of slots) {
-          const src = s.grads.subarray(p.offset, p.offset + p.size);
-          for (let k = 0; k < p.size; k++) sum[k] += src[k];
-        }
-        for (let k = 0; k < p.size; k++) sum[k] /= n;
-        out.set(p.name, tf.tensor(sum, p.shape));
+        out.set(
+          p.name,
+          tf.tidy(() => {
+            let sum: tf.Tensor = g;
+            for (const s of slots) sum = tf.add(sum, tensorFrom(s.grads.subarray(p.offset, p.offset + p.size), p.shape));
+            return tf.div(sum, n);
+          }),
+        );
       });
     } catch (e) {
       tf.dispose([...out.values()]);

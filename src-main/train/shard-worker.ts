@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, Supernet, createOps, initBackend, sandwichGradients } from '../engine';
+import { Rng, Supernet, copyTensorInto, createOps, initBackend, sandwichGradients, tensorFrom, writeVariable } from '../engine';
 import type { ShardDone, ShardInit, ShardStep } from './data-parallel';
 import { servePoolThread, threadSchedstat, type ThreadReply } from '../worker-thread';
 
@@ -49,16 +49,13 @@ export function serveShardWorker(port: ShardPort): void {
     const t0 = performance.now();
     const weights = new Float32Array(m.weights);
     if (m.weightsVersion !== weightsVersion) {
-      for (const p of layout) {
-        const v = net.params.get(p.name)!;
-        // slice(): a copy, so the tensor never aliases memory the leader rewrites.
-        tf.tidy(() => v.assign(tf.tensor(weights.slice(p.offset, p.offset + p.size), p.shape)));
-      }
+      // Straight from shared memory into the replica's own (writeVariable copies; nothing aliases the leader's buffer).
+      for (const p of layout) writeVariable(net.params.get(p.name)!, weights.subarray(p.offset, p.offset + p.size));
       weightsVersion = m.weightsVersion;
     }
     const [h, w, c] = m.imageShape;
     const n = m.images;
-    const x = tf.tensor4d(new Float32Array(m.x, 0, n * h * w * c).slice(), [n, h, w, c]);
+    const x = tensorFrom(new Float32Array(m.x, 0, n * h * w * c), [n, h, w, c]) as tf.Tensor4D;
     const y = tf.tensor1d(new Int32Array(m.y, 0, n).slice(), 'int32');
     let r;
     const t1 = performance.now();
@@ -81,7 +78,7 @@ export function serveShardWorker(port: ShardPort): void {
       layout.forEach((p, i) => {
         const g = r.grads.get(p.name);
         present[i] = g ? 1 : 0;
-        if (g) grads.set(g.dataSync() as Float32Array, p.offset);
+        if (g) copyTensorInto(g, grads, p.offset);
       });
     } finally {
       tf.dispose([...r.grads.values()]);

@@ -1,14 +1,15 @@
 /**
  * A run trained by another process — `alphanet train` in a terminal on the same data directory — watched in the app
  * served by `alphanet serve`: the run page follows it live, with the same 1-based epoch the CLI prints and an ETA
- * from the run's stored step times (the serving process gets no progress messages from a runner it did not start).
+ * from the run's stored step times (the serving process gets no progress messages from a runner it did not start),
+ * and its Export metrics downloads the steps CSV.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, openServedApp, pageShot, servedUnavailable, WAIT, type ServedApp } from './chromium';
+import { CLI, cspViolations, openServedApp, pageShot, servedUnavailable, WAIT, type ServedApp } from './chromium';
 
 const unavailable = servedUnavailable();
 if (unavailable) console.warn(`foreign-run e2e skipped: ${unavailable}`);
@@ -73,6 +74,15 @@ describe.skipIf(unavailable !== null)('a run started from the CLI, watched in th
     expect(text, cliOut).toMatch(/· epoch 1 \/ 2 · (\d+ s|\d+ min \d\d s) left ·/);
     expect(cliOut).toMatch(/ep 1 /);
     await pageShot(page, 'page-run-foreign');
+
+    // Export metrics: a Blob download under the app's CSP, named after the run, starting with the steps CSV's header.
+    const exporter = page.getByRole('group', { name: 'Export metrics' });
+    const [download] = await Promise.all([page.waitForEvent('download', WAIT), exporter.getByRole('button', { name: 'Steps CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^run-\d+-from-the-terminal-steps\.csv$/);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toBe('step,epoch,lr,max_loss,random-1_loss,random-1_divergence,random-2_loss,random-2_divergence,min_loss,min_divergence,alpha_min_share,clipped_share,nonfinite,images_per_sec');
+    expect(csv.split('\n')[1]).toMatch(/^\d+,0,[\d.e-]+,-?[\d.e-]+,/);
+    expect(await cspViolations(page)).toEqual([]);
 
     // The runs list shows the same ETA column value form.
     await page.getByRole('link', { name: 'Runs' }).click();

@@ -59,6 +59,66 @@ describe('RunDetail loss chart', () => {
   });
 });
 
+describe('RunDetail: Export metrics', () => {
+  /** What the page handed to the browser as downloads: file name and text, read from the Blob behind each link. */
+  function captureDownloads(): { name: string; text: Promise<string>; type: string }[] {
+    const got: { name: string; text: Promise<string>; type: string }[] = [];
+    const blobs = new Map<string, Blob>();
+    let n = 0;
+    // jsdom has no object URLs and does not download: stand in for both, keeping what the link points at.
+    Object.assign(URL, { createObjectURL: (b: Blob) => { const u = `blob:test/${++n}`; blobs.set(u, b); return u; }, revokeObjectURL: (u: string) => blobs.delete(u) });
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      const b = blobs.get(this.href)!;
+      got.push({ name: this.download, text: b.text(), type: b.type });
+    });
+    return got;
+  }
+
+  it('is disabled, saying why, before any metrics are recorded', async () => {
+    const fake = fakeApi({ runs: [run(1, 'fresh', { status: 'queued' })] });
+    render(RunDetail, { api: fake.api, runId: 1 });
+    const group = await screen.findByRole('group', { name: 'Export metrics' });
+    for (const name of ['Steps CSV', 'Epochs CSV', 'JSON']) expect(within(group).getByRole('button', { name }).hasAttribute('disabled')).toBe(true);
+    expect(group.getAttribute('aria-describedby')).toBe('export-note');
+    expect(within(group).getByText('No metrics recorded yet.')).toBeTruthy();
+  });
+
+  it('downloads the steps CSV (live steps included), the JSON; the epochs CSV waits for a validation', async () => {
+    const got = captureDownloads();
+    const fake = fakeApi({ runs: [run(1, 'my run, "α"', { status: 'running' })] });
+    vi.mocked(fake.api.runs.metrics).mockResolvedValue({ steps: [step(1, true), step(2, true)], epochs: [] });
+    render(RunDetail, { api: fake.api, runId: 1 });
+    const group = await screen.findByRole('group', { name: 'Export metrics' });
+    const epochs = within(group).getByRole('button', { name: 'Epochs CSV' });
+    expect(epochs.hasAttribute('disabled')).toBe(true);
+    expect(epochs.getAttribute('title')).toBe('No validation yet: it runs at the end of each epoch.');
+    fake.emitRun({ type: 'progress', runId: 1, step: { ...step(3, true), lr: 0.05 }, totalSteps: 10, etaSec: 5 });
+
+    await fireEvent.click(within(group).getByRole('button', { name: 'Steps CSV' }));
+    expect(got.map((d) => [d.name, d.type])).toEqual([['run-1-my-run-steps.csv', 'text/csv;charset=utf-8']]);
+    expect(await got[0]!.text).toBe(
+      [
+        'step,epoch,lr,max_loss,random-1_loss,random-1_divergence,min_loss,min_divergence,alpha_min_share,clipped_share,nonfinite,images_per_sec',
+        '1,0,0.1,2.25,-0.0625,0.125,-0.5,0.375,0.5,0,0,100',
+        '2,0,0.1,2.25,-0.0625,0.125,-0.5,0.375,0.5,0,0,100',
+        '3,0,0.05,2.25,-0.0625,0.125,-0.5,0.375,0.5,0,0,100',
+        '',
+      ].join('\n'),
+    );
+
+    await fireEvent.click(within(group).getByRole('button', { name: 'JSON' }));
+    expect(got[1]!.name).toBe('run-1-my-run.json');
+    const doc = JSON.parse(await got[1]!.text);
+    expect(doc).toMatchObject({ schema: 'alphanet-workbench/run-metrics', version: 1, run: { id: 1, name: 'my run, "α"', status: 'running' } });
+    expect(doc.steps).toHaveLength(3);
+
+    fake.emitRun({ type: 'epoch', runId: 1, points: [{ epoch: 0, step: 3, subnet: 'max', mflops: 9, valTop1: 0.5, valLoss: 1 }] });
+    await waitFor(() => expect(epochs.hasAttribute('disabled')).toBe(false));
+    await fireEvent.click(epochs);
+    expect(await got[2]!.text).toBe('epoch,step,max_top1,max_loss,max_mflops\n0,3,0.5,1,9\n');
+  });
+});
+
 /** Two submissions of run 1: one the scheduler ended, its resume waiting in the queue. */
 const job = { cluster: 'hpc', nodes: 2, ranksPerNode: 4, gpusPerNode: 4, nodeList: null, remoteDir: '/scratch/an/run-1', submittedAt: '2026-12-03T05:00:00.000Z' };
 const jobs = (): ClusterJobInfo[] => [

@@ -60,6 +60,7 @@ export const RENDERER_SHARED: readonly string[] = [
   'data/types.ts', // the image-folder size bounds the import form checks, the importer's own
   'train/worker-count.ts', // `workers: auto`, which the new-run form shows per run of a comparison
   'train/distillation-evidence.ts', // the fidelity study's numbers the new-run form shows, as the presets serve them
+  'service/metrics-export.ts', // the run page's metrics export, byte for byte what `alphanet runs metrics` writes
   'engine/core/rng.ts', // the seeded RNG of the explorer benchmark's synthetic points
 ];
 const RENDERER_CONTRACT = ['ipc/api-types.ts', 'ipc/protocol.ts'];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isAppUrl } from '../../../src-main/ipc/app-url';
+import { isAppBlobUrl, isAppUrl } from '../../../src-main/ipc/app-url';
+import { APP_URL } from '../../../src-main/security/app-protocol';
 
 describe('isAppUrl', () => {
   describe('packaged app (file: page)', () => {
@@ -57,5 +58,23 @@ describe('isAppUrl', () => {
     expect(isAppUrl('data:text/html,<b>x</b>', app)).toBe(false);
     expect(isAppUrl('http://localhost:5173/', 'not a url')).toBe(false);
     expect(isAppUrl('data:text/html,x', 'data:text/html,x')).toBe(false);
+  });
+});
+
+describe('isAppBlobUrl (the downloads main lets through)', () => {
+  it("accepts a blob the app's page made, under its scheme or the dev server's origin", () => {
+    const { protocol, host } = new URL(APP_URL); // app://workbench: the page's blobs are blob:app://workbench/<uuid>
+    expect(isAppBlobUrl(`blob:${protocol}//${host}/3f2a-11`, APP_URL)).toBe(true);
+    expect(isAppBlobUrl('blob:http://localhost:5173/3f2a-11', 'http://localhost:5173/')).toBe(true);
+  });
+
+  it('refuses blobs of other origins, non-blob URLs and junk', () => {
+    expect(isAppBlobUrl('blob:https://evil.example/3f2a-11', APP_URL)).toBe(false);
+    expect(isAppBlobUrl('blob:http://localhost:5174/3f2a-11', 'http://localhost:5173/')).toBe(false);
+    expect(isAppBlobUrl(APP_URL, APP_URL)).toBe(false);
+    expect(isAppBlobUrl('https://example.com/file.csv', APP_URL)).toBe(false);
+    expect(isAppBlobUrl('blob:null/3f2a-11', APP_URL)).toBe(false);
+    expect(isAppBlobUrl('blob:', APP_URL)).toBe(false);
+    expect(isAppBlobUrl(undefined, APP_URL)).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend, maxGenome, minGenome, randomGenome, type Genome } from '../../../src-main/engine';
 import { openHomeDatabase, type Db } from '../../../src-main/store/db';
-import { EvalPool } from '../../../src-main/search/eval-pool';
+import { EvalPool, assignByCost, poolBatch } from '../../../src-main/search/eval-pool';
 import { evaluationSettings, loadEvaluationData, loadRun, localSubnetCompute, type LoadedRun } from '../../../src-main/search/run-subnets';
 import { trainTinyRun } from './run-fixture';
 
@@ -37,6 +37,29 @@ afterAll(() => {
 
 const numbers = (r: { accuracy: number; loss: number; before: { accuracy: number; loss: number } | null; images: number; calibrationImages: number }) => [r.accuracy, r.loss, r.before?.accuracy, r.before?.loss, r.images, r.calibrationImages];
 
+describe('sharing a call out by cost', () => {
+  it('gives the largest remaining cost to the least-loaded worker, and every genome to exactly one worker', () => {
+    // Costs by size: 7 → w0 (7); 5 → w1 (5); 4 → w1 (9); 3 → w0 (10); 3 → w1 (12); 2 → w0 (12).
+    expect(assignByCost([3, 7, 2, 5, 4, 3], 2)).toEqual([[1, 0, 2], [3, 4, 5]]);
+    // Ties: equal costs keep their order; equal loads take the lower worker.
+    expect(assignByCost([1, 1, 1, 1], 2)).toEqual([[0, 2], [1, 3]]);
+    expect(assignByCost([5], 3)).toEqual([[0], [], []]);
+    expect(assignByCost([], 2)).toEqual([[], []]);
+    const costs = Array.from({ length: 30 }, (_, i) => ((i * 37) % 11) + 1);
+    for (const n of [1, 2, 3, 5]) {
+      const plan = assignByCost(costs, n);
+      expect(plan.flat().sort((a, b) => a - b)).toEqual(costs.map((_, i) => i));
+      // LPT's bound: no worker carries more than the mean plus the largest single cost.
+      const loads = plan.map((p) => p.reduce((a, i) => a + costs[i], 0));
+      expect(Math.max(...loads)).toBeLessThanOrEqual(costs.reduce((a, b) => a + b, 0) / n + Math.max(...costs));
+    }
+  });
+
+  it('asks for three genomes per worker per call (one without threads)', () => {
+    expect([1, 2, 4].map(poolBatch)).toEqual([1, 6, 12]);
+  });
+});
+
 describe.skipIf(!built)('evaluation pool', () => {
   it('2 workers give the sequential numbers bit for bit, in the order asked, and leak nothing', async () => {
     const settings = evaluationSettings(run, { calibrationBatches: 2 });
@@ -52,10 +75,10 @@ describe.skipIf(!built)('evaluation pool', () => {
       const tensors = tf.memory().numTensors;
       const data = await loadEvaluationData(run, settings);
       const pool = await EvalPool.start({ workers, workerPath: WORKER, run, data });
-      expect([pool.concurrency, pool.threads.length, pool.backend]).toEqual([workers, workers - 1, 'wasm']);
-      // In batches of `workers`, as the search asks, and all at once.
+      expect([pool.concurrency, pool.batch, pool.threads.length, pool.backend]).toEqual([workers, 6, workers - 1, 'wasm']);
+      // In calls of `batch`, as the search asks (the last one shorter), and all at once.
       const batched = [];
-      for (let i = 0; i < genomes.length; i += workers) batched.push(...(await pool.evaluateMany(genomes.slice(i, i + workers))));
+      for (let i = 0; i < genomes.length; i += pool.batch) batched.push(...(await pool.evaluateMany(genomes.slice(i, i + pool.batch))));
       expect(batched.map((r) => r.genome)).toEqual(genomes);
       expect(batched.map(numbers)).toEqual(sequential.map(numbers));
       // More genomes than workers in one call: each worker takes several, the order given still holds.

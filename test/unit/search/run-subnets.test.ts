@@ -171,7 +171,7 @@ describe('the compute seam', () => {
       dispose: () => local.dispose(),
     };
     const ev = createRunEvaluator(run, settings, { compute });
-    expect(ev.concurrency).toBe(3);
+    expect(ev.batch).toBe(3);
     const [a, b, c] = [1, 2, 3].map((k) => randomGenome(run.space, new Rng(100 + k)));
     const first = await ev.evaluate(a);
     const many = await ev.evaluateMany([b, a, c, b]);

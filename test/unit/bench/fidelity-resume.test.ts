@@ -1,0 +1,68 @@
+/**
+ * The fidelity study continues a cell whose run was interrupted (here: Ctrl-C paused it) with the product's own
+ * `alphanet runs resume`, from its checkpoint, instead of training the cell again from scratch. Through the built CLI
+ * (out/main/cli.js, as the study runs it), on the demo set with the smallest schedule that can be interrupted.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cellRunName, cellTrainArgs, runFidelityStudy, studyVariant, unfinishedRunNamed, type FidelityOptions, type StudyCell } from '../../../src-main/bench/fidelity';
+import { openHomeDatabase } from '../../../src-main/store/db';
+import { getRun, listCheckpoints, listRunEvents, listRuns, listStepMetrics } from '../../../src-main/store/runs';
+import { requireRunner } from '../train/runner-helpers';
+
+const CLI = join(__dirname, '..', '..', '..', 'out', 'main', 'cli.js');
+
+describe('fidelity study: an interrupted cell', () => {
+  it('resumes the run from its checkpoint, then records it; no second run of the cell', { timeout: 300_000 }, async () => {
+    requireRunner();
+    const home = mkdtempSync(join(tmpdir(), 'fidelity-resume-'));
+    const lines: string[] = [];
+    const o: FidelityOptions = {
+      cli: CLI, home, out: join(home, 'results.json'), datasets: ['demo'], epochs: [1], seeds: [0], losses: ['kl'], engines: ['local'],
+      stepsPerEpoch: 12, batchSize: 8,
+      set: ['backend=wasm', 'progressEverySteps=1', 'validation={"calibrationBatches":1,"calibrationBatchSize":8,"randomSubnets":0,"batchSize":100,"maxImages":100}'],
+      log: (l) => lines.push(l),
+    };
+    const variant = studyVariant(o.set);
+    const cell: StudyCell = { engine: 'local', dataset: 'demo', epochs: 1, base: 'kl', loss: `kl${variant.label}`, seed: 0 };
+    expect(spawnSync(process.execPath, [CLI, '--home', home, 'datasets', 'demo']).status).toBe(0);
+    const variantFile = join(home, 'variant.json');
+    writeFileSync(variantFile, JSON.stringify(variant.config));
+
+    // The cell's run as the study starts it, stopped by Ctrl-C after its second step (without --json, to see the steps).
+    const args = cellTrainArgs(o, cell, variantFile).filter((a) => a !== '--json');
+    await new Promise<void>((resolve) => {
+      const p = spawn(process.execPath, [CLI, '--home', home, ...args]);
+      let out = '';
+      p.stdout.on('data', (d) => {
+        out += d;
+        if (/step 2\/12/.test(out) && !p.killed) p.kill('SIGINT');
+      });
+      p.on('close', () => resolve());
+    });
+    const paused = unfinishedRunNamed(home, cellRunName(o, cell))!;
+    expect(paused).toMatchObject({ id: 1, status: 'paused' });
+    expect(paused.step).toBeLessThan(12);
+
+    const records = runFidelityStudy(o);
+    expect(lines).toContain(`${cellRunName(o, cell)}: resuming run 1 (paused at step ${paused.step}/12) from its newest good checkpoint…`);
+    expect(lines.some((l) => /: training…$/.test(l))).toBe(false);
+    expect(records.map((r) => [r.subnet, r.loss]).sort()).toEqual([['max', cell.loss], ['min', cell.loss]]);
+
+    const db = openHomeDatabase(home);
+    expect(listRuns(db).map((r) => [r.id, r.status])).toEqual([[1, 'finished']]);
+    expect(listRunEvents(db, 1).find((e) => e.kind === 'resume')?.message).toMatch(new RegExp(`resumed at step ${paused.step}\\b`));
+    expect(listStepMetrics(db, 1).map((s) => s.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(listCheckpoints(db, 1).length).toBeGreaterThan(0);
+    expect(getRun(db, 1).step).toBe(12);
+    db.close();
+
+    // Run again: the recorded cell is skipped; nothing trains or resumes.
+    lines.length = 0;
+    expect(runFidelityStudy(o)).toEqual(records);
+    expect(lines).toEqual([]);
+  });
+});
