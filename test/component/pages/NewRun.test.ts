@@ -148,8 +148,8 @@ describe('NewRun', () => {
     expect(note.closest('[data-group="distillation"]')).not.toBeNull();
     const text = note.textContent!.replace(/\s+/g, ' ');
     expect(text).toContain('Short schedules, measured: on the built-in demo set after 1 epoch (140 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine.');
-    expect(text).toContain('smallest subnet: +4.0 on the local engine (seeds 0 and 1: +5.0, +3.0) and +3.0 on the PyTorch engine (seeds 0 and 1: +0.9, +5.2);');
-    expect(text).toContain('Thin evidence: one schedule, only 2 seeds on an engine, and every subnet still at 12–25 % top-1');
+    expect(text).toContain('smallest subnet: +4.5 on the local engine (seeds 0, 1 and 2: +5.0, +3.0, +5.5) and +4.9 on the PyTorch engine (seeds 0, 1 and 2: +0.9, +5.2, +8.6); largest subnet: +1.0 on the local engine (seeds 0, 1 and 2: −2.1, +1.0, +4.2) and +3.6 on the PyTorch engine (seeds 0, 1 and 2: +4.6, +1.3, +4.8).');
+    expect(text).toContain('Thin evidence: one schedule, 3 seeds, and every subnet still at 10–25 % top-1');
     expect(text).toContain('Long schedules, not measured yet');
   });
 

@@ -58,6 +58,12 @@ describe('the wording', () => {
     );
     const mixed = { ...fixture, gaps: fixture.gaps.map((g) => (g.engine === 'torch' ? { ...g, mean: -0.1 } : g)) };
     expect(distillationEvidence(mixed).short).toContain('the engines differ on whether KL or adaptive α trains the better smallest subnet.');
+    const flipped = { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: -g.mean })) };
+    expect(distillationEvidence(flipped).short).toContain(', adaptive α trained a better smallest subnet than KL on every engine.');
+    // A mean of exactly zero is neither engine ahead: not a disagreement between the engines.
+    const even = { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: 0 })) };
+    expect(distillationEvidence(even).short).toContain(', KL and adaptive α trained equally good smallest subnets on every engine.');
+    expect(distillationEvidence(even).short).toContain('smallest subnet: ±0.0 on the local engine');
     expect(distillationEvidence(fixture).long).toMatch(/^Long schedules, not measured yet: the study has no run longer than one epoch/);
   });
 
@@ -68,6 +74,7 @@ describe('the wording', () => {
     });
     const mixed = { ...fixture, gaps: fixture.gaps.map((g) => (g.engine === 'torch' ? { ...g, mean: -0.1 } : g)) };
     expect(presetDistillation('short', mixed).kind).toBe('adaptive-alpha');
+    expect(presetDistillation('short', { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: 0 })) }).kind).toBe('adaptive-alpha');
     expect(presetDistillation('long', fixture).kind).toBe('adaptive-alpha');
   });
 
