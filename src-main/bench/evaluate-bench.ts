@@ -13,6 +13,7 @@ import { EvalPool } from '../search/eval-pool';
 import type { EvaluationData } from '../search/run-subnets';
 import { defaultRunnerPath } from '../jobs/run-manager';
 import { machineCores } from '../train/workers';
+import { median } from './stats';
 
 export interface EvaluateBenchOptions {
   backend?: BackendChoice;
@@ -50,6 +51,11 @@ export interface EvaluateBenchResult {
   rows: EvaluateBenchRow[];
   /** Whether every worker count gave the one-worker accuracies and losses bit for bit. */
   identical: boolean;
+  /**
+   * Per worker count, the median subnets/min over its rows and the speed-up of that median over the first count's
+   * (give a count several times, e.g. `--workers 1,2,2,1,1,2`, to measure in ABBA order on a drifting machine).
+   */
+  medians: { workers: number; rows: number; perMinute: number; speedup: number }[];
 }
 
 export async function runEvaluateBench(o: EvaluateBenchOptions = {}): Promise<EvaluateBenchResult> {
@@ -98,7 +104,12 @@ export async function runEvaluateBench(o: EvaluateBenchOptions = {}): Promise<Ev
     }
   }
   net.dispose();
+  const counts = [...new Set(rows.map((r) => r.workers))];
+  const perCount = counts.map((w) => ({ workers: w, rates: rows.filter((r) => r.workers === w).map((r) => r.perMinute) }));
+  const base = median(perCount[0]?.rates ?? []);
+  const medians = perCount.map((c) => ({ workers: c.workers, rows: c.rates.length, perMinute: round(median(c.rates)), speedup: round(median(c.rates) / base) }));
   return {
+    medians,
     space: space.id,
     backend: report.chosen,
     cores: machineCores(),
@@ -120,6 +131,7 @@ export function formatEvaluateBench(r: EvaluateBenchResult): string {
     '| workers | seconds | subnets/min | speed-up | efficiency |',
     '|---|---|---|---|---|',
     ...r.rows.map((x) => `| ${x.workers} | ${x.seconds} | ${x.perMinute} | ${x.speedup}× | ${(100 * x.efficiency).toFixed(0)} % |`),
+    ...(r.medians.some((m) => m.rows > 1) ? [`medians: ${r.medians.map((m) => `${m.workers} worker${m.workers === 1 ? '' : 's'} ${m.perMinute}/min over ${m.rows} rows (${m.speedup}×)`).join(', ')}`] : []),
     `results identical across worker counts: ${r.identical ? 'yes' : 'NO'}`,
   ].join('\n');
 }

@@ -7,6 +7,8 @@
  * - train: images/s of the full trainer (data, logging, checkpoints) against the bare sandwich step (train-bench.ts);
  * - parallel: the same with 1, 2, … data-parallel workers (speed-up, efficiency, trainer share, peak memory per
  *   worker) and a 1,000-step tensor-leak check across the workers (parallel-bench.ts; not in the default parts: long);
+ * - ceiling: what this machine gives two busy threads — independent processes alone and side by side — and so the
+ *   most 2 data-parallel workers can gain (ceiling-bench.ts; not in the default parts; `bare` is its child);
  * - evaluate: evaluated subnets per minute with 1, 2, … evaluation workers, as a search runs them (evaluate-bench.ts;
  *   not in the default parts);
  * - explorer: the Pareto explorer's hover latency and pan/zoom frame times at 10,000 points in Chromium (explorer-bench.ts);
@@ -47,6 +49,7 @@ import { formatSearchBench, runSearchBench } from './search-bench';
 import { benchTrainer } from './train-bench';
 import { formatParallelBench, runParallelBench } from './parallel-bench';
 import { formatEvaluateBench, runEvaluateBench } from './evaluate-bench';
+import { formatCeilingBench, runBareSteps, runCeilingBench } from './ceiling-bench';
 import { formatPredictorBench, runPredictorBench } from './predictor-bench';
 import { formatTorchBench, runTorchBench } from './torch-bench';
 
@@ -138,6 +141,8 @@ async function main() {
     .option('--reps <n>', 'engine: timed repetitions after one warm-up (median reported; 1 on cpu)', (v) => Number(v), 3)
     .option('--workers <list>', 'parallel, evaluate: comma-separated worker counts (parallel default: 1, 2 and powers of two up to the cores; evaluate: 1,2)')
     .option('--steps <n>', 'parallel: timed steps per measurement after one warm-up (median reported)', (v) => Number(v), 6)
+    .option('--interleave', 'parallel: one process alternates 1-worker and N-worker steps on the same members (the speed-up without the machine\'s drift); --steps pairs')
+    .option('--rounds <n>', 'ceiling: rounds (alone and side by side, alternating)', (v) => Number(v), 4)
     .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
     .option('--torch-steps <n>', 'torch: training steps of each run', (v) => Number(v), 30)
     .option('--torch-repeats <n>', 'torch: tracked / by-hand pairs (medians reported)', (v) => Number(v), 3)
@@ -158,7 +163,7 @@ async function main() {
     .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
   const o = program.opts<{
-    parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; torchSteps: number; torchRepeats: number; json?: string;
+    parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; interleave?: boolean; rounds: number; torchSteps: number; torchRepeats: number; json?: string;
     home?: string; run?: number; samples: number; heldOut: number; samplers: number; seeds: string; population: number; mutate: number; crossover: number; generations: number; screen: number; searchWorkers: number; sideBySide?: boolean; deadline?: number;
   }>();
   const parts = new Set(o.parts.split(','));
@@ -202,9 +207,18 @@ async function main() {
     out.train = r;
   }
   if (parts.has('parallel')) {
-    const r = await runParallelBench({ space: o.space, batch: o.batch, workers: o.workers?.split(',').map(Number), steps: o.steps, leakSteps: o.leakSteps, verbose: true });
+    const r = await runParallelBench({ space: o.space, batch: o.batch, workers: o.workers?.split(',').map(Number), steps: o.steps, interleave: o.interleave, leakSteps: o.leakSteps, verbose: true });
     console.log(`\n## parallel — ${o.space}, batch ${o.batch}\n${formatParallelBench(r)}`);
     out.parallel = r;
+  }
+  if (parts.has('bare')) {
+    // The ceiling bench's child: one line it parses.
+    console.log(`bare images/s ${await runBareSteps({ space: o.space, batch: o.batch, steps: o.steps })}`);
+  }
+  if (parts.has('ceiling')) {
+    const r = await runCeilingBench({ space: o.space, batch: o.batch, steps: o.steps, rounds: o.rounds, verbose: true });
+    console.log(`\n## ceiling — what two busy threads get on this machine\n${formatCeilingBench(r)}`);
+    out.ceiling = r;
   }
   if (parts.has('evaluate')) {
     const r = await runEvaluateBench({ space: o.space, workers: o.workers?.split(',').map(Number), verbose: true });
