@@ -100,6 +100,23 @@ export async function runParallelBench(o: ParallelBenchOptions = {}): Promise<Pa
   return { cores: machineCores(), load: [Number(load0.toFixed(2)), Number(loadavg()[0].toFixed(2))], rows, leak };
 }
 
+/** A fresh supernet, a pool of `workers` on it, and one random batch (the same images for every run of the bench). */
+async function poolAndBatch(o: { backend: BackendChoice; space: string; batch: number; workers: number }) {
+  const report = await initBackend({ force: o.backend });
+  const space = getSpace(o.space);
+  const net = new Supernet({ space, ops: createOps(report.opsMode), seed: 0 });
+  const pool = await DataParallel.start({ workers: o.workers, workerPath: trainWorkerPath(), net, space, backend: report.chosen, opsMode: report.opsMode });
+  const res = space.resolutions[space.resolutions.length - 1];
+  const x = tf.randomNormal([o.batch, res, res, space.inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % space.numClasses), 'int32');
+  const close = async () => {
+    tf.dispose([x, labels]);
+    await pool.close();
+    net.dispose();
+  };
+  return { space, net, pool, x, labels, close };
+}
+
 /**
  * The speed-up measured so that the machine's drift cancels: on a shared VM the same step's CPU time wanders by
  * ±15 % from one minute to the next (other tenants, steal, where the host places the vCPUs), more than the effect
@@ -108,13 +125,7 @@ export async function runParallelBench(o: ParallelBenchOptions = {}): Promise<Pa
  * (which goes first alternates). Both see the same minute of the machine. One warm-up pair is not timed.
  */
 async function runInterleaved(o: { backend: BackendChoice; space: string; batch: number; workers: number; pairs: number; verbose: boolean }): Promise<InterleavedResult> {
-  const report = await initBackend({ force: o.backend });
-  const space = getSpace(o.space);
-  const net = new Supernet({ space, ops: createOps(report.opsMode), seed: 0 });
-  const pool = await DataParallel.start({ workers: o.workers, workerPath: trainWorkerPath(), net, space, backend: report.chosen, opsMode: report.opsMode });
-  const res = space.resolutions[space.resolutions.length - 1];
-  const x = tf.randomNormal([o.batch, res, res, space.inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % space.numClasses), 'int32');
+  const { space, net, pool, x, labels, close } = await poolAndBatch(o);
   const memberRng = new Rng(0);
   // Masks from their own streams: what they drop does not change a step's cost.
   const opts = (seed: number): SandwichOptions => ({ distillation: { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 }, regularize: { dropout: 0.2, dropConnect: 0.2, rng: new Rng(seed) } });
@@ -139,9 +150,7 @@ async function runInterleaved(o: { backend: BackendChoice; space: string; batch:
       many.push(tb);
     }
   } finally {
-    tf.dispose([x, labels]);
-    await pool.close();
-    net.dispose();
+    await close();
   }
   const r2 = (v: number) => Number(v.toFixed(2));
   const ratios = one.map((t, i) => t.ms / many[i].ms);
@@ -162,13 +171,7 @@ async function runInterleaved(o: { backend: BackendChoice; space: string; batch:
 
 /** N-worker sandwich steps in a loop (new members each step, as in training); tensor counts after 10 and at the end. */
 async function leakCheck(o: { backend: BackendChoice; space: string; workers: number; batch: number; steps: number; verbose: boolean }): Promise<LeakResult> {
-  const report = await initBackend({ force: o.backend });
-  const space = getSpace(o.space);
-  const net = new Supernet({ space, ops: createOps(report.opsMode), seed: 0 });
-  const pool = await DataParallel.start({ workers: o.workers, workerPath: trainWorkerPath(), net, space, backend: report.chosen, opsMode: report.opsMode });
-  const res = space.resolutions[space.resolutions.length - 1];
-  const x = tf.randomNormal([o.batch, res, res, space.inputChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % space.numClasses), 'int32');
+  const { space, net, pool, x, labels, close } = await poolAndBatch(o);
   const rng = new Rng(0);
   const counts = () => [tf.memory().numTensors, ...pool.stats.map((s) => s.numTensors)];
   let after10: number[] = [];
@@ -184,9 +187,7 @@ async function leakCheck(o: { backend: BackendChoice; space: string; workers: nu
     }
     return { workers: o.workers, batch: o.batch, steps: o.steps, after10, atEnd: counts() };
   } finally {
-    tf.dispose([x, labels]);
-    await pool.close();
-    net.dispose();
+    await close();
   }
 }
 
