@@ -183,9 +183,12 @@ describe('Pareto explorer page', () => {
     await screen.findByText(/No predictor yet/);
     await fireEvent.click(screen.getByRole('button', { name: 'Build predictor' }));
     const progress = await screen.findByRole('status');
+    const listed = vi.mocked(fake.api.subnets.list).mock.calls.length;
     await fireEvent.click(within(progress).getByRole('button', { name: 'Cancel' }));
     expect(op.cancel).toHaveBeenCalledWith(1);
     expect((await screen.findByTestId('predictor-cancelled')).textContent).toBe('Build cancelled; no predictor was stored. The subnets it evaluated stay cached for the next build.');
+    // The subnets the build evaluated before the cancel join the chart: the page asks for the run's subnets again.
+    await waitFor(() => expect(vi.mocked(fake.api.subnets.list).mock.calls.length).toBe(listed + 1));
     expect(screen.queryByTestId('tau-badge')).toBeNull();
     expect(screen.queryByRole('alert')).toBeNull();
     // The next build runs as usual and clears the notice.
