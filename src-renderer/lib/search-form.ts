@@ -88,6 +88,7 @@ export const CLUSTER_FIELDS: FieldDef[] = [
   { path: 'cluster', label: 'Cluster', kind: 'select', help: 'A cluster of Settings → Clusters.' },
   { path: 'nodes', label: 'Nodes', kind: 'int', unit: 'nodes', help: 'Per evaluation job.' },
   { path: 'ranksPerNode', label: 'CPU ranks per node', kind: 'int', unit: 'processes', help: 'Each rank takes every N-th candidate; with GPUs, one rank per GPU instead.' },
+  { path: 'gpusPerNode', label: 'GPUs per node', kind: 'int', unit: 'one rank each', help: "0: the cluster profile's GPUs per node; CPU ranks if it has none." },
 ];
 
 /** The budget as the form holds it: null = no bound. MFLOPs in millions of MACs, params in millions, latency in ms. */
@@ -103,10 +104,14 @@ export interface SearchForm {
   kind: 'evolution' | 'random';
   objective: 'mflops' | 'latency';
   engine: 'local' | 'torch' | 'slurm';
-  /** Engine `slurm`: the cluster profile (null: none chosen) and each job's nodes and CPU ranks per node, as typed. */
+  /**
+   * Engine `slurm`: the cluster profile (null: none chosen) and each job's nodes, CPU ranks per node and GPUs per node
+   * (0: the profile's), as typed.
+   */
   cluster: string | null;
   nodes: unknown;
   ranksPerNode: unknown;
+  gpusPerNode: unknown;
   budget: BudgetForm;
   /** Values as typed (a number, or the text when it is not one, so the check can name the field). */
   config: Record<keyof SearchSettings, unknown>;
@@ -136,6 +141,7 @@ export function initialSearchForm(range: CostRange | null): SearchForm {
     cluster: null,
     nodes: 1,
     ranksPerNode: 1,
+    gpusPerNode: 0,
     budget: {
       mflopsMin: range ? floorTo(range.minMFlops) : null,
       mflopsMax: range ? ceilTo(range.maxMFlops) : null,
@@ -193,6 +199,7 @@ export function searchFormErrors(form: SearchForm): Record<string, string> {
   if (form.engine === 'slurm') {
     if (!form.cluster) errors['cluster'] = 'Choose a cluster (Settings → Clusters).';
     for (const k of ['nodes', 'ranksPerNode'] as const) if (!isInt(form[k]) || form[k] < 1) errors[k] = 'Must be a whole number ≥ 1.';
+    if (!isInt(form.gpusPerNode) || form.gpusPerNode < 0 || form.gpusPerNode > 64) errors['gpusPerNode'] = "Must be a whole number from 0 to 64 (0: the cluster profile's).";
   }
   const b = form.budget;
   for (const k of ['mflopsMin', 'mflopsMax', 'mparamsMax', 'latencyMaxMs'] as const) {
@@ -221,7 +228,7 @@ export function searchRequest(runId: number, form: SearchForm): SearchStartReque
     budget,
     config: { ...settings, ...(usesScreen(form) ? { screen } : {}) } as SearchSettings,
   };
-  if (form.engine === 'slurm') Object.assign(req, { cluster: form.cluster!, nodes: form.nodes as number, ranksPerNode: form.ranksPerNode as number });
+  if (form.engine === 'slurm') Object.assign(req, { cluster: form.cluster!, nodes: form.nodes as number, ranksPerNode: form.ranksPerNode as number, gpusPerNode: form.gpusPerNode as number });
   const name = form.name.trim();
   if (name) req.name = name;
   if (form.kind === 'random' && form.evaluations !== undefined) req.evaluations = form.evaluations as number;

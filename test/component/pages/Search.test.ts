@@ -79,7 +79,7 @@ describe('Search page', () => {
     expect((screen.getByRole('button', { name: 'Start search' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
-  it('offers the slurm engine: the cluster profiles (first chosen), nodes and ranks per node, sent with the request', async () => {
+  it('offers the slurm engine: the cluster profiles (first chosen), nodes, ranks and GPUs per node, sent with the request', async () => {
     const profile = (name: string, over: Partial<ClusterProfile> = {}): ClusterProfile => ({
       name, transport: 'local', sshHost: null, sshConfig: null, partition: null, account: null, gpusPerNode: 0, runDir: '/scratch/an', pythonSetup: '', python: 'python3', timeLimit: null, createdAt: '2026-12-03T04:00:00.000Z', ...over,
     });
@@ -95,9 +95,14 @@ describe('Search page', () => {
     expect(fieldError('ranksPerNode')).toBe('Must be a whole number ≥ 1.');
     await fireEvent.input(screen.getByLabelText('CPU ranks per node'), { target: { value: '2' } });
     await fireEvent.input(screen.getByLabelText('Nodes'), { target: { value: '3' } });
+    // GPUs per node: 0 (the default) takes the profile's; a count is checked like the CLI's --gpus-per-node.
+    expect((screen.getByLabelText('GPUs per node') as HTMLInputElement).value).toBe('0');
+    await fireEvent.input(screen.getByLabelText('GPUs per node'), { target: { value: '65' } });
+    expect(fieldError('gpusPerNode')).toBe("Must be a whole number from 0 to 64 (0: the cluster profile's).");
+    await fireEvent.input(screen.getByLabelText('GPUs per node'), { target: { value: '2' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Start search' }));
     await waitFor(() => expect(fake.api.searches.start).toHaveBeenCalledTimes(1));
-    expect(fake.api.searches.start).toHaveBeenCalledWith(expect.objectContaining({ engine: 'slurm', cluster: 'lab', nodes: 3, ranksPerNode: 2 }));
+    expect(fake.api.searches.start).toHaveBeenCalledWith(expect.objectContaining({ engine: 'slurm', cluster: 'lab', nodes: 3, ranksPerNode: 2, gpusPerNode: 2 }));
   });
 
   it('engine slurm without a cluster profile says so, links to Settings and keeps the start refused', async () => {
