@@ -187,7 +187,7 @@ export function formatStudy(records: readonly StudyRecord[]): string {
   if (agreement.length) {
     lines.push('', '| data | epochs | subnet | local gap | torch gap | difference | seed spread | agree |', '|---|---|---|---|---|---|---|---|');
     for (const g of agreement) {
-      lines.push(`| ${g.dataset} | ${g.epochs} | ${g.subnet} | ${pts(g.a.gap.mean)} | ${pts(g.b.gap.mean)} | ${pts(g.difference)} | ${pts(g.tolerance)} | ${g.agree ? 'yes' : '**no**'} |`);
+      lines.push(`| ${g.dataset} | ${g.epochs} | ${g.subnet} | ${pts(g.a.gap.mean)} | ${pts(g.b.gap.mean)} | ${pts(g.difference)} | ${pts(g.tolerance)} | ${g.agree ? 'yes' : '**no**'}${Math.max(g.a.seeds.length, g.b.seeds.length) < 2 ? ' (one seed each: no spread to judge by)' : ''} |`);
     }
   }
   return lines.join('\n');

@@ -45,6 +45,21 @@ export const SHORT_SCHEDULE: StudyCell = {
   top1Range: [10, 25],
 };
 
+/** Demo set, 3 epochs: the study's one longer schedule so far, one seed (docs/FIDELITY.md, "Results"). */
+export const LONGER_SCHEDULE: StudyCell = {
+  dataset: 'demo',
+  epochs: 3,
+  steps: 420,
+  batchSize: 64,
+  gaps: [
+    { engine: 'local', subnet: 'min', seeds: [0], perSeed: [27.4], mean: 27.4 },
+    { engine: 'torch', subnet: 'min', seeds: [0], perSeed: [23.3], mean: 23.3 },
+    { engine: 'local', subnet: 'max', seeds: [0], perSeed: [24.0], mean: 24.0 },
+    { engine: 'torch', subnet: 'max', seeds: [0], perSeed: [32.8], mean: 32.8 },
+  ],
+  top1Range: [46, 85],
+};
+
 const ENGINE = { local: 'local engine', torch: 'PyTorch engine' } as const;
 
 const points = (x: number) => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(1)}`;
@@ -55,27 +70,39 @@ const fewestSeeds = (c: StudyCell) => Math.min(...c.gaps.map((g) => g.seeds.leng
 const cellName = (c: StudyCell) =>
   `the ${c.dataset === 'demo' ? 'built-in demo set' : c.dataset} after ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} (${c.steps} steps of ${c.batchSize} images)`;
 
-/** The form's two statements: what the study measured for short schedules, and for long ones. */
-export function distillationEvidence(c: StudyCell = SHORT_SCHEDULE): { short: string; long: string } {
+/** Which loss trained the better smallest subnet, across the engines of a cell. */
+function smallestVerdict(c: StudyCell): string {
   const min = gapsOf(c, 'min');
-  const max = gapsOf(c, 'max');
-  const better = min.every((g) => g.mean > 0)
+  return min.every((g) => g.mean > 0)
     ? 'KL trained a better smallest subnet than adaptive α on every engine'
     : min.every((g) => g.mean < 0)
       ? 'adaptive α trained a better smallest subnet than KL on every engine'
       : min.every((g) => g.mean === 0)
         ? 'KL and adaptive α trained equally good smallest subnets on every engine'
         : 'the engines differ on whether KL or adaptive α trains the better smallest subnet';
+}
+
+/** The cell's gaps on the smallest and the largest subnet, in one sentence. */
+const gapSentence = (c: StudyCell) =>
+  `Top-1 points, KL minus adaptive α, smallest subnet: ${gapsOf(c, 'min').map(gapText).join(' and ')}; largest subnet: ${gapsOf(c, 'max').map(gapText).join(' and ')}.`;
+
+/**
+ * The form's two statements: what the study measured for short schedules (`c`, default {@link SHORT_SCHEDULE}), and
+ * for longer ones (`longer`, default {@link LONGER_SCHEDULE}; null: none measured).
+ */
+export function distillationEvidence(c: StudyCell = SHORT_SCHEDULE, longer: StudyCell | null = LONGER_SCHEDULE): { short: string; long: string } {
+  const paper = 'Adaptive α is the AlphaNet paper’s choice for its 360-epoch ImageNet schedule.';
   return {
     short:
-      `Short schedules, measured: on ${cellName(c)}, ${better}. Top-1 points, KL minus adaptive α, smallest subnet: ` +
-      `${min.map(gapText).join(' and ')}; largest subnet: ${max.map(gapText).join(' and ')}. ` +
-      `Thin evidence: one schedule, ${fewestSeeds(c) < 3 ? `only ${fewestSeeds(c)} seeds on an engine` : `${fewestSeeds(c)} seeds`}, ` +
+      `Short schedules, measured: on ${cellName(c)}, ${smallestVerdict(c)}. ${gapSentence(c)} ` +
+      `Thin evidence: ${fewestSeeds(c) < 3 ? `only ${fewestSeeds(c)} seeds on an engine` : `${fewestSeeds(c)} seeds`}, ` +
       `and every subnet still at ${c.top1Range[0]}–${c.top1Range[1]} % top-1 (10 classes).`,
-    long:
-      'Long schedules, not measured yet: the study has no run longer than one epoch and none on a real dataset ' +
-      '(Fashion-MNIST at 3 and 10 epochs is still to run). Adaptive α is the AlphaNet paper’s choice for its ' +
-      '360-epoch ImageNet schedule.',
+    long: longer
+      ? `Longer schedules, ${fewestSeeds(longer) === 1 ? 'one seed each' : `${fewestSeeds(longer)} seeds`}: on ${cellName(longer)}, ${smallestVerdict(longer)}. ` +
+        `${gapSentence(longer)} Subnets at ${longer.top1Range[0]}–${longer.top1Range[1]} % top-1. ` +
+        `Nothing measured yet on a real dataset or beyond ${longer.epochs} epochs. ${paper}`
+      : 'Long schedules, not measured yet: the study has no run longer than one epoch and none on a real dataset ' +
+        `(Fashion-MNIST at 3 and 10 epochs is still to run). ${paper}`,
   };
 }
 

@@ -163,6 +163,9 @@ describe('fidelity study: the recorded first slice (test/fixtures/fidelity-first
     expect(min.difference * 100).toBeCloseTo(3.1, 1); // |4.0 − 0.9|
     expect(min.tolerance * 100).toBeCloseTo(2.0, 1); // local's seed range, 5.0 − 3.0
     expect(formatStudy(recorded)).toContain('| demo | 1 | min | 4.0 | 0.9 | 3.1 | 2.0 | **no** |');
+    // With one seed on each engine there is no spread: the table says so instead of a bare "no".
+    const oneSeed = recorded.filter((r) => r.seed === 0);
+    expect(formatStudy(oneSeed)).toMatch(/\| demo \| 1 \| min \| 5\.0 \| 0\.9 \| 4\.1 \| 0\.0 \| \*\*no\*\* \(one seed each: no spread to judge by\) \|/);
   });
 });
 
