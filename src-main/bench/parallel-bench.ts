@@ -143,7 +143,15 @@ async function runInterleaved(o: { backend: BackendChoice; space: string; batch:
       const members = sandwichMembers(space, memberRng, 4, true);
       const a = () => time(() => Promise.resolve(sandwichGradients(net, x, labels, members, opts(i))));
       const b = () => time(() => pool.gradients(net, x, labels, members, opts(i)));
-      const [ta, tb] = i % 2 === 0 ? [await a(), await b()] : await b().then(async (tb) => [await a(), tb]);
+      let ta: { ms: number; cpuMs: number };
+      let tb: { ms: number; cpuMs: number };
+      if (i % 2 === 0) {
+        ta = await a();
+        tb = await b();
+      } else {
+        tb = await b();
+        ta = await a();
+      }
       if (o.verbose) process.stderr.write(`  interleaved pair ${i}: 1 worker ${Math.round(ta.ms)} ms, ${o.workers} workers ${Math.round(tb.ms)} ms\n`);
       if (i === 0) continue; // warm-up
       one.push(ta);

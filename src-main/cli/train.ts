@@ -15,7 +15,7 @@ import { duration, pct } from './format';
 import { writeFileAtomic } from '../atomic-files';
 import { describeFsError } from '../fs-errors';
 import { metricsExport } from '../service/metrics-export';
-import { bestMaxTop1, epochPoint, runSummary, stepPoint } from '../service/views';
+import { bestMaxTop1, runMetricsView, runSummary } from '../service/views';
 import { torchProbeCacheFile, torchReport, torchRunProblem } from '../jobs/python';
 
 /** One line per progress / epoch / event message. */
@@ -238,7 +238,7 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
         if (o.epochs && o.format === 'json') throw new CliError('--epochs goes with --format csv (the JSON document holds steps and epochs)');
         const r = getRun(db, id);
         const epochs = listEpochMetrics(db, id);
-        const metrics = { steps: listStepMetrics(db, id).map(stepPoint), epochs: epochs.map(epochPoint) };
+        const metrics = runMetricsView(listStepMetrics(db, id), epochs);
         const run = { ...runSummary(r, bestMaxTop1(epochs), null), seed: r.seed, config: r.config as Record<string, unknown> };
         const { text } = metricsExport(o.format === 'json' ? 'json' : o.epochs ? 'epochs' : 'steps', run, metrics);
         if (!o.output) return io.out(text);

@@ -60,8 +60,8 @@ import {
   epochPoint,
   eventInfo,
   progressPoint,
+  runMetricsView,
   runSummary,
-  stepPoint,
 } from './views';
 
 export interface WorkbenchServiceOptions {
@@ -236,7 +236,7 @@ export function createWorkbenchService(o: WorkbenchServiceOptions): WorkbenchSer
   const getRunOr404 = (id: number): RunRow => getRun(db, id); // RunNotFoundError maps to 404
   const runMetrics = (id: number) => {
     getRunOr404(id);
-    return { steps: listStepMetrics(db, id).map(stepPoint), epochs: listEpochMetrics(db, id).map(epochPoint) };
+    return runMetricsView(listStepMetrics(db, id), listEpochMetrics(db, id));
   };
   const search = createSearchService({
     home,

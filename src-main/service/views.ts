@@ -9,6 +9,7 @@ import type {
   RunDetail,
   RunEpochPoint,
   RunEventInfo,
+  RunMetrics,
   RunStepPoint,
   RunSummary,
   SearchBudget,
@@ -114,6 +115,11 @@ export const progressPoint = (p: Progress): RunStepPoint => stepPoint({ ...p, no
 
 export function epochPoint(e: Pick<EpochMetric, 'epoch' | 'step' | 'subnet' | 'mflops' | 'valTop1' | 'valLoss'>): RunEpochPoint {
   return { epoch: e.epoch, step: e.step, subnet: e.subnet, mflops: e.mflops, valTop1: e.valTop1, valLoss: e.valLoss };
+}
+
+/** A run's stored step and epoch metrics as the API's `runs.metrics` gives them (and `alphanet runs metrics` exports). */
+export function runMetricsView(steps: readonly StepMetric[], epochs: readonly EpochMetric[]): RunMetrics {
+  return { steps: steps.map(stepPoint), epochs: epochs.map(epochPoint) };
 }
 
 export function eventInfo(e: RunEvent): RunEventInfo {
