@@ -224,4 +224,23 @@ describe('Pareto explorer page', () => {
     const plot = await screen.findByRole('group', { name: /Subnets of alpha run/ });
     expect(plot.getAttribute('aria-label')).toMatch(/for 3 subnets/);
   });
+
+  it('a build cancelled on a run with no subnet yet: its evaluated subnets join the chart and the notice stays', async () => {
+    // The served e2e's path (CI's failure at 2041718): the chart replaced the empty state and remounted the card,
+    // losing "Build cancelled".
+    const fake = await setup('served', { evaluations: [] });
+    await screen.findByText(/No subnet of this run has been evaluated yet/);
+    const op = untilCancelled<PredictorView>('building the accuracy predictor of run 1');
+    fake.api.predictor.build = op.start;
+    fake.api.predictor.cancelBuild = op.cancel;
+    await fireEvent.click(screen.getByRole('button', { name: 'Build predictor' }));
+    const progress = await screen.findByRole('status');
+    fake.api.subnets.list = vi.fn(async () => EVALS.slice(0, 1));
+    await fireEvent.click(within(progress).getByRole('button', { name: 'Cancel' }));
+    const plot = await screen.findByRole('group', { name: /Subnets of alpha run/ });
+    expect(plot.getAttribute('aria-label')).toMatch(/for 1 subnet; 1 on the front/);
+    expect(screen.getByTestId('predictor-cancelled').textContent).toMatch(/^Build cancelled; no predictor was stored\./);
+    expect(screen.queryByText(/No subnet of this run has been evaluated yet/)).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
 });
