@@ -9,7 +9,8 @@
  * goes on. A cell whose run already finished in the data directory under the cell's name (the study was stopped
  * between the run's end and the write, or the results file was reset) is read from that run, not trained again; a
  * cell whose run started but did not finish (Ctrl-C paused it, the machine went down, it failed) is continued from
- * its newest good checkpoint with `alphanet runs resume`, the product's own resume, instead of trained from scratch.
+ * its newest good checkpoint with `alphanet runs resume`, the product's own resume, instead of trained from scratch;
+ * one whose run is still `queued` (its `train` was killed while it waited for cores) is cancelled and trained afresh.
  * Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
  */
 import { spawnSync } from 'node:child_process';
@@ -191,6 +192,20 @@ export function unfinishedRunNamed(home: string, name: string): RunRow | undefin
   }
 }
 
+/**
+ * Runs called `name` still `queued`: created by an `alphanet train` that stopped before its run started (killed while it
+ * waited for cores). Nothing trained in them, and the app would adopt one on its next start, so the study cancels them
+ * and trains the cell afresh.
+ */
+export function queuedRunsNamed(home: string, name: string): RunRow[] {
+  const db = openHomeDatabase(home);
+  try {
+    return listRuns(db, { status: ['queued'] }).filter((r) => r.name === name);
+  } finally {
+    db.close();
+  }
+}
+
 /** One cell of the grid; `loss` is the label with the variant's (`base` the plain loss). */
 export interface StudyCell {
   engine: string;
@@ -246,6 +261,11 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
                 log(`${name}: already trained (run ${finished}), reading it`);
                 rows = recordsOfRun(o.home, finished, cell);
               } else {
+                for (const q of queuedRunsNamed(o.home, name)) {
+                  log(`${name}: cancelling run ${q.id}, queued but never started`);
+                  const c = cli(o, ['--json', 'runs', 'cancel', String(q.id)]);
+                  if (!c.ok) throw new Error(c.stderr.split('\n').pop() || `could not cancel run ${q.id}`);
+                }
                 const unfinished = unfinishedRunNamed(o.home, name);
                 if (unfinished) log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
                 else log(`${name}: training…`);

@@ -8,29 +8,35 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cellRunName, cellTrainArgs, runFidelityStudy, studyVariant, unfinishedRunNamed, type FidelityOptions, type StudyCell } from '../../../src-main/bench/fidelity';
+import { cellRunName, cellTrainArgs, queuedRunsNamed, runFidelityStudy, studyVariant, unfinishedRunNamed, type FidelityOptions, type StudyCell } from '../../../src-main/bench/fidelity';
 import { openHomeDatabase } from '../../../src-main/store/db';
-import { getRun, listCheckpoints, listRunEvents, listRuns, listStepMetrics } from '../../../src-main/store/runs';
+import { createRun, getRun, listCheckpoints, listRunEvents, listRuns, listStepMetrics } from '../../../src-main/store/runs';
 import { requireRunner } from '../train/runner-helpers';
 
 const CLI = join(__dirname, '..', '..', '..', 'out', 'main', 'cli.js');
 
+/** The smallest study that trains: the demo set, 1 epoch of a few steps, one loss and seed, validation on 100 images. */
+function tinyStudy(steps: number, lines: string[]): { o: FidelityOptions; cell: StudyCell } {
+  const home = mkdtempSync(join(tmpdir(), 'fidelity-resume-'));
+  const o: FidelityOptions = {
+    cli: CLI, home, out: join(home, 'results.json'), datasets: ['demo'], epochs: [1], seeds: [0], losses: ['kl'], engines: ['local'],
+    stepsPerEpoch: steps, batchSize: 8,
+    set: ['backend=wasm', 'progressEverySteps=1', 'validation={"calibrationBatches":1,"calibrationBatchSize":8,"randomSubnets":0,"batchSize":100,"maxImages":100}'],
+    log: (l) => lines.push(l),
+  };
+  const cell: StudyCell = { engine: 'local', dataset: 'demo', epochs: 1, base: 'kl', loss: `kl${studyVariant(o.set).label}`, seed: 0 };
+  expect(spawnSync(process.execPath, [CLI, '--home', home, 'datasets', 'demo']).status).toBe(0);
+  return { o, cell };
+}
+
 describe('fidelity study: an interrupted cell', () => {
   it('resumes the run from its checkpoint, then records it; no second run of the cell', { timeout: 300_000 }, async () => {
     requireRunner();
-    const home = mkdtempSync(join(tmpdir(), 'fidelity-resume-'));
     const lines: string[] = [];
-    const o: FidelityOptions = {
-      cli: CLI, home, out: join(home, 'results.json'), datasets: ['demo'], epochs: [1], seeds: [0], losses: ['kl'], engines: ['local'],
-      stepsPerEpoch: 12, batchSize: 8,
-      set: ['backend=wasm', 'progressEverySteps=1', 'validation={"calibrationBatches":1,"calibrationBatchSize":8,"randomSubnets":0,"batchSize":100,"maxImages":100}'],
-      log: (l) => lines.push(l),
-    };
-    const variant = studyVariant(o.set);
-    const cell: StudyCell = { engine: 'local', dataset: 'demo', epochs: 1, base: 'kl', loss: `kl${variant.label}`, seed: 0 };
-    expect(spawnSync(process.execPath, [CLI, '--home', home, 'datasets', 'demo']).status).toBe(0);
+    const { o, cell } = tinyStudy(12, lines);
+    const home = o.home;
     const variantFile = join(home, 'variant.json');
-    writeFileSync(variantFile, JSON.stringify(variant.config));
+    writeFileSync(variantFile, JSON.stringify(studyVariant(o.set).config));
 
     // The cell's run as the study starts it, stopped by Ctrl-C after its second step (without --json, to see the steps).
     const args = cellTrainArgs(o, cell, variantFile).filter((a) => a !== '--json');
@@ -64,5 +70,25 @@ describe('fidelity study: an interrupted cell', () => {
     lines.length = 0;
     expect(runFidelityStudy(o)).toEqual(records);
     expect(lines).toEqual([]);
+  });
+
+  it('cancels a run of the cell left queued (its train was killed before it started) and trains the cell afresh', { timeout: 300_000 }, () => {
+    requireRunner();
+    const lines: string[] = [];
+    const { o, cell } = tinyStudy(4, lines);
+    const name = cellRunName(o, cell);
+    // What a `train` killed while it waited for cores leaves: the cell's run, queued, no step, no checkpoint.
+    const db = openHomeDatabase(o.home);
+    createRun(db, { name, config: {}, spaceId: 'alphanet-cifar32', datasetId: null, datasetName: 'demo', seed: 0, appVersion: 'test' });
+    db.close();
+    expect(queuedRunsNamed(o.home, name).map((r) => r.id)).toEqual([1]);
+
+    const records = runFidelityStudy(o);
+    expect(lines.slice(0, 2)).toEqual([`${name}: cancelling run 1, queued but never started`, `${name}: training…`]);
+    expect(records.map((r) => r.subnet).sort()).toEqual(['max', 'min']);
+    const after = openHomeDatabase(o.home);
+    expect(listRuns(after).map((r) => [r.id, r.status])).toEqual([[1, 'cancelled'], [2, 'finished']]);
+    after.close();
+    expect(queuedRunsNamed(o.home, name)).toEqual([]);
   });
 });
