@@ -14,23 +14,30 @@
  * Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openHomeDatabase } from '../store/db';
+import { DistillationSchema } from '../engine/core/train-config';
 import { findDataset } from '../store/datasets';
 import { listEpochMetrics, listRuns, listStepMetrics, type RunRow } from '../store/runs';
 import { formatStudy, type StudyRecord } from './fidelity-summary';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-/** The study's losses by label, as `alphanet train` flags. */
-export const STUDY_LOSSES: Record<string, string[]> = {
-  'adaptive-alpha': ['--distillation', 'adaptive-alpha'],
-  kl: ['--distillation', 'kl'],
-  'alpha-1': ['--distillation', 'alpha', '--alpha', '-1'],
-  'alpha+1': ['--distillation', 'alpha', '--alpha', '1'],
-  none: ['--distillation', 'none'],
+/** The study's losses by label, as the run config's `distillation` (every other field at its default). */
+export const STUDY_DISTILLATION: Record<string, { kind: string; alpha?: number }> = {
+  'adaptive-alpha': { kind: 'adaptive-alpha' },
+  kl: { kind: 'kl' },
+  'alpha-1': { kind: 'alpha', alpha: -1 },
+  'alpha+1': { kind: 'alpha', alpha: 1 },
+  none: { kind: 'none' },
 };
+
+/** The same losses as `alphanet train` flags, which is how a plain cell is trained. */
+export const STUDY_LOSSES: Record<string, string[]> = Object.fromEntries(
+  Object.entries(STUDY_DISTILLATION).map(([label, d]) => [label, ['--distillation', d.kind, ...(d.alpha === undefined ? [] : ['--alpha', String(d.alpha)])]]),
+);
 
 export interface FidelityOptions {
   /** The built CLI (default out/main/cli.js). */
@@ -60,8 +67,12 @@ export interface FidelityOptions {
   log?: (line: string) => void;
 }
 
-/** Config fields the study's own axes and flags set; `--set` may not change them. */
-const STUDY_FIELDS = new Set(['name', 'dataset', 'space', 'epochs', 'seed', 'distillation', 'batchSize', 'stepsPerEpoch']);
+/**
+ * Config fields the study's own axes and flags set; `--set` may not change them. `distillation` is the loss axis:
+ * only its other fields may be set (`distillation.clip`, `.alphaMin`, `.alphaMax`), see `cellConfigFile`.
+ */
+const STUDY_FIELDS = new Set(['name', 'dataset', 'space', 'epochs', 'seed', 'batchSize', 'stepsPerEpoch']);
+const DISTILLATION_AXIS = new Set(['kind', 'alpha']);
 
 /**
  * The run-config overlay and label of `--set path=value` settings. A value is read as JSON when it parses (numbers,
@@ -76,6 +87,9 @@ export function studyVariant(sets: readonly string[] = []): { config: Record<str
     const [, path, text] = m;
     const keys = path.split('.');
     if (STUDY_FIELDS.has(keys[0])) throw new Error(`--set ${path}: the study sets '${keys[0]}' itself (use its own flag)`);
+    if (keys[0] === 'distillation' && (keys.length !== 2 || DISTILLATION_AXIS.has(keys[1]))) {
+      throw new Error(`--set ${path}: the study sets the distillation's kind and α itself (--losses); set one of its other fields, e.g. distillation.clip=1000`);
+    }
     let value: unknown = text;
     try {
       value = JSON.parse(text);
@@ -216,14 +230,43 @@ export interface StudyCell {
   seed: number;
 }
 
-/** A cell's run name, by which the study finds its run in the data directory again (finished, or to resume). */
+/** The longest run name the run config takes. */
+const RUN_NAME_MAX = 200;
+
+/**
+ * A cell's run name, by which the study finds its run in the data directory again (finished, or to resume). A loss
+ * label too long for a run name (many `--set` settings) is cut, and a hash of the whole label keeps cells apart.
+ */
 export function cellRunName(o: Pick<FidelityOptions, 'stepsPerEpoch'>, c: StudyCell): string {
-  return `fidelity ${c.engine} ${c.dataset} ${c.epochs}ep ${c.loss} seed ${c.seed}${o.stepsPerEpoch ? ` ${o.stepsPerEpoch} steps/ep` : ''}`;
+  const name = (loss: string) => `fidelity ${c.engine} ${c.dataset} ${c.epochs}ep ${loss} seed ${c.seed}${o.stepsPerEpoch ? ` ${o.stepsPerEpoch} steps/ep` : ''}`;
+  const full = name(c.loss);
+  if (full.length <= RUN_NAME_MAX) return full;
+  const tag = ` … #${createHash('sha256').update(c.loss).digest('hex').slice(0, 10)}]`;
+  return name(`${c.loss.slice(0, c.loss.length - (full.length - RUN_NAME_MAX) - tag.length)}${tag}`);
 }
 
-/** The `alphanet` arguments that train a cell (`variantFile`: the `--set` overlay as a config file, if any). */
-export function cellTrainArgs(o: Pick<FidelityOptions, 'stepsPerEpoch' | 'batchSize' | 'workers'>, c: StudyCell, variantFile: string | null): string[] {
-  const args = ['--json', 'train', ...(variantFile ? [variantFile] : []), '--name', cellRunName(o, c), '--dataset', c.dataset, '--space', SPACE_OF[c.dataset] ?? 'alphanet-cifar32', '--epochs', String(c.epochs), '--seed', String(c.seed), ...STUDY_LOSSES[c.base]];
+/**
+ * The run-config overlay of a cell with loss `base`: the `--set` settings, and when they set distillation fields,
+ * the whole `distillation` object (the loss's kind and α with those fields), checked against the run config's own
+ * schema so that a field the loss does not have (`distillation.clip` with `kl`) is refused before anything trains.
+ * `sets: true` when the overlay carries the distillation (the cell then passes no `--distillation` flag, which would
+ * replace the object).
+ */
+export function cellConfig(variant: { config: Record<string, unknown> }, base: string): { config: Record<string, unknown>; setsDistillation: boolean } {
+  const fields = variant.config['distillation'] as Record<string, unknown> | undefined;
+  if (!fields) return { config: variant.config, setsDistillation: false };
+  const distillation = { ...STUDY_DISTILLATION[base], ...fields };
+  const parsed = DistillationSchema.safeParse(distillation);
+  if (!parsed.success) throw new Error(`--set distillation.${Object.keys(fields).join(', distillation.')} does not apply to loss '${base}': ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return { config: { ...variant.config, distillation }, setsDistillation: true };
+}
+
+/**
+ * The `alphanet` arguments that train a cell (`variantFile`: its config overlay as a file, if any; `fileSetsDistillation`:
+ * that file carries the cell's distillation, so no `--distillation` flag).
+ */
+export function cellTrainArgs(o: Pick<FidelityOptions, 'stepsPerEpoch' | 'batchSize' | 'workers'>, c: StudyCell, variantFile: string | null, fileSetsDistillation = false): string[] {
+  const args = ['--json', 'train', ...(variantFile ? [variantFile] : []), '--name', cellRunName(o, c), '--dataset', c.dataset, '--space', SPACE_OF[c.dataset] ?? 'alphanet-cifar32', '--epochs', String(c.epochs), '--seed', String(c.seed), ...(fileSetsDistillation ? [] : STUDY_LOSSES[c.base])];
   if (c.engine !== 'local') args.push('--engine', c.engine);
   else args.push('--workers', String(o.workers ?? 1));
   if (o.stepsPerEpoch) args.push('--steps-per-epoch', String(o.stepsPerEpoch));
@@ -237,9 +280,16 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
   for (const l of o.losses) if (!STUDY_LOSSES[l]) throw new Error(`unknown loss '${l}' (one of ${Object.keys(STUDY_LOSSES).join(', ')})`);
   mkdirSync(o.home, { recursive: true });
   const variant = studyVariant(o.set);
-  // The overlay goes to `alphanet train` as its config file; the CLI's flags (the study's axes) override it.
-  const variantFile = variant.label ? join(o.home, `variant-${process.pid}.json`) : null;
-  if (variantFile) writeFileSync(variantFile, JSON.stringify(variant.config));
+  // The overlay goes to `alphanet train` as its config file, one per loss; the CLI's flags (the study's axes) override it.
+  const overlays = new Map<string, { file: string | null; setsDistillation: boolean }>(
+    o.losses.map((base, i) => {
+      if (!variant.label) return [base, { file: null, setsDistillation: false }];
+      const { config, setsDistillation } = cellConfig(variant, base);
+      const file = join(o.home, `variant-${process.pid}-${i}.json`);
+      writeFileSync(file, JSON.stringify(config));
+      return [base, { file, setsDistillation }];
+    }),
+  );
   let records = readResults(o.out);
   const done = new Set(records.map((r) => JSON.stringify([r.engine, r.dataset, r.epochs, r.loss, r.seed])));
   for (const dataset of o.datasets) {
@@ -269,7 +319,7 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
                 const unfinished = unfinishedRunNamed(o.home, name);
                 if (unfinished) log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
                 else log(`${name}: training…`);
-                const r = cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, { engine, dataset, epochs, base, loss, seed }, variantFile));
+                const r = cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, { engine, dataset, epochs, base, loss, seed }, overlays.get(base)!.file, overlays.get(base)!.setsDistillation));
                 if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
                 // `alphanet --json train` and `runs resume` print { run, lastValidation }. A run paused meanwhile (from
                 // the app, or a Ctrl-C that reached the CLI alone) exits 0 too: its validation so far is no result.

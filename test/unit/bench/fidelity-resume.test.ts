@@ -72,6 +72,23 @@ describe('fidelity study: an interrupted cell', () => {
     expect(lines).toEqual([]);
   });
 
+  it('trains a cell with a distillation field set (--set distillation.clip=1000): the run has the loss and that β', { timeout: 300_000 }, () => {
+    requireRunner();
+    const lines: string[] = [];
+    const { o } = tinyStudy(2, lines);
+    const study = { ...o, losses: ['adaptive-alpha'], set: [...o.set!, 'distillation.clip=1000'] };
+    const records = runFidelityStudy(study);
+    expect(records.map((r) => r.loss)).toEqual([expect.stringMatching(/^adaptive-alpha \[.*distillation\.clip=1000\]$/), expect.anything()]);
+    // This loss label is too long for a run name (at most 200 characters): the name is cut and tagged with its hash.
+    const name = cellRunName(study, { engine: 'local', dataset: 'demo', epochs: 1, base: 'adaptive-alpha', loss: records[0].loss, seed: 0 });
+    expect(name).toHaveLength(200);
+    expect(name).toMatch(/^fidelity local demo 1ep adaptive-alpha \[backend="wasm", .* … #[0-9a-f]{10}\] seed 0 2 steps\/ep$/);
+    const db = openHomeDatabase(o.home);
+    expect(listRuns(db).map((r) => r.name)).toEqual([name]);
+    expect(listRuns(db).map((r) => [r.status, (r.config as { distillation: unknown }).distillation])).toEqual([['finished', { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 1000 }]]);
+    db.close();
+  });
+
   it('cancels a run of the cell left queued (its train was killed before it started) and trains the cell afresh', { timeout: 300_000 }, () => {
     requireRunner();
     const lines: string[] = [];

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { finishedRunNamed, recordsOfRun, studyVariant } from '../../../src-main/bench/fidelity';
+import { cellConfig, cellTrainArgs, finishedRunNamed, recordsOfRun, studyVariant } from '../../../src-main/bench/fidelity';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { createRun, insertEpochMetrics, insertStepMetrics, transitionRun, type StepMetric } from '../../../src-main/store/runs';
 import { engineAgreement, formatStudy, pairedGaps, spread, summarise, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
@@ -205,8 +205,26 @@ describe('fidelity study: diagnosis settings (--set)', () => {
     expect(() => studyVariant(['gradClipValue'])).toThrow(/--set expects path=value/);
     expect(() => studyVariant(['optimizer.lr=0.1', 'optimizer.lr=0.2'])).toThrow(/given twice/);
     expect(() => studyVariant(['optimizer=1', 'optimizer.lr=0.2'])).toThrow(/'optimizer' is already set/);
-    expect(() => studyVariant(['distillation.clip=2'])).toThrow(/the study sets 'distillation' itself/);
+    expect(() => studyVariant(['distillation.kind=kl'])).toThrow(/sets the distillation's kind and α itself \(--losses\)/);
+    expect(() => studyVariant(['distillation.alpha=0.5'])).toThrow(/sets the distillation's kind and α itself/);
+    expect(() => studyVariant(['distillation={"kind":"kl"}'])).toThrow(/sets the distillation's kind and α itself/);
     expect(() => studyVariant(['epochs=3'])).toThrow(/the study sets 'epochs' itself/);
+  });
+
+  it('a distillation field (the importance-weight clip β) goes with the loss it belongs to, as the whole object', () => {
+    const v = studyVariant(['distillation.clip=1000', 'optimizer.gradClipValue=0']);
+    expect(v.label).toBe(' [distillation.clip=1000, optimizer.gradClipValue=0]');
+    expect(cellConfig(v, 'adaptive-alpha')).toEqual({ config: { distillation: { kind: 'adaptive-alpha', clip: 1000 }, optimizer: { gradClipValue: 0 } }, setsDistillation: true });
+    expect(cellConfig(v, 'alpha-1').config['distillation']).toEqual({ kind: 'alpha', alpha: -1, clip: 1000 });
+    // KL and none have no β: refused before anything trains, with the schema's reason.
+    expect(() => cellConfig(v, 'kl')).toThrow(/--set distillation\.clip does not apply to loss 'kl': .*clip/);
+    expect(() => cellConfig(studyVariant(['distillation.alphaMin=2']), 'adaptive-alpha')).toThrow(/alphaMin must be below alphaMax/);
+    // Without distillation fields the overlay is the settings alone, and the loss comes from the flags.
+    expect(cellConfig(studyVariant(['optimizer.lr=0.2']), 'kl')).toEqual({ config: { optimizer: { lr: 0.2 } }, setsDistillation: false });
+    const cell = { engine: 'local', dataset: 'demo', epochs: 3, base: 'adaptive-alpha', loss: `adaptive-alpha${v.label}`, seed: 0 };
+    expect(cellTrainArgs({}, cell, '/tmp/v.json', true)).not.toContain('--distillation');
+    expect(cellTrainArgs({}, cell, '/tmp/v.json')).toEqual(expect.arrayContaining(['--distillation', 'adaptive-alpha']));
+    expect(cellTrainArgs({}, { ...cell, base: 'alpha-1' }, null).join(' ')).toMatch(/--distillation alpha --alpha -1/);
   });
 
   it('keeps a variant apart from the plain cell in the summary and the gap', () => {
