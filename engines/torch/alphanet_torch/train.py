@@ -34,7 +34,7 @@ import random
 import signal
 import sys
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import torch
 import torch.distributed as dist
@@ -79,9 +79,11 @@ def regularizer(cfg: dict, seed: int, step: int, rank: int) -> Optional[Regulari
     return Regularize(cfg["dropout"], cfg["dropConnect"], gen)
 
 
-def sandwich_backward(model, num_classes: int, x, y, members: List[dict], cfg: dict, regularize: Optional[Regularize]) -> List[dict]:
+def sandwich_backward(model, num_classes: int, x, y, members: List[dict], cfg: dict, regularize: Optional[Regularize],
+                      on_member: Optional[Callable[[int], None]] = None) -> List[dict]:
     """Forward + backward of every member on one (shard of a) batch; gradients accumulate (sum) in `.grad`.
-    `model` is the Supernet or its DDP wrapper. Returns each member's loss (and α₋ statistics)."""
+    `model` is the Supernet or its DDP wrapper. Returns each member's loss (and α₋ statistics). `on_member(i)` (default
+    none) is called after member i's backward, for gradients.py's per-member record."""
     out = []
     teacher = None
     for i, m in enumerate(members):
@@ -94,6 +96,8 @@ def sandwich_backward(model, num_classes: int, x, y, members: List[dict], cfg: d
             logits = model(x, m["genome"])
             loss, share, div = distillation_loss(logits, teacher, y, num_classes, cfg["distillation"], cfg["labelSmoothing"])
         loss.backward()
+        if on_member is not None:
+            on_member(i)
         out.append({"role": m["role"], "loss": float(loss.detach()), "share": None if share is None else float(share),
                     "div": None if div is None else float(div)})
     return out
