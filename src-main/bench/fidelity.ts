@@ -268,7 +268,9 @@ export function cellConfig(variant: { config: Record<string, unknown> }, base: s
 export function cellTrainArgs(o: Pick<FidelityOptions, 'stepsPerEpoch' | 'batchSize' | 'workers'>, c: StudyCell, variantFile: string | null, fileSetsDistillation = false): string[] {
   const args = ['--json', 'train', ...(variantFile ? [variantFile] : []), '--name', cellRunName(o, c), '--dataset', c.dataset, '--space', SPACE_OF[c.dataset] ?? 'alphanet-cifar32', '--epochs', String(c.epochs), '--seed', String(c.seed), ...(fileSetsDistillation ? [] : STUDY_LOSSES[c.base])];
   if (c.engine !== 'local') args.push('--engine', c.engine);
-  else args.push('--workers', String(o.workers ?? 1));
+  // The cores the run claims from the job queue: local data-parallel workers, or the torch engine's threads. Never
+  // `auto`, which would take every free core and make a second study (the other engine) wait for the whole run.
+  args.push('--workers', String(o.workers ?? 1));
   if (o.stepsPerEpoch) args.push('--steps-per-epoch', String(o.stepsPerEpoch));
   if (o.batchSize) args.push('--batch-size', String(o.batchSize));
   return args;

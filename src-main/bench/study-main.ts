@@ -26,7 +26,7 @@ program
   .option('--engines <list>', 'local, torch (default local)', list, d.engines)
   .option('--steps-per-epoch <n>', 'cap on steps per epoch (shorter, cheaper schedules)', (s) => ints(s)[0])
   .option('--batch-size <n>', 'images per step (default: the product default, 64)', (s) => ints(s)[0])
-  .option('--workers <n>', 'data-parallel workers of local runs (default 1, as the torch engine\'s one rank)', (s) => ints(s)[0])
+  .option('--workers <n>', 'cores per run: data-parallel workers of local runs, threads of the torch engine\'s one rank (default 1, so two studies, one per engine, share a 2-core machine)', (s) => ints(s)[0])
   .option('--set <path=value>', 'diagnosis: a run-config setting for every cell, e.g. optimizer.gradClipValue=5 (repeatable; named in the loss label)', (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option('--home <dir>', `data directory for the study's runs (default ${d.home})`, d.home)
   .option('--out <file>', `results file, appended after every run (default ${d.out})`, d.out)

@@ -125,7 +125,7 @@ export function registerTrainCommands(program: Command, ctx: CliContext): void {
     .option('--alpha <a>', 'the fixed α of --distillation alpha', number('--alpha'))
     .option('--lr <x>', 'base learning rate (default 0.1·max(1, ⌊batch/256⌋))', number('--lr'))
     .option('--name <name>', 'run name')
-    .option('--workers <auto|n>', "local engine: data-parallel worker threads (default auto: every core the run may use); only the speed depends on it", workersArg)
+    .option('--workers <auto|n>', "local engine: data-parallel worker threads; torch engine: the cores its ranks' threads share (default auto: every core the run may use); only the speed depends on it", workersArg)
     .addOption(new Option('--engine <engine>', 'local (TF.js in a runner process, default), torch (the PyTorch engine through torchrun; docs/TORCH.md) or slurm (the PyTorch engine in a Slurm job; docs/CLUSTER.md)').choices(['local', 'torch', 'slurm']))
     .option('--gpus <n>', 'torch engine: GPUs, one rank each (default 0: the CPU)', nonNegInt('--gpus'))
     .option('--ranks <n>', 'torch engine on the CPU: data-parallel ranks (default 1); slurm: CPU ranks per node', positiveInt('--ranks'))

@@ -225,6 +225,9 @@ describe('fidelity study: diagnosis settings (--set)', () => {
     expect(cellTrainArgs({}, cell, '/tmp/v.json', true)).not.toContain('--distillation');
     expect(cellTrainArgs({}, cell, '/tmp/v.json')).toEqual(expect.arrayContaining(['--distillation', 'adaptive-alpha']));
     expect(cellTrainArgs({}, { ...cell, base: 'alpha-1' }, null).join(' ')).toMatch(/--distillation alpha --alpha -1/);
+    // Every run claims one core unless --workers says more: a torch run too, as its threads (not `auto`, all free).
+    expect(cellTrainArgs({}, { ...cell, engine: 'torch' }, null).join(' ')).toMatch(/--engine torch --workers 1$/);
+    expect(cellTrainArgs({ workers: 2 }, cell, null).join(' ')).toMatch(/--workers 2$/);
   });
 
   it('keeps a variant apart from the plain cell in the summary and the gap', () => {
