@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openHomeDatabase } from '../store/db';
-import { DistillationSchema } from '../engine/core/train-config';
+import { DistillationSchema } from '../engine/core';
 import { findDataset } from '../store/datasets';
 import { listEpochMetrics, listRuns, listStepMetrics, type RunRow } from '../store/runs';
 import { formatStudy, type StudyRecord } from './fidelity-summary';
