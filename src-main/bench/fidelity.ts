@@ -17,8 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { openHomeDatabase } from '../store/db';
 import { DistillationSchema } from '../engine/core';
+import { openHomeDatabase } from '../store/db';
 import { findDataset } from '../store/datasets';
 import { listEpochMetrics, listRuns, listStepMetrics, type RunRow } from '../store/runs';
 import { formatStudy, type StudyRecord } from './fidelity-summary';
@@ -69,7 +69,7 @@ export interface FidelityOptions {
 
 /**
  * Config fields the study's own axes and flags set; `--set` may not change them. `distillation` is the loss axis:
- * only its other fields may be set (`distillation.clip`, `.alphaMin`, `.alphaMax`), see `cellConfigFile`.
+ * only its other fields may be set (`distillation.clip`, `.alphaMin`, `.alphaMax`), see `cellConfig`.
  */
 const STUDY_FIELDS = new Set(['name', 'dataset', 'space', 'epochs', 'seed', 'batchSize', 'stepsPerEpoch']);
 const DISTILLATION_AXIS = new Set(['kind', 'alpha']);
@@ -182,14 +182,19 @@ export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord
   }
 }
 
-/** The id of the latest finished run called `name` in the study's data directory, if any. */
-export function finishedRunNamed(home: string, name: string): number | undefined {
+/** The runs called `name` in the study's data directory with one of `status`, oldest first. */
+function runsNamed(home: string, name: string, status: RunRow['status'][]): RunRow[] {
   const db = openHomeDatabase(home);
   try {
-    return listRuns(db, { status: ['finished'] }).filter((r) => r.name === name).pop()?.id;
+    return listRuns(db, { status }).filter((r) => r.name === name);
   } finally {
     db.close();
   }
+}
+
+/** The id of the latest finished run called `name` in the study's data directory, if any. */
+export function finishedRunNamed(home: string, name: string): number | undefined {
+  return runsNamed(home, name, ['finished']).pop()?.id;
 }
 
 /**
@@ -198,12 +203,7 @@ export function finishedRunNamed(home: string, name: string): number | undefined
  * a run another process still trains is refused by the resume, and the cell is reported as failed).
  */
 export function unfinishedRunNamed(home: string, name: string): RunRow | undefined {
-  const db = openHomeDatabase(home);
-  try {
-    return listRuns(db, { status: ['paused', 'failed', 'running'] }).filter((r) => r.name === name).pop();
-  } finally {
-    db.close();
-  }
+  return runsNamed(home, name, ['paused', 'failed', 'running']).pop();
 }
 
 /**
@@ -212,12 +212,7 @@ export function unfinishedRunNamed(home: string, name: string): RunRow | undefin
  * and trains the cell afresh.
  */
 export function queuedRunsNamed(home: string, name: string): RunRow[] {
-  const db = openHomeDatabase(home);
-  try {
-    return listRuns(db, { status: ['queued'] }).filter((r) => r.name === name);
-  } finally {
-    db.close();
-  }
+  return runsNamed(home, name, ['queued']);
 }
 
 /** One cell of the grid; `loss` is the label with the variant's (`base` the plain loss). */
@@ -249,7 +244,7 @@ export function cellRunName(o: Pick<FidelityOptions, 'stepsPerEpoch'>, c: StudyC
  * The run-config overlay of a cell with loss `base`: the `--set` settings, and when they set distillation fields,
  * the whole `distillation` object (the loss's kind and α with those fields), checked against the run config's own
  * schema so that a field the loss does not have (`distillation.clip` with `kl`) is refused before anything trains.
- * `sets: true` when the overlay carries the distillation (the cell then passes no `--distillation` flag, which would
+ * `setsDistillation` when the overlay carries the distillation (the cell then passes no `--distillation` flag, which would
  * replace the object).
  */
 export function cellConfig(variant: { config: Record<string, unknown> }, base: string): { config: Record<string, unknown>; setsDistillation: boolean } {
@@ -321,7 +316,8 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
                 const unfinished = unfinishedRunNamed(o.home, name);
                 if (unfinished) log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
                 else log(`${name}: training…`);
-                const r = cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, { engine, dataset, epochs, base, loss, seed }, overlays.get(base)!.file, overlays.get(base)!.setsDistillation));
+                const overlay = overlays.get(base)!;
+                const r = cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, { engine, dataset, epochs, base, loss, seed }, overlay.file, overlay.setsDistillation));
                 if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
                 // `alphanet --json train` and `runs resume` print { run, lastValidation }. A run paused meanwhile (from
                 // the app, or a Ctrl-C that reached the CLI alone) exits 0 too: its validation so far is no result.

@@ -4,9 +4,9 @@
  * `dataSync()` returns a fresh copy of a tensor's values, and `v.assign(tf.tensor(array))` allocates a new tensor per
  * parameter. A data-parallel step does both for every parameter of the supernet, in every worker, every step — some
  * 6 MB of short-lived arrays per copy on `alphanet-cifar32` (1.47 M parameters), made and collected while the other
- * workers wait (docs/BENCHMARKS.md, "Data-parallel training"). On the WASM backend a float32 tensor is a span of the module's linear memory, so these functions copy
- * straight between that span and the caller's array: one `set`, no allocation. Other backends (cpu, webgl, node) take
- * the plain path, which is correct everywhere.
+ * workers wait (docs/BENCHMARKS.md, "Data-parallel training"). On the WASM backend a float32 tensor is a span of the
+ * module's linear memory, so these functions copy straight between that span and the caller's array: one `set`, no
+ * allocation. Other backends (cpu, webgl, node) take the plain path, which is correct everywhere.
  *
  * The WASM path reads two fields of the backend that are not part of TF.js's public API (`wasm.HEAPU8` and
  * `dataIdMap`'s `memoryOffset`/`refCount`); the version is pinned in package.json, and the unit test checks both
