@@ -1,15 +1,18 @@
 """Where the distilled members' gradients go, for the fidelity study's diagnosis (docs/FIDELITY.md):
 
     python3 -m alphanet_torch.gradients <run-dir> --steps 210 [--distillation kl|adaptive-alpha|alpha:<a>]
-                                        [--clip <β>] [--window 35] --out grads.jsonl
+                                        [--clip <β>] [--window 35] [--shield classifier,bn,…] --out grads.jsonl
 
 trains the run directory's config from scratch for `--steps` steps, exactly as `alphanet_torch.train` does (same
 members, batches, optimizer and LR schedule of the whole run), and records for every step and member the member's own
 gradient: the L2 norm of what its backward added to the shared weights' `.grad`, and its cosine with the max subnet's
 label gradient (the teacher's own learning signal, which the distilled members' gradients add to in the same shared
-weights). Per window of steps it prints the means: the teacher's norm, each distilled member's norm relative to it,
-and the cosine of the distilled members' sum with the teacher's gradient. `--distillation` and `--clip` replace the
-run's loss and importance-weight clip β, so the same seed compares losses step for step.
+weights), over all shared weights and per group (classifier, head, BN affine, features). Per window of steps it prints
+the means: the teacher's label loss and gradient norm, each distilled member's norm relative to it, and the cosine of
+the distilled members' sum with the teacher's gradient; then the same ratio and cosine for the gradients summed over
+the window, which keeps what persists from step to step (what momentum accumulates) and cancels batch noise.
+`--distillation` and `--clip` replace the run's loss and importance-weight clip β, so the same seed compares losses
+step for step. `--shield` is an intervention: the distilled members do not train the named groups.
 
 The run directory is only read: its config (changed as asked, no validation before the last epoch) and its dataset
 train in a temporary directory that is removed afterwards. One process, CPU or the run's device.
@@ -46,15 +49,55 @@ def distillation_of(text: str, clip: Optional[float]) -> dict:
     raise ValueError(f"--distillation: kl, adaptive-alpha, alpha:<a> or none, got {text!r}")
 
 
+GROUPS = ("classifier", "head", "bn", "features")
+"""The shared weights by role, for the per-group record and `--shield`: the classifier (`classifier.*`), the head's
+convolutions (`head.*` less BN), every BN affine γ and β (`*.bn.*`), and the features (the stem's and blocks'
+convolutions and SE)."""
+
+
+def group_of(name: str) -> str:
+    if name.startswith("classifier."):
+        return "classifier"
+    if ".bn." in name:
+        return "bn"
+    if name.startswith("head."):
+        return "head"
+    return "features"
+
+
+def _cos(a: torch.Tensor, b: torch.Tensor) -> float:
+    na, nb = float(a.norm()), float(b.norm())
+    return float(torch.dot(a, b) / (na * nb)) if na > 0 and nb > 0 else float("nan")
+
+
 class Recorder:
     """Wraps `train.sandwich_backward`: after each member's backward, the member's own gradient is the difference of
-    the accumulated `.grad` from the previous member's; norms and cosines against the first member's (the teacher's)."""
+    the accumulated `.grad` from the previous member's; norms and cosines against the first member's (the teacher's),
+    over all shared weights and per group (`GROUPS`). Per window of `window` steps it also sums the teacher's and the
+    distilled members' gradients and records the cosine of the two sums: what persists over steps (what momentum
+    accumulates), where the per-step cosine is dominated by batch noise.
 
-    def __init__(self, net, steps: int):
+    `shield` (default none) names groups whose weights the distilled members do not train: after each distilled
+    member's backward their `.grad` is put back to the teacher's, so the teacher alone trains them. An intervention,
+    to find which shared weights carry the distilled members' effect on the teacher."""
+
+    def __init__(self, net, steps: int, window: int = 35, shield=()):
+        for g in shield:
+            if g not in GROUPS:
+                raise ValueError(f"--shield: groups are {', '.join(GROUPS)}; got {g!r}")
         self.backward = T.sandwich_backward  # the plain one, before record() puts this recorder in its place
         self.net = net
         self.steps = steps
+        self.window = window
+        self.shielded = [p for n, p in net.p.items() if group_of(n) in shield]
         self.rows: List[dict] = []
+        masks, at = {g: [] for g in GROUPS}, 0
+        for n, p in net.p.items():
+            for g in GROUPS:
+                masks[g].append(torch.full((p.numel(),), g == group_of(n), dtype=torch.bool))
+            at += p.numel()
+        self.masks = {g: torch.cat(m) for g, m in masks.items()}
+        self.sums = [torch.zeros(at, dtype=torch.float64), torch.zeros(at, dtype=torch.float64)]  # teacher, distilled
 
     def _flat(self) -> torch.Tensor:
         return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).detach().flatten().double() for p in self.net.p.values()])
@@ -63,31 +106,52 @@ class Recorder:
         if len(self.rows) >= self.steps:
             raise _Enough()
         grads: List[torch.Tensor] = []
-        prev = [torch.zeros(sum(p.numel() for p in self.net.p.values()), dtype=torch.float64)]
+        prev = [torch.zeros(self.sums[0].numel(), dtype=torch.float64)]
+        kept: List[torch.Tensor] = []
 
         def on_member(i: int) -> None:
+            if i == 0:
+                kept[:] = [p.grad.detach().clone() if p.grad is not None else None for p in self.shielded]
+            else:
+                for p, g in zip(self.shielded, kept):
+                    if g is None:
+                        p.grad = None
+                    else:
+                        p.grad.copy_(g)
             now = self._flat()
             grads.append(now - prev[0])
             prev[0] = now
 
         res = self.backward(model, num_classes, x, y, members, cfg, regularize, on_member=on_member)
         teacher = grads[0]
-        tn = float(teacher.norm())
         students = torch.stack(grads[1:]).sum(0) if len(grads) > 1 else torch.zeros_like(teacher)
-        cos = lambda a, b: float(torch.dot(a, b) / (a.norm() * b.norm())) if float(a.norm()) > 0 and float(b.norm()) > 0 else float("nan")  # noqa: E731
-        self.rows.append({
+        tn = float(teacher.norm())
+        row = {
             "step": len(self.rows) + 1,
             "teacherNorm": tn,
-            "members": [{"role": r["role"], "norm": float(g.norm()), "cosTeacher": cos(g, teacher), "share": r["share"], "divergence": r["div"]}
-                        for r, g in zip(res, grads)],
+            "members": [{"role": r["role"], "loss": r["loss"], "norm": float(g.norm()), "cosTeacher": _cos(g, teacher), "share": r["share"],
+                         "divergence": r["div"]} for r, g in zip(res, grads)],
             "studentsNorm": float(students.norm()),
-            "studentsCosTeacher": cos(students, teacher),
-        })
+            "studentsCosTeacher": _cos(students, teacher),
+            "groups": {g: {"teacherNorm": float(teacher[m].norm()), "studentsNorm": float(students[m].norm()),
+                           "studentsCosTeacher": _cos(students[m], teacher[m])} for g, m in self.masks.items()},
+        }
+        self.sums[0] += teacher
+        self.sums[1] += students
+        if row["step"] % self.window == 0 or row["step"] == self.steps:
+            t, s = self.sums
+            row["windowSum"] = {g: {"studentsOverTeacher": float(s[m].norm()) / float(t[m].norm()) if float(t[m].norm()) > 0 else float("nan"),
+                                    "studentsCosTeacher": _cos(s[m], t[m])} for g, m in [("all", slice(None)), *self.masks.items()]}
+            t.zero_()
+            s.zero_()
+        self.rows.append(row)
         return res
 
 
 def summarise(rows: List[dict], window: int) -> List[dict]:
-    """Per window of steps: mean teacher norm, distilled members' norm over the teacher's, their sum's cosine with it."""
+    """Per window of steps: the teacher's mean label loss and gradient norm, the distilled members' norm over the
+    teacher's, their sum's per-step cosine with it, and (from the recorder's window sums) the cosine of the window's
+    summed gradients, over all weights and per group."""
     out = []
     for lo in range(0, len(rows), window):
         w = rows[lo:lo + window]
@@ -96,17 +160,21 @@ def summarise(rows: List[dict], window: int) -> List[dict]:
         mean = lambda v: sum(v) / len(v) if v else float("nan")  # noqa: E731
         out.append({
             "steps": [w[0]["step"], w[-1]["step"]],
+            "teacherLoss": mean([r["members"][0]["loss"] for r in w]),
             "teacherNorm": mean([r["teacherNorm"] for r in w]),
             "studentOverTeacher": mean(ratio),
             "studentsSumOverTeacher": mean([r["studentsNorm"] / r["teacherNorm"] for r in w if r["teacherNorm"] > 0]),
             "studentsCosTeacher": mean([r["studentsCosTeacher"] for r in w if not math.isnan(r["studentsCosTeacher"])]),
             "alphaMinShare": mean(shares) if shares else None,
+            "windowSum": w[-1].get("windowSum"),
         })
     return out
 
 
-def record(run_dir: str, steps: int, distillation: Optional[dict] = None, device: str = "cpu") -> List[dict]:
-    """Trains a copy of `run_dir`'s config for `steps` steps; returns one row per step (see `Recorder`)."""
+def record(run_dir: str, steps: int, distillation: Optional[dict] = None, device: str = "cpu", window: int = 35,
+           shield=()) -> List[dict]:
+    """Trains a copy of `run_dir`'s config for `steps` steps; returns one row per step (see `Recorder`; the window
+    sums land on each window's last row)."""
     with open(os.path.join(run_dir, "config.json"), "r", encoding="utf-8") as f:
         cfg = json.load(f)
     if distillation is not None:
@@ -121,7 +189,7 @@ def record(run_dir: str, steps: int, distillation: Optional[dict] = None, device
         trainer = T.Trainer(tmp, device)
         if steps > trainer.total_steps:
             raise ValueError(f"--steps {steps}: the run has {trainer.total_steps} steps")
-        rec = Recorder(trainer.net, steps)
+        rec = Recorder(trainer.net, steps, window, shield)
         T.sandwich_backward = rec  # the loop calls it through the module, as it calls every other piece
         try:
             trainer.run()
@@ -141,12 +209,13 @@ def main(argv=None) -> int:
     p.add_argument("--distillation", help="kl, adaptive-alpha, alpha:<a> or none (default: the run's)")
     p.add_argument("--clip", type=float, help="the importance-weight clip β of the α losses (default 5)")
     p.add_argument("--window", type=int, default=35)
+    p.add_argument("--shield", default="", help=f"comma-separated groups the distilled members do not train: {', '.join(GROUPS)}")
     p.add_argument("--out", help="JSON lines: one per step, then one per window")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     a = p.parse_args(argv)
     try:
         dist = distillation_of(a.distillation, a.clip) if a.distillation else None
-        rows = record(a.run_dir, a.steps, dist, a.device)
+        rows = record(a.run_dir, a.steps, dist, a.device, a.window, [g for g in a.shield.split(",") if g])
     except (ValueError, OSError, T.TrainError) as e:
         print(f"alphanet_torch.gradients: {e}", file=sys.stderr)
         return 2
@@ -157,10 +226,16 @@ def main(argv=None) -> int:
                 f.write(json.dumps({"type": "step", **r}) + "\n")
             for w in windows:
                 f.write(json.dumps({"type": "window", **w}) + "\n")
-    print("steps      teacher |g|  distilled |g| / teacher's  their sum / teacher's  cos(sum, teacher)  α₋ share")
+    print("steps      teacher loss  teacher |g|  distilled |g| / teacher's  their sum / teacher's  cos(sum, teacher)  α₋ share")
     for w in windows:
         share = "—" if w["alphaMinShare"] is None else f"{w['alphaMinShare'] * 100:.0f} %"
-        print(f"{w['steps'][0]:4d}–{w['steps'][1]:<4d}  {w['teacherNorm']:10.4f}  {w['studentOverTeacher']:24.3f}  {w['studentsSumOverTeacher']:21.3f}  {w['studentsCosTeacher']:17.3f}  {share:>8}")
+        print(f"{w['steps'][0]:4d}–{w['steps'][1]:<4d}  {w['teacherLoss']:12.3f}  {w['teacherNorm']:11.4f}  {w['studentOverTeacher']:24.3f}  "
+              f"{w['studentsSumOverTeacher']:21.3f}  {w['studentsCosTeacher']:17.3f}  {share:>8}")
+    print("\nsummed over each window: the distilled members' sum against the teacher's, norm ratio / cosine, per group")
+    print("steps      " + "".join(f"{g:>20}" for g in ("all", *GROUPS)))
+    for w in windows:
+        cells = "".join(f"{w['windowSum'][g]['studentsOverTeacher']:11.2f} /{w['windowSum'][g]['studentsCosTeacher']:+6.2f} " for g in ("all", *GROUPS))
+        print(f"{w['steps'][0]:4d}–{w['steps'][1]:<4d} {cells}")
     return 0
 
 

@@ -103,6 +103,50 @@ def test_distillation_flags_and_cli(tmp_path, capsys):
     assert [r["type"] for r in recs] == ["step"] * 4 + ["window"] * 2
     assert recs[-1]["steps"] == [3, 4] and recs[-1]["alphaMinShare"] is None  # KL has no α₋ share
     table = capsys.readouterr().out.splitlines()
-    assert table[0].startswith("steps") and len(table) == 3
+    assert table[0].startswith("steps") and len(table) == 8  # two windows, a blank line, then the window sums
+    assert table[4].startswith("summed over each window") and table[5].split()[:3] == ["steps", "all", "classifier"]
     assert G.main([run, "--steps", "99"]) == 2
     assert "the run has 6 steps" in capsys.readouterr().err
+
+
+def test_groups_window_sums_and_shield(tmp_path):
+    run = make_run_dir(tmp_path / "run")
+    rows = G.record(run, 2, window=1)
+    r = rows[0]
+    # The groups partition the weights: their squared norms add up to the whole.
+    assert sum(g["teacherNorm"] ** 2 for g in r["groups"].values()) == pytest.approx(r["teacherNorm"] ** 2, rel=1e-9)
+    assert sum(g["studentsNorm"] ** 2 for g in r["groups"].values()) == pytest.approx(r["studentsNorm"] ** 2, rel=1e-9)
+    # A window of one step sums one step: its cosine is the step's.
+    assert r["windowSum"]["all"]["studentsCosTeacher"] == pytest.approx(r["studentsCosTeacher"], abs=1e-9)
+    assert r["windowSum"]["all"]["studentsOverTeacher"] == pytest.approx(r["studentsNorm"] / r["teacherNorm"], rel=1e-9)
+    assert r["members"][0]["loss"] > 0
+    assert all(g["studentsNorm"] > 0 for g in r["groups"].values())
+    # Windows of two: the sum of steps 1 and 2 lands on step 2; the summary carries it and the teacher's mean loss.
+    two = G.record(run, 2, window=2)
+    assert "windowSum" not in two[0] and "windowSum" in two[1]
+    w = G.summarise(two, 2)[0]
+    assert w["windowSum"] == two[1]["windowSum"]
+    assert w["teacherLoss"] == pytest.approx((two[0]["members"][0]["loss"] + two[1]["members"][0]["loss"]) / 2)
+
+    # Shielding the classifier: after the sandwich its gradient is the teacher's alone; every other weight's is the
+    # sum over all members, as without the shield.
+    full = first_step_grad(run, lambda ms: ms)
+    teacher = first_step_grad(run, lambda ms: ms[:1])
+    tr = T.Trainer(run, "cpu")
+    cfg = tr.cfg
+    x, y = train_batch(tr.ds, cfg["seed"], 0, 0, cfg["batchSize"], 0, 1, cfg["augment"])
+    members = T.sandwich_members(tr.space, cfg["seed"], 0, cfg["subnetsPerStep"], cfg["sandwichRule"])
+    rec = G.Recorder(tr.net, 1, window=1, shield=("classifier",))
+    tr.opt.zero_grad()
+    rec(tr.model, tr.num_classes, x, y, members, cfg, T.regularizer(cfg, cfg["seed"], 0, 0))
+    got = torch.cat([p.grad.flatten().double() for p in tr.net.p.values()])
+    cls = rec.masks["classifier"]
+    assert torch.allclose(got[cls], teacher[cls], rtol=1e-6, atol=1e-9)
+    assert torch.allclose(got[~cls], full[~cls], rtol=1e-5, atol=1e-7)
+    assert not torch.allclose(full[cls], teacher[cls], rtol=1e-3, atol=1e-6)  # the shield changed something
+    assert rec.rows[0]["groups"]["classifier"]["studentsNorm"] == 0
+    with pytest.raises(ValueError, match="groups are"):
+        G.Recorder(tr.net, 1, shield=("fc",))
+    # Trained with the shield, the run's weights differ from the plain run's after a step.
+    assert G.main([run, "--steps", "2", "--window", "1", "--shield", "classifier,bn"]) == 0
+    assert G.main([run, "--steps", "2", "--shield", "fc"]) == 2
