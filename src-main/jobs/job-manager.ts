@@ -6,8 +6,11 @@
  *   jobs of other processes sharing the database;
  * - cores: the jobs of every table hold at most `cores` cores between them (settings `jobCores`; default every
  *   core), counting live jobs of *other* processes, so a CLI and the app do not oversubscribe the CPU. A job takes
- *   what its kind asks for (`JobKind.cores`: a run one per data-parallel worker, a search one per evaluation worker), first come first
- *   served; one that asks for more than the whole budget runs alone. `maxConcurrent` optionally caps how many jobs
+ *   what its kind asks for (`JobKind.cores`: a run one per data-parallel worker, a search one per evaluation worker),
+ *   first come first served across every table and process: a queue records itself as the waiter of each job it
+ *   queues (`waiter_pid`, `waiting_since`, migration 013), and starts none that came after a job another live
+ *   process still waits for, so a job that waits for cores keeps its place even against a later job of another
+ *   process that would fit; one that asks for more than the whole budget runs alone. `maxConcurrent` optionally caps how many jobs
  *   of the table run at once. While other processes hold the cores, the queue looks again every `pollMs`; while a
  *   process holds the whole machine to time something (jobs/machine-hold.ts: a latency table build), nothing starts;
  * - claim: `queued|paused|failed → running`, atomically in the store, so two managers never start the same job;
@@ -30,7 +33,7 @@
 import type { Db } from '../store/db';
 import { openHomeDatabase } from '../store/db';
 import { availableParallelism } from 'node:os';
-import { adoptJob, jobNoun, listRunningJobs, now, setJobControl, setJobRuntime, setJobWantsResume, transitionJob, type JobStatus, type JobTable } from '../store/jobs';
+import { adoptJob, compareWaiting, jobNoun, listRunningJobs, listWaitingJobs, now, releaseJobWaiter, setJobControl, setJobRuntime, setJobWaiter, setJobWantsResume, transitionJob, type JobStatus, type JobTable, type WaitingJob } from '../store/jobs';
 import { pidAlive, type RunnerHandle } from './runner-process';
 import { liveMachineHold } from './machine-hold';
 
@@ -161,6 +164,7 @@ export class JobQueue<Row extends JobRow, Start extends object> {
 
   /** Queues a job the manager has just stored as `queued`, and starts it if a slot is free. */
   add(id: number): void {
+    if (!this.closed && !this.stopping) setJobWaiter(this.db, this.kind.table, id, process.pid);
     this.pending.add(id);
     this.pump();
   }
@@ -187,7 +191,7 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     const r = this.kind.get(this.db, id);
     this.pending.delete(id);
     if (r.status === 'queued' || r.status === 'paused') {
-      if (transitionJob(this.db, this.kind.table, id, 'cancelled', { finishedAt: now(), wantsResume: false }, [r.status])) {
+      if (transitionJob(this.db, this.kind.table, id, 'cancelled', { finishedAt: now(), wantsResume: false, waiter: null }, [r.status])) {
         this.kind.note?.(this.db, this.kind.get(this.db, id), 'cancel', `cancelled while ${r.status}`);
       }
       this.settle(id);
@@ -226,16 +230,34 @@ export class JobQueue<Row extends JobRow, Start extends object> {
     const running = listRunningJobs(this.db).filter((j) => (j.table === this.kind.table && this.active.has(j.id)) || pidAlive(j.pid));
     let used = running.reduce((a, j) => a + (j.cores ?? 1), 0);
     let mine = running.filter((j) => j.table === this.kind.table).length;
+    // Jobs other queues wait for (other processes, other tables, live waiters only): those that came before ours go
+    // first, and a queued job of another live process is that process's to start, not ours to adopt.
+    const waiters = listWaitingJobs(this.db);
+    const ownWait = new Map<number, WaitingJob>();
+    const elsewhere: WaitingJob[] = [];
+    for (const w of waiters) {
+      if (w.table === this.kind.table && this.pending.has(w.id)) ownWait.set(w.id, w);
+      else if (pidAlive(w.waiterPid)) elsewhere.push(w);
+    }
+    const taken = new Set(elsewhere.filter((w) => w.table === this.kind.table).map((w) => w.id));
     const candidates = this.kind
       .list(this.db, ['queued', 'paused', 'failed'])
-      .filter((r) => this.pending.has(r.id) || (this.adoptQueued && (r.status === 'queued' || r.wantsResume)));
+      .filter((r) => this.pending.has(r.id) || (this.adoptQueued && !taken.has(r.id) && (r.status === 'queued' || r.wantsResume)))
+      // Ours in the order they were queued; then, for the app, the orphans nobody waits for, by id.
+      .sort((a, b) => {
+        const [wa, wb] = [ownWait.get(a.id), ownWait.get(b.id)];
+        return wa && wb ? compareWaiting(wa, wb) : wa ? -1 : wb ? 1 : a.id - b.id;
+      });
     let waiting = false;
     for (const r of candidates) {
       if (r.status !== 'queued' && !r.wantsResume) continue;
       const free = this.cores - used;
       const want = free >= 1 ? Math.max(1, Math.floor(this.kind.cores?.(r, free) ?? 1)) : Infinity;
-      // First come, first served: a job that does not fit yet keeps its place (and those behind it wait).
-      if (mine >= this.maxConcurrent || (want > free && used > 0)) {
+      // First come, first served: a job that does not fit yet keeps its place (and those behind it wait), here and in
+      // every other queue; an orphan (no waiter) comes after every job that has one.
+      const own = ownWait.get(r.id);
+      const behind = elsewhere.length > 0 && (!own || compareWaiting(elsewhere[0], own) < 0);
+      if (behind || mine >= this.maxConcurrent || (want > free && used > 0)) {
         waiting = true;
         break;
       }
@@ -267,7 +289,7 @@ export class JobQueue<Row extends JobRow, Start extends object> {
       table,
       r.id,
       'running',
-      { pid: process.pid, startedAt: r.startedAt ?? now(), finishedAt: null, control: null, wantsResume: false, error: null, cores },
+      { pid: process.pid, startedAt: r.startedAt ?? now(), finishedAt: null, control: null, wantsResume: false, error: null, cores, waiter: null },
       [r.status],
     );
     this.pending.delete(r.id);
@@ -346,6 +368,7 @@ export class JobQueue<Row extends JobRow, Start extends object> {
   stopAll(): number[] {
     this.stopping = true;
     clearTimeout(this.timer);
+    this.releaseWaits();
     const ids = this.activeIds;
     for (const id of ids) {
       const row = this.kind.get(this.db, id);
@@ -365,8 +388,19 @@ export class JobQueue<Row extends JobRow, Start extends object> {
 
   /** Stops scheduling. Runners keep going (they own their jobs); `pauseAll` first to stop them. */
   close(): void {
+    if (!this.closed) this.releaseWaits();
     this.closed = true;
     clearTimeout(this.timer);
     if (this.ownsDb) this.db.close();
+  }
+
+  /**
+   * Stops waiting for the jobs this queue has not started: nothing here will start them now, so other processes'
+   * queues must not wait behind them (their rows stay queued, or paused/failed, for whoever starts them next).
+   */
+  private releaseWaits(): void {
+    for (const id of this.pending) {
+      releaseJobWaiter(this.db, this.kind.table, id, process.pid);
+    }
   }
 }

@@ -59,6 +59,8 @@ export interface JobTransitionFields {
   wantsResume?: boolean;
   /** Cores the job holds while it runs (migration 008). */
   cores?: number;
+  /** null: nobody waits to start the job any more (clears `waiter_pid` and `waiting_since`, migration 013). */
+  waiter?: null;
 }
 
 const TRANSITION_COLUMNS: Record<keyof JobTransitionFields, string> = {
@@ -70,6 +72,7 @@ const TRANSITION_COLUMNS: Record<keyof JobTransitionFields, string> = {
   control: 'control',
   wantsResume: 'wants_resume',
   cores: 'cores',
+  waiter: 'waiter_pid',
 };
 
 /**
@@ -91,6 +94,7 @@ export function transitionJob(db: Db, table: JobTable, id: number, to: JobStatus
     const v = fields[k];
     if (v === undefined) continue;
     sets.push(`${col} = @${k}`);
+    if (k === 'waiter') sets.push('waiting_since = NULL');
     params[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
   }
   src.forEach((s, i) => (params[`from${i}`] = s));
@@ -191,4 +195,46 @@ export function listRunningJobs(db: Db): RunningJob[] {
   return (Object.keys(JOB_TABLES) as JobTable[]).flatMap((table) =>
     (db.prepare(`SELECT id, pid, cores FROM ${tableName(table)} WHERE status = 'running' ORDER BY id`).all() as Omit<RunningJob, 'table'>[]).map((r) => ({ table, ...r })),
   );
+}
+
+/**
+ * Records that process `pid` waits to start job `id` from now on (null: nobody waits): the order in which the job
+ * queues of every process start their jobs (migration 013).
+ */
+export function setJobWaiter(db: Db, table: JobTable, id: number, pid: number | null): void {
+  db.prepare(`UPDATE ${tableName(table)} SET waiter_pid = ?, waiting_since = ?, updated_at = ? WHERE id = ?`).run(pid, pid === null ? null : now(), now(), id);
+}
+
+/** Process `pid` no longer waits to start job `id` (left as is when another process has recorded itself since). */
+export function releaseJobWaiter(db: Db, table: JobTable, id: number, pid: number): void {
+  db.prepare(`UPDATE ${tableName(table)} SET waiter_pid = NULL, waiting_since = NULL WHERE id = ? AND waiter_pid = ?`).run(id, pid);
+}
+
+/** A job some process waits to start: which process, and since when (ISO time). */
+export interface WaitingJob {
+  table: JobTable;
+  id: number;
+  waiterPid: number;
+  waitingSince: string;
+}
+
+/** Every job of every table that a process (live or not: the caller checks) waits to start, oldest first. */
+export function listWaitingJobs(db: Db): WaitingJob[] {
+  return (Object.keys(JOB_TABLES) as JobTable[])
+    .flatMap((table) =>
+      (
+        db
+          .prepare(
+            `SELECT id, waiter_pid AS waiterPid, waiting_since AS waitingSince FROM ${tableName(table)}
+             WHERE waiter_pid IS NOT NULL AND waiting_since IS NOT NULL AND status IN ('queued', 'paused', 'failed')`,
+          )
+          .all() as Omit<WaitingJob, 'table'>[]
+      ).map((r) => ({ table, ...r })),
+    )
+    .sort(compareWaiting);
+}
+
+/** The queue order of waiting jobs: earlier `waitingSince` first, then table and id (the same in every process). */
+export function compareWaiting(a: Pick<WaitingJob, 'table' | 'id' | 'waitingSince'>, b: Pick<WaitingJob, 'table' | 'id' | 'waitingSince'>): number {
+  return a.waitingSince < b.waitingSince ? -1 : a.waitingSince > b.waitingSince ? 1 : a.table < b.table ? -1 : a.table > b.table ? 1 : a.id - b.id;
 }

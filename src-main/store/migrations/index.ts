@@ -14,6 +14,7 @@ import { sql as clusterJobs } from './009-cluster-jobs';
 import { sql as searchEngine } from './010-search-engine';
 import { sql as searchWorkers } from './011-search-workers';
 import { sql as searchCluster } from './012-search-cluster';
+import { sql as jobWaiters } from './013-job-waiters';
 
 export interface Migration {
   name: string;
@@ -33,4 +34,5 @@ export const MIGRATIONS: Migration[] = [
   { name: '010-search-engine', sql: searchEngine },
   { name: '011-search-workers', sql: searchWorkers },
   { name: '012-search-cluster', sql: searchCluster },
+  { name: '013-job-waiters', sql: jobWaiters },
 ];

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { JobQueue, type JobControlMessage, type JobKind, type JobNoteKind } from '../../../src-main/jobs/job-manager';
 import type { RunnerHandle } from '../../../src-main/jobs/runner-process';
 import { openDatabase, type Db } from '../../../src-main/store/db';
-import { detachJob, readJobControl, setJobRuntime, transitionJob } from '../../../src-main/store/jobs';
+import { detachJob, listWaitingJobs, readJobControl, setJobRuntime, setJobWaiter, transitionJob } from '../../../src-main/store/jobs';
 import { addMachineHold, listMachineHolds } from '../../../src-main/store/holds';
 import { holdMachine, jobList, liveMachineHold } from '../../../src-main/jobs/machine-hold';
 import { createRun, getRun, listRuns, type RunRow } from '../../../src-main/store/runs';
@@ -370,5 +370,86 @@ describe('JobQueue', () => {
     await expect(hold).rejects.toThrow('gave up');
     expect(listMachineHolds(db)).toEqual([]);
     q.close();
+  });
+  it('first come, first served across processes: a later job waits behind one another live process waits for', async () => {
+    const { db, q, mk } = setup({ cores: 2, pollMs: 20 });
+    const other = otherProcess();
+    const busy = mk(); // holds one core elsewhere
+    transitionJob(db, 'runs', busy, 'running', { pid: otherProcess(), cores: 1 });
+    // Another live process queued x first and waits for cores (it wants two, say: its own queue decides that).
+    const x = mk();
+    setJobWaiter(db, 'runs', x, other);
+    await new Promise((r) => setTimeout(r, 5));
+    const y = mk();
+    q.add(y);
+    await new Promise((r) => setTimeout(r, 60));
+    // One core is free and y would fit in it, but x came first.
+    expect(getRun(db, y).status).toBe('queued');
+    expect(listWaitingJobs(db).map((w) => [w.id, w.waiterPid])).toEqual([[x, other], [y, process.pid]]);
+    // The app adopts neither: each is its waiter's to start.
+    const app = setup({ db, adoptQueued: true, cores: 2 });
+    app.q.pump();
+    expect([getRun(db, x).status, getRun(db, y).status, app.runners.length]).toEqual(['queued', 'queued', 0]);
+    app.q.close();
+    // The other process starts x on the free core and clears its wait; y now waits for a core.
+    expect(transitionJob(db, 'runs', x, 'running', { pid: other, cores: 1, waiter: null }, ['queued'])).toBe(true);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(getRun(db, y).status).toBe('queued');
+    transitionJob(db, 'runs', busy, 'finished', { pid: null });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(getRun(db, y)).toMatchObject({ status: 'running', pid: process.pid });
+    expect(listWaitingJobs(db)).toEqual([]); // started: nobody waits for it any more
+    // A waiter whose process is gone holds no place.
+    const z = mk();
+    setJobWaiter(db, 'runs', z, deadPid());
+    transitionJob(db, 'runs', x, 'finished', { pid: null });
+    const w = mk();
+    q.add(w);
+    expect(getRun(db, w).status).toBe('running');
+    q.close();
+  });
+
+  it('within one queue, jobs start in the order they were queued: a job resumed later starts after one queued earlier', async () => {
+    const { db, q, mk } = setup({ cores: 1, pollMs: 20 });
+    const busy = mk();
+    transitionJob(db, 'runs', busy, 'running', { pid: otherProcess(), cores: 1 });
+    const old = mk();
+    transitionJob(db, 'runs', old, 'running', { pid: null });
+    transitionJob(db, 'runs', old, 'paused', {});
+    const fresh = mk();
+    q.add(fresh);
+    await new Promise((r) => setTimeout(r, 5));
+    q.resume(old);
+    transitionJob(db, 'runs', busy, 'finished', { pid: null });
+    await new Promise((r) => setTimeout(r, 100));
+    // By id, old (the smaller) would have gone first.
+    expect([getRun(db, fresh).status, getRun(db, old).status]).toEqual(['running', 'paused']);
+    q.close();
+  });
+
+  it('a queue that closes or stops stops waiting: its jobs hold no place in other queues; cancel clears the wait too', async () => {
+    const a = setup({ cores: 1, pollMs: 20 });
+    const busy = a.mk();
+    transitionJob(a.db, 'runs', busy, 'running', { pid: otherProcess(), cores: 1 });
+    const [j, k] = [a.mk(), a.mk()];
+    a.q.add(j);
+    a.q.add(k);
+    expect(listWaitingJobs(a.db).map((w) => w.id)).toEqual([j, k]);
+    a.q.cancel(k);
+    expect(listWaitingJobs(a.db).map((w) => w.id)).toEqual([j]);
+    a.q.close();
+    expect(listWaitingJobs(a.db)).toEqual([]);
+    expect(getRun(a.db, j).status).toBe('queued'); // still queued, for whoever starts it next
+    const b = setup({ db: a.db, cores: 1, pollMs: 20 });
+    const m = b.mk();
+    b.q.add(m);
+    transitionJob(a.db, 'runs', busy, 'finished', { pid: null });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(getRun(b.db, m).status).toBe('running');
+    expect(b.q.stopAll()).toEqual([m]);
+    const n = b.mk();
+    b.q.add(n); // a stopping queue starts nothing and waits for nothing
+    expect(listWaitingJobs(b.db)).toEqual([]);
+    b.q.close();
   });
 });
