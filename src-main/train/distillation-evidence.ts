@@ -63,6 +63,25 @@ export const LONGER_SCHEDULE: StudyCell = {
   top1ByLoss: { kl: [64, 85], adaptive: [19, 58] },
 };
 
+/**
+ * Fashion-MNIST, 1 epoch, 3 seeds: the study's one cell on a real dataset so far (docs/FIDELITY.md, "Results"). The demo
+ * cells' synthetic data leave open whether their gaps are the data's; this one says what the gap is on real images.
+ */
+export const REAL_DATA: StudyCell = {
+  dataset: 'fashion-mnist',
+  epochs: 1,
+  steps: 843,
+  batchSize: 64,
+  gaps: [
+    { engine: 'local', subnet: 'min', seeds: [0, 1, 2], perSeed: [6.8, 1.9, 1.8], mean: 3.5 },
+    { engine: 'torch', subnet: 'min', seeds: [0, 1, 2], perSeed: [2.5, 2.8, 2.6], mean: 2.6 },
+    { engine: 'local', subnet: 'max', seeds: [0, 1, 2], perSeed: [8.4, 3.7, 2.6], mean: 4.9 },
+    { engine: 'torch', subnet: 'max', seeds: [0, 1, 2], perSeed: [3.1, 4.2, 4.4], mean: 3.9 },
+  ],
+  top1Range: [72, 84],
+  top1ByLoss: { kl: [78, 84], adaptive: [72, 81] },
+};
+
 const ENGINE = { local: 'local engine', torch: 'PyTorch engine' } as const;
 
 const points = (x: number) => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(1)}`;
@@ -70,8 +89,9 @@ const seedList = (s: readonly number[]) => (s.length === 1 ? `seed ${s[0]}` : `s
 const gapText = (g: StudyGap) => `${points(g.mean)} on the ${ENGINE[g.engine]} (${seedList(g.seeds)}: ${g.perSeed.map(points).join(', ')})`;
 const gapsOf = (c: StudyCell, subnet: StudyGap['subnet']) => c.gaps.filter((g) => g.subnet === subnet);
 const fewestSeeds = (c: StudyCell) => Math.min(...c.gaps.map((g) => g.seeds.length));
+const DATASET: Record<string, string> = { demo: 'the built-in demo set', 'fashion-mnist': 'Fashion-MNIST' };
 const cellName = (c: StudyCell) =>
-  `the ${c.dataset === 'demo' ? 'built-in demo set' : c.dataset} after ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} (${c.steps} steps of ${c.batchSize} images)`;
+  `${DATASET[c.dataset] ?? c.dataset} after ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} (${c.steps} steps of ${c.batchSize} images)`;
 
 /** Which loss trained the better smallest subnet, across the engines of a cell. */
 function smallestVerdict(c: StudyCell): string {
@@ -96,20 +116,30 @@ const rangeSentence = (c: StudyCell) =>
     : `Subnets at ${c.top1Range[0]}–${c.top1Range[1]} % top-1.`;
 
 /**
- * The form's two statements: what the study measured for short schedules (`c`, default {@link SHORT_SCHEDULE}), and
- * for longer ones (`longer`, default {@link LONGER_SCHEDULE}; null: none measured).
+ * The form's statements: what the study measured for short schedules (`c`, default {@link SHORT_SCHEDULE}), for
+ * longer ones (`longer`, default {@link LONGER_SCHEDULE}; null: none measured), and on a real dataset (`real`, default
+ * {@link REAL_DATA}; null: none measured, and `real` is the empty string).
  */
-export function distillationEvidence(c: StudyCell = SHORT_SCHEDULE, longer: StudyCell | null = LONGER_SCHEDULE): { short: string; long: string } {
+export function distillationEvidence(
+  c: StudyCell = SHORT_SCHEDULE,
+  longer: StudyCell | null = LONGER_SCHEDULE,
+  real: StudyCell | null = REAL_DATA,
+): { short: string; long: string; real: string } {
   const paper = 'Adaptive α is the AlphaNet paper’s choice for its 360-epoch ImageNet schedule.';
+  const unmeasured = real
+    ? `Nothing measured yet beyond ${longer?.epochs ?? 1} epoch${(longer?.epochs ?? 1) === 1 ? '' : 's'}, nor on a real dataset beyond ${real.epochs} epoch${real.epochs === 1 ? '' : 's'}.`
+    : `Nothing measured yet on a real dataset or beyond ${longer?.epochs ?? 1} epoch${(longer?.epochs ?? 1) === 1 ? '' : 's'}.`;
   return {
+    real: real
+      ? `Real data, ${fewestSeeds(real) === 1 ? 'one seed on an engine' : `${fewestSeeds(real)} seeds`}: on ${cellName(real)}, ${smallestVerdict(real)}. ${gapSentence(real)} ${rangeSentence(real)}`
+      : '',
     short:
       `Short schedules, measured: on ${cellName(c)}, ${smallestVerdict(c)}. ${gapSentence(c)} ` +
       `Thin evidence: ${fewestSeeds(c) < 3 ? `only ${fewestSeeds(c)} seeds on an engine` : `${fewestSeeds(c)} seeds`}, ` +
       `and every subnet still at ${c.top1Range[0]}–${c.top1Range[1]} % top-1 (10 classes).`,
     long: longer
       ? `Longer schedules, ${fewestSeeds(longer) === 1 ? 'one seed each' : `${fewestSeeds(longer)} seeds`}: on ${cellName(longer)}, ${smallestVerdict(longer)}. ` +
-        `${gapSentence(longer)} ${rangeSentence(longer)} ` +
-        `Nothing measured yet on a real dataset or beyond ${longer.epochs} epochs. ${paper}`
+        `${gapSentence(longer)} ${rangeSentence(longer)} ${unmeasured} ${paper}`
       : 'Long schedules, not measured yet: the study has no run longer than one epoch and none on a real dataset ' +
         `(Fashion-MNIST at 3 and 10 epochs is still to run). ${paper}`,
   };

@@ -77,7 +77,7 @@ describe.skipIf(unavailable !== null)('the app in Chromium, served by `alphanet 
   it('says where distillation is chosen what the fidelity study measured, and the demo preset why it uses its loss', async () => {
     await fillSmallRun('evidence only', 3);
     const note = page.getByRole('note', { name: 'What the fidelity study measured' });
-    await expect.poll(() => note.textContent(), WAIT).toMatch(/Short schedules, measured: .*Longer schedules, 3 seeds: .*after 3 epochs/s);
+    await expect.poll(() => note.textContent(), WAIT).toMatch(/Short schedules, measured: .*Real data, .*Fashion-MNIST after 1 epoch .*Longer schedules, 3 seeds: .*after 3 epochs/s);
     // The demo preset trains with the loss its sentence names (KL while the study shows it ahead on short schedules).
     const why = (await page.locator('.preset.chosen .preset-desc').textContent()) ?? '';
     expect(why).toMatch(/(KL|Adaptive α) distillation[:,]/);

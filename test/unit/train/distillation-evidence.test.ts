@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pairedGaps, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
 import { runPresets } from '../../../src-main/service/presets';
-import { distillationEvidence, LONGER_SCHEDULE, presetDistillation, SHORT_SCHEDULE, type StudyCell } from '../../../src-main/train/distillation-evidence';
+import { distillationEvidence, LONGER_SCHEDULE, presetDistillation, REAL_DATA, SHORT_SCHEDULE, type StudyCell } from '../../../src-main/train/distillation-evidence';
 
 const recorded = JSON.parse(readFileSync('docs/fidelity/results.json', 'utf8')) as StudyRecord[];
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -15,6 +15,7 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 describe.each([
   ['short', SHORT_SCHEDULE],
   ['longer', LONGER_SCHEDULE],
+  ['real-data', REAL_DATA],
 ] as const)('the study evidence quoted to users: the %s schedule', (_, c) => {
   const cell = recorded.filter((r) => r.dataset === c.dataset && r.epochs === c.epochs);
   const gaps = pairedGaps(cell).filter((g) => g.subnet === 'min' || g.subnet === 'max');
@@ -72,7 +73,7 @@ describe('the wording', () => {
     expect(distillationEvidence(even).short).toContain('smallest subnet: ±0.0 on the local engine');
     expect(distillationEvidence(fixture, null).long).toMatch(/^Long schedules, not measured yet: the study has no run longer than one epoch/);
     const longer: StudyCell = { ...fixture, epochs: 3, steps: 420, gaps: [{ engine: 'local', subnet: 'min', seeds: [0], perSeed: [27.4], mean: 27.4 }, { engine: 'local', subnet: 'max', seeds: [0], perSeed: [24], mean: 24 }], top1Range: [46, 82] };
-    expect(distillationEvidence(fixture, longer).long).toBe(
+    expect(distillationEvidence(fixture, longer, null).long).toBe(
       'Longer schedules, one seed each: on the built-in demo set after 3 epochs (420 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
         'Top-1 points, KL minus adaptive α, smallest subnet: +27.4 on the local engine (seed 0: +27.4); largest subnet: +24.0 on the local engine (seed 0: +24.0). ' +
         'Subnets at 46–82 % top-1. Nothing measured yet on a real dataset or beyond 3 epochs. Adaptive α is the AlphaNet paper’s choice for its 360-epoch ImageNet schedule.',
@@ -80,6 +81,28 @@ describe('the wording', () => {
     expect(distillationEvidence(fixture, { ...longer, top1ByLoss: { kl: [64, 85], adaptive: [19, 58] } }).long).toContain(
       '+24.0). KL’s subnets ended at 64–85 % top-1, adaptive α’s at 19–58 % (every seed and subnet). Nothing measured yet',
     );
+    // With a real-data cell: its own statement, and the longer schedule's says what is still missing.
+    const real: StudyCell = {
+      dataset: 'fashion-mnist',
+      epochs: 1,
+      steps: 843,
+      batchSize: 64,
+      gaps: [
+        { engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [6.8, 1.9], mean: 4.3 },
+        { engine: 'torch', subnet: 'min', seeds: [0], perSeed: [2.5], mean: 2.5 },
+        { engine: 'local', subnet: 'max', seeds: [0, 1], perSeed: [8.4, 3.7], mean: 6.0 },
+      ],
+      top1Range: [72, 84],
+      top1ByLoss: { kl: [78, 84], adaptive: [72, 80] },
+    };
+    const withReal = distillationEvidence(fixture, longer, real);
+    expect(withReal.real).toBe(
+      'Real data, one seed on an engine: on Fashion-MNIST after 1 epoch (843 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
+        'Top-1 points, KL minus adaptive α, smallest subnet: +4.3 on the local engine (seeds 0 and 1: +6.8, +1.9) and +2.5 on the PyTorch engine (seed 0: +2.5); ' +
+        'largest subnet: +6.0 on the local engine (seeds 0 and 1: +8.4, +3.7). KL’s subnets ended at 78–84 % top-1, adaptive α’s at 72–80 % (every seed and subnet).',
+    );
+    expect(withReal.long).toContain('Subnets at 46–82 % top-1. Nothing measured yet beyond 3 epochs, nor on a real dataset beyond 1 epoch. Adaptive α');
+    expect(distillationEvidence(fixture, longer, null).real).toBe('');
   });
 
   it('chooses KL for the short preset only when every engine measured KL ahead on the smallest subnet', () => {
