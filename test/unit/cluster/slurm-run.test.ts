@@ -94,8 +94,10 @@ describe.runIf(SLOW)('engine slurm: training runs on a real Slurm cluster (slow)
 
   it('the runner dies while the job runs, then the job is cancelled: resume submits again instead of following the ended job', async () => {
     const shell = clusterShell({ transport: 'local', sshHost: null, sshConfig: null }, cluster.env);
-    const run = await m.enqueue(slurmConfig({ stepsPerEpoch: 20, epochs: 2, checkpoint: { everySteps: 2 } }));
-    await waitFor(() => listStepMetrics(m.db, run.id).length >= 3 && listCheckpoints(m.db, run.id).some((k) => k.step >= 2), 240_000, 'the run did not get going', 500);
+    // 120 steps: enough that the job cannot finish on its own between the runner's death and the cancel, even on a
+    // loaded machine (with 40 it once did, and the resume then rightly found a finished job).
+    const run = await m.enqueue(slurmConfig({ stepsPerEpoch: 60, epochs: 2, checkpoint: { everySteps: 4 } }));
+    await waitFor(() => listStepMetrics(m.db, run.id).length >= 3 && listCheckpoints(m.db, run.id).some((k) => k.step >= 4), 240_000, 'the run did not get going', 500);
     // A failure of the runner, not of the job (as an unreachable login node would be): the job runs on, still followed.
     process.kill(getRun(m.db, run.id).pid!, 'SIGKILL');
     const failed = await m.waitFor(run.id);
@@ -104,14 +106,15 @@ describe.runIf(SLOW)('engine slurm: training runs on a real Slurm cluster (slow)
     const [job] = listRunClusterJobs(m.db, run.id);
     expect(job.outcome).toBeNull();
     // Then the job ends too, before anyone resumes.
+    expect(isActive((await queryJob(shell, job.jobId)).state), 'the job ended on its own before the test could cancel it').toBe(true);
     await cancelJob(shell, job.jobId);
     await waitFor(async () => !isActive((await queryJob(shell, job.jobId)).state), 120_000, 'the cancelled job did not end');
     m.resume(run.id);
     const done = await m.waitFor(run.id);
     expect(done.error).toBeNull();
-    expect(done).toMatchObject({ status: 'finished', step: 40 });
+    expect(done).toMatchObject({ status: 'finished', step: 120 });
     const steps = listStepMetrics(m.db, run.id).map((s) => s.step);
-    expect(steps.at(-1)).toBe(40);
+    expect(steps.at(-1)).toBe(120);
     expect(new Set(steps).size).toBe(steps.length);
     const jobs = listRunClusterJobs(m.db, run.id);
     expect(jobs.map((j) => j.outcome)).toEqual(['failed', 'finished']);
