@@ -10,8 +10,8 @@
  *   first come first served across every table and process: a queue records itself as the waiter of each job it
  *   queues (`waiter_pid`, `waiting_since`, migration 013), and starts none that came after a job another live
  *   process still waits for, so a job that waits for cores keeps its place even against a later job of another
- *   process that would fit; one that asks for more than the whole budget runs alone. `maxConcurrent` optionally caps how many jobs
- *   of the table run at once. While other processes hold the cores, the queue looks again every `pollMs`; while a
+ *   process that would fit; one that asks for more than the whole budget runs alone. `maxConcurrent` optionally
+ *   caps how many jobs of the table run at once. While other processes hold the cores, the queue looks again every `pollMs`; while a
  *   process holds the whole machine to time something (jobs/machine-hold.ts: a latency table build), nothing starts;
  * - claim: `queued|paused|failed → running`, atomically in the store, so two managers never start the same job;
  * - spawn: one runner process per job; a runner that cannot start fails its job with the reason;

@@ -198,11 +198,11 @@ export function listRunningJobs(db: Db): RunningJob[] {
 }
 
 /**
- * Records that process `pid` waits to start job `id` from now on (null: nobody waits): the order in which the job
- * queues of every process start their jobs (migration 013).
+ * Records that process `pid` waits to start job `id` from now on: the order in which the job queues of every process
+ * start their jobs (migration 013). `releaseJobWaiter` or a transition with `waiter: null` clears it.
  */
-export function setJobWaiter(db: Db, table: JobTable, id: number, pid: number | null): void {
-  db.prepare(`UPDATE ${tableName(table)} SET waiter_pid = ?, waiting_since = ?, updated_at = ? WHERE id = ?`).run(pid, pid === null ? null : now(), now(), id);
+export function setJobWaiter(db: Db, table: JobTable, id: number, pid: number): void {
+  db.prepare(`UPDATE ${tableName(table)} SET waiter_pid = ?, waiting_since = ?, updated_at = ? WHERE id = ?`).run(pid, now(), now(), id);
 }
 
 /** Process `pid` no longer waits to start job `id` (left as is when another process has recorded itself since). */
