@@ -35,6 +35,7 @@ import {
   type SupernetOps,
   resetStats,
   baseLr,
+  distillationAt,
   configSpace,
   type TrainConfig,
   CheckpointError,
@@ -277,7 +278,7 @@ export class Trainer {
     try {
       const opts = {
         labelSmoothing: c.labelSmoothing,
-        distillation: c.distillation,
+        distillation: distillationAt(c.distillation, this.state.step, this.stepsPerEpoch),
         regularize: { dropout: c.dropout, dropConnect: c.dropConnect, rng: this.regularizeRng },
       };
       r = this.parallel ? await this.parallel.gradients(this.net, batch.x, labels, members, opts) : sandwichGradients(this.net, batch.x, labels, members, opts);

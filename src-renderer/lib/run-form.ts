@@ -205,6 +205,15 @@ export type DistillationKind = 'adaptive-alpha' | 'kl' | 'alpha' | 'none';
 /** β, the importance-weight clip both α-divergence kinds share. */
 const CLIP_FIELD: FieldDef = { path: 'distillation.clip', label: 'β (weight clip)', kind: 'number' };
 
+/** The KL warm-up both α-divergence kinds share (not in the paper; docs/FIDELITY.md tests it as a remedy). */
+const KL_WARMUP_FIELD: FieldDef = {
+  path: 'distillation.klWarmupEpochs',
+  label: 'KL warm-up',
+  kind: 'number',
+  unit: 'epochs',
+  help: 'Distil with KL for these first epochs, then with this divergence; 0 (the paper) starts with it.',
+};
+
 /** The distillation choices with one sentence each, and the fields of each. */
 export const DISTILLATIONS: readonly { kind: DistillationKind; label: string; sentence: string; fields: FieldDef[] }[] = [
   {
@@ -216,6 +225,7 @@ export const DISTILLATIONS: readonly { kind: DistillationKind; label: string; se
       { path: 'distillation.alphaMin', label: 'α₋', kind: 'number' },
       { path: 'distillation.alphaMax', label: 'α₊', kind: 'number' },
       CLIP_FIELD,
+      KL_WARMUP_FIELD,
     ],
   },
   {
@@ -231,6 +241,7 @@ export const DISTILLATIONS: readonly { kind: DistillationKind; label: string; se
     fields: [
       { path: 'distillation.alpha', label: 'α', kind: 'number' },
       CLIP_FIELD,
+      KL_WARMUP_FIELD,
     ],
   },
   {
@@ -243,10 +254,10 @@ export const DISTILLATIONS: readonly { kind: DistillationKind; label: string; se
 
 /** Starting values of a distillation kind's parameters when the user switches to it (the engine's defaults). */
 export const DISTILLATION_START: Readonly<Record<DistillationKind, Record<string, unknown>>> = {
-  'adaptive-alpha': { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 },
+  'adaptive-alpha': { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5, klWarmupEpochs: 0 },
   kl: { kind: 'kl' },
   // The schema has no default α; 0.5 lies between the adaptive pair's ends.
-  alpha: { kind: 'alpha', alpha: 0.5, clip: 5 },
+  alpha: { kind: 'alpha', alpha: 0.5, clip: 5, klWarmupEpochs: 0 },
   none: { kind: 'none' },
 };
 

@@ -121,7 +121,7 @@ const DEFAULTS = {
   batchSize: 64,
   seed: 0,
   augment: true,
-  distillation: { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 },
+  distillation: { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5, klWarmupEpochs: 0 },
   optimizer: { momentum: 0.9, nesterov: true, warmupEpochs: 1 },
   backend: 'auto',
   engine: 'local',

@@ -1,7 +1,7 @@
 """Where the distilled members' gradients go, for the fidelity study's diagnosis (docs/FIDELITY.md):
 
     python3 -m alphanet_torch.gradients <run-dir> --steps 210 [--distillation kl|adaptive-alpha|alpha:<a>]
-                                        [--clip <β>] [--window 35] [--shield classifier,bn,…] --out grads.jsonl
+                                        [--clip <β>] [--kl-warmup <epochs>] [--window 35] [--shield classifier,bn,…] --out grads.jsonl
 
 trains the run directory's config from scratch for `--steps` steps, exactly as `alphanet_torch.train` does (same
 members, batches, optimizer and LR schedule of the whole run), and records for every step and member the member's own
@@ -11,8 +11,8 @@ weights), over all shared weights and per group (classifier, head, BN affine, fe
 the means: the teacher's label loss and gradient norm, each distilled member's norm relative to it, and the cosine of
 the distilled members' sum with the teacher's gradient; then the same ratio and cosine for the gradients summed over
 the window, which keeps what persists from step to step (what momentum accumulates) and cancels batch noise.
-`--distillation` and `--clip` replace the run's loss and importance-weight clip β, so the same seed compares losses
-step for step. `--shield` is an intervention: the distilled members do not train the named groups.
+`--distillation`, `--clip` and `--kl-warmup` replace the run's loss, importance-weight clip β and KL warm-up, so the
+same seed compares losses step for step. `--shield` is an intervention: the distilled members do not train the named groups.
 
 The run directory is only read: its config (changed as asked, no validation before the last epoch) and its dataset
 train in a temporary directory that is removed afterwards. One process, CPU or the run's device.
@@ -35,17 +35,22 @@ class _Enough(Exception):
     """Raised by the recorder after the last step asked for: ends the training loop there."""
 
 
-def distillation_of(text: str, clip: Optional[float]) -> dict:
-    """`kl`, `adaptive-alpha`, `alpha:<a>` or `none` as a run config's distillation object (β for the α losses)."""
+def distillation_of(text: str, clip: Optional[float], kl_warmup: Optional[float] = None) -> dict:
+    """`kl`, `adaptive-alpha`, `alpha:<a>` or `none` as a run config's distillation object (β and the KL warm-up in
+    epochs for the α losses)."""
     if text in ("kl", "none"):
-        if clip is not None:
-            raise ValueError(f"--clip applies to adaptive-alpha and alpha:<a>, not {text}")
+        for flag, v in (("--clip", clip), ("--kl-warmup", kl_warmup)):
+            if v is not None:
+                raise ValueError(f"{flag} applies to adaptive-alpha and alpha:<a>, not {text}")
         return {"kind": text}
     beta = 5.0 if clip is None else clip
+    warm = {} if kl_warmup is None else {"klWarmupEpochs": kl_warmup}
+    if kl_warmup is not None and kl_warmup < 0:
+        raise ValueError(f"--kl-warmup must be ≥ 0 epochs, got {kl_warmup:g}")
     if text == "adaptive-alpha":
-        return {"kind": "adaptive-alpha", "alphaMin": -1, "alphaMax": 1, "clip": beta}
+        return {"kind": "adaptive-alpha", "alphaMin": -1, "alphaMax": 1, "clip": beta, **warm}
     if text.startswith("alpha:"):
-        return {"kind": "alpha", "alpha": float(text.split(":", 1)[1]), "clip": beta}
+        return {"kind": "alpha", "alpha": float(text.split(":", 1)[1]), "clip": beta, **warm}
     raise ValueError(f"--distillation: kl, adaptive-alpha, alpha:<a> or none, got {text!r}")
 
 
@@ -208,13 +213,16 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--distillation", help="kl, adaptive-alpha, alpha:<a> or none (default: the run's)")
     p.add_argument("--clip", type=float, help="the importance-weight clip β of the α losses (default 5)")
+    p.add_argument("--kl-warmup", type=float, help="epochs of KL before the α loss takes over (default 0; needs --distillation)")
     p.add_argument("--window", type=int, default=35)
     p.add_argument("--shield", default="", help=f"comma-separated groups the distilled members do not train: {', '.join(GROUPS)}")
     p.add_argument("--out", help="JSON lines: one per step, then one per window")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     a = p.parse_args(argv)
     try:
-        dist = distillation_of(a.distillation, a.clip) if a.distillation else None
+        if a.kl_warmup is not None and not a.distillation:
+            raise ValueError("--kl-warmup goes with --distillation adaptive-alpha or alpha:<a>")
+        dist = distillation_of(a.distillation, a.clip, a.kl_warmup) if a.distillation else None
         rows = record(a.run_dir, a.steps, dist, a.device, a.window, [g for g in a.shield.split(",") if g])
     except (ValueError, OSError, T.TrainError) as e:
         print(f"alphanet_torch.gradients: {e}", file=sys.stderr)

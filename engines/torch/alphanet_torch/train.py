@@ -103,6 +103,14 @@ def sandwich_backward(model, num_classes: int, x, y, members: List[dict], cfg: d
     return out
 
 
+def distillation_at(distillation: dict, step: int, steps_per_epoch: int) -> dict:
+    """The distillation of the step after `step` steps (0-based): KL during the α kinds' KL warm-up (`klWarmupEpochs`,
+    default 0: none), else the configured one; the workbench's `distillationAt` is the same rule."""
+    if distillation["kind"] in ("adaptive-alpha", "alpha") and step < distillation.get("klWarmupEpochs", 0) * steps_per_epoch:
+        return {"kind": "kl"}
+    return distillation
+
+
 def base_lr(cfg: dict) -> float:
     lr = cfg["optimizer"].get("lr")
     return lr if lr is not None else 0.1 * max(1, cfg["batchSize"] // 256)
@@ -316,7 +324,8 @@ class Trainer:
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             members = sandwich_members(self.space, cfg["seed"], t, cfg["subnetsPerStep"], cfg["sandwichRule"])
             self.opt.zero_grad()
-            res = sandwich_backward(self.model, self.num_classes, x, y, members, cfg, regularizer(cfg, cfg["seed"], t, self.rank))
+            step_cfg = {**cfg, "distillation": distillation_at(cfg["distillation"], t, self.steps_per_epoch)}
+            res = sandwich_backward(self.model, self.num_classes, x, y, members, step_cfg, regularizer(cfg, cfg["seed"], t, self.rank))
             bad = sum(int((~torch.isfinite(p.grad)).sum()) for p in self.net.p.values() if p.grad is not None)
             bad += sum(1 for r in res if not math.isfinite(r["loss"]))
             if bad:

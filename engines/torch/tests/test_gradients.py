@@ -95,6 +95,11 @@ def test_distillation_flags_and_cli(tmp_path, capsys):
         G.distillation_of("kl", 5)
     with pytest.raises(ValueError, match="kl, adaptive-alpha"):
         G.distillation_of("js", None)
+    assert G.distillation_of("adaptive-alpha", None, 1.5)["klWarmupEpochs"] == 1.5
+    with pytest.raises(ValueError, match="--kl-warmup applies to"):
+        G.distillation_of("kl", None, 1)
+    with pytest.raises(ValueError, match="--kl-warmup must be ≥ 0"):
+        G.distillation_of("alpha:-1", None, -1)
 
     run = make_run_dir(tmp_path / "run")
     out = tmp_path / "g.jsonl"
@@ -107,6 +112,12 @@ def test_distillation_flags_and_cli(tmp_path, capsys):
     assert table[4].startswith("summed over each window") and table[5].split()[:3] == ["steps", "all", "classifier"]
     assert G.main([run, "--steps", "99"]) == 2
     assert "the run has 6 steps" in capsys.readouterr().err
+    assert G.main([run, "--steps", "2", "--kl-warmup", "1"]) == 2
+    assert "--kl-warmup goes with --distillation" in capsys.readouterr().err
+    # A KL warm-up of one epoch (3 steps): no α₋ share in its steps, one after them.
+    assert G.main([run, "--steps", "4", "--window", "1", "--distillation", "adaptive-alpha", "--kl-warmup", "1", "--out", str(out)]) == 0
+    shares = [r["alphaMinShare"] for r in map(json.loads, out.read_text().splitlines()) if r["type"] == "window"]
+    assert shares[:3] == [None, None, None] and 0 <= shares[3] <= 1
 
 
 def test_groups_window_sums_and_shield(tmp_path):

@@ -10,7 +10,7 @@ import torch
 from rundir import lines, make_run_dir
 from alphanet_torch import checkpoint as C
 from alphanet_torch.optim import NesterovSgd, learning_rate
-from alphanet_torch.train import Trainer, TrainError, main
+from alphanet_torch.train import Trainer, TrainError, distillation_at, main
 
 
 def final_weights(run_dir):
@@ -46,6 +46,34 @@ def test_a_run_writes_progress_epochs_and_checkpoints(tmp_path):
     assert set(momentum) <= set(weights) and momentum
     # keepLast 2 plus the best
     assert 2 <= len(os.listdir(os.path.join(run, "checkpoints"))) <= 3
+
+
+def test_kl_warmup_rule_matches_the_workbench_table():
+    """The same table as the workbench's config test (test/fixtures/kl-warmup-cases.json), so the engines agree."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "test", "fixtures", "kl-warmup-cases.json")
+    with open(path, encoding="utf-8") as f:
+        cases = json.load(f)["cases"]
+    for c in cases:
+        want = c["klSteps"]
+        if isinstance(want, str):
+            a, b = map(int, want.split("-"))
+            want = list(range(a, b + 1))
+        got = [t for t in range(c["steps"]) if distillation_at(c["distillation"], t, c["stepsPerEpoch"])["kind"] == "kl"]
+        assert got == want, c
+
+
+def test_a_kl_warmup_trains_as_kl_then_the_alpha_loss_takes_over(tmp_path):
+    kl = make_run_dir(tmp_path / "kl", distillation={"kind": "kl"})
+    warm = make_run_dir(tmp_path / "warm", distillation={"kind": "adaptive-alpha", "alphaMin": -1, "alphaMax": 1, "clip": 5,
+                                                          "klWarmupEpochs": 1})
+    assert main([kl, "--device", "cpu"]) == 0 and main([warm, "--device", "cpu"]) == 0
+    a, b = ([m for m in lines(r) if m["type"] == "step"] for r in (kl, warm))
+    assert len(b) == 6
+    # Epoch 1 (3 steps): KL's steps exactly, without an α₋ share; epoch 2: the α loss, with one.
+    assert [m["losses"] for m in b[:3]] == [m["losses"] for m in a[:3]]
+    assert [m["alphaMinShare"] for m in b[:3]] == [None] * 3 and all(0 <= m["alphaMinShare"] <= 1 for m in b[3:])
+    assert [l["loss"] for l in b[3]["losses"]] != [l["loss"] for l in a[3]["losses"]]
+    assert b[4]["losses"][0]["loss"] != a[4]["losses"][0]["loss"]
 
 
 def test_pause_then_resume_equals_an_uninterrupted_run(tmp_path):

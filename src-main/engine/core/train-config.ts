@@ -14,6 +14,13 @@ const posInt = int.positive();
 const nonNeg = z.number().nonnegative();
 const rate = z.number().min(0).lt(1);
 
+/**
+ * Epochs (fractions allowed; default 0, the paper's: none) during which the α kinds distil with KL before their own
+ * divergence takes over. Not in the paper: a remedy the fidelity study (docs/FIDELITY.md, "Diagnosis") tests, because
+ * there the α₋ branch slows the max subnet through the shared features most while that teacher is still near uniform.
+ */
+const KL_WARMUP = nonNeg.default(0);
+
 /** How the non-max sandwich members learn (METHOD.md §1.4, §1.6); `members[0]`, the max subnet, always uses the labels. */
 export const DistillationSchema = z
   .discriminatedUnion('kind', [
@@ -26,6 +33,7 @@ export const DistillationSchema = z
       alphaMax: z.number().default(1),
       /** β, the importance-weight clip (default 5, the paper). */
       clip: z.number().positive().default(5),
+      klWarmupEpochs: KL_WARMUP,
     }),
     /** AttentiveNAS / BigNAS inplace distillation: soft cross-entropy against the max subnet. */
     z.strictObject({ kind: z.literal('kl') }),
@@ -35,6 +43,7 @@ export const DistillationSchema = z
       alpha: z.number(),
       /** β (default 5). */
       clip: z.number().positive().default(5),
+      klWarmupEpochs: KL_WARMUP,
     }),
     /** No distillation: every member trains on the labels. */
     z.strictObject({ kind: z.literal('none') }),
@@ -122,7 +131,7 @@ export const TrainConfigSchema = z
     stepsPerEpoch: posInt.optional(),
     /** Seed of weight init, data order, subnet sampling and drop masks (default 0, the paper's). */
     seed: int.min(0).max(2 ** 31 - 1).default(0),
-    distillation: DistillationSchema.default({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 }),
+    distillation: DistillationSchema.default({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5, klWarmupEpochs: 0 }),
     /** Sandwich members per step (default 4: max, 2 random, min — METHOD.md §2). */
     subnetsPerStep: int.min(2).max(16).default(4),
     /** The last member is the min subnet (default true). */
@@ -200,6 +209,14 @@ export const TrainConfigSchema = z
     if (c.optimizer.warmupEpochs > c.epochs) {
       ctx.addIssue({ code: 'custom', path: ['optimizer', 'warmupEpochs'], message: `must not exceed epochs (${c.epochs}), got ${c.optimizer.warmupEpochs}` });
     }
+    const d = c.distillation;
+    if ((d.kind === 'adaptive-alpha' || d.kind === 'alpha') && d.klWarmupEpochs >= c.epochs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distillation', 'klWarmupEpochs'],
+        message: `must be below epochs (${c.epochs}), got ${d.klWarmupEpochs}: the run would distil with KL throughout`,
+      });
+    }
   });
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
@@ -235,6 +252,15 @@ export function configSpace(c: TrainConfig): SearchSpace {
 /** The base LR of a config: its own, else the paper's rule 0.1 · max(1, ⌊batch/256⌋). */
 export function baseLr(c: TrainConfig): number {
   return c.optimizer.lr ?? 0.1 * Math.max(1, Math.floor(c.batchSize / 256));
+}
+
+/**
+ * The distillation of the step after `step` steps (0-based): KL while `step` is below the KL warm-up's
+ * `klWarmupEpochs × stepsPerEpoch`, else the configured one. The PyTorch engine's `distillation_at` is the same rule.
+ */
+export function distillationAt(d: DistillationConfig, step: number, stepsPerEpoch: number): DistillationConfig {
+  if ((d.kind === 'adaptive-alpha' || d.kind === 'alpha') && step < d.klWarmupEpochs * stepsPerEpoch) return { kind: 'kl' };
+  return d;
 }
 
 /** A default run name. */

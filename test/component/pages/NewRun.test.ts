@@ -135,11 +135,14 @@ describe('NewRun', () => {
     const group = screen.getByRole('radiogroup', { name: 'Distillation' });
     expect(within(group).getAllByRole('radio')).toHaveLength(4);
     expect((screen.getByLabelText('α₋') as HTMLInputElement).value).toBe('-1');
+    expect((screen.getByLabelText('KL warm-up') as HTMLInputElement).value).toBe('0');
     await fireEvent.click(within(group).getByRole('radio', { name: /^Fixed α/ }));
     await waitFor(() => expect((screen.getByLabelText('α') as HTMLInputElement).value).toBe('0.5'));
     expect(screen.queryByLabelText('α₋')).toBeNull();
+    expect((screen.getByLabelText('KL warm-up') as HTMLInputElement).value).toBe('0');
     await fireEvent.click(within(group).getByRole('radio', { name: /^KL/ }));
     await waitFor(() => expect(screen.queryByLabelText('α')).toBeNull());
+    expect(screen.queryByLabelText('KL warm-up')).toBeNull();
   });
 
   it('states, where distillation is chosen, what the fidelity study measured for short and long schedules', async () => {

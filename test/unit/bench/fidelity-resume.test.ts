@@ -85,7 +85,7 @@ describe('fidelity study: an interrupted cell', () => {
     expect(name).toMatch(/^fidelity local demo 1ep adaptive-alpha \[backend="wasm", .* … #[0-9a-f]{10}\] seed 0 2 steps\/ep$/);
     const db = openHomeDatabase(o.home);
     expect(listRuns(db).map((r) => r.name)).toEqual([name]);
-    expect(listRuns(db).map((r) => [r.status, (r.config as { distillation: unknown }).distillation])).toEqual([['finished', { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 1000 }]]);
+    expect(listRuns(db).map((r) => [r.status, (r.config as { distillation: unknown }).distillation])).toEqual([['finished', { kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 1000, klWarmupEpochs: 0 }]]);
     db.close();
   });
 

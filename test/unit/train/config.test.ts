@@ -1,6 +1,8 @@
 /** The run config: defaults in one place, errors that name the field, and the LR schedule formula (METHOD.md §2.1). */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, baseLr, configSpace, parseTrainConfig } from '../../../src-main/engine/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, baseLr, configSpace, distillationAt, parseTrainConfig, type DistillationConfig } from '../../../src-main/engine/core';
 import { learningRate } from '../../../src-main/train/schedule';
 import { TINY } from '../engine/tiny-space';
 
@@ -9,7 +11,7 @@ describe('training config', () => {
     const c = parseTrainConfig({});
     expect(c.space).toBe('alphanet-cifar32');
     expect(c.dataset).toBe('demo');
-    expect(c.distillation).toEqual({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 });
+    expect(c.distillation).toEqual({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5, klWarmupEpochs: 0 });
     expect(c.subnetsPerStep).toBe(4);
     expect(c.sandwichRule).toBe(true);
     expect(c.optimizer).toEqual({ kind: 'sgd', momentum: 0.9, nesterov: true, warmupEpochs: 1, warmupStartFactor: 0.001, weightDecay: 5e-5, gradClipValue: 1 });
@@ -28,10 +30,10 @@ describe('training config', () => {
 
   it('fills the defaults of a partial distillation and optimizer', () => {
     const c = parseTrainConfig({ distillation: { kind: 'adaptive-alpha', clip: 2 }, optimizer: { momentum: 0.5 } });
-    expect(c.distillation).toEqual({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 2 });
+    expect(c.distillation).toEqual({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 2, klWarmupEpochs: 0 });
     expect(c.optimizer.momentum).toBe(0.5);
     expect(c.optimizer.weightDecay).toBe(5e-5);
-    expect(parseTrainConfig({ distillation: { kind: 'alpha', alpha: 0.5 } }).distillation).toEqual({ kind: 'alpha', alpha: 0.5, clip: 5 });
+    expect(parseTrainConfig({ distillation: { kind: 'alpha', alpha: 0.5 } }).distillation).toEqual({ kind: 'alpha', alpha: 0.5, clip: 5, klWarmupEpochs: 0 });
   });
 
   it('accepts an inline space', () => {
@@ -46,6 +48,9 @@ describe('training config', () => {
     [{ distillation: { kind: 'adaptive-alpha', alphaMin: 1, alphaMax: -1 } }, /distillation\.alphaMin: alphaMin must be below alphaMax/],
     [{ optimizer: { momentum: 1.5 } }, /optimizer\.momentum/],
     [{ optimizer: { warmupEpochs: 5 }, epochs: 2 }, /optimizer\.warmupEpochs: must not exceed epochs \(2\)/],
+    [{ distillation: { kind: 'adaptive-alpha', klWarmupEpochs: 2 }, epochs: 2 }, /distillation\.klWarmupEpochs: must be below epochs \(2\), got 2: the run would distil with KL throughout/],
+    [{ distillation: { kind: 'alpha', alpha: -1, klWarmupEpochs: -0.5 } }, /distillation\.klWarmupEpochs/],
+    [{ distillation: { kind: 'kl', klWarmupEpochs: 1 } }, /distillation.*klWarmupEpochs|Unrecognized key/],
     [{ nan: { policy: 'ignore' } }, /nan\.policy/],
     [{ subnetsPerStep: 1 }, /subnetsPerStep/],
     [{ bogus: 1 }, /bogus|Unrecognized key/],
@@ -55,6 +60,30 @@ describe('training config', () => {
   ])('refuses %j naming the field', (input, message) => {
     expect(() => parseTrainConfig(input)).toThrow(ConfigError);
     expect(() => parseTrainConfig(input)).toThrow(message);
+  });
+});
+
+describe('KL warm-up of the α losses (distillation.klWarmupEpochs)', () => {
+  // The table the PyTorch engine's test_train.py reads too, so both engines' rule is checked against one list.
+  const cases = (JSON.parse(readFileSync(join(__dirname, '../../fixtures/kl-warmup-cases.json'), 'utf8')) as {
+    cases: { distillation: DistillationConfig; stepsPerEpoch: number; steps: number; klSteps: number[] | string }[];
+  }).cases;
+  const expand = (k: number[] | string): number[] => {
+    if (Array.isArray(k)) return k;
+    const [a, b] = k.split('-').map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  };
+  it.each(cases.map((c) => [JSON.stringify(c.distillation), c.stepsPerEpoch, c]))('%s, %i steps per epoch: KL exactly on the listed steps', (_d, _n, c) => {
+    const kl = Array.from({ length: c.steps }, (_, t) => t).filter((t) => distillationAt(c.distillation, t, c.stepsPerEpoch).kind === 'kl');
+    expect(kl).toEqual(expand(c.klSteps));
+    // After the warm-up the configured distillation itself, unchanged.
+    const after = distillationAt(c.distillation, c.steps - 1, c.stepsPerEpoch);
+    if (c.distillation.kind !== 'kl' && !expand(c.klSteps).includes(c.steps - 1)) expect(after).toBe(c.distillation);
+  });
+  it('defaults to none, and the config parser keeps a fractional warm-up', () => {
+    expect(parseTrainConfig({ distillation: { kind: 'alpha', alpha: 1 } }).distillation).toEqual({ kind: 'alpha', alpha: 1, clip: 5, klWarmupEpochs: 0 });
+    const c = parseTrainConfig({ epochs: 3, distillation: { kind: 'adaptive-alpha', klWarmupEpochs: 0.5 } });
+    expect(c.distillation).toMatchObject({ kind: 'adaptive-alpha', klWarmupEpochs: 0.5 });
   });
 });
 

@@ -124,6 +124,6 @@ describe('the wording', () => {
     expect(presets[0].description.endsWith(short.why)).toBe(true);
     for (const p of presets.slice(1)) expect(p.description.endsWith(long.why), p.id).toBe(true);
     // Adaptive α presets keep the paper's parameters (the schema's defaults).
-    expect(presets[1].config.distillation).toEqual({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5 });
+    expect(presets[1].config.distillation).toEqual({ kind: 'adaptive-alpha', alphaMin: -1, alphaMax: 1, clip: 5, klWarmupEpochs: 0 });
   });
 });

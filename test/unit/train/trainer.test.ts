@@ -53,6 +53,34 @@ describe('Trainer', () => {
     expect(runs[2].map((s) => s.map((m) => m.arch))).not.toEqual(runs[0].map((s) => s.map((m) => m.arch)));
   });
 
+  it('a KL warm-up trains its steps exactly as KL does, then the α loss takes over', async () => {
+    const base = tinyConfig({ epochs: 2, stepsPerEpoch: 3 });
+    const steps = [];
+    for (const distillation of [{ kind: 'kl' as const }, { kind: 'adaptive-alpha' as const, alphaMin: -1, alphaMax: 1, clip: 5, klWarmupEpochs: 1 }]) {
+      const s = scratch();
+      const config = { ...base, distillation };
+      const runId = newRun(s.db, config);
+      const t = trainer(config, { ...s, runId });
+      expect((await t.run()).status).toBe('finished');
+      steps.push(listStepMetrics(s.db, runId));
+      t.dispose();
+    }
+    const [kl, warm] = steps;
+    expect(warm).toHaveLength(6);
+    // Epoch 1: KL's steps, bit for bit (members, losses, divergences), and no α₋ share.
+    expect(warm.slice(0, 3).map((m) => m.losses)).toEqual(kl.slice(0, 3).map((m) => m.losses));
+    expect(warm.slice(0, 3).map((m) => m.alphaMinShare)).toEqual([null, null, null]);
+    // Epoch 2: the adaptive α-divergence, with its α₋ share, on the same members.
+    for (let i = 3; i < 6; i++) {
+      expect(warm[i].alphaMinShare).toEqual(expect.any(Number));
+      expect(warm[i].losses.map((m) => m.arch)).toEqual(kl[i].losses.map((m) => m.arch));
+    }
+    // The α loss trains step 4 differently (a member whose samples all chose α₊ can log KL's very value, the α₊ surrogate
+    // being the soft cross-entropy), so the max subnet starts step 5 from other weights.
+    expect(warm[3].losses.map((m) => m.loss)).not.toEqual(kl[3].losses.map((m) => m.loss));
+    expect(warm[4].losses[0].loss).not.toBe(kl[4].losses[0].loss);
+  });
+
   it('pause then resume continues exactly as an uninterrupted run; validation, best and pruning', async () => {
     const config = tinyConfig({ epochs: 2 });
     // Uninterrupted.
