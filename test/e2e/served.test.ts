@@ -87,6 +87,20 @@ describe.skipIf(unavailable !== null)('the app in Chromium, served by `alphanet 
     await shot('page-new-run-evidence');
   });
 
+  it('offers the α losses a KL warm-up, refused at its field when it would cover the whole run', async () => {
+    await fillSmallRun('kl warm-up', 3);
+    await page.getByRole('radio', { name: /^Adaptive α/ }).check();
+    const warm = page.getByLabel('KL warm-up');
+    await expect.poll(() => warm.inputValue(), WAIT).toBe('0');
+    await warm.fill('1'); // the small run is 1 epoch long
+    const field = page.locator('[data-field="distillation.klWarmupEpochs"]');
+    await expect.poll(() => field.getByRole('alert').textContent(), WAIT).toMatch(/must be below epochs \(1\), got 1: the run would distil with KL throughout/);
+    expect(await page.getByRole('button', { name: 'Start run' }).isDisabled()).toBe(true);
+    await warm.fill('0.5');
+    await expect.poll(() => field.getByRole('alert').count(), WAIT).toBe(0);
+    await page.locator('[data-group="distillation"]').screenshot({ path: path.join(SHOTS, 'new-run-kl-warmup.png') });
+  });
+
   it('refuses invalid input at its field and never starts a run', async () => {
     const before = (await call<unknown[]>('runs.list')).length;
     await fillSmallRun('never started', 3);
