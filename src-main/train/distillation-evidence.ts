@@ -82,6 +82,34 @@ export const REAL_DATA: StudyCell = {
   top1ByLoss: { kl: [78, 84], adaptive: [72, 81] },
 };
 
+/** The study's remedy runs: adaptive α after a KL warm-up (`distillation.klWarmupEpochs`), on one cell and one engine. */
+export interface WarmupEvidence {
+  dataset: string;
+  epochs: number;
+  steps: number;
+  batchSize: number;
+  engine: 'local' | 'torch';
+  /** KL − adaptive α on the smallest subnet in top-1 points, per warm-up length in epochs (0: none, the paper). */
+  rows: readonly { klWarmupEpochs: number; seeds: readonly number[]; perSeed: readonly number[]; mean: number }[];
+}
+
+/**
+ * Demo set, 3 epochs, local engine, 3 seeds (docs/FIDELITY.md, "Diagnosis"): the longer schedule's gap with no warm-up,
+ * after 1 epoch of KL, and after 2 (adaptive α for the last epoch only).
+ */
+export const KL_WARMUP: WarmupEvidence = {
+  dataset: 'demo',
+  epochs: 3,
+  steps: 420,
+  batchSize: 64,
+  engine: 'local',
+  rows: [
+    { klWarmupEpochs: 0, seeds: [0, 1, 2], perSeed: [27.4, 37.8, 28.8], mean: 31.3 },
+    { klWarmupEpochs: 1, seeds: [0, 1, 2], perSeed: [9.2, 14.4, 14.9], mean: 12.8 },
+    { klWarmupEpochs: 2, seeds: [0, 1, 2], perSeed: [-1.3, -1.2, -2.6], mean: -1.7 },
+  ],
+};
+
 const ENGINE = { local: 'local engine', torch: 'PyTorch engine' } as const;
 
 const points = (x: number) => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(1)}`;
@@ -90,7 +118,7 @@ const gapText = (g: StudyGap) => `${points(g.mean)} on the ${ENGINE[g.engine]} (
 const gapsOf = (c: StudyCell, subnet: StudyGap['subnet']) => c.gaps.filter((g) => g.subnet === subnet);
 const fewestSeeds = (c: StudyCell) => Math.min(...c.gaps.map((g) => g.seeds.length));
 const DATASET: Record<string, string> = { demo: 'the built-in demo set', 'fashion-mnist': 'Fashion-MNIST' };
-const cellName = (c: StudyCell) =>
+const cellName = (c: Pick<StudyCell, 'dataset' | 'epochs' | 'steps' | 'batchSize'>) =>
   `${DATASET[c.dataset] ?? c.dataset} after ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} (${c.steps} steps of ${c.batchSize} images)`;
 
 /** Which loss trained the better smallest subnet, across the engines of a cell. */
@@ -118,18 +146,21 @@ const rangeSentence = (c: StudyCell) =>
 /**
  * The form's statements: what the study measured for short schedules (`c`, default {@link SHORT_SCHEDULE}), for
  * longer ones (`longer`, default {@link LONGER_SCHEDULE}; null: none measured), and on a real dataset (`real`, default
- * {@link REAL_DATA}; null: none measured, and `real` is the empty string).
+ * {@link REAL_DATA}; null: none measured, and `real` is the empty string), and what a KL warm-up did (`warmup`, default
+ * {@link KL_WARMUP}; null: the empty string).
  */
 export function distillationEvidence(
   c: StudyCell = SHORT_SCHEDULE,
   longer: StudyCell | null = LONGER_SCHEDULE,
   real: StudyCell | null = REAL_DATA,
-): { short: string; long: string; real: string } {
+  warmup: WarmupEvidence | null = KL_WARMUP,
+): { short: string; long: string; real: string; warmup: string } {
   const paper = 'Adaptive α is the AlphaNet paper’s choice for its 360-epoch ImageNet schedule.';
   const unmeasured = real
     ? `Nothing measured yet beyond ${longer?.epochs ?? 1} epoch${(longer?.epochs ?? 1) === 1 ? '' : 's'}, nor on a real dataset beyond ${real.epochs} epoch${real.epochs === 1 ? '' : 's'}.`
     : `Nothing measured yet on a real dataset or beyond ${longer?.epochs ?? 1} epoch${(longer?.epochs ?? 1) === 1 ? '' : 's'}.`;
   return {
+    warmup: warmup ? warmupSentence(warmup) : '',
     real: real
       ? `Real data, ${fewestSeeds(real) === 1 ? 'one seed on an engine' : `${fewestSeeds(real)} seeds`}: on ${cellName(real)}, ${smallestVerdict(real)}. ${gapSentence(real)} ${rangeSentence(real)}`
       : '',
@@ -143,6 +174,17 @@ export function distillationEvidence(
       : 'Long schedules, not measured yet: the study has no run longer than one epoch and none on a real dataset ' +
         `(Fashion-MNIST at 3 and 10 epochs is still to run). ${paper}`,
   };
+}
+
+/** What a KL warm-up did to the gap, in one statement. */
+function warmupSentence(w: WarmupEvidence): string {
+  const row = (r: WarmupEvidence['rows'][number]) =>
+    `${points(r.mean)} ${r.klWarmupEpochs === 0 ? 'with none' : `after ${r.klWarmupEpochs} epoch${r.klWarmupEpochs === 1 ? '' : 's'} of KL`} (${seedList(r.seeds)}: ${r.perSeed.map(points).join(', ')})`;
+  return (
+    `A KL warm-up before adaptive α, measured on the ${ENGINE[w.engine]} only: on ${cellName(w)}, ` +
+    `top-1 points of the smallest subnet, KL minus adaptive α: ${w.rows.map(row).join(', ')}. ` +
+    'The adaptive and fixed α choices show it as “KL warm-up”.'
+  );
 }
 
 /** The distillation a quick-start preset uses for its schedule, and why, in one sentence. */

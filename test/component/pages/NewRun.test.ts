@@ -166,6 +166,9 @@ describe('NewRun', () => {
     const paragraphs = [...note.querySelectorAll('p')].map((p) => p.textContent);
     expect(paragraphs[1]).toBe(real);
     expect([paragraphs[0]!.startsWith('Short schedules'), paragraphs[2]!.startsWith('Longer schedules')]).toEqual([true, true]);
+    // Then what a KL warm-up did to the longer schedule's gap (numbers checked in distillation-evidence.test.ts).
+    expect(paragraphs[3]).toBe(distillationEvidence().warmup);
+    expect(paragraphs[3]).toMatch(/^A KL warm-up before adaptive α, measured on the local engine only: on the built-in demo set after 3 epochs .* after 1 epoch of KL .* after 2 epochs of KL .*choices show it as “KL warm-up”\.$/);
   });
 
   it('saves the config to a typed path in the served mode', async () => {
