@@ -82,6 +82,23 @@ export const REAL_DATA: StudyCell = {
   top1ByLoss: { kl: [78, 84], adaptive: [72, 81] },
 };
 
+/**
+ * Demo set, 10 epochs: the longest schedule measured so far, not yet a full cell (the local engine only, fewer than 3
+ * seeds; docs/FIDELITY.md, "Results").
+ */
+export const LONGEST_SCHEDULE: StudyCell = {
+  dataset: 'demo',
+  epochs: 10,
+  steps: 1400,
+  batchSize: 64,
+  gaps: [
+    { engine: 'local', subnet: 'min', seeds: [0], perSeed: [2.6], mean: 2.6 },
+    { engine: 'local', subnet: 'max', seeds: [0], perSeed: [1.2], mean: 1.2 },
+  ],
+  top1Range: [95, 99],
+  top1ByLoss: { kl: [98, 99], adaptive: [95, 98] },
+};
+
 /** The study's remedy runs: adaptive α after a KL warm-up (`distillation.klWarmupEpochs`), on one cell and one engine. */
 export interface WarmupEvidence {
   dataset: string;
@@ -121,15 +138,17 @@ const DATASET: Record<string, string> = { demo: 'the built-in demo set', 'fashio
 const cellName = (c: Pick<StudyCell, 'dataset' | 'epochs' | 'steps' | 'batchSize'>) =>
   `${DATASET[c.dataset] ?? c.dataset} after ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} (${c.steps} steps of ${c.batchSize} images)`;
 
-/** Which loss trained the better smallest subnet, across the engines of a cell. */
+/** Which loss trained the better smallest subnet, across the engines of a cell ("on the local engine" when it has one). */
 function smallestVerdict(c: StudyCell): string {
   const min = gapsOf(c, 'min');
+  const engines = [...new Set(c.gaps.map((g) => g.engine))];
+  const on = engines.length === 1 ? `on the ${ENGINE[engines[0]]}` : 'on every engine';
   return min.every((g) => g.mean > 0)
-    ? 'KL trained a better smallest subnet than adaptive α on every engine'
+    ? `KL trained a better smallest subnet than adaptive α ${on}`
     : min.every((g) => g.mean < 0)
-      ? 'adaptive α trained a better smallest subnet than KL on every engine'
+      ? `adaptive α trained a better smallest subnet than KL ${on}`
       : min.every((g) => g.mean === 0)
-        ? 'KL and adaptive α trained equally good smallest subnets on every engine'
+        ? `KL and adaptive α trained equally good smallest subnets ${on}`
         : 'the engines differ on whether KL or adaptive α trains the better smallest subnet';
 }
 
@@ -147,19 +166,28 @@ const rangeSentence = (c: StudyCell) =>
  * The form's statements: what the study measured for short schedules (`c`, default {@link SHORT_SCHEDULE}), for
  * longer ones (`longer`, default {@link LONGER_SCHEDULE}; null: none measured), and on a real dataset (`real`, default
  * {@link REAL_DATA}; null: none measured, and `real` is the empty string), and what a KL warm-up did (`warmup`, default
- * {@link KL_WARMUP}; null: the empty string).
+ * {@link KL_WARMUP}; null: the empty string), and the longest schedule so far (`longest`, default {@link LONGEST_SCHEDULE};
+ * null: the empty string, and the longer schedule's statement says nothing of it).
  */
 export function distillationEvidence(
   c: StudyCell = SHORT_SCHEDULE,
   longer: StudyCell | null = LONGER_SCHEDULE,
   real: StudyCell | null = REAL_DATA,
   warmup: WarmupEvidence | null = KL_WARMUP,
-): { short: string; long: string; real: string; warmup: string } {
+  longest: StudyCell | null = LONGEST_SCHEDULE,
+): { short: string; long: string; real: string; warmup: string; longest: string } {
   const paper = 'Adaptive α is the AlphaNet paper’s choice for its 360-epoch ImageNet schedule.';
+  const epochs = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
+  const beyond = longest ? `${epochs(longer?.epochs ?? 1)} but the partial ${longest.epochs}-epoch cell below` : epochs(longer?.epochs ?? 1);
   const unmeasured = real
-    ? `Nothing measured yet beyond ${longer?.epochs ?? 1} epoch${(longer?.epochs ?? 1) === 1 ? '' : 's'}, nor on a real dataset beyond ${real.epochs} epoch${real.epochs === 1 ? '' : 's'}.`
-    : `Nothing measured yet on a real dataset or beyond ${longer?.epochs ?? 1} epoch${(longer?.epochs ?? 1) === 1 ? '' : 's'}.`;
+    ? `Nothing measured yet beyond ${beyond}, nor on a real dataset beyond ${epochs(real.epochs)}.`
+    : `Nothing measured yet on a real dataset or beyond ${beyond}.`;
+  const engines = longest ? [...new Set(longest.gaps.map((g) => g.engine))] : [];
   return {
+    longest: longest
+      ? `Longest so far, ${fewestSeeds(longest) === 1 ? 'one seed' : `${fewestSeeds(longest)} seeds`}${engines.length === 1 ? ` on the ${ENGINE[engines[0]]} only` : ''}: ` +
+        `on ${cellName(longest)}, ${smallestVerdict(longest)}. ${gapSentence(longest)} ${rangeSentence(longest)}`
+      : '',
     warmup: warmup ? warmupSentence(warmup) : '',
     real: real
       ? `Real data, ${fewestSeeds(real) === 1 ? 'one seed on an engine' : `${fewestSeeds(real)} seeds`}: on ${cellName(real)}, ${smallestVerdict(real)}. ${gapSentence(real)} ${rangeSentence(real)}`

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pairedGaps, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
 import { runPresets } from '../../../src-main/service/presets';
-import { distillationEvidence, KL_WARMUP, LONGER_SCHEDULE, presetDistillation, REAL_DATA, SHORT_SCHEDULE, type StudyCell } from '../../../src-main/train/distillation-evidence';
+import { distillationEvidence, KL_WARMUP, LONGER_SCHEDULE, LONGEST_SCHEDULE, presetDistillation, REAL_DATA, SHORT_SCHEDULE, type StudyCell } from '../../../src-main/train/distillation-evidence';
 
 const recorded = JSON.parse(readFileSync('docs/fidelity/results.json', 'utf8')) as StudyRecord[];
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -16,6 +16,7 @@ describe.each([
   ['short', SHORT_SCHEDULE],
   ['longer', LONGER_SCHEDULE],
   ['real-data', REAL_DATA],
+  ['longest', LONGEST_SCHEDULE],
 ] as const)('the study evidence quoted to users: the %s schedule', (_, c) => {
   const cell = recorded.filter((r) => r.dataset === c.dataset && r.epochs === c.epochs);
   const gaps = pairedGaps(cell).filter((g) => g.subnet === 'min' || g.subnet === 'max');
@@ -110,8 +111,8 @@ describe('the wording', () => {
     expect(distillationEvidence(even).short).toContain('smallest subnet: ±0.0 on the local engine');
     expect(distillationEvidence(fixture, null).long).toMatch(/^Long schedules, not measured yet: the study has no run longer than one epoch/);
     const longer: StudyCell = { ...fixture, epochs: 3, steps: 420, gaps: [{ engine: 'local', subnet: 'min', seeds: [0], perSeed: [27.4], mean: 27.4 }, { engine: 'local', subnet: 'max', seeds: [0], perSeed: [24], mean: 24 }], top1Range: [46, 82] };
-    expect(distillationEvidence(fixture, longer, null).long).toBe(
-      'Longer schedules, one seed each: on the built-in demo set after 3 epochs (420 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
+    expect(distillationEvidence(fixture, longer, null, null, null).long).toBe(
+      'Longer schedules, one seed each: on the built-in demo set after 3 epochs (420 steps of 64 images), KL trained a better smallest subnet than adaptive α on the local engine. ' +
         'Top-1 points, KL minus adaptive α, smallest subnet: +27.4 on the local engine (seed 0: +27.4); largest subnet: +24.0 on the local engine (seed 0: +24.0). ' +
         'Subnets at 46–82 % top-1. Nothing measured yet on a real dataset or beyond 3 epochs. Adaptive α is the AlphaNet paper’s choice for its 360-epoch ImageNet schedule.',
     );
@@ -132,7 +133,7 @@ describe('the wording', () => {
       top1Range: [72, 84],
       top1ByLoss: { kl: [78, 84], adaptive: [72, 80] },
     };
-    const withReal = distillationEvidence(fixture, longer, real);
+    const withReal = distillationEvidence(fixture, longer, real, null, null);
     expect(withReal.real).toBe(
       'Real data, one seed on an engine: on Fashion-MNIST after 1 epoch (843 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
         'Top-1 points, KL minus adaptive α, smallest subnet: +4.3 on the local engine (seeds 0 and 1: +6.8, +1.9) and +2.5 on the PyTorch engine (seed 0: +2.5); ' +
@@ -140,6 +141,16 @@ describe('the wording', () => {
     );
     expect(withReal.long).toContain('Subnets at 46–82 % top-1. Nothing measured yet beyond 3 epochs, nor on a real dataset beyond 1 epoch. Adaptive α');
     expect(distillationEvidence(fixture, longer, null).real).toBe('');
+    // The longest schedule so far, on one engine: its own statement, and the longer one points to it.
+    const longest: StudyCell = { ...longer, epochs: 10, steps: 1400, gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [2.6, -0.4], mean: 1.1 }, { engine: 'local', subnet: 'max', seeds: [0, 1], perSeed: [1.2, 0], mean: 0.6 }], top1Range: [95, 99], top1ByLoss: { kl: [98, 99], adaptive: [95, 98] } };
+    const withLongest = distillationEvidence(fixture, longer, real, null, longest);
+    expect(withLongest.longest).toBe(
+      'Longest so far, 2 seeds on the local engine only: on the built-in demo set after 10 epochs (1400 steps of 64 images), KL trained a better smallest subnet than adaptive α on the local engine. ' +
+        'Top-1 points, KL minus adaptive α, smallest subnet: +1.1 on the local engine (seeds 0 and 1: +2.6, −0.4); largest subnet: +0.6 on the local engine (seeds 0 and 1: +1.2, ±0.0). ' +
+        'KL’s subnets ended at 98–99 % top-1, adaptive α’s at 95–98 % (every seed and subnet).',
+    );
+    expect(withLongest.long).toContain('Nothing measured yet beyond 3 epochs but the partial 10-epoch cell below, nor on a real dataset beyond 1 epoch.');
+    expect(distillationEvidence(fixture, longer, real, null, null).longest).toBe('');
   });
 
   it('chooses KL for the short preset only when every engine measured KL ahead on the smallest subnet', () => {
