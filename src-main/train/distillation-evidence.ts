@@ -135,14 +135,20 @@ const gapText = (g: StudyGap) => `${points(g.mean)} on the ${ENGINE[g.engine]} (
 const gapsOf = (c: StudyCell, subnet: StudyGap['subnet']) => c.gaps.filter((g) => g.subnet === subnet);
 const fewestSeeds = (c: StudyCell) => Math.min(...c.gaps.map((g) => g.seeds.length));
 const DATASET: Record<string, string> = { demo: 'the built-in demo set', 'fashion-mnist': 'Fashion-MNIST' };
+const epochs = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
 const cellName = (c: Pick<StudyCell, 'dataset' | 'epochs' | 'steps' | 'batchSize'>) =>
-  `${DATASET[c.dataset] ?? c.dataset} after ${c.epochs} epoch${c.epochs === 1 ? '' : 's'} (${c.steps} steps of ${c.batchSize} images)`;
+  `${DATASET[c.dataset] ?? c.dataset} after ${epochs(c.epochs)} (${c.steps} steps of ${c.batchSize} images)`;
+/** The one engine a cell was measured on, or undefined when it has several. */
+const onlyEngine = (c: StudyCell) => {
+  const engines = new Set(c.gaps.map((g) => g.engine));
+  return engines.size === 1 ? [...engines][0] : undefined;
+};
 
 /** Which loss trained the better smallest subnet, across the engines of a cell ("on the local engine" when it has one). */
 function smallestVerdict(c: StudyCell): string {
   const min = gapsOf(c, 'min');
-  const engines = [...new Set(c.gaps.map((g) => g.engine))];
-  const on = engines.length === 1 ? `on the ${ENGINE[engines[0]]}` : 'on every engine';
+  const one = onlyEngine(c);
+  const on = one ? `on the ${ENGINE[one]}` : 'on every engine';
   return min.every((g) => g.mean > 0)
     ? `KL trained a better smallest subnet than adaptive α ${on}`
     : min.every((g) => g.mean < 0)
@@ -177,15 +183,14 @@ export function distillationEvidence(
   longest: StudyCell | null = LONGEST_SCHEDULE,
 ): { short: string; long: string; real: string; warmup: string; longest: string } {
   const paper = 'Adaptive α is the AlphaNet paper’s choice for its 360-epoch ImageNet schedule.';
-  const epochs = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
   const beyond = longest ? `${epochs(longer?.epochs ?? 1)} but the partial ${longest.epochs}-epoch cell below` : epochs(longer?.epochs ?? 1);
   const unmeasured = real
     ? `Nothing measured yet beyond ${beyond}, nor on a real dataset beyond ${epochs(real.epochs)}.`
     : `Nothing measured yet on a real dataset or beyond ${beyond}.`;
-  const engines = longest ? [...new Set(longest.gaps.map((g) => g.engine))] : [];
+  const longestEngine = longest && onlyEngine(longest);
   return {
     longest: longest
-      ? `Longest so far, ${fewestSeeds(longest) === 1 ? 'one seed' : `${fewestSeeds(longest)} seeds`}${engines.length === 1 ? ` on the ${ENGINE[engines[0]]} only` : ''}: ` +
+      ? `Longest so far, ${fewestSeeds(longest) === 1 ? 'one seed' : `${fewestSeeds(longest)} seeds`}${longestEngine ? ` on the ${ENGINE[longestEngine]} only` : ''}: ` +
         `on ${cellName(longest)}, ${smallestVerdict(longest)}. ${gapSentence(longest)} ${rangeSentence(longest)}`
       : '',
     warmup: warmup ? warmupSentence(warmup) : '',
@@ -207,7 +212,7 @@ export function distillationEvidence(
 /** What a KL warm-up did to the gap, in one statement. */
 function warmupSentence(w: WarmupEvidence): string {
   const row = (r: WarmupEvidence['rows'][number]) =>
-    `${points(r.mean)} ${r.klWarmupEpochs === 0 ? 'with none' : `after ${r.klWarmupEpochs} epoch${r.klWarmupEpochs === 1 ? '' : 's'} of KL`} (${seedList(r.seeds)}: ${r.perSeed.map(points).join(', ')})`;
+    `${points(r.mean)} ${r.klWarmupEpochs === 0 ? 'with none' : `after ${epochs(r.klWarmupEpochs)} of KL`} (${seedList(r.seeds)}: ${r.perSeed.map(points).join(', ')})`;
   return (
     `A KL warm-up before adaptive α, measured on the ${ENGINE[w.engine]} only: on ${cellName(w)}, ` +
     `top-1 points of the smallest subnet, KL minus adaptive α: ${w.rows.map(row).join(', ')}. ` +

@@ -43,10 +43,10 @@ def distillation_of(text: str, clip: Optional[float], kl_warmup: Optional[float]
             if v is not None:
                 raise ValueError(f"{flag} applies to adaptive-alpha and alpha:<a>, not {text}")
         return {"kind": text}
-    beta = 5.0 if clip is None else clip
-    warm = {} if kl_warmup is None else {"klWarmupEpochs": kl_warmup}
     if kl_warmup is not None and kl_warmup < 0:
         raise ValueError(f"--kl-warmup must be ≥ 0 epochs, got {kl_warmup:g}")
+    beta = 5.0 if clip is None else clip
+    warm = {} if kl_warmup is None else {"klWarmupEpochs": kl_warmup}
     if text == "adaptive-alpha":
         return {"kind": "adaptive-alpha", "alphaMin": -1, "alphaMax": 1, "clip": beta, **warm}
     if text.startswith("alpha:"):

@@ -17,9 +17,9 @@ const rate = z.number().min(0).lt(1);
 /**
  * Epochs (fractions allowed; default 0, the paper's: none) during which the α kinds distil with KL before their own
  * divergence takes over. Not in the paper: a remedy the fidelity study (docs/FIDELITY.md, "Diagnosis") tests, because
- * there the α₋ branch slows the max subnet through the shared features most while that teacher is still near uniform.
+ * there the α₋ branch slows the max subnet through the shared features in the early, high-learning-rate epochs.
  */
-const KL_WARMUP = nonNeg.default(0);
+const KL_WARMUP_EPOCHS = nonNeg.default(0);
 
 /** How the non-max sandwich members learn (METHOD.md §1.4, §1.6); `members[0]`, the max subnet, always uses the labels. */
 export const DistillationSchema = z
@@ -33,7 +33,7 @@ export const DistillationSchema = z
       alphaMax: z.number().default(1),
       /** β, the importance-weight clip (default 5, the paper). */
       clip: z.number().positive().default(5),
-      klWarmupEpochs: KL_WARMUP,
+      klWarmupEpochs: KL_WARMUP_EPOCHS,
     }),
     /** AttentiveNAS / BigNAS inplace distillation: soft cross-entropy against the max subnet. */
     z.strictObject({ kind: z.literal('kl') }),
@@ -43,7 +43,7 @@ export const DistillationSchema = z
       alpha: z.number(),
       /** β (default 5). */
       clip: z.number().positive().default(5),
-      klWarmupEpochs: KL_WARMUP,
+      klWarmupEpochs: KL_WARMUP_EPOCHS,
     }),
     /** No distillation: every member trains on the labels. */
     z.strictObject({ kind: z.literal('none') }),
