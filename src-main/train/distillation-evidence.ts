@@ -99,31 +99,42 @@ export const LONGEST_SCHEDULE: StudyCell = {
   top1ByLoss: { kl: [98, 99], adaptive: [92, 98] },
 };
 
-/** The study's remedy runs: adaptive α after a KL warm-up (`distillation.klWarmupEpochs`), on one cell and one engine. */
+/** KL − adaptive α on the smallest subnet in top-1 points, after one warm-up length in epochs (0: none, the paper). */
+export interface WarmupRow {
+  klWarmupEpochs: number;
+  seeds: readonly number[];
+  perSeed: readonly number[];
+  mean: number;
+}
+
+/** The study's remedy runs: adaptive α after a KL warm-up (`distillation.klWarmupEpochs`), on one cell, per engine. */
 export interface WarmupEvidence {
   dataset: string;
   epochs: number;
   steps: number;
   batchSize: number;
-  engine: 'local' | 'torch';
-  /** KL − adaptive α on the smallest subnet in top-1 points, per warm-up length in epochs (0: none, the paper). */
-  rows: readonly { klWarmupEpochs: number; seeds: readonly number[]; perSeed: readonly number[]; mean: number }[];
+  /** Each engine's rows, in the order they are stated; an engine may lack a warm-up length the other measured. */
+  engines: readonly { engine: 'local' | 'torch'; rows: readonly WarmupRow[] }[];
 }
 
 /**
- * Demo set, 3 epochs, local engine, 3 seeds (docs/FIDELITY.md, "Diagnosis"): the longer schedule's gap with no warm-up,
- * after 1 epoch of KL, and after 2 (adaptive α for the last epoch only).
+ * Demo set, 3 epochs, 3 seeds (docs/FIDELITY.md, "Diagnosis"): the longer schedule's gap with no warm-up, after 1 epoch
+ * of KL, and after 2 (adaptive α for the last epoch only).
  */
 export const KL_WARMUP: WarmupEvidence = {
   dataset: 'demo',
   epochs: 3,
   steps: 420,
   batchSize: 64,
-  engine: 'local',
-  rows: [
-    { klWarmupEpochs: 0, seeds: [0, 1, 2], perSeed: [27.4, 37.8, 28.8], mean: 31.3 },
-    { klWarmupEpochs: 1, seeds: [0, 1, 2], perSeed: [9.2, 14.4, 14.9], mean: 12.8 },
-    { klWarmupEpochs: 2, seeds: [0, 1, 2], perSeed: [-1.3, -1.2, -2.6], mean: -1.7 },
+  engines: [
+    {
+      engine: 'local',
+      rows: [
+        { klWarmupEpochs: 0, seeds: [0, 1, 2], perSeed: [27.4, 37.8, 28.8], mean: 31.3 },
+        { klWarmupEpochs: 1, seeds: [0, 1, 2], perSeed: [9.2, 14.4, 14.9], mean: 12.8 },
+        { klWarmupEpochs: 2, seeds: [0, 1, 2], perSeed: [-1.3, -1.2, -2.6], mean: -1.7 },
+      ],
+    },
   ],
 };
 
@@ -209,15 +220,17 @@ export function distillationEvidence(
   };
 }
 
-/** What a KL warm-up did to the gap, in one statement. */
+/** What a KL warm-up did to the gap, in one statement ("measured on the local engine only" when it has one engine). */
 function warmupSentence(w: WarmupEvidence): string {
-  const row = (r: WarmupEvidence['rows'][number]) =>
+  const row = (r: WarmupRow) =>
     `${points(r.mean)} ${r.klWarmupEpochs === 0 ? 'with none' : `after ${epochs(r.klWarmupEpochs)} of KL`} (${seedList(r.seeds)}: ${r.perSeed.map(points).join(', ')})`;
-  return (
-    `A KL warm-up before adaptive α, measured on the ${ENGINE[w.engine]} only: on ${cellName(w)}, ` +
-    `top-1 points of the smallest subnet, KL minus adaptive α: ${w.rows.map(row).join(', ')}. ` +
-    'The adaptive and fixed α choices show it as “KL warm-up”.'
-  );
+  const rows = (e: WarmupEvidence['engines'][number]) => e.rows.map(row).join(', ');
+  const what = `on ${cellName(w)}, top-1 points of the smallest subnet, KL minus adaptive α`;
+  const measured =
+    w.engines.length === 1
+      ? `measured on the ${ENGINE[w.engines[0].engine]} only: ${what}: ${rows(w.engines[0])}`
+      : `${what}, ${w.engines.map((e) => `on the ${ENGINE[e.engine]}: ${rows(e)}`).join('; ')}`;
+  return `A KL warm-up before adaptive α, ${measured}. The adaptive and fixed α choices show it as “KL warm-up”.`;
 }
 
 /** The distillation a quick-start preset uses for its schedule, and why, in one sentence. */

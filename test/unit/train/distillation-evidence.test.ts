@@ -43,37 +43,59 @@ describe.each([
 });
 
 describe('the study evidence quoted to users: the KL warm-up', () => {
-  it('quotes KL − adaptive α on the smallest subnet per warm-up length as recorded (seeds, per seed, mean)', () => {
+  const LOCAL_ROWS = [
+    { klWarmupEpochs: 0, seeds: [0, 1], perSeed: [27.4, 37.8], mean: 32.6 },
+    { klWarmupEpochs: 1, seeds: [0, 1], perSeed: [9.2, 14.4], mean: 11.8 },
+    { klWarmupEpochs: 2, seeds: [0], perSeed: [-1.3], mean: -1.3 },
+  ];
+
+  it('quotes KL − adaptive α on the smallest subnet per warm-up length and engine as recorded (seeds, per seed, mean)', () => {
     const w = KL_WARMUP;
-    const cell = recorded.filter((r) => r.dataset === w.dataset && r.epochs === w.epochs && r.engine === w.engine);
-    expect(w.rows.map((r) => r.klWarmupEpochs)).toEqual([0, 1, 2]);
-    for (const q of w.rows) {
-      const loss = q.klWarmupEpochs === 0 ? 'adaptive-alpha' : `adaptive-alpha [distillation.klWarmupEpochs=${q.klWarmupEpochs}]`;
-      const g = pairedGaps(cell, 'kl', loss).find((x) => x.subnet === 'min');
-      expect(g, loss).toBeDefined();
-      expect(q.seeds, loss).toEqual(g!.seeds);
-      expect(q.perSeed, loss).toEqual(g!.perSeed.map((x) => round1(x * 100)));
-      expect(q.mean, loss).toBe(round1(g!.gap.mean * 100));
+    // Every engine that recorded a warm-up run on this cell is quoted, in the order local, torch.
+    const withWarmup = new Set(
+      recorded.filter((r) => r.dataset === w.dataset && r.epochs === w.epochs && r.loss.includes('klWarmupEpochs=')).map((r) => r.engine),
+    );
+    expect(w.engines.map((e) => e.engine)).toEqual((['local', 'torch'] as const).filter((e) => withWarmup.has(e)));
+    for (const { engine, rows } of w.engines) {
+      const cell = recorded.filter((r) => r.dataset === w.dataset && r.epochs === w.epochs && r.engine === engine);
+      expect(rows[0].klWarmupEpochs, engine).toBe(0);
+      for (const q of rows) {
+        const loss = q.klWarmupEpochs === 0 ? 'adaptive-alpha' : `adaptive-alpha [distillation.klWarmupEpochs=${q.klWarmupEpochs}]`;
+        const g = pairedGaps(cell, 'kl', loss).find((x) => x.subnet === 'min');
+        expect(g, `${engine} ${loss}`).toBeDefined();
+        expect(q.seeds, `${engine} ${loss}`).toEqual(g!.seeds);
+        expect(q.perSeed, `${engine} ${loss}`).toEqual(g!.perSeed.map((x) => round1(x * 100)));
+        expect(q.mean, `${engine} ${loss}`).toBe(round1(g!.gap.mean * 100));
+      }
+      // The no-warm-up row is the longer schedule's own gap on this engine.
+      const { seeds, perSeed, mean } = LONGER_SCHEDULE.gaps.find((g) => g.engine === engine && g.subnet === 'min')!;
+      expect(rows[0]).toEqual({ klWarmupEpochs: 0, seeds, perSeed, mean });
+      // Every warm-up length recorded on this engine's cell is quoted.
+      const lengths = new Set(cell.map((r) => /^adaptive-alpha \[distillation\.klWarmupEpochs=([\d.]+)\]$/.exec(r.loss)?.[1]).filter(Boolean).map(Number));
+      expect(rows.slice(1).map((r) => r.klWarmupEpochs), engine).toEqual([...lengths].sort((a, b) => a - b));
     }
-    // The no-warm-up row is the longer schedule's own gap on this engine.
-    const { seeds, perSeed, mean } = LONGER_SCHEDULE.gaps.find((g) => g.engine === w.engine && g.subnet === 'min')!;
-    expect(w.rows[0]).toEqual({ klWarmupEpochs: 0, seeds, perSeed, mean });
   });
 
   it('states it in one paragraph, or not at all', () => {
     expect(
-      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, {
-        ...KL_WARMUP,
-        rows: [
-          { klWarmupEpochs: 0, seeds: [0, 1], perSeed: [27.4, 37.8], mean: 32.6 },
-          { klWarmupEpochs: 1, seeds: [0, 1], perSeed: [9.2, 14.4], mean: 11.8 },
-          { klWarmupEpochs: 2, seeds: [0], perSeed: [-1.3], mean: -1.3 },
-        ],
-      }).warmup,
+      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, { ...KL_WARMUP, engines: [{ engine: 'local', rows: LOCAL_ROWS }] }).warmup,
     ).toBe(
       'A KL warm-up before adaptive α, measured on the local engine only: on the built-in demo set after 3 epochs (420 steps of 64 images), ' +
         'top-1 points of the smallest subnet, KL minus adaptive α: +32.6 with none (seeds 0 and 1: +27.4, +37.8), +11.8 after 1 epoch of KL (seeds 0 and 1: +9.2, +14.4), ' +
         '−1.3 after 2 epochs of KL (seed 0: −1.3). The adaptive and fixed α choices show it as “KL warm-up”.',
+    );
+    expect(
+      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, {
+        ...KL_WARMUP,
+        engines: [
+          { engine: 'local', rows: LOCAL_ROWS.slice(0, 2) },
+          { engine: 'torch', rows: [{ klWarmupEpochs: 0, seeds: [0], perSeed: [40.0], mean: 40.0 }, { klWarmupEpochs: 2, seeds: [0], perSeed: [0], mean: 0 }] },
+        ],
+      }).warmup,
+    ).toBe(
+      'A KL warm-up before adaptive α, on the built-in demo set after 3 epochs (420 steps of 64 images), top-1 points of the smallest subnet, KL minus adaptive α, ' +
+        'on the local engine: +32.6 with none (seeds 0 and 1: +27.4, +37.8), +11.8 after 1 epoch of KL (seeds 0 and 1: +9.2, +14.4); ' +
+        'on the PyTorch engine: +40.0 with none (seed 0: +40.0), ±0.0 after 2 epochs of KL (seed 0: ±0.0). The adaptive and fixed α choices show it as “KL warm-up”.',
     );
     expect(distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, null).warmup).toBe('');
   });
