@@ -119,7 +119,7 @@ export interface WarmupEvidence {
 
 /**
  * Demo set, 3 epochs, 3 seeds (docs/FIDELITY.md, "Diagnosis"): the longer schedule's gap with no warm-up, after 1 epoch
- * of KL, and after 2 (adaptive α for the last epoch only).
+ * of KL (local engine only), and after 2 (adaptive α for the last epoch only; both engines).
  */
 export const KL_WARMUP: WarmupEvidence = {
   dataset: 'demo',
@@ -133,6 +133,13 @@ export const KL_WARMUP: WarmupEvidence = {
         { klWarmupEpochs: 0, seeds: [0, 1, 2], perSeed: [27.4, 37.8, 28.8], mean: 31.3 },
         { klWarmupEpochs: 1, seeds: [0, 1, 2], perSeed: [9.2, 14.4, 14.9], mean: 12.8 },
         { klWarmupEpochs: 2, seeds: [0, 1, 2], perSeed: [-1.3, -1.2, -2.6], mean: -1.7 },
+      ],
+    },
+    {
+      engine: 'torch',
+      rows: [
+        { klWarmupEpochs: 0, seeds: [0, 1, 2], perSeed: [23.3, 45.4, 45.7], mean: 38.1 },
+        { klWarmupEpochs: 2, seeds: [0, 1, 2], perSeed: [0.0, -0.6, -1.5], mean: -0.7 },
       ],
     },
   ],

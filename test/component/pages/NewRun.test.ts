@@ -171,7 +171,7 @@ describe('NewRun', () => {
     expect(paragraphs[3]).toBe(distillationEvidence().longest);
     expect(paragraphs[3]).toMatch(/^Longest so far, .* on the local engine only: on the built-in demo set after 10 epochs \(1400 steps of 64 images\), /);
     expect(paragraphs[4]).toBe(distillationEvidence().warmup);
-    expect(paragraphs[4]).toMatch(/^A KL warm-up before adaptive α, measured on the local engine only: on the built-in demo set after 3 epochs .* after 1 epoch of KL .* after 2 epochs of KL .*choices show it as “KL warm-up”\.$/);
+    expect(paragraphs[4]).toMatch(/^A KL warm-up before adaptive α, on the built-in demo set after 3 epochs .* on the local engine: .* after 1 epoch of KL .* after 2 epochs of KL .*; on the PyTorch engine: .* after 2 epochs of KL .*choices show it as “KL warm-up”\.$/);
   });
 
   it('saves the config to a typed path in the served mode', async () => {
