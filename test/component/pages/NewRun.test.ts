@@ -172,6 +172,9 @@ describe('NewRun', () => {
     expect(paragraphs[3]).toMatch(/^Longest so far, .* on the local engine only: on the built-in demo set after 10 epochs \(1400 steps of 64 images\), /);
     expect(paragraphs[4]).toBe(distillationEvidence().warmup);
     expect(paragraphs[4]).toMatch(/^A KL warm-up before adaptive α, on the built-in demo set after 3 epochs .* on the local engine: .* after 1 epoch of KL .* after 2 epochs of KL .*; on the PyTorch engine: .* after 2 epochs of KL .*choices show it as “KL warm-up”\.$/);
+    // Last, the control: no distillation against KL on every cell it was recorded on.
+    expect(paragraphs[5]).toBe(distillationEvidence().control);
+    expect(paragraphs[5]).toMatch(/^No distillation, the study’s control: training every member on the labels alone \(“None”\) .* none minus KL: on the built-in demo set after /);
   });
 
   it('saves the config to a typed path in the served mode', async () => {

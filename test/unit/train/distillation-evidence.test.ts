@@ -7,7 +7,18 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pairedGaps, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
 import { runPresets } from '../../../src-main/service/presets';
-import { distillationEvidence, KL_WARMUP, LONGER_SCHEDULE, LONGEST_SCHEDULE, presetDistillation, REAL_DATA, SHORT_SCHEDULE, type StudyCell } from '../../../src-main/train/distillation-evidence';
+import {
+  type ControlCell,
+  distillationEvidence,
+  KL_WARMUP,
+  LONGER_SCHEDULE,
+  LONGEST_SCHEDULE,
+  NO_DISTILLATION,
+  presetDistillation,
+  REAL_DATA,
+  SHORT_SCHEDULE,
+  type StudyCell,
+} from '../../../src-main/train/distillation-evidence';
 
 const recorded = JSON.parse(readFileSync('docs/fidelity/results.json', 'utf8')) as StudyRecord[];
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -101,6 +112,51 @@ describe('the study evidence quoted to users: the KL warm-up', () => {
   });
 });
 
+describe('the study evidence quoted to users: no distillation, the control', () => {
+  const key = (r: { dataset: string; epochs: number }) => `${r.dataset} ${r.epochs}`;
+
+  it('quotes none − KL on the smallest subnet of every cell and engine with 3 seeds of both, as recorded', () => {
+    // Every (cell, engine) where both losses have 3 seeds is quoted, and nothing else.
+    const complete = new Set<string>();
+    for (const r of recorded.filter((x) => x.loss === 'none' && x.subnet === 'min')) {
+      const seeds = (loss: string) => new Set(recorded.filter((x) => key(x) === key(r) && x.engine === r.engine && x.loss === loss && x.subnet === 'min').map((x) => x.seed)).size;
+      if (seeds('none') >= 3 && seeds('kl') >= 3) complete.add(`${key(r)} ${r.engine}`);
+    }
+    expect(NO_DISTILLATION.flatMap((c) => c.gaps.map((g) => `${key(c)} ${g.engine}`)).sort()).toEqual([...complete].sort());
+    for (const c of NO_DISTILLATION) {
+      const cell = recorded.filter((r) => key(r) === key(c));
+      for (const q of c.gaps) {
+        expect(q.subnet).toBe('min');
+        const g = pairedGaps(cell, 'none', 'kl').find((x) => x.engine === q.engine && x.subnet === 'min')!;
+        expect(q.seeds, `${key(c)} ${q.engine}`).toEqual(g.seeds);
+        expect(q.perSeed, `${key(c)} ${q.engine}`).toEqual(g.perSeed.map((x) => round1(x * 100)));
+        expect(q.mean, `${key(c)} ${q.engine}`).toBe(round1(g.gap.mean * 100));
+      }
+      // Steps and batch size are those of the cell's KL-vs-adaptive statement.
+      const twin = [SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, LONGEST_SCHEDULE].find((s) => key(s) === key(c));
+      if (twin) expect([c.steps, c.batchSize]).toEqual([twin.steps, twin.batchSize]);
+    }
+  });
+
+  it('states it in one paragraph with its verdict, or not at all', () => {
+    const cells: ControlCell[] = [
+      { dataset: 'demo', epochs: 1, steps: 140, batchSize: 64, gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [9.0, 8.0], mean: 8.5 }, { engine: 'torch', subnet: 'min', seeds: [0], perSeed: [7.2], mean: 7.2 }] },
+      { dataset: 'fashion-mnist', epochs: 1, steps: 843, batchSize: 64, gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [1.0, 0.4], mean: 0.7 }] },
+    ];
+    const say = (c: readonly ControlCell[]) => distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, KL_WARMUP, LONGEST_SCHEDULE, c).control;
+    expect(say(cells)).toBe(
+      'No distillation, the study’s control: training every member on the labels alone (“None”) trained a better smallest subnet than KL on every cell and engine measured. ' +
+        'Top-1 points of the smallest subnet, none minus KL: on the built-in demo set after 1 epoch (140 steps of 64 images), +8.5 on the local engine (seeds 0 and 1: +9.0, +8.0) ' +
+        'and +7.2 on the PyTorch engine (seed 0: +7.2); on Fashion-MNIST after 1 epoch (843 steps of 64 images), +0.7 on the local engine (seeds 0 and 1: +1.0, +0.4). ' +
+        'The AlphaNet paper distils over 360 epochs; no schedule measured here is that long.',
+    );
+    const behind = cells.map((c) => ({ ...c, gaps: c.gaps.map((g) => ({ ...g, mean: -g.mean })) }));
+    expect(say(behind)).toContain('(“None”) trained a worse smallest subnet than KL on every cell and engine measured.');
+    expect(say([cells[0], behind[1]])).toContain('(“None”) was ahead of KL on some cells and behind it on others.');
+    expect(say([])).toBe('');
+  });
+});
+
 // A hand-made cell, so the wording is checked against text written out in full.
 const fixture: StudyCell = {
   dataset: 'demo',
@@ -176,14 +232,38 @@ describe('the wording', () => {
   });
 
   it('chooses KL for the short preset only when every engine measured KL ahead on the smallest subnet', () => {
-    expect(presetDistillation('short', fixture)).toEqual({
+    expect(presetDistillation('short', fixture, null)).toEqual({
       kind: 'kl',
       why: 'KL distillation: in the fidelity study’s short schedule (demo set, 1 epoch) KL trained the smallest subnet 3.2 points (local engine, 3 seeds) and 3.0 points (PyTorch engine, 2 seeds) better than adaptive α.',
     });
     const mixed = { ...fixture, gaps: fixture.gaps.map((g) => (g.engine === 'torch' ? { ...g, mean: -0.1 } : g)) };
-    expect(presetDistillation('short', mixed).kind).toBe('adaptive-alpha');
-    expect(presetDistillation('short', { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: 0 })) }).kind).toBe('adaptive-alpha');
+    expect(presetDistillation('short', mixed, null)).toEqual({
+      kind: 'adaptive-alpha',
+      why: 'Adaptive α distillation, the AlphaNet paper’s choice: in the fidelity study’s short schedule (demo set, 1 epoch) no loss was ahead on every engine.',
+    });
+    expect(presetDistillation('short', { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: 0 })) }, null).kind).toBe('adaptive-alpha');
+    expect(presetDistillation('short', { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: -g.mean })) }, null).why).toContain(
+      'it trained the best smallest subnet on every engine.',
+    );
     expect(presetDistillation('long', fixture).kind).toBe('adaptive-alpha');
+  });
+
+  it('chooses no distillation for the short preset only when the control beat KL and adaptive α on every engine of the cell', () => {
+    const gap = (engine: 'local' | 'torch', mean: number) => ({ engine, subnet: 'min' as const, seeds: [0, 1, 2], perSeed: [mean, mean, mean], mean });
+    const control: ControlCell = { dataset: 'demo', epochs: 1, steps: 140, batchSize: 64, gaps: [gap('local', 8.4), gap('torch', 7.0)] };
+    expect(presetDistillation('short', fixture, control)).toEqual({
+      kind: 'none',
+      why:
+        'No distillation: in the fidelity study’s short schedule (demo set, 1 epoch) training every member on the labels alone gave the smallest subnet ' +
+        '8.4 points (local engine, 3 seeds) and 7.0 points (PyTorch engine, 3 seeds) more than KL, the better distillation there; choose KL or adaptive α to see distillation at work.',
+    });
+    // Recorded on one engine of two: not enough to change the preset.
+    expect(presetDistillation('short', fixture, { ...control, gaps: [gap('local', 8.4)] }).kind).toBe('kl');
+    // Behind KL on one engine: the engines differ, the paper's default stays.
+    expect(presetDistillation('short', fixture, { ...control, gaps: [gap('local', 8.4), gap('torch', -0.5)] }).kind).toBe('adaptive-alpha');
+    // Ahead of KL but not of an adaptive α that beat KL on every engine.
+    const aaAhead = { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: -10 })) };
+    expect(presetDistillation('short', aaAhead, control).kind).toBe('adaptive-alpha');
   });
 
   it('gives the presets their distillation and the one sentence why, from the same source', () => {
