@@ -77,12 +77,15 @@ describe.skipIf(unavailable !== null)('the app in Chromium, served by `alphanet 
   it('says where distillation is chosen what the fidelity study measured, and the demo preset why it uses its loss', async () => {
     await fillSmallRun('evidence only', 3);
     const note = page.getByRole('note', { name: 'What the fidelity study measured' });
-    await expect.poll(() => note.textContent(), WAIT).toMatch(/Short schedules, measured: .*Real data, .*Fashion-MNIST after 1 epoch .*Longer schedules, 3 seeds: .*after 3 epochs/s);
-    // The demo preset trains with the loss its sentence names (KL while the study shows it ahead on short schedules).
+    await expect.poll(() => note.textContent(), WAIT).toMatch(
+      /Short schedules, measured: .*Real data, .*Fashion-MNIST after 1 epoch .*Longer schedules, 3 seeds: .*after 3 epochs.*No distillation, the study’s control: /s,
+    );
+    // The demo preset trains with the loss its sentence names (the one the study shows best on its short schedule).
     const why = (await page.locator('.preset.chosen .preset-desc').textContent()) ?? '';
-    expect(why).toMatch(/(KL|Adaptive α) distillation[:,]/);
-    const kind = why.includes('KL distillation:') ? 'KL' : 'Adaptive';
-    expect(await page.getByRole('radio', { name: new RegExp(`^${kind}`) }).isChecked()).toBe(true);
+    const named = /(KL|Adaptive α|No) distillation[:,]/.exec(why);
+    expect(named, why).not.toBeNull();
+    const radio = { KL: /^KL/, 'Adaptive α': /^Adaptive/, No: /^None/ }[named![1] as 'KL' | 'Adaptive α' | 'No'];
+    expect(await page.getByRole('radio', { name: radio }).isChecked()).toBe(true);
     await page.locator('[data-group="distillation"]').screenshot({ path: path.join(SHOTS, 'new-run-distillation-evidence.png') });
     await shot('page-new-run-evidence');
   });

@@ -48,6 +48,18 @@ export function lossChartTitle(distillation: string): string {
   }
 }
 
+/**
+ * The per-step shares chart of a run distilled with `distillation`: the α₋ share (the fraction of distilled samples
+ * whose selected divergence was D_α₋) only where adaptive α selects one; the share of gradient elements clipped by
+ * value for every run.
+ */
+export function sharesChart(distillation: string, steps: RunStepPoint[]): { title: string; series: Series[] } {
+  const clipped = stepSeries(steps, 'clipped share', (p) => p.clippedShare);
+  return distillation === 'adaptive-alpha'
+    ? { title: 'α₋ share of distilled samples, clipped share of gradients', series: [stepSeries(steps, 'α₋ share', (p) => p.alphaMinShare), clipped] }
+    : { title: 'Clipped share of gradients (per step)', series: [clipped] };
+}
+
 /** One value of each step point as a series. */
 export function stepSeries(steps: RunStepPoint[], name: string, pick: (p: RunStepPoint) => number | null): Series {
   return { name, points: steps.map((p) => [p.step, pick(p)]) };

@@ -53,6 +53,21 @@ describe('RunDetail loss chart', () => {
     expect(title.parentElement!.querySelector('.sr-only')!.textContent).toContain('min (loss or divergence): -0.5 at step 2');
   });
 
+  it('plots the α₋ share only for adaptive α, the clipped share for every run', async () => {
+    await show('adaptive-alpha', true);
+    const both = (await screen.findByText('α₋ share of distilled samples, clipped share of gradients')).parentElement!.querySelector('.sr-only')!.textContent!;
+    expect(both).toContain('α₋ share (share): 50');
+    expect(both).toContain('clipped share (share)');
+  });
+
+  it.each(['kl', 'none', 'alpha'])('leaves the α₋ share off the chart of a %s run', async (kind) => {
+    await show(kind, kind !== 'none');
+    const alt = (await screen.findByText('Clipped share of gradients (per step)')).parentElement!.querySelector('.sr-only')!.textContent!;
+    expect(alt).toContain('clipped share (share)');
+    expect(alt).not.toContain('α₋');
+    expect(screen.queryByText(/α₋ share of distilled samples/)).toBeNull();
+  });
+
   it('shows the 1-based epoch of the configured total and the ETA of a running run', async () => {
     await show('kl', true, { status: 'running', step: 30, totalSteps: 120, epoch: 0, epochs: 2, etaSec: 75 });
     expect(await screen.findByText(/step 30 \/ 120 · epoch 1 \/ 2 · 1 min 15 s left/)).toBeTruthy();

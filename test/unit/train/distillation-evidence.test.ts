@@ -145,13 +145,13 @@ describe('the study evidence quoted to users: no distillation, the control', () 
     ];
     const say = (c: readonly ControlCell[]) => distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, KL_WARMUP, LONGEST_SCHEDULE, c).control;
     expect(say(cells)).toBe(
-      'No distillation, the study’s control: training every member on the labels alone (“None”) trained a better smallest subnet than KL on every cell and engine measured. ' +
+      'No distillation, the study’s control: training every member on the labels alone (“None”) gave a better smallest subnet than KL on every cell and engine measured. ' +
         'Top-1 points of the smallest subnet, none minus KL: on the built-in demo set after 1 epoch (140 steps of 64 images), +8.5 on the local engine (seeds 0 and 1: +9.0, +8.0) ' +
         'and +7.2 on the PyTorch engine (seed 0: +7.2); on Fashion-MNIST after 1 epoch (843 steps of 64 images), +0.7 on the local engine (seeds 0 and 1: +1.0, +0.4). ' +
         'The AlphaNet paper distils over 360 epochs; no schedule measured here is that long.',
     );
     const behind = cells.map((c) => ({ ...c, gaps: c.gaps.map((g) => ({ ...g, mean: -g.mean })) }));
-    expect(say(behind)).toContain('(“None”) trained a worse smallest subnet than KL on every cell and engine measured.');
+    expect(say(behind)).toContain('(“None”) gave a worse smallest subnet than KL on every cell and engine measured.');
     expect(say([cells[0], behind[1]])).toContain('(“None”) was ahead of KL on some cells and behind it on others.');
     expect(say([])).toBe('');
   });
