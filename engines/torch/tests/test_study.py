@@ -1,0 +1,115 @@
+"""The fidelity study's torch cells without Node (alphanet_torch.study): the grid and labels as the workbench's study
+writes them, the cell configs, the records of a real run read as the workbench reads them, and a small study end to end."""
+import gzip
+import json
+import os
+import shutil
+
+import pytest
+
+from alphanet_torch import study as S
+from conftest import FIXTURES
+from rundir import make_run_dir
+
+
+def test_grid_labels_match_the_workbench_study():
+    cells = S.parse_grid("demo:3:kl,adaptive-alpha:0,1")
+    assert [(c["loss"], c["seed"]) for c in cells] == [("kl", 0), ("adaptive-alpha", 0), ("kl", 1), ("adaptive-alpha", 1)]
+    (c,) = S.parse_grid("fashion-mnist:10:adaptive-alpha:2:distillation.klWarmupEpochs=5,optimizer.lr=0.05")
+    # studyVariant in src-main/bench/fidelity.ts: ` [path=JSON, …]` after the loss.
+    assert c["loss"] == "adaptive-alpha [distillation.klWarmupEpochs=5, optimizer.lr=0.05]"
+    assert S.cell_name(c) == "fidelity torch fashion-mnist 10ep adaptive-alpha [distillation.klWarmupEpochs=5, optimizer.lr=0.05] seed 2"
+    assert S.parse_grid("demo:0.5:none:0")[0]["epochs"] == 0.5
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("demo:3:kl", "DATASET:EPOCHS:LOSSES:SEEDS"),
+    ("demo:3:kld:0", "unknown loss 'kld'"),
+    ("demo:x:kl:0", "epochs is a number"),
+    ("demo:3:kl:0:epochs=5", "the study sets 'epochs' itself"),
+    ("demo:3:adaptive-alpha:0:distillation.kind=kl", "kind and α"),
+    ("demo:3:kl:0:optimizer.lr", "path=value"),
+])
+def test_bad_grids_are_refused_in_one_line(spec, message):
+    with pytest.raises(S.StudyError, match=message.replace("(", r"\(")):
+        S.parse_grid(spec)
+
+
+def test_cell_config_sets_the_axes_and_keeps_the_rest(tmp_path):
+    template = json.load(open(os.path.join(make_run_dir(tmp_path / "t"), "config.json")))
+    (c,) = S.parse_grid("tiny:2:alpha-1:5:distillation.klWarmupEpochs=1,optimizer.lr=0.05")
+    cfg = S.cell_config(template, c, run_id=9)
+    assert (cfg["epochs"], cfg["seed"], cfg["runId"], cfg["name"]) == (2, 5, 9, S.cell_name(c))
+    assert cfg["distillation"] == {"kind": "alpha", "alpha": -1, "clip": 5, "klWarmupEpochs": 1}
+    assert cfg["optimizer"]["lr"] == 0.05 and cfg["optimizer"]["momentum"] == template["optimizer"]["momentum"]
+    assert "stepsPerEpoch" not in cfg  # the template's own cap is not the cell's
+    assert cfg["space"] == template["space"] and template["distillation"]["kind"] == "adaptive-alpha"  # template untouched
+    with pytest.raises(S.StudyError, match="must be below epochs"):
+        S.cell_config(template, S.parse_grid("tiny:1:adaptive-alpha:0:distillation.klWarmupEpochs=1")[0], 1)
+    with pytest.raises(S.StudyError, match="loss 'kl' has no field 'clip'"):
+        S.cell_config(template, S.parse_grid("tiny:1:kl:0:distillation.clip=9")[0], 1)
+
+
+def test_records_of_a_real_run_equal_what_the_workbench_read_from_its_database(tmp_path):
+    with gzip.open(os.path.join(FIXTURES, "torch-progress-demo-3ep-klw2-seed0.jsonl.gz"), "rb") as f:
+        (tmp_path / "progress.jsonl").write_bytes(f.read())
+    expected = json.load(open(os.path.join(FIXTURES, "torch-progress-demo-3ep-klw2-seed0.records.json")))["records"]
+    (c,) = S.parse_grid("demo:3:adaptive-alpha:0:distillation.klWarmupEpochs=2")
+    got = S.records_of_run(str(tmp_path), c, "cpu (test)")
+    assert len(got) == len(expected) == 4
+    for g, e in zip(sorted(got, key=lambda r: r["subnet"]), sorted(expected, key=lambda r: r["subnet"])):
+        assert g.pop("device") == "cpu (test)"
+        assert set(g) == set(e)
+        for k in e:
+            if isinstance(e[k], float):
+                assert g[k] == pytest.approx(e[k], rel=1e-12), k
+            else:
+                assert g[k] == e[k], k
+
+
+def test_a_small_study_trains_records_and_resumes(tmp_path):
+    template = make_run_dir(tmp_path / "tiny")
+    out = str(tmp_path / "records.json")
+    cells = S.parse_grid("tiny:1:kl,none:0")
+    lines = []
+    status = S.run_study({"tiny": template}, cells, str(tmp_path / "work"), out, parallel=2, device="cpu", log=lines.append, poll=0.1)
+    assert status == {S.cell_key(c): "finished" for c in cells}
+    records = json.load(open(out))
+    # The tiny config validates min, max and one random subnet.
+    assert sorted((r["loss"], r["subnet"]) for r in records) == sorted((l, s) for l in ("kl", "none") for s in ("min", "max", "random-1"))
+    assert all(0 <= r["top1"] <= 1 and r["device"].startswith("cpu") for r in records)
+    kl_min = next(r for r in records if r["loss"] == "kl" and r["subnet"] == "min")
+    assert kl_min["divergence"] > 0 and kl_min["alphaMinShare"] is None
+    assert all(r["divergence"] is None for r in records if r["loss"] == "none")
+    # The cell's run directory is a plain torch run: its config carries the cell's axes.
+    kl_dir = os.path.join(tmp_path, "work", "fidelity_torch_tiny_1ep_kl_seed_0")
+    assert json.load(open(os.path.join(kl_dir, "config.json")))["distillation"] == {"kind": "kl"}
+    # Again: nothing trains, nothing is appended.
+    status = S.run_study({"tiny": template}, cells, str(tmp_path / "work"), out, parallel=2, device="cpu", log=lines.append, poll=0.1)
+    assert set(status.values()) == {"recorded"} and len(json.load(open(out))) == len(records)
+
+
+def test_a_failed_cell_is_reported_and_the_others_recorded(tmp_path):
+    good = make_run_dir(tmp_path / "good")
+    bad = str(tmp_path / "bad")
+    shutil.copytree(good, bad)
+    with open(os.path.join(bad, "dataset", "train.images.u8"), "r+b") as f:
+        f.truncate(100)  # a damaged split: the engine refuses it in one line
+    out = str(tmp_path / "records.json")
+    cells = S.parse_grid("good:1:kl:0") + S.parse_grid("bad:1:kl:0")
+    status = S.run_study({"good": good, "bad": bad}, cells, str(tmp_path / "work"), out, parallel=2, device="cpu", log=lambda s: None, poll=0.1)
+    assert status[S.cell_key(cells[0])] == "finished"
+    assert status[S.cell_key(cells[1])].startswith("failed: exit") and "damaged" in status[S.cell_key(cells[1])]
+    assert {r["dataset"] for r in json.load(open(out))} == {"good"}
+
+
+def test_a_deadline_that_has_passed_starts_nothing(tmp_path):
+    template = make_run_dir(tmp_path / "tiny")
+    cells = S.parse_grid("tiny:1:kl:0,1")
+    status = S.run_study({"tiny": template}, cells, str(tmp_path / "work"), str(tmp_path / "r.json"), deadline=0, log=lambda s: None, poll=0.1)
+    assert all(s.startswith("skipped") for s in status.values()) and not os.path.exists(tmp_path / "r.json")
+
+
+def test_the_command_line_refuses_a_missing_template(tmp_path, capsys):
+    assert S.main(["--grid", "demo:1:kl:0", "--work", str(tmp_path), "--out", str(tmp_path / "r.json")]) == 2
+    assert "no --template for dataset 'demo'" in capsys.readouterr().err
