@@ -23,6 +23,11 @@ export interface StudyRecord {
   alphaMinShare?: number | null;
   /** Distilled members: mean over the last epoch's steps of the (selected) divergence to the teacher. */
   divergence?: number | null;
+  /**
+   * Where a cell trained when not by `npm run study` on the study's machine: `python3 -m alphanet_torch.study` writes
+   * its device, e.g. `cuda (NVIDIA H200, torch 2.11.0+cu130)` (docs/TORCH.md).
+   */
+  device?: string;
 }
 
 /** Mean and spread of one quantity over seeds. `range` = max − min; `std` is the sample standard deviation. */

@@ -18,12 +18,13 @@ function pick(datasets: readonly DatasetInfo[], fits: (d: DatasetInfo) => boolea
  * description ends with the sentence that says why (train/distillation-evidence.ts, also shown by the form).
  */
 const preset = (id: RunPreset['id'], label: string, description: string, schedule: 'short' | 'long', input: TrainConfigInput): RunPreset => {
-  const d = presetDistillation(schedule);
+  const config = TrainConfigSchema.parse(input);
+  const d = presetDistillation(schedule, undefined, undefined, { epochs: config.epochs });
   return {
     id,
     label,
     description: `${description} ${d.why}`,
-    config: TrainConfigSchema.parse({ ...input, distillation: { kind: d.kind } }) as Record<string, unknown>,
+    config: TrainConfigSchema.parse({ ...input, distillation: { kind: d.kind, ...(d.klWarmupEpochs ? { klWarmupEpochs: d.klWarmupEpochs } : {}) } }) as Record<string, unknown>,
   };
 };
 

@@ -83,8 +83,8 @@ export const REAL_DATA: StudyCell = {
 };
 
 /**
- * Demo set, 10 epochs: the longest schedule measured so far, not yet a full cell (the local engine only, fewer than 3
- * seeds; docs/FIDELITY.md, "Results").
+ * Demo set, 10 epochs: the longest schedule measured so far (docs/FIDELITY.md, "Results"); the PyTorch engine's 3 seeds
+ * trained on a lent GPU (`python3 -m alphanet_torch.study`), the local engine's on the development machine.
  */
 export const LONGEST_SCHEDULE: StudyCell = {
   dataset: 'demo',
@@ -93,10 +93,12 @@ export const LONGEST_SCHEDULE: StudyCell = {
   batchSize: 64,
   gaps: [
     { engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [2.6, 7.1], mean: 4.8 },
+    { engine: 'torch', subnet: 'min', seeds: [0, 1, 2], perSeed: [2.3, 3.6, 2.8], mean: 2.9 },
     { engine: 'local', subnet: 'max', seeds: [0, 1], perSeed: [1.2, 3.3], mean: 2.3 },
+    { engine: 'torch', subnet: 'max', seeds: [0, 1, 2], perSeed: [0.8, 1.8, 0.9], mean: 1.2 },
   ],
   top1Range: [92, 99],
-  top1ByLoss: { kl: [98, 99], adaptive: [92, 98] },
+  top1ByLoss: { kl: [98, 99], adaptive: [92, 99] },
 };
 
 /** KL − adaptive α on the smallest subnet in top-1 points, after one warm-up length in epochs (0: none, the paper). */
@@ -145,6 +147,29 @@ export const KL_WARMUP: WarmupEvidence = {
   ],
 };
 
+/**
+ * Demo set, 10 epochs, 3 seeds, the PyTorch engine (docs/FIDELITY.md, "Diagnosis"): the longest schedule's gap with no
+ * warm-up and after 5 epochs of KL (adaptive α for the second half).
+ */
+export const KL_WARMUP_LONG: WarmupEvidence = {
+  dataset: 'demo',
+  epochs: 10,
+  steps: 1400,
+  batchSize: 64,
+  engines: [
+    {
+      engine: 'torch',
+      rows: [
+        { klWarmupEpochs: 0, seeds: [0, 1, 2], perSeed: [2.3, 3.6, 2.8], mean: 2.9 },
+        { klWarmupEpochs: 5, seeds: [0, 1, 2], perSeed: [-0.1, -0.3, 0.0], mean: -0.1 },
+      ],
+    },
+  ],
+};
+
+/** Every cell with warm-up runs, in the order stated. */
+export const KL_WARMUPS: readonly WarmupEvidence[] = [KL_WARMUP, KL_WARMUP_LONG];
+
 /** One cell of the control, no distillation (`none`: every member learns from the labels alone), against KL. */
 export interface ControlCell {
   dataset: string;
@@ -157,7 +182,7 @@ export interface ControlCell {
 
 /**
  * The control on every cell where it is recorded for 3 seeds (docs/FIDELITY.md, "Results"), in the order stated. KL is
- * the reference because it trained the better subnets of every one of these cells.
+ * the reference because it trained better subnets than adaptive α on every one of these cells.
  */
 export const NO_DISTILLATION: readonly ControlCell[] = [
   {
@@ -186,6 +211,13 @@ export const NO_DISTILLATION: readonly ControlCell[] = [
     steps: 843,
     batchSize: 64,
     gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1, 2], perSeed: [3.3, 4.3, 2.1], mean: 3.2 }],
+  },
+  {
+    dataset: 'demo',
+    epochs: 10,
+    steps: 1400,
+    batchSize: 64,
+    gaps: [{ engine: 'torch', subnet: 'min', seeds: [0, 1, 2], perSeed: [-0.2, 0.2, 0.2], mean: 0.1 }],
   },
 ];
 
@@ -234,14 +266,14 @@ const rangeSentence = (c: StudyCell) =>
  * The form's statements: what the study measured for short schedules (`c`, default {@link SHORT_SCHEDULE}), for
  * longer ones (`longer`, default {@link LONGER_SCHEDULE}; null: none measured), and on a real dataset (`real`, default
  * {@link REAL_DATA}; null: none measured, and `real` is the empty string), and what a KL warm-up did (`warmup`, default
- * {@link KL_WARMUP}; null: the empty string), and the longest schedule so far (`longest`, default {@link LONGEST_SCHEDULE};
+ * {@link KL_WARMUPS}; none: the empty string), and the longest schedule so far (`longest`, default {@link LONGEST_SCHEDULE};
  * null: the empty string, and the longer schedule's statement says nothing of it).
  */
 export function distillationEvidence(
   c: StudyCell = SHORT_SCHEDULE,
   longer: StudyCell | null = LONGER_SCHEDULE,
   real: StudyCell | null = REAL_DATA,
-  warmup: WarmupEvidence | null = KL_WARMUP,
+  warmup: readonly WarmupEvidence[] = KL_WARMUPS,
   longest: StudyCell | null = LONGEST_SCHEDULE,
   control: readonly ControlCell[] = NO_DISTILLATION,
 ): { short: string; long: string; real: string; warmup: string; longest: string; control: string } {
@@ -256,7 +288,7 @@ export function distillationEvidence(
       ? `Longest so far, ${fewestSeeds(longest) === 1 ? 'one seed' : `${fewestSeeds(longest)} seeds`}${longestEngine ? ` on the ${ENGINE[longestEngine]} only` : ''}: ` +
         `on ${cellName(longest)}, ${smallestVerdict(longest)}. ${gapSentence(longest)} ${rangeSentence(longest)}`
       : '',
-    warmup: warmup ? warmupSentence(warmup) : '',
+    warmup: warmup.length > 0 ? warmupSentence(warmup) : '',
     control: control.length > 0 ? controlSentence(control) : '',
     real: real
       ? `Real data, ${fewestSeeds(real) === 1 ? 'one seed on an engine' : `${fewestSeeds(real)} seeds`}: on ${cellName(real)}, ${smallestVerdict(real)}. ${gapSentence(real)} ${rangeSentence(real)}`
@@ -273,27 +305,36 @@ export function distillationEvidence(
   };
 }
 
-/** What a KL warm-up did to the gap, in one statement ("measured on the local engine only" when it has one engine). */
-function warmupSentence(w: WarmupEvidence): string {
+/**
+ * What a KL warm-up did to the gap, in one statement over its cells ("measured on the local engine only" for a cell
+ * with one engine).
+ */
+function warmupSentence(cells: readonly WarmupEvidence[]): string {
   const row = (r: WarmupRow) =>
     `${points(r.mean)} ${r.klWarmupEpochs === 0 ? 'with none' : `after ${epochs(r.klWarmupEpochs)} of KL`} (${seedList(r.seeds)}: ${r.perSeed.map(points).join(', ')})`;
   const rows = (e: WarmupEvidence['engines'][number]) => e.rows.map(row).join(', ');
-  const what = `on ${cellName(w)}, top-1 points of the smallest subnet, KL minus adaptive α`;
-  const measured =
-    w.engines.length === 1
+  const part = (w: WarmupEvidence) => {
+    const what = `on ${cellName(w)}, top-1 points of the smallest subnet, KL minus adaptive α`;
+    return w.engines.length === 1
       ? `measured on the ${ENGINE[w.engines[0].engine]} only: ${what}: ${rows(w.engines[0])}`
       : `${what}, ${w.engines.map((e) => `on the ${ENGINE[e.engine]}: ${rows(e)}`).join('; ')}`;
-  return `A KL warm-up before adaptive α, ${measured}. The adaptive and fixed α choices show it as “KL warm-up”.`;
+  };
+  return `A KL warm-up before adaptive α, ${cells.map(part).join('. Then, ')}. The adaptive and fixed α choices show it as “KL warm-up”.`;
 }
 
 /** What training without distillation gave against KL, in one statement over every cell measured. */
 function controlSentence(cells: readonly ControlCell[]): string {
   const min = cells.flatMap((c) => gapsOf(c, 'min'));
-  const verdict = min.every((g) => g.mean > 0)
+  // Level: the seeds disagree on the sign (or the mean is zero), so the cell says neither loss is ahead.
+  const level = (g: StudyGap) => g.mean === 0 || (g.perSeed.some((x) => x > 0) && g.perSeed.some((x) => x < 0));
+  const levelCells = cells.filter((c) => gapsOf(c, 'min').some(level));
+  const verdict = min.every((g) => g.mean > 0 && !level(g))
     ? 'gave a better smallest subnet than KL on every cell and engine measured'
-    : min.every((g) => g.mean < 0)
+    : min.every((g) => g.mean < 0 && !level(g))
       ? 'gave a worse smallest subnet than KL on every cell and engine measured'
-      : 'was ahead of KL on some cells and behind it on others';
+      : min.every((g) => g.mean > 0 || level(g))
+        ? `gave a better smallest subnet than KL on every cell and engine measured but ${levelCells.map(cellName).join(' and ')}, where the two were level (seeds on both sides)`
+        : 'was ahead of KL on some cells and behind it on others';
   return (
     `No distillation, the study’s control: training every member on the labels alone (“None”) ${verdict}. ` +
     `Top-1 points of the smallest subnet, none minus KL: ${cells.map((c) => `on ${cellName(c)}, ${gapsOf(c, 'min').map(gapText).join(' and ')}`).join('; ')}. ` +
@@ -301,20 +342,36 @@ function controlSentence(cells: readonly ControlCell[]): string {
   );
 }
 
+/** A preset's distillation: the run config's `distillation` kind (with a KL warm-up when it has one) and why. */
+export interface PresetDistillation {
+  kind: 'kl' | 'adaptive-alpha' | 'none';
+  /** Epochs of KL before adaptive α (`distillation.klWarmupEpochs`); absent: none. */
+  klWarmupEpochs?: number;
+  why: string;
+}
+
 /**
- * The distillation a quick-start preset uses for its schedule, and why, in one sentence. A short preset takes the loss
- * that trained the best smallest subnet on every engine of the short cell `c`: KL or adaptive α from its gaps, or none
- * where the control (`control`, default: the {@link NO_DISTILLATION} cell of the same data and schedule; null: none) is
- * recorded on each of those engines. Where the engines differ, or nothing is ahead, it keeps the paper's default.
+ * The distillation a quick-start preset uses for its schedule, and why, in one sentence.
+ *
+ * A short preset takes the loss that trained the best smallest subnet on every engine of the short cell `c`: KL or
+ * adaptive α from its gaps, or none where the control (`control`, default: the {@link NO_DISTILLATION} cell of the same
+ * data and schedule; null: none) is recorded on each of those engines. Where the engines differ, or nothing is ahead, it
+ * keeps the paper's default.
+ *
+ * A long preset of `epochs` (default 20, the schema's) within the longest cell measured (`longest`, default
+ * {@link LONGEST_SCHEDULE}) follows that cell: where adaptive α trailed KL on every engine, adaptive α after the KL
+ * warm-up of `warmup` (default {@link KL_WARMUP_LONG}) scaled to the preset's epochs, if that warm-up ended level with
+ * or ahead of KL on every engine that measured it, else KL. A longer preset keeps the paper's adaptive α: nothing
+ * measured says otherwise for its schedule.
  */
 export function presetDistillation(
   schedule: 'short' | 'long',
   c: StudyCell = SHORT_SCHEDULE,
   control: ControlCell | null = NO_DISTILLATION.find((k) => k.dataset === c.dataset && k.epochs === c.epochs) ?? null,
-): { kind: 'kl' | 'adaptive-alpha' | 'none'; why: string } {
-  if (schedule === 'long') {
-    return { kind: 'adaptive-alpha', why: 'Adaptive α distillation, the AlphaNet paper’s choice: the fidelity study has not yet measured a schedule this long.' };
-  }
+  { epochs: presetEpochs = 20, longest = LONGEST_SCHEDULE, warmup = KL_WARMUP_LONG }: { epochs?: number; longest?: StudyCell; warmup?: WarmupEvidence | null } = {},
+): PresetDistillation {
+  const each = (g: Pick<StudyGap, 'engine' | 'seeds' | 'mean'>) => `${Math.abs(g.mean).toFixed(1)} points (${ENGINE[g.engine]}, ${g.seeds.length} seeds)`;
+  if (schedule === 'long') return longPreset(presetEpochs, longest, warmup, each);
   const min = gapsOf(c, 'min');
   // The control counts only where it is recorded on every engine of the cell.
   const controlGaps = control ? gapsOf(control, 'min') : [];
@@ -328,7 +385,6 @@ export function presetDistillation(
   });
   const kind = min.length > 0 && best.every((b) => b !== undefined && b === best[0]) ? best[0] : undefined;
   const at = `in the fidelity study’s short schedule (${c.dataset} set, ${c.epochs} epoch)`;
-  const each = (g: StudyGap) => `${Math.abs(g.mean).toFixed(1)} points (${ENGINE[g.engine]}, ${g.seeds.length} seeds)`;
   if (kind === 'none') {
     const ahead = min.map((g) => noneGap(g)!);
     return {
@@ -345,4 +401,40 @@ export function presetDistillation(
     kind: 'adaptive-alpha',
     why: `Adaptive α distillation, the AlphaNet paper’s choice: ${at} ${kind === 'adaptive-alpha' ? 'it trained the best smallest subnet on every engine' : 'no loss was ahead on every engine'}.`,
   };
+}
+
+/** The long-preset half of {@link presetDistillation}. */
+function longPreset(
+  presetEpochs: number,
+  longest: StudyCell,
+  warmup: WarmupEvidence | null,
+  each: (g: Pick<StudyGap, 'engine' | 'seeds' | 'mean'>) => string,
+): PresetDistillation {
+  const paper = 'Adaptive α distillation, the AlphaNet paper’s choice:';
+  if (presetEpochs > longest.epochs) {
+    return { kind: 'adaptive-alpha', why: `${paper} the fidelity study’s longest schedule so far is ${epochs(longest.epochs)}, shorter than this one.` };
+  }
+  const at = `in the fidelity study’s ${longest.epochs}-epoch schedule (${longest.dataset} set)`;
+  const min = gapsOf(longest, 'min');
+  if (min.length === 0 || !min.every((g) => g.mean > 0)) {
+    return { kind: 'adaptive-alpha', why: `${paper} ${at} it was not behind KL on every engine.` };
+  }
+  const trailed = `adaptive α from the first step trailed KL by ${min.map(each).join(' and ')}`;
+  // A warm-up length measured on every engine of the warm-up cell, level with or ahead of KL (KL − it ≤ 0) on each.
+  const lengths = warmup?.engines[0]?.rows.map((r) => r.klWarmupEpochs).filter((l) => l > 0) ?? [];
+  const rowsAt = (l: number) => warmup!.engines.map((e) => ({ engine: e.engine, row: e.rows.find((r) => r.klWarmupEpochs === l) }));
+  const good = warmup && warmup.epochs === longest.epochs && warmup.dataset === longest.dataset
+    ? lengths.filter((l) => rowsAt(l).every((x) => x.row !== undefined && x.row.mean <= 0)).pop()
+    : undefined;
+  if (good !== undefined) {
+    const rows = rowsAt(good).map((x) => ({ engine: x.engine, seeds: x.row!.seeds, mean: x.row!.mean }));
+    const k = Math.round(((presetEpochs * good) / longest.epochs) * 100) / 100;
+    const vs = rows.every((r) => r.mean < 0) ? `${rows.map(each).join(' and ')} better than KL` : `level with or better than KL (${rows.map(each).join(' and ')})`;
+    return {
+      kind: 'adaptive-alpha',
+      klWarmupEpochs: k,
+      why: `Adaptive α after a KL warm-up of ${epochs(k)}: ${at} adaptive α after ${epochs(good)} of KL trained the smallest subnet ${vs}, while ${trailed}.`,
+    };
+  }
+  return { kind: 'kl', why: `KL distillation: ${at} KL trained the smallest subnet ${min.map(each).join(' and ')} better than adaptive α.` };
 }

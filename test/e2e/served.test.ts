@@ -91,9 +91,17 @@ describe.skipIf(unavailable !== null)('the app in Chromium, served by `alphanet 
   });
 
   it('offers the α losses a KL warm-up, refused at its field when it would cover the whole run', async () => {
+    // The 10-epoch preset starts with one: adaptive α after 5 epochs of KL, as the study's 10-epoch cell says.
+    await page.getByRole('link', { name: 'Datasets' }).click();
+    await page.getByRole('link', { name: 'New run' }).click();
+    await page.getByRole('radio', { name: /^Small 28×28/ }).check();
+    await expect.poll(() => page.getByRole('textbox', { name: 'KL warm-up' }).inputValue(), WAIT).toBe('5');
+    expect(await page.getByRole('radio', { name: /^Adaptive α/ }).isChecked()).toBe(true);
+    expect(await page.getByText(/Adaptive α after a KL warm-up of 5 epochs: in the fidelity study’s 10-epoch schedule/).count()).toBeGreaterThan(0);
+    await shot('page-new-run-preset-small-28');
     await fillSmallRun('kl warm-up', 3);
     await page.getByRole('radio', { name: /^Adaptive α/ }).check();
-    const warm = page.getByLabel('KL warm-up');
+    const warm = page.getByRole('textbox', { name: 'KL warm-up' });
     await expect.poll(() => warm.inputValue(), WAIT).toBe('0');
     await warm.fill('1'); // the small run is 1 epoch long
     const field = page.locator('[data-field="distillation.klWarmupEpochs"]');
