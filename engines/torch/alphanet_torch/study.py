@@ -13,7 +13,8 @@ here is the cell the workbench would train with `--engine torch`, on this machin
 
 Cells run N at a time, each `python -m alphanet_torch.train <cell dir>` (one rank, one CPU thread), in the order
 given. With `--deadline`, a cell is started only when the step times measured so far say it finishes in time, and a
-running cell that would not is stopped (its run directory stays, `--resume`-able by hand); neither is recorded.
+running cell that would not is stopped; neither is recorded. A cell whose run directory already holds a checkpoint of
+the same config (stopped, failed or killed before) continues from it (`alphanet_torch.train --resume`).
 Every finished cell is appended to `--out` (temp name + rename) as the workbench study's records (`recordsOfRun`
 in src-main/bench/fidelity.ts: one per validated subnet of the last validation, the run's mean α₋ share, the last
 epoch's mean divergence of each subnet's sandwich counterpart), plus `device`, the device it trained on; cells
@@ -135,14 +136,22 @@ def cell_config(template: dict, c: dict, run_id: int) -> dict:
 
 def records_of_run(run_dir: str, c: dict, device: str) -> List[dict]:
     """The records of a finished cell from its progress.jsonl, as `recordsOfRun` reads the workbench's database."""
-    steps, epochs = [], []
+    by_step, epochs, done = {}, [], None
     with open(os.path.join(run_dir, "progress.jsonl"), "r", encoding="utf-8") as f:
         for line in f:
             m = json.loads(line)
-            if m["type"] == "step":
-                steps.append(m)
+            if m["type"] == "done":
+                done = m
+            elif m["type"] == "step":
+                # A resumed run trains again the steps after its checkpoint: the newest line of a step is the one that
+                # counts, as the workbench's store keeps one row per step.
+                by_step[m["step"]] = m
             elif m["type"] == "epoch":
                 epochs.append(m)
+    steps = [by_step[k] for k in sorted(by_step)]
+    if done is None or done.get("status") != "finished":
+        # Paused (a signal, a deadline) or failed: its validations so far are no result.
+        raise StudyError(f"{run_dir}: the run did not finish ({'no outcome' if done is None else done.get('status')} at step {len(by_step)})")
     if not epochs:
         raise StudyError(f"{run_dir}: no validation")
     last = max(e["epoch"] for e in epochs)
@@ -274,23 +283,40 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
     def left() -> float:
         return float("inf") if deadline is None else deadline - (time.monotonic() - t_start)
 
+    def resumable(p: dict) -> bool:
+        """The cell's run directory holds a checkpoint of this very config (a stopped, failed or killed earlier try)."""
+        try:
+            with open(os.path.join(p["dir"], "config.json"), "r", encoding="utf-8") as f:
+                same = json.load(f) == p["cfg"]
+            return same and any(n.startswith("step-") and n.endswith(".ckpt") for n in os.listdir(os.path.join(p["dir"], "checkpoints")))
+        except (OSError, ValueError):
+            return False
+
+    def remaining(p: dict) -> int:
+        return p["steps"] - (last_step(p["dir"]) if resumable(p) else 0)
+
     def start(p: dict) -> None:
-        if os.path.exists(p["dir"]):
-            shutil.rmtree(p["dir"])
-        os.makedirs(p["dir"])
-        os.symlink(os.path.abspath(os.path.join(templates[p["cell"]["dataset"]], "dataset")), os.path.join(p["dir"], "dataset"))
-        write_json(os.path.join(p["dir"], "config.json"), p["cfg"])
+        resume = resumable(p)
+        if not resume:
+            if os.path.exists(p["dir"]):
+                shutil.rmtree(p["dir"])
+            os.makedirs(p["dir"])
+            os.symlink(os.path.abspath(os.path.join(templates[p["cell"]["dataset"]], "dataset")), os.path.join(p["dir"], "dataset"))
+            write_json(os.path.join(p["dir"], "config.json"), p["cfg"])
+        with open(os.path.join(p["dir"], "control"), "w"):
+            pass  # an earlier stop's request must not stop this try
         err = open(os.path.join(p["dir"], "stderr.txt"), "w")
-        p["proc"] = subprocess.Popen([sys.executable, "-m", "alphanet_torch.train", p["dir"], "--device", device, "--threads", "1"],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=err)
+        p["proc"] = subprocess.Popen([sys.executable, "-m", "alphanet_torch.train", p["dir"], "--device", device, "--threads", "1",
+                                      *(["--resume"] if resume else [])], env=env, stdout=subprocess.DEVNULL, stderr=err)
         err.close()
         p["t0"] = time.monotonic()
         running.append(p)
-        log(f"{cell_name(p['cell'])}: training ({p['steps']} steps)…")
+        log(f"{cell_name(p['cell'])}: " + (f"resuming from its newest checkpoint ({p['steps']} steps in all)…" if resume else f"training ({p['steps']} steps)…"))
 
     def stop(p: dict, why: str) -> None:
+        # Paused, not cancelled: the trainer writes a checkpoint, from which a later study continues the cell.
         with open(os.path.join(p["dir"], "control"), "w") as f:
-            f.write("cancel")
+            f.write("pause")
         try:
             p["proc"].wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -338,7 +364,7 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
                     stop(p, f"would need {need:.0f} s more, {max(0, left()):.0f} s left")
         while plans and len(running) < parallel and left() > 0:
             # In order, the first cell that the step times so far say finishes in time (any, before they are known).
-            fit = next((q for q in plans if ms is None or q["steps"] * ms * margin / 1000 <= left()), None)
+            fit = next((q for q in plans if ms is None or remaining(q) * ms * margin / 1000 <= left()), None)
             if fit is None:
                 break
             plans.remove(fit)
@@ -346,7 +372,7 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
         if not running and plans:
             # Nothing runs and nothing fits: what is left cannot finish before the deadline.
             for q in plans:
-                status[cell_key(q["cell"])] = f"skipped: {q['steps']} steps would not finish in {max(0, left()):.0f} s"
+                status[cell_key(q["cell"])] = f"skipped: {remaining(q)} steps would not finish in {max(0, left()):.0f} s"
                 log(f"{cell_name(q['cell'])}: skipped, would not finish before the deadline")
             plans.clear()
         time.sleep(poll)

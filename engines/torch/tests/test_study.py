@@ -103,6 +103,40 @@ def test_a_failed_cell_is_reported_and_the_others_recorded(tmp_path):
     assert {r["dataset"] for r in json.load(open(out))} == {"good"}
 
 
+def test_a_killed_cell_continues_from_its_checkpoint_on_the_next_study(tmp_path, monkeypatch):
+    template = make_run_dir(tmp_path / "tiny")
+    out = str(tmp_path / "records.json")
+    cells = S.parse_grid("tiny:2:adaptive-alpha:0")
+    # The trainer's test hook: the process kills itself (SIGKILL) before step 8 of 10, after the checkpoint of epoch 1.
+    monkeypatch.setenv("ALPHANET_TORCH_TEST_KILL_RANK", "0")
+    monkeypatch.setenv("ALPHANET_TORCH_TEST_KILL_STEP", "7")
+    first = S.run_study({"tiny": template}, cells, str(tmp_path / "work"), out, device="cpu", log=lambda s: None, poll=0.1)
+    assert list(first.values())[0].startswith("failed: exit -9") and not os.path.exists(out)
+    monkeypatch.delenv("ALPHANET_TORCH_TEST_KILL_STEP")
+    lines = []
+    second = S.run_study({"tiny": template}, cells, str(tmp_path / "work"), out, device="cpu", log=lines.append, poll=0.1)
+    assert list(second.values()) == ["finished"]
+    assert any("resuming from its newest checkpoint" in l for l in lines)
+    run_dir = os.path.join(tmp_path, "work", "fidelity_torch_tiny_2ep_adaptive-alpha_seed_0")
+    progress = [json.loads(l) for l in open(os.path.join(run_dir, "progress.jsonl"))]
+    assert [m["kind"] for m in progress if m["type"] == "event" and m["kind"] in ("start", "resume")] == ["start", "resume"]
+    # Steps 6 and 7 ran twice (before the kill and after the resume); the records count each step once, the newest.
+    steps = [m["step"] for m in progress if m["type"] == "step"]
+    assert steps.count(6) == 2 and sorted(set(steps)) == list(range(1, 11))
+    newest = {m["step"]: m for m in progress if m["type"] == "step"}
+    share = sum(m["alphaMinShare"] for m in newest.values()) / len(newest)
+    assert json.load(open(out))[0]["alphaMinShare"] == pytest.approx(share, rel=1e-12)
+
+
+def test_a_run_that_did_not_finish_gives_no_records(tmp_path):
+    with gzip.open(os.path.join(FIXTURES, "torch-progress-demo-3ep-klw2-seed0.jsonl.gz"), "rt") as f:
+        lines = f.read().splitlines()
+    assert json.loads(lines[-1])["status"] == "finished"
+    (tmp_path / "progress.jsonl").write_text("\n".join(lines[:-1] + ['{"type":"done","runId":14,"status":"paused","step":400}']) + "\n")
+    with pytest.raises(S.StudyError, match="did not finish \\(paused"):
+        S.records_of_run(str(tmp_path), S.parse_grid("demo:3:kl:0")[0], "cpu")
+
+
 def test_a_deadline_that_has_passed_starts_nothing(tmp_path):
     template = make_run_dir(tmp_path / "tiny")
     cells = S.parse_grid("tiny:1:kl:0,1")
