@@ -158,7 +158,7 @@ describe('NewRun', () => {
     expect(text).toContain(
       'smallest subnet: +31.3 on the local engine (seeds 0, 1 and 2: +27.4, +37.8, +28.8) and +38.1 on the PyTorch engine (seeds 0, 1 and 2: +23.3, +45.4, +45.7); ' +
         'largest subnet: +31.3 on the local engine (seeds 0, 1 and 2: +24.0, +40.6, +29.4) and +44.9 on the PyTorch engine (seeds 0, 1 and 2: +32.8, +47.7, +54.3). ' +
-        'KL’s subnets ended at 64–85 % top-1, adaptive α’s at 19–58 % (every seed and subnet). Nothing measured yet beyond 3 epochs but the partial 10-epoch cell below, nor on a real dataset beyond 1 epoch.',
+        'KL’s subnets ended at 64–85 % top-1, adaptive α’s at 19–58 % (every seed and subnet). Nothing measured yet beyond 3 epochs but the 10-epoch cell below, nor on a real dataset beyond 1 epoch.',
     );
     // The real-data cell (its numbers are checked against the study's records in distillation-evidence.test.ts), between the two.
     const real = distillationEvidence().real;
@@ -169,7 +169,7 @@ describe('NewRun', () => {
     // Then the longest schedule so far, and what a KL warm-up did to the longer schedule's gap (numbers checked in
     // distillation-evidence.test.ts).
     expect(paragraphs[3]).toBe(distillationEvidence().longest);
-    expect(paragraphs[3]).toMatch(/^Longest so far, 2 seeds: on the built-in demo set after 10 epochs \(1400 steps of 64 images\), KL trained a better smallest subnet than adaptive α on every engine\. /);
+    expect(paragraphs[3]).toMatch(/^Longest so far, 3 seeds: on the built-in demo set after 10 epochs \(1400 steps of 64 images\), KL trained a better smallest subnet than adaptive α on every engine\. /);
     expect(paragraphs[4]).toBe(distillationEvidence().warmup);
     expect(paragraphs[4]).toMatch(
       /^A KL warm-up before adaptive α, on the built-in demo set after 3 epochs .* on the local engine: .* after 1 epoch of KL .* after 2 epochs of KL .*; on the PyTorch engine: .* after 2 epochs of KL .*\. Then, measured on the PyTorch engine only: on the built-in demo set after 10 epochs .* after 5 epochs of KL .*choices show it as “KL warm-up”\.$/,

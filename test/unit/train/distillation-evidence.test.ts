@@ -260,6 +260,9 @@ describe('the wording', () => {
         'KL’s subnets ended at 98–99 % top-1, adaptive α’s at 95–98 % (every seed and subnet).',
     );
     expect(withLongest.long).toContain('Nothing measured yet beyond 3 epochs but the partial 10-epoch cell below, nor on a real dataset beyond 1 epoch.');
+    // With 3 seeds on every engine it is a cell, no longer partial.
+    const threeSeeds = { ...longest, gaps: longest.gaps.map((g) => ({ ...g, seeds: [0, 1, 2], perSeed: [...g.perSeed, 0] })) };
+    expect(distillationEvidence(fixture, longer, real, [], threeSeeds).long).toContain('Nothing measured yet beyond 3 epochs but the 10-epoch cell below, nor on');
     expect(distillationEvidence(fixture, longer, real, [], null).longest).toBe('');
   });
 
