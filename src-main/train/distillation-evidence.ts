@@ -363,7 +363,7 @@ export interface PresetDistillation {
  * A long preset of `epochs` (default 20, the schema's) within the longest cell measured (`longest`, default
  * {@link LONGEST_SCHEDULE}) follows that cell: where adaptive α trailed KL on every engine, adaptive α after the KL
  * warm-up of `warmup` (default {@link KL_WARMUP_LONG}) scaled to the preset's epochs, if that warm-up ended level with
- * or ahead of KL on every engine that measured it, else KL. A longer preset keeps the paper's adaptive α: nothing
+ * or ahead of KL on every engine that measured it with 3 seeds (fewer seeds are not yet evidence), else KL. A longer preset keeps the paper's adaptive α: nothing
  * measured says otherwise for its schedule.
  */
 export function presetDistillation(
@@ -422,14 +422,21 @@ function longPreset(
     return { kind: 'adaptive-alpha', why: `${paper} ${at} it was not behind KL on every engine.` };
   }
   const trailed = `adaptive α from the first step trailed KL by ${min.map(each).join(' and ')}`;
-  // A warm-up length measured on every engine of the warm-up cell, level with or ahead of KL (KL − it ≤ 0) on each.
-  const lengths = warmup?.engines[0]?.rows.map((r) => r.klWarmupEpochs).filter((l) => l > 0) ?? [];
-  const rowsAt = (l: number) => warmup!.engines.map((e) => ({ engine: e.engine, row: e.rows.find((r) => r.klWarmupEpochs === l) }));
-  const good = warmup && warmup.epochs === longest.epochs && warmup.dataset === longest.dataset
-    ? lengths.filter((l) => rowsAt(l).every((x) => x.row !== undefined && x.row.mean <= 0)).pop()
-    : undefined;
+  // A warm-up length with 3 seeds on some engine of the warm-up cell, level with or ahead of KL (KL − it ≤ 0) on every
+  // engine that has 3 seeds of it. An engine with fewer seeds of a length is not yet evidence either way.
+  const full = (r: WarmupRow | undefined): r is WarmupRow => r !== undefined && r.seeds.length >= 3;
+  const rowsAt = (l: number) =>
+    (warmup?.engines ?? []).flatMap((e) => {
+      const row = e.rows.find((r) => r.klWarmupEpochs === l);
+      return full(row) ? [{ engine: e.engine, row }] : [];
+    });
+  const lengths = [...new Set((warmup?.engines ?? []).flatMap((e) => e.rows.map((r) => r.klWarmupEpochs)))].filter((l) => l > 0).sort((a, b) => a - b);
+  const good =
+    warmup && warmup.epochs === longest.epochs && warmup.dataset === longest.dataset
+      ? lengths.filter((l) => rowsAt(l).length > 0 && rowsAt(l).every((x) => x.row.mean <= 0)).pop()
+      : undefined;
   if (good !== undefined) {
-    const rows = rowsAt(good).map((x) => ({ engine: x.engine, seeds: x.row!.seeds, mean: x.row!.mean }));
+    const rows = rowsAt(good).map((x) => ({ engine: x.engine, seeds: x.row.seeds, mean: x.row.mean }));
     const k = Math.round(((presetEpochs * good) / longest.epochs) * 100) / 100;
     const vs = rows.every((r) => r.mean < 0) ? `${rows.map(each).join(' and ')} better than KL` : `level with or better than KL (${rows.map(each).join(' and ')})`;
     return {

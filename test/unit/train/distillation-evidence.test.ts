@@ -329,6 +329,16 @@ describe('the wording', () => {
       why: 'KL distillation: in the fidelity study’s 10-epoch schedule (demo set) KL trained the smallest subnet 4.8 points (local engine, 2 seeds) and 2.9 points (PyTorch engine, 3 seeds) better than adaptive α.',
     });
     expect(presetDistillation('long', fixture, null, { epochs: 10, longest, warmup: null }).kind).toBe('kl');
+    // An engine with one seed of the warm-up does not decide, either way; one with 3 behind KL does.
+    const withLocal = (mean: number, seeds: number[]) => {
+      const w = warmup(-0.1);
+      return { ...w, engines: [{ engine: 'local' as const, rows: [{ klWarmupEpochs: 0, ...gap('local', 4.8) }, { klWarmupEpochs: 5, ...gap('local', mean, seeds) }] }, ...w.engines] };
+    };
+    expect(presetDistillation('long', fixture, null, { epochs: 10, longest, warmup: withLocal(0.5, [0]) })).toMatchObject({ kind: 'adaptive-alpha', klWarmupEpochs: 5 });
+    expect(presetDistillation('long', fixture, null, { epochs: 10, longest, warmup: withLocal(0.5, [0, 1, 2]) }).kind).toBe('kl');
+    expect(presetDistillation('long', fixture, null, { epochs: 10, longest, warmup: withLocal(-0.5, [0, 1, 2]) }).why).toContain(
+      'trained the smallest subnet 0.5 points (local engine, 3 seeds) and 0.1 points (PyTorch engine, 3 seeds) better than KL,',
+    );
     // Adaptive α not behind KL on every engine: the paper's choice.
     const mixed = { ...longest, gaps: [{ ...gap('local', 4.8), subnet: 'min' as const }, { ...gap('torch', -0.3), subnet: 'min' as const }] };
     expect(presetDistillation('long', fixture, null, { epochs: 10, longest: mixed }).why).toBe(
