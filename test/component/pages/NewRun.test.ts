@@ -172,7 +172,7 @@ describe('NewRun', () => {
     expect(paragraphs[3]).toMatch(/^Longest so far, 3 seeds: on the built-in demo set after 10 epochs \(1400 steps of 64 images\), KL trained a better smallest subnet than adaptive α on every engine\. /);
     expect(paragraphs[4]).toBe(distillationEvidence().warmup);
     expect(paragraphs[4]).toMatch(
-      /^A KL warm-up before adaptive α, on the built-in demo set after 3 epochs .* on the local engine: .* after 1 epoch of KL .* after 2 epochs of KL .*; on the PyTorch engine: .* after 2 epochs of KL .*\. Then, measured on the PyTorch engine only: on the built-in demo set after 10 epochs .* after 5 epochs of KL .*choices show it as “KL warm-up”\.$/,
+      /^A KL warm-up before adaptive α, on the built-in demo set after 3 epochs .* on the local engine: .* after 1 epoch of KL .* after 2 epochs of KL .*; on the PyTorch engine: .* after 2 epochs of KL .*\. Then, on the built-in demo set after 10 epochs .* on the local engine: .* after 5 epochs of KL .*; on the PyTorch engine: .* after 5 epochs of KL .*choices show it as “KL warm-up”\.$/,
     );
     // Last, the control: no distillation against KL on every cell it was recorded on.
     expect(paragraphs[5]).toBe(distillationEvidence().control);

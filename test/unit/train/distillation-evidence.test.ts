@@ -182,8 +182,11 @@ describe('the study evidence quoted to users: no distillation, the control', () 
     // Seeds on both sides of zero: level, named, and not counted as ahead.
     const level: ControlCell = { dataset: 'demo', epochs: 10, steps: 1400, batchSize: 64, gaps: [{ engine: 'torch', subnet: 'min', seeds: [0, 1, 2], perSeed: [-0.2, 0.2, 0.2], mean: 0.1 }] };
     expect(say([...cells, level])).toContain(
-      '(“None”) gave a better smallest subnet than KL on every cell and engine measured but the built-in demo set after 10 epochs (1400 steps of 64 images), where the two were level (seeds on both sides). ',
+      '(“None”) gave a better smallest subnet than KL on every cell and engine measured but the built-in demo set after 10 epochs (1400 steps of 64 images), where the two were level (the seeds not all on one side). ',
     );
+    // A tie on one seed is not a seed ahead.
+    const tie: ControlCell = { ...level, gaps: [{ ...level.gaps[0], perSeed: [1.5, 0, 0.2], mean: 0.6 }] };
+    expect(say([...cells, tie])).toContain('but the built-in demo set after 10 epochs (1400 steps of 64 images), where the two were level');
     expect(say([...behind, level])).toContain('(“None”) was ahead of KL on some cells and behind it on others.');
     expect(say([])).toBe('');
   });
