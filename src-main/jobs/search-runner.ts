@@ -275,7 +275,7 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
         });
         saveSearchProgress(db, s.id, { state, evaluations: n, total: s.total, elapsedMs: state.elapsedMs, etaMs: (state.elapsedMs / n) * Math.max(0, s.total - n) });
         saveSearchFront(db, s, frontRecord(front, o.ref), o.deviceId);
-      })();
+      }).immediate();
       o.onCount(n);
       o.send({
         type: 'evaluated',
@@ -315,7 +315,7 @@ async function searchWithRecording(db: Db, s: SearchRow, space: Parameters<typeo
     db.transaction(() => {
       saveSearchProgress(db, s.id, { state: outcome.state, evaluations: outcome.archive.length, total: s.total, elapsedMs: outcome.state.elapsedMs, etaMs: 0 });
       saveSearchFront(db, s, frontRecord(front, o.ref), o.deviceId);
-    })();
+    }).immediate();
   }
   return outcome;
 }

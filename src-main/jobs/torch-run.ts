@@ -245,7 +245,7 @@ export function progressApplier(o: { db: Db; runId: number; send: (m: RunnerToPa
     o.db.transaction(() => {
       insertStepMetrics(o.db, o.runId, rows);
       updateRunProgress(o.db, o.runId, { step: last.step, epoch: last.epoch, totalSteps: undefined, pid: process.pid });
-    })();
+    }).immediate();
   };
   const handle = (line: string | Record<string, unknown>) => {
     let m: Record<string, unknown>;
@@ -293,7 +293,7 @@ export function progressApplier(o: { db: Db; runId: number; send: (m: RunnerToPa
           insertCheckpoint(o.db, { runId: o.runId, step: c.step, epoch: c.epoch, path: c.path, sha256: c.sha256, bytes: c.bytes, metric: c.metric });
           addRunEvent(o.db, o.runId, { kind: 'checkpoint', step: c.step, message: `checkpoint at step ${c.step}`, data: { path: c.path, sha256: c.sha256, bytes: c.bytes, metric: c.metric ?? null } });
           if (c.metric !== undefined) updateRunProgress(o.db, o.runId, { step: c.step, epoch: c.epoch, bestMetric: c.metric });
-        })();
+        }).immediate();
         break;
       }
       case 'done':

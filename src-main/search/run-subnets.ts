@@ -378,7 +378,7 @@ export function createRunEvaluator(r: LoadedRun, settings: EvaluationSettings, o
       const updated = setEvaluationLatency(r.db, hit.id, lat);
       if (lat.method === 'lut') offerToRunFront(r.db, frontScope('latency', lat.deviceId), { evaluationId: hit.id, genomeId: hit.genomeId, accuracy: hit.accuracy, cost: lat.ms }, ref('latency'));
       return updated;
-    })();
+    }).immediate();
     return { row, cached: true };
   };
 
@@ -407,7 +407,7 @@ export function createRunEvaluator(r: LoadedRun, settings: EvaluationSettings, o
         if (latency?.method === 'lut') offerToRunFront(r.db, frontScope('latency', latency.deviceId), { evaluationId: row.id, genomeId: row.genomeId, accuracy: row.accuracy, cost: latency.ms }, ref('latency'));
       }
       return { row, cached: !inserted };
-    })();
+    }).immediate();
   };
 
   const evaluateMany = async (genomes: readonly Genome[]): Promise<EvaluatedSubnet[]> => {

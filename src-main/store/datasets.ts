@@ -147,7 +147,7 @@ export function insertDataset(db: Db, d: DatasetInfo, commit: () => void = () =>
         augment: JSON.stringify(d.augment),
       });
       commit();
-    })();
+    }).immediate();
   } catch (e) {
     if (((e as { code?: string }).code ?? '').startsWith('SQLITE_CONSTRAINT')) return 'conflict';
     throw e;
@@ -163,7 +163,7 @@ export function updateValSplit(db: Db, id: string, v: { fraction: number; seed: 
   db.transaction(() => {
     db.prepare('UPDATE datasets SET val_fraction = ?, val_seed = ?, splits = ? WHERE id = ?').run(v.fraction, v.seed, JSON.stringify(v.splits), id);
     commit();
-  })();
+  }).immediate();
 }
 
 /** Deletes a dataset's row: `in-use` (and nothing deleted) while training runs still reference it. */
@@ -171,7 +171,7 @@ export function deleteDataset(db: Db, id: string): 'deleted' | 'in-use' {
   try {
     db.transaction(() => {
       db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
-    })();
+    }).immediate();
   } catch (e) {
     if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'in-use';
     throw e;

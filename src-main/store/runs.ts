@@ -260,7 +260,7 @@ export function insertEpochMetrics(db: Db, runId: number, rows: EpochMetric[]): 
     for (const r of rows) {
       stmt.run(runId, r.epoch, r.step, r.subnet, JSON.stringify(r.genome), r.mflops, r.valTop1, r.valLoss, r.valTop1Before, r.valLossBefore, r.valImages, r.time);
     }
-  })();
+  }).immediate();
 }
 
 export function listEpochMetrics(db: Db, runId: number): EpochMetric[] {
@@ -373,7 +373,7 @@ export function insertCheckpoint(db: Db, c: { runId: number; step: number; epoch
       .run(c.runId, c.step, c.epoch, c.path, c.sha256, c.bytes, c.metric ?? null, isBest ? 1 : 0, now());
     if (isBest) db.prepare('UPDATE runs SET best_metric = ? WHERE id = ?').run(c.metric, c.runId);
     return toCkpt(db.prepare('SELECT * FROM checkpoints WHERE id = ?').get(Number(info.lastInsertRowid)) as Record<string, unknown>);
-  })();
+  }).immediate();
 }
 
 /** Newest first. */

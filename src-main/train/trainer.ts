@@ -403,7 +403,7 @@ export class Trainer {
     this.o.db.transaction(() => {
       insertStepMetrics(this.o.db, this.o.runId, rows);
       updateRunProgress(this.o.db, this.o.runId, { step: this.state.step, epoch: this.state.epoch, totalSteps: this.totalSteps, pid: process.pid });
-    })();
+    }).immediate();
     this.lastFlush = performance.now();
     this.timing.persistMs += this.lastFlush - t0;
   }
@@ -521,7 +521,7 @@ export class Trainer {
       for (const old of listCheckpoints(db, this.o.runId)) if (old.path === path) deleteCheckpointRow(db, old.id);
       insertCheckpoint(db, { runId: this.o.runId, step: s.step, epoch: s.epoch, path, sha256, bytes, metric: s.metric });
       addRunEvent(db, this.o.runId, { kind: 'checkpoint', step: s.step, message: `checkpoint at step ${s.step}`, data: { path, sha256, bytes, metric: s.metric ?? null } });
-    })();
+    }).immediate();
     this.lastCheckpointStep = s.step;
     this.prune();
     this.timing.checkpointMs += performance.now() - t0;

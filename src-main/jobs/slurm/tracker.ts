@@ -114,7 +114,7 @@ export async function pollClusterJob(
       progressOffset: job.progressOffset + bytes,
       ...(outcome ? { outcome: outcome.outcome, error: outcome.error } : {}),
     });
-  })();
+  }).immediate();
   return { job: getClusterJob(db, id), info, lines };
 }
 
