@@ -196,8 +196,8 @@ def steps_per_epoch(template_dir: str, cfg: dict) -> int:
     return min(cfg.get("stepsPerEpoch") or n, n)
 
 
-def step_times(run_dir: str, last: int = 50) -> List[float]:
-    """The newest `last` step times of a running cell (ms), from its progress file."""
+def recent_steps(run_dir: str) -> List[dict]:
+    """The step lines in the last 400 kB of a cell's progress file (its newest few hundred steps), oldest first."""
     try:
         with open(os.path.join(run_dir, "progress.jsonl"), "rb") as f:
             f.seek(0, os.SEEK_END)
@@ -209,27 +209,16 @@ def step_times(run_dir: str, last: int = 50) -> List[float]:
     for line in tail:
         if line.startswith('{"type":"step"'):
             try:
-                out.append(float(json.loads(line)["stepMs"]))
+                m = json.loads(line)
+                out.append({"step": int(m["step"]), "ms": float(m["stepMs"])})
             except (ValueError, KeyError):
                 pass
-    return out[-last:]
+    return out
 
 
 def last_step(run_dir: str) -> int:
-    try:
-        with open(os.path.join(run_dir, "progress.jsonl"), "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            tail = f.read().decode("utf-8", "replace").splitlines()
-    except OSError:
-        return 0
-    for line in reversed(tail):
-        if line.startswith('{"type":"step"'):
-            try:
-                return int(json.loads(line)["step"])
-            except (ValueError, KeyError):
-                continue
-    return 0
+    steps = recent_steps(run_dir)
+    return steps[-1]["step"] if steps else 0
 
 
 def device_name(device: str) -> str:
@@ -274,11 +263,6 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
                                                                       os.environ.get("PYTHONPATH")])),
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-    def step_ms() -> Optional[float]:
-        """The median step time of the running cells' recent steps: what a cell started now may expect."""
-        recent = [t for t in (step_times(r["dir"]) for r in running) if len(t) >= 50]
-        xs = [x for t in recent for x in t[-20:]]
-        return statistics.median(xs) if xs else None
 
     def left() -> float:
         return float("inf") if deadline is None else deadline - (time.monotonic() - t_start)
@@ -350,16 +334,19 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
             top = {r["subnet"]: r["top1"] for r in rows}
             log(f"{cell_name(p['cell'])}: min {100 * top.get('min', float('nan')):.1f} %, max {100 * top.get('max', float('nan')):.1f} % "
                 f"in {secs:.0f} s")
-        ms = step_ms() or ms
+        # A cell's first steps are slow (on the H200, 2-3 s each for about the first 40 of a Fashion-MNIST cell, then
+        # 0.14 s): a cell is judged on its newest 20 steps once it has taken 50, and a cell started now may expect the
+        # median of those of the running cells.
+        recent = {id(p): recent_steps(p["dir"]) for p in running}
+        settled = [[x["ms"] for x in t[-20:]] for t in recent.values() if len(t) >= 50]
+        ms = statistics.median([x for t in settled for x in t]) if settled else ms
         if deadline is not None:
             for p in list(running):
-                # A cell's first steps are slow (on a GPU, 2-3 s each for the first 40 or so while kernels are chosen per
-                # new shape; 0.14 s after): judge it on its newest 20 steps, once it has taken 50.
-                own = step_times(p["dir"])
+                own = recent[id(p)]
                 if len(own) < 50:
                     continue
-                rate = statistics.median(own[-20:])
-                need = (p["steps"] - last_step(p["dir"])) * rate * margin / 1000
+                rate = statistics.median(x["ms"] for x in own[-20:])
+                need = (p["steps"] - own[-1]["step"]) * rate * margin / 1000
                 if need > left():
                     stop(p, f"would need {need:.0f} s more, {max(0, left()):.0f} s left")
         while plans and len(running) < parallel and left() > 0:
