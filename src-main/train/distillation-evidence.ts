@@ -64,7 +64,7 @@ export const LONGER_SCHEDULE: StudyCell = {
 };
 
 /**
- * Fashion-MNIST, 1 epoch, 3 seeds: the study's one cell on a real dataset so far (docs/FIDELITY.md, "Results"). The demo
+ * Fashion-MNIST, 1 epoch, 3 seeds: the study's first cell on a real dataset (docs/FIDELITY.md, "Results"). The demo
  * cells' synthetic data leave open whether their gaps are the data's; this one says what the gap is on real images.
  */
 export const REAL_DATA: StudyCell = {
@@ -81,6 +81,26 @@ export const REAL_DATA: StudyCell = {
   top1Range: [72, 84],
   top1ByLoss: { kl: [78, 84], adaptive: [72, 81] },
 };
+
+/**
+ * Fashion-MNIST, 3 epochs: the real-data cell at the issue's second schedule length (docs/FIDELITY.md, "Results"), on
+ * the local engine so far; its PyTorch half needs a GPU session (about 40 minutes a run on the development machine).
+ */
+export const REAL_DATA_LONGER: StudyCell = {
+  dataset: 'fashion-mnist',
+  epochs: 3,
+  steps: 2529,
+  batchSize: 64,
+  gaps: [
+    { engine: 'local', subnet: 'min', seeds: [0], perSeed: [2.3], mean: 2.3 },
+    { engine: 'local', subnet: 'max', seeds: [0], perSeed: [2.7], mean: 2.7 },
+  ],
+  top1Range: [85, 91],
+  top1ByLoss: { kl: [87, 91], adaptive: [85, 88] },
+};
+
+/** Every cell on real data, shortest schedule first: the form states each in one paragraph. */
+export const REAL_DATA_CELLS: readonly StudyCell[] = [REAL_DATA, REAL_DATA_LONGER];
 
 /**
  * Demo set, 10 epochs, 3 seeds: the longest schedule measured so far (docs/FIDELITY.md, "Results"); the PyTorch
@@ -247,6 +267,16 @@ const onlyEngine = (c: StudyCell) => {
   const engines = new Set(c.gaps.map((g) => g.engine));
   return engines.size === 1 ? [...engines][0] : undefined;
 };
+/**
+ * A cell's seeds, from its engine with the fewest: "3 seeds" (every engine), "one seed on an engine" (engines differ),
+ * "2 seeds on the local engine only" (one engine).
+ */
+function seedsPhrase(c: StudyCell): string {
+  const n = fewestSeeds(c);
+  const count = n === 1 ? 'one seed' : `${n} seeds`;
+  const one = onlyEngine(c);
+  return one ? `${count} on the ${ENGINE[one]} only` : c.gaps.every((g) => g.seeds.length === n) ? count : `${count} on an engine`;
+}
 
 /** Which loss trained the better smallest subnet, across the engines of a cell ("on the local engine" when it has one). */
 function smallestVerdict(c: StudyCell): string {
@@ -275,14 +305,14 @@ const rangeSentence = (c: StudyCell) =>
 /**
  * The form's statements: what the study measured for short schedules (`c`, default {@link SHORT_SCHEDULE}), for
  * longer ones (`longer`, default {@link LONGER_SCHEDULE}; null: none measured), and on a real dataset (`real`, default
- * {@link REAL_DATA}; null: none measured, and `real` is the empty string), and what a KL warm-up did (`warmup`, default
+ * {@link REAL_DATA_CELLS}, shortest first; empty: none measured, and `real` is the empty string), and what a KL warm-up did (`warmup`, default
  * {@link KL_WARMUPS}; none: the empty string), and the longest schedule so far (`longest`, default {@link LONGEST_SCHEDULE};
  * null: the empty string, and the longer schedule's statement says nothing of it).
  */
 export function distillationEvidence(
   c: StudyCell = SHORT_SCHEDULE,
   longer: StudyCell | null = LONGER_SCHEDULE,
-  real: StudyCell | null = REAL_DATA,
+  real: readonly StudyCell[] = REAL_DATA_CELLS,
   warmup: readonly WarmupEvidence[] = KL_WARMUPS,
   longest: StudyCell | null = LONGEST_SCHEDULE,
   control: readonly ControlCell[] = NO_DISTILLATION,
@@ -291,20 +321,17 @@ export function distillationEvidence(
   const beyond = longest
     ? `${epochs(longer?.epochs ?? 1)} but the ${fewestSeeds(longest) < 3 ? 'partial ' : ''}${longest.epochs}-epoch cell below`
     : epochs(longer?.epochs ?? 1);
-  const unmeasured = real
-    ? `Nothing measured yet beyond ${beyond}, nor on a real dataset beyond ${epochs(real.epochs)}.`
+  const unmeasured = real.length > 0
+    ? `Nothing measured yet beyond ${beyond}, nor on a real dataset beyond ${epochs(Math.max(...real.map((r) => r.epochs)))}.`
     : `Nothing measured yet on a real dataset or beyond ${beyond}.`;
-  const longestEngine = longest && onlyEngine(longest);
+  // One cell's verdict, gaps and ranges, after the words that introduce it.
+  const cellStatement = (lead: string, c: StudyCell) =>
+    `${lead}, ${seedsPhrase(c)}: on ${cellName(c)}, ${smallestVerdict(c)}. ${gapSentence(c)} ${rangeSentence(c)}`;
   return {
-    longest: longest
-      ? `Longest so far, ${fewestSeeds(longest) === 1 ? 'one seed' : `${fewestSeeds(longest)} seeds`}${longestEngine ? ` on the ${ENGINE[longestEngine]} only` : ''}: ` +
-        `on ${cellName(longest)}, ${smallestVerdict(longest)}. ${gapSentence(longest)} ${rangeSentence(longest)}`
-      : '',
+    longest: longest ? cellStatement('Longest so far', longest) : '',
     warmup: warmup.length > 0 ? warmupSentence(warmup) : '',
     control: control.length > 0 ? controlSentence(control) : '',
-    real: real
-      ? `Real data, ${fewestSeeds(real) === 1 ? 'one seed on an engine' : `${fewestSeeds(real)} seeds`}: on ${cellName(real)}, ${smallestVerdict(real)}. ${gapSentence(real)} ${rangeSentence(real)}`
-      : '',
+    real: real.map((r, i) => cellStatement(i === 0 ? 'Real data' : 'Longer', r)).join(' '),
     short:
       `Short schedules, measured: on ${cellName(c)}, ${smallestVerdict(c)}. ${gapSentence(c)} ` +
       `Thin evidence: ${fewestSeeds(c) < 3 ? `only ${fewestSeeds(c)} seeds on an engine` : `${fewestSeeds(c)} seeds`}, ` +

@@ -18,6 +18,8 @@ import {
   NO_DISTILLATION,
   presetDistillation,
   REAL_DATA,
+  REAL_DATA_CELLS,
+  REAL_DATA_LONGER,
   SHORT_SCHEDULE,
   type StudyCell,
 } from '../../../src-main/train/distillation-evidence';
@@ -29,6 +31,7 @@ describe.each([
   ['short', SHORT_SCHEDULE],
   ['longer', LONGER_SCHEDULE],
   ['real-data', REAL_DATA],
+  ['real-data longer', REAL_DATA_LONGER],
   ['longest', LONGEST_SCHEDULE],
 ] as const)('the study evidence quoted to users: the %s schedule', (_, c) => {
   const cell = recorded.filter((r) => r.dataset === c.dataset && r.epochs === c.epochs);
@@ -101,14 +104,14 @@ describe('the study evidence quoted to users: the KL warm-up', () => {
 
   it('states it in one paragraph, or not at all', () => {
     expect(
-      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, [{ ...KL_WARMUP, engines: [{ engine: 'local', rows: LOCAL_ROWS }] }]).warmup,
+      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA_CELLS, [{ ...KL_WARMUP, engines: [{ engine: 'local', rows: LOCAL_ROWS }] }]).warmup,
     ).toBe(
       'A KL warm-up before adaptive α, measured on the local engine only: on the built-in demo set after 3 epochs (420 steps of 64 images), ' +
         'top-1 points of the smallest subnet, KL minus adaptive α: +32.6 with none (seeds 0 and 1: +27.4, +37.8), +11.8 after 1 epoch of KL (seeds 0 and 1: +9.2, +14.4), ' +
         '−1.3 after 2 epochs of KL (seed 0: −1.3). The adaptive and fixed α choices show it as “KL warm-up”.',
     );
     expect(
-      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, [
+      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA_CELLS, [
         {
           ...KL_WARMUP,
           engines: [
@@ -124,7 +127,7 @@ describe('the study evidence quoted to users: the KL warm-up', () => {
     );
     // Two cells: one statement, each cell's part in turn.
     expect(
-      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, [
+      distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA_CELLS, [
         { ...KL_WARMUP, engines: [{ engine: 'local', rows: LOCAL_ROWS.slice(0, 1) }] },
         { ...KL_WARMUP_LONG, engines: [{ engine: 'torch', rows: [{ klWarmupEpochs: 0, seeds: [0], perSeed: [2.3], mean: 2.3 }, { klWarmupEpochs: 5, seeds: [0], perSeed: [-0.1], mean: -0.1 }] }] },
       ]).warmup,
@@ -134,7 +137,7 @@ describe('the study evidence quoted to users: the KL warm-up', () => {
         'on the built-in demo set after 10 epochs (1400 steps of 64 images), top-1 points of the smallest subnet, KL minus adaptive α: +2.3 with none (seed 0: +2.3), ' +
         '−0.1 after 5 epochs of KL (seed 0: −0.1). The adaptive and fixed α choices show it as “KL warm-up”.',
     );
-    expect(distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, []).warmup).toBe('');
+    expect(distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA_CELLS, []).warmup).toBe('');
   });
 });
 
@@ -159,7 +162,7 @@ describe('the study evidence quoted to users: no distillation, the control', () 
         expect(q.mean, `${key(c)} ${q.engine}`).toBe(round1(g.gap.mean * 100));
       }
       // Steps and batch size are those of the cell's KL-vs-adaptive statement.
-      const twin = [SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, LONGEST_SCHEDULE].find((s) => key(s) === key(c));
+      const twin = [SHORT_SCHEDULE, LONGER_SCHEDULE, ...REAL_DATA_CELLS, LONGEST_SCHEDULE].find((s) => key(s) === key(c));
       if (twin) expect([c.steps, c.batchSize]).toEqual([twin.steps, twin.batchSize]);
     }
   });
@@ -169,7 +172,7 @@ describe('the study evidence quoted to users: no distillation, the control', () 
       { dataset: 'demo', epochs: 1, steps: 140, batchSize: 64, gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [9.0, 8.0], mean: 8.5 }, { engine: 'torch', subnet: 'min', seeds: [0], perSeed: [7.2], mean: 7.2 }] },
       { dataset: 'fashion-mnist', epochs: 1, steps: 843, batchSize: 64, gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [1.0, 0.4], mean: 0.7 }] },
     ];
-    const say = (c: readonly ControlCell[]) => distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA, KL_WARMUPS, LONGEST_SCHEDULE, c).control;
+    const say = (c: readonly ControlCell[]) => distillationEvidence(SHORT_SCHEDULE, LONGER_SCHEDULE, REAL_DATA_CELLS, KL_WARMUPS, LONGEST_SCHEDULE, c).control;
     expect(say(cells)).toBe(
       'No distillation, the study’s control: training every member on the labels alone (“None”) gave a better smallest subnet than KL on every cell and engine measured. ' +
         'Top-1 points of the smallest subnet, none minus KL: on the built-in demo set after 1 epoch (140 steps of 64 images), +8.5 on the local engine (seeds 0 and 1: +9.0, +8.0) ' +
@@ -224,7 +227,7 @@ describe('the wording', () => {
     expect(distillationEvidence(even).short).toContain('smallest subnet: ±0.0 on the local engine');
     expect(distillationEvidence(fixture, null).long).toMatch(/^Long schedules, not measured yet: the study has no run longer than one epoch/);
     const longer: StudyCell = { ...fixture, epochs: 3, steps: 420, gaps: [{ engine: 'local', subnet: 'min', seeds: [0], perSeed: [27.4], mean: 27.4 }, { engine: 'local', subnet: 'max', seeds: [0], perSeed: [24], mean: 24 }], top1Range: [46, 82] };
-    expect(distillationEvidence(fixture, longer, null, [], null).long).toBe(
+    expect(distillationEvidence(fixture, longer, [], [], null).long).toBe(
       'Longer schedules, one seed each: on the built-in demo set after 3 epochs (420 steps of 64 images), KL trained a better smallest subnet than adaptive α on the local engine. ' +
         'Top-1 points, KL minus adaptive α, smallest subnet: +27.4 on the local engine (seed 0: +27.4); largest subnet: +24.0 on the local engine (seed 0: +24.0). ' +
         'Subnets at 46–82 % top-1. Nothing measured yet on a real dataset or beyond 3 epochs. Adaptive α is the AlphaNet paper’s choice for its 360-epoch ImageNet schedule.',
@@ -246,17 +249,34 @@ describe('the wording', () => {
       top1Range: [72, 84],
       top1ByLoss: { kl: [78, 84], adaptive: [72, 80] },
     };
-    const withReal = distillationEvidence(fixture, longer, real, [], null);
+    const withReal = distillationEvidence(fixture, longer, [real], [], null);
     expect(withReal.real).toBe(
       'Real data, one seed on an engine: on Fashion-MNIST after 1 epoch (843 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
         'Top-1 points, KL minus adaptive α, smallest subnet: +4.3 on the local engine (seeds 0 and 1: +6.8, +1.9) and +2.5 on the PyTorch engine (seed 0: +2.5); ' +
         'largest subnet: +6.0 on the local engine (seeds 0 and 1: +8.4, +3.7). KL’s subnets ended at 78–84 % top-1, adaptive α’s at 72–80 % (every seed and subnet).',
     );
     expect(withReal.long).toContain('Subnets at 46–82 % top-1. Nothing measured yet beyond 3 epochs, nor on a real dataset beyond 1 epoch. Adaptive α');
-    expect(distillationEvidence(fixture, longer, null).real).toBe('');
+    expect(distillationEvidence(fixture, longer, []).real).toBe('');
+    // Several real-data cells: one paragraph, shortest first, each with its own seeds; the gap in the longer schedule's
+    // statement moves to the longest real-data schedule.
+    const realLonger: StudyCell = {
+      ...real,
+      epochs: 3,
+      steps: 2529,
+      gaps: [{ engine: 'local', subnet: 'min', seeds: [0], perSeed: [2.3], mean: 2.3 }, { engine: 'local', subnet: 'max', seeds: [0], perSeed: [2.7], mean: 2.7 }],
+      top1Range: [85, 91],
+      top1ByLoss: { kl: [87, 91], adaptive: [85, 88] },
+    };
+    const withTwo = distillationEvidence(fixture, longer, [real, realLonger], [], null);
+    expect(withTwo.real).toBe(
+      `${withReal.real} Longer, one seed on the local engine only: on Fashion-MNIST after 3 epochs (2529 steps of 64 images), KL trained a better smallest subnet than adaptive α on the local engine. ` +
+        'Top-1 points, KL minus adaptive α, smallest subnet: +2.3 on the local engine (seed 0: +2.3); largest subnet: +2.7 on the local engine (seed 0: +2.7). ' +
+        'KL’s subnets ended at 87–91 % top-1, adaptive α’s at 85–88 % (every seed and subnet).',
+    );
+    expect(withTwo.long).toContain('Nothing measured yet beyond 3 epochs, nor on a real dataset beyond 3 epochs.');
     // The longest schedule so far, on one engine: its own statement, and the longer one points to it.
     const longest: StudyCell = { ...longer, epochs: 10, steps: 1400, gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [2.6, -0.4], mean: 1.1 }, { engine: 'local', subnet: 'max', seeds: [0, 1], perSeed: [1.2, 0], mean: 0.6 }], top1Range: [95, 99], top1ByLoss: { kl: [98, 99], adaptive: [95, 98] } };
-    const withLongest = distillationEvidence(fixture, longer, real, [], longest);
+    const withLongest = distillationEvidence(fixture, longer, [real], [], longest);
     expect(withLongest.longest).toBe(
       'Longest so far, 2 seeds on the local engine only: on the built-in demo set after 10 epochs (1400 steps of 64 images), KL trained a better smallest subnet than adaptive α on the local engine. ' +
         'Top-1 points, KL minus adaptive α, smallest subnet: +1.1 on the local engine (seeds 0 and 1: +2.6, −0.4); largest subnet: +0.6 on the local engine (seeds 0 and 1: +1.2, ±0.0). ' +
@@ -265,8 +285,8 @@ describe('the wording', () => {
     expect(withLongest.long).toContain('Nothing measured yet beyond 3 epochs but the partial 10-epoch cell below, nor on a real dataset beyond 1 epoch.');
     // With 3 seeds on every engine it is a cell, no longer partial.
     const threeSeeds = { ...longest, gaps: longest.gaps.map((g) => ({ ...g, seeds: [0, 1, 2], perSeed: [...g.perSeed, 0] })) };
-    expect(distillationEvidence(fixture, longer, real, [], threeSeeds).long).toContain('Nothing measured yet beyond 3 epochs but the 10-epoch cell below, nor on');
-    expect(distillationEvidence(fixture, longer, real, [], null).longest).toBe('');
+    expect(distillationEvidence(fixture, longer, [real], [], threeSeeds).long).toContain('Nothing measured yet beyond 3 epochs but the 10-epoch cell below, nor on');
+    expect(distillationEvidence(fixture, longer, [real], [], null).longest).toBe('');
   });
 
   it('chooses KL for the short preset only when every engine measured KL ahead on the smallest subnet', () => {
