@@ -345,7 +345,7 @@ describe('the wording', () => {
     });
     // Scaled to the preset's schedule; level counts.
     expect(presetDistillation('long', fixture, null, { epochs: 8, longest, warmup: warmup(0) })).toMatchObject({ kind: 'adaptive-alpha', klWarmupEpochs: 4 });
-    expect(presetDistillation('long', fixture, null, { epochs: 8, longest, warmup: warmup(0) }).why).toContain('level with or better than KL (0.0 points (PyTorch engine, 3 seeds))');
+    expect(presetDistillation('long', fixture, null, { epochs: 8, longest, warmup: warmup(0) }).why).toContain('trained the smallest subnet level with KL or better (KL minus it: ±0.0 points, PyTorch engine, 3 seeds), while');
     // The warm-up behind KL, or none measured: KL.
     expect(presetDistillation('long', fixture, null, { epochs: 10, longest, warmup: warmup(0.4) })).toEqual({
       kind: 'kl',
@@ -361,6 +361,9 @@ describe('the wording', () => {
     expect(presetDistillation('long', fixture, null, { epochs: 10, longest, warmup: withLocal(0.5, [0, 1, 2]) }).kind).toBe('kl');
     expect(presetDistillation('long', fixture, null, { epochs: 10, longest, warmup: withLocal(-0.5, [0, 1, 2]) }).why).toContain(
       'trained the smallest subnet 0.5 points (local engine, 3 seeds) and 0.1 points (PyTorch engine, 3 seeds) better than KL,',
+    );
+    expect(presetDistillation('long', fixture, null, { epochs: 10, longest, warmup: withLocal(0, [0, 1, 2]) }).why).toContain(
+      'trained the smallest subnet level with KL or better (KL minus it: ±0.0 points, local engine, 3 seeds; −0.1 points, PyTorch engine, 3 seeds), while',
     );
     // Adaptive α not behind KL on every engine: the paper's choice.
     const mixed = { ...longest, gaps: [{ ...gap('local', 4.8), subnet: 'min' as const }, { ...gap('torch', -0.3), subnet: 'min' as const }] };
