@@ -195,8 +195,28 @@ export const KL_WARMUP_LONG: WarmupEvidence = {
   ],
 };
 
-/** Every cell with warm-up runs, in the order stated. */
-export const KL_WARMUPS: readonly WarmupEvidence[] = [KL_WARMUP, KL_WARMUP_LONG];
+/**
+ * Fashion-MNIST, 3 epochs (docs/FIDELITY.md, "Diagnosis"): the real-data check of the warm-up, 2 epochs of KL (adaptive α
+ * for the last one); local engine, seeds 0 and 1 so far.
+ */
+export const KL_WARMUP_REAL: WarmupEvidence = {
+  dataset: 'fashion-mnist',
+  epochs: 3,
+  steps: 2529,
+  batchSize: 64,
+  engines: [
+    {
+      engine: 'local',
+      rows: [
+        { klWarmupEpochs: 0, seeds: [0, 1, 2], perSeed: [2.3, 1.3, 1.8], mean: 1.8 },
+        { klWarmupEpochs: 2, seeds: [0, 1], perSeed: [0.0, 0.1], mean: 0.1 },
+      ],
+    },
+  ],
+};
+
+/** Every cell with warm-up runs, in the order stated (by schedule length). */
+export const KL_WARMUPS: readonly WarmupEvidence[] = [KL_WARMUP, KL_WARMUP_REAL, KL_WARMUP_LONG];
 
 /** One cell of the control, no distillation (`none`: every member learns from the labels alone), against KL. */
 export interface ControlCell {

@@ -79,7 +79,7 @@ describe('the study evidence quoted to users: the KL warm-up', () => {
         recorded.filter((r) => r.dataset === w.dataset && r.epochs === w.epochs && r.loss.includes('klWarmupEpochs=')).map((r) => r.engine),
       );
       expect(w.engines.map((e) => e.engine)).toEqual((['local', 'torch'] as const).filter((e) => withWarmup.has(e)));
-      const twin = [LONGER_SCHEDULE, LONGEST_SCHEDULE].find((c) => c.dataset === w.dataset && c.epochs === w.epochs)!;
+      const twin = [LONGER_SCHEDULE, ...REAL_DATA_CELLS, LONGEST_SCHEDULE].find((c) => c.dataset === w.dataset && c.epochs === w.epochs)!;
       expect([twin.steps, twin.batchSize]).toEqual([w.steps, w.batchSize]);
       for (const { engine, rows } of w.engines) {
         const cell = recorded.filter((r) => r.dataset === w.dataset && r.epochs === w.epochs && r.engine === engine);
