@@ -84,7 +84,7 @@ export const REAL_DATA: StudyCell = {
 
 /**
  * Fashion-MNIST, 3 epochs, 3 seeds: the real-data cell at the issue's second schedule length (docs/FIDELITY.md,
- * "Results"), on the local engine so far; its PyTorch half waits for a GPU session (a run takes 28–40 minutes on one
+ * "Results"), on the local engine so far; its PyTorch half waits for a GPU session (a run takes 27–40 minutes on one
  * core of the development machine).
  */
 export const REAL_DATA_LONGER: StudyCell = {

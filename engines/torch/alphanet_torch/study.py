@@ -263,7 +263,6 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
                                                                       os.environ.get("PYTHONPATH")])),
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-
     def left() -> float:
         return float("inf") if deadline is None else deadline - (time.monotonic() - t_start)
 
