@@ -196,15 +196,19 @@ def steps_per_epoch(template_dir: str, cfg: dict) -> int:
     return min(cfg.get("stepsPerEpoch") or n, n)
 
 
-def recent_steps(run_dir: str) -> List[dict]:
-    """The step lines in the last 400 kB of a cell's progress file (its newest few hundred steps), oldest first."""
+def recent_steps(run_dir: str, since: int = 0) -> List[dict]:
+    """The step lines in the last 400 kB of a cell's progress file (its newest few hundred steps), oldest first; with
+    `since` (a byte offset: the file's size when this try began), only the lines written after it."""
     try:
         with open(os.path.join(run_dir, "progress.jsonl"), "rb") as f:
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 400 * 1024))
-            tail = f.read().decode("utf-8", "replace").splitlines()[1:]
+            start = max(since, f.tell() - 400 * 1024)
+            f.seek(start)
+            tail = f.read().decode("utf-8", "replace").splitlines()
     except OSError:
         return []
+    if start > since:
+        tail = tail[1:]  # the first line was cut
     out = []
     for line in tail:
         if line.startswith('{"type":"step"'):
@@ -214,6 +218,24 @@ def recent_steps(run_dir: str) -> List[dict]:
             except (ValueError, KeyError):
                 pass
     return out
+
+
+# A try's first steps are slow, and not for a few steps only: on the H200 with 6–21 cells starting at once, the first
+# takes 11–14 s, the next ~25 take 1–4 s, and until about step 80 fast steps (~130 ms) alternate with slow ones
+# (~500 ms), presumably cuDNN picking kernels for each new shape; a resumed try starts the same way. Judged at step
+# 50 on its newest 20 steps, every Fashion-MNIST cell of 2026-12-04's second GPU session looked 3–10× slower than it
+# was and was stopped (one that was not finished 2,529 steps in 412 s). So a try is judged only once it has taken
+# SETTLE_STEPS steps, on the median of its newest RATE_WINDOW: at 100 steps that median was within 20 % of the steady
+# step time on every trace of that session.
+SETTLE_STEPS = 100
+RATE_WINDOW = 40
+
+
+def settled_ms(steps: List[dict]) -> Optional[float]:
+    """A try's step time (ms) from its step lines, oldest first, or None while it is still in its slow first steps."""
+    if len(steps) < SETTLE_STEPS:
+        return None
+    return statistics.median(x["ms"] for x in steps[-RATE_WINDOW:])
 
 
 def last_step(run_dir: str) -> int:
@@ -286,6 +308,10 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
             os.makedirs(p["dir"])
             os.symlink(os.path.abspath(os.path.join(templates[p["cell"]["dataset"]], "dataset")), os.path.join(p["dir"], "dataset"))
             write_json(os.path.join(p["dir"], "config.json"), p["cfg"])
+        try:
+            p["since"] = os.path.getsize(os.path.join(p["dir"], "progress.jsonl"))  # this try's steps come after it
+        except OSError:
+            p["since"] = 0
         with open(os.path.join(p["dir"], "control"), "w"):
             pass  # an earlier stop's request must not stop this try
         err = open(os.path.join(p["dir"], "stderr.txt"), "w")
@@ -333,19 +359,17 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
             top = {r["subnet"]: r["top1"] for r in rows}
             log(f"{cell_name(p['cell'])}: min {100 * top.get('min', float('nan')):.1f} %, max {100 * top.get('max', float('nan')):.1f} % "
                 f"in {secs:.0f} s")
-        # A cell's first steps are slow (on the H200, 2-3 s each for about the first 40 of a Fashion-MNIST cell, then
-        # 0.14 s): a cell is judged on its newest 20 steps once it has taken 50, and a cell started now may expect the
-        # median of those of the running cells.
-        recent = {id(p): recent_steps(p["dir"]) for p in running}
-        settled = [[x["ms"] for x in t[-20:]] for t in recent.values() if len(t) >= 50]
-        ms = statistics.median([x for t in settled for x in t]) if settled else ms
+        # A try is judged once its steps have settled (settled_ms); a cell started now may expect the median of the
+        # running tries' settled step times.
+        rates = {id(p): settled_ms(recent_steps(p["dir"], p["since"])) for p in running}
+        settled = [r for r in rates.values() if r is not None]
+        ms = statistics.median(settled) if settled else ms
         if deadline is not None:
             for p in list(running):
-                own = recent[id(p)]
-                if len(own) < 50:
+                rate = rates[id(p)]
+                if rate is None:
                     continue
-                rate = statistics.median(x["ms"] for x in own[-20:])
-                need = (p["steps"] - own[-1]["step"]) * rate * margin / 1000
+                need = (p["steps"] - last_step(p["dir"])) * rate * margin / 1000
                 if need > left():
                     stop(p, f"would need {need:.0f} s more, {max(0, left()):.0f} s left")
         while plans and len(running) < parallel and left() > 0:

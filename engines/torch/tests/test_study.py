@@ -4,6 +4,7 @@ import gzip
 import json
 import os
 import shutil
+import statistics
 
 import pytest
 
@@ -147,3 +148,25 @@ def test_a_deadline_that_has_passed_starts_nothing(tmp_path):
 def test_the_command_line_refuses_a_missing_template(tmp_path, capsys):
     assert S.main(["--grid", "demo:1:kl:0", "--work", str(tmp_path), "--out", str(tmp_path / "r.json")]) == 2
     assert "no --template for dataset 'demo'" in capsys.readouterr().err
+
+
+def test_a_try_is_judged_only_after_its_slow_first_steps(tmp_path):
+    # A real cell's step times on the H200 (fixture README): its first try was stopped at step 63 because the deadline
+    # check judged it on slow first steps; its second try resumed from that checkpoint.
+    with gzip.open(os.path.join(FIXTURES, "h200-fm-3ep-kl-seed0-step-times.jsonl.gz"), "rb") as f:
+        data = f.read()
+    cut = data.index(b'{"type":"event","kind":"resume"}')
+    (tmp_path / "progress.jsonl").write_bytes(data)
+    first, whole = S.recent_steps(str(tmp_path), 0)[:63], S.recent_steps(str(tmp_path))
+    second = S.recent_steps(str(tmp_path), since=cut)
+    assert [x["step"] for x in first] == list(range(1, 64)) and whole[:63] == first
+    assert second[0]["step"] == 64 and len(second) == 2138 - 63 and whole[-len(second):] == second
+    steady = statistics.mean(x["ms"] for x in second[S.SETTLE_STEPS:])
+    # What the old check saw at step 50 (the median of the newest 20) was more than twice the steady step time.
+    assert statistics.median(x["ms"] for x in first[30:50]) > 2 * steady
+    for t in (first, second):
+        assert S.settled_ms(t[:S.SETTLE_STEPS - 1]) is None
+        assert S.settled_ms(t[:S.SETTLE_STEPS]) is None or abs(S.settled_ms(t[:S.SETTLE_STEPS]) / steady - 1) < 0.2
+    assert S.settled_ms(first) is None  # never judged: it would have finished
+    assert abs(S.settled_ms(second[:S.SETTLE_STEPS]) / steady - 1) < 0.2
+    assert abs(S.settled_ms(second) / steady - 1) < 0.2
