@@ -74,11 +74,13 @@ describe('the study evidence quoted to users: the KL warm-up', () => {
   it.each(KL_WARMUPS.map((w) => [`${w.dataset} ${w.epochs} epochs`, w] as const))(
     'quotes KL − adaptive α on the smallest subnet per warm-up length and engine as recorded (seeds, per seed, mean): %s',
     (_, w) => {
-      // Every engine that recorded a warm-up run on this cell is quoted, in the order local, torch.
-      const withWarmup = new Set(
-        recorded.filter((r) => r.dataset === w.dataset && r.epochs === w.epochs && r.loss.includes('klWarmupEpochs=')).map((r) => r.engine),
-      );
-      expect(w.engines.map((e) => e.engine)).toEqual((['local', 'torch'] as const).filter((e) => withWarmup.has(e)));
+      // Every engine that recorded a warm-up run and KL on this cell is quoted (the quote is KL minus it), in the order
+      // local, torch.
+      const engines = (loss: (l: string) => boolean) =>
+        new Set(recorded.filter((r) => r.dataset === w.dataset && r.epochs === w.epochs && loss(r.loss)).map((r) => r.engine));
+      const withWarmup = engines((l) => l.includes('klWarmupEpochs='));
+      const withKl = engines((l) => l === 'kl');
+      expect(w.engines.map((e) => e.engine)).toEqual((['local', 'torch'] as const).filter((e) => withWarmup.has(e) && withKl.has(e)));
       const twin = [LONGER_SCHEDULE, ...REAL_DATA_CELLS, LONGEST_SCHEDULE].find((c) => c.dataset === w.dataset && c.epochs === w.epochs)!;
       expect([twin.steps, twin.batchSize]).toEqual([w.steps, w.batchSize]);
       for (const { engine, rows } of w.engines) {
