@@ -238,6 +238,15 @@ def settled_ms(steps: List[dict]) -> Optional[float]:
     return statistics.median(x["ms"] for x in steps[-RATE_WINDOW:])
 
 
+def start_cost_s(steps: List[dict]) -> Optional[float]:
+    """What a try's slow first steps cost (s) beyond its settled step time, or None before it has settled: the time of
+    its first SETTLE_STEPS steps less that many steps at its settled rate. A cell started later pays it too."""
+    rate = settled_ms(steps)
+    if rate is None:
+        return None
+    return max(0.0, sum(x["ms"] for x in steps[:SETTLE_STEPS]) - SETTLE_STEPS * rate) / 1000
+
+
 def last_step(run_dir: str) -> int:
     steps = recent_steps(run_dir)
     return steps[-1]["step"] if steps else 0
@@ -337,6 +346,7 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
 
     margin = 1.15  # step times grow a little under load; validation takes a few seconds more
     ms: Optional[float] = None  # the newest median step time (ms), kept when no cell runs
+    cost: float = 0.0  # the newest median cost of a try's slow first steps (s), kept likewise
     while plans or running:
         for p in list(running):
             code = p["proc"].poll()
@@ -360,10 +370,13 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
             log(f"{cell_name(p['cell'])}: min {100 * top.get('min', float('nan')):.1f} %, max {100 * top.get('max', float('nan')):.1f} % "
                 f"in {secs:.0f} s")
         # A try is judged once its steps have settled (settled_ms); a cell started now may expect the median of the
-        # running tries' settled step times.
-        rates = {id(p): settled_ms(recent_steps(p["dir"], p["since"])) for p in running}
+        # running tries' settled step times, after the median cost of their slow first steps.
+        tries = {id(p): recent_steps(p["dir"], p["since"]) for p in running}
+        rates = {k: settled_ms(t) for k, t in tries.items()}
         settled = [r for r in rates.values() if r is not None]
         ms = statistics.median(settled) if settled else ms
+        costs = [c for c in (start_cost_s(t) for t in tries.values()) if c is not None]
+        cost = statistics.median(costs) if costs else cost
         if deadline is not None:
             for p in list(running):
                 rate = rates[id(p)]
@@ -374,7 +387,7 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
                     stop(p, f"would need {need:.0f} s more, {max(0, left()):.0f} s left")
         while plans and len(running) < parallel and left() > 0:
             # In order, the first cell that the step times so far say finishes in time (any, before they are known).
-            fit = next((q for q in plans if ms is None or remaining(q) * ms * margin / 1000 <= left()), None)
+            fit = next((q for q in plans if ms is None or cost + remaining(q) * ms * margin / 1000 <= left()), None)
             if fit is None:
                 break
             plans.remove(fit)

@@ -170,3 +170,22 @@ def test_a_try_is_judged_only_after_its_slow_first_steps(tmp_path):
     assert S.settled_ms(first) is None  # never judged: it would have finished
     assert abs(S.settled_ms(second[:S.SETTLE_STEPS]) / steady - 1) < 0.2
     assert abs(S.settled_ms(second) / steady - 1) < 0.2
+
+
+def test_the_cost_of_a_try_s_slow_first_steps_is_what_they_took_beyond_the_settled_rate():
+    steps = [{"step": i + 1, "ms": 2000.0 if i < 10 else 100.0} for i in range(S.SETTLE_STEPS + 30)]
+    assert S.start_cost_s(steps[: S.SETTLE_STEPS - 1]) is None
+    # 10 steps of 2 s where 100 ms each was the rate: 19 s more.
+    assert S.start_cost_s(steps) == pytest.approx(19.0)
+    with gzip.open(os.path.join(FIXTURES, "h200-fm-3ep-kl-seed0-step-times.jsonl.gz"), "rb") as f:
+        data = f.read()
+    first_try = [json.loads(l) for l in data[: data.index(b'{"type":"done"')].decode().splitlines() if l.startswith('{"type":"step"')]
+    assert len(first_try) == 63 and S.start_cost_s(first_try) is None
+    # The real resumed try: its first 100 steps took about 95 s more than its settled rate, and the cost plus its steps
+    # at the rate seen at step 100 give its whole time on the safe side, within 15 % (414 s for 370).
+    second = [{"step": m["step"], "ms": m["stepMs"]} for m in map(json.loads, data[data.index(b'{"type":"event","kind":"resume"}'):].decode().splitlines())
+              if m["type"] == "step"]
+    assert 80 < S.start_cost_s(second[: S.SETTLE_STEPS]) < 110
+    predicted = S.start_cost_s(second[: S.SETTLE_STEPS]) + len(second) * S.settled_ms(second[: S.SETTLE_STEPS]) / 1000
+    actual = sum(x["ms"] for x in second) / 1000
+    assert actual <= predicted <= 1.15 * actual
