@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zlib
 from typing import Dict, List, Optional
 
 # The study's losses by label: the run config's `distillation`, every field at the workbench's default
@@ -100,6 +101,13 @@ def parse_grid(spec: str) -> List[dict]:
 
 def cell_key(c: dict) -> str:
     return json.dumps(["torch", c["dataset"], c["epochs"], c["loss"], c["seed"]])
+
+
+def cell_run_id(c: dict) -> int:
+    """The cell's run id in its config: fixed by the cell alone, so a paused cell's config, and with it its checkpoint,
+    is the same whatever grid or order a later study gives (it was the cell's place in the queue, which a changed grid
+    moved: the cell then started again from step 0)."""
+    return 1000 + zlib.crc32(cell_key(c).encode("utf-8")) % 1_000_000
 
 
 def cell_name(c: dict) -> str:
@@ -284,8 +292,8 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
     queue = [c for c in cells if cell_key(c) not in done]
     # Every cell's config is built (and its overrides checked) before anything trains.
     plans = []
-    for i, c in enumerate(queue):
-        cfg = cell_config(tmpl[c["dataset"]], c, run_id=1000 + i)
+    for c in queue:
+        cfg = cell_config(tmpl[c["dataset"]], c, run_id=cell_run_id(c))
         plans.append({"cell": c, "cfg": cfg, "steps": c["epochs"] * steps_per_epoch(templates[c["dataset"]], cfg),
                       "dir": os.path.join(work, re.sub(r"[^A-Za-z0-9.+-]+", "_", cell_name(c)))})
     t_start = time.monotonic()

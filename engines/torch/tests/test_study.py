@@ -129,6 +129,23 @@ def test_a_killed_cell_continues_from_its_checkpoint_on_the_next_study(tmp_path,
     assert json.load(open(out))[0]["alphaMinShare"] == pytest.approx(share, rel=1e-12)
 
 
+def test_a_paused_cell_continues_when_the_next_study_asks_for_it_in_another_grid(tmp_path, monkeypatch):
+    template = make_run_dir(tmp_path / "tiny")
+    out = str(tmp_path / "records.json")
+    monkeypatch.setenv("ALPHANET_TORCH_TEST_KILL_RANK", "0")
+    monkeypatch.setenv("ALPHANET_TORCH_TEST_KILL_STEP", "7")
+    first = S.run_study({"tiny": template}, S.parse_grid("tiny:2:kl:0"), str(tmp_path / "work"), out, device="cpu", log=lambda s: None, poll=0.1)
+    assert list(first.values())[0].startswith("failed: exit -9")
+    monkeypatch.delenv("ALPHANET_TORCH_TEST_KILL_STEP")
+    # The same cell, now second in the queue (it was first): it continues from its checkpoint all the same.
+    cells = S.parse_grid("tiny:2:none:0") + S.parse_grid("tiny:2:kl:0")
+    lines = []
+    second = S.run_study({"tiny": template}, cells, str(tmp_path / "work"), out, device="cpu", log=lines.append, poll=0.1)
+    assert list(second.values()) == ["finished", "finished"]
+    assert [l for l in lines if "resuming" in l] == [l for l in lines if l.startswith("fidelity torch tiny 2ep kl seed 0: resuming")] != []
+    assert S.cell_run_id(cells[1]) == S.cell_run_id(S.parse_grid("tiny:2:kl:0")[0]) != S.cell_run_id(cells[0])
+
+
 def test_a_run_that_did_not_finish_gives_no_records(tmp_path):
     with gzip.open(os.path.join(FIXTURES, "torch-progress-demo-3ep-klw2-seed0.jsonl.gz"), "rt") as f:
         lines = f.read().splitlines()
