@@ -14,7 +14,8 @@ here is the cell the workbench would train with `--engine torch`, on this machin
 Cells run N at a time, each `python -m alphanet_torch.train <cell dir>` (one rank, one CPU thread), in the order
 given. With `--deadline`, a cell is started only when the step times measured so far say it finishes in time, and a
 running cell that would not is stopped; neither is recorded. A cell whose run directory already holds a checkpoint of
-the same config (stopped, failed or killed before) continues from it (`alphanet_torch.train --resume`).
+the same config (stopped, failed or killed before) continues from it (`alphanet_torch.train --resume`). On SIGTERM
+or SIGINT the study pauses its running cells, each with a checkpoint, waits for them, and exits without starting more.
 Every finished cell is appended to `--out` (temp name + rename) as the workbench study's records (`recordsOfRun`
 in src-main/bench/fidelity.ts: one per validated subnet of the last validation, the run's mean α₋ share, the last
 epoch's mean divergence of each subnet's sandwich counterpart), plus `device`, the device it trained on; cells
@@ -26,9 +27,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from typing import Dict, List, Optional
@@ -355,58 +358,76 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
     margin = 1.15  # step times grow a little under load; validation takes a few seconds more
     ms: Optional[float] = None  # the newest median step time (ms), kept when no cell runs
     cost: float = 0.0  # the newest median cost of a try's slow first steps (s), kept likewise
-    while plans or running:
-        for p in list(running):
-            code = p["proc"].poll()
-            if code is None:
-                continue
-            running.remove(p)
-            secs = time.monotonic() - p["t0"]
-            key = cell_key(p["cell"])
-            try:
-                if code != 0:
-                    raise StudyError(f"exit {code}: {read_tail(os.path.join(p['dir'], 'stderr.txt'))}")
-                rows = records_of_run(p["dir"], p["cell"], dev)
-            except (StudyError, OSError, ValueError) as e:
-                status[key] = f"failed: {e}"
-                log(f"{cell_name(p['cell'])}: failed: {e}")
-                continue
-            records = read_records(out) + rows
-            write_json(out, records)
-            status[key] = "finished"
-            top = {r["subnet"]: r["top1"] for r in rows}
-            log(f"{cell_name(p['cell'])}: min {100 * top.get('min', float('nan')):.1f} %, max {100 * top.get('max', float('nan')):.1f} % "
-                f"in {secs:.0f} s")
-        # A try is judged once its steps have settled (settled_ms); a cell started now may expect the median of the
-        # running tries' settled step times, after the median cost of their slow first steps.
-        tries = {id(p): recent_steps(p["dir"], p["since"]) for p in running}
-        rates = {k: settled_ms(t) for k, t in tries.items()}
-        settled = [r for r in rates.values() if r is not None]
-        ms = statistics.median(settled) if settled else ms
-        costs = [c for c in (start_cost_s(t) for t in tries.values()) if c is not None]
-        cost = statistics.median(costs) if costs else cost
-        if deadline is not None:
+    # SIGTERM or SIGINT (a scheduler's or a `timeout`'s end, Ctrl-C): every running cell is paused with a checkpoint
+    # and waited for, and nothing else starts, so the next study continues them.
+    signalled: List[int] = []
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            handlers[sig] = signal.signal(sig, lambda n, _frame: signalled.append(n))
+    try:
+        while (plans or running) and not signalled:
             for p in list(running):
-                rate = rates[id(p)]
-                if rate is None:
+                code = p["proc"].poll()
+                if code is None:
                     continue
-                need = (p["steps"] - last_step(p["dir"])) * rate * margin / 1000
-                if need > left():
-                    stop(p, f"would need {need:.0f} s more, {max(0, left()):.0f} s left")
-        while plans and len(running) < parallel and left() > 0:
-            # In order, the first cell that the step times so far say finishes in time (any, before they are known).
-            fit = next((q for q in plans if ms is None or cost + remaining(q) * ms * margin / 1000 <= left()), None)
-            if fit is None:
-                break
-            plans.remove(fit)
-            start(fit)
-        if not running and plans:
-            # Nothing runs and nothing fits: what is left cannot finish before the deadline.
+                running.remove(p)
+                secs = time.monotonic() - p["t0"]
+                key = cell_key(p["cell"])
+                try:
+                    if code != 0:
+                        raise StudyError(f"exit {code}: {read_tail(os.path.join(p['dir'], 'stderr.txt'))}")
+                    rows = records_of_run(p["dir"], p["cell"], dev)
+                except (StudyError, OSError, ValueError) as e:
+                    status[key] = f"failed: {e}"
+                    log(f"{cell_name(p['cell'])}: failed: {e}")
+                    continue
+                records = read_records(out) + rows
+                write_json(out, records)
+                status[key] = "finished"
+                top = {r["subnet"]: r["top1"] for r in rows}
+                log(f"{cell_name(p['cell'])}: min {100 * top.get('min', float('nan')):.1f} %, max {100 * top.get('max', float('nan')):.1f} % "
+                    f"in {secs:.0f} s")
+            # A try is judged once its steps have settled (settled_ms); a cell started now may expect the median of the
+            # running tries' settled step times, after the median cost of their slow first steps.
+            tries = {id(p): recent_steps(p["dir"], p["since"]) for p in running}
+            rates = {k: settled_ms(t) for k, t in tries.items()}
+            settled = [r for r in rates.values() if r is not None]
+            ms = statistics.median(settled) if settled else ms
+            costs = [c for c in (start_cost_s(t) for t in tries.values()) if c is not None]
+            cost = statistics.median(costs) if costs else cost
+            if deadline is not None:
+                for p in list(running):
+                    rate = rates[id(p)]
+                    if rate is None:
+                        continue
+                    need = (p["steps"] - last_step(p["dir"])) * rate * margin / 1000
+                    if need > left():
+                        stop(p, f"would need {need:.0f} s more, {max(0, left()):.0f} s left")
+            while plans and len(running) < parallel and left() > 0:
+                # In order, the first cell that the step times so far say finishes in time (any, before they are known).
+                fit = next((q for q in plans if ms is None or cost + remaining(q) * ms * margin / 1000 <= left()), None)
+                if fit is None:
+                    break
+                plans.remove(fit)
+                start(fit)
+            if not running and plans:
+                # Nothing runs and nothing fits: what is left cannot finish before the deadline.
+                for q in plans:
+                    status[cell_key(q["cell"])] = f"skipped: {remaining(q)} steps would not finish in {max(0, left()):.0f} s"
+                    log(f"{cell_name(q['cell'])}: skipped, would not finish before the deadline")
+                plans.clear()
+            time.sleep(poll)
+        if signalled:
+            why = f"signal {signal.Signals(signalled[0]).name}"
+            for p in list(running):
+                stop(p, why)
             for q in plans:
-                status[cell_key(q["cell"])] = f"skipped: {remaining(q)} steps would not finish in {max(0, left()):.0f} s"
-                log(f"{cell_name(q['cell'])}: skipped, would not finish before the deadline")
+                status[cell_key(q["cell"])] = f"skipped: {why}"
             plans.clear()
-        time.sleep(poll)
+    finally:
+        for sig, h in handlers.items():
+            signal.signal(sig, h)
     return status
 
 

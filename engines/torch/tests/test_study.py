@@ -4,7 +4,11 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import statistics
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -206,3 +210,27 @@ def test_the_cost_of_a_try_s_slow_first_steps_is_what_they_took_beyond_the_settl
     predicted = S.start_cost_s(second[: S.SETTLE_STEPS]) + len(second) * S.settled_ms(second[: S.SETTLE_STEPS]) / 1000
     actual = sum(x["ms"] for x in second) / 1000
     assert actual <= predicted <= 1.15 * actual
+
+
+def test_a_terminated_study_pauses_its_running_cells_with_a_checkpoint_and_starts_nothing(tmp_path):
+    template = make_run_dir(tmp_path / "tiny")
+    work, out, status = tmp_path / "work", tmp_path / "r.json", tmp_path / "status.json"
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(S.__file__))), OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "alphanet_torch.study", "--template", f"tiny={template}", "--grid", "tiny:400:kl:0,1",
+                             "--work", str(work), "--out", str(out), "--status", str(status), "--device", "cpu"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    progress = work / "fidelity_torch_tiny_400ep_kl_seed_0" / "progress.jsonl"
+    t0 = time.monotonic()
+    while not (progress.exists() and progress.read_text().count('{"type":"step"') >= 3):
+        assert time.monotonic() - t0 < 60 and proc.poll() is None, proc.stdout.read() if proc.poll() is not None else "no steps in 60 s"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    log = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 1, log
+    said = json.load(open(status))
+    assert said == {S.cell_key(S.parse_grid("tiny:400:kl:0")[0]): "stopped: signal SIGTERM",
+                    S.cell_key(S.parse_grid("tiny:400:kl:1")[0]): "skipped: signal SIGTERM"}, log
+    lines = [json.loads(l) for l in progress.read_text().splitlines()]
+    assert lines[-1]["type"] == "done" and lines[-1]["status"] == "paused"
+    assert any(l["type"] == "checkpoint" and l["step"] == lines[-1]["step"] for l in lines)
+    assert not (work / "fidelity_torch_tiny_400ep_kl_seed_1").exists() and not out.exists()
