@@ -249,6 +249,21 @@ def settled_ms(steps: List[dict]) -> Optional[float]:
     return statistics.median(x["ms"] for x in steps[-RATE_WINDOW:])
 
 
+def too_late(steps_left: int, own_ms: Optional[float], settled_ms_: Optional[float], left_s: float, margin: float) -> Optional[str]:
+    """Why a running try cannot finish in the `left_s` seconds left, or None while it may. A settled try is judged on its
+    own step time (with the margin); one still in its slow first steps only on the settled tries' step time, without
+    the margin (its own steps will be no faster), and in any case once no time is left."""
+    if own_ms is not None:
+        need = steps_left * own_ms * margin / 1000
+    elif settled_ms_ is not None:
+        need = steps_left * settled_ms_ / 1000
+    else:
+        need = 0.0
+    if need > left_s or left_s <= 0:
+        return f"would need {need:.0f} s more, {max(0, left_s):.0f} s left" if need > 0 else "no time left"
+    return None
+
+
 def start_cost_s(steps: List[dict]) -> Optional[float]:
     """What a try's slow first steps cost (s) beyond its settled step time, or None before it has settled: the time of
     its first SETTLE_STEPS steps less that many steps at its settled rate. A cell started later pays it too."""
@@ -398,12 +413,9 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
             cost = statistics.median(costs) if costs else cost
             if deadline is not None:
                 for p in list(running):
-                    rate = rates[id(p)]
-                    if rate is None:
-                        continue
-                    need = (p["steps"] - last_step(p["dir"])) * rate * margin / 1000
-                    if need > left():
-                        stop(p, f"would need {need:.0f} s more, {max(0, left()):.0f} s left")
+                    why = too_late(p["steps"] - last_step(p["dir"]), rates[id(p)], ms, left(), margin)
+                    if why:
+                        stop(p, why)
             while plans and len(running) < parallel and left() > 0:
                 # In order, the first cell that the step times so far say finishes in time (any, before they are known).
                 fit = next((q for q in plans if ms is None or cost + remaining(q) * ms * margin / 1000 <= left()), None)

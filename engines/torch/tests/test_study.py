@@ -234,3 +234,16 @@ def test_a_terminated_study_pauses_its_running_cells_with_a_checkpoint_and_start
     assert lines[-1]["type"] == "done" and lines[-1]["status"] == "paused"
     assert any(l["type"] == "checkpoint" and l["step"] == lines[-1]["step"] for l in lines)
     assert not (work / "fidelity_torch_tiny_400ep_kl_seed_1").exists() and not out.exists()
+
+
+def test_a_running_try_is_stopped_when_it_cannot_finish_settled_or_not():
+    # Settled: its own step time with the margin (1000 steps × 100 ms × 1.15 = 115 s).
+    assert S.too_late(1000, 100.0, None, 116, 1.15) is None
+    assert S.too_late(1000, 100.0, 50.0, 114, 1.15) == "would need 115 s more, 114 s left"
+    # In its slow first steps: never on its own times; on the settled tries' rate without the margin, or not at all.
+    assert S.too_late(1000, None, None, 5, 1.15) is None
+    assert S.too_late(1000, None, 100.0, 101, 1.15) is None
+    assert S.too_late(1000, None, 100.0, 99, 1.15) == "would need 100 s more, 99 s left"
+    # No time left: stopped whatever is known (it ran past the deadline while it settled).
+    assert S.too_late(1000, None, None, 0, 1.15) == "no time left"
+    assert S.too_late(1, None, None, -3, 1.15) == "no time left"
