@@ -381,7 +381,7 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
         for sig in (signal.SIGTERM, signal.SIGINT):
             handlers[sig] = signal.signal(sig, lambda n, _frame: signalled.append(n))
     try:
-        while (plans or running) and not signalled:
+        while plans or running:
             for p in list(running):
                 code = p["proc"].poll()
                 if code is None:
@@ -403,6 +403,8 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
                 top = {r["subnet"]: r["top1"] for r in rows}
                 log(f"{cell_name(p['cell'])}: min {100 * top.get('min', float('nan')):.1f} %, max {100 * top.get('max', float('nan')):.1f} % "
                     f"in {secs:.0f} s")
+            if signalled:
+                break  # after the cells that finished meanwhile are recorded
             # A try is judged once its steps have settled (settled_ms); a cell started now may expect the median of the
             # running tries' settled step times, after the median cost of their slow first steps.
             tries = {id(p): recent_steps(p["dir"], p["since"]) for p in running}
