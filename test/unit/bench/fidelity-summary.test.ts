@@ -169,6 +169,28 @@ describe('fidelity study: the recorded first slice (test/fixtures/fidelity-first
   });
 });
 
+describe('fidelity study: the engines on Fashion-MNIST, 3-epoch schedule, after epochs 1 and 2', () => {
+  // docs/fidelity/fashion-mnist-3ep-epochs-1-2.json: both engines' validations after epochs 1 and 2 (the PyTorch runs
+  // were paused in epoch 3 when the lent GPU's time ran out). Each epoch is taken as a cell of its own.
+  const file = JSON.parse(readFileSync(join(__dirname, '../../../docs/fidelity/fashion-mnist-3ep-epochs-1-2.json'), 'utf8')) as {
+    records: { engine: string; loss: string; seed: number; epoch: number; subnet: string; top1: number }[];
+  };
+  const asCells: StudyRecord[] = file.records.map((r) => ({ ...r, dataset: 'fashion-mnist', epochs: r.epoch }));
+
+  it('has 3 seeds of KL and adaptive α on both engines at both epochs, and the engines agree on every subnet', () => {
+    const gaps = pairedGaps(asCells);
+    expect(gaps).toHaveLength(16); // 2 engines × 2 epochs × 4 subnets
+    expect(gaps.every((g) => g.seeds.join() === '0,1,2')).toBe(true);
+    const agreement = engineAgreement(gaps);
+    expect(agreement).toHaveLength(8);
+    expect(agreement.filter((a) => !a.agree)).toEqual([]);
+    // The smallest subnet's gaps as docs/FIDELITY.md quotes them (KL − adaptive α, points).
+    const min = (epochs: number) => agreement.find((a) => a.epochs === epochs && a.subnet === 'min')!;
+    expect([min(1).a.gap.mean, min(1).b.gap.mean].map((x) => (100 * x).toFixed(1))).toEqual(['4.6', '5.5']);
+    expect([min(2).a.gap.mean, min(2).b.gap.mean].map((x) => (100 * x).toFixed(1))).toEqual(['2.4', '2.4']);
+  });
+});
+
 describe('fidelity study: resuming from the data directory', () => {
   it('finds the finished run of a cell by its name, ignoring failed, queued and other names', () => {
     const home = mkdtempSync(join(tmpdir(), 'fidelity-'));
