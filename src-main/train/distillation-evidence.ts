@@ -270,6 +270,13 @@ export const NO_DISTILLATION: readonly ControlCell[] = [
       { engine: 'torch', subnet: 'min', seeds: [0, 1, 2], perSeed: [-0.2, 0.2, 0.2], mean: 0.1 },
     ],
   },
+  {
+    dataset: 'fashion-mnist',
+    epochs: 3,
+    steps: 2529,
+    batchSize: 64,
+    gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1, 2], perSeed: [0.4, 0.4, 0.1], mean: 0.3 }],
+  },
 ];
 
 const ENGINE = { local: 'local engine', torch: 'PyTorch engine' } as const;
