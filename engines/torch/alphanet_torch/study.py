@@ -372,7 +372,7 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
 
     margin = 1.15  # step times grow a little under load; validation takes a few seconds more
     ms: Optional[float] = None  # the newest median step time (ms), kept when no cell runs
-    cost: float = 0.0  # the newest median cost of a try's slow first steps (s), kept likewise
+    costs: List[float] = []  # what each try's slow first steps cost (s), measured once it settled
     # SIGTERM or SIGINT (a scheduler's or a `timeout`'s end, Ctrl-C): every running cell is paused with a checkpoint
     # and waited for, and nothing else starts, so the next study continues them.
     signalled: List[int] = []
@@ -411,8 +411,12 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
             rates = {k: settled_ms(t) for k, t in tries.items()}
             settled = [r for r in rates.values() if r is not None]
             ms = statistics.median(settled) if settled else ms
-            costs = [c for c in (start_cost_s(t) for t in tries.values()) if c is not None]
-            cost = statistics.median(costs) if costs else cost
+            for p in running:
+                if "cost" not in p and rates[id(p)] is not None:
+                    # Measured when the try settles: later, its first steps have left the progress file's read tail.
+                    p["cost"] = start_cost_s(tries[id(p)])
+                    costs.append(p["cost"])
+            cost = statistics.median(costs) if costs else 0.0
             if deadline is not None:
                 for p in list(running):
                     why = too_late(p["steps"] - last_step(p["dir"]), rates[id(p)], ms, left(), margin)
