@@ -84,8 +84,8 @@ export const REAL_DATA: StudyCell = {
 
 /**
  * Fashion-MNIST, 3 epochs, 3 seeds: the real-data cell at the issue's second schedule length (docs/FIDELITY.md,
- * "Results"), on the local engine so far; its PyTorch half waits for a GPU session (a run takes 27–40 minutes on one
- * core of the development machine).
+ * "Results"), on the local engine; the PyTorch engine's runs reached epoch 2 of 3 on a lent GPU, so its half waits for
+ * another GPU session (on one core of the development machine a run takes 27–40 minutes).
  */
 export const REAL_DATA_LONGER: StudyCell = {
   dataset: 'fashion-mnist',
@@ -197,7 +197,7 @@ export const KL_WARMUP_LONG: WarmupEvidence = {
 
 /**
  * Fashion-MNIST, 3 epochs (docs/FIDELITY.md, "Diagnosis"): the real-data check of the warm-up, 2 epochs of KL (adaptive α
- * for the last one); local engine, seeds 0 and 1 so far.
+ * for the last one); local engine, 3 seeds (the PyTorch engine's seed 2 has no KL run beside it yet).
  */
 export const KL_WARMUP_REAL: WarmupEvidence = {
   dataset: 'fashion-mnist',

@@ -249,14 +249,14 @@ def settled_ms(steps: List[dict]) -> Optional[float]:
     return statistics.median(x["ms"] for x in steps[-RATE_WINDOW:])
 
 
-def too_late(steps_left: int, own_ms: Optional[float], settled_ms_: Optional[float], left_s: float, margin: float) -> Optional[str]:
+def too_late(steps_left: int, own_ms: Optional[float], others_ms: Optional[float], left_s: float, margin: float) -> Optional[str]:
     """Why a running try cannot finish in the `left_s` seconds left, or None while it may. A settled try is judged on its
     own step time (with the margin); one still in its slow first steps only on the settled tries' step time, without
     the margin (its own steps will be no faster), and in any case once no time is left."""
     if own_ms is not None:
         need = steps_left * own_ms * margin / 1000
-    elif settled_ms_ is not None:
-        need = steps_left * settled_ms_ / 1000
+    elif others_ms is not None:
+        need = steps_left * others_ms / 1000
     else:
         need = 0.0
     if need > left_s or left_s <= 0:
@@ -419,7 +419,9 @@ def run_study(templates: Dict[str, str], cells: List[dict], work: str, out: str,
             cost = statistics.median(costs) if costs else 0.0
             if deadline is not None:
                 for p in list(running):
-                    why = too_late(p["steps"] - last_step(p["dir"]), rates[id(p)], ms, left(), margin)
+                    t = tries[id(p)]
+                    done = t[-1]["step"] if t else last_step(p["dir"])  # a try with no step yet: where it resumed
+                    why = too_late(p["steps"] - done, rates[id(p)], ms, left(), margin)
                     if why:
                         stop(p, why)
             while plans and len(running) < parallel and left() > 0:

@@ -171,11 +171,15 @@ def test_the_command_line_refuses_a_missing_template(tmp_path, capsys):
     assert "no --template for dataset 'demo'" in capsys.readouterr().err
 
 
-def test_a_try_is_judged_only_after_its_slow_first_steps(tmp_path):
-    # A real cell's step times on the H200 (fixture README): its first try was stopped at step 63 because the deadline
-    # check judged it on slow first steps; its second try resumed from that checkpoint.
+def h200_progress() -> bytes:
+    """A real cell's step times on the H200 (fixture README): its first try was stopped at step 63 because the deadline
+    check judged it on slow first steps; its second try resumed from that checkpoint."""
     with gzip.open(os.path.join(FIXTURES, "h200-fm-3ep-kl-seed0-step-times.jsonl.gz"), "rb") as f:
-        data = f.read()
+        return f.read()
+
+
+def test_a_try_is_judged_only_after_its_slow_first_steps(tmp_path):
+    data = h200_progress()
     cut = data.index(b'{"type":"event","kind":"resume"}')
     (tmp_path / "progress.jsonl").write_bytes(data)
     first, whole = S.recent_steps(str(tmp_path), 0)[:63], S.recent_steps(str(tmp_path))
@@ -198,14 +202,12 @@ def test_the_cost_of_a_try_s_slow_first_steps_is_what_they_took_beyond_the_settl
     assert S.start_cost_s(steps[: S.SETTLE_STEPS - 1]) is None
     # 10 steps of 2 s where 100 ms each was the rate: 19 s more.
     assert S.start_cost_s(steps) == pytest.approx(19.0)
-    with gzip.open(os.path.join(FIXTURES, "h200-fm-3ep-kl-seed0-step-times.jsonl.gz"), "rb") as f:
-        data = f.read()
-    first_try = [json.loads(l) for l in data[: data.index(b'{"type":"done"')].decode().splitlines() if l.startswith('{"type":"step"')]
-    assert len(first_try) == 63 and S.start_cost_s(first_try) is None
+    data = h200_progress()
+    steps = [{"step": m["step"], "ms": m["stepMs"]} for m in map(json.loads, data.decode().splitlines()) if m["type"] == "step"]
+    first_try, second = steps[:63], steps[63:]
+    assert first_try[-1]["step"] == 63 and second[0]["step"] == 64 and S.start_cost_s(first_try) is None
     # The real resumed try: its first 100 steps took about 95 s more than its settled rate, and the cost plus its steps
     # at the rate seen at step 100 give its whole time on the safe side, within 15 % (414 s for 370).
-    second = [{"step": m["step"], "ms": m["stepMs"]} for m in map(json.loads, data[data.index(b'{"type":"event","kind":"resume"}'):].decode().splitlines())
-              if m["type"] == "step"]
     assert 80 < S.start_cost_s(second[: S.SETTLE_STEPS]) < 110
     predicted = S.start_cost_s(second[: S.SETTLE_STEPS]) + len(second) * S.settled_ms(second[: S.SETTLE_STEPS]) / 1000
     actual = sum(x["ms"] for x in second) / 1000
