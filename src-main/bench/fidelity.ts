@@ -13,7 +13,7 @@
  * one whose run is still `queued` (its `train` was killed while it waited for cores) is cancelled and trained afresh.
  * Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +21,7 @@ import { DistillationSchema } from '../engine/core';
 import { openHomeDatabase } from '../store/db';
 import { findDataset } from '../store/datasets';
 import { listEpochMetrics, listRuns, listStepMetrics, type RunRow } from '../store/runs';
-import { formatStudy, type StudyRecord } from './fidelity-summary';
+import type { StudyRecord } from './fidelity-summary';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
@@ -64,6 +64,11 @@ export interface FidelityOptions {
    * They are named in each cell's loss label and run name, so a variant never takes the place of the plain cell.
    */
   set?: string[];
+  /**
+   * Cells trained at once (default 1), each its own `alphanet train`: `--parallel 2 --workers 1` keeps both cores of a
+   * 2-core machine busy with one study. The records are those of the same cells trained one by one.
+   */
+  parallel?: number;
   log?: (line: string) => void;
 }
 
@@ -127,13 +132,21 @@ function writeResults(file: string, records: StudyRecord[]): void {
   renameSync(tmp, file);
 }
 
-function cli(o: FidelityOptions, args: string[]): { ok: boolean; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [o.cli, '--home', o.home, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
+/** Runs the built CLI on the study's data directory without blocking, so that cells can train side by side. */
+function cli(o: FidelityOptions, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const p = spawn(process.execPath, [o.cli, '--home', o.home, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    p.on('error', (e) => resolvePromise({ ok: false, stdout, stderr: e.message }));
+    p.on('close', (code) => resolvePromise({ ok: code === 0, stdout, stderr: stderr.trim() }));
+  });
 }
 
 /** Makes sure the study's data directory has `name`, creating or importing it. */
-function ensureDataset(o: FidelityOptions, name: string): void {
+async function ensureDataset(o: FidelityOptions, name: string): Promise<void> {
   const db = openHomeDatabase(o.home);
   try {
     if (findDataset(db, name)) return;
@@ -142,10 +155,10 @@ function ensureDataset(o: FidelityOptions, name: string): void {
   }
   const r =
     name === 'demo'
-      ? cli(o, ['datasets', 'demo'])
+      ? await cli(o, ['datasets', 'demo'])
       : name === 'fashion-mnist'
         ? existsSync(FASHION_MNIST_DIR)
-          ? cli(o, ['datasets', 'import', FASHION_MNIST_DIR, '--name', 'fashion-mnist'])
+          ? await cli(o, ['datasets', 'import', FASHION_MNIST_DIR, '--name', 'fashion-mnist'])
           : { ok: false, stdout: '', stderr: `${FASHION_MNIST_DIR} is missing: apt-get install dataset-fashion-mnist` }
         : { ok: false, stdout: '', stderr: `unknown study dataset '${name}' (demo or fashion-mnist)` };
   if (!r.ok) throw new Error(`dataset ${name}: ${r.stderr}`);
@@ -271,10 +284,15 @@ export function cellTrainArgs(o: Pick<FidelityOptions, 'stepsPerEpoch' | 'batchS
   return args;
 }
 
-/** Runs every cell not yet in the results file; returns all records. */
-export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
+/**
+ * Runs every cell not yet in the results file, `o.parallel` at a time (default 1), in grid order; returns all records.
+ * Each finished cell is appended to the results file at once, so the file's order is the order cells finished in.
+ */
+export async function runFidelityStudy(o: FidelityOptions): Promise<StudyRecord[]> {
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   for (const l of o.losses) if (!STUDY_LOSSES[l]) throw new Error(`unknown loss '${l}' (one of ${Object.keys(STUDY_LOSSES).join(', ')})`);
+  const parallel = o.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel must be a whole number of at least 1, got ${parallel}`);
   mkdirSync(o.home, { recursive: true });
   const variant = studyVariant(o.set);
   // The overlay goes to `alphanet train` as its config file, one per loss; the CLI's flags (the study's axes) override it.
@@ -289,56 +307,65 @@ export function runFidelityStudy(o: FidelityOptions): StudyRecord[] {
   );
   let records = readResults(o.out);
   const done = new Set(records.map((r) => JSON.stringify([r.engine, r.dataset, r.epochs, r.loss, r.seed])));
+  const cells: StudyCell[] = [];
   for (const dataset of o.datasets) {
-    ensureDataset(o, dataset);
-    for (const epochs of o.epochs) {
-      for (const seed of o.seeds) {
-        for (const base of o.losses) {
-          const loss = `${base}${variant.label}`;
+    await ensureDataset(o, dataset);
+    for (const epochs of o.epochs)
+      for (const seed of o.seeds)
+        for (const base of o.losses)
           for (const engine of o.engines) {
-            const key = JSON.stringify([engine, dataset, epochs, loss, seed]);
-            if (done.has(key)) continue;
-            const name = cellRunName(o, { engine, dataset, epochs, base, loss, seed });
-            const t0 = performance.now();
-            const cell = { engine, dataset, epochs, loss, seed };
-            let rows: StudyRecord[];
-            try {
-              const finished = finishedRunNamed(o.home, name);
-              if (finished !== undefined) {
-                log(`${name}: already trained (run ${finished}), reading it`);
-                rows = recordsOfRun(o.home, finished, cell);
-              } else {
-                for (const q of queuedRunsNamed(o.home, name)) {
-                  log(`${name}: cancelling run ${q.id}, queued but never started`);
-                  const c = cli(o, ['--json', 'runs', 'cancel', String(q.id)]);
-                  if (!c.ok) throw new Error(c.stderr.split('\n').pop() || `could not cancel run ${q.id}`);
-                }
-                const unfinished = unfinishedRunNamed(o.home, name);
-                if (unfinished) log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
-                else log(`${name}: training…`);
-                const overlay = overlays.get(base)!;
-                const r = cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, { engine, dataset, epochs, base, loss, seed }, overlay.file, overlay.setsDistillation));
-                if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
-                // `alphanet --json train` and `runs resume` print { run, lastValidation }. A run paused meanwhile (from
-                // the app, or a Ctrl-C that reached the CLI alone) exits 0 too: its validation so far is no result.
-                const { run } = JSON.parse(r.stdout) as { run: { id: number; status: string; step: number } };
-                if (run.status !== 'finished') throw new Error(`run ${run.id} stopped ${run.status} at step ${run.step}; the next study resumes it`);
-                rows = recordsOfRun(o.home, run.id, cell);
-              }
-            } catch (e) {
-              log(`${name}: failed: ${e instanceof Error ? e.message : String(e)}`);
-              continue;
-            }
-            records = [...records, ...rows];
-            writeResults(o.out, records);
-            done.add(key);
-            const top = (s: string) => rows.find((x) => x.subnet === s)?.top1;
-            log(`${name}: min ${((top('min') ?? NaN) * 100).toFixed(1)} %, max ${((top('max') ?? NaN) * 100).toFixed(1)} % in ${Math.round((performance.now() - t0) / 1000)} s`);
+            const cell = { engine, dataset, epochs, base, loss: `${base}${variant.label}`, seed };
+            if (!done.has(JSON.stringify([engine, dataset, epochs, cell.loss, seed]))) cells.push(cell);
           }
-        }
-      }
-    }
   }
+
+  /** Trains (or resumes, or reads) one cell and appends its records; a failure is logged and the cell left for the next study. */
+  const runCell = async (c: StudyCell): Promise<void> => {
+    const name = cellRunName(o, c);
+    const t0 = performance.now();
+    const cell = { engine: c.engine, dataset: c.dataset, epochs: c.epochs, loss: c.loss, seed: c.seed };
+    let rows: StudyRecord[];
+    try {
+      const finished = finishedRunNamed(o.home, name);
+      if (finished !== undefined) {
+        log(`${name}: already trained (run ${finished}), reading it`);
+        rows = recordsOfRun(o.home, finished, cell);
+      } else {
+        for (const q of queuedRunsNamed(o.home, name)) {
+          log(`${name}: cancelling run ${q.id}, queued but never started`);
+          const r = await cli(o, ['--json', 'runs', 'cancel', String(q.id)]);
+          if (!r.ok) throw new Error(r.stderr.split('\n').pop() || `could not cancel run ${q.id}`);
+        }
+        const unfinished = unfinishedRunNamed(o.home, name);
+        if (unfinished) log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
+        else log(`${name}: training…`);
+        const overlay = overlays.get(c.base)!;
+        const r = await cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, c, overlay.file, overlay.setsDistillation));
+        if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
+        // `alphanet --json train` and `runs resume` print { run, lastValidation }. A run paused meanwhile (from
+        // the app, or a Ctrl-C that reached the CLI alone) exits 0 too: its validation so far is no result.
+        const { run } = JSON.parse(r.stdout) as { run: { id: number; status: string; step: number } };
+        if (run.status !== 'finished') throw new Error(`run ${run.id} stopped ${run.status} at step ${run.step}; the next study resumes it`);
+        rows = recordsOfRun(o.home, run.id, cell);
+      }
+    } catch (e) {
+      log(`${name}: failed: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    // One thread appends: cells running side by side never write the file at the same time.
+    records = [...records, ...rows];
+    writeResults(o.out, records);
+    const top = (s: string) => rows.find((x) => x.subnet === s)?.top1;
+    log(`${name}: min ${((top('min') ?? NaN) * 100).toFixed(1)} %, max ${((top('max') ?? NaN) * 100).toFixed(1)} % in ${Math.round((performance.now() - t0) / 1000)} s`);
+  };
+
+  // `parallel` lanes take the next cell in grid order until none is left. Each cell's `alphanet train` claims its
+  // cores from the data directory's job queue, so lanes beyond the free cores wait there, not here.
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < cells.length) await runCell(cells[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, cells.length) }, lane));
   return records;
 }
 

@@ -27,12 +27,13 @@ program
   .option('--steps-per-epoch <n>', 'cap on steps per epoch (shorter, cheaper schedules)', (s) => ints(s)[0])
   .option('--batch-size <n>', 'images per step (default: the product default, 64)', (s) => ints(s)[0])
   .option('--workers <n>', 'cores per run: data-parallel workers of local runs, threads of the torch engine\'s one rank (default 1, so two studies, one per engine, share a 2-core machine)', (s) => ints(s)[0])
+  .option('--parallel <n>', 'cells trained at once, each its own run (default 1; with --workers 1, one per core)', (s) => ints(s)[0])
   .option('--set <path=value>', 'diagnosis: a run-config setting for every cell, e.g. optimizer.gradClipValue=5 (repeatable; named in the loss label)', (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option('--home <dir>', `data directory for the study's runs (default ${d.home})`, d.home)
   .option('--out <file>', `results file, appended after every run (default ${d.out})`, d.out)
   .option('--summary-only', 'print the tables of the results file without training')
-  .action((o: { datasets: string[]; epochs: number[]; seeds: number[]; losses: string[]; engines: string[]; stepsPerEpoch?: number; batchSize?: number; workers?: number; set: string[]; home: string; out: string; summaryOnly?: boolean }) => {
-    const records = o.summaryOnly ? readResults(o.out) : runFidelityStudy({ ...d, ...o });
+  .action(async (o: { datasets: string[]; epochs: number[]; seeds: number[]; losses: string[]; engines: string[]; stepsPerEpoch?: number; batchSize?: number; workers?: number; parallel?: number; set: string[]; home: string; out: string; summaryOnly?: boolean }) => {
+    const records = o.summaryOnly ? readResults(o.out) : await runFidelityStudy({ ...d, ...o });
     process.stdout.write(`${formatStudy(records)}\n`);
   });
 

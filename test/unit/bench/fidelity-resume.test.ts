@@ -53,7 +53,7 @@ describe('fidelity study: an interrupted cell', () => {
     expect(paused).toMatchObject({ id: 1, status: 'paused' });
     expect(paused.step).toBeLessThan(12);
 
-    const records = runFidelityStudy(o);
+    const records = await runFidelityStudy(o);
     expect(lines).toContain(`${cellRunName(o, cell)}: resuming run 1 (paused at step ${paused.step}/12) from its newest good checkpoint…`);
     expect(lines.some((l) => /: training…$/.test(l))).toBe(false);
     expect(records.map((r) => [r.subnet, r.loss]).sort()).toEqual([['max', cell.loss], ['min', cell.loss]]);
@@ -68,16 +68,16 @@ describe('fidelity study: an interrupted cell', () => {
 
     // Run again: the recorded cell is skipped; nothing trains or resumes.
     lines.length = 0;
-    expect(runFidelityStudy(o)).toEqual(records);
+    expect(await runFidelityStudy(o)).toEqual(records);
     expect(lines).toEqual([]);
   });
 
-  it('trains a cell with a distillation field set (--set distillation.clip=1000): the run has the loss and that β', { timeout: 300_000 }, () => {
+  it('trains a cell with a distillation field set (--set distillation.clip=1000): the run has the loss and that β', { timeout: 300_000 }, async () => {
     requireRunner();
     const lines: string[] = [];
     const { o } = tinyStudy(2, lines);
     const study = { ...o, losses: ['adaptive-alpha'], set: [...o.set!, 'distillation.clip=1000'] };
-    const records = runFidelityStudy(study);
+    const records = await runFidelityStudy(study);
     expect(records.map((r) => r.loss)).toEqual([expect.stringMatching(/^adaptive-alpha \[.*distillation\.clip=1000\]$/), expect.anything()]);
     // This loss label is too long for a run name (at most 200 characters): the name is cut and tagged with its hash.
     const name = cellRunName(study, { engine: 'local', dataset: 'demo', epochs: 1, base: 'adaptive-alpha', loss: records[0].loss, seed: 0 });
@@ -89,7 +89,7 @@ describe('fidelity study: an interrupted cell', () => {
     db.close();
   });
 
-  it('cancels a run of the cell left queued (its train was killed before it started) and trains the cell afresh', { timeout: 300_000 }, () => {
+  it('cancels a run of the cell left queued (its train was killed before it started) and trains the cell afresh', { timeout: 300_000 }, async () => {
     requireRunner();
     const lines: string[] = [];
     const { o, cell } = tinyStudy(4, lines);
@@ -100,12 +100,41 @@ describe('fidelity study: an interrupted cell', () => {
     db.close();
     expect(queuedRunsNamed(o.home, name).map((r) => r.id)).toEqual([1]);
 
-    const records = runFidelityStudy(o);
+    const records = await runFidelityStudy(o);
     expect(lines.slice(0, 2)).toEqual([`${name}: cancelling run 1, queued but never started`, `${name}: training…`]);
     expect(records.map((r) => r.subnet).sort()).toEqual(['max', 'min']);
     const after = openHomeDatabase(o.home);
     expect(listRuns(after).map((r) => [r.id, r.status])).toEqual([[1, 'cancelled'], [2, 'finished']]);
     after.close();
     expect(queuedRunsNamed(o.home, name)).toEqual([]);
+  });
+
+  it('--parallel 2 trains two cells side by side, with the records of the same cells trained one by one', { timeout: 300_000 }, async () => {
+    requireRunner();
+    // The job queue's core budget, so that both cells' runs may hold a core at once on any machine (the CLI inherits it).
+    const cores = process.env.ALPHANET_JOB_CORES;
+    process.env.ALPHANET_JOB_CORES = '2';
+    try {
+      const lines: string[] = [];
+      const side = { ...tinyStudy(6, lines).o, seeds: [0, 1], parallel: 2 };
+      const one = { ...tinyStudy(6, []).o, seeds: [0, 1] };
+      const [together, alone] = [await runFidelityStudy(side), await runFidelityStudy(one)];
+      const key = (r: { seed: number; subnet: string }) => `${r.seed} ${r.subnet}`;
+      const bySeed = (rs: typeof together) => Object.fromEntries(rs.map((r) => [key(r), r.top1]));
+      expect(Object.keys(bySeed(together)).sort()).toEqual(['0 max', '0 min', '1 max', '1 min']);
+      expect(bySeed(together)).toEqual(bySeed(alone));
+      // Both cells started before either finished: they trained at the same time.
+      expect(lines.slice(0, 2).every((l) => /: training…$/.test(l))).toBe(true);
+      const db = openHomeDatabase(side.home);
+      const runs = listRuns(db);
+      db.close();
+      expect(runs.map((r) => r.status)).toEqual(['finished', 'finished']);
+      const [a, b] = runs.map((r) => [Date.parse(r.startedAt!), Date.parse(r.finishedAt!)]);
+      expect(a[0]).toBeLessThan(b[1]);
+      expect(b[0]).toBeLessThan(a[1]);
+    } finally {
+      if (cores === undefined) delete process.env.ALPHANET_JOB_CORES;
+      else process.env.ALPHANET_JOB_CORES = cores;
+    }
   });
 });
