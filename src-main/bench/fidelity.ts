@@ -13,7 +13,7 @@
  * one whose run is still `queued` (its `train` was killed while it waited for cores) is cancelled and trained afresh.
  * Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -69,6 +69,13 @@ export interface FidelityOptions {
    * 2-core machine busy with one study. The records are those of the same cells trained one by one.
    */
   parallel?: number;
+  /**
+   * Stops the study: no further cell starts, and the cells running finish, or, when the reason is not 'SIGINT', are
+   * paused with a checkpoint (their `alphanet train` gets a SIGINT, as from Ctrl-C). A terminal's Ctrl-C reaches
+   * those processes itself; a SIGTERM to the study alone would otherwise leave them training with no study to record
+   * them. A paused cell is resumed by the next study with the same options.
+   */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -132,10 +139,15 @@ function writeResults(file: string, records: StudyRecord[]): void {
   renameSync(tmp, file);
 }
 
-/** Runs the built CLI on the study's data directory without blocking, so that cells can train side by side. */
-function cli(o: FidelityOptions, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+/**
+ * Runs the built CLI on the study's data directory without blocking, so that cells can train side by side; `running`
+ * holds the process while it runs (the study pauses them when it is stopped).
+ */
+function cli(o: FidelityOptions, args: string[], running?: Set<ChildProcess>): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
     const p = spawn(process.execPath, [o.cli, '--home', o.home, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running?.add(p);
+    p.on('close', () => running?.delete(p));
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -340,12 +352,15 @@ export async function runFidelityStudy(o: FidelityOptions): Promise<StudyRecord[
         if (unfinished) log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
         else log(`${name}: training…`);
         const overlay = overlays.get(c.base)!;
-        const r = await cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, c, overlay.file, overlay.setsDistillation));
+        const r = await cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, c, overlay.file, overlay.setsDistillation), running);
         if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
         // `alphanet --json train` and `runs resume` print { run, lastValidation }. A run paused meanwhile (from
         // the app, or a Ctrl-C that reached the CLI alone) exits 0 too: its validation so far is no result.
         const { run } = JSON.parse(r.stdout) as { run: { id: number; status: string; step: number } };
-        if (run.status !== 'finished') throw new Error(`run ${run.id} stopped ${run.status} at step ${run.step}; the next study resumes it`);
+        if (run.status !== 'finished') {
+          log(`${name}: not recorded: run ${run.id} ${run.status} at step ${run.step}${run.status === 'paused' ? '; the next study resumes it' : ''}`);
+          return;
+        }
         rows = recordsOfRun(o.home, run.id, cell);
       }
     } catch (e) {
@@ -361,11 +376,22 @@ export async function runFidelityStudy(o: FidelityOptions): Promise<StudyRecord[
 
   // `parallel` lanes take the next cell in grid order until none is left. Each cell's `alphanet train` claims its
   // cores from the data directory's job queue, so lanes beyond the free cores wait there, not here.
+  const running = new Set<ChildProcess>();
+  const onStop = () => {
+    const reason = String(o.signal?.reason ?? 'stop');
+    log(`study: stopped (${reason}): no further cell starts${running.size ? `; ${reason === 'SIGINT' ? 'the' : 'pausing the'} ${running.size} running with a checkpoint` : ''}. The same command resumes where it stopped.`);
+    if (reason !== 'SIGINT') for (const p of running) p.kill('SIGINT');
+  };
+  o.signal?.addEventListener('abort', onStop, { once: true });
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < cells.length) await runCell(cells[next++]);
+    while (next < cells.length && !o.signal?.aborted) await runCell(cells[next++]);
   };
-  await Promise.all(Array.from({ length: Math.min(parallel, cells.length) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.min(parallel, cells.length) }, lane));
+  } finally {
+    o.signal?.removeEventListener('abort', onStop);
+  }
   return records;
 }
 

@@ -33,7 +33,18 @@ program
   .option('--out <file>', `results file, appended after every run (default ${d.out})`, d.out)
   .option('--summary-only', 'print the tables of the results file without training')
   .action(async (o: { datasets: string[]; epochs: number[]; seeds: number[]; losses: string[]; engines: string[]; stepsPerEpoch?: number; batchSize?: number; workers?: number; parallel?: number; set: string[]; home: string; out: string; summaryOnly?: boolean }) => {
-    const records = o.summaryOnly ? readResults(o.out) : await runFidelityStudy({ ...d, ...o });
+    // SIGTERM stops the study: no further cell starts, the running ones pause with a checkpoint, and the study exits once
+    // they have. Ctrl-C (SIGINT to the whole process group) reaches those runs itself, so it only stops further cells.
+    // A second signal leaves at once.
+    const stop = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+      stop.abort(sig);
+      process.exitCode = 128 + (sig === 'SIGINT' ? 2 : 15);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const records = o.summaryOnly ? readResults(o.out) : await runFidelityStudy({ ...d, ...o, signal: stop.signal });
     process.stdout.write(`${formatStudy(records)}\n`);
   });
 

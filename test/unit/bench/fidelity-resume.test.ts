@@ -137,4 +137,41 @@ describe('fidelity study: an interrupted cell', () => {
       else process.env.ALPHANET_JOB_CORES = cores;
     }
   });
+
+  it('stopped (SIGTERM), it pauses the cells running, starts no other, and the same study resumes them', { timeout: 300_000 }, async () => {
+    requireRunner();
+    const cores = process.env.ALPHANET_JOB_CORES;
+    process.env.ALPHANET_JOB_CORES = '2';
+    try {
+      const lines: string[] = [];
+      const o = { ...tinyStudy(60, lines).o, seeds: [0, 1, 2], parallel: 2 };
+      const stop = new AbortController();
+      // Stop once both running cells have taken a step (the third waits for a lane).
+      const watcher = setInterval(() => {
+        const db = openHomeDatabase(o.home);
+        const stepped = listRuns(db).filter((r) => r.step >= 2).length;
+        db.close();
+        if (stepped >= 2 && !stop.signal.aborted) stop.abort('SIGTERM');
+      }, 200);
+      const records = await runFidelityStudy({ ...o, signal: stop.signal }).finally(() => clearInterval(watcher));
+      expect(records).toEqual([]);
+      expect(lines).toContain('study: stopped (SIGTERM): no further cell starts; pausing the 2 running with a checkpoint. The same command resumes where it stopped.');
+      const db = openHomeDatabase(o.home);
+      const runs = listRuns(db);
+      db.close();
+      expect(runs.map((r) => r.status)).toEqual(['paused', 'paused']);
+      for (const r of runs) expect(r.step).toBeLessThan(60);
+
+      lines.length = 0;
+      const again = await runFidelityStudy(o);
+      expect(lines.filter((l) => /: resuming run \d+ \(paused at step/.test(l))).toHaveLength(2);
+      expect(again.map((r) => `${r.seed} ${r.subnet}`).sort()).toEqual(['0 max', '0 min', '1 max', '1 min', '2 max', '2 min']);
+      const after = openHomeDatabase(o.home);
+      expect(listRuns(after).map((r) => r.status)).toEqual(['finished', 'finished', 'finished']);
+      after.close();
+    } finally {
+      if (cores === undefined) delete process.env.ALPHANET_JOB_CORES;
+      else process.env.ALPHANET_JOB_CORES = cores;
+    }
+  });
 });
