@@ -29,6 +29,19 @@ function tinyStudy(steps: number, lines: string[]): { o: FidelityOptions; cell: 
   return { o, cell };
 }
 
+/** Runs `f` with the job queue's core budget at `n` (the CLI processes the study starts inherit it), so that two cells'
+ * runs may hold a core each on any machine; restored after. */
+async function withJobCores<T>(n: number, f: () => Promise<T>): Promise<T> {
+  const before = process.env.ALPHANET_JOB_CORES;
+  process.env.ALPHANET_JOB_CORES = String(n);
+  try {
+    return await f();
+  } finally {
+    if (before === undefined) delete process.env.ALPHANET_JOB_CORES;
+    else process.env.ALPHANET_JOB_CORES = before;
+  }
+}
+
 describe('fidelity study: an interrupted cell', () => {
   it('resumes the run from its checkpoint, then records it; no second run of the cell', { timeout: 300_000 }, async () => {
     requireRunner();
@@ -111,10 +124,7 @@ describe('fidelity study: an interrupted cell', () => {
 
   it('--parallel 2 trains two cells side by side, with the records of the same cells trained one by one', { timeout: 300_000 }, async () => {
     requireRunner();
-    // The job queue's core budget, so that both cells' runs may hold a core at once on any machine (the CLI inherits it).
-    const cores = process.env.ALPHANET_JOB_CORES;
-    process.env.ALPHANET_JOB_CORES = '2';
-    try {
+    await withJobCores(2, async () => {
       const lines: string[] = [];
       const side = { ...tinyStudy(6, lines).o, seeds: [0, 1], parallel: 2 };
       const one = { ...tinyStudy(6, []).o, seeds: [0, 1] };
@@ -132,17 +142,12 @@ describe('fidelity study: an interrupted cell', () => {
       const [a, b] = runs.map((r) => [Date.parse(r.startedAt!), Date.parse(r.finishedAt!)]);
       expect(a[0]).toBeLessThan(b[1]);
       expect(b[0]).toBeLessThan(a[1]);
-    } finally {
-      if (cores === undefined) delete process.env.ALPHANET_JOB_CORES;
-      else process.env.ALPHANET_JOB_CORES = cores;
-    }
+    });
   });
 
   it('stopped (SIGTERM), it pauses the cells running, starts no other, and the same study resumes them', { timeout: 300_000 }, async () => {
     requireRunner();
-    const cores = process.env.ALPHANET_JOB_CORES;
-    process.env.ALPHANET_JOB_CORES = '2';
-    try {
+    await withJobCores(2, async () => {
       const lines: string[] = [];
       const o = { ...tinyStudy(60, lines).o, seeds: [0, 1, 2], parallel: 2 };
       const stop = new AbortController();
@@ -169,9 +174,6 @@ describe('fidelity study: an interrupted cell', () => {
       const after = openHomeDatabase(o.home);
       expect(listRuns(after).map((r) => r.status)).toEqual(['finished', 'finished', 'finished']);
       after.close();
-    } finally {
-      if (cores === undefined) delete process.env.ALPHANET_JOB_CORES;
-      else process.env.ALPHANET_JOB_CORES = cores;
-    }
+    });
   });
 });
