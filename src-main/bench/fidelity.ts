@@ -13,7 +13,7 @@
  * one whose run is still `queued` (its `train` was killed while it waited for cores) is cancelled and trained afresh.
  * Fashion-MNIST is imported from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,6 +21,7 @@ import { DistillationSchema } from '../engine/core';
 import { openHomeDatabase } from '../store/db';
 import { findDataset } from '../store/datasets';
 import { listEpochMetrics, listRuns, listStepMetrics, type RunRow } from '../store/runs';
+import { runCli } from './cli-process';
 import type { StudyRecord } from './fidelity-summary';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -143,18 +144,14 @@ function writeResults(file: string, records: StudyRecord[]): void {
  * Runs the built CLI on the study's data directory without blocking, so that cells can train side by side; `running`
  * holds the process while it runs (the study pauses them when it is stopped).
  */
-function cli(o: FidelityOptions, args: string[], running?: Set<ChildProcess>): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const p = spawn(process.execPath, [o.cli, '--home', o.home, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    running?.add(p);
-    p.on('close', () => running?.delete(p));
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    p.on('error', (e) => resolvePromise({ ok: false, stdout, stderr: e.message }));
-    p.on('close', (code) => resolvePromise({ ok: code === 0, stdout, stderr: stderr.trim() }));
-  });
+async function cli(o: FidelityOptions, args: string[], running?: Set<ChildProcess>): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  let child: ChildProcess | undefined;
+  const r = await runCli({ cli: o.cli, home: o.home, args, onSpawn: (c) => {
+    child = c;
+    running?.add(c);
+  } });
+  if (child) running?.delete(child);
+  return { ok: r.code === 0, stdout: r.stdout, stderr: r.stderr.trim() };
 }
 
 /** Makes sure the study's data directory has `name`, creating or importing it. */

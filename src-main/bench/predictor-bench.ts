@@ -17,7 +17,6 @@
  * their own evaluations (that is the method; the build's evaluations are reported beside theirs) but never another
  * seed's. (A shared directory let the second seed's search find the first's evaluations cached and refit on them.)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +27,7 @@ import { getSearch, listSearchMembers, listSearches } from '../store/searches';
 import { hypervolume, type ReferencePoint } from '../search/pareto';
 import { runInfo } from '../search/run-info';
 import { referencePoint } from '../search/run-subnets';
+import { runCli, type CliResult } from './cli-process';
 
 export interface PredictorBenchOptions {
   /** The built CLI (out/main/cli.js). */
@@ -123,32 +123,10 @@ export interface PredictorBenchResult {
   parallel: boolean;
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wallSec: number;
-}
-
 /** One `alphanet` invocation in its own process; stderr lines (progress) go to `log`. */
 function cli(o: PredictorBenchOptions, home: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const log = o.log ?? (() => undefined);
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [o.cli, '--home', home, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      const lines = (partial + d).split(/\r?\n|\r/);
-      partial = lines.pop() ?? '';
-      for (const l of lines) if (l.trim()) log(`[${args.slice(0, 2).join(' ')}] ${l.trim()}`);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, wallSec: (performance.now() - t0) / 1000 }));
-  });
+  return runCli({ cli: o.cli, home, args, env, onStderrLine: (l) => log(`[${args.slice(0, 2).join(' ')}] ${l}`) });
 }
 
 function check(r: CliResult, what: string): CliResult {
