@@ -158,12 +158,13 @@ describe('NewRun', () => {
     expect(text).toContain(
       'smallest subnet: +31.3 on the local engine (seeds 0, 1 and 2: +27.4, +37.8, +28.8) and +38.1 on the PyTorch engine (seeds 0, 1 and 2: +23.3, +45.4, +45.7); ' +
         'largest subnet: +31.3 on the local engine (seeds 0, 1 and 2: +24.0, +40.6, +29.4) and +44.9 on the PyTorch engine (seeds 0, 1 and 2: +32.8, +47.7, +54.3). ' +
-        'KL’s subnets ended at 64–85 % top-1, adaptive α’s at 19–58 % (every seed and subnet). Nothing measured yet beyond 3 epochs but the 10-epoch cell below, nor on a real dataset beyond 3 epochs.',
+        'KL’s subnets ended at 64–85 % top-1, adaptive α’s at 19–58 % (every seed and subnet). Nothing measured yet beyond 3 epochs but the 10-epoch cell below, nor on a real dataset beyond 10 epochs.',
     );
     // The real-data cell (its numbers are checked against the study's records in distillation-evidence.test.ts), between the two.
     const real = distillationEvidence().real;
     expect(real).toMatch(/^Real data, .*: on Fashion-MNIST after 1 epoch \(843 steps of 64 images\), /);
     expect(real).toMatch(/ Longer, .*: on Fashion-MNIST after 3 epochs \(2529 steps of 64 images\), /);
+    expect(real).toMatch(/ Longer, one seed on the local engine only: on Fashion-MNIST after 10 epochs \(8430 steps of 64 images\), /);
     const paragraphs = [...note.querySelectorAll('p')].map((p) => p.textContent);
     expect(paragraphs[1]).toBe(real);
     expect([paragraphs[0]!.startsWith('Short schedules'), paragraphs[2]!.startsWith('Longer schedules')]).toEqual([true, true]);

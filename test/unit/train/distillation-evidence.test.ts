@@ -20,6 +20,7 @@ import {
   REAL_DATA,
   REAL_DATA_CELLS,
   REAL_DATA_LONGER,
+  REAL_DATA_LONGEST,
   SHORT_SCHEDULE,
   type StudyCell,
 } from '../../../src-main/train/distillation-evidence';
@@ -33,6 +34,7 @@ describe.each([
   ['longer', LONGER_SCHEDULE],
   ['real-data', REAL_DATA],
   ['real-data longer', REAL_DATA_LONGER],
+  ['real-data longest', REAL_DATA_LONGEST],
   ['longest', LONGEST_SCHEDULE],
 ] as const)('the study evidence quoted to users: the %s schedule', (_, c) => {
   const cell = recorded.filter((r) => r.dataset === c.dataset && r.epochs === c.epochs);
