@@ -45,7 +45,8 @@ export function runCli(r: CliRun): Promise<CliResult> {
       for (const l of lines) if (l.trim()) r.onStderrLine(l.trim());
     });
     const wallSec = (): number => (performance.now() - t0) / 1000;
-    // 'error' without 'close' happens only when the spawn itself fails; settling twice is a no-op.
+    // 'error' comes when the spawn fails (then 'close' may or may not follow) or a signal cannot be sent; whichever
+    // event settles the promise first wins, the later one is a no-op.
     child.on('error', (e) => resolve({ code: null, stdout, stderr: e.message, wallSec: wallSec() }));
     child.on('close', (code) => resolve({ code, stdout, stderr, wallSec: wallSec() }));
   });
