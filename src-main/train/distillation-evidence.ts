@@ -315,6 +315,8 @@ const gapText = (g: StudyGap) => `${points(g.mean)} on the ${ENGINE[g.engine]} (
 const gapsOf = (c: Pick<StudyCell, 'gaps'>, subnet: StudyGap['subnet']) => c.gaps.filter((g) => g.subnet === subnet);
 const fewestSeeds = (c: StudyCell) => Math.min(...c.gaps.map((g) => g.seeds.length));
 const DATASET: Record<string, string> = { demo: 'the built-in demo set', 'fashion-mnist': 'Fashion-MNIST' };
+/** The same, shorter, where the sentence names the dataset again right after. */
+const SHORT_DATASET: Record<string, string> = { demo: 'the demo set', 'fashion-mnist': 'Fashion-MNIST' };
 const epochs = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
 const cellName = (c: Pick<StudyCell, 'dataset' | 'epochs' | 'steps' | 'batchSize'>) =>
   `${DATASET[c.dataset] ?? c.dataset} after ${epochs(c.epochs)} (${c.steps} steps of ${c.batchSize} images)`;
@@ -384,11 +386,16 @@ export function distillationEvidence(
   // One cell's verdict, gaps and ranges, after the words that introduce it.
   const cellStatement = (lead: string, c: StudyCell) =>
     `${lead}, ${seedsPhrase(c)}: on ${cellName(c)}, ${smallestVerdict(c)}. ${gapSentence(c)} ${rangeSentence(c)}`;
+  // "Longest so far" only while no real-data cell ran more steps; else it names its dataset ("Longest on the demo set").
+  const longestLead = (l: StudyCell) =>
+    real.some((r) => r.steps > l.steps) ? `Longest on ${SHORT_DATASET[l.dataset] ?? l.dataset} so far` : 'Longest so far';
+  // The real-data cells, shortest first: the first introduces real data, the last of three or more is the longest.
+  const realLead = (i: number) => (i === 0 ? 'Real data' : i === real.length - 1 && i > 1 ? 'Longest on real data so far' : 'Longer');
   return {
-    longest: longest ? cellStatement('Longest so far', longest) : '',
+    longest: longest ? cellStatement(longestLead(longest), longest) : '',
     warmup: warmup.length > 0 ? warmupSentence(warmup) : '',
     control: control.length > 0 ? controlSentence(control) : '',
-    real: real.map((r, i) => cellStatement(i === 0 ? 'Real data' : 'Longer', r)).join(' '),
+    real: real.map((r, i) => cellStatement(realLead(i), r)).join(' '),
     short:
       `Short schedules, measured: on ${cellName(c)}, ${smallestVerdict(c)}. ${gapSentence(c)} ` +
       `Thin evidence: ${fewestSeeds(c) < 3 ? `only ${fewestSeeds(c)} seeds on an engine` : `${fewestSeeds(c)} seeds`}, ` +

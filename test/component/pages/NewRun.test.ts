@@ -164,14 +164,14 @@ describe('NewRun', () => {
     const real = distillationEvidence().real;
     expect(real).toMatch(/^Real data, .*: on Fashion-MNIST after 1 epoch \(843 steps of 64 images\), /);
     expect(real).toMatch(/ Longer, .*: on Fashion-MNIST after 3 epochs \(2529 steps of 64 images\), /);
-    expect(real).toMatch(/ Longer, one seed on the local engine only: on Fashion-MNIST after 10 epochs \(8430 steps of 64 images\), /);
+    expect(real).toMatch(/ Longest on real data so far, one seed on the local engine only: on Fashion-MNIST after 10 epochs \(8430 steps of 64 images\), /);
     const paragraphs = [...note.querySelectorAll('p')].map((p) => p.textContent);
     expect(paragraphs[1]).toBe(real);
     expect([paragraphs[0]!.startsWith('Short schedules'), paragraphs[2]!.startsWith('Longer schedules')]).toEqual([true, true]);
     // Then the longest schedule so far, and what a KL warm-up did to the longer schedule's gap (numbers checked in
     // distillation-evidence.test.ts).
     expect(paragraphs[3]).toBe(distillationEvidence().longest);
-    expect(paragraphs[3]).toMatch(/^Longest so far, 3 seeds: on the built-in demo set after 10 epochs \(1400 steps of 64 images\), KL trained a better smallest subnet than adaptive α on every engine\. /);
+    expect(paragraphs[3]).toMatch(/^Longest on the demo set so far, 3 seeds: on the built-in demo set after 10 epochs \(1400 steps of 64 images\), KL trained a better smallest subnet than adaptive α on every engine\. /);
     expect(paragraphs[4]).toBe(distillationEvidence().warmup);
     expect(paragraphs[4]).toMatch(
       /^A KL warm-up before adaptive α, on the built-in demo set after 3 epochs .* on the local engine: .* after 1 epoch of KL .* after 2 epochs of KL .*; on the PyTorch engine: .* after 2 epochs of KL .*\. Then, on the built-in demo set after 10 epochs .* on the local engine: .* after 5 epochs of KL .*; on the PyTorch engine: .* after 5 epochs of KL .*choices show it as “KL warm-up”\.$/,

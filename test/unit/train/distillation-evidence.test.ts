@@ -279,6 +279,11 @@ describe('the wording', () => {
         'KL’s subnets ended at 87–91 % top-1, adaptive α’s at 85–88 % (every seed and subnet).',
     );
     expect(withTwo.long).toContain('Nothing measured yet beyond 3 epochs, nor on a real dataset beyond 3 epochs.');
+    // Three or more: the last is named the longest on real data, the ones between stay "Longer".
+    const realLongest: StudyCell = { ...realLonger, epochs: 10, steps: 8430 };
+    const withThree = distillationEvidence(fixture, longer, [real, realLonger, realLongest], [], null).real;
+    expect(withThree.startsWith(`${withTwo.real} Longest on real data so far, one seed on the local engine only: on Fashion-MNIST after 10 epochs (8430 steps`)).toBe(true);
+    expect(withThree.match(/ Longer, /g)).toHaveLength(1);
     // The longest schedule so far, on one engine: its own statement, and the longer one points to it.
     const longest: StudyCell = { ...longer, epochs: 10, steps: 1400, gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [2.6, -0.4], mean: 1.1 }, { engine: 'local', subnet: 'max', seeds: [0, 1], perSeed: [1.2, 0], mean: 0.6 }], top1Range: [95, 99], top1ByLoss: { kl: [98, 99], adaptive: [95, 98] } };
     const withLongest = distillationEvidence(fixture, longer, [real], [], longest);
@@ -288,6 +293,10 @@ describe('the wording', () => {
         'KL’s subnets ended at 98–99 % top-1, adaptive α’s at 95–98 % (every seed and subnet).',
     );
     expect(withLongest.long).toContain('Nothing measured yet beyond 3 epochs but the partial 10-epoch cell below, nor on a real dataset beyond 1 epoch.');
+    // A real-data cell with more steps than the longest cell: "Longest so far" would be false; it names its dataset.
+    expect(distillationEvidence(fixture, longer, [real, realLonger], [], longest).longest).toMatch(
+      /^Longest on the demo set so far, 2 seeds on the local engine only: on the built-in demo set after 10 epochs \(1400 steps/,
+    );
     // With 3 seeds on every engine it is a cell, no longer partial.
     const threeSeeds = { ...longest, gaps: longest.gaps.map((g) => ({ ...g, seeds: [0, 1, 2], perSeed: [...g.perSeed, 0] })) };
     expect(distillationEvidence(fixture, longer, [real], [], threeSeeds).long).toContain('Nothing measured yet beyond 3 epochs but the 10-epoch cell below, nor on');
