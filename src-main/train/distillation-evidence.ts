@@ -364,8 +364,8 @@ const rangeSentence = (c: StudyCell) =>
  * The form's statements: what the study measured for short schedules (`c`, default {@link SHORT_SCHEDULE}), for
  * longer ones (`longer`, default {@link LONGER_SCHEDULE}; null: none measured), and on a real dataset (`real`, default
  * {@link REAL_DATA_CELLS}, shortest first; empty: none measured, and `real` is the empty string), and what a KL
- * warm-up did (`warmup`, default {@link KL_WARMUPS}; none: the empty string), and the longest schedule so far
- * (`longest`, default {@link LONGEST_SCHEDULE}; null: the empty string, and the longer schedule's statement says
+ * warm-up did (`warmup`, default {@link KL_WARMUPS}; none: the empty string), and the longest schedule on the demo
+ * set (`longest`, default {@link LONGEST_SCHEDULE}; null: the empty string, and the longer schedule's statement says
  * nothing of it).
  */
 export function distillationEvidence(
