@@ -314,12 +314,14 @@ const seedList = (s: readonly number[]) => (s.length === 1 ? `seed ${s[0]}` : `s
 const gapText = (g: StudyGap) => `${points(g.mean)} on the ${ENGINE[g.engine]} (${seedList(g.seeds)}: ${g.perSeed.map(points).join(', ')})`;
 const gapsOf = (c: Pick<StudyCell, 'gaps'>, subnet: StudyGap['subnet']) => c.gaps.filter((g) => g.subnet === subnet);
 const fewestSeeds = (c: StudyCell) => Math.min(...c.gaps.map((g) => g.seeds.length));
-const DATASET: Record<string, string> = { demo: 'the built-in demo set', 'fashion-mnist': 'Fashion-MNIST' };
-/** The same, shorter, where the sentence names the dataset again right after. */
-const SHORT_DATASET: Record<string, string> = { demo: 'the demo set', 'fashion-mnist': 'Fashion-MNIST' };
+/** Each dataset's name in a cell's statement, and its short name where the sentence names the dataset again right after. */
+const DATASET: Record<string, { name: string; short: string }> = {
+  demo: { name: 'the built-in demo set', short: 'the demo set' },
+  'fashion-mnist': { name: 'Fashion-MNIST', short: 'Fashion-MNIST' },
+};
 const epochs = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
 const cellName = (c: Pick<StudyCell, 'dataset' | 'epochs' | 'steps' | 'batchSize'>) =>
-  `${DATASET[c.dataset] ?? c.dataset} after ${epochs(c.epochs)} (${c.steps} steps of ${c.batchSize} images)`;
+  `${DATASET[c.dataset]?.name ?? c.dataset} after ${epochs(c.epochs)} (${c.steps} steps of ${c.batchSize} images)`;
 /** The one engine a cell was measured on, or undefined when it has several. */
 const onlyEngine = (c: StudyCell) => {
   const engines = new Set(c.gaps.map((g) => g.engine));
@@ -388,7 +390,7 @@ export function distillationEvidence(
     `${lead}, ${seedsPhrase(c)}: on ${cellName(c)}, ${smallestVerdict(c)}. ${gapSentence(c)} ${rangeSentence(c)}`;
   // "Longest so far" only while no real-data cell ran more steps; else it names its dataset ("Longest on the demo set").
   const longestLead = (l: StudyCell) =>
-    real.some((r) => r.steps > l.steps) ? `Longest on ${SHORT_DATASET[l.dataset] ?? l.dataset} so far` : 'Longest so far';
+    real.some((r) => r.steps > l.steps) ? `Longest on ${DATASET[l.dataset]?.short ?? l.dataset} so far` : 'Longest so far';
   // The real-data cells, shortest first: the first introduces real data, the last of three or more is the longest.
   const realLead = (i: number) => (i === 0 ? 'Real data' : i === real.length - 1 && i > 1 ? 'Longest on real data so far' : 'Longer');
   return {
