@@ -28,6 +28,24 @@ export interface StudyRecord {
    * its device, e.g. `cuda (NVIDIA H200, torch 2.11.0+cu130)` (docs/TORCH.md).
    */
   device?: string;
+  /**
+   * The run after each of its epochs (index 0: after epoch 1), where the study read it from the run's data directory;
+   * absent in records written before it was kept, and in those of `python3 -m alphanet_torch.study`. Null where an
+   * epoch has no value (no validation recorded, or no step of that kind).
+   */
+  course?: StudyCourse;
+}
+
+/** One run's course, epoch by epoch (index 0: after epoch 1), unrounded. */
+export interface StudyCourse {
+  /** This subnet's top-1 after the epoch (BN recalibrated), in [0, 1]. */
+  top1: (number | null)[];
+  /** Adaptive α only (else every entry null): the epoch's mean share of samples where α₋ was selected. */
+  alphaMinShare: (number | null)[];
+  /** The largest subnet's (the teacher's) mean label loss over the epoch's steps. */
+  teacherLoss: (number | null)[];
+  /** The learning rate at the epoch's last step. */
+  lr: (number | null)[];
 }
 
 /** Mean and spread of one quantity over seeds. `range` = max − min; `std` is the sample standard deviation. */
@@ -135,6 +153,38 @@ export function pairedGaps(records: readonly StudyRecord[], lossA = 'kl', lossB 
   return out;
 }
 
+/** The paired gap `lossA − lossB` of one seed after each epoch (index 0: after epoch 1), in [−1, 1]. */
+export interface GapCourse {
+  engine: string;
+  dataset: string;
+  epochs: number;
+  subnet: string;
+  seed: number;
+  perEpoch: (number | null)[];
+}
+
+/**
+ * The paired gap after every epoch, per seed, for the records that carry their run's course (default KL − adaptive α);
+ * null after an epoch where either run has no validation. Pairs where either record has no course give no row.
+ */
+export function gapCourses(records: readonly StudyRecord[], lossA = 'kl', lossB = 'adaptive-alpha'): GapCourse[] {
+  const key = (r: StudyRecord) => JSON.stringify([r.engine, r.dataset, r.epochs, r.subnet, r.seed]);
+  const ofB = new Map(records.filter((r) => r.loss === lossB && r.course).map((r) => [key(r), r.course!]));
+  const out: GapCourse[] = [];
+  for (const a of records.filter((r) => r.loss === lossA && r.course)) {
+    const b = ofB.get(key(a));
+    if (!b) continue;
+    const n = Math.max(a.course!.top1.length, b.top1.length);
+    const perEpoch = Array.from({ length: n }, (_, i) => {
+      const x = a.course!.top1[i];
+      const y = b.top1[i];
+      return typeof x === 'number' && typeof y === 'number' ? x - y : null;
+    });
+    out.push({ engine: a.engine, dataset: a.dataset, epochs: a.epochs, subnet: a.subnet, seed: a.seed, perEpoch });
+  }
+  return out.sort((x, y) => x.engine.localeCompare(y.engine) || x.dataset.localeCompare(y.dataset) || x.epochs - y.epochs || x.seed - y.seed || x.subnet.localeCompare(y.subnet));
+}
+
 /** Two engines' gaps for one dataset, schedule and subnet. */
 export interface Agreement {
   dataset: string;
@@ -172,7 +222,10 @@ export function engineAgreement(gaps: readonly Gap[], a = 'local', b = 'torch'):
 const pts = (x: number) => (100 * x).toFixed(1);
 const ms = (s: Spread) => `${pts(s.mean)} ± ${pts(s.std)} (${pts(s.min)}–${pts(s.max)})`;
 
-/** Markdown tables: top-1 per cell (mean ± std, min–max over seeds, in %), the KL − adaptive gaps, and the engines' agreement. */
+/**
+ * Markdown tables: top-1 per cell (mean ± std, min–max over seeds, in %), the KL − adaptive gaps, the engines'
+ * agreement, and each seed's gap epoch by epoch (runs of more than one epoch whose records carry their course).
+ */
 export function formatStudy(records: readonly StudyRecord[]): string {
   const cells = summarise(records);
   const lines = [
@@ -193,6 +246,20 @@ export function formatStudy(records: readonly StudyRecord[]): string {
     lines.push('', '| data | epochs | subnet | local gap | torch gap | difference | seed spread | agree |', '|---|---|---|---|---|---|---|---|');
     for (const g of agreement) {
       lines.push(`| ${g.dataset} | ${g.epochs} | ${g.subnet} | ${pts(g.a.gap.mean)} | ${pts(g.b.gap.mean)} | ${pts(g.difference)} | ${pts(g.tolerance)} | ${g.agree ? 'yes' : '**no**'}${Math.max(g.a.seeds.length, g.b.seeds.length) < 2 ? ' (one seed each: no spread to judge by)' : ''} |`);
+    }
+  }
+  // The course of the gap only where there is one: a 1-epoch run's course is its end.
+  const courses = gapCourses(records).filter((g) => g.epochs > 1);
+  if (courses.length) {
+    const most = Math.max(...courses.map((g) => g.perEpoch.length));
+    lines.push(
+      '',
+      `| engine | data | epochs | subnet | seed | ${Array.from({ length: most }, (_, i) => (i === 0 ? 'KL − adaptive, points, after epoch 1' : `after ${i + 1}`)).join(' | ')} |`,
+      `|---|---|---|---|---|${'---|'.repeat(most)}`,
+    );
+    for (const g of courses) {
+      const cells = Array.from({ length: most }, (_, i) => (typeof g.perEpoch[i] === 'number' ? pts(g.perEpoch[i]!) : '–'));
+      lines.push(`| ${g.engine} | ${g.dataset} | ${g.epochs} | ${g.subnet} | ${g.seed} | ${cells.join(' | ')} |`);
     }
   }
   return lines.join('\n');

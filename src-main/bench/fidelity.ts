@@ -176,11 +176,12 @@ async function ensureDataset(o: FidelityOptions, name: string): Promise<void> {
 const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
 /**
- * The records of one finished run: one per validated subnet of its last validation, with the run's mean α₋ share and
+ * The records of one finished run: one per validated subnet of its last validation, with the run's mean α₋ share,
  * each subnet's sandwich counterpart's mean divergence over the last epoch (min ↔ min member, random-k ↔ the random
- * members; the max subnet is the teacher and has none).
+ * members; the max subnet is the teacher and has none), and the run's course epoch by epoch (the subnet's top-1, the
+ * α₋ share, the teacher's label loss and the learning rate), so the study's per-epoch tables come from the results file.
  */
-export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord, 'subnet' | 'top1' | 'alphaMinShare' | 'divergence'>): StudyRecord[] {
+export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord, 'subnet' | 'top1' | 'alphaMinShare' | 'divergence' | 'course'>): StudyRecord[] {
   const db = openHomeDatabase(home);
   try {
     const epochs = listEpochMetrics(db, runId);
@@ -190,6 +191,15 @@ export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord
     const lastEpochSteps = steps.filter((s) => s.epoch === last);
     const share = mean(steps.flatMap((s) => (s.alphaMinShare === null ? [] : [s.alphaMinShare])));
     const divergence = (role: string) => mean(lastEpochSteps.flatMap((s) => s.losses.filter((l) => l.role === role && typeof l.divergence === 'number').map((l) => l.divergence as number)));
+    // Epochs are 0-based in the store: index i of a course is the store's epoch i, "after epoch i + 1".
+    const byEpoch = Array.from({ length: last + 1 }, (_, i) => steps.filter((s) => s.epoch === i));
+    const runCourse = {
+      alphaMinShare: byEpoch.map((ss) => mean(ss.flatMap((s) => (s.alphaMinShare === null ? [] : [s.alphaMinShare])))),
+      teacherLoss: byEpoch.map((ss) => mean(ss.flatMap((s) => s.losses.filter((l) => l.role === 'max').map((l) => l.loss)))),
+      lr: byEpoch.map((ss) => ss.at(-1)?.lr ?? null),
+    };
+    const top1Course = (subnet: string) =>
+      Array.from({ length: last + 1 }, (_, i) => epochs.find((e) => e.epoch === i && e.subnet === subnet)?.valTop1 ?? null);
     return epochs
       .filter((e) => e.epoch === last)
       .map((e) => ({
@@ -198,6 +208,7 @@ export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord
         top1: e.valTop1,
         alphaMinShare: share,
         divergence: e.subnet === 'max' ? null : divergence(e.subnet === 'min' ? 'min' : 'random'),
+        course: { top1: top1Course(e.subnet), ...runCourse },
       }));
   } finally {
     db.close();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cellConfig, cellTrainArgs, finishedRunNamed, recordsOfRun, studyVariant } from '../../../src-main/bench/fidelity';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { createRun, insertEpochMetrics, insertStepMetrics, transitionRun, type StepMetric } from '../../../src-main/store/runs';
-import { engineAgreement, formatStudy, pairedGaps, spread, summarise, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
+import { engineAgreement, formatStudy, gapCourses, pairedGaps, spread, summarise, type StudyCourse, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
 
 // Three seeds of KL and adaptive α on one cell per engine; expected values worked out by hand below.
 const rec = (engine: string, loss: string, seed: number, top1: number, extra: Partial<StudyRecord> = {}): StudyRecord => ({
@@ -93,6 +93,36 @@ describe('fidelity study summary', () => {
   });
 });
 
+describe('fidelity study: the gap epoch by epoch', () => {
+  const course = (top1: (number | null)[]): StudyCourse => ({ top1, alphaMinShare: top1.map(() => null), teacherLoss: top1.map(() => null), lr: top1.map(() => null) });
+  const withCourse = [
+    rec('local', 'kl', 0, 0.7, { course: course([0.5, 0.6, 0.7]) }),
+    rec('local', 'adaptive-alpha', 0, 0.6, { course: course([0.25, null, 0.6]) }),
+    rec('local', 'kl', 1, 0.72, { course: course([0.5, 0.6, 0.72]) }),
+    rec('local', 'adaptive-alpha', 1, 0.66), // written before courses were kept: no row for seed 1
+    rec('torch', 'kl', 0, 0.71, { course: course([0.4, 0.5, 0.71]) }),
+    rec('torch', 'adaptive-alpha', 0, 0.65, { course: course([0.3, 0.6, 0.65]) }),
+  ];
+
+  it('pairs each seed\'s runs epoch by epoch; an epoch either run lacks is null', () => {
+    const g = gapCourses(withCourse);
+    expect(g.map((x) => [x.engine, x.seed])).toEqual([
+      ['local', 0],
+      ['torch', 0],
+    ]);
+    expect(g[0].perEpoch.map((x) => (x === null ? null : Number(x.toFixed(10))))).toEqual([0.25, null, 0.1]);
+    expect(g[1].perEpoch.map((x) => (x === null ? null : Number(x.toFixed(10))))).toEqual([0.1, -0.1, 0.06]);
+  });
+
+  it('prints the course of every seed that has one, and no course table when none has', () => {
+    const md = formatStudy(withCourse);
+    expect(md).toContain('| engine | data | epochs | subnet | seed | KL − adaptive, points, after epoch 1 | after 2 | after 3 |');
+    expect(md).toContain('| local | demo | 3 | min | 0 | 25.0 | – | 10.0 |');
+    expect(md).toContain('| torch | demo | 3 | min | 0 | 10.0 | -10.0 | 6.0 |');
+    expect(formatStudy(records)).not.toContain('after epoch 1');
+  });
+});
+
 describe('fidelity study: records of a finished run', () => {
   it('one record per subnet of the last validation, with the α share over all steps and the last epoch\'s divergences', () => {
     const home = mkdtempSync(join(tmpdir(), 'fidelity-'));
@@ -129,6 +159,16 @@ describe('fidelity study: records of a finished run', () => {
     expect(recs[0].divergence).toBeNull(); // the teacher
     expect(recs[1].divergence).toBeCloseTo(1, 12); // min member, last epoch: (0.5 + 1.5) / 2
     expect(recs[2].divergence).toBeCloseTo(0.75, 12); // random members, last epoch: (0.25 + 0.75 + 1.25 + 0.75) / 4
+    // The course, epoch by epoch: random-1 was validated after the second epoch only.
+    expect(recs.map((x) => x.course!.top1)).toEqual([
+      [0.1, 0.8],
+      [0.1, 0.6],
+      [null, 0.7],
+    ]);
+    expect(recs[1].course!.alphaMinShare[0]).toBeCloseTo(0.2, 12);
+    expect(recs[1].course!.alphaMinShare[1]).toBeCloseTo(0.5, 12); // (0.4 + 0.6) / 2
+    expect(recs[1].course!.teacherLoss).toEqual([2, 2]);
+    expect(recs[1].course!.lr).toEqual([0.1, 0.1]);
   });
 });
 
