@@ -29,9 +29,9 @@ export interface StudyRecord {
    */
   device?: string;
   /**
-   * The run after each of its epochs (index 0: after epoch 1), where the study read it from the run's data directory;
-   * absent in records written before it was kept, and in those of `python3 -m alphanet_torch.study`. Null where an
-   * epoch has no value (no validation recorded, or no step of that kind).
+   * The run after each of its epochs (index 0: after epoch 1), as the study read it from the run's data directory (or
+   * `python3 -m alphanet_torch.study` from its progress file); absent in records written before it was kept (before
+   * 2026-12-05). Null where an epoch has no value (no validation recorded, or no step of that kind).
    */
   course?: StudyCourse;
 }

@@ -18,7 +18,7 @@ the same config (stopped, failed or killed before) continues from it (`alphanet_
 or SIGINT the study pauses its running cells, each with a checkpoint, waits for them, and exits without starting more.
 Every finished cell is appended to `--out` (temp name + rename) as the workbench study's records (`recordsOfRun`
 in src-main/bench/fidelity.ts: one per validated subnet of the last validation, the run's mean α₋ share, the last
-epoch's mean divergence of each subnet's sandwich counterpart), plus `device`, the device it trained on; cells
+epoch's mean divergence of each subnet's sandwich counterpart, the run's course epoch by epoch), plus `device`, the device it trained on; cells
 already in `--out` are skipped, so a stopped study resumes.
 """
 import argparse
@@ -146,7 +146,8 @@ def cell_config(template: dict, c: dict, run_id: int) -> dict:
 
 
 def records_of_run(run_dir: str, c: dict, device: str) -> List[dict]:
-    """The records of a finished cell from its progress.jsonl, as `recordsOfRun` reads the workbench's database."""
+    """The records of a finished cell from its progress.jsonl, as `recordsOfRun` reads the workbench's database: each
+    validated subnet's end, the run's α₋ share, the last epoch's divergences, and the run's course epoch by epoch."""
     by_step, epochs, done = {}, [], None
     with open(os.path.join(run_dir, "progress.jsonl"), "r", encoding="utf-8") as f:
         for line in f:
@@ -174,11 +175,28 @@ def records_of_run(run_dir: str, c: dict, device: str) -> List[dict]:
               if l["role"] == role and isinstance(l.get("divergence"), (int, float))]
         return sum(xs) / len(xs) if xs else None
 
-    # The last validation of the last epoch: a resumed run may have validated an epoch twice; the store keeps the newest.
-    final = [e for e in epochs if e["epoch"] == last][-1]
+    def mean(xs: List[float]) -> Optional[float]:
+        return sum(xs) / len(xs) if xs else None
+
+    # A resumed run may have validated an epoch twice; the store keeps the newest validation of each epoch.
+    newest = {e["epoch"]: e for e in epochs}
+    final = newest[last]
+    # The run's course epoch by epoch (index i: after epoch i + 1), as the workbench's `recordsOfRun` reads it.
+    by_epoch = [[s for s in steps if s["epoch"] == i] for i in range(last + 1)]
+    run_course = {
+        "alphaMinShare": [mean([s["alphaMinShare"] for s in ss if s.get("alphaMinShare") is not None]) for ss in by_epoch],
+        "teacherLoss": [mean([l["loss"] for s in ss for l in s["losses"] if l["role"] == "max"]) for ss in by_epoch],
+        "lr": [ss[-1]["lr"] if ss else None for ss in by_epoch],
+    }
+
+    def top1_course(subnet: str) -> List[Optional[float]]:
+        return [next((v["valTop1"] for v in newest[i]["subnets"] if v["subnet"] == subnet), None) if i in newest else None
+                for i in range(last + 1)]
+
     return [{"engine": "torch", "dataset": c["dataset"], "epochs": c["epochs"], "loss": c["loss"], "seed": c["seed"],
              "subnet": s["subnet"], "top1": s["valTop1"], "alphaMinShare": share,
              "divergence": None if s["subnet"] == "max" else divergence("min" if s["subnet"] == "min" else "random"),
+             "course": {"top1": top1_course(s["subnet"]), **run_course},
              "device": device} for s in final["subnets"]]
 
 

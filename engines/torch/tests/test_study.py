@@ -65,6 +65,14 @@ def test_records_of_a_real_run_equal_what_the_workbench_read_from_its_database(t
     for g, e in zip(sorted(got, key=lambda r: r["subnet"]), sorted(expected, key=lambda r: r["subnet"])):
         assert g.pop("device") == "cpu (test)"
         assert set(g) == set(e)
+        # The course: the subnet's top-1 after each epoch, and the α₋ share (none while KL warms up), teacher loss, lr.
+        assert set(g["course"]) == set(e["course"]) == {"top1", "alphaMinShare", "teacherLoss", "lr"}
+        for k, xs in e["course"].items():
+            assert len(g["course"][k]) == len(xs) == 3, k
+            assert [x is None for x in g["course"][k]] == [x is None for x in xs], k
+            assert [x for x in g["course"][k] if x is not None] == pytest.approx([x for x in xs if x is not None], rel=1e-12), k
+        assert e["course"]["alphaMinShare"][:2] == [None, None]
+        del g["course"], e["course"]
         for k in e:
             if isinstance(e[k], float):
                 assert g[k] == pytest.approx(e[k], rel=1e-12), k

@@ -1,8 +1,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cellConfig, cellTrainArgs, finishedRunNamed, recordsOfRun, studyVariant } from '../../../src-main/bench/fidelity';
+import { progressApplier } from '../../../src-main/jobs/torch-run';
 import { openHomeDatabase } from '../../../src-main/store/db';
 import { createRun, insertEpochMetrics, insertStepMetrics, transitionRun, type StepMetric } from '../../../src-main/store/runs';
 import { engineAgreement, formatStudy, gapCourses, pairedGaps, spread, summarise, type StudyCourse, type StudyRecord } from '../../../src-main/bench/fidelity-summary';
@@ -169,6 +171,27 @@ describe('fidelity study: records of a finished run', () => {
     expect(recs[1].course!.alphaMinShare[1]).toBeCloseTo(0.5, 12); // (0.4 + 0.6) / 2
     expect(recs[1].course!.teacherLoss).toEqual([2, 2]);
     expect(recs[1].course!.lr).toEqual([0.1, 0.1]);
+  });
+});
+
+describe('fidelity study: records of a real PyTorch-engine run (test/fixtures/torch-progress-demo-3ep-klw2-seed0.*)', () => {
+  it('reads from the store what the run\'s progress file put there: the recorded ends and the course epoch by epoch', () => {
+    const home = mkdtempSync(join(tmpdir(), 'fidelity-torch-'));
+    const db = openHomeDatabase(home);
+    const r = createRun(db, { name: 'r', config: {}, spaceId: 's', datasetId: null, datasetName: 'd', seed: 0, appVersion: 't' });
+    const applier = progressApplier({ db, runId: r.id, send: () => {} });
+    const lines = gunzipSync(readFileSync('test/fixtures/torch-progress-demo-3ep-klw2-seed0.jsonl.gz')).toString('utf8').split('\n');
+    for (const line of lines) if (line) applier.handle(line);
+    applier.flush();
+    db.close();
+    const fixture = JSON.parse(readFileSync('test/fixtures/torch-progress-demo-3ep-klw2-seed0.records.json', 'utf8')) as { records: StudyRecord[] };
+    const got = recordsOfRun(home, r.id, { engine: 'torch', dataset: 'demo', epochs: 3, loss: 'adaptive-alpha [distillation.klWarmupEpochs=2]', seed: 0 });
+    // The same records alphanet_torch.study reads from the progress file alone (engines/torch/tests/test_study.py).
+    expect(got).toEqual(fixture.records);
+    const min = got.find((x) => x.subnet === 'min')!;
+    expect(min.course!.top1).toEqual([0.22, 0.566, 0.718]); // the run's three validations
+    expect(min.course!.alphaMinShare.slice(0, 2)).toEqual([null, null]); // KL while it warms up: no α₋ choice
+    expect(min.course!.alphaMinShare[2]).toBeCloseTo(min.alphaMinShare!, 12); // only the last epoch chose
   });
 });
 
