@@ -102,8 +102,8 @@ export const REAL_DATA_LONGER: StudyCell = {
 };
 
 /**
- * Fashion-MNIST, 10 epochs: the real-data cell at the issue's third schedule length, so far seeds 0 and 1 on the local
- * engine (docs/FIDELITY.md, "Results"); seed 2 and the PyTorch engine's runs are still to train.
+ * Fashion-MNIST, 10 epochs: the real-data cell at the issue's third schedule length, so far its 3 seeds on the local
+ * engine (docs/FIDELITY.md, "Results"); the PyTorch engine's runs are still to train.
  */
 export const REAL_DATA_LONGEST: StudyCell = {
   dataset: 'fashion-mnist',
@@ -111,11 +111,11 @@ export const REAL_DATA_LONGEST: StudyCell = {
   steps: 8430,
   batchSize: 64,
   gaps: [
-    { engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [0.8, 0.3], mean: 0.6 },
-    { engine: 'local', subnet: 'max', seeds: [0, 1], perSeed: [0.8, 0.6], mean: 0.7 },
+    { engine: 'local', subnet: 'min', seeds: [0, 1, 2], perSeed: [0.8, 0.3, -0.2], mean: 0.3 },
+    { engine: 'local', subnet: 'max', seeds: [0, 1, 2], perSeed: [0.8, 0.6, 0.3], mean: 0.6 },
   ],
   top1Range: [90, 94],
-  top1ByLoss: { kl: [91, 94], adaptive: [90, 93] },
+  top1ByLoss: { kl: [90, 94], adaptive: [90, 93] },
 };
 
 /** Every cell on real data, shortest schedule first: the form states each in one paragraph. */
@@ -338,15 +338,21 @@ function seedsPhrase(c: StudyCell): string {
   return one ? `${count} on the ${ENGINE[one]} only` : c.gaps.every((g) => g.seeds.length === n) ? count : `${count} on an engine`;
 }
 
-/** Which loss trained the better smallest subnet, across the engines of a cell ("on the local engine" when it has one). */
+/**
+ * Which loss trained the better smallest subnet, across the engines of a cell ("on the local engine" when it has one);
+ * "on average, not on every seed" when a seed of an engine came out on the other side of zero from its mean.
+ */
 function smallestVerdict(c: StudyCell): string {
   const min = gapsOf(c, 'min');
   const one = onlyEngine(c);
   const on = one ? `on the ${ENGINE[one]}` : 'on every engine';
+  // Only a verdict with a side can be contradicted by a seed.
+  const split = min.some((g) => g.perSeed.some((x) => x !== 0 && Math.sign(x) !== Math.sign(g.mean)));
+  const ahead = `${on}${split ? ' on average, not on every seed' : ''}`;
   return min.every((g) => g.mean > 0)
-    ? `KL trained a better smallest subnet than adaptive α ${on}`
+    ? `KL trained a better smallest subnet than adaptive α ${ahead}`
     : min.every((g) => g.mean < 0)
-      ? `adaptive α trained a better smallest subnet than KL ${on}`
+      ? `adaptive α trained a better smallest subnet than KL ${ahead}`
       : min.every((g) => g.mean === 0)
         ? `KL and adaptive α trained equally good smallest subnets ${on}`
         : 'the engines differ on whether KL or adaptive α trains the better smallest subnet';

@@ -224,8 +224,12 @@ describe('the wording', () => {
     );
     const mixed = { ...fixture, gaps: fixture.gaps.map((g) => (g.engine === 'torch' ? { ...g, mean: -0.1 } : g)) };
     expect(distillationEvidence(mixed).short).toContain('the engines differ on whether KL or adaptive α trains the better smallest subnet.');
-    const flipped = { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: -g.mean })) };
+    const flipped = { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, perSeed: g.perSeed.map((x) => -x), mean: -g.mean })) };
     expect(distillationEvidence(flipped).short).toContain(', adaptive α trained a better smallest subnet than KL on every engine.');
+    // A seed on the other side of zero from its engine's mean: the verdict is the mean's, and says it is not every seed's.
+    const split = { ...fixture, gaps: fixture.gaps.map((g) => (g.engine === 'local' && g.subnet === 'min' ? { ...g, perSeed: [5.0, 3.0, -1.5], mean: 2.2 } : g)) };
+    expect(distillationEvidence(split).short).toContain(', KL trained a better smallest subnet than adaptive α on every engine on average, not on every seed.');
+    expect(distillationEvidence(split).short).toContain('+2.2 on the local engine (seeds 0, 1 and 2: +5.0, +3.0, −1.5)');
     // A mean of exactly zero is neither engine ahead: not a disagreement between the engines.
     const even = { ...fixture, gaps: fixture.gaps.map((g) => ({ ...g, mean: 0 })) };
     expect(distillationEvidence(even).short).toContain(', KL and adaptive α trained equally good smallest subnets on every engine.');
@@ -288,7 +292,7 @@ describe('the wording', () => {
     const longest: StudyCell = { ...longer, epochs: 10, steps: 1400, gaps: [{ engine: 'local', subnet: 'min', seeds: [0, 1], perSeed: [2.6, -0.4], mean: 1.1 }, { engine: 'local', subnet: 'max', seeds: [0, 1], perSeed: [1.2, 0], mean: 0.6 }], top1Range: [95, 99], top1ByLoss: { kl: [98, 99], adaptive: [95, 98] } };
     const withLongest = distillationEvidence(fixture, longer, [real], [], longest);
     expect(withLongest.longest).toBe(
-      'Longest so far, 2 seeds on the local engine only: on the built-in demo set after 10 epochs (1400 steps of 64 images), KL trained a better smallest subnet than adaptive α on the local engine. ' +
+      'Longest so far, 2 seeds on the local engine only: on the built-in demo set after 10 epochs (1400 steps of 64 images), KL trained a better smallest subnet than adaptive α on the local engine on average, not on every seed. ' +
         'Top-1 points, KL minus adaptive α, smallest subnet: +1.1 on the local engine (seeds 0 and 1: +2.6, −0.4); largest subnet: +0.6 on the local engine (seeds 0 and 1: +1.2, ±0.0). ' +
         'KL’s subnets ended at 98–99 % top-1, adaptive α’s at 95–98 % (every seed and subnet).',
     );
