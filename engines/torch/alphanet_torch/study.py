@@ -18,8 +18,8 @@ the same config (stopped, failed or killed before) continues from it (`alphanet_
 or SIGINT the study pauses its running cells, each with a checkpoint, waits for them, and exits without starting more.
 Every finished cell is appended to `--out` (temp name + rename) as the workbench study's records (`recordsOfRun`
 in src-main/bench/fidelity.ts: one per validated subnet of the last validation, the run's mean α₋ share, the last
-epoch's mean divergence of each subnet's sandwich counterpart, the run's course epoch by epoch), plus `device`, the device it trained on; cells
-already in `--out` are skipped, so a stopped study resumes.
+epoch's mean divergence of each subnet's sandwich counterpart, the run's course epoch by epoch), plus `device`, the
+device it trained on; cells already in `--out` are skipped, so a stopped study resumes.
 """
 import argparse
 import copy
@@ -167,16 +167,15 @@ def records_of_run(run_dir: str, c: dict, device: str) -> List[dict]:
     if not epochs:
         raise StudyError(f"{run_dir}: no validation")
     last = max(e["epoch"] for e in epochs)
-    shares = [s["alphaMinShare"] for s in steps if s.get("alphaMinShare") is not None]
-    share = sum(shares) / len(shares) if shares else None
-
-    def divergence(role: str) -> Optional[float]:
-        xs = [l["divergence"] for s in steps if s["epoch"] == last for l in s["losses"]
-              if l["role"] == role and isinstance(l.get("divergence"), (int, float))]
-        return sum(xs) / len(xs) if xs else None
 
     def mean(xs: List[float]) -> Optional[float]:
         return sum(xs) / len(xs) if xs else None
+
+    share = mean([s["alphaMinShare"] for s in steps if s.get("alphaMinShare") is not None])
+
+    def divergence(role: str) -> Optional[float]:
+        return mean([l["divergence"] for s in steps if s["epoch"] == last for l in s["losses"]
+                     if l["role"] == role and isinstance(l.get("divergence"), (int, float))])
 
     # A resumed run may have validated an epoch twice; the store keeps the newest validation of each epoch.
     newest = {e["epoch"]: e for e in epochs}
