@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DistillationSchema } from '../engine/core';
 import { openHomeDatabase } from '../store/db';
 import { findDataset } from '../store/datasets';
-import { listEpochMetrics, listRuns, listStepMetrics, type RunRow } from '../store/runs';
+import { listEpochMetrics, listRuns, listStepMetrics, type RunRow, type StepMetric } from '../store/runs';
 import { runCli } from './cli-process';
 import type { StudyRecord } from './fidelity-summary';
 
@@ -188,13 +188,12 @@ export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord
     if (!epochs.length) throw new Error(`run ${runId} has no validation`);
     const last = Math.max(...epochs.map((e) => e.epoch));
     const steps = listStepMetrics(db, runId);
-    const lastEpochSteps = steps.filter((s) => s.epoch === last);
-    const share = mean(steps.flatMap((s) => (s.alphaMinShare === null ? [] : [s.alphaMinShare])));
-    const divergence = (role: string) => mean(lastEpochSteps.flatMap((s) => s.losses.filter((l) => l.role === role && typeof l.divergence === 'number').map((l) => l.divergence as number)));
     // Epochs are 0-based in the store: index i of a course is the store's epoch i, "after epoch i + 1".
     const byEpoch = Array.from({ length: last + 1 }, (_, i) => steps.filter((s) => s.epoch === i));
+    const share = (ss: StepMetric[]) => mean(ss.flatMap((s) => (s.alphaMinShare === null ? [] : [s.alphaMinShare])));
+    const divergence = (role: string) => mean(byEpoch[last].flatMap((s) => s.losses.filter((l) => l.role === role && typeof l.divergence === 'number').map((l) => l.divergence as number)));
     const runCourse = {
-      alphaMinShare: byEpoch.map((ss) => mean(ss.flatMap((s) => (s.alphaMinShare === null ? [] : [s.alphaMinShare])))),
+      alphaMinShare: byEpoch.map(share),
       teacherLoss: byEpoch.map((ss) => mean(ss.flatMap((s) => s.losses.filter((l) => l.role === 'max').map((l) => l.loss)))),
       lr: byEpoch.map((ss) => ss.at(-1)?.lr ?? null),
     };
@@ -206,7 +205,7 @@ export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord
         ...cell,
         subnet: e.subnet,
         top1: e.valTop1,
-        alphaMinShare: share,
+        alphaMinShare: share(steps),
         divergence: e.subnet === 'max' ? null : divergence(e.subnet === 'min' ? 'min' : 'random'),
         course: { top1: top1Course(e.subnet), ...runCourse },
       }));

@@ -341,17 +341,19 @@ function seedsPhrase(c: StudyCell): string {
   return one ? `${count} on the ${ENGINE[one]} only` : c.gaps.every((g) => g.seeds.length === n) ? count : `${count} on an engine`;
 }
 
+/** The seeds of a gap do not all fall on one side of zero (a tie, ±0.0, counts as neither side). */
+const seedsSplit = (g: StudyGap) => !(g.perSeed.every((x) => x > 0) || g.perSeed.every((x) => x < 0));
+
 /**
  * Which loss trained the better smallest subnet, across the engines of a cell ("on the local engine" when it has one);
- * "on average, not on every seed" when a seed of an engine came out on the other side of zero from its mean.
+ * "on average, not on every seed" when an engine's seeds do not all fall on one side ({@link seedsSplit}).
  */
 function smallestVerdict(c: StudyCell): string {
   const min = gapsOf(c, 'min');
   const one = onlyEngine(c);
   const on = one ? `on the ${ENGINE[one]}` : 'on every engine';
   // Only a verdict with a side can be contradicted by a seed.
-  const split = min.some((g) => g.perSeed.some((x) => x !== 0 && Math.sign(x) !== Math.sign(g.mean)));
-  const ahead = `${on}${split ? ' on average, not on every seed' : ''}`;
+  const ahead = `${on}${min.some(seedsSplit) ? ' on average, not on every seed' : ''}`;
   return min.every((g) => g.mean > 0)
     ? `KL trained a better smallest subnet than adaptive α ${ahead}`
     : min.every((g) => g.mean < 0)
@@ -439,14 +441,13 @@ function warmupSentence(cells: readonly WarmupEvidence[]): string {
 /** What training without distillation gave against KL, in one statement over every cell measured. */
 function controlSentence(cells: readonly ControlCell[]): string {
   const min = cells.flatMap((c) => gapsOf(c, 'min'));
-  // Level: the seeds do not all fall on one side (a tie counts as neither), so the cell says neither loss is ahead.
-  const level = (g: StudyGap) => !(g.perSeed.every((x) => x > 0) || g.perSeed.every((x) => x < 0));
-  const levelCells = cells.filter((c) => gapsOf(c, 'min').some(level));
-  const verdict = min.every((g) => g.mean > 0 && !level(g))
+  // Level: the seeds do not all fall on one side, so the cell says neither loss is ahead.
+  const levelCells = cells.filter((c) => gapsOf(c, 'min').some(seedsSplit));
+  const verdict = min.every((g) => g.mean > 0 && !seedsSplit(g))
     ? 'gave a better smallest subnet than KL on every cell and engine measured'
-    : min.every((g) => g.mean < 0 && !level(g))
+    : min.every((g) => g.mean < 0 && !seedsSplit(g))
       ? 'gave a worse smallest subnet than KL on every cell and engine measured'
-      : min.every((g) => g.mean > 0 || level(g))
+      : min.every((g) => g.mean > 0 || seedsSplit(g))
         ? `gave a better smallest subnet than KL on every cell and engine measured but ${levelCells.map(cellName).join(' and ')}, where the two were level (the seeds not all on one side)`
         : 'was ahead of KL on some cells and behind it on others';
   return (

@@ -173,15 +173,16 @@ def records_of_run(run_dir: str, c: dict, device: str) -> List[dict]:
 
     share = mean([s["alphaMinShare"] for s in steps if s.get("alphaMinShare") is not None])
 
+    # The run's course epoch by epoch (index i: after epoch i + 1), as the workbench's `recordsOfRun` reads it.
+    by_epoch = [[s for s in steps if s["epoch"] == i] for i in range(last + 1)]
+
     def divergence(role: str) -> Optional[float]:
-        return mean([l["divergence"] for s in steps if s["epoch"] == last for l in s["losses"]
+        return mean([l["divergence"] for s in by_epoch[last] for l in s["losses"]
                      if l["role"] == role and isinstance(l.get("divergence"), (int, float))])
 
     # A resumed run may have validated an epoch twice; the store keeps the newest validation of each epoch.
     newest = {e["epoch"]: e for e in epochs}
     final = newest[last]
-    # The run's course epoch by epoch (index i: after epoch i + 1), as the workbench's `recordsOfRun` reads it.
-    by_epoch = [[s for s in steps if s["epoch"] == i] for i in range(last + 1)]
     run_course = {
         "alphaMinShare": [mean([s["alphaMinShare"] for s in ss if s.get("alphaMinShare") is not None]) for ss in by_epoch],
         "teacherLoss": [mean([l["loss"] for s in ss for l in s["losses"] if l["role"] == "max"]) for ss in by_epoch],
