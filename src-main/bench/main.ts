@@ -16,7 +16,9 @@
  *   the front hypervolume of plain vs predictor-guided evolution per real evaluation (predictor-bench.ts; not in the
  *   default parts: it evaluates hundreds of subnets);
  * - torch: the overhead of tracking a torch run, against the same command run by hand (torch-bench.ts; not in the
- *   default parts: it needs a Python with torch, and takes a few minutes).
+ *   default parts: it needs a Python with torch, and takes a few minutes);
+ * - torch-cpu: the torch engine's step on the CPU with glibc's malloc as it comes and as the engine tunes it
+ *   (torch-cpu-bench.ts; not in the default parts, for the same reasons).
  * Results go to stdout and, with `--json <file>`, to a file (docs/BENCHMARKS.md quotes them).
  *
  * GFLOP/s convention: a training pass costs ≈ 3× the forward MACs (forward, plus input and weight gradients) and a
@@ -52,6 +54,7 @@ import { formatEvaluateBench, runEvaluateBench } from './evaluate-bench';
 import { formatCeilingBench, runBareSteps, runCeilingBench } from './ceiling-bench';
 import { formatPredictorBench, runPredictorBench } from './predictor-bench';
 import { formatTorchBench, runTorchBench } from './torch-bench';
+import { formatTorchCpuBench, runTorchCpuBench } from './torch-cpu-bench';
 
 interface Row {
   backend: string;
@@ -135,8 +138,8 @@ async function main() {
     .description('AlphaNet Workbench benchmark: engine, data, search, train, parallel, evaluate, explorer, torch, predictor')
     .addOption(new Option('--parts <list>', 'comma-separated parts to run').default('engine,data,search,train,explorer'))
     .addOption(new Option('--backends <list>', 'engine: comma-separated backends to try').default(BACKENDS.join(',')))
-    .option('--space <id>', 'engine: search space', 'alphanet-cifar32')
-    .option('--batch <n>', 'engine: batch size', (v) => Number(v), 64)
+    .option('--space <id>', 'engine, torch-cpu: search space', 'alphanet-cifar32')
+    .option('--batch <n>', 'engine, torch-cpu: batch size', (v) => Number(v), 64)
     .option('--cpu-batch <n>', 'engine: batch size on the pure-JS cpu backend', (v) => Number(v), 64)
     .option('--reps <n>', 'engine: timed repetitions after one warm-up (median reported; 1 on cpu)', (v) => Number(v), 3)
     .option('--workers <list>', 'parallel, evaluate: comma-separated worker counts (parallel default: 1, 2 and powers of two up to the cores; evaluate: 1,2)')
@@ -146,6 +149,9 @@ async function main() {
     .option('--leak-steps <n>', 'parallel: steps of the tensor-leak check (0: skip)', (v) => Number(v), 1000)
     .option('--torch-steps <n>', 'torch: training steps of each run', (v) => Number(v), 30)
     .option('--torch-repeats <n>', 'torch: tracked / by-hand pairs (medians reported)', (v) => Number(v), 3)
+    .option('--torch-cpu-steps <n>', 'torch-cpu: training steps of each run (the first 2 untimed)', (v) => Number(v), 40)
+    .option('--torch-cpu-rounds <n>', 'torch-cpu: runs of each malloc setting, alternating', (v) => Number(v), 3)
+    .option('--torch-cpu-val-images <n>', 'torch-cpu: images of the validation that ends each run (0: none)', (v) => Number(v), 2560)
     .option('--home <dir>', 'predictor: data directory of a trained run to reuse (default: a new one, where it trains a run)')
     .option('--run <id>', 'predictor: the finished run of --home to reuse', (v) => Number(v))
     .option('--samples <n>', 'predictor: evaluated subnets the predictor is built on, held-out ones included', (v) => Number(v), 500)
@@ -163,7 +169,7 @@ async function main() {
     .option('--json <file>', 'also write all results as JSON')
     .parse(process.argv);
   const o = program.opts<{
-    parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; interleave?: boolean; rounds: number; torchSteps: number; torchRepeats: number; json?: string;
+    parts: string; backends: string; space: string; batch: number; cpuBatch: number; reps: number; workers?: string; steps: number; leakSteps: number; interleave?: boolean; rounds: number; torchSteps: number; torchRepeats: number; torchCpuSteps: number; torchCpuRounds: number; torchCpuValImages: number; json?: string;
     home?: string; run?: number; samples: number; heldOut: number; samplers: number; seeds: string; population: number; mutate: number; crossover: number; generations: number; screen: number; searchWorkers: number; sideBySide?: boolean; deadline?: number;
   }>();
   const parts = new Set(o.parts.split(','));
@@ -234,6 +240,11 @@ async function main() {
     const r = await runTorchBench({ steps: o.torchSteps, repeats: o.torchRepeats });
     if (r) console.log(`\n## torch tracking overhead\n${formatTorchBench(r)}`);
     out.torch = r ?? null;
+  }
+  if (parts.has('torch-cpu')) {
+    const r = await runTorchCpuBench({ space: o.space, batch: o.batch, steps: o.torchCpuSteps, rounds: o.torchCpuRounds, valImages: o.torchCpuValImages });
+    if (r) console.log(`\n## torch engine on the CPU: glibc's malloc, default and tuned\n${formatTorchCpuBench(r)}`);
+    out.torchCpu = r ?? null;
   }
   if (parts.has('predictor')) {
     const r = await runPredictorBench({

@@ -26,6 +26,7 @@ import { readTrace } from '../jobs/startup-trace';
 import { torchTrainCommand } from '../jobs/torch-run';
 import { openHomeDatabase } from '../store/db';
 import { getRun } from '../store/runs';
+import { median } from './stats';
 
 export interface TorchBenchOptions {
   /** Training steps of each run (default 30). */
@@ -72,11 +73,6 @@ const TRACKED_PHASES: [string, string, string][] = [
   ['torch', 'spawned', 'exited'],
   ['finish', 'exited', 'finished'],
 ];
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Runs the part; undefined (with the reason on stderr) where no Python with torch is found. */
 export async function runTorchBench(o: TorchBenchOptions = {}): Promise<TorchBenchResult | undefined> {

@@ -41,7 +41,7 @@ from typing import Dict, Iterator, List, Tuple
 import numpy as np
 import torch
 
-from . import checkpoint as C
+from . import checkpoint as C, malloc
 from .data import DatasetError, RunDataset
 from .spaces import SpaceError, parse_space, validate_genome
 from .supernet import Supernet, calibrate_bn, evaluate
@@ -273,6 +273,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if bool(args.genomes) != bool(args.out):
         p.error("--genomes and --out go together")
+    malloc.tune()  # before the first tensor: CPU runs up to 3x faster (malloc.py)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     try:

@@ -39,7 +39,7 @@ from typing import Callable, List, Optional
 import torch
 import torch.distributed as dist
 
-from . import checkpoint as C
+from . import checkpoint as C, malloc
 from .data import RunDataset, calibration_batches, train_batch, val_batches
 from .losses import distillation_loss, label_smoothed_cross_entropy
 from .optim import NesterovSgd, learning_rate
@@ -416,6 +416,7 @@ def main(argv=None) -> int:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--threads", type=int, default=0, help="torch intra-op threads per rank (default: torch's choice)")
     args = p.parse_args(argv)
+    malloc.tune()  # before the first tensor: CPU runs up to 3x faster (malloc.py)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     world = int(os.environ.get("WORLD_SIZE", "1"))
