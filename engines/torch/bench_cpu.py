@@ -45,7 +45,7 @@ def main() -> int:
     a = ap.parse_args()
     space = get_space(a.space)
     side, channels = max(space["resolutions"]), space["inputChannels"]
-    for r in range(a.rounds):
+    for rnd in range(a.rounds):
         for ranks in [int(r) for r in a.ranks.split(",")]:
             for setting in a.malloc.split(","):
                 if setting not in ("default", "tuned"):
@@ -53,7 +53,7 @@ def main() -> int:
                 row = run_once(a, space, side, channels, ranks, setting)
                 if row is None:
                     return 1
-                print(json.dumps({**row, "round": r}), flush=True)
+                print(json.dumps({**row, "round": rnd}), flush=True)
     return 0
 
 
