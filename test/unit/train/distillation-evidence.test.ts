@@ -260,7 +260,7 @@ describe('the wording', () => {
     };
     const withReal = distillationEvidence(fixture, longer, [real], [], null);
     expect(withReal.real).toBe(
-      'Real data, one seed on an engine: on Fashion-MNIST after 1 epoch (843 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
+      'Real data, 2 seeds on the local engine, one on the PyTorch engine: on Fashion-MNIST after 1 epoch (843 steps of 64 images), KL trained a better smallest subnet than adaptive α on every engine. ' +
         'Top-1 points, KL minus adaptive α, smallest subnet: +4.3 on the local engine (seeds 0 and 1: +6.8, +1.9) and +2.5 on the PyTorch engine (seed 0: +2.5); ' +
         'largest subnet: +6.0 on the local engine (seeds 0 and 1: +8.4, +3.7). KL’s subnets ended at 78–84 % top-1, adaptive α’s at 72–80 % (every seed and subnet).',
     );
