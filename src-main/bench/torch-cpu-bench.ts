@@ -104,7 +104,14 @@ export async function runTorchCpuBench(o: TorchCpuBenchOptions = {}): Promise<To
         const line = out.slice(0, i);
         out = out.slice(i + 1);
         if (!line.trim()) continue;
-        const r = JSON.parse(line) as TorchCpuRun;
+        let r: TorchCpuRun;
+        try {
+          r = JSON.parse(line) as TorchCpuRun;
+        } catch {
+          child.kill();
+          reject(new Error(`bench_cpu.py printed a line that is not a result: ${line.slice(0, 200)}`));
+          return;
+        }
         runs.push(r);
         if (o.verbose ?? true) process.stderr.write(`  torch-cpu: ${r.malloc} round ${r.round}: ${r.medianStepMs.toFixed(0)} ms/step${r.validationS === null ? '' : `, validation ${r.validationS.toFixed(1)} s`}, ${r.minorFaults} faults\n`);
       }
@@ -122,7 +129,7 @@ export function formatTorchCpuBench(r: TorchCpuBenchResult): string {
   const row = (name: string, s: TorchCpuSetting) =>
     `| ${name} | ${s.stepMs.toFixed(0)} | ${(r.batch / s.stepMs * 1000).toFixed(1)} | ${s.validationS === null ? '–' : s.validationS.toFixed(1)} | ${s.userS.toFixed(1)} | ${s.systemS.toFixed(1)} | ${Math.round(s.minorFaults)} |`;
   return [
-    `torch ${r.torch}; ${r.space}, random images, 1 CPU rank × 1 thread, batch ${r.batch}, ${r.steps} steps (2 untimed), ${r.valImages ? `then validation on ${r.valImages} images` : 'no validation'}, ${r.runs.length / 2} runs per setting, alternating`,
+    `torch ${r.torch}; ${r.space}, random images, 1 CPU rank × 1 thread, batch ${r.batch}, ${r.steps} steps (2 untimed), ${r.valImages ? `then validation on ${r.valImages} images` : 'no validation'}, ${r.runs.length / 2} run${r.runs.length === 2 ? '' : 's'} per setting, alternating`,
     '',
     '| malloc | step, ms (median) | images/s | validation, s | user CPU s | system CPU s | minor page faults |',
     '|---|---|---|---|---|---|---|',

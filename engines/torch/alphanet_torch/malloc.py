@@ -16,7 +16,6 @@ only where buffers live changes (the tests compare a run's losses with and witho
 a `MALLOC_*` setting of their own (theirs wins), it does nothing.
 """
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -44,9 +43,8 @@ def tune() -> str:
     if not sys.platform.startswith("linux"):
         return "unsupported"
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # no libc by that name, or a libc without mallopt (musl)
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: the malloc torch allocates with
+    except (OSError, AttributeError):  # a libc without mallopt (musl)
         return "unsupported"
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
