@@ -22,6 +22,7 @@ import ctypes, json, resource, sys
 from alphanet_torch import malloc
 did = malloc.tune()
 libc = ctypes.CDLL("libc.so.6")
+libc.prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: 4 KiB pages, so a fault counts a page where THP is always on
 libc.malloc.restype = ctypes.c_void_p
 libc.malloc.argtypes = [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
