@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Torch engine sandwich-step throughput on this machine's CPU (docs/BENCHMARKS.md): the real trainer
 (`alphanet_torch.train`; under our torchrun shim for N > 1, as the workbench starts it) on a run directory of random
-images at the space's largest resolution, the given global batch, no validation unless `--val-images`; per run the median images/s and step
-time of the `step` lines after the first two (warm-up) steps, and the trainer process's CPU time (user, system) and
-minor page faults over the whole run (start-up included).
+images at the space's largest resolution, the given global batch, no validation unless `--val-images`; per run the
+median images/s and step time of the `step` lines after the first two (warm-up) steps, and the trainer process's CPU
+time (user, system) and minor page faults over the whole run (start-up included).
 
 `--malloc default,tuned` runs each setting of glibc's malloc (alphanet_torch/malloc.py; `default` sets
 ALPHANET_TORCH_MALLOC=default, glibc's own thresholds), alternating, `--rounds` times: the speed-up of the tuning
@@ -43,13 +43,15 @@ def main() -> int:
     ap.add_argument("--val-images", type=int, default=0, help="validate once at the end as a run does each epoch (BN "
                     "recalibration on 16 batches of 64, then min, max and 2 random subnets at batch 256) on this many images; 0: none")
     a = ap.parse_args()
+    settings = a.malloc.split(",")
+    for setting in settings:
+        if setting not in ("default", "tuned"):
+            ap.error(f"--malloc: {setting}: default or tuned")
     space = get_space(a.space)
     side, channels = max(space["resolutions"]), space["inputChannels"]
     for rnd in range(a.rounds):
         for ranks in [int(r) for r in a.ranks.split(",")]:
-            for setting in a.malloc.split(","):
-                if setting not in ("default", "tuned"):
-                    ap.error(f"--malloc: {setting}: default or tuned")
+            for setting in settings:
                 row = run_once(a, space, side, channels, ranks, setting)
                 if row is None:
                     return 1

@@ -192,6 +192,7 @@ export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord
     const byEpoch = Array.from({ length: last + 1 }, (_, i) => steps.filter((s) => s.epoch === i));
     const share = (ss: StepMetric[]) => mean(ss.flatMap((s) => (s.alphaMinShare === null ? [] : [s.alphaMinShare])));
     const divergence = (role: string) => mean(byEpoch[last].flatMap((s) => s.losses.filter((l) => l.role === role && typeof l.divergence === 'number').map((l) => l.divergence as number)));
+    const runShare = share(steps);
     const runCourse = {
       alphaMinShare: byEpoch.map(share),
       teacherLoss: byEpoch.map((ss) => mean(ss.flatMap((s) => s.losses.filter((l) => l.role === 'max').map((l) => l.loss)))),
@@ -205,7 +206,7 @@ export function recordsOfRun(home: string, runId: number, cell: Omit<StudyRecord
         ...cell,
         subnet: e.subnet,
         top1: e.valTop1,
-        alphaMinShare: share(steps),
+        alphaMinShare: runShare,
         divergence: e.subnet === 'max' ? null : divergence(e.subnet === 'min' ? 'min' : 'random'),
         course: { top1: top1Course(e.subnet), ...runCourse },
       }));

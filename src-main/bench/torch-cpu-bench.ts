@@ -9,7 +9,9 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { torchReport } from '../jobs/python';
+import { stderrTail } from '../jobs/runner-process';
 import { median } from './stats';
 
 export interface TorchCpuBenchOptions {
@@ -96,29 +98,23 @@ export async function runTorchCpuBench(o: TorchCpuBenchOptions = {}): Promise<To
   const runs: TorchCpuRun[] = [];
   await new Promise<void>((resolve, reject) => {
     const child = spawn(report.python!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
-        const line = out.slice(0, i);
-        out = out.slice(i + 1);
-        if (!line.trim()) continue;
-        let r: TorchCpuRun;
-        try {
-          r = JSON.parse(line) as TorchCpuRun;
-        } catch {
-          child.kill();
-          reject(new Error(`bench_cpu.py printed a line that is not a result: ${line.slice(0, 200)}`));
-          return;
-        }
-        runs.push(r);
-        if (o.verbose ?? true) process.stderr.write(`  torch-cpu: ${r.malloc} round ${r.round}: ${r.medianStepMs.toFixed(0)} ms/step${r.validationS === null ? '' : `, validation ${r.validationS.toFixed(1)} s`}, ${r.minorFaults} faults\n`);
+    const err = stderrTail();
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.trim()) return;
+      let r: TorchCpuRun;
+      try {
+        r = JSON.parse(line) as TorchCpuRun;
+      } catch {
+        child.kill();
+        reject(new Error(`bench_cpu.py printed a line that is not a result: ${line.slice(0, 200)}`));
+        return;
       }
+      runs.push(r);
+      if (o.verbose ?? true) process.stderr.write(`  torch-cpu: ${r.malloc} round ${r.round}: ${r.medianStepMs.toFixed(0)} ms/step${r.validationS === null ? '' : `, validation ${r.validationS.toFixed(1)} s`}, ${r.minorFaults} faults\n`);
     });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr.on('data', err.add);
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench_cpu.py exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`))));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`bench_cpu.py exited ${code}: ${err.lastLines(3).replace(/\n/g, ' | ')}`))));
   });
   const d = settingMedians(runs, 'default');
   const t = settingMedians(runs, 'tuned');

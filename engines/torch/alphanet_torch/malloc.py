@@ -12,8 +12,8 @@ page faults in its first 5 minutes); a 25-step run of the same setup took 105 s 
 heap, it still falls back to `mmap`, so no allocation fails for it), and up to 1 GiB of freed heap stays with the
 process for the next step. What it costs: the process keeps its peak heap, which a training process stays near anyway
 (a 25-step run of that setup peaked at 819 MB resident, against 719 and 759 MB untuned). Numbers are unchanged:
-only where buffers live changes (the tests compare a run's losses with and without). Linux with glibc only; elsewhere, or where the user set
-a `MALLOC_*` setting of their own (theirs wins), it does nothing.
+only where buffers live changes (the tests compare a run's losses with and without). Linux with glibc only;
+elsewhere, or where the user set a `MALLOC_*` setting or a malloc tunable of their own (theirs wins), it does nothing.
 """
 import ctypes
 import os
@@ -34,8 +34,9 @@ OPT_OUT = "ALPHANET_TORCH_MALLOC"
 
 
 def tune() -> str:
-    """Stop the mmapping and the trimming if this is glibc and the user has not. Returns what it did, for the run's log:
-    "tuned", "off" (the opt-out), "user" (a MALLOC_* setting in the environment, or GLIBC_TUNABLES naming malloc) or "unsupported"."""
+    """Stop the mmapping and the trimming if this is glibc and the user has not. Returns what it did (the tests read
+    it): "tuned", "off" (the opt-out), "user" (a MALLOC_* setting in the environment, or GLIBC_TUNABLES naming malloc)
+    or "unsupported"."""
     if os.environ.get(OPT_OUT) == "default":
         return "off"
     if any(v in os.environ for v in USER_SETTINGS) or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
