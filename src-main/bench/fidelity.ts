@@ -71,10 +71,11 @@ export interface FidelityOptions {
    */
   parallel?: number;
   /**
-   * Stops the study: no further cell starts, and the cells running finish, or, when the reason is not 'SIGINT', are
-   * paused with a checkpoint (their `alphanet train` gets a SIGINT, as from Ctrl-C). A terminal's Ctrl-C reaches
-   * those processes itself; a SIGTERM to the study alone would otherwise leave them training with no study to record
-   * them. A paused cell is resumed by the next study with the same options.
+   * Stops the study: no further cell starts. When the reason is not 'SIGINT' the cells running are paused with a
+   * checkpoint (their `alphanet train` gets a SIGINT, as from Ctrl-C): a SIGTERM to the study alone would otherwise
+   * leave them training with no study to record them. On 'SIGINT' they are left alone: a terminal's Ctrl-C reaches
+   * and pauses them itself, and a SIGINT sent to the study alone lets them finish and be recorded. A paused cell is
+   * resumed by the next study with the same options.
    */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -387,7 +388,11 @@ export async function runFidelityStudy(o: FidelityOptions): Promise<StudyRecord[
   const running = new Set<ChildProcess>();
   const onStop = () => {
     const reason = String(o.signal?.reason ?? 'stop');
-    log(`study: stopped (${reason}): no further cell starts${running.size ? `; ${reason === 'SIGINT' ? 'the' : 'pausing the'} ${running.size} running with a checkpoint` : ''}. The same command resumes where it stopped.`);
+    // A Ctrl-C reaches the runs themselves and pauses them; a SIGINT sent to the study alone does not, so they finish.
+    const what = reason === 'SIGINT'
+      ? `the ${running.size} running pause if the Ctrl-C reached them, else finish and are recorded`
+      : `pausing the ${running.size} running with a checkpoint`;
+    log(`study: stopped (${reason}): no further cell starts${running.size ? `; ${what}` : ''}. The same command resumes where it stopped.`);
     if (reason !== 'SIGINT') for (const p of running) p.kill('SIGINT');
   };
   o.signal?.addEventListener('abort', onStop, { once: true });

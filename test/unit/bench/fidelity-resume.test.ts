@@ -145,6 +145,27 @@ describe('fidelity study: an interrupted cell', () => {
     });
   });
 
+  it('stopped by a SIGINT sent to the study alone, it starts no other cell and lets the running ones finish and be recorded', { timeout: 300_000 }, async () => {
+    requireRunner();
+    await withJobCores(2, async () => {
+      const lines: string[] = [];
+      const o = { ...tinyStudy(12, lines).o, seeds: [0, 1, 2], parallel: 2 };
+      const stop = new AbortController();
+      const watcher = setInterval(() => {
+        const db = openHomeDatabase(o.home);
+        const stepped = listRuns(db).filter((r) => r.step >= 2).length;
+        db.close();
+        if (stepped >= 2 && !stop.signal.aborted) stop.abort('SIGINT');
+      }, 200);
+      const records = await runFidelityStudy({ ...o, signal: stop.signal }).finally(() => clearInterval(watcher));
+      expect(lines).toContain('study: stopped (SIGINT): no further cell starts; the 2 running pause if the Ctrl-C reached them, else finish and are recorded. The same command resumes where it stopped.');
+      expect(records.map((r) => `${r.seed} ${r.subnet}`).sort()).toEqual(['0 max', '0 min', '1 max', '1 min']);
+      const db = openHomeDatabase(o.home);
+      expect(listRuns(db).map((r) => r.status)).toEqual(['finished', 'finished']);
+      db.close();
+    });
+  });
+
   it('stopped (SIGTERM), it pauses the cells running, starts no other, and the same study resumes them', { timeout: 300_000 }, async () => {
     requireRunner();
     await withJobCores(2, async () => {
