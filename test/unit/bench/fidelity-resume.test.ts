@@ -42,6 +42,18 @@ async function withJobCores<T>(n: number, f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs the study and stops it with `reason` (as its CLI does on that signal) once two of its runs have taken a step. */
+async function studyStoppedOnceTwoStepped(o: FidelityOptions, reason: 'SIGINT' | 'SIGTERM') {
+  const stop = new AbortController();
+  const watcher = setInterval(() => {
+    const db = openHomeDatabase(o.home);
+    const stepped = listRuns(db).filter((r) => r.step >= 2).length;
+    db.close();
+    if (stepped >= 2 && !stop.signal.aborted) stop.abort(reason);
+  }, 200);
+  return runFidelityStudy({ ...o, signal: stop.signal }).finally(() => clearInterval(watcher));
+}
+
 describe('fidelity study: an interrupted cell', () => {
   it('resumes the run from its checkpoint, then records it; no second run of the cell', { timeout: 300_000 }, async () => {
     requireRunner();
@@ -150,14 +162,8 @@ describe('fidelity study: an interrupted cell', () => {
     await withJobCores(2, async () => {
       const lines: string[] = [];
       const o = { ...tinyStudy(12, lines).o, seeds: [0, 1, 2], parallel: 2 };
-      const stop = new AbortController();
-      const watcher = setInterval(() => {
-        const db = openHomeDatabase(o.home);
-        const stepped = listRuns(db).filter((r) => r.step >= 2).length;
-        db.close();
-        if (stepped >= 2 && !stop.signal.aborted) stop.abort('SIGINT');
-      }, 200);
-      const records = await runFidelityStudy({ ...o, signal: stop.signal }).finally(() => clearInterval(watcher));
+      // Stop once both running cells have taken a step (the third waits for a lane).
+      const records = await studyStoppedOnceTwoStepped(o, 'SIGINT');
       expect(lines).toContain('study: stopped (SIGINT): no further cell starts; the 2 running pause if the Ctrl-C reached them, else finish and are recorded. The same command resumes where it stopped.');
       expect(records.map((r) => `${r.seed} ${r.subnet}`).sort()).toEqual(['0 max', '0 min', '1 max', '1 min']);
       const db = openHomeDatabase(o.home);
@@ -171,15 +177,8 @@ describe('fidelity study: an interrupted cell', () => {
     await withJobCores(2, async () => {
       const lines: string[] = [];
       const o = { ...tinyStudy(60, lines).o, seeds: [0, 1, 2], parallel: 2 };
-      const stop = new AbortController();
       // Stop once both running cells have taken a step (the third waits for a lane).
-      const watcher = setInterval(() => {
-        const db = openHomeDatabase(o.home);
-        const stepped = listRuns(db).filter((r) => r.step >= 2).length;
-        db.close();
-        if (stepped >= 2 && !stop.signal.aborted) stop.abort('SIGTERM');
-      }, 200);
-      const records = await runFidelityStudy({ ...o, signal: stop.signal }).finally(() => clearInterval(watcher));
+      const records = await studyStoppedOnceTwoStepped(o, 'SIGTERM');
       expect(records).toEqual([]);
       expect(lines).toContain('study: stopped (SIGTERM): no further cell starts; pausing the 2 running with a checkpoint. The same command resumes where it stopped.');
       const db = openHomeDatabase(o.home);
