@@ -103,7 +103,7 @@ export const REAL_DATA_LONGER: StudyCell = {
 
 /**
  * Fashion-MNIST, 10 epochs: the real-data cell at the issue's third schedule length, so far its 3 seeds on the local
- * engine and seed 0 on the PyTorch engine (docs/FIDELITY.md, "Results"); the PyTorch engine's seeds 1 and 2 are still
+ * engine and seeds 0 and 1 on the PyTorch engine (docs/FIDELITY.md, "Results"); the PyTorch engine's seed 2 is still
  * to train.
  */
 export const REAL_DATA_LONGEST: StudyCell = {
@@ -113,9 +113,9 @@ export const REAL_DATA_LONGEST: StudyCell = {
   batchSize: 64,
   gaps: [
     { engine: 'local', subnet: 'min', seeds: [0, 1, 2], perSeed: [0.8, 0.3, -0.2], mean: 0.3 },
-    { engine: 'torch', subnet: 'min', seeds: [0], perSeed: [0.2], mean: 0.2 },
+    { engine: 'torch', subnet: 'min', seeds: [0, 1], perSeed: [0.2, 0.5], mean: 0.3 },
     { engine: 'local', subnet: 'max', seeds: [0, 1, 2], perSeed: [0.8, 0.6, 0.3], mean: 0.6 },
-    { engine: 'torch', subnet: 'max', seeds: [0], perSeed: [0.6], mean: 0.6 },
+    { engine: 'torch', subnet: 'max', seeds: [0, 1], perSeed: [0.6, 1.2], mean: 0.9 },
   ],
   top1Range: [90, 94],
   top1ByLoss: { kl: [90, 94], adaptive: [90, 93] },
