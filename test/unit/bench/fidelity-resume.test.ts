@@ -161,7 +161,8 @@ describe('fidelity study: an interrupted cell', () => {
     requireRunner();
     await withJobCores(2, async () => {
       const lines: string[] = [];
-      const o = { ...tinyStudy(12, lines).o, seeds: [0, 1, 2], parallel: 2 };
+      // Long enough that neither cell ends before the other has stepped (that would start the third), short enough to finish.
+      const o = { ...tinyStudy(30, lines).o, seeds: [0, 1, 2], parallel: 2 };
       // Stop once both running cells have taken a step (the third waits for a lane).
       const records = await studyStoppedOnceTwoStepped(o, 'SIGINT');
       expect(lines).toContain('study: stopped (SIGINT): no further cell starts; the 2 running pause if the Ctrl-C reached them, else finish and are recorded. The same command resumes where it stopped.');
