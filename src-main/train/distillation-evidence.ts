@@ -448,18 +448,32 @@ function warmupSentence(cells: readonly WarmupEvidence[]): string {
   return `A KL warm-up before adaptive α, ${cells.map(part).join('. Then, ')}. The adaptive and fixed α choices show it as “KL warm-up”.`;
 }
 
-/** What training without distillation gave against KL, in one statement over every cell measured. */
+/**
+ * What training without distillation gave against KL, in one statement over every cell measured. An engine of a cell
+ * is ahead or behind when all its seeds fall on that side, else level ({@link seedsSplit}). Where most (cell, engine)
+ * pairs are ahead, or none is behind, the verdict says so and names each exception: a cell where the two were level, an
+ * engine of a cell where none was behind; otherwise it says only that none was ahead on some cells and behind on others.
+ */
 function controlSentence(cells: readonly ControlCell[]): string {
   const min = cells.flatMap((c) => gapsOf(c, 'min'));
-  // Level: the seeds do not all fall on one side, so the cell says neither loss is ahead.
-  const levelCells = cells.filter((c) => gapsOf(c, 'min').some(seedsSplit));
-  const verdict = min.every((g) => g.mean > 0 && !seedsSplit(g))
+  const ahead = (g: StudyGap) => g.mean > 0 && !seedsSplit(g);
+  const behind = (g: StudyGap) => g.mean < 0 && !seedsSplit(g);
+  const levelCells = cells.filter((c) => gapsOf(c, 'min').some((g) => !ahead(g) && !behind(g)));
+  const behindAt = cells.flatMap((c) => gapsOf(c, 'min').filter(behind).map((g) => `${cellName(c)} on the ${ENGINE[g.engine]}`));
+  const exceptions = [
+    ...(levelCells.length ? [`${levelCells.map(cellName).join(' and ')}, where the two were level (the seeds not all on one side)`] : []),
+    ...(behindAt.length ? [`${behindAt.join(' and ')}, where it was behind`] : []),
+  ];
+  const nAhead = min.filter(ahead).length;
+  const verdict = min.every(ahead)
     ? 'gave a better smallest subnet than KL on every cell and engine measured'
-    : min.every((g) => g.mean < 0 && !seedsSplit(g))
+    : min.every(behind)
       ? 'gave a worse smallest subnet than KL on every cell and engine measured'
-      : min.every((g) => g.mean > 0 || seedsSplit(g))
-        ? `gave a better smallest subnet than KL on every cell and engine measured but ${levelCells.map(cellName).join(' and ')}, where the two were level (the seeds not all on one side)`
-        : 'was ahead of KL on some cells and behind it on others';
+      : !min.some(ahead) && !min.some(behind)
+        ? 'ended level with KL on every cell and engine measured (the seeds not all on one side)'
+        : !min.some(behind) || nAhead > min.length - nAhead
+          ? `gave a better smallest subnet than KL on every cell and engine measured but ${exceptions.join('; and ')}`
+          : 'was ahead of KL on some cells and behind it on others';
   return (
     `No distillation, the study’s control: training every member on the labels alone (“None”) ${verdict}. ` +
     `Top-1 points of the smallest subnet, none minus KL: ${cells.map((c) => `on ${cellName(c)}, ${gapsOf(c, 'min').map(gapText).join(' and ')}`).join('; ')}. ` +
