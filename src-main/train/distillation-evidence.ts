@@ -310,6 +310,16 @@ export const NO_DISTILLATION: readonly ControlCell[] = [
       { engine: 'torch', subnet: 'min', seeds: [0, 1, 2], perSeed: [0.5, 0.5, 0.3], mean: 0.4 },
     ],
   },
+  {
+    dataset: 'fashion-mnist',
+    epochs: 10,
+    steps: 8430,
+    batchSize: 64,
+    gaps: [
+      { engine: 'local', subnet: 'min', seeds: [0, 1, 2], perSeed: [-0.3, -0.6, 0], mean: -0.3 },
+      { engine: 'torch', subnet: 'min', seeds: [0, 1, 2], perSeed: [0.5, 0.1, -0.1], mean: 0.2 },
+    ],
+  },
 ];
 
 const ENGINE = { local: 'local engine', torch: 'PyTorch engine' } as const;
