@@ -468,7 +468,7 @@ function controlSentence(cells: readonly ControlCell[]): string {
   const min = cells.flatMap((c) => gapsOf(c, 'min'));
   const ahead = (g: StudyGap) => g.mean > 0 && !seedsSplit(g);
   const behind = (g: StudyGap) => g.mean < 0 && !seedsSplit(g);
-  const levelCells = cells.filter((c) => gapsOf(c, 'min').some((g) => !ahead(g) && !behind(g)));
+  const levelCells = cells.filter((c) => gapsOf(c, 'min').some(seedsSplit));
   const behindAt = cells.flatMap((c) => gapsOf(c, 'min').filter(behind).map((g) => `${cellName(c)} on the ${ENGINE[g.engine]}`));
   const exceptions = [
     ...(levelCells.length ? [`${levelCells.map(cellName).join(' and ')}, where the two were level (the seeds not all on one side)`] : []),
@@ -479,7 +479,7 @@ function controlSentence(cells: readonly ControlCell[]): string {
     ? 'gave a better smallest subnet than KL on every cell and engine measured'
     : min.every(behind)
       ? 'gave a worse smallest subnet than KL on every cell and engine measured'
-      : !min.some(ahead) && !min.some(behind)
+      : min.every(seedsSplit)
         ? 'ended level with KL on every cell and engine measured (the seeds not all on one side)'
         : !min.some(behind) || nAhead > min.length - nAhead
           ? `gave a better smallest subnet than KL on every cell and engine measured but ${exceptions.join('; and ')}`
