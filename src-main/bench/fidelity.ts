@@ -346,6 +346,8 @@ export async function runFidelityStudy(o: FidelityOptions): Promise<StudyRecord[
     const t0 = performance.now();
     const cell = { engine: c.engine, dataset: c.dataset, epochs: c.epochs, loss: c.loss, seed: c.seed };
     let rows: StudyRecord[];
+    // The time printed at the end is this study's: a resumed run's earlier attempts are in its run events.
+    let timeNote = '';
     try {
       const finished = finishedRunNamed(o.home, name);
       if (finished !== undefined) {
@@ -358,8 +360,10 @@ export async function runFidelityStudy(o: FidelityOptions): Promise<StudyRecord[
           if (!r.ok) throw new Error(r.stderr.split('\n').pop() || `could not cancel run ${q.id}`);
         }
         const unfinished = unfinishedRunNamed(o.home, name);
-        if (unfinished) log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
-        else log(`${name}: training…`);
+        if (unfinished) {
+          log(`${name}: resuming run ${unfinished.id} (${unfinished.status} at step ${unfinished.step}/${unfinished.totalSteps ?? '?'}) from its newest good checkpoint…`);
+          timeNote = ' since resuming it';
+        } else log(`${name}: training…`);
         const overlay = overlays.get(c.base)!;
         const r = await cli(o, unfinished ? ['--json', 'runs', 'resume', String(unfinished.id)] : cellTrainArgs(o, c, overlay.file, overlay.setsDistillation), running);
         if (!r.ok) throw new Error(r.stderr.split('\n').pop() || 'the CLI failed without a message');
@@ -380,7 +384,7 @@ export async function runFidelityStudy(o: FidelityOptions): Promise<StudyRecord[
     records = [...records, ...rows];
     writeResults(o.out, records);
     const top = (s: string) => rows.find((x) => x.subnet === s)?.top1;
-    log(`${name}: min ${((top('min') ?? NaN) * 100).toFixed(1)} %, max ${((top('max') ?? NaN) * 100).toFixed(1)} % in ${Math.round((performance.now() - t0) / 1000)} s`);
+    log(`${name}: min ${((top('min') ?? NaN) * 100).toFixed(1)} %, max ${((top('max') ?? NaN) * 100).toFixed(1)} % in ${Math.round((performance.now() - t0) / 1000)} s${timeNote}`);
   };
 
   // `parallel` lanes take the next cell in grid order until none is left. Each cell's `alphanet train` claims its

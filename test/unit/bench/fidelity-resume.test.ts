@@ -81,6 +81,8 @@ describe('fidelity study: an interrupted cell', () => {
     const records = await runFidelityStudy(o);
     expect(lines).toContain(`${cellRunName(o, cell)}: resuming run 1 (paused at step ${paused.step}/12) from its newest good checkpoint…`);
     expect(lines.some((l) => /: training…$/.test(l))).toBe(false);
+    // Its time is this study's share, and says so: the attempt before the Ctrl-C is not in it.
+    expect(lines.filter((l) => /: min [\d.]+ %, max [\d.]+ % in \d+ s since resuming it$/.test(l))).toHaveLength(1);
     expect(records.map((r) => [r.subnet, r.loss]).sort()).toEqual([['max', cell.loss], ['min', cell.loss]]);
 
     const db = openHomeDatabase(home);
