@@ -8,6 +8,12 @@
  * `calibration` the BNs use batch statistics (training mode); with it, the statistics are recalibrated over those
  * batches (`calibrateBn`) and the forward runs in eval mode. The logits go to `out` as raw float32 [N, classes].
  * The file may also hold a list of requests: one process start (loading TF.js) for all of them.
+ *
+ * With `sandwich: {labels, members, distillation, labelSmoothing?, out}` the request also runs one training step's
+ * forward and backward (`sandwichGradients`: `members[0]` is the teacher, trained on `labels`; the others learn by
+ * `distillation`, parsed as a run config's; no dropout or drop-connect) and writes every parameter's summed gradient
+ * to `sandwich.out`, raw float32 in the order of the reply's `sandwich.grads` ({name, shape}, workbench layouts),
+ * beside each member's loss. That is what the PyTorch engine's training-step parity test compares.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -20,6 +26,11 @@ import {
   createOps,
   getSpace,
   parseSearchSpace,
+  sandwichGradients,
+  DistillationSchema,
+  type MemberResult,
+  type SandwichMember,
+  type SearchSpace,
   resolveGenome,
   readCheckpointFile,
   writeFileDurable,
@@ -58,9 +69,57 @@ interface Request {
   input: RawInput;
   calibration?: RawInput;
   out: string;
+  sandwich?: SandwichRequest;
 }
 
-async function forwardOne(req: Request, report: BackendReport): Promise<{ out: string; shape: number[]; backend: string; ops: string }> {
+interface SandwichRequest {
+  labels: number[];
+  members: unknown[];
+  distillation: unknown;
+  labelSmoothing?: number;
+  out: string;
+}
+
+interface SandwichReply {
+  out: string;
+  grads: { name: string; shape: number[] }[];
+  members: MemberResult[];
+}
+
+/** One training step's summed gradients of `net` on `x` (see the module comment); the caller owns `x`. */
+async function sandwichOne(net: Supernet, space: SearchSpace, x: tf.Tensor4D, req: SandwichRequest): Promise<SandwichReply> {
+  if (!req || !Array.isArray(req.labels) || !req.labels.every((l) => Number.isInteger(l) && l >= 0 && l < net.numClasses)) {
+    throw new CliError(`sandwich.labels: expected one class index in [0, ${net.numClasses}) per image`);
+  }
+  if (req.labels.length !== x.shape[0]) throw new CliError(`sandwich.labels: ${req.labels.length} labels for ${x.shape[0]} images`);
+  if (!Array.isArray(req.members) || req.members.length < 2) throw new CliError('sandwich.members: expected the teacher and at least one student');
+  const parsed = DistillationSchema.safeParse(req.distillation);
+  if (!parsed.success) throw new CliError(`sandwich.distillation: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  const members: SandwichMember[] = req.members.map((a, i) => ({ role: i === 0 ? 'max' : 'random', genome: resolveGenome(space, a) }));
+  const labels = tf.tensor1d(req.labels, 'int32');
+  try {
+    const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation: parsed.data });
+    const grads: SandwichReply['grads'] = [];
+    const parts: Float32Array[] = [];
+    for (const [name, g] of r.grads) {
+      grads.push({ name, shape: g.shape });
+      parts.push((await g.data()) as Float32Array);
+      g.dispose();
+    }
+    const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    writeFileDurable(req.out, new Uint8Array(all.buffer));
+    return { out: req.out, grads, members: r.members };
+  } finally {
+    labels.dispose();
+  }
+}
+
+async function forwardOne(req: Request, report: BackendReport): Promise<{ out: string; shape: number[]; backend: string; ops: string; sandwich?: SandwichReply }> {
   const space = typeof req.space === 'string' ? getSpace(req.space) : parseSearchSpace(req.space, 'request space');
   const genome = resolveGenome(space, req.arch);
   let ckpt;
@@ -97,7 +156,16 @@ async function forwardOne(req: Request, report: BackendReport): Promise<{ out: s
     const shape = logits.shape;
     logits.dispose();
     writeFileDurable(req.out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    return { out: req.out, shape, backend: report.chosen, ops: report.opsMode };
+    let sandwich: SandwichReply | undefined;
+    if (req.sandwich) {
+      const xt = tf.tensor4d(x, req.input.shape as [number, number, number, number]);
+      try {
+        sandwich = await sandwichOne(net, space, xt, req.sandwich);
+      } finally {
+        xt.dispose();
+      }
+    }
+    return { out: req.out, shape, backend: report.chosen, ops: report.opsMode, ...(sandwich ? { sandwich } : {}) };
   } finally {
     net.dispose();
   }
