@@ -41,6 +41,14 @@ export class NesterovSgd {
     this.noDecay = opts.noDecay ?? isNoDecayParam;
   }
 
+  /**
+   * How many momentum buffers exist: one per parameter that has had a gradient. A parameter only some subnets use (a
+   * shortcut conv the max subnet does not need) gets its buffer at its first step, so the count can grow mid-run.
+   */
+  get bufferCount(): number {
+    return this.buffers.size;
+  }
+
   /** One update of `params` (by name) with `grads` (by the same names) at learning rate `lr`. */
   step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
     const mu = this.momentum;

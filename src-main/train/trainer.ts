@@ -108,6 +108,9 @@ interface ValSubnet {
   genome: Genome;
 }
 
+/** Tag of the subnet-sampling stream: `Rng.fromSeeds(seed, SAMPLING_STREAM)`, apart from the weights' `new Rng(seed)`. */
+const SAMPLING_STREAM = 0x5a;
+
 export class Trainer {
   readonly space: SearchSpace;
   readonly net: Supernet;
@@ -160,8 +163,12 @@ export class Trainer {
       nesterov: o.config.optimizer.nesterov,
       weightDecay: o.config.optimizer.weightDecay,
     });
-    // Two streams, so that changing the dropout settings does not change which subnets are sampled.
-    this.samplingRng = new Rng(o.config.seed);
+    // Streams of their own: changing the dropout settings does not change which subnets are sampled, and the sampled
+    // subnets are not drawn from the initialisation's stream (`new Rng(seed)` in the Supernet). Until 2026-12-07 the
+    // sampling stream was `new Rng(seed)` too, so the uniforms that picked the subnets were the initial weights' draws
+    // (docs/FIDELITY.md, "Doubling the peak learning rate"); a checkpoint carries its stream's state, so runs begun
+    // before then resume on their own stream.
+    this.samplingRng = Rng.fromSeeds(o.config.seed, SAMPLING_STREAM);
     this.regularizeRng = new Rng(o.config.seed + 0x5eed);
     this.state = { step: 0, epoch: 0, batch: 0, rng: { sampling: this.samplingRng.state(), regularize: this.regularizeRng.state() }, lrScale: 1, rollbacks: 0 };
     // The fixed random subnets come from their own stream of the seed: the same in every epoch and after a resume.

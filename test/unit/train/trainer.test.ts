@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createOps, initBackend, evaluateSubnet, type Genome, type TrainConfig } from '../../../src-main/engine';
+import { Rng, createOps, genomeId, initBackend, evaluateSubnet, sandwichMembers, type Genome, type TrainConfig } from '../../../src-main/engine';
 import { listCheckpoints, listEpochMetrics, listRunEvents, listStepMetrics } from '../../../src-main/store/runs';
 import { Trainer, TrainingError, type TrainerOptions } from '../../../src-main/train/trainer';
 import { learningRate } from '../../../src-main/train/schedule';
@@ -51,6 +51,21 @@ describe('Trainer', () => {
     expect(runs[0][0].map((m) => m.role)).toEqual(['max', 'random', 'random', 'min']);
     expect(runs[1]).toEqual(runs[0]); // archs and losses, bit for bit
     expect(runs[2].map((s) => s.map((m) => m.arch))).not.toEqual(runs[0].map((s) => s.map((m) => m.arch)));
+  });
+
+  it("samples its subnets from a stream of their own, not the weights' initialisation stream", async () => {
+    // Both used to be `new Rng(seed)`, so the uniforms that picked the subnets were the initial weights' draws.
+    const config = tinyConfig({ epochs: 1, stepsPerEpoch: 3, subnetsPerStep: 4 });
+    const s = scratch();
+    const runId = newRun(s.db, config);
+    const t = trainer(config, { ...s, runId });
+    await t.run();
+    const space = t.space;
+    t.dispose();
+    const drawn = (rng: Rng) => Array.from({ length: 3 }, () => sandwichMembers(space, rng, 4).map((m) => genomeId(space.id, m.genome)));
+    const trained = listStepMetrics(s.db, runId).map((m) => m.losses.map((l) => l.arch));
+    expect(trained).toEqual(drawn(Rng.fromSeeds(config.seed, 0x5a)));
+    expect(trained).not.toEqual(drawn(new Rng(config.seed)));
   });
 
   it('a KL warm-up trains its steps exactly as KL does, then the α loss takes over', async () => {
@@ -217,7 +232,8 @@ describe('Trainer', () => {
     const config = tinyConfig({ epochs: 1, stepsPerEpoch: 4, checkpoint: { everySteps: 100, keepLast: 1 } });
     const s = scratch();
     const counts: number[] = [];
-    const t = trainer(config, { ...s, runId: newRun(s.db, config), onProgress: () => counts.push(tf.memory().numTensors) });
+    // Momentum buffers are not counted: one appears whenever a subnet first uses a parameter the others do not.
+    const t: Trainer = trainer(config, { ...s, runId: newRun(s.db, config), onProgress: () => counts.push(tf.memory().numTensors - t.optimizer.bufferCount) });
     await t.run();
     expect(counts).toHaveLength(4);
     expect(counts[3]).toBe(counts[1]);
