@@ -100,19 +100,14 @@ async function sandwichOne(net: Supernet, space: SearchSpace, x: tf.Tensor4D, re
   try {
     const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation: parsed.data });
     const grads: SandwichReply['grads'] = [];
-    const parts: Float32Array[] = [];
+    const parts: Buffer[] = [];
     for (const [name, g] of r.grads) {
       grads.push({ name, shape: g.shape });
-      parts.push((await g.data()) as Float32Array);
+      const d = (await g.data()) as Float32Array;
+      parts.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
       g.dispose();
     }
-    const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    writeFileDurable(req.out, new Uint8Array(all.buffer));
+    writeFileDurable(req.out, Buffer.concat(parts));
     return { out: req.out, grads, members: r.members };
   } finally {
     labels.dispose();
@@ -129,13 +124,14 @@ async function forwardOne(req: Request, report: BackendReport): Promise<{ out: s
     throw new CliError((e as Error).message);
   }
   const net = new Supernet({ space, ops: createOps(report.opsMode), numClasses: req.numClasses });
+  let x: tf.Tensor4D | undefined;
   try {
     try {
       net.importWeights(ckpt.weights);
     } catch (e) {
       throw new CliError(`${req.weights}: ${(e as Error).message}`);
     }
-    const x = readRaw(req.input, 4, 'input');
+    x = tf.tensor4d(readRaw(req.input, 4, 'input'), req.input.shape as [number, number, number, number]);
     let stats: BnStats | undefined;
     if (req.calibration) {
       const c = readRaw(req.calibration, 5, 'calibration');
@@ -148,25 +144,16 @@ async function forwardOne(req: Request, report: BackendReport): Promise<{ out: s
         tf.dispose(batches);
       }
     }
-    const logits = tf.tidy(() => {
-      const xt = tf.tensor4d(x, req.input.shape as [number, number, number, number]);
-      return net.forward(xt, genome, stats ? { bn: { kind: 'running', stats } } : {});
-    });
+    const input = x;
+    const logits = tf.tidy(() => net.forward(input, genome, stats ? { bn: { kind: 'running', stats } } : {}));
     const data = (await logits.data()) as Float32Array;
     const shape = logits.shape;
     logits.dispose();
     writeFileDurable(req.out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    let sandwich: SandwichReply | undefined;
-    if (req.sandwich) {
-      const xt = tf.tensor4d(x, req.input.shape as [number, number, number, number]);
-      try {
-        sandwich = await sandwichOne(net, space, xt, req.sandwich);
-      } finally {
-        xt.dispose();
-      }
-    }
+    const sandwich = req.sandwich ? await sandwichOne(net, space, x, req.sandwich) : undefined;
     return { out: req.out, shape, backend: report.chosen, ops: report.opsMode, ...(sandwich ? { sandwich } : {}) };
   } finally {
+    x?.dispose();
     net.dispose();
   }
 }
