@@ -103,9 +103,24 @@ export interface TrainOutcome {
 }
 
 /** A named subnet that is validated after each epoch. */
-interface ValSubnet {
+export interface ValSubnet {
   name: string;
   genome: Genome;
+}
+
+/**
+ * The subnets every validation of a run measures: `min`, `max`, then `random-1` … `random-n` drawn from a stream of
+ * their own, `new Rng(seed + 0xa11)`, so they are the same in every epoch and after a resume. The PyTorch engine
+ * draws the same ones (engines/torch/alphanet_torch/rng.py ports this Rng; test/fixtures/validation-subnets.json
+ * holds both engines to it), so the engines' random subnets of a seed are one architecture, not two.
+ */
+export function validationSubnets(space: SearchSpace, seed: number, n: number): ValSubnet[] {
+  const rng = new Rng(seed + 0xa11);
+  return [
+    { name: 'min', genome: minGenome(space) },
+    { name: 'max', genome: maxGenome(space) },
+    ...Array.from({ length: n }, (_, i) => ({ name: `random-${i + 1}`, genome: randomGenome(space, rng) })),
+  ];
 }
 
 /** Tag of the subnet-sampling stream: `Rng.fromSeeds(seed, SAMPLING_STREAM)`, apart from the weights' `new Rng(seed)`. */
@@ -171,13 +186,7 @@ export class Trainer {
     this.samplingRng = Rng.fromSeeds(o.config.seed, SAMPLING_STREAM);
     this.regularizeRng = new Rng(o.config.seed + 0x5eed);
     this.state = { step: 0, epoch: 0, batch: 0, rng: { sampling: this.samplingRng.state(), regularize: this.regularizeRng.state() }, lrScale: 1, rollbacks: 0 };
-    // The fixed random subnets come from their own stream of the seed: the same in every epoch and after a resume.
-    const valRng = new Rng(o.config.seed + 0xa11);
-    this.valSubnets = [
-      { name: 'min', genome: minGenome(this.space) },
-      { name: 'max', genome: maxGenome(this.space) },
-      ...Array.from({ length: o.config.validation.randomSubnets }, (_, i) => ({ name: `random-${i + 1}`, genome: randomGenome(this.space, valRng) })),
-    ];
+    this.valSubnets = validationSubnets(this.space, o.config.seed, o.config.validation.randomSubnets);
     mkdirSync(this.checkpointDir, { recursive: true });
     // A process killed while writing a checkpoint leaves its temporary file; the renamed ones are complete.
     for (const f of readdirSync(this.checkpointDir)) if (f.startsWith('.') && f.includes('.tmp-')) rmSync(join(this.checkpointDir, f), { force: true });

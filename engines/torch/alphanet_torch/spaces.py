@@ -144,8 +144,9 @@ def max_genome(space: dict) -> dict:
 
 def random_genome(space: dict, rng: random.Random) -> dict:
     """Every gene drawn independently and uniformly, in the reference's order (resolution, widths, then per stage
-    depth, kernel, expand); one shared width index in `multiplier` mode. (The draws come from Python's RNG, not the
-    workbench's sfc32: the same seed gives other subnets in the two engines.)"""
+    depth, kernel, expand); one shared width index in `multiplier` mode. `rng` has `choice` and `randrange`: Python's
+    `random.Random` (the training's sampled subnets, this engine's own stream) or `rng.WorkbenchRng`, which draws as
+    the workbench's Rng does, so a seed gives the same genomes as its `randomGenome` (the validation's subnets)."""
     resolution = rng.choice(space["resolutions"])
     wc = width_choices(space)
     if space["widthMode"] == "multiplier":

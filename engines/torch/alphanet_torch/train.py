@@ -43,6 +43,7 @@ from . import checkpoint as C, malloc
 from .data import RunDataset, calibration_batches, train_batch, val_batches
 from .losses import distillation_loss, label_smoothed_cross_entropy
 from .optim import NesterovSgd, learning_rate
+from .rng import WorkbenchRng
 from .spaces import cost, genome_id, max_genome, min_genome, parse_space, random_genome
 from .supernet import Regularize, Supernet, calibrate_bn, evaluate
 
@@ -56,6 +57,15 @@ class TrainError(RuntimeError):
 
 def step_seed(*parts: int) -> int:
     return int.from_bytes(hashlib.sha256(",".join(map(str, parts)).encode()).digest()[:8], "little") & (2 ** 63 - 1)
+
+
+def validation_subnets(space: dict, seed: int, n: int) -> List[tuple]:
+    """The subnets every validation measures: ("min", …), ("max", …), then ("random-1", …) … ("random-n", …) drawn from
+    the workbench's own Rng seeded `seed + 0xa11` (`validationSubnets` in src-main/train/trainer.ts), so both engines
+    validate the same random subnets of a seed. Until 2026-12-07 they were drawn from Python's `random.Random`."""
+    rng = WorkbenchRng(seed + 0xA11)
+    return [("min", min_genome(space)), ("max", max_genome(space))] + [
+        (f"random-{i + 1}", random_genome(space, rng)) for i in range(n)]
 
 
 def sandwich_members(space: dict, seed: int, step: int, n: int = 4, sandwich_rule: bool = True) -> List[dict]:
@@ -181,9 +191,7 @@ class Trainer:
         self.opt = NesterovSgd(self.net.p, o["momentum"], o["nesterov"], o["weightDecay"])
         self.state = {"step": 0, "epoch": 0, "batch": 0, "lrScale": 1.0, "rollbacks": 0}
         self.best_metric = None
-        val_rng = random.Random(step_seed(cfg["seed"], 0xa11))
-        self.val_subnets = [("min", min_genome(self.space)), ("max", max_genome(self.space))] + [
-            (f"random-{i + 1}", random_genome(self.space, val_rng)) for i in range(cfg["validation"]["randomSubnets"])]
+        self.val_subnets = validation_subnets(self.space, cfg["seed"], cfg["validation"]["randomSubnets"])
         self.stop_request = None  # 'pause' from a signal
         self.non_finite = 0
         if resume:
