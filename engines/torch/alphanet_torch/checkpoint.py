@@ -9,7 +9,7 @@ Format `ANCKPT01` (src-main/train/checkpoint.ts, docs/TRAINING.md), little-endia
 Tensors are in the workbench's layouts (NHWC convs: [k, k, in, out], depthwise [k, k, c, 1], pointwise and linear
 [in, out]); `to_torch` / `from_torch` transpose to PyTorch's [out, in, k, k] / [out, in]. The torch engine writes
 this format directly, so the workbench reads a torch run's checkpoints like its own; the header then carries an extra
-`torch` object (the Python RNG states) that the workbench ignores.
+`torch` object (engine, torch version, ranks, the validation's subnets) that the workbench ignores.
 
 Written to a temporary name in the same directory, fsynced, renamed, directory fsynced: a crash leaves the old file or
 the new one.

@@ -68,6 +68,14 @@ def validation_subnets(space: dict, seed: int, n: int) -> List[tuple]:
         (f"random-{i + 1}", random_genome(space, rng)) for i in range(n)]
 
 
+def legacy_validation_subnets(space: dict, seed: int, n: int) -> List[tuple]:
+    """What `validation_subnets` drew before 2026-12-07 (Python's `random.Random`): a run resumed from a checkpoint
+    of that time keeps validating these, so its curves stay one series."""
+    rng = random.Random(step_seed(seed, 0xA11))
+    return [("min", min_genome(space)), ("max", max_genome(space))] + [
+        (f"random-{i + 1}", random_genome(space, rng)) for i in range(n)]
+
+
 def sandwich_members(space: dict, seed: int, step: int, n: int = 4, sandwich_rule: bool = True) -> List[dict]:
     """max, n − 2 uniform random subnets, then min (or random without the sandwich rule). Drawn from (seed, step)
     alone, so every rank samples the same members and a resumed run samples what the uninterrupted one would."""
@@ -234,9 +242,13 @@ class Trainer:
         state = {"step": s["step"], "epoch": s["epoch"], "batch": s["batch"],
                  "rng": {"sampling": [seed, 0, 0, 0], "regularize": [seed, 1, 0, 0]},
                  "lrScale": s["lrScale"], "rollbacks": s["rollbacks"], **({"metric": metric} if metric is not None else {})}
+        # The validation's subnets travel with the checkpoint, so a resumed run validates what it began with even if
+        # their derivation changes between versions (it did once: `legacy_validation_subnets`).
+        meta = {"engine": "torch", "version": torch.__version__, "world": self.world,
+                "validationSubnets": [[name, g] for name, g in self.val_subnets]}
         try:
             nbytes = C.save_workbench_weights(self.net, path, state, self.cfg, self.opt.buffers, runId=self.run_id,
-                                              torch={"engine": "torch", "version": torch.__version__, "world": self.world})
+                                              torch=meta)
         except OSError as e:
             if e.errno == errno.ENOSPC:
                 raise TrainError(f"disk full writing checkpoint {path}; the last good checkpoint is kept") from None
@@ -268,10 +280,25 @@ class Trainer:
             st = header["state"]
             self.state = {"step": st["step"], "epoch": st["epoch"], "batch": st["batch"], "lrScale": st.get("lrScale", 1.0),
                           "rollbacks": st.get("rollbacks", 0)}
+            self.val_subnets = self.resumed_validation_subnets(header)
             for e in errors:
                 self.event("checkpoint-corrupt", e)
             return
         raise TrainError("no readable checkpoint to resume from" + (f": {errors[-1]}" if errors else f" in {self.ckpt_dir}"))
+
+    def resumed_validation_subnets(self, header: dict) -> List[tuple]:
+        """The subnets the checkpoint's run validated: those it stores; for one this engine wrote before they were
+        stored (a `torch` object without them, before 2026-12-07), Python's draws of that time; for a workbench
+        checkpoint (no `torch` object), the workbench's draws, which `validation_subnets` repeats."""
+        meta = header.get("torch")
+        if isinstance(meta, dict) and meta.get("validationSubnets"):
+            return [(name, g) for name, g in meta["validationSubnets"]]
+        n = self.cfg["validation"]["randomSubnets"]
+        if isinstance(meta, dict):
+            self.event("validation", "checkpoint written before 2026-12-07: validating the random subnets "
+                       "Python's RNG drew then, as the run began")
+            return legacy_validation_subnets(self.space, self.cfg["seed"], n)
+        return validation_subnets(self.space, self.cfg["seed"], n)
 
     # -- control ----------------------------------------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ import torch
 from rundir import lines, make_run_dir
 from alphanet_torch import checkpoint as C
 from alphanet_torch.optim import NesterovSgd, learning_rate
-from alphanet_torch.train import Trainer, TrainError, distillation_at, main
+from alphanet_torch.spaces import parse_space
+from alphanet_torch.train import (Trainer, TrainError, distillation_at, legacy_validation_subnets, main,
+                                  validation_subnets)
 
 
 def final_weights(run_dir):
@@ -100,6 +102,45 @@ def test_pause_then_resume_equals_an_uninterrupted_run(tmp_path):
     la = [m["losses"] for m in lines(a) if m["type"] == "progress"]
     lb = [m["losses"] for m in lines(b) if m["type"] == "progress"]
     assert la == lb
+
+
+def validated(run_dir):
+    """{subnet name: genome} of each epoch message, in order."""
+    return [{s["subnet"]: s["genome"] for s in m["subnets"]} for m in lines(run_dir) if m["type"] == "epoch"]
+
+
+@pytest.mark.parametrize("written", ["now", "before-2026-12-07", "stored-other"])
+def test_a_resumed_run_validates_the_subnets_it_began_with(tmp_path, written):
+    """Checkpoints carry the validation's subnets. A run paused at step 4 (in epoch 2) and resumed validates in epoch 2
+    what its checkpoint says: today's draws; for a checkpoint this engine wrote before they were stored, Python's
+    draws of that time (the derivation changed on 2026-12-07); and a stored list wins over any derivation."""
+    run = make_run_dir(tmp_path / "run", seed=5)
+    t = Trainer(run, "cpu")
+    space, seed = t.space, t.cfg["seed"]
+    now, legacy = validation_subnets(space, seed, 1), legacy_validation_subnets(space, seed, 1)
+    assert now[2][1] != legacy[2][1]  # the seed is chosen so the two derivations differ
+    orig = t.control
+    t.control = lambda: "pause" if t.state["step"] == 4 else orig()
+    assert t.run() == "paused"
+    path = os.path.join(run, "checkpoints", sorted(os.listdir(os.path.join(run, "checkpoints")))[-1])
+    header, weights, momentum = C.read(path)
+    assert header["state"]["step"] == 4
+    assert header["torch"]["validationSubnets"] == [[n, g] for n, g in now]
+    want = now
+    if written != "now":
+        if written == "before-2026-12-07":
+            del header["torch"]["validationSubnets"]
+            want = legacy
+        else:
+            header["torch"]["validationSubnets"][2][1] = legacy[2][1]
+            want = [*now[:2], ("random-1", legacy[2][1])]
+        C.write_durable(path, C.encode(header, weights, momentum))
+    assert main([run, "--device", "cpu", "--resume"]) == 0
+    epochs = validated(run)
+    assert len(epochs) == 2
+    assert epochs[0] == dict(now) and epochs[1] == dict(want)
+    notes = [m for m in lines(run) if m["type"] == "event" and "before 2026-12-07" in m.get("message", "")]
+    assert len(notes) == (written == "before-2026-12-07")
 
 
 def test_control_file_cancels(tmp_path):
