@@ -10,6 +10,11 @@
  *      Without one the Python suite is skipped with one line saying why — a failure under CI (CI=true). pytest's
  *      exit code 5 (no tests collected) is a failure too.
  *
+ * Both suites run with TMPDIR (TMP, TEMP) pointed at one temporary folder of this run, removed at the end: many tests
+ * make a data directory with mkdtemp and leave it (they cannot know whether a failure needs it looked at), and a full
+ * run otherwise left about 750 MB in the system's temp folder each time. A run killed with SIGKILL leaves its folder
+ * (`alphanet-test-*`).
+ *
  * Arguments are passed to vitest (`npm test -- test/unit/engine`). Exit code 0 only if both suites passed.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,6 +25,7 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const ci = process.env.CI === 'true';
 const tmp = mkdtempSync(join(tmpdir(), 'alphanet-test-'));
+const scratch = { TMPDIR: tmp, TMP: tmp, TEMP: tmp };
 const run = (cmd, args, env = {}) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
 
 let passed = 0;
@@ -36,7 +42,7 @@ try {
   } else {
     // 2. vitest
     const countsFile = join(tmp, 'vitest-counts.json');
-    const v = run('npx', ['vitest', 'run', ...process.argv.slice(2)], { ALPHANET_TEST_COUNTS: countsFile });
+    const v = run('npx', ['vitest', 'run', ...process.argv.slice(2)], { ...scratch, ALPHANET_TEST_COUNTS: countsFile });
     try {
       const c = JSON.parse(readFileSync(countsFile, 'utf8'));
       passed += c.passed;
@@ -59,7 +65,7 @@ try {
     } else {
       const xml = join(tmp, 'pytest.xml');
       console.log(`\npython suite: ${py.exe} (torch ${py.torch})`);
-      const p = run(py.exe, ['-m', 'pytest', 'engines', '-q', '-p', 'no:cacheprovider', `--junitxml=${xml}`], { ALPHANET_PYTHON: py.exe });
+      const p = run(py.exe, ['-m', 'pytest', 'engines', '-q', '-p', 'no:cacheprovider', `--junitxml=${xml}`], { ...scratch, ALPHANET_PYTHON: py.exe });
       const counts = junitCounts(xml);
       if (p.status === 5 || (counts && counts.tests === 0)) {
         console.log('python suite: no tests collected (pytest exit code 5) — a failure');
