@@ -14,6 +14,14 @@
  * `distillation`, parsed as a run config's; no dropout or drop-connect) and writes every parameter's summed gradient
  * to `sandwich.out`, raw float32 in the order of the reply's `sandwich.grads` ({name, shape}, workbench layouts),
  * beside each member's loss. That is what the PyTorch engine's training-step parity test compares.
+ *
+ * With `train: {steps: [{input, labels, members, lr}], distillation, labelSmoothing?, clip?, momentum?, nesterov?,
+ * weightDecay?, out}` it then trains those steps one after another from the checkpoint's weights, as the trainer's
+ * step does after sampling (docs/TRAINING.md): the sandwich's summed gradients, each entry clipped to [−clip, clip]
+ * (default 0: off), the Nesterov SGD step (defaults μ 0.9, Nesterov, λ 0; fresh momentum). No dropout or
+ * drop-connect, no NaN guard. The final weights go to `train.out` like the gradients above (`train.weights`), with
+ * every step's member losses: the PyTorch engine's trajectory parity test replays the same batches, members and
+ * learning rates and compares.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -35,6 +43,7 @@ import {
   readCheckpointFile,
   writeFileDurable,
 } from '../engine';
+import { NesterovSgd, clipGradients } from '../train/optimizer';
 import type { CliContext } from './context';
 import { CliError } from './errors';
 import { readJson } from './args';
@@ -70,6 +79,7 @@ interface Request {
   calibration?: RawInput;
   out: string;
   sandwich?: SandwichRequest;
+  train?: TrainRequest;
 }
 
 interface SandwichRequest {
@@ -80,41 +90,105 @@ interface SandwichRequest {
   out: string;
 }
 
+interface TrainRequest {
+  steps: { input: RawInput; labels: number[]; members: unknown[]; lr: number }[];
+  distillation: unknown;
+  labelSmoothing?: number;
+  clip?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  out: string;
+}
+
+interface TrainReply {
+  out: string;
+  weights: { name: string; shape: number[] }[];
+  steps: { members: MemberResult[] }[];
+}
+
 interface SandwichReply {
   out: string;
   grads: { name: string; shape: number[] }[];
   members: MemberResult[];
 }
 
+/** Writes tensors by name back to back as raw float32 to `out`; returns their names and shapes in that order. */
+async function writeNamed(out: string, tensors: Iterable<[string, tf.Tensor]>): Promise<{ name: string; shape: number[] }[]> {
+  const index: { name: string; shape: number[] }[] = [];
+  const parts: Buffer[] = [];
+  for (const [name, t] of tensors) {
+    index.push({ name, shape: t.shape });
+    const d = (await t.data()) as Float32Array;
+    parts.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+  }
+  writeFileDurable(out, Buffer.concat(parts));
+  return index;
+}
+
+/** The labels, members and distillation of one sandwich step, checked; `what` names the request field. */
+function sandwichInputs(net: Supernet, space: SearchSpace, images: number, s: { labels: number[]; members: unknown[] }, distillation: unknown, what: string) {
+  if (!s || !Array.isArray(s.labels) || !s.labels.every((l) => Number.isInteger(l) && l >= 0 && l < net.numClasses)) {
+    throw new CliError(`${what}.labels: expected one class index in [0, ${net.numClasses}) per image`);
+  }
+  if (s.labels.length !== images) throw new CliError(`${what}.labels: ${s.labels.length} labels for ${images} images`);
+  if (!Array.isArray(s.members) || s.members.length < 2) throw new CliError(`${what}.members: expected the teacher and at least one student`);
+  const parsed = DistillationSchema.safeParse(distillation);
+  if (!parsed.success) throw new CliError(`${what}.distillation: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  const members: SandwichMember[] = s.members.map((a, i) => ({ role: i === 0 ? 'max' : 'random', genome: resolveGenome(space, a) }));
+  return { members, distillation: parsed.data };
+}
+
 /** One training step's summed gradients of `net` on `x` (see the module comment); the caller owns `x`. */
 async function sandwichOne(net: Supernet, space: SearchSpace, x: tf.Tensor4D, req: SandwichRequest): Promise<SandwichReply> {
-  if (!req || !Array.isArray(req.labels) || !req.labels.every((l) => Number.isInteger(l) && l >= 0 && l < net.numClasses)) {
-    throw new CliError(`sandwich.labels: expected one class index in [0, ${net.numClasses}) per image`);
-  }
-  if (req.labels.length !== x.shape[0]) throw new CliError(`sandwich.labels: ${req.labels.length} labels for ${x.shape[0]} images`);
-  if (!Array.isArray(req.members) || req.members.length < 2) throw new CliError('sandwich.members: expected the teacher and at least one student');
-  const parsed = DistillationSchema.safeParse(req.distillation);
-  if (!parsed.success) throw new CliError(`sandwich.distillation: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-  const members: SandwichMember[] = req.members.map((a, i) => ({ role: i === 0 ? 'max' : 'random', genome: resolveGenome(space, a) }));
+  const { members, distillation } = sandwichInputs(net, space, x.shape[0], req, req?.distillation, 'sandwich');
   const labels = tf.tensor1d(req.labels, 'int32');
   try {
-    const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation: parsed.data });
-    const grads: SandwichReply['grads'] = [];
-    const parts: Buffer[] = [];
-    for (const [name, g] of r.grads) {
-      grads.push({ name, shape: g.shape });
-      const d = (await g.data()) as Float32Array;
-      parts.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-      g.dispose();
+    const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation });
+    try {
+      return { out: req.out, grads: await writeNamed(req.out, r.grads), members: r.members };
+    } finally {
+      tf.dispose([...r.grads.values()]);
     }
-    writeFileDurable(req.out, Buffer.concat(parts));
-    return { out: req.out, grads, members: r.members };
   } finally {
     labels.dispose();
   }
 }
 
-async function forwardOne(req: Request, report: BackendReport): Promise<{ out: string; shape: number[]; backend: string; ops: string; sandwich?: SandwichReply }> {
+/** Trains `net` through the request's steps (see the module comment); its weights change. */
+async function trainSteps(net: Supernet, space: SearchSpace, req: TrainRequest): Promise<TrainReply> {
+  if (!req || !Array.isArray(req.steps) || req.steps.length === 0) throw new CliError('train.steps: expected at least one step');
+  const opt = new NesterovSgd({ momentum: req.momentum, nesterov: req.nesterov, weightDecay: req.weightDecay });
+  const steps: TrainReply['steps'] = [];
+  try {
+    for (const [i, s] of req.steps.entries()) {
+      if (!(typeof s.lr === 'number' && Number.isFinite(s.lr) && s.lr >= 0)) throw new CliError(`train.steps[${i}].lr: expected a number ≥ 0`);
+      const x = tf.tensor4d(readRaw(s.input, 4, `train.steps[${i}].input`), s.input.shape as [number, number, number, number]);
+      const labels = tf.tensor1d(s.labels ?? [], 'int32');
+      try {
+        const { members, distillation } = sandwichInputs(net, space, x.shape[0], s, req.distillation, `train.steps[${i}]`);
+        const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation });
+        try {
+          clipGradients(r.grads, req.clip ?? 0);
+          opt.step(net.params, r.grads, s.lr);
+        } finally {
+          tf.dispose([...r.grads.values()]);
+        }
+        steps.push({ members: r.members });
+      } finally {
+        tf.dispose([x, labels]);
+      }
+    }
+  } finally {
+    opt.dispose();
+  }
+  return { out: req.out, weights: await writeNamed(req.out, net.params), steps };
+}
+
+async function forwardOne(
+  req: Request,
+  report: BackendReport,
+): Promise<{ out: string; shape: number[]; backend: string; ops: string; sandwich?: SandwichReply; train?: TrainReply }> {
   const space = typeof req.space === 'string' ? getSpace(req.space) : parseSearchSpace(req.space, 'request space');
   const genome = resolveGenome(space, req.arch);
   let ckpt;
@@ -151,7 +225,8 @@ async function forwardOne(req: Request, report: BackendReport): Promise<{ out: s
     logits.dispose();
     writeFileDurable(req.out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     const sandwich = req.sandwich ? await sandwichOne(net, space, x, req.sandwich) : undefined;
-    return { out: req.out, shape, backend: report.chosen, ops: report.opsMode, ...(sandwich ? { sandwich } : {}) };
+    const train = req.train ? await trainSteps(net, space, req.train) : undefined;
+    return { out: req.out, shape, backend: report.chosen, ops: report.opsMode, ...(sandwich ? { sandwich } : {}), ...(train ? { train } : {}) };
   } finally {
     x?.dispose();
     net.dispose();

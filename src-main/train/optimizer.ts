@@ -24,6 +24,18 @@ export interface SgdOptions {
   noDecay?: (name: string) => boolean;
 }
 
+/**
+ * Clips every gradient entry to [−c, c] in place (the map's tensors are replaced, the old ones disposed); c = 0 is
+ * off. The trainer's step 4 (docs/TRAINING.md), before `NesterovSgd.step` adds weight decay.
+ */
+export function clipGradients(grads: Map<string, tf.Tensor>, clip: number): void {
+  if (!(clip > 0)) return;
+  for (const [name, g] of grads) {
+    grads.set(name, tf.clipByValue(g, -clip, clip));
+    g.dispose();
+  }
+}
+
 /** Momentum buffers by parameter name, as plain arrays (for checkpoints). */
 export type OptimizerState = Map<string, { shape: number[]; data: Float32Array }>;
 

@@ -62,7 +62,7 @@ import { describeFsError } from '../fs-errors';
 import type { Batch, BatchStream, TrainingData } from './data-source';
 import type { DataParallel } from './data-parallel';
 import type { EpochReport, Progress } from './progress';
-import { NesterovSgd } from './optimizer';
+import { NesterovSgd, clipGradients } from './optimizer';
 import { learningRate, type LrSchedule } from './schedule';
 
 export class TrainingError extends Error {
@@ -319,12 +319,7 @@ export class Trainer {
         this.event('nan', `non-finite at step ${this.state.step + 1}: ${nonFiniteLosses} losses, ${nonFiniteGrads} gradient entries`, this.state.step + 1);
         return false;
       }
-      if (clip > 0) {
-        for (const [name, g] of grads) {
-          grads.set(name, tf.clipByValue(g, -clip, clip));
-          g.dispose();
-        }
-      }
+      clipGradients(grads, clip);
       this.optimizer.step(this.net.params, grads, lr);
       let entries = 0;
       for (const g of grads.values()) entries += g.size;

@@ -7,6 +7,7 @@ recalibrated on the same batches (eval mode), for max, min and random subnets, a
 the BN-calibrated top-1 on a small labelled split is the same; and the checkpoint converts both ways bit-exactly.
 """
 import json
+import os
 import random
 
 import numpy as np
@@ -205,3 +206,94 @@ def test_same_training_step_gradients_in_both_engines(distillation, tmp_path):
     # Every parameter some member uses has a gradient in both engines, and no other.
     assert seen == {n for n, p in net.p.items() if p.grad is not None}
     assert max(net.p[n].grad.abs().max().item() for n in seen) > 1e-3, "gradients must not be trivially zero"
+
+
+@pytest.mark.workbench
+@pytest.mark.parametrize("distillation", [{"kind": "kl"}, {"kind": "adaptive-alpha", "alphaMin": -1.0, "alphaMax": 1.0, "clip": 5.0},
+                                          {"kind": "alpha", "alpha": -1.0, "clip": 5.0}],
+                         ids=lambda d: d["kind"] + str(d.get("alpha", "")))
+def test_same_weights_after_training_steps_in_both_engines(distillation, tmp_path):
+    """Several training steps replayed in both engines — the same batches, members and learning rates from the same
+    weights — end at the same weights: the step above, then clipping by value, weight decay with the no-decay rule,
+    Nesterov momentum over steps whose members use different blocks, the update. What the engines' runs share
+    besides is only the method; their random streams differ (docs/TORCH.md), so this is what says a difference
+    between their results is not the engines' arithmetic. The weight decay (0.05) and clip (0.02) are far above the
+    defaults so that both act on many entries; no dropout or drop-connect (their masks come from each engine's RNG).
+    Tolerance: each parameter's change from the start agrees within 1e-3 of its largest entry, plus 1e-6; every
+    member's loss within 1e-4 (adaptive α: its selected divergence, within 1e-3 plus 1e-6)."""
+    from alphanet_torch.optim import NesterovSgd
+    from alphanet_torch.train import sandwich_backward
+    space, net = randomised("alphanet-cifar32", seed=4)
+    ckpt = tmp_path / "w.ckpt"
+    C.save_workbench_weights(net, str(ckpt), state={"step": 0, "epoch": 0, "batch": 0}, config={})
+    start = {n: p.detach().clone() for n, p in net.p.items()}
+    gen = torch.Generator().manual_seed(21)
+    pick = random.Random(5)
+    res = space["resolutions"][-1]
+    cfg = {"labelSmoothing": 0.1, "distillation": distillation}
+    opt = NesterovSgd(net.p, 0.9, True, 0.05)
+    steps, want_losses = [], []
+    for k in range(6):
+        x = torch.randn(8, space["inputChannels"], res, res, generator=gen)
+        y = torch.randint(0, space["numClasses"], (8,), generator=gen)
+        members = [S.max_genome(space), S.random_genome(space, pick), S.random_genome(space, pick), S.min_genome(space)]
+        lr = 0.2 * (k + 1) / 6
+        write_raw(tmp_path / f"step-{k}.f32", x)
+        steps.append({"input": {"path": str(tmp_path / f"step-{k}.f32"), "shape": [8, res, res, space["inputChannels"]]},
+                      "labels": y.tolist(), "members": members, "lr": lr})
+        opt.zero_grad()
+        out = sandwich_backward(net, space["numClasses"], x, y, [{"role": "r", "genome": g} for g in members], cfg, None)
+        opt.step(lr, 0.02)
+        want_losses.append(out)
+    req = request(tmp_path, space, "max", ckpt, torch.randn(2, space["inputChannels"], res, res, generator=gen))
+    req["train"] = {"steps": steps, "distillation": distillation, "labelSmoothing": 0.1, "clip": 0.02, "momentum": 0.9,
+                    "nesterov": True, "weightDecay": 0.05, "out": str(tmp_path / "trained.f32")}
+    (tmp_path / "requests.json").write_text(json.dumps(req))
+    got = cli("forward", str(tmp_path / "requests.json"))["train"]
+    for k, (a, b) in enumerate(zip(got["steps"], want_losses)):
+        for m, w in zip(a["members"], b):
+            # Adaptive α picks per image the larger of two divergences; where they are equal to float precision (here
+            # one image of step 0's min subnet) the engines may pick differently. The selected divergence is continuous
+            # there, and so is the gradient (both branches' agree to first order); the surrogate jumps.
+            if w["div"] is not None and distillation["kind"] == "adaptive-alpha":
+                assert abs(m["divergence"] - w["div"]) <= 1e-3 * abs(w["div"]) + 1e-6, (k, m, w)
+            else:
+                assert abs(m["loss"] - w["loss"]) <= 1e-4 * max(1.0, abs(w["loss"])), (k, m, w)
+    flat = np.fromfile(got["out"], dtype="<f4")
+    at, worst = 0, 0.0
+    for g in got["weights"]:
+        n = int(np.prod(g["shape"]))
+        ts = torch.from_numpy(C.to_torch(g["name"], flat[at:at + n].reshape(g["shape"])))
+        at += n
+        moved_ts, moved = ts - start[g["name"]], net.p[g["name"]].detach() - start[g["name"]]
+        tol = 1e-3 * moved.abs().max().item() + 1e-6
+        d = (moved_ts - moved).abs().max().item()
+        worst = max(worst, d / tol)
+        assert d <= tol, f"{g['name']}: max |Δ| {d:.3e} > {tol:.3e} (moved up to {moved.abs().max().item():.3e})"
+    assert at == flat.size and {g["name"] for g in got["weights"]} == set(net.p)
+    assert max((net.p[n].detach() - start[n]).abs().max().item() for n in net.p) > 1e-2, "the steps must move the weights"
+
+
+@pytest.mark.workbench
+def test_a_bad_training_replay_gets_one_line(tmp_path):
+    """`alphanet forward`'s `train` names the field at fault and exits non-zero."""
+    import subprocess
+    from workbench import CLI, node
+    space, net = randomised("alphanet-cifar32", seed=4)
+    ckpt = tmp_path / "w.ckpt"
+    C.save_workbench_weights(net, str(ckpt), state={"step": 0, "epoch": 0, "batch": 0}, config={})
+    res = space["resolutions"][-1]
+    x = torch.zeros(2, space["inputChannels"], res, res)
+    step = {"input": {"path": str(tmp_path / "x-a.f32"), "shape": [2, res, res, space["inputChannels"]]}, "labels": [0, 1],
+            "members": ["max", "min"], "lr": 0.1}
+    cases = [({"steps": []}, "train.steps: expected at least one step"),
+             ({"steps": [{**step, "lr": -1}]}, "train.steps[0].lr: expected a number ≥ 0"),
+             ({"steps": [{**step, "labels": [0]}]}, "train.steps[0].labels: 1 labels for 2 images"),
+             ({"steps": [{**step, "members": ["max"]}]}, "train.steps[0].members: expected the teacher and at least one student")]
+    for train, message in cases:
+        req = request(tmp_path, space, "max", ckpt, x)
+        req["train"] = {"distillation": {"kind": "kl"}, "out": str(tmp_path / "t.f32"), **train}
+        (tmp_path / "requests.json").write_text(json.dumps(req))
+        r = subprocess.run([node(), CLI, "forward", str(tmp_path / "requests.json")], capture_output=True, text=True,
+                           env={**os.environ, "ALPHANET_BACKEND": "wasm"}, timeout=600)
+        assert r.returncode != 0 and message in r.stderr, (message, r.stderr)
