@@ -36,6 +36,7 @@ import {
   parseSearchSpace,
   sandwichGradients,
   DistillationSchema,
+  type Distillation,
   type MemberResult,
   type SandwichMember,
   type SearchSpace,
@@ -126,22 +127,26 @@ async function writeNamed(out: string, tensors: Iterable<[string, tf.Tensor]>): 
   return index;
 }
 
-/** The labels, members and distillation of one sandwich step, checked; `what` names the request field. */
-function sandwichInputs(net: Supernet, space: SearchSpace, images: number, s: { labels: number[]; members: unknown[] }, distillation: unknown, what: string) {
+/** The labels and members of one sandwich step, checked; `what` names the request field. */
+function sandwichMembersOf(net: Supernet, space: SearchSpace, images: number, s: { labels: number[]; members: unknown[] }, what: string): SandwichMember[] {
   if (!s || !Array.isArray(s.labels) || !s.labels.every((l) => Number.isInteger(l) && l >= 0 && l < net.numClasses)) {
     throw new CliError(`${what}.labels: expected one class index in [0, ${net.numClasses}) per image`);
   }
   if (s.labels.length !== images) throw new CliError(`${what}.labels: ${s.labels.length} labels for ${images} images`);
   if (!Array.isArray(s.members) || s.members.length < 2) throw new CliError(`${what}.members: expected the teacher and at least one student`);
-  const parsed = DistillationSchema.safeParse(distillation);
+  return s.members.map((a, i) => ({ role: i === 0 ? 'max' : 'random', genome: resolveGenome(space, a) }));
+}
+
+function distillationOf(d: unknown, what: string): Distillation {
+  const parsed = DistillationSchema.safeParse(d);
   if (!parsed.success) throw new CliError(`${what}.distillation: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-  const members: SandwichMember[] = s.members.map((a, i) => ({ role: i === 0 ? 'max' : 'random', genome: resolveGenome(space, a) }));
-  return { members, distillation: parsed.data };
+  return parsed.data;
 }
 
 /** One training step's summed gradients of `net` on `x` (see the module comment); the caller owns `x`. */
 async function sandwichOne(net: Supernet, space: SearchSpace, x: tf.Tensor4D, req: SandwichRequest): Promise<SandwichReply> {
-  const { members, distillation } = sandwichInputs(net, space, x.shape[0], req, req?.distillation, 'sandwich');
+  const members = sandwichMembersOf(net, space, x.shape[0], req, 'sandwich');
+  const distillation = distillationOf(req.distillation, 'sandwich');
   const labels = tf.tensor1d(req.labels, 'int32');
   try {
     const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation });
@@ -158,15 +163,18 @@ async function sandwichOne(net: Supernet, space: SearchSpace, x: tf.Tensor4D, re
 /** Trains `net` through the request's steps (see the module comment); its weights change. */
 async function trainSteps(net: Supernet, space: SearchSpace, req: TrainRequest): Promise<TrainReply> {
   if (!req || !Array.isArray(req.steps) || req.steps.length === 0) throw new CliError('train.steps: expected at least one step');
+  const distillation = distillationOf(req.distillation, 'train');
   const opt = new NesterovSgd({ momentum: req.momentum, nesterov: req.nesterov, weightDecay: req.weightDecay });
   const steps: TrainReply['steps'] = [];
   try {
     for (const [i, s] of req.steps.entries()) {
-      if (!(typeof s.lr === 'number' && Number.isFinite(s.lr) && s.lr >= 0)) throw new CliError(`train.steps[${i}].lr: expected a number ≥ 0`);
-      const x = tf.tensor4d(readRaw(s.input, 4, `train.steps[${i}].input`), s.input.shape as [number, number, number, number]);
-      const labels = tf.tensor1d(s.labels ?? [], 'int32');
+      const what = `train.steps[${i}]`;
+      if (!(typeof s?.lr === 'number' && Number.isFinite(s.lr) && s.lr >= 0)) throw new CliError(`${what}.lr: expected a number ≥ 0`);
+      const input = readRaw(s.input, 4, `${what}.input`);
+      const members = sandwichMembersOf(net, space, s.input.shape[0], s, what);
+      const x = tf.tensor4d(input, s.input.shape as [number, number, number, number]);
+      const labels = tf.tensor1d(s.labels, 'int32');
       try {
-        const { members, distillation } = sandwichInputs(net, space, x.shape[0], s, req.distillation, `train.steps[${i}]`);
         const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation });
         try {
           clipGradients(r.grads, req.clip ?? 0);

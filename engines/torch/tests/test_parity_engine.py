@@ -289,7 +289,10 @@ def test_a_bad_training_replay_gets_one_line(tmp_path):
     cases = [({"steps": []}, "train.steps: expected at least one step"),
              ({"steps": [{**step, "lr": -1}]}, "train.steps[0].lr: expected a number ≥ 0"),
              ({"steps": [{**step, "labels": [0]}]}, "train.steps[0].labels: 1 labels for 2 images"),
-             ({"steps": [{**step, "members": ["max"]}]}, "train.steps[0].members: expected the teacher and at least one student")]
+             ({"steps": [{**step, "members": ["max"]}]}, "train.steps[0].members: expected the teacher and at least one student"),
+             ({"steps": [step], "distillation": {"kind": "bogus"}}, "train.distillation: "),
+             ({"steps": [{**step, "input": {"path": str(tmp_path / "none.f32"), "shape": [2, res, res, 3]}}]},
+              "cannot read train.steps[0].input")]
     for train, message in cases:
         req = request(tmp_path, space, "max", ckpt, x)
         req["train"] = {"distillation": {"kind": "kl"}, "out": str(tmp_path / "t.f32"), **train}
