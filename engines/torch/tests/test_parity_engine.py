@@ -254,7 +254,7 @@ def test_same_weights_after_training_steps_in_both_engines(distillation, tmp_pat
         for m, w in zip(a["members"], b):
             # Adaptive α picks per image the larger of two divergences; where they are equal to float precision (here
             # one image of step 0's min subnet) the engines may pick differently. The selected divergence is continuous
-            # there, and so is the gradient (both branches' agree to first order); the surrogate jumps.
+            # there (the weights are compared below); the surrogate jumps.
             if w["div"] is not None and distillation["kind"] == "adaptive-alpha":
                 assert abs(m["divergence"] - w["div"]) <= 1e-3 * abs(w["div"]) + 1e-6, (k, m, w)
             else:
