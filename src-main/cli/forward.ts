@@ -137,6 +137,7 @@ function sandwichMembersOf(net: Supernet, space: SearchSpace, images: number, s:
   return s.members.map((a, i) => ({ role: i === 0 ? 'max' : 'random', genome: resolveGenome(space, a) }));
 }
 
+/** A request's distillation, parsed as a run config's; `what` names the request field. */
 function distillationOf(d: unknown, what: string): Distillation {
   const parsed = DistillationSchema.safeParse(d);
   if (!parsed.success) throw new CliError(`${what}.distillation: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
@@ -164,6 +165,10 @@ async function sandwichOne(net: Supernet, space: SearchSpace, x: tf.Tensor4D, re
 async function trainSteps(net: Supernet, space: SearchSpace, req: TrainRequest): Promise<TrainReply> {
   if (!req || !Array.isArray(req.steps) || req.steps.length === 0) throw new CliError('train.steps: expected at least one step');
   const distillation = distillationOf(req.distillation, 'train');
+  for (const k of ['clip', 'momentum', 'weightDecay'] as const) {
+    const v = req[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new CliError(`train.${k}: expected a number ≥ 0`);
+  }
   const opt = new NesterovSgd({ momentum: req.momentum, nesterov: req.nesterov, weightDecay: req.weightDecay });
   const steps: TrainReply['steps'] = [];
   try {

@@ -291,6 +291,7 @@ def test_a_bad_training_replay_gets_one_line(tmp_path):
              ({"steps": [{**step, "labels": [0]}]}, "train.steps[0].labels: 1 labels for 2 images"),
              ({"steps": [{**step, "members": ["max"]}]}, "train.steps[0].members: expected the teacher and at least one student"),
              ({"steps": [step], "distillation": {"kind": "bogus"}}, "train.distillation: "),
+             ({"steps": [step], "clip": "1"}, "train.clip: expected a number ≥ 0"),
              ({"steps": [{**step, "input": {"path": str(tmp_path / "none.f32"), "shape": [2, res, res, 3]}}]},
               "cannot read train.steps[0].input")]
     for train, message in cases:
