@@ -12,7 +12,8 @@
  *
  * Both suites run with TMPDIR (TMP, TEMP) pointed at one temporary folder of this run, removed at the end: many tests
  * make a data directory with mkdtemp and do not remove it, and a full run left about 1.3 GB in the system's temp
- * folder each time (measured 2026-12-07). A run killed with SIGKILL leaves its folder (`alphanet-test-*`).
+ * folder each time (measured 2026-12-07). A run that is killed (a signal, not a test failure) leaves its folder
+ * (`alphanet-test-*`).
  *
  * Arguments are passed to vitest (`npm test -- test/unit/engine`). Exit code 0 only if both suites passed.
  */
