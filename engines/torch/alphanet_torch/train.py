@@ -63,15 +63,16 @@ def validation_subnets(space: dict, seed: int, n: int) -> List[tuple]:
     """The subnets every validation measures: ("min", …), ("max", …), then ("random-1", …) … ("random-n", …) drawn from
     the workbench's own Rng seeded `seed + 0xa11` (`validationSubnets` in src-main/train/trainer.ts), so both engines
     validate the same random subnets of a seed. Until 2026-12-07 they were drawn from Python's `random.Random`."""
-    rng = WorkbenchRng(seed + 0xA11)
-    return [("min", min_genome(space)), ("max", max_genome(space))] + [
-        (f"random-{i + 1}", random_genome(space, rng)) for i in range(n)]
+    return _min_max_and_random(space, WorkbenchRng(seed + 0xA11), n)
 
 
 def legacy_validation_subnets(space: dict, seed: int, n: int) -> List[tuple]:
     """What `validation_subnets` drew before 2026-12-07 (Python's `random.Random`): a run resumed from a checkpoint
     of that time keeps validating these, so its curves stay one series."""
-    rng = random.Random(step_seed(seed, 0xA11))
+    return _min_max_and_random(space, random.Random(step_seed(seed, 0xA11)), n)
+
+
+def _min_max_and_random(space: dict, rng, n: int) -> List[tuple]:
     return [("min", min_genome(space)), ("max", max_genome(space))] + [
         (f"random-{i + 1}", random_genome(space, rng)) for i in range(n)]
 

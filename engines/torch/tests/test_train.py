@@ -10,7 +10,6 @@ import torch
 from rundir import lines, make_run_dir
 from alphanet_torch import checkpoint as C
 from alphanet_torch.optim import NesterovSgd, learning_rate
-from alphanet_torch.spaces import parse_space
 from alphanet_torch.train import (Trainer, TrainError, distillation_at, legacy_validation_subnets, main,
                                   validation_subnets)
 

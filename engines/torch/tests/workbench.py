@@ -19,11 +19,16 @@ def node() -> str:
     return exe
 
 
-def cli(*args, env=None):
-    """Runs `alphanet <args>` and returns its stdout parsed as JSON; a failure shows its stderr."""
+def run_cli(*args, env=None) -> subprocess.CompletedProcess:
+    """Runs `alphanet <args>` (WASM backend unless `env` says otherwise); the finished process, whatever its exit."""
     e = dict(os.environ)
     e.setdefault("ALPHANET_BACKEND", "wasm")
     e.update(env or {})
-    r = subprocess.run([node(), CLI, *args], capture_output=True, text=True, env=e, timeout=600)
+    return subprocess.run([node(), CLI, *args], capture_output=True, text=True, env=e, timeout=600)
+
+
+def cli(*args, env=None):
+    """Runs `alphanet <args>` and returns its stdout parsed as JSON; a failure shows its stderr."""
+    r = run_cli(*args, env=env)
     assert r.returncode == 0, f"alphanet {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}"
     return json.loads(r.stdout)
