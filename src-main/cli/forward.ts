@@ -18,10 +18,12 @@
  * With `train: {steps: [{input, labels, members, lr}], distillation, labelSmoothing?, clip?, momentum?, nesterov?,
  * weightDecay?, out}` it then trains those steps one after another from the checkpoint's weights, as the trainer's
  * step does after sampling (docs/TRAINING.md): the sandwich's summed gradients, each entry clipped to [−clip, clip]
- * (default 0: off), the Nesterov SGD step (defaults μ 0.9, Nesterov, λ 0; fresh momentum). No dropout or
- * drop-connect, no NaN guard. The final weights go to `train.out` like the gradients above (`train.weights`), with
- * every step's member losses: the PyTorch engine's trajectory parity test replays the same batches, members and
- * learning rates and compares.
+ * (default 0: off), the Nesterov SGD step (defaults μ 0.9, Nesterov, λ 0; fresh momentum); no NaN guard. With
+ * `train.regularize: {dropout, dropConnect}` the teacher is regularised as in a run, but with given masks: each step's
+ * `masks` lists every keep mask (0/1, flattened) in the order the forward draws them (`Regularize` in
+ * engine/supernet.ts). The final weights go to `train.out` like the gradients above (`train.weights`), with every
+ * step's member losses: the PyTorch engine's trajectory parity test replays the same batches, members, learning rates
+ * and masks and compares.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -38,6 +40,7 @@ import {
   DistillationSchema,
   type Distillation,
   type MemberResult,
+  type Regularize,
   type SandwichMember,
   type SearchSpace,
   resolveGenome,
@@ -92,8 +95,9 @@ interface SandwichRequest {
 }
 
 interface TrainRequest {
-  steps: { input: RawInput; labels: number[]; members: unknown[]; lr: number }[];
+  steps: { input: RawInput; labels: number[]; members: unknown[]; lr: number; masks?: unknown }[];
   distillation: unknown;
+  regularize?: { dropout: number; dropConnect: number };
   labelSmoothing?: number;
   clip?: number;
   momentum?: number;
@@ -161,6 +165,31 @@ async function sandwichOne(net: Supernet, space: SearchSpace, x: tf.Tensor4D, re
   }
 }
 
+/**
+ * The teacher's regularisation for one replayed step: the request's rates with the step's given masks, handed out in
+ * order and checked against the shape the forward asks for. `finish` checks that the step used every mask.
+ */
+function givenMasks(rates: { dropout: number; dropConnect: number }, masks: unknown, what: string): { regularize: Regularize; finish: () => void } {
+  if (!Array.isArray(masks)) throw new CliError(`${what}.masks: expected the teacher's keep masks (train.regularize is on)`);
+  let used = 0;
+  const next = (shape: number[]) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (used >= masks.length) throw new CliError(`${what}.masks: the forward needs more than the ${masks.length} given`);
+    const m: unknown = masks[used];
+    if (!Array.isArray(m) || m.length !== n || !m.every((v) => v === 0 || v === 1)) {
+      throw new CliError(`${what}.masks[${used}]: expected ${n} values, each 0 or 1 (a keep mask of shape ${shape.join('×')})`);
+    }
+    used++;
+    return tf.tensor(m as number[], shape, 'float32');
+  };
+  return {
+    regularize: { dropout: rates.dropout, dropConnect: rates.dropConnect, masks: next },
+    finish: () => {
+      if (used !== masks.length) throw new CliError(`${what}.masks: ${masks.length} given, the forward used ${used}`);
+    },
+  };
+}
+
 /** Trains `net` through the request's steps (see the module comment); its weights change. */
 async function trainSteps(net: Supernet, space: SearchSpace, req: TrainRequest): Promise<TrainReply> {
   if (!req || !Array.isArray(req.steps) || req.steps.length === 0) throw new CliError('train.steps: expected at least one step');
@@ -168,6 +197,13 @@ async function trainSteps(net: Supernet, space: SearchSpace, req: TrainRequest):
   for (const k of ['clip', 'momentum', 'weightDecay'] as const) {
     const v = req[k];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new CliError(`train.${k}: expected a number ≥ 0`);
+  }
+  const rates = req.regularize;
+  if (rates !== undefined) {
+    for (const k of ['dropout', 'dropConnect'] as const) {
+      const v = rates?.[k];
+      if (!(typeof v === 'number' && v >= 0 && v < 1)) throw new CliError(`train.regularize.${k}: expected a number in [0, 1)`);
+    }
   }
   const opt = new NesterovSgd({ momentum: req.momentum, nesterov: req.nesterov, weightDecay: req.weightDecay });
   const steps: TrainReply['steps'] = [];
@@ -177,11 +213,14 @@ async function trainSteps(net: Supernet, space: SearchSpace, req: TrainRequest):
       if (!(typeof s?.lr === 'number' && Number.isFinite(s.lr) && s.lr >= 0)) throw new CliError(`${what}.lr: expected a number ≥ 0`);
       const input = readRaw(s.input, 4, `${what}.input`);
       const members = sandwichMembersOf(net, space, s.input.shape[0], s, what);
+      if (!rates && s.masks !== undefined) throw new CliError(`${what}.masks: given without train.regularize`);
+      const given = rates ? givenMasks(rates, s.masks, what) : undefined;
       const x = tf.tensor4d(input, s.input.shape as [number, number, number, number]);
       const labels = tf.tensor1d(s.labels, 'int32');
       try {
-        const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation });
+        const r = sandwichGradients(net, x, labels, members, { labelSmoothing: req.labelSmoothing, distillation, regularize: given?.regularize });
         try {
+          given?.finish();
           clipGradients(r.grads, req.clip ?? 0);
           opt.step(net.params, r.grads, s.lr);
         } finally {

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from './core/rng';
-import type { Supernet } from './supernet';
+import type { Regularize, Supernet } from './supernet';
 import type { Genome, SearchSpace } from './core/schema';
 import { maxGenome, minGenome, randomGenome } from './core/genome';
 import {
@@ -58,7 +58,7 @@ export interface SandwichOptions {
   labelSmoothing?: number;
   distillation: Distillation;
   /** Regularisation of the max subnet: dropout and drop-connect base rates (the paper: 0.2 and 0.2), and the RNG. */
-  regularize?: { dropout: number; dropConnect: number; rng: Rng };
+  regularize?: Regularize;
 }
 
 export interface MemberResult {

@@ -35,12 +35,25 @@ export interface ForwardOptions {
     | { kind: 'batch'; observer?: BnObserver }
     /** `tensors`: the same statistics already on the backend (a static subnet keeps them), skipping the upload. */
     | { kind: 'running'; stats: BnStats; tensors?: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }> };
-  /**
-   * Regularisation of the max subnet (METHOD.md §2.2): dropout before the classifier and drop-connect on identity
-   * blocks of the last stages. `rng` draws the masks' seeds so a seeded run repeats. Off when absent.
-   */
-  regularize?: { dropout: number; dropConnect: number; rng: Rng };
+  /** Regularisation of the max subnet (METHOD.md §2.2); off when absent. */
+  regularize?: Regularize;
   hook?: LayerHook;
+}
+
+/**
+ * Dropout before the classifier and drop-connect on identity blocks of the last stages, at base rates `dropout` and
+ * `dropConnect`. A run's masks come from `rng` (it draws each mask's seed, so a seeded run repeats). A replay gives
+ * them instead: `masks(shape, keep)` returns each keep mask (0/1, float32, of `shape`) in the order the forward needs
+ * them — drop-connect's [N,1,1,1] per regularised block in block order, then dropout's [N, features] — so another
+ * engine can be handed the same masks (`alphanet forward`'s `train`).
+ */
+export type Regularize = { dropout: number; dropConnect: number } & ({ rng: Rng } | { masks: (shape: number[], keep: number) => tf.Tensor });
+
+/** A keep mask of `shape` (1 with probability `keep`), from the regulariser's RNG or its given masks. */
+function keepMask(reg: Regularize, shape: number[], keep: number): tf.Tensor {
+  if ('masks' in reg) return reg.masks(shape, keep);
+  // floor(U[0,1) + keep), as tf.dropout draws it.
+  return tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', reg.rng.nextUint32()), keep));
 }
 
 export interface SupernetOptions {
@@ -283,7 +296,11 @@ export class Supernet {
     h = ops.swish(batchNorm('head.expand', pointwise('head.expand', h, hd.cIn, hd.cExpand), hd.cExpand));
     let f: tf.Tensor2D = ops.globalAvgPool(h);
     f = ops.swish(linear('head.mix', f, hd.cExpand, hd.cLast, false));
-    if (reg && reg.dropout > 0) f = tf.dropout(f, reg.dropout, undefined, reg.rng.nextUint32()) as tf.Tensor2D;
+    if (reg && reg.dropout > 0) {
+      // A run keeps tf.dropout (its masks, hence seeded runs, unchanged); a replay's masks scale the same way.
+      if ('rng' in reg) f = tf.dropout(f, reg.dropout, undefined, reg.rng.nextUint32()) as tf.Tensor2D;
+      else f = tf.mul(f, tf.div(keepMask(reg, f.shape, 1 - reg.dropout), 1 - reg.dropout)) as tf.Tensor2D;
+    }
     return linear('classifier', f, hd.cLast, hd.numClasses, true);
   }
 
@@ -319,8 +336,7 @@ export class Supernet {
     if (l.reg && l.reg.dropConnect > 0 && b.dropConnectScale > 0) {
       // Drop-connect (stochastic depth) per sample on identity blocks: branch · Bernoulli(keep) / keep.
       const keep = 1 - l.reg.dropConnect * b.dropConnectScale;
-      const n = h.shape[0];
-      const mask = tf.floor(tf.add(tf.randomUniform([n, 1, 1, 1], 0, 1, 'float32', l.reg.rng.nextUint32()), keep));
+      const mask = keepMask(l.reg, [h.shape[0], 1, 1, 1], keep);
       h = tf.mul(h, tf.div(mask, keep)) as tf.Tensor4D;
     }
     return tf.add(h, shortcut) as tf.Tensor4D;

@@ -243,6 +243,8 @@ export class DataParallel {
     if (batch % n !== 0) throw new DataParallelError(`a batch of ${batch} does not split into ${n} equal shards`);
     const per = batch / n;
     const [, h, w, c] = x.shape;
+    // Shards draw their own masks from one seed; a replay's given masks (one list for the whole batch) do not split.
+    if (opts.regularize && !('rng' in opts.regularize)) throw new DataParallelError('given keep masks run on one thread only');
     const seed = opts.regularize ? opts.regularize.rng.nextUint32() : 0;
     const regularize = opts.regularize ? { dropout: opts.regularize.dropout, dropConnect: opts.regularize.dropConnect, seed } : undefined;
 

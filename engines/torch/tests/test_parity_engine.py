@@ -17,7 +17,7 @@ from conftest import SLOW
 from workbench import cli
 from alphanet_torch import checkpoint as C
 from alphanet_torch import spaces as S
-from alphanet_torch.supernet import Supernet, calibrate_bn
+from alphanet_torch.supernet import Regularize, Supernet, calibrate_bn
 
 
 def randomised(space_id, seed=1, num_classes=None):
@@ -207,17 +207,36 @@ def test_same_training_step_gradients_in_both_engines(distillation, tmp_path):
     assert max(net.p[n].grad.abs().max().item() for n in seen) > 1e-3, "gradients must not be trivially zero"
 
 
+class RecordedMasks(Regularize):
+    """The teacher's regularisation with masks from a seeded generator, each one kept (flattened, as 0/1 ints) in the
+    order the forward drew it: what `alphanet forward`'s `train` takes as a step's `masks`."""
+
+    def __init__(self, dropout, drop_connect, generator):
+        super().__init__(dropout, drop_connect, generator)
+        self.drawn = []
+
+    def keep_mask(self, shape, keep, device):
+        m = super().keep_mask(shape, keep, device)
+        self.drawn.append([int(v) for v in m.flatten().tolist()])
+        return m
+
+
+AA = {"kind": "adaptive-alpha", "alphaMin": -1.0, "alphaMax": 1.0, "clip": 5.0}
+
+
 @pytest.mark.workbench
-@pytest.mark.parametrize("distillation", [{"kind": "kl"}, {"kind": "adaptive-alpha", "alphaMin": -1.0, "alphaMax": 1.0, "clip": 5.0},
-                                          {"kind": "alpha", "alpha": -1.0, "clip": 5.0}],
-                         ids=lambda d: d["kind"] + str(d.get("alpha", "")))
-def test_same_weights_after_training_steps_in_both_engines(distillation, tmp_path):
+@pytest.mark.parametrize("distillation,rates", [({"kind": "kl"}, None), (AA, None), ({"kind": "alpha", "alpha": -1.0, "clip": 5.0}, None),
+                                                (AA, (0.5, 0.5))],
+                         ids=["kl", "adaptive-alpha", "alpha-1.0", "adaptive-alpha-dropout"])
+def test_same_weights_after_training_steps_in_both_engines(distillation, rates, tmp_path):
     """Several training steps replayed in both engines — the same batches, members and learning rates from the same
     weights — end at the same weights: the step above, then clipping by value, weight decay with the no-decay rule,
     Nesterov momentum over steps whose members use different blocks, the update. What the engines' runs share
     besides is only the method; their random streams differ (docs/TORCH.md), so this is what says a difference
     between their results is not the engines' arithmetic. The weight decay (0.05) and clip (0.02) are far above the
-    defaults so that both act on many entries; no dropout or drop-connect (their masks come from each engine's RNG).
+    defaults so that both act on many entries. With `rates` (dropout, drop-connect; 0.5 each so that many entries
+    drop) the teacher is regularised as in a run, both engines given the masks this engine drew: which blocks drop,
+    at what keep probability, and the 1/keep scaling must agree too.
     Tolerance: each parameter's change from the start agrees within 1e-3 of its largest entry, plus 1e-6; every
     member's loss within 1e-4 (adaptive α: its selected divergence, within 1e-3 plus 1e-6)."""
     from alphanet_torch.optim import NesterovSgd
@@ -231,7 +250,7 @@ def test_same_weights_after_training_steps_in_both_engines(distillation, tmp_pat
     res = space["resolutions"][-1]
     cfg = {"labelSmoothing": 0.1, "distillation": distillation}
     opt = NesterovSgd(net.p, 0.9, True, 0.05)
-    steps, want_losses = [], []
+    steps, want_losses, drawn = [], [], []
     for k in range(6):
         x = torch.randn(8, space["inputChannels"], res, res, generator=gen)
         y = torch.randint(0, space["numClasses"], (8,), generator=gen)
@@ -241,12 +260,21 @@ def test_same_weights_after_training_steps_in_both_engines(distillation, tmp_pat
         steps.append({"input": {"path": str(tmp_path / f"step-{k}.f32"), "shape": [8, res, res, space["inputChannels"]]},
                       "labels": y.tolist(), "members": members, "lr": lr})
         opt.zero_grad()
-        out = sandwich_backward(net, space["numClasses"], x, y, [{"role": "r", "genome": g} for g in members], cfg, None)
+        reg = RecordedMasks(rates[0], rates[1], torch.Generator().manual_seed(40 + k)) if rates else None
+        out = sandwich_backward(net, space["numClasses"], x, y, [{"role": "r", "genome": g} for g in members], cfg, reg)
+        if reg:
+            steps[-1]["masks"] = reg.drawn
+            drawn.extend(reg.drawn)
         opt.step(lr, 0.02)
         want_losses.append(out)
+    if rates:
+        # Drop-connect's masks (one value per image) and dropout's (one row per image) both drop something.
+        assert any(len(m) == 8 and 0 in m for m in drawn) and any(len(m) > 8 and 0 in m for m in drawn)
     req = request(tmp_path, space, "max", ckpt, torch.randn(2, space["inputChannels"], res, res, generator=gen))
     req["train"] = {"steps": steps, "distillation": distillation, "labelSmoothing": 0.1, "clip": 0.02, "momentum": 0.9,
                     "nesterov": True, "weightDecay": 0.05, "out": str(tmp_path / "trained.f32")}
+    if rates:
+        req["train"]["regularize"] = {"dropout": rates[0], "dropConnect": rates[1]}
     (tmp_path / "requests.json").write_text(json.dumps(req))
     got = cli("forward", str(tmp_path / "requests.json"))["train"]
     for k, (a, b) in enumerate(zip(got["steps"], want_losses)):
@@ -281,6 +309,7 @@ def test_a_bad_training_replay_gets_one_line(tmp_path):
     C.save_workbench_weights(net, str(ckpt), state={"step": 0, "epoch": 0, "batch": 0}, config={})
     res = space["resolutions"][-1]
     x = torch.zeros(2, space["inputChannels"], res, res)
+    c_last = net.plan(S.max_genome(space))["head"]["cLast"]
     step = {"input": {"path": str(tmp_path / "x-a.f32"), "shape": [2, res, res, space["inputChannels"]]}, "labels": [0, 1],
             "members": ["max", "min"], "lr": 0.1}
     cases = [({"steps": []}, "train.steps: expected at least one step"),
@@ -289,6 +318,16 @@ def test_a_bad_training_replay_gets_one_line(tmp_path):
              ({"steps": [{**step, "members": ["max"]}]}, "train.steps[0].members: expected the teacher and at least one student"),
              ({"steps": [step], "distillation": {"kind": "bogus"}}, "train.distillation: "),
              ({"steps": [step], "clip": "1"}, "train.clip: expected a number ≥ 0"),
+             ({"steps": [step], "regularize": {"dropout": 1, "dropConnect": 0.2}}, "train.regularize.dropout: expected a number in [0, 1)"),
+             ({"steps": [step], "regularize": {"dropout": 0.2, "dropConnect": 0.2}},
+              "train.steps[0].masks: expected the teacher's keep masks (train.regularize is on)"),
+             ({"steps": [{**step, "masks": []}]}, "train.steps[0].masks: given without train.regularize"),
+             ({"steps": [{**step, "masks": [[1, 2]]}], "regularize": {"dropout": 0.2, "dropConnect": 0}},
+              "train.steps[0].masks[0]: expected "),
+             ({"steps": [{**step, "masks": []}], "regularize": {"dropout": 0.2, "dropConnect": 0}},
+              "train.steps[0].masks: the forward needs more than the 0 given"),
+             ({"steps": [{**step, "masks": [[1] * 2 * c_last, [1, 1]]}], "regularize": {"dropout": 0.2, "dropConnect": 0}},
+              "train.steps[0].masks: 2 given, the forward used 1"),
              ({"steps": [{**step, "input": {"path": str(tmp_path / "none.f32"), "shape": [2, res, res, 3]}}]},
               "cannot read train.steps[0].input")]
     for train, message in cases:

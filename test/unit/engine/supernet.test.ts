@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createOps } from '../../../src-main/engine/ops';
 import { Rng } from '../../../src-main/engine/core/rng';
-import { Supernet, type LayerHook } from '../../../src-main/engine/supernet';
+import { Supernet, type LayerHook, type Regularize } from '../../../src-main/engine/supernet';
 import { listSpaces } from '../../../src-main/engine/core/registry';
 import { maxGenome, minGenome, randomGenome } from '../../../src-main/engine/core/genome';
 import type { Genome, SearchSpace } from '../../../src-main/engine/core/schema';
@@ -195,6 +195,49 @@ describe('executed MACs equal the analytic count', () => {
       net.dispose();
     });
   }
+});
+
+describe('regularize with given keep masks (a replay)', () => {
+  it('asks for drop-connect masks per regularised block in block order at keep 1 − rate · scale, then the dropout mask', () => {
+    const net = new Supernet({ space: TINY, ops: createOps('portable') });
+    const x = input(TINY, 3, 9, 4);
+    const g = maxGenome(TINY);
+    const plan = net.plan(g);
+    const asked: [number[], number][] = [];
+    const masks = (shape: number[], keep: number) => {
+      asked.push([shape, keep]);
+      return tf.ones(shape);
+    };
+    tf.dispose(net.forward(x, g, { regularize: { dropout: 0.5, dropConnect: 0.4, masks } }));
+    const want: [number[], number][] = plan.blocks.filter((b) => b.dropConnectScale > 0).map((b) => [[3, 1, 1, 1], 1 - 0.4 * b.dropConnectScale]);
+    expect(want.length).toBeGreaterThan(1);
+    want.push([[3, plan.head.cLast], 0.5]);
+    expect(asked).toEqual(want);
+    x.dispose();
+    net.dispose();
+  });
+
+  it('kept entries scale by 1/keep, dropped ones vanish: all-ones dropout doubles the classifier input at rate 0.5, all-zeros leaves the bias', async () => {
+    const net = new Supernet({ space: TINY, ops: createOps('portable') });
+    perturb(net, new Rng(2));
+    const x = input(TINY, 3, 9, 4);
+    const g = maxGenome(TINY);
+    const fill = (v: number) => (shape: number[]) => tf.fill(shape, v);
+    const logits = (reg?: Regularize) => tf.tidy(() => net.forward(x, g, reg ? { regularize: reg } : {})).arraySync() as number[][];
+    const plain = logits();
+    const ones = logits({ dropout: 0.5, dropConnect: 0, masks: fill(1) });
+    const zeros = logits({ dropout: 0.5, dropConnect: 0, masks: fill(0) });
+    const bias = Array.from(await net.params.get('classifier.b')!.data());
+    plain.forEach((row, i) =>
+      row.forEach((v, j) => {
+        expect(ones[i][j] - bias[j]).toBeCloseTo(2 * (v - bias[j]), 4);
+        expect(zeros[i][j]).toBeCloseTo(bias[j], 6);
+      }),
+    );
+    expect(Math.max(...plain.flat().map((v, k) => Math.abs(v - bias[k % bias.length])))).toBeGreaterThan(1e-2);
+    x.dispose();
+    net.dispose();
+  });
 });
 
 describe('memory', () => {

@@ -88,6 +88,9 @@ describe.skipIf(!built)('DataParallel', () => {
     const p = await pool(net, n);
     try {
       const got = await p.gradients(net, x, y, members, { ...opts, regularize: { dropout: 0.2, dropConnect: 0.2, rng: new Rng(7) } });
+      // A replay's given masks cover the whole batch: refused, not silently split.
+      const given = { dropout: 0.2, dropConnect: 0.2, masks: (shape: number[]) => tf.ones(shape) };
+      await expect(p.gradients(net, x, y, members, { ...opts, regularize: given })).rejects.toThrow(/given keep masks run on one thread only/);
       // The reference: the same shards, one after another on this thread, with the same per-shard drop-mask streams.
       const seed = new Rng(7).nextUint32();
       const per = 12 / n;
