@@ -223,7 +223,12 @@ describe('regularize with given keep masks (a replay)', () => {
     const x = input(TINY, 3, 9, 4);
     const g = maxGenome(TINY);
     const fill = (v: number) => (shape: number[]) => tf.fill(shape, v);
-    const logits = (reg?: Regularize) => tf.tidy(() => net.forward(x, g, reg ? { regularize: reg } : {})).arraySync() as number[][];
+    const logits = (reg?: Regularize) => {
+      const t = tf.tidy(() => net.forward(x, g, reg ? { regularize: reg } : {}));
+      const rows = t.arraySync() as number[][];
+      t.dispose();
+      return rows;
+    };
     const plain = logits();
     const ones = logits({ dropout: 0.5, dropConnect: 0, masks: fill(1) });
     const zeros = logits({ dropout: 0.5, dropConnect: 0, masks: fill(0) });
